@@ -1,0 +1,42 @@
+// Shared by the kernel tests in Node (Dawn) and in Chromium (e2e/kernels.spec.ts):
+// each check runs a kernel on random inputs and compares it with the CPU reference.
+
+import type { GpuContext } from '../context';
+
+export interface CheckResult {
+  name: string;
+  /** max |gpu - ref| / max(|ref|, tiny): scale-free error */
+  relErr: number;
+  tol: number;
+  detail?: string;
+}
+
+export interface KernelCheck {
+  name: string;
+  run(ctx: GpuContext): Promise<CheckResult[]>;
+}
+
+export function compare(name: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: number): CheckResult {
+  if (got.length < want.length) return { name, relErr: Infinity, tol, detail: `length ${got.length} < ${want.length}` };
+  let maxDiff = 0, maxRef = 0, worst = -1;
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(got[i] - want[i]);
+    if (!(d <= maxDiff)) { maxDiff = Number.isNaN(d) ? Infinity : d; worst = i; }
+    maxRef = Math.max(maxRef, Math.abs(want[i]));
+  }
+  const relErr = maxDiff / Math.max(maxRef, 1e-30);
+  return { name, relErr, tol, detail: worst >= 0 ? `worst at ${worst}: got ${got[worst]} want ${want[worst]}` : undefined };
+}
+
+export async function runChecks(ctx: GpuContext, checks: readonly KernelCheck[], filter?: string): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  for (const c of checks) {
+    if (filter && !c.name.includes(filter)) continue;
+    try {
+      out.push(...(await c.run(ctx)));
+    } catch (e) {
+      out.push({ name: c.name, relErr: Infinity, tol: 0, detail: `threw: ${(e as Error).message}` });
+    }
+  }
+  return out;
+}

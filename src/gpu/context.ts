@@ -1,0 +1,176 @@
+// Owns a GPUDevice: pipeline cache, buffer allocation, uploads, readbacks, and
+// binding of kernels into Dispatches. Free of DOM APIs so it runs in a Worker
+// (browser) and in Node (Dawn, npm `webgpu`).
+
+import type { Dispatch } from './dispatch';
+import { encodeDispatches } from './dispatch';
+import type { GpuTensor } from './tensor';
+
+export type Binding = GpuTensor | { uniform: ArrayBuffer };
+
+export interface AdapterSummary {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isFallbackAdapter: boolean;
+  features: string[];
+  limits: Record<string, number>;
+}
+
+const WANTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxStorageBuffersPerShaderStage',
+] as const;
+
+export function summarizeAdapter(adapter: GPUAdapter): AdapterSummary {
+  const info = adapter.info;
+  const limits: Record<string, number> = {};
+  for (const k of WANTED_LIMITS) limits[k] = Number(adapter.limits[k]);
+  return {
+    vendor: info?.vendor ?? '',
+    architecture: info?.architecture ?? '',
+    device: info?.device ?? '',
+    description: info?.description ?? '',
+    isFallbackAdapter: Boolean((info as { isFallbackAdapter?: boolean })?.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter),
+    features: [...adapter.features].map(String).sort(),
+    limits,
+  };
+}
+
+/** Requests a device with the adapter's largest buffer limits (the defaults cap bindings at 128 MiB). */
+export async function requestDevice(adapter: GPUAdapter): Promise<GPUDevice> {
+  const requiredLimits: Record<string, number> = {};
+  for (const k of WANTED_LIMITS) requiredLimits[k] = Number(adapter.limits[k]);
+  const requiredFeatures: GPUFeatureName[] = [];
+  if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+  if (adapter.features.has('subgroups')) requiredFeatures.push('subgroups' as GPUFeatureName);
+  return adapter.requestDevice({ requiredLimits, requiredFeatures });
+}
+
+export class GpuContext {
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly modules = new Map<string, GPUShaderModule>();
+  readonly limits: GPUSupportedLimits;
+  /** bytes; every tensor view inside a shared buffer starts at a multiple of this */
+  readonly alignment: number;
+
+  constructor(readonly device: GPUDevice, readonly adapter?: AdapterSummary) {
+    this.limits = device.limits;
+    this.alignment = device.limits.minStorageBufferOffsetAlignment;
+  }
+
+  /** Compiles (once) a compute pipeline from WGSL source with override constants. */
+  pipeline(label: string, code: string, constants: Record<string, number> = {}): GPUComputePipeline {
+    const key = `${label}|${JSON.stringify(constants)}|${code.length}`;
+    let p = this.pipelines.get(key);
+    if (p) return p;
+    let module = this.modules.get(code);
+    if (!module) {
+      module = this.device.createShaderModule({ label, code });
+      this.modules.set(code, module);
+    }
+    p = this.device.createComputePipeline({
+      label,
+      layout: 'auto',
+      compute: { module, entryPoint: 'main', constants },
+    });
+    this.pipelines.set(key, p);
+    return p;
+  }
+
+  /** Builds a Dispatch; bindings are numbered 0..n-1 in the order given. */
+  bind(label: string, pipeline: GPUComputePipeline, bindings: readonly Binding[], workgroups: readonly [number, number, number]): Dispatch {
+    const entries: GPUBindGroupEntry[] = bindings.map((b, i) => {
+      if ('uniform' in b) {
+        const buf = this.device.createBuffer({
+          label: `${label}.uniform`,
+          size: Math.max(16, Math.ceil(b.uniform.byteLength / 16) * 16),
+          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+        });
+        this.device.queue.writeBuffer(buf, 0, b.uniform);
+        return { binding: i, resource: { buffer: buf } };
+      }
+      return { binding: i, resource: { buffer: b.buffer, offset: b.offset, size: Math.max(4, b.length * 4) } };
+    });
+    const bindGroup = this.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
+    return { label, pipeline, bindGroup, workgroups };
+  }
+
+  createBuffer(bytes: number, label = 'buffer', extraUsage = 0): GPUBuffer {
+    return this.device.createBuffer({
+      label,
+      size: Math.max(16, Math.ceil(bytes / 16) * 16),
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST | extraUsage,
+    });
+  }
+
+  /** A tensor in its own buffer. */
+  tensor(shape: readonly number[], name = 'tensor'): GpuTensor {
+    const length = shape.reduce((a, b) => a * b, 1);
+    return { buffer: this.createBuffer(length * 4, name), offset: 0, length, shape, name };
+  }
+
+  tensorFrom(data: Float32Array | Int32Array | Uint32Array, shape: readonly number[] = [data.length], name = 'tensor'): GpuTensor {
+    const t = this.tensor(shape, name);
+    this.write(t, data);
+    return t;
+  }
+
+  write(t: GpuTensor, data: Float32Array | Int32Array | Uint32Array): void {
+    if (data.length > t.length) throw new Error(`write: ${data.length} elements into ${t.name ?? 'tensor'} of ${t.length}`);
+    this.device.queue.writeBuffer(t.buffer, t.offset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Encodes the dispatches in one compute pass and submits them. */
+  run(list: readonly Dispatch[]): void {
+    if (list.length === 0) return;
+    const enc = this.device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    encodeDispatches(pass, list);
+    pass.end();
+    this.device.queue.submit([enc.finish()]);
+  }
+
+  async readRaw(t: GpuTensor): Promise<ArrayBuffer> {
+    const bytes = t.length * 4;
+    const staging = this.device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 16) * 16), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const enc = this.device.createCommandEncoder();
+    enc.copyBufferToBuffer(t.buffer, t.offset, staging, 0, Math.ceil(bytes / 4) * 4);
+    this.device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const out = staging.getMappedRange(0, bytes).slice(0);
+    staging.unmap();
+    staging.destroy();
+    return out;
+  }
+
+  async read(t: GpuTensor): Promise<Float32Array> {
+    return new Float32Array(await this.readRaw(t));
+  }
+
+  async readInt(t: GpuTensor): Promise<Int32Array> {
+    return new Int32Array(await this.readRaw(t));
+  }
+
+  async sync(): Promise<void> {
+    await this.device.queue.onSubmittedWorkDone();
+  }
+}
+
+/** Packs mixed u32/i32/f32 scalars into a uniform block (each 4 bytes, std140-free: use only scalars). */
+export function uniforms(fields: ReadonlyArray<['u32' | 'i32' | 'f32', number]>): { uniform: ArrayBuffer } {
+  const buf = new ArrayBuffer(Math.max(16, Math.ceil((fields.length * 4) / 16) * 16));
+  const view = new DataView(buf);
+  fields.forEach(([kind, v], i) => {
+    if (kind === 'f32') view.setFloat32(i * 4, v, true);
+    else if (kind === 'i32') view.setInt32(i * 4, v, true);
+    else view.setUint32(i * 4, v, true);
+  });
+  return { uniform: buf };
+}

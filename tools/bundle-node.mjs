@@ -1,0 +1,24 @@
+// Bundles TypeScript entry points into self-contained ESM files for Node (GPU servers,
+// the CLI's fast path): node tools/bundle-node.mjs OUTDIR entry.ts [...]
+import { build } from 'esbuild';
+import path from 'node:path';
+import { rawPlugin } from './esbuild-raw-plugin.mjs';
+
+const [outdir, ...entries] = process.argv.slice(2);
+if (!outdir || entries.length === 0) {
+  console.error('usage: node tools/bundle-node.mjs OUTDIR entry.ts [...]');
+  process.exit(2);
+}
+await build({
+  entryPoints: entries,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  outdir: path.resolve(outdir),
+  outExtension: { '.js': '.mjs' },
+  external: ['webgpu', 'playwright-core'],
+  plugins: [rawPlugin],
+  logLevel: 'warning',
+  banner: { js: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" },
+});

@@ -1,0 +1,24 @@
+import { defineConfig } from 'vite';
+import { resolve } from 'node:path';
+
+const root = new URL('.', import.meta.url).pathname;
+
+export default defineConfig({
+  root,
+  server: {
+    headers: {
+      // cross-origin isolation: SharedArrayBuffer between page and worker
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Embedder-Policy': 'require-corp',
+    },
+  },
+  worker: { format: 'es' },
+  build: {
+    target: 'es2022',
+    rollupOptions: {
+      input: {
+        main: resolve(root, 'index.html'),
+      },
+    },
+  },
+});

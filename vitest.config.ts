@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+// Dawn (npm `webgpu`) finds SwiftShader through Chromium's bundled Vulkan loader on
+// machines without a GPU. The forked test workers inherit this environment.
+process.env.LD_LIBRARY_PATH = ['/usr/lib/chromium', process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+process.env.XDG_RUNTIME_DIR ??= '/tmp';
+
+export default defineConfig({
+  test: {
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts', 'coordinator/**/*.test.ts', 'cli/**/*.test.ts', 'tools/**/*.test.ts'], testTimeout: 60_000 } },
+      { extends: true, test: { name: 'e2e', include: ['e2e/**/*.spec.ts'], testTimeout: 300_000, hookTimeout: 120_000, fileParallelism: false } },
+    ],
+  },
+});
