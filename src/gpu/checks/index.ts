@@ -1,5 +1,6 @@
 // Every kernel check; run by the Node test (Dawn) and the Chromium spec.
+import { elementwiseCheck } from './elementwise.check';
 import { geluCheck } from './gelu.check';
 import type { KernelCheck } from './harness';
 
-export const allChecks: KernelCheck[] = [geluCheck];
+export const allChecks: KernelCheck[] = [geluCheck, elementwiseCheck];

@@ -1,0 +1,16 @@
+// acc += x, elementwise.
+// acc: (N) read-write   x: (N)
+
+@group(0) @binding(0) var<storage, read_write> acc: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+struct Params { n: u32 }
+@group(0) @binding(2) var<uniform> params: Params;
+
+override WG: u32 = 256u;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = (wid.x + wid.y * nwg.x) * WG + lid.x;
+  if (i >= params.n) { return; }
+  acc[i] = acc[i] + x[i];
+}

@@ -1,0 +1,16 @@
+// y[r, c] += bias[c].
+// y: (rows, cols) read-write   bias: (cols)
+
+@group(0) @binding(0) var<storage, read_write> y: array<f32>;
+@group(0) @binding(1) var<storage, read> bias: array<f32>;
+struct Params { n: u32, cols: u32 }
+@group(0) @binding(2) var<uniform> params: Params;
+
+override WG: u32 = 256u;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = (wid.x + wid.y * nwg.x) * WG + lid.x;
+  if (i >= params.n) { return; }
+  y[i] = y[i] + bias[i % params.cols];
+}

@@ -1,0 +1,15 @@
+// x *= factor, in place.
+// x: (N) read-write
+
+@group(0) @binding(0) var<storage, read_write> x: array<f32>;
+struct Params { n: u32, factor: f32 }
+@group(0) @binding(1) var<uniform> params: Params;
+
+override WG: u32 = 256u;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let i = (wid.x + wid.y * nwg.x) * WG + lid.x;
+  if (i >= params.n) { return; }
+  x[i] = x[i] * params.factor;
+}
