@@ -1,0 +1,51 @@
+// LayerNorm backward w.r.t. the input, one workgroup per row:
+// dnorm = dout·w, xhat = (x - mean)·rstd,
+// dinp += rstd · (dnorm - mean(dnorm) - xhat · mean(dnorm · xhat))   (accumulates: residual stream)
+// dout: (N, C)   inp: (N, C)   weight: (C)   mean: (N)   rstd: (N)   dinp: (N, C) accumulated
+
+@group(0) @binding(0) var<storage, read> dout: array<f32>;
+@group(0) @binding(1) var<storage, read> inp: array<f32>;
+@group(0) @binding(2) var<storage, read> weight: array<f32>;
+@group(0) @binding(3) var<storage, read> mean: array<f32>;
+@group(0) @binding(4) var<storage, read> rstd: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dinp: array<f32>;
+struct Params { n: u32, c: u32 }
+@group(0) @binding(6) var<uniform> params: Params;
+
+override WG: u32 = 256u;
+
+var<workgroup> red: array<vec2<f32>, WG>;
+
+fn workgroup_sum2(v: vec2<f32>, lid: u32) -> vec2<f32> {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) { red[lid] += red[lid + s]; }
+    workgroupBarrier();
+  }
+  let total = red[0];
+  workgroupBarrier();
+  return total;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let row = wid.x + wid.y * nwg.x;
+  if (row >= params.n) { return; }
+  let C = params.c;
+  let base = row * C;
+  let mu = mean[row];
+  let rs = rstd[row];
+  var acc = vec2<f32>(0.0);
+  for (var c = lid.x; c < C; c += WG) {
+    let dnorm = dout[base + c] * weight[c];
+    let xhat = (inp[base + c] - mu) * rs;
+    acc += vec2<f32>(dnorm, dnorm * xhat);
+  }
+  let sums = workgroup_sum2(acc, lid.x) / f32(C);
+  for (var c = lid.x; c < C; c += WG) {
+    let dnorm = dout[base + c] * weight[c];
+    let xhat = (inp[base + c] - mu) * rs;
+    dinp[base + c] = dinp[base + c] + rs * (dnorm - sums.x - xhat * sums.y);
+  }
+}
