@@ -1,0 +1,157 @@
+// Collectives over a Group: ring all-reduce (= reduce-scatter + all-gather over
+// `ringPlan`), reduce-scatter, all-gather, pipelined chain broadcast, barrier.
+// Data are f32 tensors; reduction runs where `reduce` says (CPU by default).
+
+import { Group } from './group';
+import { ringPlan, type RingPlan } from './ring-plan';
+import { DEFAULT_TIMEOUT_MS } from './transport';
+
+export type ReduceOp = 'sum' | 'avg';
+
+/** acc[i] = incoming[i] + acc[i] — incoming is the partial sum travelling round the ring */
+export type Reducer = (acc: Float32Array, incoming: Float32Array) => void | Promise<void>;
+
+export interface CollectiveOptions {
+  /** fail when a transfer makes no progress for this long (ms) */
+  timeoutMs?: number;
+  /** overrides the group's automatic tag (every member must pass the same one) */
+  tag?: string;
+  reduce?: Reducer;
+  /** broadcast pipelines segments of this many bytes (default 1 MiB) */
+  segmentBytes?: number;
+}
+
+export const cpuReduce: Reducer = (acc, incoming) => {
+  for (let i = 0; i < acc.length; i++) acc[i] = incoming[i] + acc[i];
+};
+
+interface Ctx {
+  group: Group;
+  tag: string;
+  op: string;
+  timeoutMs: number;
+}
+
+function context(group: Group, name: string, opts: CollectiveOptions): Ctx {
+  const tag = opts.tag ?? group.nextTag(name);
+  return { group, tag, op: `${name} '${tag}'`, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS };
+}
+
+function asF32(bytes: Uint8Array): Float32Array {
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  return new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
+}
+
+/** One ring step: send `out` to the next position, receive `inLength` floats from the previous. */
+async function ringStep(ctx: Ctx, plan: RingPlan, step: string, out: Float32Array, inLength: number): Promise<Float32Array | undefined> {
+  const t = ctx.group.transport;
+  const tag = `${ctx.tag}/${step}`;
+  const sending = out.length > 0 ? t.send(ctx.group.rankAt(plan.next), tag, out, { op: ctx.op, timeoutMs: ctx.timeoutMs }) : undefined;
+  const receiving = inLength > 0 ? t.recv(ctx.group.rankAt(plan.prev), tag, { op: ctx.op, timeoutMs: ctx.timeoutMs, bytes: inLength * 4 }) : undefined;
+  const [, got] = await Promise.all([sending, receiving]);
+  return got ? asF32(got) : undefined;
+}
+
+async function reduceScatterPhase(ctx: Ctx, plan: RingPlan, data: Float32Array, op: ReduceOp, reduce: Reducer): Promise<void> {
+  const view = (c: number) => data.subarray(plan.chunks[c].start, plan.chunks[c].end);
+  for (let s = 0; s < plan.reduceScatter.length; s++) {
+    const { send, recv } = plan.reduceScatter[s];
+    const incoming = await ringStep(ctx, plan, `rs${s}`, view(send), view(recv).length);
+    if (incoming) await reduce(view(recv), incoming);
+  }
+  if (op === 'avg') {
+    const own = view(plan.rank);
+    for (let i = 0; i < own.length; i++) own[i] = own[i] / plan.size;
+  }
+}
+
+async function allGatherPhase(ctx: Ctx, plan: RingPlan, data: Float32Array): Promise<void> {
+  const view = (c: number) => data.subarray(plan.chunks[c].start, plan.chunks[c].end);
+  for (let s = 0; s < plan.allGather.length; s++) {
+    const { send, recv } = plan.allGather[s];
+    const incoming = await ringStep(ctx, plan, `ag${s}`, view(send), view(recv).length);
+    if (incoming) view(recv).set(incoming);
+  }
+}
+
+/** In place: every member ends with the elementwise sum (or mean) of all members' `data`. */
+export function allReduce(group: Group, data: Float32Array, op: ReduceOp = 'sum', opts: CollectiveOptions = {}): Promise<Float32Array> {
+  const ctx = context(group, 'allReduce', opts);
+  return group.guard(ctx.op, async () => {
+    const plan = ringPlan(group.size, group.position, data.length);
+    await reduceScatterPhase(ctx, plan, data, op, opts.reduce ?? cpuReduce);
+    await allGatherPhase(ctx, plan, data);
+    return data;
+  });
+}
+
+/** Reduces `data` (used as the work buffer) and returns this member's chunk of the result,
+ *  chunk `position` of `chunkBounds(size, data.length)`, as a view into `data`. */
+export function reduceScatter(group: Group, data: Float32Array, op: ReduceOp = 'sum', opts: CollectiveOptions = {}): Promise<Float32Array> {
+  const ctx = context(group, 'reduceScatter', opts);
+  return group.guard(ctx.op, async () => {
+    const plan = ringPlan(group.size, group.position, data.length);
+    await reduceScatterPhase(ctx, plan, data, op, opts.reduce ?? cpuReduce);
+    const own = plan.chunks[plan.rank];
+    return data.subarray(own.start, own.end);
+  });
+}
+
+/** Concatenates every member's `piece` (all of one length) in group order. */
+export function allGather(group: Group, piece: Float32Array, opts: CollectiveOptions = {}): Promise<Float32Array> {
+  const ctx = context(group, 'allGather', opts);
+  return group.guard(ctx.op, async () => {
+    const out = new Float32Array(piece.length * group.size);
+    const plan = ringPlan(group.size, group.position, out.length);
+    out.set(piece, plan.chunks[plan.rank].start);
+    await allGatherPhase(ctx, plan, out);
+    return out;
+  });
+}
+
+/** In place: every member's `data` becomes the root's (`root` is a global rank in the group).
+ *  A chain root → root+1 → … pipelined in segments, so a long tensor streams at link speed. */
+export function broadcast(group: Group, data: Float32Array, root: number, opts: CollectiveOptions = {}): Promise<Float32Array> {
+  const ctx = context(group, 'broadcast', opts);
+  const rootPos = group.ranks.indexOf(root);
+  if (rootPos < 0) return Promise.reject(new Error(`${ctx.op}: root rank ${root} is not in group ${group.name}`));
+  return group.guard(ctx.op, async () => {
+    const t = group.transport;
+    const n = group.size;
+    const rel = (group.position - rootPos + n) % n;
+    const segment = Math.max(1, Math.floor((opts.segmentBytes ?? 1 << 20) / 4));
+    const io = { op: ctx.op, timeoutMs: ctx.timeoutMs };
+    const next = rel + 1 < n ? group.rankAt(group.position + 1) : undefined;
+    const sends: Promise<void>[] = [];
+    for (let start = 0; start < data.length; start += segment) {
+      const view = data.subarray(start, Math.min(data.length, start + segment));
+      if (rel > 0) {
+        const got = await t.recv(group.rankAt(group.position - 1), ctx.tag, { ...io, bytes: view.byteLength });
+        view.set(asF32(got));
+      }
+      if (next !== undefined) {
+        const sending = t.send(next, ctx.tag, view, io);
+        sending.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
+        sends.push(sending);
+      }
+    }
+    await Promise.all(sends);
+    return data;
+  });
+}
+
+/** Returns once every member has entered the barrier (dissemination barrier, ⌈log2 n⌉ rounds). */
+export function barrier(group: Group, opts: CollectiveOptions = {}): Promise<void> {
+  const ctx = context(group, 'barrier', opts);
+  return group.guard(ctx.op, async () => {
+    const t = group.transport;
+    const io = { op: ctx.op, timeoutMs: ctx.timeoutMs };
+    for (let d = 1, round = 0; d < group.size; d *= 2, round++) {
+      const tag = `${ctx.tag}/r${round}`;
+      await Promise.all([
+        t.send(group.rankAt(group.position + d), tag, new Uint8Array(0), io),
+        t.recv(group.rankAt(group.position - d), tag, { ...io, bytes: 0 }),
+      ]);
+    }
+  });
+}
