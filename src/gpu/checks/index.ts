@@ -2,5 +2,6 @@
 import { elementwiseCheck } from './elementwise.check';
 import { geluCheck } from './gelu.check';
 import type { KernelCheck } from './harness';
+import { matmulCheck } from './matmul.check';
 
-export const allChecks: KernelCheck[] = [geluCheck, elementwiseCheck];
+export const allChecks: KernelCheck[] = [geluCheck, elementwiseCheck, matmulCheck];
