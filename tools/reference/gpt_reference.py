@@ -24,8 +24,8 @@ def rotary(x, dims, base):
     if dims == 0:
         return x
     T = x.shape[2]
-    inv_freq = 1.0 / (base ** (torch.arange(0, dims, 2, dtype=DT) / dims))
-    ang = torch.outer(torch.arange(T, dtype=DT), inv_freq)  # (T, dims/2)
+    inv_freq = 1.0 / (base ** (torch.arange(0, dims, 2, dtype=x.dtype, device=x.device) / dims))
+    ang = torch.outer(torch.arange(T, dtype=x.dtype, device=x.device), inv_freq)  # (T, dims/2)
     ang = torch.cat([ang, ang], dim=-1)
     cos, sin = ang.cos(), ang.sin()
     xr, xp = x[..., :dims], x[..., dims:]
@@ -47,7 +47,7 @@ def forward(p, spec, tokens, targets):
     x = p["embed.wte"][tokens]
     if spec["posEmb"] == "learned":
         x = x + p["embed.wpe"][:T]
-    mask = torch.ones(T, T, dtype=torch.bool).tril()
+    mask = torch.ones(T, T, dtype=torch.bool, device=tokens.device).tril()
     for l in range(spec["L"]):
         pre = f"layers.{l}."
         h = norm(x, p, pre + "ln1", spec)

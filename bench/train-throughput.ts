@@ -1,0 +1,47 @@
+// Single-rank training throughput (tokens/s) of a NeoX config on WebGPU through Dawn in Node,
+// on random tokens. Prints one JSON object. On a GPU machine (see ../shared/gpu/README.md):
+//   node tools/bundle-node.mjs build bench/train-throughput.ts && ../shared/gpu/pack.sh build/train-throughput.mjs
+//   bash .gpu/run.sh train-throughput.mjs bench/configs/125M.yml --micro 1 --steps 5
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config/load-files';
+import { gpt2BpeTokenizer, getTokenizer } from '../src/data/tokenizer';
+import { createNodeContext } from '../src/gpu/device-node';
+import { initFlat } from '../src/model/init';
+import { adamHyper, lrSchedule, modelSpec, type TrainConfig } from '../src/train/setup';
+import { Trainer } from '../src/train/trainer';
+import { randint } from '../src/util/rng';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { micro: { type: 'string', default: '1' }, steps: { type: 'string', default: '5' }, warmup: { type: 'string', default: '2' }, seq: { type: 'string' }, layers: { type: 'string' } },
+});
+const overrides: Record<string, unknown> = {};
+if (values.seq) overrides.seq_length = Number(values.seq);
+if (values.layers) overrides.num_layers = Number(values.layers);
+const { config } = loadConfig(positionals.length ? positionals : ['bench/configs/125M.yml'], overrides);
+const c = config as unknown as TrainConfig;
+const tokenizer = c.tokenizer_type ? getTokenizer(c.tokenizer_type) : gpt2BpeTokenizer;
+const spec = { ...modelSpec(c, tokenizer), hiddenDropout: 0, attentionDropout: 0 };
+const micro = Number(values.micro), steps = Number(values.steps), warm = Number(values.warmup);
+const ctx = await createNodeContext();
+const trainer = new Trainer(ctx, { spec, microBatchSize: micro, gradAccumSteps: 1, adam: adamHyper(c), schedule: lrSchedule(c) });
+trainer.loadParams(initFlat(trainer.model.layout, c.seed));
+const N = micro * spec.T;
+const batch = () => {
+  const seq = randint(N + 1, tokenizer.vocabSize, 7);
+  return { tokens: seq.subarray(0, N), targets: seq.subarray(1, N + 1) };
+};
+const b = batch();
+for (let i = 0; i < warm; i++) await trainer.trainStep([b]);
+const t0 = performance.now();
+let loss = NaN;
+for (let i = 0; i < steps; i++) loss = (await trainer.trainStep([b])).loss;
+const sec = (performance.now() - t0) / 1000;
+// 6·params·tokens for the weights plus attention's 12·L·T·C per token (forward+backward)
+const flopsPerToken = 6 * trainer.model.layout.count + 12 * spec.L * spec.T * spec.C;
+console.log(JSON.stringify({
+  impl: 'tabtron-webgpu', adapter: `${ctx.adapter?.vendor}/${ctx.adapter?.architecture}`, params: trainer.model.layout.count,
+  layers: spec.L, hidden: spec.C, seq: spec.T, micro_batch: micro, steps, seconds: sec,
+  tokens_per_s: (N * steps) / sec, model_tflops: (flopsPerToken * N * steps) / sec / 1e12, last_loss: loss,
+}));
+process.exit(0);

@@ -1,0 +1,66 @@
+// `tabtron train <config.yml...>`: validates the NeoX config, then trains in headless
+// Chromium tab(s) on WebGPU (the real GPU where there is one, SwiftShader otherwise),
+// with a progress bar, and exits with the final losses.
+import { readFileSync } from 'node:fs';
+import cliProgress from 'cli-progress';
+import { loadConfig } from '../src/config/load-files';
+import { trainInHeadlessTab } from '../src/node/headless-train';
+import type { TrainEvent } from '../src/train/events';
+import type { TrainConfig } from '../src/train/setup';
+
+export interface TrainCliOptions {
+  tabs?: number;
+  maxSteps?: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export async function trainCommand(paths: string[], opts: TrainCliOptions): Promise<number> {
+  const { config, warnings } = loadConfig(paths);
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+  const c = config as unknown as TrainConfig & { data_path?: string | null };
+  if ((opts.tabs ?? 1) !== 1) {
+    throw new Error(`--tabs ${opts.tabs}: multi-tab runs need the coordinator (tabtron coordinator); the standalone trainer runs one tab`);
+  }
+  const corpusText = c.data_path ? readFileSync(c.data_path, 'utf8') : null;
+  const log = (s: string) => { if (!opts.quiet) process.stderr.write(s + '\n'); };
+  const bar = new cliProgress.SingleBar({
+    format: 'train |{bar}| {value}/{total} steps | loss {loss} | val {val} | {tps} tok/s',
+    hideCursor: true, noTTYOutput: !process.stderr.isTTY, notTTYSchedule: 2000, stream: process.stderr,
+  }, cliProgress.Presets.shades_classic);
+  let val = '–';
+  const history: TrainEvent[] = [];
+  const onEvent = (e: TrainEvent) => {
+    history.push(e);
+    switch (e.kind) {
+      case 'start':
+        log(`adapter: ${e.adapter?.vendor ?? '?'} / ${e.adapter?.architecture ?? '?'}${e.adapter?.isFallbackAdapter ? ' (software)' : ''}`);
+        log(`model: ${(e.params / 1e6).toFixed(3)}M parameters, vocab ${e.vocab}; corpus ${e.corpusTokens} tokens; ${e.tokensPerStep} tokens/step`);
+        if (!opts.quiet) bar.start(e.trainIters, 0, { loss: '–', val, tps: '–' });
+        break;
+      case 'step':
+        if (!opts.quiet) bar.update(e.step, { loss: e.loss.toFixed(4), val, tps: e.tokensPerSec.toFixed(0) });
+        break;
+      case 'eval':
+        val = e.loss.toFixed(4);
+        if (!opts.quiet && e.step > 0) bar.update({ val });
+        if (!process.stderr.isTTY) log(`step ${e.step}: validation loss ${val}`);
+        break;
+      case 'done':
+      case 'error':
+        break;
+    }
+  };
+  try {
+    const result = await trainInHeadlessTab({ config: c, corpusText, maxSteps: opts.maxSteps, onEvent, onPageError: (m) => log(`[tab] ${m}`) });
+    bar.stop();
+    const steps = history.filter((e): e is Extract<TrainEvent, { kind: 'step' }> => e.kind === 'step');
+    const evals = history.filter((e): e is Extract<TrainEvent, { kind: 'eval' }> => e.kind === 'eval');
+    const summary = { steps: steps.length, initial_valid_loss: evals[0]?.loss, final_train_loss: result.trainLoss, final_valid_loss: result.validLoss };
+    if (opts.json) process.stdout.write(JSON.stringify({ ...summary, history }) + '\n');
+    else process.stdout.write(`done: ${summary.steps} steps, train loss ${result.trainLoss.toFixed(4)}, validation loss ${summary.initial_valid_loss?.toFixed(4)} → ${result.validLoss.toFixed(4)}\n`);
+    return 0;
+  } finally {
+    bar.stop();
+  }
+}

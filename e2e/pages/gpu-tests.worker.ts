@@ -1,0 +1,38 @@
+// Whole-model checks that run on WebGPU inside a Worker: PyTorch parity and short training runs.
+import * as Comlink from 'comlink';
+import { createBrowserContext } from '../../src/gpu/device-browser';
+import type { GpuContext } from '../../src/gpu/context';
+import { runParity, type ParityFiles, type ParityReport } from '../../src/train/parity';
+import { defaultCorpus } from '../../src/data/corpus';
+import type { TrainEvent } from '../../src/train/events';
+import type { TrainConfig } from '../../src/train/setup';
+import { trainSingleRank } from '../../src/train/single-rank';
+
+let ctx: Promise<GpuContext> | null = null;
+const context = () => (ctx ??= createBrowserContext());
+
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+const api = {
+  async parity(name: string): Promise<ParityReport> {
+    const base = `/tools/reference/fixtures/${name}/`;
+    const files: ParityFiles = {
+      variant: await (await fetch(base + 'variant.json')).json(),
+      inputs: await fetchBytes(base + 'inputs.safetensors'),
+      golden: await (await fetch(base + 'golden.json')).json(),
+      goldenGrads: await fetchBytes(base + 'golden_grads.safetensors'),
+    };
+    return runParity(await context(), files);
+  },
+  async train(config: TrainConfig, maxSteps?: number): Promise<TrainEvent[]> {
+    const events: TrainEvent[] = [];
+    await trainSingleRank(await context(), config, await defaultCorpus(), (e) => events.push(e), { maxSteps });
+    return events;
+  },
+};
+export type GpuTestApi = typeof api;
+Comlink.expose(api);

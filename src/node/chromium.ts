@@ -1,0 +1,42 @@
+// Launches Debian's headless Chromium through playwright-core with WebGPU (SwiftShader
+// on machines without a GPU) and WebRTC over loopback enabled. Used by the CLI and the tests.
+
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+
+const CANDIDATES = [
+  process.env.TABTRON_CHROMIUM,
+  '/usr/lib/chromium/chromium-headless-shell',
+  '/usr/lib/chromium/chromium',
+].filter((p): p is string => Boolean(p));
+
+export function chromiumPath(): string {
+  const found = CANDIDATES.find((p) => existsSync(p));
+  if (!found) {
+    throw new Error(`no Chromium found (looked at ${CANDIDATES.join(', ')}); install it with: apt-get install -y chromium-headless-shell (or set TABTRON_CHROMIUM)`);
+  }
+  return found;
+}
+
+export const CHROMIUM_ARGS = [
+  '--enable-unsafe-webgpu',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+  '--allow-loopback-in-peer-connection',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+  '--disable-background-timer-throttling',
+  '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+];
+
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  const path = chromiumPath();
+  const args = [...CHROMIUM_ARGS, ...extraArgs];
+  if (path.endsWith('/chromium')) args.push('--headless=new');
+  return chromium.launch({ executablePath: path, args, headless: true });
+}

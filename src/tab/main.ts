@@ -1,0 +1,100 @@
+// Contributor page: checks WebGPU, shows the adapter, runs training in the rank worker
+// (never on this thread) and shows live progress. The CLI drives it through window.tabtron.
+import * as Comlink from 'comlink';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { RankWorkerApi } from '../../workers/rank.worker';
+import type { TrainEvent } from '../train/events';
+import type { TrainConfig } from '../train/setup';
+import { renderAdapter } from './adapter-view';
+import { tinyConfig } from './tiny-config';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const worker = new Worker(new URL('../../workers/rank.worker.ts', import.meta.url), { type: 'module' });
+const rank = Comlink.wrap<RankWorkerApi>(worker);
+const events: TrainEvent[] = [];
+const lossSeries: [number[], number[]] = [[], []];
+let chart: uPlot | null = null;
+
+function setStatus(id: string, text: string, state: string): void {
+  const el = $(id);
+  el.textContent = text;
+  el.dataset.state = state;
+}
+
+function onEvent(e: TrainEvent): void {
+  events.push(e);
+  (window as unknown as { tabtronReport?: (e: TrainEvent) => void }).tabtronReport?.(e);
+  switch (e.kind) {
+    case 'start':
+      setStatus('run-status', `Training ${(e.params / 1e6).toFixed(2)}M parameters, ${e.tokensPerStep} tokens/step, ${e.trainIters} steps`, 'running');
+      break;
+    case 'step':
+      $('m-step').textContent = String(e.step);
+      $('m-loss').textContent = e.loss.toFixed(4);
+      $('m-tps').textContent = e.tokensPerSec.toFixed(0);
+      $('m-lr').textContent = e.lr.toExponential(2);
+      lossSeries[0].push(e.step);
+      lossSeries[1].push(e.loss);
+      chart?.setData(lossSeries);
+      break;
+    case 'eval':
+      $('m-val').textContent = e.loss.toFixed(4);
+      break;
+    case 'done':
+      setStatus('run-status', `Done: train loss ${e.trainLoss.toFixed(4)}, validation loss ${e.validLoss.toFixed(4)}`, 'done');
+      break;
+    case 'error':
+      setStatus('run-status', `Error: ${e.message}`, 'error');
+      break;
+    default: {
+      const never: never = e;
+      throw new Error(`unknown event ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+async function train(config: TrainConfig, corpusText: string | null = null, maxSteps?: number) {
+  ($('train-standalone') as HTMLButtonElement).disabled = true;
+  ($('stop') as HTMLButtonElement).disabled = false;
+  chart ??= new uPlot({ width: 560, height: 220, title: 'train loss', series: [{ label: 'step' }, { label: 'loss', stroke: '#3366cc' }], scales: { x: { time: false } } }, lossSeries, $('loss-chart'));
+  try {
+    return await rank.train(config, corpusText, Comlink.proxy(onEvent), maxSteps);
+  } finally {
+    ($('train-standalone') as HTMLButtonElement).disabled = false;
+    ($('stop') as HTMLButtonElement).disabled = true;
+  }
+}
+
+async function checkGpu(): Promise<boolean> {
+  if (!('gpu' in navigator)) {
+    setStatus('gpu-status', 'This browser has no WebGPU, so this tab cannot train. Try a recent Chrome or Edge (or Firefox/Safari with WebGPU enabled).', 'error');
+    return false;
+  }
+  try {
+    const adapter = await rank.adapter();
+    if (!adapter) throw new Error('no adapter');
+    renderAdapter($('gpu-info'), adapter);
+    setStatus('gpu-status', `WebGPU ready: ${adapter.vendor || 'unknown vendor'} ${adapter.architecture || adapter.device}${adapter.isFallbackAdapter ? ' (software fallback)' : ''}`, 'ok');
+    return true;
+  } catch (e) {
+    setStatus('gpu-status', `WebGPU could not start: ${(e as Error).message}`, 'error');
+    return false;
+  }
+}
+
+const api = { train, events, stop: () => rank.stop(), ready: checkGpu() };
+(window as unknown as { tabtron: typeof api }).tabtron = api;
+
+void api.ready.then((ok) => {
+  const button = $('train-standalone') as HTMLButtonElement;
+  button.disabled = !ok;
+  button.onclick = async () => {
+    try {
+      await train(await tinyConfig());
+    } catch (e) {
+      setStatus('run-status', `Error: ${(e as Error).message}`, 'error');
+    }
+  };
+  ($('stop') as HTMLButtonElement).onclick = () => void rank.stop();
+});
