@@ -3,6 +3,7 @@
 // later microtask; `disconnect(rank)` simulates a tab that goes away.
 
 import { Mailbox } from './mailbox';
+import { PeerHealth } from './peer-health';
 import { bytesOf, checkRank, CommError, type PeerLostListener, type RecvOptions, type SendOptions, type Tag, type Transport } from './transport';
 
 export interface LoopbackWorld {
@@ -27,11 +28,11 @@ export function createLoopbackWorld(size: number): LoopbackWorld {
 
 export class LoopbackTransport implements Transport {
   private readonly inbox: Mailbox[];
-  private readonly lost = new Map<number, CommError>();
-  private readonly listeners = new Set<PeerLostListener>();
+  private readonly health: PeerHealth;
   private closed = false;
 
   constructor(readonly rank: number, readonly worldSize: number, private readonly world: readonly LoopbackTransport[]) {
+    this.health = new PeerHealth(rank);
     this.inbox = Array.from({ length: worldSize }, (_, peer) => new Mailbox(rank, peer));
   }
 
@@ -39,7 +40,7 @@ export class LoopbackTransport implements Transport {
     const op = opts.op ?? 'send';
     checkRank(this, to, op);
     if (this.closed) throw new CommError(op, this.rank, to, 'this transport is closed');
-    const lost = this.lost.get(to);
+    const lost = this.health.get(to);
     if (lost) throw new CommError(op, this.rank, to, lost.reason);
     const copy = bytesOf(data).slice();
     await Promise.resolve();
@@ -53,12 +54,11 @@ export class LoopbackTransport implements Transport {
   }
 
   onPeerLost(listener: PeerLostListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.health.subscribe(listener);
   }
 
   lostPeer(rank: number): CommError | undefined {
-    return this.lost.get(rank);
+    return this.health.get(rank);
   }
 
   close(): void {
@@ -69,10 +69,8 @@ export class LoopbackTransport implements Transport {
   }
 
   private peerLost(peer: number, reason: string): void {
-    if (this.lost.has(peer) || this.closed) return;
-    const err = new CommError('transport', this.rank, peer, `peer lost: ${reason}`);
-    this.lost.set(peer, err);
-    this.inbox[peer].fail(err.reason);
-    for (const l of [...this.listeners]) l(peer, err);
+    if (this.closed) return;
+    this.inbox[peer].fail(`peer lost: ${reason}`);
+    this.health.markLost(peer, reason);
   }
 }

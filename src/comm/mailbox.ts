@@ -82,7 +82,7 @@ export class Mailbox {
             finish();
             resolve(d);
           },
-          (e: unknown) => fail(e instanceof CommError ? e.reason : String(e)),
+          (e: unknown) => fail(e instanceof CommError ? e.reason : e instanceof Error ? e.message : String(e)),
         );
       };
       const watchdog = setInterval(() => {
