@@ -1,0 +1,114 @@
+// Cross-field rules, one small named function each. A rule runs only when every key it
+// reads passed its own checks; it returns the broken rule as a sentence, or null.
+
+import type { AttentionType } from './schema';
+
+type Values = Record<string, unknown>;
+
+export interface Rule {
+  name: string;
+  /** top-level keys the rule reads (their files are named in the message) */
+  keys: string[];
+  check: (v: Values) => string | null;
+}
+
+const n = (v: Values, key: string) => v[key] as number;
+const enabled = (v: Values, key: string) => (v[key] as { enabled: boolean }).enabled;
+
+function hiddenDivisibleByHeads(v: Values): string | null {
+  return n(v, 'hidden_size') % n(v, 'num_attention_heads') === 0
+    ? null
+    : `hidden_size (${n(v, 'hidden_size')}) must be divisible by num_attention_heads (${n(v, 'num_attention_heads')})`;
+}
+
+function positionsCoverSequence(v: Values): string | null {
+  return n(v, 'max_position_embeddings') >= n(v, 'seq_length')
+    ? null
+    : `max_position_embeddings (${n(v, 'max_position_embeddings')}) must be >= seq_length (${n(v, 'seq_length')})`;
+}
+
+function minLrAtMostLr(v: Values): string | null {
+  return n(v, 'min_lr') <= n(v, 'lr') ? null : `min_lr (${n(v, 'min_lr')}) must be <= lr (${n(v, 'lr')})`;
+}
+
+function headsDivisibleByModelParallel(v: Values): string | null {
+  return n(v, 'num_attention_heads') % n(v, 'model_parallel_size') === 0
+    ? null
+    : `num_attention_heads (${n(v, 'num_attention_heads')}) must be divisible by model_parallel_size (${n(v, 'model_parallel_size')})`;
+}
+
+function intermediateDivisibleByModelParallel(v: Values): string | null {
+  return n(v, 'intermediate_size') % n(v, 'model_parallel_size') === 0
+    ? null
+    : `intermediate_size (${n(v, 'intermediate_size')}) must be divisible by model_parallel_size (${n(v, 'model_parallel_size')})`;
+}
+
+function layersCoverPipelineStages(v: Values): string | null {
+  return n(v, 'num_layers') >= n(v, 'pipe_parallel_size')
+    ? null
+    : `num_layers (${n(v, 'num_layers')}) must be >= pipe_parallel_size (${n(v, 'pipe_parallel_size')}): every pipeline stage needs a layer`;
+}
+
+function virtualStagesDivideLayers(v: Values): string | null {
+  const chunk = v.num_layers_per_virtual_pipeline_stage as number | null;
+  if (chunk === null) return null;
+  const [layers, pp] = [n(v, 'num_layers'), n(v, 'pipe_parallel_size')];
+  if (pp < 2) return `num_layers_per_virtual_pipeline_stage (${chunk}) needs pipe_parallel_size >= 2, got ${pp}`;
+  if (layers % pp !== 0 || (layers / pp) % chunk !== 0) {
+    return `num_layers (${layers}) must split into pipe_parallel_size (${pp}) stages of a multiple of num_layers_per_virtual_pipeline_stage (${chunk}) layers`;
+  }
+  return null;
+}
+
+function rotaryDimsEven(v: Values): string | null {
+  if (v.pos_emb !== 'rotary') return null;
+  const [hidden, heads, pct] = [n(v, 'hidden_size'), n(v, 'num_attention_heads'), n(v, 'rotary_pct')];
+  if (hidden % heads !== 0) return null; // reported by hiddenDivisibleByHeads
+  const headSize = hidden / heads;
+  const dims = Math.floor(headSize * pct);
+  return dims >= 2 && dims % 2 === 0
+    ? null
+    : `rotary_pct (${pct}) * head size (${headSize}) gives ${dims} rotary dimensions; it must be a positive even number`;
+}
+
+function attentionConfigMatchesLayers(v: Values): string | null {
+  const perLayer = v.attention_config as AttentionType[];
+  return perLayer.length === n(v, 'num_layers')
+    ? null
+    : `attention_config covers ${perLayer.length} layers but num_layers is ${n(v, 'num_layers')}`;
+}
+
+function gpusDivisibleByModelAndPipe(v: Values): string | null {
+  const gpus = v.global_num_gpus as number | null;
+  if (gpus === null) return null;
+  const perReplica = Math.max(n(v, 'pipe_parallel_size'), 1) * n(v, 'model_parallel_size');
+  return gpus % perReplica === 0
+    ? null
+    : `global_num_gpus (${gpus}) must be divisible by pipe_parallel_size (${n(v, 'pipe_parallel_size')}) * model_parallel_size (${n(v, 'model_parallel_size')}) = ${perReplica}`;
+}
+
+function oneHalfPrecision(v: Values): string | null {
+  return enabled(v, 'fp16') && enabled(v, 'bf16') ? 'fp16.enabled and bf16.enabled cannot both be true' : null;
+}
+
+function zeroStageWithoutPipeline(v: Values): string | null {
+  const stage = (v.zero_optimization as { stage: number }).stage;
+  return stage >= 2 && n(v, 'pipe_parallel_size') > 0
+    ? `zero_optimization.stage (${stage}) >= 2 cannot be combined with pipeline parallelism; set pipe_parallel_size to 0 (got ${n(v, 'pipe_parallel_size')})`
+    : null;
+}
+
+export const RULES: readonly Rule[] = [
+  { name: 'hiddenDivisibleByHeads', keys: ['hidden_size', 'num_attention_heads'], check: hiddenDivisibleByHeads },
+  { name: 'positionsCoverSequence', keys: ['max_position_embeddings', 'seq_length'], check: positionsCoverSequence },
+  { name: 'minLrAtMostLr', keys: ['min_lr', 'lr'], check: minLrAtMostLr },
+  { name: 'headsDivisibleByModelParallel', keys: ['num_attention_heads', 'model_parallel_size'], check: headsDivisibleByModelParallel },
+  { name: 'intermediateDivisibleByModelParallel', keys: ['intermediate_size', 'model_parallel_size'], check: intermediateDivisibleByModelParallel },
+  { name: 'layersCoverPipelineStages', keys: ['num_layers', 'pipe_parallel_size'], check: layersCoverPipelineStages },
+  { name: 'virtualStagesDivideLayers', keys: ['num_layers', 'pipe_parallel_size', 'num_layers_per_virtual_pipeline_stage'], check: virtualStagesDivideLayers },
+  { name: 'rotaryDimsEven', keys: ['pos_emb', 'hidden_size', 'num_attention_heads', 'rotary_pct'], check: rotaryDimsEven },
+  { name: 'attentionConfigMatchesLayers', keys: ['attention_config', 'num_layers'], check: attentionConfigMatchesLayers },
+  { name: 'gpusDivisibleByModelAndPipe', keys: ['global_num_gpus', 'pipe_parallel_size', 'model_parallel_size'], check: gpusDivisibleByModelAndPipe },
+  { name: 'oneHalfPrecision', keys: ['fp16', 'bf16'], check: oneHalfPrecision },
+  { name: 'zeroStageWithoutPipeline', keys: ['zero_optimization', 'pipe_parallel_size'], check: zeroStageWithoutPipeline },
+];

@@ -1,0 +1,173 @@
+// The NeoX keys tabtron models: type, range and NeoX default of each (defaults from the
+// NeoX configuration reference, shared/seeds/001_*). Keys whose default depends on
+// other keys (`intermediate_size` = 4 × hidden, `lr` from `optimizer.params.lr`, the
+// batch triplet, ...) are optional here and filled in by derive.ts.
+
+import { z } from 'zod';
+import { splitProblem } from './split';
+import { bool, dict, inRange, int, intBetween, nonNegInt, nonNegNum, oneOf, posInt, posNum, str } from './fields';
+
+export const NORMS = ['layernorm', 'rmsnorm', 'scalenorm', 'non_parametric_layernorm', 'te_layernorm', 'te_rmsnorm'] as const;
+export const POS_EMBS = ['learned', 'rotary', 'sinusoidal', 'rpe', 'alibi', 'none'] as const;
+export const INIT_METHODS = ['normal', 'scaled_normal', 'orthogonal', 'scaled_orthogonal', 'xavier_uniform', 'xavier_normal', 'wang_init', 'small_init', 'single_residual_scaled_normal'] as const;
+export const ACTIVATIONS = ['gelu', 'geglu', 'relu', 'softsign', 'swish', 'mish', 'silu', 'reglu', 'swiglu', 'bilinear', 'glu'] as const;
+export const LR_DECAY_STYLES = ['constant', 'linear', 'cosine', 'exponential'] as const;
+export const TOKENIZER_TYPES = ['GPT2BPETokenizer', 'HFTokenizer', 'HFGPT2Tokenizer', 'SPMTokenizer', 'CharLevelTokenizer', 'TiktokenTokenizer'] as const;
+export const PRECISIONS = ['fp16', 'fp32', 'bfloat16'] as const;
+export const ATTENTION_TYPES = ['global', 'local', 'sparse_fixed', 'sparse_variable', 'bigbird', 'bslongformer', 'gmlp', 'amlp', 'flash', 'rwkv', 'mamba'] as const;
+/** NeoX's optimizer types (matched case-insensitively, as NeoX lowercases `optimizer.type`), plus DeepSpeed's AdamW. */
+export const OPTIMIZER_TYPES = ['adam', 'adamw', 'onebitadam', 'cpu_adam', 'cpu_torch_adam', 'sm3', 'madgrad_wd', 'sgd', 'lion'] as const;
+
+export type AttentionType = (typeof ATTENTION_TYPES)[number];
+
+const probability = () => inRange(0, 1, '[)');
+
+const optimizerType = str().refine((t) => (OPTIMIZER_TYPES as readonly string[]).includes(t.toLowerCase()), {
+  error: `must be one of ${OPTIMIZER_TYPES.map((t) => JSON.stringify(t)).join(', ')} (any case)`,
+});
+
+const betas = z.tuple([probability(), probability()], { error: 'must be a list of two numbers [beta1, beta2]' });
+
+const optimizerBlock = dict({
+  type: optimizerType.default('Adam'),
+  params: dict({
+    lr: posNum().optional(),
+    betas: betas.optional(),
+    eps: posNum().optional(),
+    weight_decay: nonNegNum().optional(),
+  }).default({}),
+});
+
+const attentionEntry = z.tuple([z.array(oneOf(ATTENTION_TYPES), { error: 'must be a list of attention types' }), posInt()], {
+  error: 'entries must look like [["global"], 12]: a list of attention types and a repeat count',
+});
+
+const partitionMethod = str().refine((m) => m === 'parameters' || m === 'uniform' || isTypeRegex(m), {
+  error: 'must be "parameters", "uniform" or "type:<regex>"',
+});
+
+function isTypeRegex(method: string): boolean {
+  if (!method.startsWith('type:') || method.length === 5) return false;
+  try {
+    new RegExp(method.slice(5));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const splitString = str().refine((s) => splitProblem(s) === null, {
+  error: (issue) => splitProblem(String(issue.input)) ?? 'is malformed',
+});
+
+/** Every modeled key, canonical (underscore) spelling. */
+export const configShape = {
+  // parallelism
+  pipe_parallel_size: nonNegInt().default(0),
+  model_parallel_size: posInt().default(1),
+  pipe_partition_method: partitionMethod.default('type:transformer'),
+  num_layers_per_virtual_pipeline_stage: posInt().nullable().default(null),
+  global_num_gpus: posInt().nullable().default(null),
+  // model
+  num_layers: posInt(),
+  hidden_size: posInt(),
+  num_attention_heads: posInt(),
+  seq_length: posInt(),
+  max_position_embeddings: posInt().optional(),
+  intermediate_size: posInt().optional(),
+  norm: oneOf(NORMS).default('layernorm'),
+  layernorm_epsilon: posNum().default(1e-5),
+  rms_norm_epsilon: posNum().default(1e-8),
+  scalenorm_epsilon: posNum().default(1e-8),
+  pos_emb: oneOf(POS_EMBS).default('learned'),
+  rotary_pct: inRange(0, 1, '(]').default(1.0),
+  rotary_emb_base: posNum().default(10000),
+  no_weight_tying: bool().default(false),
+  make_vocab_size_divisible_by: posInt().default(128),
+  activation: oneOf(ACTIVATIONS).default('gelu'),
+  init_method: oneOf(INIT_METHODS).default('normal'),
+  output_layer_init_method: oneOf(INIT_METHODS).default('scaled_normal'),
+  init_method_std: posNum().default(0.02),
+  gpt_j_residual: bool().default(false),
+  attention_config: z.array(attentionEntry, { error: 'must be a list like [[["global"], 12]]' }).nullable().default(null),
+  hidden_dropout: probability().default(0.1),
+  attention_dropout: probability().default(0.1),
+  // precision (DeepSpeed dicts; `precision` is derived from them when absent)
+  precision: oneOf(PRECISIONS).optional(),
+  fp16: dict({ enabled: bool().default(false) }).default({ enabled: false }),
+  bf16: dict({ enabled: bool().default(false) }).default({ enabled: false }),
+  // optimizer and schedule
+  optimizer: optimizerBlock.optional(),
+  lr: posNum().optional(),
+  min_lr: nonNegNum().default(0),
+  weight_decay: nonNegNum().default(0.01),
+  gradient_clipping: nonNegNum().default(0),
+  zero_optimization: dict({ stage: intBetween(0, 3).default(0) }).default({ stage: 0 }),
+  lr_decay_style: oneOf(LR_DECAY_STYLES).default('linear'),
+  lr_decay_iters: posInt().optional(),
+  warmup: inRange(0, 1, '[]').default(0.01),
+  train_iters: posInt(),
+  // batch (DeepSpeed triplet; any two give the third, see batch.ts)
+  train_batch_size: posInt().optional(),
+  train_micro_batch_size_per_gpu: posInt().optional(),
+  gradient_accumulation_steps: posInt().optional(),
+  // activation checkpointing
+  checkpoint_activations: bool().default(false),
+  checkpoint_num_layers: posInt().default(1),
+  // data and tokenizer (no data_path: tabtron's default corpus, Moby Dick)
+  data_path: str().nullable().default(null),
+  split: splitString.default('969, 30, 1'),
+  tokenizer_type: oneOf(TOKENIZER_TYPES).default('GPT2BPETokenizer'),
+  vocab_file: str().nullable().default(null),
+  merge_file: str().nullable().default(null),
+  seed: int().default(1234),
+  // evaluation, logging, checkpoints
+  eval_interval: posInt().default(1000),
+  eval_iters: nonNegInt().default(100),
+  log_interval: posInt().default(100),
+  save: str().nullable().default(null),
+  load: str().nullable().default(null),
+  save_interval: posInt().nullable().optional(),
+  checkpoint_factor: posInt().nullable().optional(),
+};
+
+export const inputSchema = z.object(configShape);
+export type ConfigInput = z.output<typeof inputSchema>;
+export type ModeledKey = keyof typeof configShape;
+export const MODELED_KEYS = Object.keys(configShape) as ModeledKey[];
+
+/** Keys whose final value derive.ts computes (defaults that depend on other keys). */
+export type DerivedKey =
+  | 'max_position_embeddings' | 'intermediate_size' | 'precision' | 'optimizer' | 'lr' | 'lr_decay_iters'
+  | 'train_batch_size' | 'train_micro_batch_size_per_gpu' | 'gradient_accumulation_steps'
+  | 'attention_config' | 'save_interval' | 'checkpoint_factor';
+
+export interface OptimizerConfig {
+  type: string;
+  params: { lr: number; betas: [number, number]; eps: number; weight_decay?: number; [extra: string]: unknown };
+  [extra: string]: unknown;
+}
+
+/** A validated config with every default and derived value filled in (NeoX names). */
+export type NeoXConfig = Omit<ConfigInput, DerivedKey> & {
+  max_position_embeddings: number;
+  /** MLP inner size; NeoX default 4 × hidden_size */
+  intermediate_size: number;
+  precision: (typeof PRECISIONS)[number];
+  optimizer: OptimizerConfig;
+  /** lowercased `optimizer.type`, as NeoX derives it */
+  optimizer_type: string;
+  /** peak learning rate (= optimizer.params.lr) */
+  lr: number;
+  lr_decay_iters: number;
+  train_batch_size: number;
+  train_micro_batch_size_per_gpu: number;
+  gradient_accumulation_steps: number;
+  /** one attention type per layer, expanded from NeoX's [[types], repeat] form */
+  attention_config: AttentionType[];
+  /** checkpoint every this many iterations (NeoX renamed save_interval to checkpoint_factor); null = never */
+  checkpoint_factor: number | null;
+  save_interval: number | null;
+  /** vocabulary padded as NeoX does; null when tabtron has no tokenizer of that type */
+  padded_vocab_size: number | null;
+};

@@ -1,0 +1,55 @@
+// What tabtron implements, in one place. A NeoX key set in a config but missing from
+// IMPLEMENTED_KEYS (with a value other than NeoX's default) draws a warning naming the
+// key; so does a value of an implemented key outside IMPLEMENTED_VALUES. When you
+// implement a key or a value, add it here — nothing else needs to change.
+
+export const IMPLEMENTED_KEYS: ReadonlySet<string> = new Set([
+  // parallelism
+  'pipe_parallel_size', 'model_parallel_size', 'pipe_partition_method', 'global_num_gpus',
+  // model
+  'num_layers', 'hidden_size', 'num_attention_heads', 'seq_length', 'max_position_embeddings',
+  'intermediate_size', 'norm', 'layernorm_epsilon', 'rms_norm_epsilon', 'pos_emb', 'rotary_pct',
+  'rotary_emb_base', 'no_weight_tying', 'make_vocab_size_divisible_by', 'activation', 'init_method',
+  'output_layer_init_method', 'init_method_std', 'gpt_j_residual', 'attention_config',
+  'hidden_dropout', 'attention_dropout',
+  // precision: read, and only f32 is implemented (see IMPLEMENTED_VALUES.precision)
+  'precision', 'fp16', 'bf16',
+  // optimizer and schedule
+  'optimizer', 'lr', 'min_lr', 'weight_decay', 'gradient_clipping', 'zero_optimization',
+  'lr_decay_style', 'lr_decay_iters', 'warmup', 'train_iters',
+  // batch
+  'train_batch_size', 'train_micro_batch_size_per_gpu', 'gradient_accumulation_steps',
+  // activation checkpointing
+  'checkpoint_activations', 'checkpoint_num_layers',
+  // data, tokenizer, evaluation, logging, checkpoints
+  'data_path', 'split', 'tokenizer_type', 'vocab_file', 'merge_file', 'seed', 'eval_interval',
+  'eval_iters', 'log_interval', 'save', 'load', 'save_interval', 'checkpoint_factor',
+]);
+
+/**
+ * For implemented keys, the values tabtron implements. `optimizer_type` is the lowercased
+ * `optimizer.type`; `attention_type` is each entry of `attention_config`; `zero_stage` is
+ * `zero_optimization.stage`; `precision` is derived from `fp16`/`bf16` when not given.
+ */
+export const IMPLEMENTED_VALUES: Readonly<Record<string, readonly unknown[]>> = {
+  tokenizer_type: ['GPT2BPETokenizer', 'CharLevelTokenizer'],
+  optimizer_type: ['adam', 'adamw'],
+  precision: ['fp32'],
+  norm: ['layernorm', 'rmsnorm'],
+  pos_emb: ['learned', 'rotary', 'none'],
+  activation: ['gelu'],
+  init_method: ['normal', 'scaled_normal', 'small_init', 'wang_init', 'xavier_normal', 'xavier_uniform'],
+  output_layer_init_method: ['normal', 'scaled_normal', 'small_init', 'wang_init', 'xavier_normal', 'xavier_uniform'],
+  // "flash" is NeoX's flash-attention kernel for exact global attention: the same math.
+  attention_type: ['global', 'flash'],
+  zero_stage: [0],
+};
+
+/** Keys inside `optimizer.params` that tabtron's Adam reads; others draw a warning. */
+export const IMPLEMENTED_OPTIMIZER_PARAMS: ReadonlySet<string> = new Set(['lr', 'betas', 'eps', 'weight_decay']);
+
+/** Vocabulary size of each tokenizer tabtron ships (CharLevelTokenizer: bytes 0..255). */
+export const TOKENIZER_VOCAB_SIZES: Readonly<Record<string, number>> = {
+  GPT2BPETokenizer: 50257,
+  CharLevelTokenizer: 256,
+};
