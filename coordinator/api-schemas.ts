@@ -1,0 +1,81 @@
+// The admin HTTP API's request schemas and response shapes (the admin page imports the types).
+
+import { z } from 'zod';
+import type { Coords, DeviceInfo } from '../src/protocol.ts';
+import type { CheckpointRow, MetricPoint, SpanRow } from './metrics-store.ts';
+import type { ParticipantState, RunState } from './store.ts';
+
+export const MAX_BODY_BYTES = 512 * 1024;
+
+export const CreateRunSchema = z.strictObject({
+  name: z.string().min(1).max(100).optional(),
+  /** NeoX YAML files in merge order (later keys win), as NeoX takes several --conf files. */
+  configs: z.array(z.strictObject({
+    file: z.string().min(1).max(200),
+    text: z.string().min(1).max(256 * 1024),
+  })).min(1).max(16),
+  /** Data-parallel replicas (default: global_num_gpus / (pp·tp), else 1); world = dp·pp·tp. */
+  dp: z.number().int().min(1).max(1024).optional(),
+});
+export type CreateRun = z.infer<typeof CreateRunSchema>;
+
+export const MetricsQuerySchema = z.strictObject({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(20000).default(5000),
+});
+
+export interface RunSummary {
+  id: string;
+  name: string;
+  state: RunState;
+  stateReason: string;
+  paused: boolean;
+  step: number;
+  sizes: { tp: number; pp: number; dp: number; world: number };
+  held: number;
+  ready: number;
+  standbys: number;
+  createdAt: number;
+}
+
+export interface ParticipantView {
+  id: string;
+  peerId: string;
+  state: ParticipantState;
+  rank: number | null;
+  connected: boolean;
+  device: DeviceInfo;
+  joinedAt: number;
+  lastSeenAt: number;
+  leftAt: number | null;
+}
+
+export interface GridCell extends Coords { rank: number; participant: ParticipantView | null }
+
+export interface RunDetail {
+  run: RunSummary;
+  joinToken: string;
+  config: Record<string, unknown>;
+  plan: Record<string, unknown>;
+  sources: { file: string; text: string }[];
+  grid: GridCell[];
+  /** Everyone who ever joined, in join order (standbys and departed included). */
+  participants: ParticipantView[];
+  checkpoints: CheckpointRow[];
+  events: { at: number; kind: string; detail: string }[];
+}
+
+export interface MetricsResponse {
+  points: MetricPoint[];
+  /** id to pass as `after` for the next page */
+  last: number;
+  spans: SpanRow[];
+}
+
+export interface CreateRunResponse {
+  run: RunSummary;
+  joinToken: string;
+  /** Contributor URL (relative to the coordinator) that joins this run. */
+  joinPath: string;
+  warnings: string[];
+}

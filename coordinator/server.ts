@@ -1,0 +1,106 @@
+// One process, one port: the web app, the HTTP API, a WebSocket per tab, the PeerJS
+// signalling server and /metrics, over state kept in SQLite under the data dir.
+
+import express from 'express';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WS_PATH } from '../src/protocol.ts';
+import { openDatabase } from './db.ts';
+import { newSecret } from './ids.ts';
+import { createApiRouter, errorHandler, requestMetrics } from './http.ts';
+import { RunManager } from './lifecycle.ts';
+import { MetricsStore } from './metrics-store.ts';
+import { mountPeerServer } from './peer-mount.ts';
+import { Store, type ConfigSource } from './store.ts';
+import { createLogger, createTelemetry, type Logger } from './telemetry.ts';
+import { isolationHeaders, webApp, type WebMode } from './web.ts';
+import { DEFAULT_CHANNEL, createControlChannel, type ControlChannelOptions } from './ws.ts';
+
+export interface CoordinatorOptions {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** Generated (and logged once) when not given. */
+  adminToken?: string;
+  web: WebMode;
+  rankGraceMs: number;
+  joinRateLimit: { windowMs: number; limit: number };
+  channel?: Partial<ControlChannelOptions>;
+  /** Runs to create at start (e.g. from `tabtron coordinator configs/tiny.yml`). */
+  initialRuns?: { name?: string; sources: ConfigSource[]; dp?: number }[];
+  logger?: Logger;
+}
+
+export const DEFAULTS: Omit<CoordinatorOptions, 'dataDir'> = {
+  port: 8787, host: '127.0.0.1', web: 'dist', rankGraceMs: 30_000, joinRateLimit: { windowMs: 60_000, limit: 60 },
+};
+
+export interface Coordinator {
+  url: string;
+  port: number;
+  adminToken: string;
+  runs: RunManager;
+  createdRunIds: string[];
+  close(): Promise<void>;
+}
+
+export async function startCoordinator(options: Partial<CoordinatorOptions> & { dataDir: string }): Promise<Coordinator> {
+  const o = { ...DEFAULTS, ...options };
+  const log = o.logger ?? createLogger();
+  const adminToken = o.adminToken ?? newSecret(18);
+  const db = openDatabase(o.dataDir);
+  const telemetry = createTelemetry(db);
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  const server = createServer(app);
+
+  const peer = await mountPeerServer(app, server, log);
+  const runs = new RunManager(new Store(db), new MetricsStore(db), log, { rankGraceMs: o.rankGraceMs, peerServer: peer });
+  const control = createControlChannel(runs, telemetry, log, { ...DEFAULT_CHANNEL, ...o.channel });
+  const web = await webApp(o.web);
+
+  app.use(requestMetrics(telemetry, log));
+  app.use('/api', createApiRouter({ runs, telemetry, log, adminToken, joinRateLimit: o.joinRateLimit }));
+  app.get('/metrics', async (_req, res, next) => {
+    try {
+      res.type(telemetry.registry.contentType).send(await telemetry.registry.metrics());
+    } catch (e) { next(e); }
+  });
+  if (web.handler) app.use(isolationHeaders, web.handler);
+  app.use(errorHandler(log));
+
+  // One dispatcher for every upgrade: the control channel here, the rest (PeerJS) to
+  // whoever registered for it, so two WebSocket servers can share the port.
+  const others = server.listeners('upgrade') as ((req: IncomingMessage, socket: Duplex, head: Buffer) => void)[];
+  server.removeAllListeners('upgrade');
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path === WS_PATH) return control.handleUpgrade(req, socket, head);
+    if (others.length === 0) return socket.destroy();
+    for (const l of others) l.call(server, req, socket, head);
+  });
+
+  const createdRunIds = (o.initialRuns ?? []).map((r) => runs.createRun(r).run.id);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
+  log.info({ url, port, dataDir: o.dataDir, web: o.web, peerServer: peer?.path ?? null, runs: createdRunIds }, 'coordinator listening');
+
+  return {
+    url, port, adminToken, runs, createdRunIds,
+    async close() {
+      control.close();
+      runs.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await web.close();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,73 @@
+// What the coordinator does with each message a tab sends after its hello.
+
+import { assertNever, type TabMessage } from '../src/protocol.ts';
+import type { RunManager } from './lifecycle.ts';
+import type { MetricPoint } from './metrics-store.ts';
+import { coordsOf } from './planning.ts';
+
+type Point = Omit<MetricPoint, 'id' | 'at'>;
+
+/** Messages only a rank holder may send. */
+const RANK_ONLY = new Set<TabMessage['type']>(['ready', 'progress', 'spans', 'links', 'checkpoint']);
+
+export function handleTabMessage(runs: RunManager, participantId: string, msg: Exclude<TabMessage, { type: 'hello' }>): void {
+  const p = runs.store.getParticipant(participantId);
+  if (!p || p.state === 'left') return;
+  runs.store.touch(p.id);
+  const rank = p.rank;
+  if (RANK_ONLY.has(msg.type) && rank === null) {
+    runs.send(p.id, { type: 'error', code: 'not_ranked', message: `'${msg.type}' needs a rank; this tab is a standby`, fatal: false });
+    return;
+  }
+  switch (msg.type) {
+    case 'ready':
+      runs.markReady(p, msg.rank);
+      return;
+    case 'progress': {
+      const points: Point[] = [];
+      const add = (name: string, value: number | undefined) => {
+        if (value !== undefined) points.push({ rank, step: msg.step, name, peerRank: null, value });
+      };
+      add('loss', msg.loss);
+      add('val_loss', msg.valLoss);
+      add('tokens_per_sec', msg.tokensPerSec);
+      add('lr', msg.lr);
+      add('forward_ms', msg.timings?.forwardMs);
+      add('backward_ms', msg.timings?.backwardMs);
+      add('comm_ms', msg.timings?.commMs);
+      add('optimizer_ms', msg.timings?.optimizerMs);
+      add('step_ms', msg.timings?.stepMs);
+      runs.metrics.add(p.runId, points);
+      runs.store.advanceRunStep(p.runId, msg.step);
+      return;
+    }
+    case 'spans': {
+      const stage = coordsOf(runs.view(runs.getRun(p.runId)), rank!).pp;
+      runs.metrics.addSpans(p.runId, rank!, stage, msg.step, msg.spans);
+      return;
+    }
+    case 'links':
+      runs.metrics.add(p.runId, msg.links.filter((l) => l.ms > 0).map((l) => ({
+        rank, step: runs.getRun(p.runId).step, name: 'link_bytes_per_sec', peerRank: l.peerRank, value: l.bytes / (l.ms / 1000),
+      })));
+      return;
+    case 'checkpoint':
+      runs.metrics.addCheckpoint(p.runId, { rank: rank!, step: msg.step, name: msg.name, bytes: msg.bytes, sha256: msg.sha256 ?? null });
+      return;
+    case 'visibility':
+      runs.store.setHidden(p.id, msg.hidden);
+      runs.store.addEvent(p.runId, msg.hidden ? 'hidden' : 'visible', p.id);
+      return;
+    case 'log':
+      runs.log[msg.level]({ run: p.runId, participant: p.id, rank }, `tab: ${msg.message}`);
+      return;
+    case 'leave':
+      runs.leave(p.id, msg.reason ?? 'left');
+      return;
+    case 'ping':
+      runs.send(p.id, { type: 'pong', t: msg.t });
+      return;
+    default:
+      assertNever(msg, 'tab message');
+  }
+}

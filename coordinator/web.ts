@@ -1,0 +1,39 @@
+// Serving the web app: the built `dist/` in production, or Vite in middleware mode
+// (dev and browser tests). Both add the cross-origin-isolation headers the app needs.
+
+import express, { type RequestHandler } from 'express';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type WebMode = 'dist' | 'vite' | 'none';
+
+export const isolationHeaders: RequestHandler = (_req, res, next) => {
+  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+  res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+  next();
+};
+
+export const repoRoot = new URL('..', import.meta.url).pathname;
+
+export interface WebApp {
+  handler: RequestHandler | null;
+  close(): Promise<void>;
+}
+
+export async function webApp(mode: WebMode, distDir = join(repoRoot, 'dist')): Promise<WebApp> {
+  if (mode === 'none') return { handler: null, close: async () => {} };
+  if (mode === 'dist') {
+    if (!existsSync(join(distDir, 'index.html'))) {
+      throw new Error(`no built web app at ${distDir} (run \`npm run build\`, or start with --web vite)`);
+    }
+    return { handler: express.static(distDir, { extensions: ['html'] }), close: async () => {} };
+  }
+  const { createServer } = await import('vite');
+  const vite = await createServer({
+    configFile: join(repoRoot, 'vite.config.ts'),
+    server: { middlewareMode: true, hmr: false, ws: false },
+    appType: 'mpa',
+    logLevel: 'error',
+  });
+  return { handler: vite.middlewares as unknown as RequestHandler, close: () => vite.close() };
+}
