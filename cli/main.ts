@@ -1,0 +1,21 @@
+// tabtron's command line. Each subcommand lives in cli/<name>.ts and exports a function that
+// returns its commander Command; this file only registers them and reports their errors.
+
+import { Command } from 'commander';
+import { planCommand } from './plan';
+
+const program = new Command('tabtron')
+  .description('Megatron/GPT-NeoX-style GPT training where every browser tab is a GPU rank')
+  .showHelpAfterError();
+
+program.addCommand(planCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  // PlanError and ConfigError carry messages meant for the user; anything else is a bug.
+  const err = e as Error;
+  const expected = err.name === 'PlanError' || err.name === 'ConfigError';
+  process.stderr.write(`tabtron: ${expected ? err.message : (err.stack ?? String(err))}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,66 @@
+// Memory per rank, in bytes. tabtron trains in f32 (WebGPU has no shader-f16 on the machines we
+// target), so parameters, gradients and activations take 4 bytes per element.
+//   parameters  stage params (per TP rank) × 4
+//   gradients   stage params × 4
+//   optimizer   Adam m and v: 2 × 4 bytes per param
+//   ZeRO        stage ≥ 1 shards the optimizer over DP, ≥ 2 also the gradients, 3 also the params
+//   activations per transformer layer and microbatch, TP without sequence parallelism
+//               (Korthikanti et al. 2022, counted in 16-bit units, scaled to 4-byte elements):
+//                 s·b·h·(10 + 24/t + 5·a·s/(h·t)) × 2
+//               with checkpoint_activations a layer keeps only its input (s·b·h elements, split
+//               over TP with partition_activations) and one layer is fully live at a time
+//               during recompute. The last stage adds its logits and their gradient,
+//               2·s·b·V/t elements. Held for the peak number of in-flight microbatches.
+
+export const BYTES_PER_ELEMENT = 4;
+
+export interface MemoryInput {
+  /** parameters of one TP rank of this stage */
+  params: number;
+  dp: number;
+  zeroStage: number;
+  /** transformer layers per model chunk resident for one in-flight microbatch */
+  layersPerMicrobatch: number;
+  /** peak count of microbatches (of one chunk) whose activations are held at once */
+  inFlight: number;
+  microBatch: number;
+  seqLength: number;
+  hidden: number;
+  heads: number;
+  tp: number;
+  paddedVocab: number;
+  isLastStage: boolean;
+  checkpointActivations: boolean;
+  partitionActivations: boolean;
+}
+
+export interface MemoryEstimate {
+  params: number;
+  grads: number;
+  optimizer: number;
+  activations: number;
+  total: number;
+}
+
+/** Bytes of one layer's activations for one microbatch, kept for backward without recompute. */
+export function layerActivationBytes(m: Pick<MemoryInput, 'seqLength' | 'microBatch' | 'hidden' | 'heads' | 'tp'>): number {
+  const { seqLength: s, microBatch: b, hidden: h, heads: a, tp: t } = m;
+  return s * b * h * (10 + 24 / t + (5 * a * s) / (h * t)) * (BYTES_PER_ELEMENT / 2);
+}
+
+export function estimateMemory(m: MemoryInput): MemoryEstimate {
+  const el = BYTES_PER_ELEMENT;
+  const params = (m.params * el) / (m.zeroStage >= 3 ? m.dp : 1);
+  const grads = (m.params * el) / (m.zeroStage >= 2 ? m.dp : 1);
+  const optimizer = (m.params * 2 * el) / (m.zeroStage >= 1 ? m.dp : 1);
+
+  const full = layerActivationBytes(m);
+  const sbh = m.seqLength * m.microBatch * m.hidden;
+  const perMicrobatch = m.checkpointActivations
+    ? m.layersPerMicrobatch * ((sbh * el) / (m.partitionActivations ? m.tp : 1))
+    : m.layersPerMicrobatch * full;
+  const recompute = m.checkpointActivations && m.layersPerMicrobatch > 0 ? full : 0;
+  const logits = m.isLastStage ? (2 * m.seqLength * m.microBatch * m.paddedVocab * el) / m.tp : 0;
+  const activations = m.inFlight * perMicrobatch + recompute + logits;
+  return { params, grads, optimizer, activations, total: params + grads + optimizer + activations };
+}

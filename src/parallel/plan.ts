@@ -1,0 +1,156 @@
+// The whole parallel plan for one run: sizes, groups, layer partition, per-stage schedules,
+// memory and bubble. Pure: a PlanInput in, a Plan out, or a PlanError naming the numbers.
+
+import { deriveBatch, type Batch } from './batch';
+import { PlanError, requirePositiveInt } from './errors';
+import { rankGrid, type RankGrid } from './grid';
+import { estimateMemory, type MemoryEstimate } from './memory';
+import { isCompute, type ScheduleOp } from './ops';
+import { pipeItems, totalParams, type ModelShape, type NormKind } from './params';
+import { partitionLayers } from './partition';
+import { bubbleFraction, interleavedAllStages, oneFOneBAllStages } from './schedule';
+
+export interface PlanInput {
+  world: number;
+  /** model_parallel_size */
+  tp: number;
+  /** pipe_parallel_size as NeoX reads it: 0 = no pipeline engine, 0 and 1 both mean one stage */
+  pipeParallelSize: number;
+  /** model chunks per stage for interleaved 1F1B; 1 = non-interleaved */
+  virtualChunks: number;
+  numLayers: number;
+  hidden: number;
+  heads: number;
+  ffnHidden?: number;
+  seqLength: number;
+  maxPositions?: number;
+  posEmb: string;
+  norm: NormKind;
+  tiedEmbeddings: boolean;
+  vocabSize: number;
+  makeVocabSizeDivisibleBy: number;
+  trainBatchSize?: number;
+  microBatch?: number;
+  gradientAccumulationSteps?: number;
+  partitionMethod: string;
+  zeroStage: number;
+  checkpointActivations: boolean;
+  partitionActivations: boolean;
+}
+
+export interface StagePlan {
+  stage: number;
+  /** transformer layers [first, lastExclusive) of the stage (its first chunk when interleaved) */
+  layers: [number, number];
+  /** every chunk's layers when interleaved: chunks[k] is global chunk k·P + stage */
+  chunks: [number, number][];
+  /** embedding / final norm / head when the stage holds them */
+  holds: string[];
+  /** parameters held by one TP rank of this stage */
+  params: number;
+  schedule: ScheduleOp[];
+  /** most microbatch-chunks whose activations are held at once */
+  peakInFlight: number;
+  memory: MemoryEstimate;
+}
+
+export interface Plan extends Batch {
+  world: number;
+  tp: number;
+  pp: number;
+  dp: number;
+  pipelineEngine: boolean;
+  virtualChunks: number;
+  vocabSize: number;
+  paddedVocabSize: number;
+  totalParams: number;
+  partitionMethod: string;
+  grid: RankGrid;
+  stages: StagePlan[];
+  bubbleFraction: number;
+}
+
+export function makePlan(input: PlanInput): Plan {
+  const { world, tp } = input;
+  requirePositiveInt('world size', world);
+  requirePositiveInt('model_parallel_size', tp);
+  if (!Number.isInteger(input.pipeParallelSize) || input.pipeParallelSize < 0) {
+    throw new PlanError(`pipe_parallel_size must be 0 or a positive integer, got ${input.pipeParallelSize}`);
+  }
+  const pp = Math.max(1, input.pipeParallelSize);
+  const v = input.virtualChunks;
+  requirePositiveInt('virtual pipeline stages', v);
+  for (const [key, value] of [['num_layers', input.numLayers], ['hidden_size', input.hidden], ['num_attention_heads', input.heads], ['seq_length', input.seqLength]] as const) {
+    requirePositiveInt(key, value);
+  }
+  if (world % (pp * tp) !== 0) {
+    throw new PlanError(`world size ${world} is not divisible by pipe_parallel_size ${pp} × model_parallel_size ${tp} = ${pp * tp}`);
+  }
+  if (input.hidden % tp !== 0) throw new PlanError(`hidden_size ${input.hidden} is not divisible by model_parallel_size ${tp}`);
+  if (input.heads % tp !== 0) throw new PlanError(`num_attention_heads ${input.heads} is not divisible by model_parallel_size ${tp}`);
+  if (input.hidden % input.heads !== 0) throw new PlanError(`hidden_size ${input.hidden} is not divisible by num_attention_heads ${input.heads}`);
+  if (v > 1 && pp < 2) throw new PlanError(`interleaved 1F1B (${v} virtual stages) needs pipe_parallel_size ≥ 2, got ${input.pipeParallelSize}`);
+  if (input.numLayers < pp * v) {
+    throw new PlanError(`more pipeline stages than layers: pipe_parallel_size ${pp}${v > 1 ? ` × ${v} virtual stages` : ''} = ${pp * v} for num_layers ${input.numLayers}`);
+  }
+  const dp = world / (pp * tp);
+  const batch = deriveBatch({
+    dp,
+    train_batch_size: input.trainBatchSize,
+    train_micro_batch_size_per_gpu: input.microBatch,
+    gradient_accumulation_steps: input.gradientAccumulationSteps,
+  });
+  const m = batch.gradient_accumulation_steps;
+  if (pp > 1 && m < pp) {
+    throw new PlanError(`gradient_accumulation_steps ${m} (microbatches per step) is fewer than pipe_parallel_size ${pp}: 1F1B needs at least one microbatch per stage`);
+  }
+
+  const multiple = input.makeVocabSizeDivisibleBy * tp;
+  const paddedVocabSize = Math.ceil(input.vocabSize / multiple) * multiple;
+  const shape: ModelShape = {
+    numLayers: input.numLayers, hidden: input.hidden, heads: input.heads, ffnHidden: input.ffnHidden ?? 4 * input.hidden,
+    paddedVocab: paddedVocabSize, seqLength: input.seqLength, maxPositions: input.maxPositions ?? input.seqLength,
+    posEmb: input.posEmb, norm: input.norm, tiedEmbeddings: input.tiedEmbeddings,
+  };
+  const items = pipeItems(shape, tp, pp > 1);
+  const bounds = partitionLayers(items, pp * v, input.partitionMethod);
+  const schedules = v > 1 ? interleavedAllStages(pp, m, v) : oneFOneBAllStages(pp, m);
+
+  const layerRange = (g: number): [number, number] => {
+    const inPart = items.slice(bounds[g], bounds[g + 1]).flatMap((it) => (it.layer === undefined ? [] : [it.layer]));
+    const first = inPart.length > 0 ? inPart[0] : items.slice(0, bounds[g]).filter((it) => it.layer !== undefined).length;
+    return [first, first + inPart.length];
+  };
+  const stages: StagePlan[] = Array.from({ length: pp }, (_, s) => {
+    const globals = Array.from({ length: v }, (_, k) => k * pp + s);
+    const held = globals.flatMap((g) => items.slice(bounds[g], bounds[g + 1]));
+    const chunks = globals.map(layerRange);
+    const params = held.reduce((n, it) => n + it.params, 0);
+    const peakInFlight = peakInFlightOf(schedules[s]);
+    const memory = estimateMemory({
+      params, dp, zeroStage: input.zeroStage, tp, heads: input.heads, hidden: input.hidden, seqLength: input.seqLength,
+      microBatch: batch.train_micro_batch_size_per_gpu, paddedVocab: paddedVocabSize, isLastStage: s === pp - 1,
+      layersPerMicrobatch: Math.max(...chunks.map(([a, b]) => b - a)), inFlight: peakInFlight,
+      checkpointActivations: input.checkpointActivations, partitionActivations: input.partitionActivations,
+    });
+    const holds = held.filter((it) => it.layer === undefined).map((it) => it.name);
+    return { stage: s, layers: chunks[0], chunks, holds, params, schedule: schedules[s], peakInFlight, memory };
+  });
+
+  return {
+    world, tp, pp, dp, pipelineEngine: input.pipeParallelSize > 0, virtualChunks: v, ...batch,
+    vocabSize: input.vocabSize, paddedVocabSize, totalParams: totalParams(shape), partitionMethod: input.partitionMethod,
+    grid: rankGrid({ tp, pp, dp }), stages, bubbleFraction: bubbleFraction(pp, m, v),
+  };
+}
+
+/** Highest running count of forwards not yet matched by their backward. */
+export function peakInFlightOf(ops: readonly ScheduleOp[]): number {
+  let live = 0, peak = 0;
+  for (const op of ops) {
+    if (!isCompute(op)) continue;
+    live += op.kind === 'forward' ? 1 : -1;
+    peak = Math.max(peak, live);
+  }
+  return peak;
+}
