@@ -21,7 +21,8 @@ export function parseConfigText(text: string, file: string): RawConfig {
   if (doc.errors.length) {
     const issues: ConfigIssue[] = doc.errors.map((e) => {
       const at = e.linePos ? `:${e.linePos[0].line}:${e.linePos[0].col}` : '';
-      return { keys: [], message: `${file}${at}: ${e.message.split('\n')[0]}` };
+      const what = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+      return { keys: [], message: `${file}${at}: ${what}` };
     });
     throw new ConfigError(issues);
   }

@@ -1,0 +1,49 @@
+// `validateCommand` through a real child process: node --import tsx cli/validate-main.ts.
+
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+function validate(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'cli/validate-main.ts', ...args], { cwd: REPO, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('validate CLI', () => {
+  it('exits non-zero and prints every problem of an invalid config to stderr', () => {
+    const r = validate('src/config/fixtures/bad.yml');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('invalid config (4 problems)');
+    expect(r.stderr).toContain('unknown key "hiden-size" in src/config/fixtures/bad.yml (did you mean "hidden_size"?)');
+    expect(r.stderr).toContain('src/config/fixtures/bad.yml: num_layers must be an integer, got "twelve"');
+    expect(r.stdout).toBe('');
+  });
+
+  it('prints the resolved config and exits 0 for a valid one', () => {
+    const r = validate('configs/tiny.yml');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^hidden_size: 64$/m);
+    expect(r.stdout).toMatch(/^tokenizer_type: CharLevelTokenizer$/m);
+    expect(r.stdout).toContain('no warnings');
+  });
+
+  it('prints JSON with --json, warnings included', () => {
+    const r = validate('--json', '../shared/reference/gpt-neox-configs/125M.yml');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { ok: boolean; config: Record<string, unknown>; warnings: string[] };
+    expect(out.ok).toBe(true);
+    expect(out.config.hidden_size).toBe(768);
+    expect(out.warnings.some((w) => w.includes('hostfile is a NeoX key that tabtron does not implement yet'))).toBe(true);
+  });
+
+  it('reports an invalid config as JSON too when asked', () => {
+    const r = validate('--json', 'src/config/fixtures/dup-spelling.yml');
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as { ok: boolean; issues: Array<{ message: string }> };
+    expect(out.ok).toBe(false);
+    expect(out.issues[0].message).toContain('"hidden-size" and "hidden_size" are the same key');
+  });
+});
