@@ -10,7 +10,7 @@ import { Mailbox } from './mailbox';
 import { ChannelSender, type DataChannelLike, type PacingOptions } from './outbound';
 import { PeerHealth } from './peer-health';
 import { bytesOf, checkRank, CommError, DEFAULT_TIMEOUT_MS, type PeerLostListener, type RecvOptions, type SendOptions, type Tag, type Transport } from './transport';
-import { parseNotice, planParts, type PartHeader } from './wire';
+import { parseNotice, planParts, type LostNotice, type PartHeader } from './wire';
 
 export interface SignallingServer {
   host: string;
@@ -80,6 +80,7 @@ export class PeerTransport implements Transport {
       debug: 1,
     });
     const t = new PeerTransport(peerjs, opts);
+    globalThis.addEventListener?.('pagehide', t.onPageHide);
     try {
       await t.register();
       await t.openLinks();
@@ -122,14 +123,23 @@ export class PeerTransport implements Transport {
     return this.health.get(rank);
   }
 
+  /** For news from outside WebRTC (e.g. the coordinator saw the tab's socket close, which
+   *  is faster than ICE noticing): fails everything with `rank` now. */
+  declareLost(rank: number, reason: string): void {
+    this.lose(rank, reason);
+  }
+
   /** The largest message this transport puts on a channel. */
   get chunkBytes(): number {
     return this.pacing.chunkBytes;
   }
 
+  /** Tells the peers this rank is leaving (so they fail fast), then closes everything. */
   close(): void {
     if (this.closed) return;
+    this.notifyPeers({ k: 'lost', r: this.rank, why: `rank ${this.rank} closed its transport` });
     this.closed = true;
+    globalThis.removeEventListener?.('pagehide', this.onPageHide);
     for (const link of this.links.values()) {
       link.mailbox.fail('this transport is closed');
       link.inbound.fail('this transport is closed');
@@ -137,6 +147,17 @@ export class PeerTransport implements Transport {
       for (const c of link.conns) c?.close();
     }
     this.peerjs.destroy();
+  }
+
+  private readonly onPageHide = (): void => this.close();
+
+  private notifyPeers(notice: LostNotice, except: number[] = []): void {
+    const text = JSON.stringify(notice);
+    for (const other of this.links.values()) {
+      if (except.includes(other.peer) || this.health.get(other.peer)) continue;
+      const dc = other.conns[0]?.dataChannel;
+      if (dc?.readyState === 'open') dc.send(text);
+    }
   }
 
   private linkTo(peer: number, op: string): Link {
@@ -245,7 +266,7 @@ export class PeerTransport implements Transport {
         const m = parseNotice(d);
         if (typeof m === 'string') return this.lose(p, `protocol error: ${m}`);
         if (m.k === 'part') return link.inbound.header(channel, m);
-        return this.lose(m.r, `rank ${p} reports: ${m.why}`, p);
+        return this.lose(m.r, m.r === p ? m.why : `rank ${p} reports: ${m.why}`, p);
       }
       if (d instanceof ArrayBuffer) return link.inbound.binary(channel, d);
       this.lose(p, `protocol error: unexpected ${Object.prototype.toString.call(d)} message`);
@@ -256,7 +277,7 @@ export class PeerTransport implements Transport {
       clearTimeout(disconnectTimer);
       if (state === 'failed' || state === 'closed') this.lose(p, `ICE ${state} on channel ${channel}`);
       if (state === 'disconnected') {
-        const grace = this.opts.disconnectGraceMs ?? 5_000;
+        const grace = this.opts.disconnectGraceMs ?? 3_000;
         disconnectTimer = setTimeout(() => this.lose(p, `ICE disconnected for ${grace} ms on channel ${channel}`), grace);
       }
     });
@@ -272,12 +293,7 @@ export class PeerTransport implements Transport {
       for (const s of link.senders) s?.fail(`peer lost: ${reason}`);
       for (const c of link.conns) c?.close();
     }
-    const notice = JSON.stringify({ k: 'lost', r: peer, why: reason });
-    for (const other of this.links.values()) {
-      if (other.peer === peer || other.peer === from || this.health.get(other.peer)) continue;
-      const dc = other.conns[0]?.dataChannel;
-      if (dc?.readyState === 'open') dc.send(notice);
-    }
+    this.notifyPeers({ k: 'lost', r: peer, why: reason }, from === undefined ? [peer] : [peer, from]);
   }
 }
 
