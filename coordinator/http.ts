@@ -137,7 +137,8 @@ export function requestMetrics(t: Telemetry, log: Logger) {
   return (req: Request, res: Response, next: NextFunction) => {
     const end = t.httpSeconds.startTimer();
     res.on('finish', () => {
-      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : req.originalUrl.startsWith('/api') ? 'api-other' : 'static';
+      const api = req.originalUrl.startsWith('/api/');
+      const route = req.route?.path ? `${api ? '/api' : ''}${req.route.path}` : api ? '/api/(unmatched)' : 'static';
       end({ route });
       t.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
       if (res.statusCode >= 400) log.info({ method: req.method, url: req.originalUrl.slice(0, 200), status: res.statusCode }, 'http');

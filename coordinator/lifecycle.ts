@@ -32,6 +32,7 @@ export class RunManager {
     // After a restart no socket is open: every tab gets the grace period to come back.
     for (const run of store.listRuns()) {
       if (run.state === 'stopped') continue;
+      if (run.state === 'running') store.setRunState(run.id, 'waiting', 'coordinator restarted: waiting for ranks to reconnect');
       for (const p of store.activeParticipants(run.id)) {
         store.setConnected(p.id, false);
         this.startGrace(p);

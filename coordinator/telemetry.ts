@@ -22,7 +22,7 @@ export interface Telemetry {
 
 export function createTelemetry(db: DB): Telemetry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'tabtron_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'tabtron_' });
   const reg = [registry];
 
   const fromDb = <L extends string>(name: string, help: string, labelNames: L[], sql: string, label: (row: Record<string, unknown>) => Record<L, string>) =>

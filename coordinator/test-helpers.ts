@@ -23,6 +23,8 @@ export interface CoordinatorProcess {
   proc: ChildProcess;
   /** Every JSON log line so far. */
   logs: Record<string, unknown>[];
+  /** stdout lines that were not JSON (there should be none). */
+  notJson: string[];
   stderr: string[];
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -32,6 +34,7 @@ export async function startCoordinatorProcess(dataDir: string, extra: string[] =
     cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TABTRON_LOG_LEVEL: 'debug' },
   });
   const logs: Record<string, unknown>[] = [];
+  const notJson: string[] = [];
   const stderr: string[] = [];
   createInterface({ input: proc.stderr! }).on('line', (l) => stderr.push(l));
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
@@ -42,7 +45,8 @@ export async function startCoordinatorProcess(dataDir: string, extra: string[] =
       try {
         rec = JSON.parse(line);
       } catch {
-        return reject(new Error(`not a JSON log line: ${line}`));
+        notJson.push(line);
+        return;
       }
       logs.push(rec);
       if (rec.msg === 'coordinator listening') { clearTimeout(timer); resolve(rec.url as string); }
@@ -50,7 +54,7 @@ export async function startCoordinatorProcess(dataDir: string, extra: string[] =
     proc.once('exit', (code) => reject(new Error(`coordinator exited with ${code}:\n${stderr.join('\n')}`)));
   });
   return {
-    url, proc, logs, stderr,
+    url, proc, logs, notJson, stderr,
     async kill(signal = 'SIGKILL') {
       if (proc.exitCode === null) proc.kill(signal);
       return exited;
