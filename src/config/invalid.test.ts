@@ -126,6 +126,10 @@ describe('invalid configs', () => {
     expect(() => parseConfigText('- 1\n- 2\n', 'list.yml')).toThrow('list.yml: a config must be a mapping of keys to values, got a list');
   });
 
+  it('rejects in-memory data that is not a mapping', () => {
+    expect(() => resolveConfig([{ file: 'form', data: null as unknown as Record<string, unknown> }])).toThrow('form: a config must be a mapping of keys to values, got null');
+  });
+
   it('rejects duplicate keys in one file', () => {
     expect(() => parseConfigText('{ "seed": 1, "seed": 2 }', 'dup.yml')).toThrow(/dup\.yml:1:\d+: Map keys must be unique/);
   });

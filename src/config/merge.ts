@@ -3,7 +3,7 @@
 // `optimizer` are not merged key by key. A null value means "unset": the default applies.
 
 import type { ConfigIssue } from './errors';
-import { canonicalizeKeys, type RawConfig } from './parse';
+import { canonicalizeKeys, isMapping, type RawConfig } from './parse';
 
 export interface Merged {
   data: Record<string, unknown>;
@@ -17,6 +17,10 @@ export function mergeConfigs(raws: readonly RawConfig[]): Merged {
   const sources: Record<string, string> = {};
   const issues: ConfigIssue[] = [];
   for (const raw of raws) {
+    if (!isMapping(raw.data)) {
+      issues.push({ keys: [], message: `${raw.file}: a config must be a mapping of keys to values, got ${JSON.stringify(raw.data)}` });
+      continue;
+    }
     const canonical = canonicalizeKeys(raw);
     issues.push(...canonical.issues);
     for (const [key, value] of Object.entries(canonical.data)) {

@@ -4,7 +4,7 @@
 import { closest, distance } from 'fastest-levenshtein';
 import type { ConfigIssue } from './errors';
 import { OTHER_NEOX_KEYS } from './neox-keys';
-import { canonicalKey, type RawConfig } from './parse';
+import { canonicalKey, isMapping, type RawConfig } from './parse';
 import { MODELED_KEYS } from './schema';
 
 const KNOWN_KEYS: readonly string[] = [...MODELED_KEYS, ...Object.keys(OTHER_NEOX_KEYS)];
@@ -22,6 +22,7 @@ export function suggestKey(key: string): string | null {
 
 export function unknownKeyIssues(raw: RawConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
+  if (!isMapping(raw.data)) return issues; // reported by mergeConfigs
   for (const key of Object.keys(raw.data)) {
     const canonical = canonicalKey(key);
     if (isKnownKey(canonical)) continue;
