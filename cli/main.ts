@@ -2,6 +2,7 @@
 // returns its commander Command; this file only registers them and reports their errors.
 
 import { Command } from 'commander';
+import { coordinatorCommand } from './coordinator';
 import { planCommand } from './plan';
 
 const program = new Command('tabtron')
@@ -9,6 +10,7 @@ const program = new Command('tabtron')
   .showHelpAfterError();
 
 program.addCommand(planCommand());
+program.addCommand(coordinatorCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -190,3 +190,18 @@ describe('message validation', () => {
     expect(flood.all('error').at(-1)).toMatchObject({ code: 'rate_limited', fatal: true });
   });
 });
+
+describe('PeerJS signalling on the same port', () => {
+  it('opens a PeerJS client socket beside the control channel', async () => {
+    const { default: WebSocket } = await import('ws');
+    const ws = new WebSocket(`${c.url.replace(/^http/, 'ws')}/peerjs/peerjs?key=peerjs&id=tt-test-1&token=abc`);
+    const first = await new Promise<string>((resolve, reject) => {
+      ws.once('message', (d) => resolve(d.toString()));
+      ws.once('error', reject);
+    });
+    expect(JSON.parse(first)).toEqual({ type: 'OPEN' });
+    ws.close();
+    const id = await fetch(`${c.url}/peerjs/peerjs/id`);
+    expect(id.status).toBe(200);
+  });
+});

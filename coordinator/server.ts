@@ -56,7 +56,7 @@ export async function startCoordinator(options: Partial<CoordinatorOptions> & { 
   app.set('trust proxy', 'loopback');
   const server = createServer(app);
 
-  const peer = await mountPeerServer(app, server, log);
+  const peer = mountPeerServer(app, server, log);
   const runs = new RunManager(new Store(db), new MetricsStore(db), log, { rankGraceMs: o.rankGraceMs, peerServer: peer });
   const control = createControlChannel(runs, telemetry, log, { ...DEFAULT_CHANNEL, ...o.channel });
   const web = await webApp(o.web);
@@ -90,7 +90,7 @@ export async function startCoordinator(options: Partial<CoordinatorOptions> & { 
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
-  log.info({ url, port, dataDir: o.dataDir, web: o.web, peerServer: peer?.path ?? null, runs: createdRunIds }, 'coordinator listening');
+  log.info({ url, port, dataDir: o.dataDir, web: o.web, peerServer: peer.path, runs: createdRunIds }, 'coordinator listening');
 
   return {
     url, port, adminToken, runs, createdRunIds,
