@@ -4,12 +4,15 @@
 import { Command } from 'commander';
 import { coordinatorCommand } from './coordinator';
 import { planCommand } from './plan';
+import { trainCliCommand, validateCliCommand } from './train';
 
 const program = new Command('tabtron')
   .description('Megatron/GPT-NeoX-style GPT training where every browser tab is a GPU rank')
   .showHelpAfterError();
 
 program.addCommand(planCommand());
+program.addCommand(trainCliCommand());
+program.addCommand(validateCliCommand());
 program.addCommand(coordinatorCommand());
 
 try {

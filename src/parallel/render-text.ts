@@ -11,7 +11,6 @@ export function renderPlanText(plan: Plan, warnings: readonly string[] = []): st
   const out: string[] = [];
   const { world, tp, pp, dp } = plan;
   out.push(`plan: ${world} rank${world === 1 ? '' : 's'} = TP ${tp} × PP ${pp} × DP ${dp}   (rank = tp + ${tp}·dp + ${tp * dp}·pp)`);
-  for (const w of warnings) out.push(`warning: ${w}`);
   out.push(`parameters   ${fmtCount(plan.totalParams)} (${plan.totalParams.toLocaleString('en-US')})`);
   out.push(`vocabulary   ${plan.vocabSize} → padded ${plan.paddedVocabSize} (a multiple of make_vocab_size_divisible_by × TP)`);
   out.push(`batch        train_batch_size ${plan.train_batch_size} = micro ${plan.train_micro_batch_size_per_gpu} × gradient_accumulation_steps ${plan.gradient_accumulation_steps} × DP ${dp}`);
@@ -46,6 +45,7 @@ export function renderPlanText(plan: Plan, warnings: readonly string[] = []): st
     out.push(...wrap('   ', s.schedule.map(shortLabel)));
   }
   out.push(...timeline(plan));
+  if (warnings.length > 0) out.push('', `warnings (${warnings.length})`, ...warnings.map((w) => `  - ${w}`));
   return out.join('\n') + '\n';
 }
 

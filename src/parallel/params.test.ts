@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { estimateMemory, layerActivationBytes } from './memory';
+import { embeddingParams, pipeItems, totalParams, transformerLayerParams, type ModelShape } from './params';
+
+const neox = (numLayers: number, hidden: number, paddedVocab: number): ModelShape => ({
+  numLayers, hidden, heads: hidden / 64, ffnHidden: 4 * hidden, paddedVocab, seqLength: 2048, maxPositions: 2048,
+  posEmb: 'rotary', norm: 'layernorm', tiedEmbeddings: false,
+});
+
+describe('parameter counts', () => {
+  it('match the published sizes of Pythia and GPT-NeoX-20B', () => {
+    expect(totalParams(neox(6, 512, 50304))).toBe(70_426_624); // pythia-70m
+    expect(totalParams(neox(12, 768, 50304))).toBe(162_322_944); // pythia-160m
+    expect(totalParams(neox(24, 1024, 50304))).toBe(405_334_016); // pythia-410m
+    expect(totalParams(neox(44, 6144, 50432))).toBe(20_554_567_680); // gpt-neox-20b
+  });
+
+  it('is 12h² + 13h per layer with layernorm and a 4h MLP', () => {
+    const m = neox(1, 768, 50304);
+    expect(transformerLayerParams(m, 1)).toBe(12 * 768 ** 2 + 13 * 768);
+  });
+
+  it('splits under TP: the ranks together hold every parameter once, plus copies of the replicated ones', () => {
+    const m = neox(4, 1024, 50432);
+    const h = 1024;
+    const replicatedPerLayer = 2 * (2 * h) + h + h; // two layernorms, two row-parallel biases
+    for (const tp of [2, 4, 8]) {
+      const perRank = pipeItems(m, tp, false).reduce((n, it) => n + it.params, 0);
+      const replicated = 4 * replicatedPerLayer + 2 * h; // layers + final norm
+      expect(perRank * tp - replicated * (tp - 1)).toBe(totalParams(m));
+    }
+  });
+
+  it('counts learned positions with the embedding, and a tied head only on a pipelined last stage', () => {
+    const m = neox(2, 256, 1024);
+    expect(embeddingParams({ ...m, posEmb: 'learned' }, 1) - embeddingParams(m, 1)).toBe(2048 * 256);
+    const tied = { ...m, tiedEmbeddings: true };
+    expect(totalParams(m) - totalParams(tied)).toBe(1024 * 256);
+    expect(pipeItems(tied, 1, true).at(-1)!.params).toBe(1024 * 256);
+    expect(pipeItems(tied, 1, false).at(-1)!.params).toBe(0);
+  });
+});
+
+describe('memory estimate', () => {
+  const base = {
+    params: 1000, dp: 4, zeroStage: 0, layersPerMicrobatch: 2, inFlight: 3, microBatch: 2, seqLength: 8, hidden: 16, heads: 2, tp: 1,
+    paddedVocab: 64, isLastStage: false, checkpointActivations: false, partitionActivations: false,
+  };
+
+  it('takes 4 bytes per parameter and gradient, 8 for Adam m and v, and shards by ZeRO stage', () => {
+    expect(estimateMemory(base)).toMatchObject({ params: 4000, grads: 4000, optimizer: 8000 });
+    expect(estimateMemory({ ...base, zeroStage: 1 })).toMatchObject({ params: 4000, grads: 4000, optimizer: 2000 });
+    expect(estimateMemory({ ...base, zeroStage: 2 })).toMatchObject({ params: 4000, grads: 1000, optimizer: 2000 });
+    expect(estimateMemory({ ...base, zeroStage: 3 })).toMatchObject({ params: 1000, grads: 1000, optimizer: 2000 });
+  });
+
+  it('holds s·b·h·(10 + 24/t + 5as/(ht))·2 bytes per layer and in-flight microbatch', () => {
+    const perLayer = 8 * 2 * 16 * (10 + 24 + (5 * 2 * 8) / 16) * 2;
+    expect(layerActivationBytes(base)).toBe(perLayer);
+    expect(estimateMemory(base).activations).toBe(3 * 2 * perLayer);
+    const last = estimateMemory({ ...base, isLastStage: true }).activations;
+    expect(last - 3 * 2 * perLayer).toBe(2 * 8 * 2 * 64 * 4);
+  });
+
+  it('keeps only layer inputs with activation checkpointing, plus one layer being recomputed', () => {
+    const ckpt = estimateMemory({ ...base, checkpointActivations: true }).activations;
+    expect(ckpt).toBe(3 * 2 * (8 * 2 * 16 * 4) + layerActivationBytes(base));
+    const split = estimateMemory({ ...base, tp: 2, checkpointActivations: true, partitionActivations: true }).activations;
+    expect(split).toBe(3 * 2 * (8 * 2 * 16 * 4) / 2 + layerActivationBytes({ ...base, tp: 2 }));
+  });
+});
