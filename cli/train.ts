@@ -3,10 +3,12 @@
 // with a progress bar, and exits with the final losses.
 import { readFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
+import { Command } from 'commander';
 import { loadConfig } from '../src/config/load-files';
 import { trainInHeadlessTab } from '../src/node/headless-train';
 import type { TrainEvent } from '../src/train/events';
 import type { TrainConfig } from '../src/train/setup';
+import { validateCommand } from './validate';
 
 export interface TrainCliOptions {
   tabs?: number;
@@ -63,4 +65,27 @@ export async function trainCommand(paths: string[], opts: TrainCliOptions): Prom
   } finally {
     bar.stop();
   }
+}
+
+export function trainCliCommand(): Command {
+  return new Command('train')
+    .description('train a GPT from NeoX configs in headless Chromium tab(s) on WebGPU, with a progress bar')
+    .argument('<configs...>', 'NeoX YAML config files, merged in order (later files win)')
+    .option('--tabs <n>', 'number of tabs (ranks)', (v) => Number(v), 1)
+    .option('--max-steps <n>', 'stop after this many steps (default: train_iters)', (v) => Number(v))
+    .option('--json', 'print the final losses and the whole history as one JSON object')
+    .option('--quiet', 'no progress output on stderr')
+    .action(async (configs: string[], opts: TrainCliOptions) => {
+      process.exitCode = await trainCommand(configs, opts);
+    });
+}
+
+export function validateCliCommand(): Command {
+  return new Command('validate')
+    .description('load, merge and validate NeoX configs; print the resolved config and warnings')
+    .argument('<configs...>', 'NeoX YAML config files, merged in order')
+    .option('--json', 'print the resolved config as JSON')
+    .action((configs: string[], opts: { json?: boolean }) => {
+      process.exitCode = validateCommand(configs, opts);
+    });
 }

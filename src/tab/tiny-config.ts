@@ -4,6 +4,6 @@ import { parseConfigText, resolveConfig } from '../config';
 import type { TrainConfig } from '../train/setup';
 
 export async function tinyConfig(): Promise<TrainConfig> {
-  const { config } = resolveConfig([{ file: 'configs/tiny.yml', data: parseConfigText(tinyYaml, 'configs/tiny.yml') }]);
+  const { config } = resolveConfig([parseConfigText(tinyYaml, 'configs/tiny.yml')]);
   return config as unknown as TrainConfig;
 }
