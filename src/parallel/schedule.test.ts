@@ -176,6 +176,15 @@ describe('the simulator', () => {
     expect(r).toEqual({ ok: false, reason: 'bad-op', detail: 'stage 1 at op 4 (F1): input activation:1:1 is missing' });
   });
 
+  it('reports a send to a stage that does not hold the next chunk', () => {
+    const lists = oneFOneBAllStages(3, 3);
+    const i = lists[0].findIndex((op) => op.kind === 'send');
+    lists[0][i] = { kind: 'send', what: 'activation', peerStage: 2, microbatch: 0 };
+    expect(simulateSchedules({ pp: 3, virtualChunks: 1 }, lists, Infinity)).toEqual({
+      ok: false, reason: 'bad-op', detail: 'stage 0 at op 1 (send activation 0 -> stage 2): chunk 1 does not live on stage 2',
+    });
+  });
+
   it('reports a message that is not the one expected', () => {
     const lists = oneFOneBAllStages(2, 2);
     const i = lists[1].findIndex((op) => op.kind === 'recv' && op.microbatch === 0);

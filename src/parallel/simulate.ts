@@ -52,6 +52,7 @@ export function simulateSchedules(l: ChunkLayout, lists: ScheduleOp[][], capacit
           if (!done[s].has(`${op.what === 'activation' ? 'forward' : 'backward'}:${op.microbatch}:${g}`)) return bad(s, 'sends a tensor not yet computed');
           const msg: Msg = { what: op.what, microbatch: op.microbatch, global: op.what === 'activation' ? g + 1 : g - 1 };
           const peer = op.peerStage;
+          if (msg.global < 0 || msg.global > lastGlobal || chunkAt(l, msg.global).stage !== peer) return bad(s, `chunk ${msg.global} does not live on stage ${peer}`);
           if (capacity === 0) {
             const peerOp = lists[peer]?.[pc[peer]];
             if (!peerOp || peerOp.kind !== 'recv' || peerOp.peerStage !== s) break;
