@@ -1,7 +1,9 @@
 // Every kernel check; run by the Node test (Dawn) and the Chromium spec.
+import { crossEntropyCheck } from './crossentropy.check';
 import { elementwiseCheck } from './elementwise.check';
 import { geluCheck } from './gelu.check';
+import { layernormCheck, rmsnormCheck } from './norms.check';
 import type { KernelCheck } from './harness';
 import { matmulCheck } from './matmul.check';
 
-export const allChecks: KernelCheck[] = [geluCheck, elementwiseCheck, matmulCheck];
+export const allChecks: KernelCheck[] = [geluCheck, elementwiseCheck, matmulCheck, layernormCheck, rmsnormCheck, crossEntropyCheck];
