@@ -18,6 +18,7 @@ export default defineConfig({
     rollupOptions: {
       input: {
         main: resolve(root, 'index.html'),
+        admin: resolve(root, 'admin.html'),
       },
     },
   },

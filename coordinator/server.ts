@@ -56,10 +56,20 @@ export async function startCoordinator(options: Partial<CoordinatorOptions> & { 
   app.set('trust proxy', 'loopback');
   const server = createServer(app);
 
+  // Three WebSocket endpoints share the port; each upgrade goes to exactly one of them
+  // (the PeerJS server answers 400 to any path but its own, so it must not see the others).
+  type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  const takeUpgradeListeners = () => {
+    const ls = server.listeners('upgrade') as UpgradeListener[];
+    server.removeAllListeners('upgrade');
+    return ls;
+  };
   const peer = mountPeerServer(app, server, log);
+  const peerUpgrades = takeUpgradeListeners();
+  const web = await webApp(o.web, server);
+  const viteUpgrades = takeUpgradeListeners();
   const runs = new RunManager(new Store(db), new MetricsStore(db), log, { rankGraceMs: o.rankGraceMs, peerServer: peer });
   const control = createControlChannel(runs, telemetry, log, { ...DEFAULT_CHANNEL, ...o.channel });
-  const web = await webApp(o.web);
 
   app.use(requestMetrics(telemetry, log));
   app.use('/api', createApiRouter({ runs, telemetry, log, adminToken, joinRateLimit: o.joinRateLimit }));
@@ -71,15 +81,12 @@ export async function startCoordinator(options: Partial<CoordinatorOptions> & { 
   if (web.handler) app.use(isolationHeaders, web.handler);
   app.use(errorHandler(log));
 
-  // One dispatcher for every upgrade: the control channel here, the rest (PeerJS) to
-  // whoever registered for it, so two WebSocket servers can share the port.
-  const others = server.listeners('upgrade') as ((req: IncomingMessage, socket: Duplex, head: Buffer) => void)[];
-  server.removeAllListeners('upgrade');
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];
     if (path === WS_PATH) return control.handleUpgrade(req, socket, head);
-    if (others.length === 0) return socket.destroy();
-    for (const l of others) l.call(server, req, socket, head);
+    const targets = path === peer.path || path.startsWith(`${peer.path}/`) ? peerUpgrades : viteUpgrades;
+    if (targets.length === 0) return socket.destroy();
+    for (const l of targets) l.call(server, req, socket, head);
   });
 
   const createdRunIds = (o.initialRuns ?? []).map((r) => runs.createRun(r).run.id);

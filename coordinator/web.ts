@@ -3,6 +3,7 @@
 
 import express, { type RequestHandler } from 'express';
 import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 
 export type WebMode = 'dist' | 'vite' | 'none';
@@ -20,7 +21,8 @@ export interface WebApp {
   close(): Promise<void>;
 }
 
-export async function webApp(mode: WebMode, distDir = join(repoRoot, 'dist')): Promise<WebApp> {
+/** `server`: the coordinator's HTTP server, on which Vite's HMR socket is served (vite mode). */
+export async function webApp(mode: WebMode, server: Server, distDir = join(repoRoot, 'dist')): Promise<WebApp> {
   if (mode === 'none') return { handler: null, close: async () => {} };
   if (mode === 'dist') {
     if (!existsSync(join(distDir, 'index.html'))) {
@@ -31,7 +33,7 @@ export async function webApp(mode: WebMode, distDir = join(repoRoot, 'dist')): P
   const { createServer } = await import('vite');
   const vite = await createServer({
     configFile: join(repoRoot, 'vite.config.ts'),
-    server: { middlewareMode: true, hmr: false, ws: false },
+    server: { middlewareMode: true, hmr: { server } },
     appType: 'mpa',
     logLevel: 'error',
   });

@@ -1,0 +1,23 @@
+// Minimal contributor page for browser tests (until index.html wires src/tab/join.ts):
+// ?run=ID&token=JOIN_TOKEN joins the run on this page's origin and reports ready at once.
+import type { Assignment, ControlMessage } from '../../src/protocol.ts';
+import type { RunConnection } from '../../src/tab/join.ts';
+import { mountJoinPanel, type JoinPanel } from '../../src/tab/join-panel.ts';
+
+declare global {
+  interface Window {
+    tabtronJoin: { panel: JoinPanel | null; assignment: Assignment | null; controls: ControlMessage['type'][]; connection: RunConnection | null };
+  }
+}
+
+const q = new URLSearchParams(location.search);
+window.tabtronJoin = { panel: null, assignment: null, controls: [], connection: null };
+window.tabtronJoin.panel = await mountJoinPanel(document.getElementById('panel')!, {
+  coordinatorUrl: location.origin,
+  runId: q.get('run') ?? '',
+  joinToken: q.get('token') ?? '',
+  autoReady: true,
+  onAssignment: (a, conn) => { window.tabtronJoin.assignment = a; window.tabtronJoin.connection = conn; },
+  onControl: (m) => { window.tabtronJoin.controls.push(m.type); },
+});
+window.tabtronJoin.connection ??= window.tabtronJoin.panel.connection;
