@@ -7,6 +7,8 @@ import { defaultCorpus } from '../../src/data/corpus';
 import type { TrainEvent } from '../../src/train/events';
 import type { TrainConfig } from '../../src/train/setup';
 import { trainSingleRank } from '../../src/train/single-rank';
+import { createLoopbackWorld } from '../../src/comm/loopback';
+import { directComm } from '../../src/train/dist/rank-comm';
 
 let ctx: Promise<GpuContext> | null = null;
 const context = () => (ctx ??= createBrowserContext());
@@ -27,6 +29,19 @@ const api = {
       goldenGrads: await fetchBytes(base + 'golden_grads.safetensors'),
     };
     return runParity(await context(), files);
+  },
+  /** `dp` data-parallel ranks in this worker over the loopback transport; events per rank. */
+  async trainDataParallel(config: TrainConfig, dp: number, maxSteps?: number): Promise<TrainEvent[][]> {
+    const world = createLoopbackWorld(dp);
+    const text = await defaultCorpus();
+    const ranks = Array.from({ length: dp }, (_, r) => r);
+    const events: TrainEvent[][] = ranks.map(() => []);
+    const contexts = await Promise.all(ranks.map(() => createBrowserContext()));
+    await Promise.all(ranks.map((r) => trainSingleRank(contexts[r], config, text, (e) => events[r].push(e), {
+      maxSteps, dist: { comm: directComm(world.transports[r]), dpRank: r, dpGroup: { ranks, name: 'dp' } },
+    })));
+    for (const c of contexts) c.device.destroy();
+    return events;
   },
   async train(config: TrainConfig, maxSteps?: number): Promise<TrainEvent[]> {
     const events: TrainEvent[] = [];

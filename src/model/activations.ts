@@ -56,11 +56,11 @@ export interface Acts {
   dropSeed: GpuTensor; // u32 (1) per-step dropout seed
 }
 
-export function allocActs(ctx: GpuContext, s: ModelSpec, B: number, bucketLen: number): Acts {
+export function allocActs(ctx: GpuContext, s: ModelSpec, B: number, bucketLen: number, numLayers = s.L, tag = ''): Acts {
   const T = s.T, N = B * T, C = s.C, F = s.F, hd = s.hd, H = s.H;
-  const t = (name: string, ...shape: number[]) => ctx.tensor(shape, name);
+  const t = (name: string, ...shape: number[]) => ctx.tensor(shape, tag + name);
   const layers: LayerActs[] = [];
-  for (let l = 0; l < s.L; l++) {
+  for (let l = 0; l < numLayers; l++) {
     const p = `L${l}.`;
     layers.push({
       x: t(p + 'x', N, C), ln1: t(p + 'ln1', N, C), ln1Mean: t(p + 'ln1Mean', N), ln1Rstd: t(p + 'ln1Rstd', N),

@@ -15,7 +15,7 @@ import { dropoutBackward, dropoutForward } from '../gpu/kernels/dropout';
 import { allocActs, type Acts } from './activations';
 import { linearBackward, linearForward } from './linear';
 import { normBackward, normForward, type NormParams } from './norm';
-import { layoutParams, paramDefs, type ParamLayout } from './params';
+import { fullModel, layoutParams, stageParamDefs, type ParamLayout, type StageRange } from './params';
 import type { ModelSpec } from './spec';
 
 export interface GptBuffers {
@@ -23,22 +23,44 @@ export interface GptBuffers {
   grads: GPUBuffer;
 }
 
+export interface GptOptions {
+  /** the part of the model this rank holds (pipeline parallelism); default: all of it */
+  stage?: StageRange;
+  /** independent activation sets, one per micro-batch in flight (1F1B keeps up to P − s) */
+  slots?: number;
+}
+
 export class Gpt {
   readonly layout: ParamLayout;
   readonly params: GPUBuffer;
   readonly grads: GPUBuffer;
-  readonly acts: Acts;
-  readonly forward: Dispatch[] = [];
-  readonly backward: Dispatch[] = [];
+  readonly stage: StageRange;
+  /** per slot: activations, forward and backward dispatch lists */
+  readonly slots: { acts: Acts; forward: Dispatch[]; backward: Dispatch[] }[] = [];
   readonly N: number;
 
-  constructor(readonly ctx: GpuContext, readonly spec: ModelSpec, readonly B: number, lossScale: number) {
-    this.layout = layoutParams(paramDefs(spec));
+  constructor(readonly ctx: GpuContext, readonly spec: ModelSpec, readonly B: number, lossScale: number, opts: GptOptions = {}) {
+    this.stage = opts.stage ?? fullModel(spec);
+    this.layout = layoutParams(stageParamDefs(spec, this.stage));
     this.params = ctx.createBuffer(this.layout.total * 4, 'params');
     this.grads = ctx.createBuffer(this.layout.total * 4, 'grads');
     this.N = B * spec.T;
-    this.acts = allocActs(ctx, spec, B, bucketCapacity(this.N));
-    this.record(lossScale);
+    const numLayers = this.stage.endLayer - this.stage.firstLayer;
+    for (let k = 0; k < (opts.slots ?? 1); k++) {
+      const slot = { acts: allocActs(ctx, spec, B, bucketCapacity(this.N), numLayers, `s${k}.`), forward: [] as Dispatch[], backward: [] as Dispatch[] };
+      this.record(slot, lossScale);
+      this.slots.push(slot);
+    }
+  }
+
+  get acts(): Acts { return this.slots[0].acts; }
+  get forward(): Dispatch[] { return this.slots[0].forward; }
+  get backward(): Dispatch[] { return this.slots[0].backward; }
+
+  /** The stage's input activation (N, C): received from the previous stage when it has no embedding. */
+  inputOf(slot: number): GpuTensor {
+    const a = this.slots[slot].acts;
+    return a.layers.length ? a.layers[0].x : a.xFinal;
   }
 
   /** View of a parameter (or its gradient) inside the flat buffer. */
@@ -64,25 +86,27 @@ export class Gpt {
     return this.spec.posEmb === 'rotary' ? { dims: this.spec.rotaryDims, base: this.spec.rotaryBase } : null;
   }
 
-  private record(lossScale: number): void {
-    const { ctx, spec: s, acts: a, N, B } = this;
+  private record(slot: { acts: Acts; forward: Dispatch[]; backward: Dispatch[] }, lossScale: number): void {
+    const { ctx, spec: s, N, B, stage } = this;
+    const a = slot.acts;
     const { C, F, H, hd, T, V } = s;
     const BH = B * H, scale = 1 / Math.sqrt(hd);
-    const fw = this.forward, bw = this.backward;
+    const fw = slot.forward, bw = slot.backward;
+    const first = stage.firstLayer, end = stage.endLayer;
     const hp = s.hiddenDropout, ap = s.attentionDropout;
     const stream = (l: number, site: number) => l * 8 + site + 8;
-    const wte = this.param('embed.wte');
-    const wpe = s.posEmb === 'learned' ? this.param('embed.wpe') : null;
-    const headW = s.tied ? wte : this.param('head.weight');
-    const dHeadW = s.tied ? this.param('embed.wte', true) : this.param('head.weight', true);
+    const wte = stage.hasEmbedding || (stage.hasHead && s.tied) ? this.param('embed.wte') : null;
+    const wpe = stage.hasEmbedding && s.posEmb === 'learned' ? this.param('embed.wpe') : null;
 
     // ---- forward ----
     const x0 = a.layers.length ? a.layers[0].x : a.xFinal;
-    fw.push(embeddingForward(ctx, a.tokens, wte, wpe, x0, T, C));
-    if (hp > 0) fw.push(dropoutForward(ctx, x0, hp, a.dropSeed, 0));
-    for (let l = 0; l < s.L; l++) {
-      const A = a.layers[l], p = `layers.${l}`;
-      const xNext = l + 1 < s.L ? a.layers[l + 1].x : a.xFinal;
+    if (stage.hasEmbedding) {
+      fw.push(embeddingForward(ctx, a.tokens, wte!, wpe, x0, T, C));
+      if (hp > 0) fw.push(dropoutForward(ctx, x0, hp, a.dropSeed, 0));
+    }
+    for (let l = first; l < end; l++) {
+      const A = a.layers[l - first], p = `layers.${l}`;
+      const xNext = l + 1 < end ? a.layers[l - first + 1].x : a.xFinal;
       const attSrc = A.attDrop ?? A.att;
       fw.push(...normForward(ctx, s, this.norm(`${p}.ln1`), A.x, A.ln1, A.ln1Mean, A.ln1Rstd, N));
       fw.push(...linearForward(ctx, A.ln1, this.param(`${p}.attn.qkv.weight`), this.param(`${p}.attn.qkv.bias`), A.qkv, N, C, 3 * C));
@@ -104,16 +128,24 @@ export class Gpt {
       if (s.parallelResidual) fw.push(add(ctx, A.x, A.attnOut, xNext), addInto(ctx, xNext, A.mlpOut));
       else fw.push(add(ctx, A.xMid, A.mlpOut, xNext));
     }
-    fw.push(...normForward(ctx, s, this.norm('final_norm'), a.xFinal, a.lnf, a.lnfMean, a.lnfRstd, N));
-    fw.push(matmul(ctx, a.lnf, headW, a.logits, { M: N, N: V, K: C, transB: true }));
-    fw.push(crossEntropyForward(ctx, a.logits, a.targets, a.losses, a.lse, N, V));
+    if (stage.hasHead) {
+      const headW = s.tied ? wte! : this.param('head.weight');
+      fw.push(...normForward(ctx, s, this.norm('final_norm'), a.xFinal, a.lnf, a.lnfMean, a.lnfRstd, N));
+      fw.push(matmul(ctx, a.lnf, headW, a.logits, { M: N, N: V, K: C, transB: true }));
+      fw.push(crossEntropyForward(ctx, a.logits, a.targets, a.losses, a.lse, N, V));
+    }
 
-    // ---- backward (a.dx is zeroed before this list runs) ----
-    bw.push(crossEntropyBackward(ctx, a.logits, a.targets, a.lse, a.dlogits, N, V, lossScale));
-    bw.push(...linearBackward(ctx, a.dlogits, a.lnf, headW, dHeadW, null, a.dln, N, C, V));
-    bw.push(...normBackward(ctx, s, this.norm('final_norm'), a.dln, a.xFinal, a.lnfMean, a.lnfRstd, a.dx, N));
-    for (let l = s.L - 1; l >= 0; l--) {
-      const A = a.layers[l], p = `layers.${l}`;
+    // ---- backward: a.dx is zeroed before this list runs on the last stage, and holds the
+    // gradient received from the next stage otherwise; afterwards it holds dL/d(input) ----
+    if (stage.hasHead) {
+      const headW = s.tied ? wte! : this.param('head.weight');
+      const dHeadW = s.tied ? this.param('embed.wte', true) : this.param('head.weight', true);
+      bw.push(crossEntropyBackward(ctx, a.logits, a.targets, a.lse, a.dlogits, N, V, lossScale));
+      bw.push(...linearBackward(ctx, a.dlogits, a.lnf, headW, dHeadW, null, a.dln, N, C, V));
+      bw.push(...normBackward(ctx, s, this.norm('final_norm'), a.dln, a.xFinal, a.lnfMean, a.lnfRstd, a.dx, N));
+    }
+    for (let l = end - 1; l >= first; l--) {
+      const A = a.layers[l - first], p = `layers.${l}`;
       const mlpIn = s.parallelResidual ? A.x : A.xMid;
       // dx holds dL/d(x_next). The parallel residual feeds the same gradient to both branches.
       const dOut = s.parallelResidual ? a.dxSaved : a.dx;
@@ -141,8 +173,10 @@ export class Gpt {
       bw.push(...linearBackward(ctx, a.dqkv, A.ln1, this.param(`${p}.attn.qkv.weight`), this.param(`${p}.attn.qkv.weight`, true), this.param(`${p}.attn.qkv.bias`, true), a.dln, N, C, 3 * C));
       bw.push(...normBackward(ctx, s, this.norm(`${p}.ln1`), a.dln, A.x, A.ln1Mean, A.ln1Rstd, a.dx, N));
     }
-    if (hp > 0) bw.push(dropoutBackward(ctx, a.dx, hp, a.dropSeed, 0));
-    bw.push(embeddingBackward(ctx, a.dx, a.buckets, this.param('embed.wte', true), C, N));
-    if (wpe) bw.push(positionEmbeddingBackward(ctx, a.dx, this.param('embed.wpe', true), B, T, C));
+    if (stage.hasEmbedding) {
+      if (hp > 0) bw.push(dropoutBackward(ctx, a.dx, hp, a.dropSeed, 0));
+      bw.push(embeddingBackward(ctx, a.dx, a.buckets, this.param('embed.wte', true), C, N));
+      if (wpe) bw.push(positionEmbeddingBackward(ctx, a.dx, this.param('embed.wpe', true), B, T, C));
+    }
   }
 }

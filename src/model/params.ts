@@ -69,6 +69,32 @@ export function paramDefs(s: ModelSpec): ParamDef[] {
   return defs;
 }
 
+/** Which part of the model a pipeline stage holds: layers [firstLayer, endLayer), plus the
+ *  embedding on the first stage and the final norm + LM head on the last. With tied
+ *  embeddings and several stages, the last stage keeps its own copy of `embed.wte` for the
+ *  head (Megatron's scheme); the two copies' gradients are summed every step. */
+export interface StageRange {
+  firstLayer: number;
+  endLayer: number;
+  hasEmbedding: boolean;
+  hasHead: boolean;
+}
+
+export function fullModel(s: ModelSpec): StageRange {
+  return { firstLayer: 0, endLayer: s.L, hasEmbedding: true, hasHead: true };
+}
+
+export function stageParamDefs(s: ModelSpec, st: StageRange): ParamDef[] {
+  const layerOf = (name: string) => (name.startsWith('layers.') ? Number(name.split('.')[1]) : -1);
+  return paramDefs(s).filter((d) => {
+    const l = layerOf(d.name);
+    if (l >= 0) return l >= st.firstLayer && l < st.endLayer;
+    if (d.name === 'embed.wte') return st.hasEmbedding || (st.hasHead && s.tied);
+    if (d.name.startsWith('embed.')) return st.hasEmbedding;
+    return st.hasHead; // final_norm.*, head.weight
+  });
+}
+
 export function layoutParams(defs: readonly ParamDef[]): ParamLayout {
   const ordered = [...defs.filter((d) => d.decay), ...defs.filter((d) => !d.decay)];
   const slots: ParamSlot[] = [];

@@ -2,13 +2,24 @@
 // eval_iters validation batches), reporting progress as TrainEvents.
 
 import type { GpuContext } from '../gpu/context';
+import type { GroupSpec } from '../comm/worker-bridge';
+import { dpGradReducer, dpLossReducer } from './dist/data-parallel';
+import type { RankComm } from './dist/rank-comm';
 import { sampleIds } from '../data/dataset';
 import { initFlat } from '../model/init';
 import type { TrainEvent } from './events';
 import { adamHyper, buildCorpus, lrSchedule, modelSpec, type Corpus, type TrainConfig } from './setup';
 import { Trainer, type MicroBatch } from './trainer';
 
+/** This rank's place in a data-parallel run (tensor/pipeline parallelism: see src/train/dist). */
+export interface DataParallelPlace {
+  comm: RankComm;
+  dpRank: number;
+  dpGroup: GroupSpec;
+}
+
 export interface RunOptions {
+  dist?: DataParallelPlace;
   /** stop after this many steps (defaults to train_iters) */
   maxSteps?: number;
   signal?: { aborted: boolean };
@@ -26,7 +37,10 @@ export async function trainSingleRank(ctx: GpuContext, c: TrainConfig, text: str
   const trainer = new Trainer(ctx, { spec, microBatchSize: micro, gradAccumSteps: accum, adam: adamHyper(c), schedule: lrSchedule(c) });
   trainer.loadParams(initFlat(trainer.model.layout, c.seed));
   const steps = Math.min(opts.maxSteps ?? c.train_iters, c.train_iters);
-  const tokensPerStep = micro * accum * spec.T;
+  const dist = opts.dist;
+  const dp = dist?.dpGroup.ranks.length ?? 1, dpRank = dist?.dpRank ?? 0;
+  const reducers = dist ? { reduceGrads: dpGradReducer(dist.comm, dist.dpGroup), reduceLoss: dpLossReducer(dist.comm, dist.dpGroup) } : {};
+  const tokensPerStep = micro * accum * spec.T * (opts.dist?.dpGroup.ranks.length ?? 1);
   emit({ kind: 'start', adapter: ctx.adapter, params: trainer.model.layout.count, tokensPerStep, trainIters: steps, corpusTokens: corpus.numTokens, vocab: spec.V });
   const valid = evalBatches(corpus, c, micro);
   let validLoss = await trainer.evaluate(valid);
@@ -35,8 +49,8 @@ export async function trainSingleRank(ctx: GpuContext, c: TrainConfig, text: str
   let trainLoss = NaN;
   for (let step = 0; step < steps && !opts.signal?.aborted; step++) {
     const ts = performance.now();
-    const batches = Array.from({ length: accum }, (_, m) => corpus.train.batch(sampleIds(step, m, micro, accum)));
-    const r = await trainer.trainStep(batches);
+    const batches = Array.from({ length: accum }, (_, m) => corpus.train.batch(sampleIds(step, m, micro, accum, dpRank, dp)));
+    const r = await trainer.trainStep(batches, reducers);
     const ms = performance.now() - ts;
     trainLoss = r.loss;
     emit({ kind: 'step', step: r.step, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, ms, tokensPerSec: (tokensPerStep / ms) * 1000 });

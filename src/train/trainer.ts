@@ -78,6 +78,11 @@ export class Trainer {
     return this.ctx.read(this.model.flat('grads'));
   }
 
+  writeGrads(flat: Float32Array): void {
+    if (flat.length !== this.model.layout.total) throw new Error(`writeGrads: got ${flat.length} values, model has ${this.model.layout.total}`);
+    this.ctx.device.queue.writeBuffer(this.model.grads, 0, flat.buffer, flat.byteOffset, flat.byteLength);
+  }
+
   private upload(mb: MicroBatch): void {
     const a = this.model.acts;
     const N = this.model.N;
@@ -90,7 +95,7 @@ export class Trainer {
   }
 
   /** Forward + backward of every micro-batch, then the optimizer; resolves with the mean loss. */
-  async trainStep(micro: readonly MicroBatch[], options: { skipOptimizer?: boolean } = {}): Promise<StepResult> {
+  async trainStep(micro: readonly MicroBatch[], options: { skipOptimizer?: boolean; reduceGrads?: (t: Trainer) => Promise<void>; reduceLoss?: (loss: number) => Promise<number> } = {}): Promise<StepResult> {
     if (micro.length !== this.opts.gradAccumSteps) throw new Error(`trainStep: got ${micro.length} micro-batches, gradient_accumulation_steps is ${this.opts.gradAccumSteps}`);
     const { device } = this.ctx;
     const a = this.model.acts;
@@ -115,6 +120,7 @@ export class Trainer {
       pass.end();
       device.queue.submit([enc.finish()]);
     }
+    if (options.reduceGrads) await options.reduceGrads(this);
     if (!options.skipOptimizer) {
       this.ctx.run(this.optimizer);
       this.step++;
@@ -124,7 +130,9 @@ export class Trainer {
     const [lossSum, gradSq] = await Promise.all([this.ctx.read(this.lossSum), this.ctx.read(this.gradSq)]);
     let total = 0;
     for (let i = 0; i < lossSum.length; i++) total += lossSum[i];
-    return { step: t, loss: total / (this.model.N * micro.length), lr, gradNorm: Math.sqrt(gradSq[0]) };
+    let loss = total / (this.model.N * micro.length);
+    if (options.reduceLoss) loss = await options.reduceLoss(loss);
+    return { step: t, loss, lr, gradNorm: Math.sqrt(gradSq[0]) };
   }
 
   /** Mean loss over the given batches, forward only. */
