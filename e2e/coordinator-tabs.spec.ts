@@ -115,4 +115,29 @@ describe('coordinator with browser tabs', () => {
     }, [lostRank, lostId] as const, { timeout: 10_000 });
     expect(await admin.$$eval('.standbys li', (li) => li.length)).toBe(0);
   });
+
+  it('a browser without WebGPU is told why and does not join', async () => {
+    const { run, joinToken } = await createRun(coord.url);
+    const page = await browser.newPage();
+    await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }));
+    await page.goto(`${coord.url}/e2e/pages/join.html?run=${run.id}&token=${encodeURIComponent(joinToken)}`);
+    await waitState(page, ['unsupported'], 30_000);
+    expect(await page.textContent('.join-status')).toMatch(/no WebGPU adapter/);
+    expect((await api(coord.url, 'GET', `/api/runs/${run.id}`)).body.participants).toEqual([]);
+    await page.close();
+  });
+
+  it('a wrong join token and a wrong admin token get clear messages', async () => {
+    const { run } = await createRun(coord.url);
+    const tab = await browser.newPage();
+    await tab.goto(`${coord.url}/e2e/pages/join.html?run=${run.id}&token=nope`);
+    await waitState(tab, ['error'], 30_000);
+    expect(await tab.textContent('.join-status')).toBe(`Cannot join: wrong join token for run ${run.id}`);
+    const admin = await browser.newPage();
+    await admin.goto(`${coord.url}/admin.html#token=nope`);
+    await admin.waitForSelector('#login:not([hidden])');
+    expect(await admin.textContent('#login-error')).toBe('wrong admin token');
+    expect(await admin.isHidden('#app')).toBe(true);
+    await Promise.all([tab.close(), admin.close()]);
+  });
 });
