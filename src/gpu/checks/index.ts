@@ -1,4 +1,5 @@
 // Every kernel check; run by the Node test (Dawn) and the Chromium spec.
+import { attentionCheck } from './attention.check';
 import { crossEntropyCheck } from './crossentropy.check';
 import { elementwiseCheck } from './elementwise.check';
 import { geluCheck } from './gelu.check';
@@ -6,4 +7,4 @@ import { layernormCheck, rmsnormCheck } from './norms.check';
 import type { KernelCheck } from './harness';
 import { matmulCheck } from './matmul.check';
 
-export const allChecks: KernelCheck[] = [geluCheck, elementwiseCheck, matmulCheck, layernormCheck, rmsnormCheck, crossEntropyCheck];
+export const allChecks: KernelCheck[] = [geluCheck, elementwiseCheck, matmulCheck, layernormCheck, rmsnormCheck, crossEntropyCheck, attentionCheck];

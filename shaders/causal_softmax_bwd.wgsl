@@ -1,0 +1,33 @@
+// Causal softmax backward in place, one workgroup per row (b·h, i):
+// dscores[i, j] = scale · probs[i, j] · (dprobs[i, j] - Σ_{k ≤ i} probs[i, k] · dprobs[i, k]) for j ≤ i, else 0.
+// att: (BH, T, T) probs   datt: (BH, T, T) read-write: dprobs in, dscores out
+
+@group(0) @binding(0) var<storage, read> att: array<f32>;
+@group(0) @binding(1) var<storage, read_write> datt: array<f32>;
+struct Params { rows: u32, t: u32, scale: f32 }
+@group(0) @binding(2) var<uniform> params: Params;
+
+override WG: u32 = 256u;
+
+var<workgroup> red: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let row = wid.x + wid.y * nwg.x;
+  if (row >= params.rows) { return; }
+  let T = params.t;
+  let i = row % T;
+  let base = row * T;
+  var s = 0.0;
+  for (var j = lid.x; j <= i; j += WG) { s += att[base + j] * datt[base + j]; }
+  red[lid.x] = s;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
+    if (lid.x < stride) { red[lid.x] += red[lid.x + stride]; }
+    workgroupBarrier();
+  }
+  let dot = red[0];
+  for (var j = lid.x; j < T; j += WG) {
+    datt[base + j] = select(0.0, params.scale * att[base + j] * (datt[base + j] - dot), j <= i);
+  }
+}
