@@ -2,9 +2,10 @@
 import { attentionCheck } from './attention.check';
 import { crossEntropyCheck } from './crossentropy.check';
 import { elementwiseCheck } from './elementwise.check';
+import { embeddingCheck } from './embedding.check';
 import { geluCheck } from './gelu.check';
 import { layernormCheck, rmsnormCheck } from './norms.check';
 import type { KernelCheck } from './harness';
 import { matmulCheck } from './matmul.check';
 
-export const allChecks: KernelCheck[] = [geluCheck, elementwiseCheck, matmulCheck, layernormCheck, rmsnormCheck, crossEntropyCheck, attentionCheck];
+export const allChecks: KernelCheck[] = [geluCheck, elementwiseCheck, matmulCheck, layernormCheck, rmsnormCheck, crossEntropyCheck, attentionCheck, embeddingCheck];

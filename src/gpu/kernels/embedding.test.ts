@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { bucketCapacity, bucketTokens } from './embedding';
+
+describe('bucketTokens', () => {
+  it('groups positions by ascending token id, positions ascending within a bucket', () => {
+    const tokens = Int32Array.from([5, 2, 5, 9, 2, 5]);
+    const b = bucketTokens(tokens);
+    const BT = tokens.length;
+    expect(b.length).toBe(bucketCapacity(BT));
+    expect(b[0]).toBe(3); // unique tokens
+    expect(Array.from(b.slice(1, 10))).toEqual([2, 0, 2, 5, 2, 3, 9, 5, 1]); // (token, start, count)
+    expect(Array.from(b.slice(1 + 3 * BT))).toEqual([1, 4, 0, 2, 5, 3]);
+  });
+
+  it('every position appears exactly once, under its own token', () => {
+    const tokens = Int32Array.from({ length: 200 }, (_, i) => (i * 7919) % 37);
+    const b = bucketTokens(tokens);
+    const seen = new Set<number>();
+    for (let u = 0; u < b[0]; u++) {
+      const [tok, start, count] = [b[1 + 3 * u], b[2 + 3 * u], b[3 + 3 * u]];
+      for (let k = 0; k < count; k++) {
+        const pos = b[1 + 3 * 200 + start + k];
+        expect(tokens[pos]).toBe(tok);
+        seen.add(pos);
+      }
+    }
+    expect(seen.size).toBe(200);
+  });
+});

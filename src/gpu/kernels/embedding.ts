@@ -1,0 +1,89 @@
+// Token and learned position embeddings: forward, and deterministic (atomic-free)
+// backward for both tables.
+import fwdSrc from '../../../shaders/embedding_fwd.wgsl?raw';
+import bwdSrc from '../../../shaders/embedding_bwd.wgsl?raw';
+import posBwdSrc from '../../../shaders/position_embedding_bwd.wgsl?raw';
+import { type GpuContext, uniforms } from '../context';
+import { type Dispatch, grid1d } from '../dispatch';
+import type { GpuTensor } from '../tensor';
+import { expectLength, expectNoAlias, expectPositiveInts } from './validate';
+import { linearWorkgroup, rowWorkgroup } from './workgroup';
+
+function expectRowsOf(kernel: string, arg: string, t: GpuTensor, C: number, minRows: number): void {
+  if (t.length % C !== 0 || t.length < minRows * C) {
+    throw new Error(`${kernel}: ${arg} has ${t.length} elements, expected (rows, C=${C}) with at least ${minRows} rows`);
+  }
+}
+
+/** out[bt] = wte[tokens[bt]] + wpe[bt mod T]. tokens: i32 (B*T); wte: (V, C); wpe: (maxPos, C) | null; out: (B*T, C) */
+export function embeddingForward(ctx: GpuContext, tokens: GpuTensor, wte: GpuTensor, wpe: GpuTensor | null, out: GpuTensor, T: number, C: number): Dispatch {
+  const k = 'embeddingForward';
+  expectPositiveInts(k, { T, C });
+  const BT = tokens.length;
+  if (BT % T !== 0) throw new Error(`${k}: tokens has ${BT} elements, not a multiple of T=${T}`);
+  expectLength(k, 'out', out, BT * C);
+  expectRowsOf(k, 'wte', wte, C, 1);
+  if (wpe) expectRowsOf(k, 'wpe', wpe, C, T);
+  expectNoAlias(k, { out }, wpe ? { tokens, wte, wpe } : { tokens, wte });
+  const WG = linearWorkgroup(ctx);
+  const p = ctx.pipeline('embedding_fwd', fwdSrc, { WG, HAS_WPE: wpe ? 1 : 0 });
+  return ctx.bind(k, p, [tokens, wte, wpe ?? wte, out, uniforms([['u32', BT * C], ['u32', T], ['u32', C]])], grid1d(Math.ceil((BT * C) / WG)));
+}
+
+/** Length of the i32 buffer bucketTokens fills for BT tokens. */
+export function bucketCapacity(BT: number): number {
+  return 1 + 4 * BT;
+}
+
+/**
+ * Groups token positions by token id for the deterministic embedding backward:
+ * [U, (token, start, count) × BT slots (first U used, ascending token), positions × BT
+ * (ascending within each bucket)], padded to bucketCapacity(BT).
+ */
+export function bucketTokens(tokens: Int32Array): Int32Array {
+  const BT = tokens.length;
+  const out = new Int32Array(bucketCapacity(BT));
+  const order = Array.from({ length: BT }, (_, i) => i);
+  for (let i = 0; i < BT; i++) if (tokens[i] < 0) throw new Error(`bucketTokens: token ${tokens[i]} at position ${i} is negative`);
+  order.sort((a, b) => tokens[a] - tokens[b] || a - b);
+  const positions = 1 + 3 * BT;
+  let U = 0;
+  for (let k = 0; k < BT; k++) {
+    const pos = order[k];
+    if (k === 0 || tokens[pos] !== tokens[order[k - 1]]) {
+      out[1 + 3 * U] = tokens[pos];
+      out[2 + 3 * U] = k;
+      U++;
+    }
+    out[3 + 3 * (U - 1)]++;
+    out[positions + k] = pos;
+  }
+  out[0] = U;
+  return out;
+}
+
+/** dwte[tok] += Σ dout[positions of tok]. dout: (BT, C); buckets: i32 (bucketCapacity(BT)); dwte: (V, C) */
+export function embeddingBackward(ctx: GpuContext, dout: GpuTensor, buckets: GpuTensor, dwte: GpuTensor, C: number, BT: number): Dispatch {
+  const k = 'embeddingBackward';
+  expectPositiveInts(k, { C, BT });
+  expectLength(k, 'dout', dout, BT * C);
+  expectLength(k, 'buckets', buckets, bucketCapacity(BT));
+  expectRowsOf(k, 'dwte', dwte, C, 1);
+  expectNoAlias(k, { dwte }, { dout, buckets });
+  const WG = rowWorkgroup(ctx, C);
+  const colBlocks = Math.ceil(C / WG);
+  const p = ctx.pipeline('embedding_bwd', bwdSrc, { WG });
+  return ctx.bind(k, p, [dout, buckets, dwte, uniforms([['u32', BT], ['u32', C], ['u32', colBlocks]])], grid1d(BT * colBlocks));
+}
+
+/** dwpe[t] += Σ_b dout[b·T + t]. dout: (B*T, C); dwpe: (maxPos, C), maxPos ≥ T */
+export function positionEmbeddingBackward(ctx: GpuContext, dout: GpuTensor, dwpe: GpuTensor, B: number, T: number, C: number): Dispatch {
+  const k = 'positionEmbeddingBackward';
+  expectPositiveInts(k, { B, T, C });
+  expectLength(k, 'dout', dout, B * T * C);
+  expectRowsOf(k, 'dwpe', dwpe, C, T);
+  expectNoAlias(k, { dwpe }, { dout });
+  const WG = linearWorkgroup(ctx);
+  const p = ctx.pipeline('position_embedding_bwd', posBwdSrc, { WG });
+  return ctx.bind(k, p, [dout, dwpe, uniforms([['u32', B], ['u32', T], ['u32', C]])], grid1d(Math.ceil((T * C) / WG)));
+}
