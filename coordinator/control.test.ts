@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Assignment } from '../src/protocol.ts';
-import { RawTab, api, createRun, startCoordinatorProcess, tempDir, type CoordinatorProcess } from './test-helpers.ts';
+import { RawTab, TINY, api, createRun, startCoordinatorProcess, tempDir, type CoordinatorProcess } from './test-helpers.ts';
 
 type Tab = Awaited<ReturnType<typeof RawTab.join>>;
 let c: CoordinatorProcess;
@@ -135,6 +135,26 @@ describe('run lifecycle over WebSockets', () => {
     const participants = (await detail(run.id)).participants;
     expect(participants[0]).toMatchObject({ state: 'left', rank: null });
     for (const t of tabs.slice(1)) t.close();
+  });
+});
+
+describe('finishing', () => {
+  it('stops the run as finished once every rank reported step train_iters, keeping the final loss', async () => {
+    const { run, joinToken } = await createRun(c.url, [TINY, { file: 'pp2.yml', text: 'pipe_parallel_size: 2\ngradient_accumulation_steps: 2\ntrain_iters: 5' }]);
+    const tabs = [await RawTab.join(c.url, run.id, joinToken), await RawTab.join(c.url, run.id, joinToken)];
+    const ranks = await Promise.all(tabs.map(async (t) => (await t.next('assign')).assignment.rank));
+    tabs.forEach((t, i) => t.send({ type: 'ready', rank: ranks[i] }));
+    await Promise.all(tabs.map((t) => t.next('start')));
+    const last = tabs[ranks.indexOf(1)], first = tabs[ranks.indexOf(0)];
+    last.send({ type: 'progress', step: 5, loss: 3.25 });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(last.all('stop')).toHaveLength(0); // rank 0 has not finished yet
+    first.send({ type: 'progress', step: 5 });
+    expect(await last.next('stop')).toEqual({ type: 'stop', reason: 'finished: every rank reached train_iters 5' });
+    const d = await detail(run.id);
+    expect(d.run).toMatchObject({ state: 'stopped', step: 5, stateReason: 'finished: every rank reached train_iters 5' });
+    const points = (await api(c.url, 'GET', `/api/runs/${run.id}/metrics`)).body.points;
+    expect(points.filter((p: { name: string }) => p.name === 'loss').map((p: { value: number }) => p.value)).toEqual([3.25]);
   });
 });
 

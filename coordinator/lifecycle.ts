@@ -27,6 +27,7 @@ export class RunManager {
   private readonly links = new Map<string, TabLink>();
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private readonly views = new Map<string, PlanView>();
+  private readonly doneRanks = new Map<string, Set<number>>();
 
   constructor(readonly store: Store, readonly metrics: MetricsStore, readonly log: Logger, readonly opts: LifecycleOptions) {
     // After a restart no socket is open: every tab gets the grace period to come back.
@@ -141,6 +142,21 @@ export class RunManager {
     }
     if (p.state === 'assigned') this.store.setParticipantState(p.id, 'ready');
     this.evaluate(p.runId);
+  }
+
+  /** Progress of a rank; once every rank reported step >= train_iters the run is finished (stopped). */
+  reportStep(p: Participant, step: number): void {
+    this.store.advanceRunStep(p.runId, step);
+    const run = this.getRun(p.runId);
+    const iters = run.config.train_iters;
+    if (p.rank === null || typeof iters !== 'number' || step < iters || run.state === 'stopped') return;
+    let done = this.doneRanks.get(run.id);
+    if (!done) this.doneRanks.set(run.id, (done = new Set()));
+    done.add(p.rank);
+    if (done.size < this.view(run).world) return;
+    this.doneRanks.delete(run.id);
+    this.store.addEvent(run.id, 'finished', `step ${step}`);
+    this.stop(run.id, `finished: every rank reached train_iters ${iters}`);
   }
 
   // ---- admin control

@@ -38,7 +38,7 @@ export function handleTabMessage(runs: RunManager, participantId: string, msg: E
       add('optimizer_ms', msg.timings?.optimizerMs);
       add('step_ms', msg.timings?.stepMs);
       runs.metrics.add(p.runId, points);
-      runs.store.advanceRunStep(p.runId, msg.step);
+      runs.reportStep(p, msg.step);
       return;
     }
     case 'spans': {

@@ -33,7 +33,7 @@ export async function webApp(mode: WebMode, server: Server, distDir = join(repoR
   const { createServer } = await import('vite');
   const vite = await createServer({
     configFile: join(repoRoot, 'vite.config.ts'),
-    server: { middlewareMode: true, hmr: { server } },
+    server: { middlewareMode: true, ws: { server } },
     appType: 'mpa',
     logLevel: 'error',
   });

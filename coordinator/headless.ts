@@ -1,0 +1,109 @@
+// Headless N-tab runs: start a coordinator (or use one by URL), create a run from NeoX
+// YAML, open N headless Chromium tabs on its contributor URL, follow progress through the
+// admin API until the run stops, and return the final losses. For `tabtron train --tabs N`.
+
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../src/node/chromium.ts';
+import { MetricSeries } from '../src/admin/series.ts';
+import type { CreateRunResponse, MetricsResponse, RunDetail, RunSummary } from './api-schemas.ts';
+import { newSecret } from './ids.ts';
+import { startCoordinator, type Coordinator } from './server.ts';
+import type { ConfigSource } from './store.ts';
+import { createLogger } from './telemetry.ts';
+
+export interface HeadlessUpdate {
+  run: RunSummary;
+  trainLoss: number | null;
+  valLoss: number | null;
+  tokensPerSec: number | null;
+}
+
+export interface HeadlessResult extends HeadlessUpdate { runId: string }
+
+export interface HeadlessRunOptions {
+  sources: ConfigSource[];
+  tabs: number;
+  dp?: number;
+  /** An already running coordinator (needs adminToken); else one is started in-process. */
+  coordinatorUrl?: string;
+  adminToken?: string;
+  dataDir?: string;
+  /** Page the tabs open, given ?run=&token= (default '/', the contributor page). */
+  pagePath?: string;
+  timeoutMs?: number;
+  pollMs?: number;
+  onUpdate?: (u: HeadlessUpdate) => void;
+  onTabs?: (pages: Page[], run: { id: string; url: string }) => void | Promise<void>;
+  onPageError?: (tab: number, message: string) => void;
+}
+
+async function call<T>(base: string, token: string, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${base}${path}`, {
+    method, body: body === undefined ? undefined : JSON.stringify(body),
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+  });
+  const data = (await res.json().catch(() => null)) as { error?: { message: string } } | null;
+  if (!res.ok) throw new Error(`coordinator ${method} ${path}: ${data?.error?.message ?? `HTTP ${res.status}`}`);
+  return data as T;
+}
+
+export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult> {
+  if (!Number.isInteger(o.tabs) || o.tabs < 1) throw new Error(`--tabs must be a positive integer, got ${o.tabs}`);
+  if (o.coordinatorUrl && !o.adminToken) throw new Error('--coordinator needs the admin token (--admin-token or TABTRON_ADMIN_TOKEN)');
+  let local: Coordinator | null = null;
+  let browser: Browser | null = null;
+  try {
+    const token = o.adminToken ?? newSecret(18);
+    if (!o.coordinatorUrl) {
+      local = await startCoordinator({
+        port: 0, dataDir: o.dataDir ?? mkdtempSync(join(tmpdir(), 'tabtron-headless-')), adminToken: token, web: 'vite',
+        logger: createLogger('warn'),
+      });
+    }
+    const base = (o.coordinatorUrl ?? local!.url).replace(/\/$/, '');
+    const created = await call<CreateRunResponse>(base, token, 'POST', '/api/runs', { configs: o.sources, ...(o.dp ? { dp: o.dp } : {}) });
+    const runId = created.run.id;
+    if (o.tabs < created.run.sizes.world) {
+      throw new Error(`--tabs ${o.tabs} is fewer than the run's ${created.run.sizes.world} ranks (PP ${created.run.sizes.pp} × TP ${created.run.sizes.tp} × DP ${created.run.sizes.dp})`);
+    }
+
+    browser = await launchChromium();
+    const pages: Page[] = [];
+    const url = `${base}${o.pagePath ?? '/'}?run=${runId}&token=${encodeURIComponent(created.joinToken)}`;
+    for (let i = 0; i < o.tabs; i++) {
+      const page = await browser.newPage();
+      page.on('pageerror', (e) => o.onPageError?.(i, e.message));
+      await page.goto(url);
+      pages.push(page);
+    }
+    await o.onTabs?.(pages, { id: runId, url });
+
+    const series = new MetricSeries();
+    let after = 0;
+    const deadline = Date.now() + (o.timeoutMs ?? 24 * 3600_000);
+    for (;;) {
+      const [detail, metrics] = await Promise.all([
+        call<RunDetail>(base, token, 'GET', `/api/runs/${runId}`),
+        call<MetricsResponse>(base, token, 'GET', `/api/runs/${runId}/metrics?after=${after}`),
+      ]);
+      series.add(metrics.points);
+      after = metrics.last;
+      const update: HeadlessUpdate = {
+        run: detail.run,
+        trainLoss: series.latest('loss', 'mean')?.value ?? null,
+        valLoss: series.latest('val_loss', 'mean')?.value ?? null,
+        tokensPerSec: series.latest('tokens_per_sec', 'sum')?.value ?? null,
+      };
+      o.onUpdate?.(update);
+      if (detail.run.state === 'stopped') return { runId, ...update };
+      if (Date.now() > deadline) throw new Error(`run ${runId} did not finish within ${o.timeoutMs} ms (state ${detail.run.state}: ${detail.run.stateReason})`);
+      await new Promise((r) => setTimeout(r, o.pollMs ?? 500));
+    }
+  } finally {
+    await browser?.close().catch(() => {});
+    await local?.close();
+  }
+}
