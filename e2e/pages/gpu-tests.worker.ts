@@ -9,6 +9,7 @@ import type { TrainConfig } from '../../src/train/setup';
 import { trainSingleRank } from '../../src/train/single-rank';
 import { createLoopbackWorld } from '../../src/comm/loopback';
 import { directComm } from '../../src/train/dist/rank-comm';
+import { trainRank } from '../../src/train/dist/rank-loop';
 
 let ctx: Promise<GpuContext> | null = null;
 const context = () => (ctx ??= createBrowserContext());
@@ -41,6 +42,17 @@ const api = {
       maxSteps, dist: { comm: directComm(world.transports[r]), dpRank: r, dpGroup: { ranks, name: 'dp' } },
     })));
     for (const c of contexts) c.device.destroy();
+    return events;
+  },
+  /** A parallel layout (from the config's model/pipe parallel sizes and `world`) with every
+   *  rank in this worker over the loopback transport; events per rank. */
+  async trainLayout(config: TrainConfig, world: number, maxSteps?: number): Promise<TrainEvent[][]> {
+    const loop = createLoopbackWorld(world);
+    const text = await defaultCorpus();
+    const ranks = Array.from({ length: world }, (_, r) => r);
+    const events: TrainEvent[][] = ranks.map(() => []);
+    const gpu = await context();
+    await Promise.all(ranks.map((r) => trainRank(gpu, config, text, { comm: directComm(loop.transports[r]), rank: r, world }, (e) => events[r].push(e), { maxSteps })));
     return events;
   },
   async train(config: TrainConfig, maxSteps?: number): Promise<TrainEvent[]> {

@@ -10,6 +10,7 @@ import { bucketTokens } from '../gpu/kernels/embedding';
 import { adamw, gradSquaredNorm, numPartials, type AdamHyper } from '../gpu/kernels/optimizer';
 import { Gpt } from '../model/gpt';
 import type { ModelSpec } from '../model/spec';
+import type { StageRange } from '../model/params';
 import { learningRate, type LrSchedule } from './lr';
 
 export interface MicroBatch {
@@ -23,6 +24,10 @@ export interface TrainerOptions {
   gradAccumSteps: number;
   adam: AdamHyper;
   schedule: LrSchedule;
+  /** pipeline parallelism: the stage this rank holds and how many micro-batches it keeps in flight */
+  stage?: StageRange;
+  slots?: number;
+  /** data-parallel size: the loss is a mean over micro × accum × T tokens on each replica */
 }
 
 export interface StepResult {
@@ -37,17 +42,20 @@ export class Trainer {
   private readonly m: GpuTensor;
   private readonly v: GpuTensor;
   private readonly stepScalars: GpuTensor;
-  private readonly gradSq: GpuTensor;
-  private readonly lossSum: GpuTensor;
-  private readonly optimizer: Dispatch[];
-  private readonly accumulateLoss: Dispatch;
+  readonly gradSq: GpuTensor;
+  readonly lossSum: GpuTensor;
+  /** global gradient norm (Σ g² into gradSq), then clip + AdamW */
+  readonly normDispatches: Dispatch[];
+  readonly updateDispatch: Dispatch;
+  /** per activation slot: lossSum += that slot's per-token losses (last stage only) */
+  readonly accumulateLoss: Dispatch[];
   private readonly betaPowers: [number, number];
   step = 0;
 
   constructor(readonly ctx: GpuContext, readonly opts: TrainerOptions) {
     const { spec, microBatchSize, gradAccumSteps } = opts;
     const tokensPerStep = microBatchSize * spec.T * gradAccumSteps;
-    this.model = new Gpt(ctx, spec, microBatchSize, 1 / tokensPerStep);
+    this.model = new Gpt(ctx, spec, microBatchSize, 1 / tokensPerStep, { stage: opts.stage, slots: opts.slots });
     const P = this.model.layout.total;
     this.m = ctx.tensor([P], 'adam.m');
     this.v = ctx.tensor([P], 'adam.v');
@@ -56,11 +64,9 @@ export class Trainer {
     this.lossSum = ctx.tensor([this.model.N], 'lossSum');
     const partials = ctx.tensor([numPartials(ctx, P)], 'gradNormPartials');
     const grads = this.model.flat('grads');
-    this.optimizer = [
-      ...gradSquaredNorm(ctx, grads, partials, this.gradSq),
-      adamw(ctx, this.model.flat('params'), grads, this.m, this.v, this.model.layout.decayCount, this.stepScalars, this.gradSq, opts.adam),
-    ];
-    this.accumulateLoss = addInto(ctx, this.lossSum, this.model.acts.losses);
+    this.normDispatches = gradSquaredNorm(ctx, grads, partials, this.gradSq);
+    this.updateDispatch = adamw(ctx, this.model.flat('params'), grads, this.m, this.v, this.model.layout.decayCount, this.stepScalars, this.gradSq, opts.adam);
+    this.accumulateLoss = this.model.stage.hasHead ? this.model.slots.map((sl) => addInto(ctx, this.lossSum, sl.acts.losses)) : [];
     this.betaPowers = [opts.adam.beta1, opts.adam.beta2];
   }
 
@@ -83,15 +89,38 @@ export class Trainer {
     this.ctx.device.queue.writeBuffer(this.model.grads, 0, flat.buffer, flat.byteOffset, flat.byteLength);
   }
 
-  private upload(mb: MicroBatch): void {
-    const a = this.model.acts;
+  /** Sets this step's learning rate, Adam bias corrections and dropout seed; zeroes gradients and the loss sum. */
+  beginStep(): number {
+    const lr = learningRate(this.opts.schedule, this.step);
+    const t = this.step + 1;
+    this.ctx.write(this.stepScalars, new Float32Array([lr, 1 - this.betaPowers[0] ** t, 1 - this.betaPowers[1] ** t, 0]));
+    for (const sl of this.model.slots) this.ctx.write(sl.acts.dropSeed, new Uint32Array([(this.opts.spec.seed * 7919 + t) >>> 0, 0, 0, 0]));
+    const enc = this.ctx.device.createCommandEncoder();
+    enc.clearBuffer(this.model.grads);
+    enc.clearBuffer(this.lossSum.buffer);
+    this.ctx.device.queue.submit([enc.finish()]);
+    return lr;
+  }
+
+  /** Σ over micro-batches of the mean per-token loss (last stage). */
+  async readLossSum(): Promise<number> {
+    const lossSum = await this.ctx.read(this.lossSum);
+    let total = 0;
+    for (let i = 0; i < lossSum.length; i++) total += lossSum[i];
+    return total / this.model.N;
+  }
+
+  upload(mb: MicroBatch, slot = 0, parts: { tokens?: boolean; targets?: boolean } = { tokens: true, targets: true }): void {
+    const a = this.model.slots[slot].acts;
     const N = this.model.N;
     if (mb.tokens.length !== N || mb.targets.length !== N) {
       throw new Error(`micro-batch has ${mb.tokens.length} tokens and ${mb.targets.length} targets; the model expects ${N} (micro batch × seq_length)`);
     }
-    this.ctx.write(a.tokens, mb.tokens);
-    this.ctx.write(a.targets, mb.targets);
-    this.ctx.write(a.buckets, bucketTokens(mb.tokens));
+    if (parts.tokens) {
+      this.ctx.write(a.tokens, mb.tokens);
+      this.ctx.write(a.buckets, bucketTokens(mb.tokens));
+    }
+    if (parts.targets) this.ctx.write(a.targets, mb.targets);
   }
 
   /** Forward + backward of every micro-batch, then the optimizer; resolves with the mean loss. */
@@ -99,40 +128,31 @@ export class Trainer {
     if (micro.length !== this.opts.gradAccumSteps) throw new Error(`trainStep: got ${micro.length} micro-batches, gradient_accumulation_steps is ${this.opts.gradAccumSteps}`);
     const { device } = this.ctx;
     const a = this.model.acts;
-    const lr = learningRate(this.opts.schedule, this.step);
-    const t = this.step + 1;
-    this.ctx.write(this.stepScalars, new Float32Array([lr, 1 - this.betaPowers[0] ** t, 1 - this.betaPowers[1] ** t, 0]));
-    this.ctx.write(a.dropSeed, new Uint32Array([(this.opts.spec.seed * 7919 + t) >>> 0, 0, 0, 0]));
-    {
-      const enc = device.createCommandEncoder();
-      enc.clearBuffer(this.model.grads);
-      enc.clearBuffer(this.lossSum.buffer);
-      device.queue.submit([enc.finish()]);
-    }
+    const lr = this.beginStep();
     for (const mb of micro) {
       this.upload(mb);
       const enc = device.createCommandEncoder();
       enc.clearBuffer(a.dx.buffer);
       const pass = enc.beginComputePass();
       encodeDispatches(pass, this.model.forward);
-      encodeDispatches(pass, [this.accumulateLoss]);
+      encodeDispatches(pass, [this.accumulateLoss[0]]);
       encodeDispatches(pass, this.model.backward);
       pass.end();
       device.queue.submit([enc.finish()]);
     }
     if (options.reduceGrads) await options.reduceGrads(this);
-    if (!options.skipOptimizer) {
-      this.ctx.run(this.optimizer);
-      this.step++;
-    } else {
-      this.ctx.run(this.optimizer.slice(0, -1));
-    }
-    const [lossSum, gradSq] = await Promise.all([this.ctx.read(this.lossSum), this.ctx.read(this.gradSq)]);
-    let total = 0;
-    for (let i = 0; i < lossSum.length; i++) total += lossSum[i];
-    let loss = total / (this.model.N * micro.length);
-    if (options.reduceLoss) loss = await options.reduceLoss(loss);
-    return { step: t, loss, lr, gradNorm: Math.sqrt(gradSq[0]) };
+    this.ctx.run(this.normDispatches);
+    if (!options.skipOptimizer) this.ctx.run([this.updateDispatch]);
+    return this.finishStep(lr, micro.length, options.reduceLoss, options.skipOptimizer);
+  }
+
+  /** Counts the step and reads back its mean loss and gradient norm. */
+  async finishStep(lr: number, microBatches: number, reduceLoss?: (loss: number) => Promise<number>, skipped = false): Promise<StepResult> {
+    if (!skipped) this.step++;
+    const [lossTotal, gradSq] = await Promise.all([this.model.stage.hasHead ? this.readLossSum() : Promise.resolve(0), this.ctx.read(this.gradSq)]);
+    let loss = lossTotal / microBatches;
+    if (reduceLoss) loss = await reduceLoss(loss);
+    return { step: this.step, loss, lr, gradNorm: Math.sqrt(gradSq[0]) };
   }
 
   /** Mean loss over the given batches, forward only. */
