@@ -7,5 +7,6 @@ import { geluCheck } from './gelu.check';
 import { layernormCheck, rmsnormCheck } from './norms.check';
 import type { KernelCheck } from './harness';
 import { matmulCheck } from './matmul.check';
+import { optimizerCheck } from './optimizer.check';
 
-export const allChecks: KernelCheck[] = [geluCheck, elementwiseCheck, matmulCheck, layernormCheck, rmsnormCheck, crossEntropyCheck, attentionCheck, embeddingCheck];
+export const allChecks: KernelCheck[] = [geluCheck, elementwiseCheck, matmulCheck, layernormCheck, rmsnormCheck, crossEntropyCheck, attentionCheck, embeddingCheck, optimizerCheck];

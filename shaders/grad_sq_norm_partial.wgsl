@@ -1,0 +1,27 @@
+// Σ g² over a flat gradient buffer, pass 1 of 2 (deterministic, no atomics): workgroup w
+// sums elements w·WG + lid + k·(NP·WG) for k = 0, 1, ... then a fixed tree reduces the
+// workgroup to partials[w].
+// grads: (P)   partials: (NP)
+
+@group(0) @binding(0) var<storage, read> grads: array<f32>;
+@group(0) @binding(1) var<storage, read_write> partials: array<f32>;
+struct Params { p: u32, np: u32 }
+@group(0) @binding(2) var<uniform> params: Params;
+
+override WG: u32 = 256u;
+
+var<workgroup> red: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let stride = params.np * WG;
+  var s = 0.0;
+  for (var i = wid.x * WG + lid.x; i < params.p; i += stride) { let g = grads[i]; s += g * g; }
+  red[lid.x] = s;
+  workgroupBarrier();
+  for (var k = WG / 2u; k > 0u; k >>= 1u) {
+    if (lid.x < k) { red[lid.x] += red[lid.x + k]; }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) { partials[wid.x] = red[0]; }
+}
