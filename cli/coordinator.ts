@@ -33,7 +33,7 @@ export function coordinatorCommand(): Command {
     .option('--host <host>', 'address to bind', DEFAULTS.host)
     .option('--data-dir <dir>', 'where the SQLite state lives', '.tabtron/data')
     .addOption(new Option('--admin-token <token>', 'admin API token (default: generated and logged)').env('TABTRON_ADMIN_TOKEN'))
-    .addOption(new Option('--web <mode>', 'web app: built dist/, Vite middleware, or none').choices(['dist', 'vite', 'none']).default(DEFAULTS.web))
+    .addOption(new Option('--web <mode>', 'web app: built dist/, Vite middleware, none, or auto (dist/ if built, else Vite)').choices(['auto', 'dist', 'vite', 'none']).default(DEFAULTS.web))
     .addOption(new Option('--dp <n>', 'data-parallel size of the run created from [configs...] (default: from global_num_gpus, else 1)').argParser(int('--dp', 1)))
     .option('--name <name>', 'name of the run created from [configs...]')
     .addOption(new Option('--rank-grace-ms <ms>', 'how long a rank waits for its disconnected tab').default(DEFAULTS.rankGraceMs).argParser(int('--rank-grace-ms', 0)))

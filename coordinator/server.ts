@@ -33,7 +33,7 @@ export interface CoordinatorOptions {
 }
 
 export const DEFAULTS: Omit<CoordinatorOptions, 'dataDir'> = {
-  port: 8787, host: '127.0.0.1', web: 'dist', rankGraceMs: 30_000, joinRateLimit: { windowMs: 60_000, limit: 60 },
+  port: 8787, host: '127.0.0.1', web: 'auto', rankGraceMs: 30_000, joinRateLimit: { windowMs: 60_000, limit: 60 },
 };
 
 export interface Coordinator {

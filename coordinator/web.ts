@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 
-export type WebMode = 'dist' | 'vite' | 'none';
+/** auto: the built dist/ when there is one, else Vite. */
+export type WebMode = 'auto' | 'dist' | 'vite' | 'none';
 
 export const isolationHeaders: RequestHandler = (_req, res, next) => {
   res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
@@ -24,6 +25,7 @@ export interface WebApp {
 /** `server`: the coordinator's HTTP server, on which Vite's HMR socket is served (vite mode). */
 export async function webApp(mode: WebMode, server: Server, distDir = join(repoRoot, 'dist')): Promise<WebApp> {
   if (mode === 'none') return { handler: null, close: async () => {} };
+  if (mode === 'auto') mode = existsSync(join(distDir, 'index.html')) ? 'dist' : 'vite';
   if (mode === 'dist') {
     if (!existsSync(join(distDir, 'index.html'))) {
       throw new Error(`no built web app at ${distDir} (run \`npm run build\`, or start with --web vite)`);
