@@ -4,6 +4,7 @@
 //   node tools/bundle-node.mjs build bench/kernels.ts && bash .gpu/run.sh kernels.mjs [options]
 // options: --no-sweep  --no-shapes  --no-memory  --robustness-off (Dawn toggle, for comparison)
 //          --only NAME[,NAME]  (matmul cases by name)  --tiny (one-tile shapes: a smoke test)
+//          --configs 128x128x16s2g8[,...]  (sweep only these; the first is also used for the shapes)
 import type { GpuContext } from '../src/gpu/context';
 import { createNodeContext } from '../src/gpu/device-node';
 import { defaultMatmulConfig, MATMUL_CONFIGS, type MatmulConfig, matmulConfigProblem } from '../src/gpu/kernels/matmul';
@@ -44,7 +45,10 @@ async function main(): Promise<void> {
   let cases: readonly MatmulCase[] = has('--tiny') ? tinyCases() : MATMUL_CASES;
   const only = value('--only')?.split(',');
   if (only) cases = cases.filter((c) => only.includes(c.name));
-  const base = defaultMatmulConfig(ctx);
+  const picked = value('--configs')?.split(',');
+  const configs = picked ? MATMUL_CONFIGS.filter((c) => picked.includes(configName(c))) : MATMUL_CONFIGS;
+  if (picked && configs.length === 0) throw new Error(`--configs ${picked.join(',')}: none of ${MATMUL_CONFIGS.map(configName).join(' ')}`);
+  const base = picked ? configs[0] : defaultMatmulConfig(ctx);
   const out: Record<string, unknown> = {
     adapter: ctx.adapter, timing: timer.method, robustness: !has('--robustness-off'), defaultConfig: configName(base),
   };
@@ -52,7 +56,7 @@ async function main(): Promise<void> {
   const sweep: MatmulResult[] = [];
   if (!has('--no-sweep')) {
     const sweepCases = has('--tiny') ? cases : cases.filter((c) => SWEEP_CASES.includes(c.name));
-    for (const cfg of MATMUL_CONFIGS) {
+    for (const cfg of configs) {
       const problem = matmulConfigProblem(ctx, cfg);
       if (problem) { log('sweep skips', configName(cfg), problem); continue; }
       for (const c of sweepCases) {

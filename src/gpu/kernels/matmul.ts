@@ -21,6 +21,8 @@ export const MATMUL_CONFIGS: readonly MatmulConfig[] = [
   { BM: 128, BN: 128, BK: 8, STAGES: 2, GROUP_M: 8 },
   { BM: 128, BN: 128, BK: 16, STAGES: 1, GROUP_M: 8 },
   { BM: 128, BN: 128, BK: 16, STAGES: 2, GROUP_M: 0 },
+  { BM: 128, BN: 128, BK: 16, STAGES: 2, GROUP_M: 16 },
+  { BM: 128, BN: 128, BK: 32, STAGES: 1, GROUP_M: 8 },
   { BM: 64, BN: 128, BK: 16, STAGES: 2, GROUP_M: 8 },
   { BM: 128, BN: 64, BK: 16, STAGES: 2, GROUP_M: 8 },
   { BM: 64, BN: 64, BK: 16, STAGES: 2, GROUP_M: 0 },
