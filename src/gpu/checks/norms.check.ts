@@ -3,6 +3,7 @@ import { rmsnormBackward, rmsnormForward, rmsnormParamGrad } from '../kernels/rm
 import { layernormBackwardRef, layernormRef, rmsnormBackwardRef, rmsnormRef } from '../../reference/norms';
 import { randn } from '../../util/rng';
 import type { GpuContext } from '../context';
+import { noGpuErrors } from './gpu-errors';
 import { compare, type CheckResult, type KernelCheck } from './harness';
 import { guardsIntact, packed } from './packed';
 import { throwsMatching } from './throws';
@@ -31,14 +32,15 @@ async function layernorm(ctx: GpuContext, N: number, C: number, seed: number): P
   ctx.write(grads.views.dweight, d.dw0); ctx.write(grads.views.dbias, d.db0);
   const inp = ctx.tensorFrom(d.x), out = ctx.tensor([N, C]), mean = ctx.tensor([N]), rstd = ctx.tensor([N]);
   const dout = ctx.tensorFrom(d.dy), dinp = ctx.tensorFrom(d.dinp0);
-  ctx.run([
+  const errors = await noGpuErrors(ctx, `${tag}.gpuErrors`, () => ctx.run([
     layernormForward(ctx, inp, params.views.weight, params.views.bias, out, mean, rstd, N, C, EPS),
     layernormBackward(ctx, dout, inp, params.views.weight, mean, rstd, dinp, N, C),
     layernormParamGrad(ctx, dout, inp, mean, rstd, grads.views.dweight, grads.views.dbias, N, C),
-  ]);
+  ]));
   const f = layernormRef(d.x, d.w, d.b, N, C, EPS);
   const g = layernormBackwardRef(d.dy, d.x, d.w, N, C, EPS);
   return [
+    errors,
     compare(`${tag}.fwd.out`, await ctx.read(out), f.out, 1e-5),
     compare(`${tag}.fwd.mean`, await ctx.read(mean), f.mean, 1e-6),
     compare(`${tag}.fwd.rstd`, await ctx.read(rstd), f.rstd, 1e-5),
@@ -57,14 +59,15 @@ async function rmsnorm(ctx: GpuContext, N: number, C: number, seed: number): Pro
   ctx.write(grads.views.dweight, d.dw0);
   const weight = ctx.tensorFrom(d.w), inp = ctx.tensorFrom(d.x), out = ctx.tensor([N, C]), rstd = ctx.tensor([N]);
   const dout = ctx.tensorFrom(d.dy), dinp = ctx.tensorFrom(d.dinp0);
-  ctx.run([
+  const errors = await noGpuErrors(ctx, `${tag}.gpuErrors`, () => ctx.run([
     rmsnormForward(ctx, inp, weight, out, rstd, N, C, EPS),
     rmsnormBackward(ctx, dout, inp, weight, rstd, dinp, N, C),
     rmsnormParamGrad(ctx, dout, inp, rstd, grads.views.dweight, N, C),
-  ]);
+  ]));
   const f = rmsnormRef(d.x, d.w, N, C, EPS);
   const g = rmsnormBackwardRef(d.dy, d.x, d.w, N, C, EPS);
   return [
+    errors,
     compare(`${tag}.fwd.out`, await ctx.read(out), f.out, 1e-5),
     compare(`${tag}.fwd.rstd`, await ctx.read(rstd), f.rstd, 1e-5),
     compare(`${tag}.bwd.dinp(+=)`, await ctx.read(dinp), plus(g.dinp, d.dinp0), 1e-5),
