@@ -15,12 +15,24 @@ import { linearWorkgroup, rowWorkgroup } from './workgroup';
 
 export type { RotarySpec } from './rotary';
 
+// one cos/sin table per (device, T, dims, base), shared by every layer's dispatches
+const ropeTables = new WeakMap<GpuContext, Map<string, GpuTensor>>();
+
 function ropeBinding(ctx: GpuContext, kernel: string, T: number, hd: number, rotary: RotarySpec | null): { rope: GpuTensor; rot: number } {
-  if (!rotary) return { rope: ctx.tensor([1], 'rope.none'), rot: 0 };
-  const { dims, base } = rotary;
-  if (!Number.isInteger(dims) || dims <= 0 || dims % 2 !== 0 || dims > hd) throw new Error(`${kernel}: rotary.dims must be an even integer in [2, hd=${hd}], got ${dims}`);
-  expectFinite(kernel, { 'rotary.base': base });
-  return { rope: ctx.tensorFrom(rotaryTable(T, rotary), [2, T, dims / 2], 'rope'), rot: dims };
+  if (rotary) {
+    const { dims, base } = rotary;
+    if (!Number.isInteger(dims) || dims <= 0 || dims % 2 !== 0 || dims > hd) throw new Error(`${kernel}: rotary.dims must be an even integer in [2, hd=${hd}], got ${dims}`);
+    expectFinite(kernel, { 'rotary.base': base });
+  }
+  const key = rotary ? `${T}|${rotary.dims}|${rotary.base}` : 'none';
+  let cache = ropeTables.get(ctx);
+  if (!cache) ropeTables.set(ctx, (cache = new Map()));
+  let rope = cache.get(key);
+  if (!rope) {
+    rope = rotary ? ctx.tensorFrom(rotaryTable(T, rotary), [2, T, rotary.dims / 2], 'rope') : ctx.tensor([1], 'rope.none');
+    cache.set(key, rope);
+  }
+  return { rope, rot: rotary?.dims ?? 0 };
 }
 
 /** qkv: (B*T, 3C) in NeoX per-head [q|k|v] layout (B, T, H, 3, hd) → q, k, v: (B, H, T, hd), rotary on q and k */
