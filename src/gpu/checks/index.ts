@@ -1,6 +1,7 @@
 // Every kernel check; run by the Node test (Dawn) and the Chromium spec.
 import { attentionCheck } from './attention.check';
 import { crossEntropyCheck } from './crossentropy.check';
+import { determinismCheck } from './determinism.check';
 import { dropoutCheck } from './dropout.check';
 import { elementwiseCheck } from './elementwise.check';
 import { embeddingCheck } from './embedding.check';
@@ -10,4 +11,4 @@ import type { KernelCheck } from './harness';
 import { matmulCheck } from './matmul.check';
 import { optimizerCheck } from './optimizer.check';
 
-export const allChecks: KernelCheck[] = [geluCheck, elementwiseCheck, matmulCheck, layernormCheck, rmsnormCheck, crossEntropyCheck, attentionCheck, embeddingCheck, optimizerCheck, dropoutCheck];
+export const allChecks: KernelCheck[] = [geluCheck, elementwiseCheck, matmulCheck, layernormCheck, rmsnormCheck, crossEntropyCheck, attentionCheck, embeddingCheck, optimizerCheck, dropoutCheck, determinismCheck];
