@@ -86,22 +86,23 @@ export function causalSoftmaxBackward(ctx: GpuContext, att: GpuTensor, datt: Gpu
   return ctx.bind(kn, p, [att, datt, uniforms([['u32', BH * T], ['u32', T], ['f32', scale]])], grid1d(BH * T));
 }
 
-function heads(ctx: GpuContext, kn: string, label: string, code: string, src: GpuTensor, dst: GpuTensor, B: number, T: number, H: number, hd: number): Dispatch {
+/** one element per (B, H, T, hd) moved between the head-major and row-major layouts */
+function heads(ctx: GpuContext, kn: string, label: string, code: string, [srcName, src]: [string, GpuTensor], [dstName, dst]: [string, GpuTensor], B: number, T: number, H: number, hd: number): Dispatch {
   expectPositiveInts(kn, { B, T, H, hd });
   const n = B * T * H * hd;
-  expectLength(kn, label === 'merge_heads' ? 'y' : 'dout', src, n);
-  expectLength(kn, label === 'merge_heads' ? 'out' : 'dy', dst, n);
-  expectNoAlias(kn, { [label === 'merge_heads' ? 'out' : 'dy']: dst }, { src });
+  expectLength(kn, srcName, src, n);
+  expectLength(kn, dstName, dst, n);
+  expectNoAlias(kn, { [dstName]: dst }, { [srcName]: src });
   const WG = linearWorkgroup(ctx);
   return ctx.bind(kn, ctx.pipeline(label, code, { WG }), [src, dst, uniforms([['u32', B], ['u32', T], ['u32', H], ['u32', hd]])], grid1d(Math.ceil(n / WG)));
 }
 
 /** y: (B, H, T, hd) → out: (B*T, H*hd) overwritten */
 export function mergeHeads(ctx: GpuContext, y: GpuTensor, out: GpuTensor, B: number, T: number, H: number, hd: number): Dispatch {
-  return heads(ctx, 'mergeHeads', 'merge_heads', mergeSrc, y, out, B, T, H, hd);
+  return heads(ctx, 'mergeHeads', 'merge_heads', mergeSrc, ['y', y], ['out', out], B, T, H, hd);
 }
 
 /** dout: (B*T, H*hd) → dy: (B, H, T, hd) overwritten */
 export function splitHeads(ctx: GpuContext, dout: GpuTensor, dy: GpuTensor, B: number, T: number, H: number, hd: number): Dispatch {
-  return heads(ctx, 'splitHeads', 'split_heads', splitSrc, dout, dy, B, T, H, hd);
+  return heads(ctx, 'splitHeads', 'split_heads', splitSrc, ['dout', dout], ['dy', dy], B, T, H, hd);
 }
