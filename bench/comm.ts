@@ -2,6 +2,7 @@
 // Real headless Chromium tabs over WebRTC: one-way p2p throughput per chunk size
 // (16 KiB … 256 KiB), then ring all-reduce of 1, 16, 64 MiB across 2, 3, 4 tabs.
 // algbw = bytes / time; busbw = algbw · 2(n−1)/n (nccl-tests). MB = 1e6 bytes.
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { call, closeRanks, openRanks, startCommEnv, type CommEnv } from '../e2e/comm-tabs';
 
@@ -11,16 +12,27 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
 interface P2pRow { chunk_bytes: number; MBps: number; channels: number }
-interface AllReduceRow { tabs: number; bytes: number; algbw_MBps: number; busbw_MBps: number; ms: number }
+interface AllReduceRow { tabs: number; bytes: number; algbw_MBps: number; busbw_MBps: number; ms: number; wire_MBps: number; machine_cpu_busy: number }
+
+/** Busy fraction of all cores between two /proc/stat samples (the whole machine: other jobs count too). */
+function cpuSample(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  const idle = f[3] + (f[4] ?? 0);
+  return { busy: total - idle, total };
+}
+const busyBetween = (a: { busy: number; total: number }, b: { busy: number; total: number }) => round((b.busy - a.busy) / Math.max(1, b.total - a.total) * 100) / 100;
 
 async function oneWay(env: CommEnv, chunkBytes: number, channels: number, bytes: number, reps: number): Promise<number> {
   const tabs = await openRanks(env, 2, { chunkBytes, channels });
   try {
     const rates: number[] = [];
+    const cpu0 = cpuSample();
     for (let i = 0; i < reps; i++) {
       const [, ms] = await Promise.all([call(tabs[0], 'timeOneWay', 0, 1, bytes, `bw${i}`), call(tabs[1], 'timeOneWay', 0, 1, bytes, `bw${i}`)]);
       rates.push(bytes / 1e6 / (ms! / 1000));
     }
+    log(`  machine CPU ${busyBetween(cpu0, cpuSample()) * 100}% busy during the one-way runs`);
     return median(rates);
   } finally {
     await closeRanks(tabs);
@@ -34,13 +46,16 @@ async function allReduceRows(env: CommEnv, n: number, sizes: number[], channels:
   try {
     for (const bytes of sizes) {
       const iters = bytes <= MiB ? 5 : bytes <= 16 * MiB ? 2 : 1;
+      const cpu0 = cpuSample();
       const perRank = await Promise.all(tabs.map((t) => call(t, 'timeAllReduce', ranks, bytes, iters + 1)));
       // the collective takes as long as its slowest rank; the first iteration is warm-up
       const times = Array.from({ length: iters }, (_, i) => Math.max(...perRank.map((ts) => ts[i + 1])));
       const ms = median(times);
       const algbw = bytes / 1e6 / (ms / 1000);
-      const row = { tabs: n, bytes, algbw_MBps: round(algbw), busbw_MBps: round((algbw * 2 * (n - 1)) / n), ms: Math.round(ms) };
-      log(`all-reduce ${n} tabs ${bytes / MiB} MiB: ${row.ms} ms, algbw ${row.algbw_MBps} MB/s, busbw ${row.busbw_MBps} MB/s`);
+      const busbw = (algbw * 2 * (n - 1)) / n;
+      // wire: bytes/s summed over all n ring links (each rank sends 2(n−1)/n · bytes)
+      const row = { tabs: n, bytes, algbw_MBps: round(algbw), busbw_MBps: round(busbw), ms: Math.round(ms), wire_MBps: round(busbw * n), machine_cpu_busy: busyBetween(cpu0, cpuSample()) };
+      log(`all-reduce ${n} tabs ${bytes / MiB} MiB: ${row.ms} ms, algbw ${row.algbw_MBps} MB/s, busbw ${row.busbw_MBps} MB/s, all links together ${row.wire_MBps} MB/s, machine CPU ${row.machine_cpu_busy * 100}% busy`);
       rows.push(row);
     }
   } finally {
@@ -111,7 +126,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0), // the PeerJS server keeps interval timers alive
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
