@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { TabMessageSchema } from '../protocol';
+import type { TrainEvent } from '../train/events';
+import { ProgressReport, type Progress } from './progress-report';
+
+const step = (n: number, loss: number): TrainEvent => ({ kind: 'step', step: n, loss, lr: 1e-3, gradNorm: 1, ms: 200, tokensPerSec: 640 });
+const evalAt = (n: number, loss: number): TrainEvent => ({ kind: 'eval', step: n, split: 'valid', loss });
+
+function feed(events: TrainEvent[]): { sent: Progress[]; afterEach: number[] } {
+  const sent: Progress[] = [];
+  const r = new ProgressReport((m) => sent.push(m));
+  const afterEach = events.map((e) => (r.add(e), sent.length));
+  return { sent, afterEach };
+}
+
+describe('ProgressReport', () => {
+  it('sends each step once the next event shows whether a validation loss belongs to it', () => {
+    const { sent, afterEach } = feed([
+      evalAt(0, 5.6), step(1, 5.5), step(2, 5.2), evalAt(2, 5.1), step(3, 4.9), evalAt(3, 4.8),
+      { kind: 'done', step: 3, trainLoss: 4.9, validLoss: 4.8, elapsedMs: 600 },
+    ]);
+    expect(afterEach).toEqual([1, 1, 2, 3, 3, 4, 4]);
+    expect(sent.map((m) => [m.step, m.loss, m.valLoss])).toEqual([[0, undefined, 5.6], [1, 5.5, undefined], [2, 5.2, 5.1], [3, 4.9, 4.8]]);
+    expect(sent[1]).toMatchObject({ lr: 1e-3, tokensPerSec: 640, timings: { stepMs: 200 } });
+    for (const m of sent) expect(TabMessageSchema.safeParse(m).success).toBe(true);
+  });
+
+  it('sends a step without evaluation when training ends or fails', () => {
+    expect(feed([step(1, 5.5), { kind: 'done', step: 1, trainLoss: 5.5, validLoss: 5.6, elapsedMs: 1 }]).sent.map((m) => m.step)).toEqual([1]);
+    expect(feed([step(1, 5.5), { kind: 'error', message: 'peer lost' }]).sent.map((m) => m.step)).toEqual([1]);
+  });
+
+  it('leaves out numbers the protocol would refuse', () => {
+    const { sent } = feed([step(4, NaN), { kind: 'error', message: 'loss became NaN at step 4' }]);
+    expect(sent[0].loss).toBeUndefined();
+    expect(TabMessageSchema.safeParse(sent[0]).success).toBe(true);
+  });
+});

@@ -1,0 +1,54 @@
+// TrainEvents → the coordinator's `progress` messages. A step's message waits until the
+// rank knows whether a validation loss comes with it (the eval right after that step), so
+// the last step's message carries the final validation loss: the coordinator ends the run
+// when every rank has reported its last step, and nothing may be lost after that.
+import type { TabMessage } from '../protocol';
+import type { TrainEvent } from '../train/events';
+
+export type Progress = Extract<TabMessage, { type: 'progress' }>;
+
+export class ProgressReport {
+  private pending: Progress | null = null;
+
+  constructor(private readonly send: (m: Progress) => void) {}
+
+  /** Feeds one event; sends whatever became complete. */
+  add(e: TrainEvent): void {
+    switch (e.kind) {
+      case 'step':
+        this.flush();
+        this.pending = {
+          type: 'progress', step: e.step, loss: finite(e.loss), lr: finite(e.lr),
+          tokensPerSec: Number.isFinite(e.tokensPerSec) ? Math.max(0, e.tokensPerSec) : undefined, timings: { stepMs: Math.max(0, e.ms) },
+        };
+        return;
+      case 'eval':
+        if (e.split !== 'valid') return;
+        if (this.pending?.step === e.step) this.pending.valLoss = finite(e.loss);
+        else {
+          this.flush();
+          this.pending = { type: 'progress', step: e.step, valLoss: finite(e.loss) };
+        }
+        this.flush();
+        return;
+      case 'done':
+      case 'error':
+        this.flush();
+        return;
+      case 'start':
+        return;
+    }
+  }
+
+  flush(): void {
+    if (!this.pending) return;
+    const m = this.pending;
+    this.pending = null;
+    this.send(m);
+  }
+}
+
+/** The protocol takes finite numbers only: a NaN loss is left out (the rank reports the error). */
+function finite(x: number): number | undefined {
+  return Number.isFinite(x) ? x : undefined;
+}
