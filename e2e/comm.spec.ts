@@ -65,6 +65,19 @@ describe('WebRTC between 4 headless Chromium tabs', () => {
     await checkAll({ op: 'barrier', ranks: ALL, length: 0 });
   });
 
+  it('fails a receive of the wrong size, or of a tag that never comes, naming the peer', async () => {
+    await call(tabs[0], 'send', 1, 'sized', 100, 5);
+    const wrong = await call(tabs[1], 'recv', 0, 'sized', 200, 5);
+    expect(wrong.ok).toBe(false);
+    expect(wrong.detail).toMatch(/p2p: rank 1 ⇄ rank 0: message 'sized' has 100 bytes, expected 200/);
+    await call(tabs[0], 'send', 1, 'this-tag', 10, 6);
+    const stalled = await call(tabs[1], 'recv', 0, 'that-tag', 10, 6, 1500);
+    expect(stalled.ok).toBe(false);
+    expect(stalled.detail).toMatch(/rank 1 ⇄ rank 0: timed out after 1500 ms: nothing arrived for 'that-tag'; unclaimed messages from this peer: 'this-tag' \(10 B\)/);
+    const right = await call(tabs[1], 'recv', 0, 'this-tag', 10, 6);
+    expect(right.ok, right.detail).toBe(true);
+  });
+
   it('a tab closed mid all-reduce makes the others fail within the timeout, naming it', async () => {
     const timeoutMs = 30_000;
     const check: CollectiveCheck = { op: 'allReduce', ranks: ALL, length: 8 << 20, seed: 9, timeoutMs };

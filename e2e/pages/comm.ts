@@ -115,9 +115,14 @@ const api = {
     return { ms: performance.now() - t0 };
   },
 
-  async recv(from: number, tag: string, bytes: number, seed: number): Promise<CheckResult> {
+  async recv(from: number, tag: string, bytes: number, seed: number, timeoutMs = 60_000): Promise<CheckResult> {
     const t0 = performance.now();
-    const got = await need().recv(from, tag, { bytes, timeoutMs: 60_000 });
+    let got: Uint8Array;
+    try {
+      got = await need().recv(from, tag, { bytes, timeoutMs, op: 'p2p' });
+    } catch (e) {
+      return { ok: false, detail: (e as Error).message, ms: performance.now() - t0 };
+    }
     const ms = performance.now() - t0;
     const want = testBytes(seed, bytes);
     let bad = -1;
