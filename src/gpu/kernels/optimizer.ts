@@ -53,7 +53,7 @@ export function adamw(ctx: GpuContext, params: GpuTensor, grads: GpuTensor, m: G
   expectLength(k, 'stepScalars', stepScalars, 4);
   expectLength(k, 'gradSqNorm', gradSqNorm, 1);
   if (!Number.isInteger(decayCount) || decayCount < 0 || decayCount > P) throw new Error(`adamw: decayCount must be an integer in [0, ${P}], got ${decayCount}`);
-  expectFinite(k, { ...hyper });
+  expectFinite(k, { beta1: hyper.beta1, beta2: hyper.beta2, eps: hyper.eps, weightDecay: hyper.weightDecay, maxGradNorm: hyper.maxGradNorm });
   if (!(hyper.beta1 >= 0 && hyper.beta1 < 1 && hyper.beta2 >= 0 && hyper.beta2 < 1)) throw new Error(`adamw: betas must lie in [0, 1), got ${hyper.beta1}, ${hyper.beta2}`);
   if (hyper.maxGradNorm < 0) throw new Error(`adamw: maxGradNorm must be ≥ 0 (0 = no clipping), got ${hyper.maxGradNorm}`);
   expectNoAlias(k, { params, m, v }, { grads, stepScalars, gradSqNorm });
