@@ -21,7 +21,7 @@ function cpuSample(): { busy: number; total: number } {
   const idle = f[3] + (f[4] ?? 0);
   return { busy: total - idle, total };
 }
-const busyBetween = (a: { busy: number; total: number }, b: { busy: number; total: number }) => round((b.busy - a.busy) / Math.max(1, b.total - a.total) * 100) / 100;
+const busyBetween = (a: { busy: number; total: number }, b: { busy: number; total: number }) => Math.round(((b.busy - a.busy) / Math.max(1, b.total - a.total)) * 100) / 100;
 
 async function oneWay(env: CommEnv, chunkBytes: number, channels: number, bytes: number, reps: number): Promise<number> {
   const tabs = await openRanks(env, 2, { chunkBytes, channels });
@@ -32,7 +32,7 @@ async function oneWay(env: CommEnv, chunkBytes: number, channels: number, bytes:
       const [, ms] = await Promise.all([call(tabs[0], 'timeOneWay', 0, 1, bytes, `bw${i}`), call(tabs[1], 'timeOneWay', 0, 1, bytes, `bw${i}`)]);
       rates.push(bytes / 1e6 / (ms! / 1000));
     }
-    log(`  machine CPU ${busyBetween(cpu0, cpuSample()) * 100}% busy during the one-way runs`);
+    log(`  machine CPU ${Math.round(busyBetween(cpu0, cpuSample()) * 100)}% busy during the one-way runs`);
     return median(rates);
   } finally {
     await closeRanks(tabs);
@@ -55,7 +55,7 @@ async function allReduceRows(env: CommEnv, n: number, sizes: number[], channels:
       const busbw = (algbw * 2 * (n - 1)) / n;
       // wire: bytes/s summed over all n ring links (each rank sends 2(n−1)/n · bytes)
       const row = { tabs: n, bytes, algbw_MBps: round(algbw), busbw_MBps: round(busbw), ms: Math.round(ms), wire_MBps: round(busbw * n), machine_cpu_busy: busyBetween(cpu0, cpuSample()) };
-      log(`all-reduce ${n} tabs ${bytes / MiB} MiB: ${row.ms} ms, algbw ${row.algbw_MBps} MB/s, busbw ${row.busbw_MBps} MB/s, all links together ${row.wire_MBps} MB/s, machine CPU ${row.machine_cpu_busy * 100}% busy`);
+      log(`all-reduce ${n} tabs ${bytes / MiB} MiB: ${row.ms} ms, algbw ${row.algbw_MBps} MB/s, busbw ${row.busbw_MBps} MB/s, all links together ${row.wire_MBps} MB/s, machine CPU ${Math.round(row.machine_cpu_busy * 100)}% busy`);
       rows.push(row);
     }
   } finally {
