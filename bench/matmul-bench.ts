@@ -1,7 +1,7 @@
 // Times the matmul kernel at the GEMM shapes of bench/matmul-shapes.json, after checking a
 // sample of each product's outputs against an f64 dot product on the CPU.
 import type { GpuContext } from '../src/gpu/context';
-import { type MatmulConfig, matmulConfigProblem, type MatmulSpec, matmulWith } from '../src/gpu/kernels/matmul';
+import { type MatmulConfig, matmulConfigName, matmulConfigProblem, type MatmulSpec, matmulWith } from '../src/gpu/kernels/matmul';
 import type { GpuTensor } from '../src/gpu/tensor';
 import { patternAt, patternTensor } from './fill';
 import shapes from './matmul-shapes.json';
@@ -21,9 +21,7 @@ export interface MatmulResult extends MatmulCase {
 
 export const MATMUL_CASES: readonly MatmulCase[] = shapes.cases;
 
-export function configName(c: MatmulConfig): string {
-  return `${c.BM}x${c.BN}x${c.BK}s${c.STAGES}g${c.GROUP_M}`;
-}
+export const configName = matmulConfigName;
 
 function slice(t: GpuTensor, start: number, length: number): GpuTensor {
   return { ...t, offset: t.offset + start * 4, length, shape: [length] };

@@ -3,9 +3,12 @@
 // b: op(B) is (K, N); stored (K, N), or (N, K) when TRANS_B     batch stride p.strideB
 // c: (M, N)                                                     batch stride p.strideC
 // A workgroup owns a BM×BN tile of C and walks K in steps of BK through workgroup memory
-// (STAGES buffers; the next step's tile is fetched into registers while this one is used).
+// (STAGES buffers). With PREFETCH the next step's tiles wait in registers while this step
+// computes; without it (STAGES = 2 only) they go straight to the idle buffer first.
 // Each invocation owns 8×8 outputs: rows {ty*4+i, BM/2+ty*4+i}, cols {tx*4+j, BN/2+tx*4+j},
 // i, j < 4, so every workgroup-memory read in the inner loop is one vec4.
+// Registers are never indexed at run time (no loops over accumulators, loads or vector
+// lanes): a driver that cannot unroll such a loop would move them to local memory.
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
@@ -17,6 +20,7 @@ override BM: u32 = 128u;
 override BN: u32 = 128u;
 override BK: u32 = 16u;
 override STAGES: u32 = 1u;
+override PREFETCH: bool = true;
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 // false only when M % BM == 0, N % BN == 0 and K % BK == 0
@@ -29,25 +33,15 @@ override WY: u32 = BM / 8u;
 override THREADS: u32 = WX * WY;
 // a k-contiguous operand is written with stride-BK scatter: one vec4 of padding per row
 // keeps those stores off a single bank
-override PAD_A: u32 = select(1u, 0u, TRANS_A);
-override PAD_B: u32 = select(0u, 1u, TRANS_B);
-override AS: u32 = BM / 4u + PAD_A;
-override BS: u32 = BN / 4u + PAD_B;
+override AS: u32 = BM / 4u + select(1u, 0u, TRANS_A);
+override BS: u32 = BN / 4u + select(0u, 1u, TRANS_B);
+// vec4 loads per invocation per step, 1..4
 override LOADS_A: u32 = BK * BM / (4u * THREADS);
 override LOADS_B: u32 = BK * BN / (4u * THREADS);
-const MAX_LOADS = 8u;
 
 // As[s][k][m/4], Bs[s][k][n/4]
 var<workgroup> As: array<vec4<f32>, STAGES * BK * AS>;
 var<workgroup> Bs: array<vec4<f32>, STAGES * BK * BS>;
-
-// the next step's tiles, held in registers while the current step computes
-var<private> nextA: array<vec4<f32>, MAX_LOADS>;
-var<private> nextB: array<vec4<f32>, MAX_LOADS>;
-
-fn inside(x: u32, y: u32, xs: u32, ys: u32) -> bool {
-  return !CHECK_BOUNDS || (x < xs && y < ys);
-}
 
 // Load i of invocation t covers 4 consecutive rows (m of A, n of B) at one k: (q = row/4, k).
 // A row-contiguous operand (A^T stored, or B) puts neighbouring invocations on neighbouring q.
@@ -57,59 +51,61 @@ fn slot(t: u32, i: u32, rowContiguous: bool, rows: u32) -> vec2<u32> {
   return vec2<u32>(lin / BK, lin % BK);
 }
 
-// op(A) rows [row0, row0+BM) × k [k0, k0+BK) into nextA.
-fn fetchA(base: u32, row0: u32, k0: u32, t: u32) {
-  for (var i = 0u; i < LOADS_A; i++) {
-    let qk = slot(t, i, TRANS_A, BM);
-    let r = row0 + qk.x * 4u;
-    let k = k0 + qk.y;
-    var v = vec4<f32>(0.0);
-    for (var j = 0u; j < 4u; j++) {
-      if (inside(r + j, k, p.M, p.K)) {
-        if (TRANS_A) { v[j] = a[base + k * p.M + r + j]; } else { v[j] = a[base + (r + j) * p.K + k]; }
-      }
-    }
-    nextA[i] = v;
-  }
+// Bounds checks are branch-free (select, non-short-circuit &): an out-of-range load reads
+// element 0 and yields 0. CPU drivers (SwiftShader) compile branchy variants very slowly.
+
+// op(A)[r, k]; 0 outside the matrix
+fn ldA(base: u32, r: u32, k: u32) -> f32 {
+  let at = select(base + r * p.K + k, base + k * p.M + r, TRANS_A);
+  let ok = !CHECK_BOUNDS | ((r < p.M) & (k < p.K));
+  return select(0.0, a[select(0u, at, ok)], ok);
 }
 
-// op(B) k [k0, k0+BK) × cols [col0, col0+BN) into nextB.
-fn fetchB(base: u32, col0: u32, k0: u32, t: u32) {
-  for (var i = 0u; i < LOADS_B; i++) {
-    let qk = slot(t, i, !TRANS_B, BN);
-    let n = col0 + qk.x * 4u;
-    let k = k0 + qk.y;
-    var v = vec4<f32>(0.0);
-    for (var j = 0u; j < 4u; j++) {
-      if (inside(n + j, k, p.N, p.K)) {
-        if (TRANS_B) { v[j] = b[base + (n + j) * p.K + k]; } else { v[j] = b[base + k * p.N + n + j]; }
-      }
-    }
-    nextB[i] = v;
-  }
+// op(B)[k, n]; 0 outside the matrix
+fn ldB(base: u32, k: u32, n: u32) -> f32 {
+  let at = select(base + k * p.N + n, base + n * p.K + k, TRANS_B);
+  let ok = !CHECK_BOUNDS | ((n < p.N) & (k < p.K));
+  return select(0.0, b[select(0u, at, ok)], ok);
 }
 
-fn stash(stage: u32, t: u32) {
-  for (var i = 0u; i < LOADS_A; i++) {
-    let qk = slot(t, i, TRANS_A, BM);
-    As[(stage * BK + qk.y) * AS + qk.x] = nextA[i];
-  }
-  for (var i = 0u; i < LOADS_B; i++) {
-    let qk = slot(t, i, !TRANS_B, BN);
-    Bs[(stage * BK + qk.y) * BS + qk.x] = nextB[i];
-  }
+// load i of op(A) rows [row0, row0+BM) × k [k0, k0+BK)
+fn fetchA(base: u32, row0: u32, k0: u32, t: u32, i: u32) -> vec4<f32> {
+  let qk = slot(t, i, TRANS_A, BM);
+  let r = row0 + qk.x * 4u;
+  let k = k0 + qk.y;
+  return vec4<f32>(ldA(base, r, k), ldA(base, r + 1u, k), ldA(base, r + 2u, k), ldA(base, r + 3u, k));
+}
+
+// load i of op(B) k [k0, k0+BK) × cols [col0, col0+BN)
+fn fetchB(base: u32, col0: u32, k0: u32, t: u32, i: u32) -> vec4<f32> {
+  let qk = slot(t, i, !TRANS_B, BN);
+  let n = col0 + qk.x * 4u;
+  let k = k0 + qk.y;
+  return vec4<f32>(ldB(base, k, n), ldB(base, k, n + 1u), ldB(base, k, n + 2u), ldB(base, k, n + 3u));
+}
+
+fn putA(stage: u32, t: u32, i: u32, v: vec4<f32>) {
+  let qk = slot(t, i, TRANS_A, BM);
+  As[(stage * BK + qk.y) * AS + qk.x] = v;
+}
+
+fn putB(stage: u32, t: u32, i: u32, v: vec4<f32>) {
+  let qk = slot(t, i, !TRANS_B, BN);
+  Bs[(stage * BK + qk.y) * BS + qk.x] = v;
+}
+
+// beta = 0 never reads C into the result (select), so NaN there does not leak
+fn store1(at: u32, ok: bool, v: f32) {
+  if (ok) { c[at] = p.alpha * v + select(0.0, p.beta * c[at], p.beta != 0.0); }
 }
 
 fn store4(base: u32, row: u32, col: u32, v: vec4<f32>) {
-  if (CHECK_BOUNDS && row >= p.M) { return; }
+  let okRow = !CHECK_BOUNDS | (row < p.M);
   let at = base + row * p.N + col;
-  for (var j = 0u; j < 4u; j++) {
-    if (!CHECK_BOUNDS || col + j < p.N) {
-      var x = p.alpha * v[j];
-      if (p.beta != 0.0) { x += p.beta * c[at + j]; }
-      c[at + j] = x;
-    }
-  }
+  store1(at, okRow & (!CHECK_BOUNDS | (col < p.N)), v.x);
+  store1(at + 1u, okRow & (!CHECK_BOUNDS | (col + 1u < p.N)), v.y);
+  store1(at + 2u, okRow & (!CHECK_BOUNDS | (col + 2u < p.N)), v.z);
+  store1(at + 3u, okRow & (!CHECK_BOUNDS | (col + 3u < p.N)), v.w);
 }
 
 @compute @workgroup_size(WX, WY)
@@ -132,49 +128,86 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let ty = lid.y;
   let t = tx + ty * WX;
 
-  var acc: array<vec4<f32>, 16>;
+  // accumulators: rows ty*4+i (i<4: c<i>0, c<i>1) and BM/2+ty*4+i (d<i>0, d<i>1);
+  // column bands tx*4 (…0) and BN/2+tx*4 (…1)
+  var c00 = vec4<f32>(0.0); var c01 = vec4<f32>(0.0); var c10 = vec4<f32>(0.0); var c11 = vec4<f32>(0.0);
+  var c20 = vec4<f32>(0.0); var c21 = vec4<f32>(0.0); var c30 = vec4<f32>(0.0); var c31 = vec4<f32>(0.0);
+  var d00 = vec4<f32>(0.0); var d01 = vec4<f32>(0.0); var d10 = vec4<f32>(0.0); var d11 = vec4<f32>(0.0);
+  var d20 = vec4<f32>(0.0); var d21 = vec4<f32>(0.0); var d30 = vec4<f32>(0.0); var d31 = vec4<f32>(0.0);
+  // the next step's tiles
+  var na0 = vec4<f32>(0.0); var na1 = vec4<f32>(0.0); var na2 = vec4<f32>(0.0); var na3 = vec4<f32>(0.0);
+  var nb0 = vec4<f32>(0.0); var nb1 = vec4<f32>(0.0); var nb2 = vec4<f32>(0.0); var nb3 = vec4<f32>(0.0);
+
   let steps = (p.K + BK - 1u) / BK;
-  fetchA(baseA, row0, 0u, t);
-  fetchB(baseB, col0, 0u, t);
-  stash(0u, t);
-  workgroupBarrier();
-  for (var s = 0u; s < steps; s++) {
-    let more = s + 1u < steps;
-    if (more) {
-      fetchA(baseA, row0, (s + 1u) * BK, t);
-      fetchB(baseB, col0, (s + 1u) * BK, t);
+  for (var s = 0u; s <= steps; s++) {
+    // fetch step s into registers, then into buffer s % STAGES (before or after computing s-1)
+    let fetch = s < steps;
+    if (fetch) {
+      let k0 = s * BK;
+      na0 = fetchA(baseA, row0, k0, t, 0u);
+      if (LOADS_A > 1u) { na1 = fetchA(baseA, row0, k0, t, 1u); }
+      if (LOADS_A > 2u) { na2 = fetchA(baseA, row0, k0, t, 2u); }
+      if (LOADS_A > 3u) { na3 = fetchA(baseA, row0, k0, t, 3u); }
+      nb0 = fetchB(baseB, col0, k0, t, 0u);
+      if (LOADS_B > 1u) { nb1 = fetchB(baseB, col0, k0, t, 1u); }
+      if (LOADS_B > 2u) { nb2 = fetchB(baseB, col0, k0, t, 2u); }
+      if (LOADS_B > 3u) { nb3 = fetchB(baseB, col0, k0, t, 3u); }
     }
-    let cur = s % STAGES;
-    let sa = cur * BK * AS;
-    let sb = cur * BK * BS;
-    for (var k = 0u; k < BK; k++) {
-      let a0 = As[sa + k * AS + ty];
-      let a1 = As[sa + k * AS + WY + ty];
-      let b0 = Bs[sb + k * BS + tx];
-      let b1 = Bs[sb + k * BS + WX + tx];
-      acc[0] += a0.x * b0; acc[1] += a0.x * b1;
-      acc[2] += a0.y * b0; acc[3] += a0.y * b1;
-      acc[4] += a0.z * b0; acc[5] += a0.z * b1;
-      acc[6] += a0.w * b0; acc[7] += a0.w * b1;
-      acc[8] += a1.x * b0; acc[9] += a1.x * b1;
-      acc[10] += a1.y * b0; acc[11] += a1.y * b1;
-      acc[12] += a1.z * b0; acc[13] += a1.z * b1;
-      acc[14] += a1.w * b0; acc[15] += a1.w * b1;
+    let next = s % STAGES;
+    if (fetch && !PREFETCH) {
+      putA(next, t, 0u, na0);
+      if (LOADS_A > 1u) { putA(next, t, 1u, na1); }
+      if (LOADS_A > 2u) { putA(next, t, 2u, na2); }
+      if (LOADS_A > 3u) { putA(next, t, 3u, na3); }
+      putB(next, t, 0u, nb0);
+      if (LOADS_B > 1u) { putB(next, t, 1u, nb1); }
+      if (LOADS_B > 2u) { putB(next, t, 2u, nb2); }
+      if (LOADS_B > 3u) { putB(next, t, 3u, nb3); }
     }
+    if (s > 0u) {
+      let sa = ((s - 1u) % STAGES) * BK * AS;
+      let sb = ((s - 1u) % STAGES) * BK * BS;
+      for (var k = 0u; k < BK; k++) {
+        let a0 = As[sa + k * AS + ty];
+        let a1 = As[sa + k * AS + WY + ty];
+        let b0 = Bs[sb + k * BS + tx];
+        let b1 = Bs[sb + k * BS + WX + tx];
+        c00 += a0.x * b0; c01 += a0.x * b1;
+        c10 += a0.y * b0; c11 += a0.y * b1;
+        c20 += a0.z * b0; c21 += a0.z * b1;
+        c30 += a0.w * b0; c31 += a0.w * b1;
+        d00 += a1.x * b0; d01 += a1.x * b1;
+        d10 += a1.y * b0; d11 += a1.y * b1;
+        d20 += a1.z * b0; d21 += a1.z * b1;
+        d30 += a1.w * b0; d31 += a1.w * b1;
+      }
+    }
+    // one buffer: everyone must be done reading before it is overwritten
     if (STAGES == 1u) { workgroupBarrier(); }
-    if (more) { stash((s + 1u) % STAGES, t); }
+    if (fetch && PREFETCH) {
+      putA(next, t, 0u, na0);
+      if (LOADS_A > 1u) { putA(next, t, 1u, na1); }
+      if (LOADS_A > 2u) { putA(next, t, 2u, na2); }
+      if (LOADS_A > 3u) { putA(next, t, 3u, na3); }
+      putB(next, t, 0u, nb0);
+      if (LOADS_B > 1u) { putB(next, t, 1u, nb1); }
+      if (LOADS_B > 2u) { putB(next, t, 2u, nb2); }
+      if (LOADS_B > 3u) { putB(next, t, 3u, nb3); }
+    }
     workgroupBarrier();
   }
 
   let baseC = wid.z * p.strideC;
-  let c0 = col0 + tx * 4u;
-  let c1 = col0 + BN / 2u + tx * 4u;
-  for (var i = 0u; i < 4u; i++) {
-    let r0 = row0 + ty * 4u + i;
-    let r1 = row0 + BM / 2u + ty * 4u + i;
-    store4(baseC, r0, c0, acc[2u * i]);
-    store4(baseC, r0, c1, acc[2u * i + 1u]);
-    store4(baseC, r1, c0, acc[8u + 2u * i]);
-    store4(baseC, r1, c1, acc[8u + 2u * i + 1u]);
-  }
+  let r0 = row0 + ty * 4u;
+  let r1 = row0 + BM / 2u + ty * 4u;
+  let q0 = col0 + tx * 4u;
+  let q1 = col0 + BN / 2u + tx * 4u;
+  store4(baseC, r0, q0, c00); store4(baseC, r0, q1, c01);
+  store4(baseC, r0 + 1u, q0, c10); store4(baseC, r0 + 1u, q1, c11);
+  store4(baseC, r0 + 2u, q0, c20); store4(baseC, r0 + 2u, q1, c21);
+  store4(baseC, r0 + 3u, q0, c30); store4(baseC, r0 + 3u, q1, c31);
+  store4(baseC, r1, q0, d00); store4(baseC, r1, q1, d01);
+  store4(baseC, r1 + 1u, q0, d10); store4(baseC, r1 + 1u, q1, d11);
+  store4(baseC, r1 + 2u, q0, d20); store4(baseC, r1 + 2u, q1, d21);
+  store4(baseC, r1 + 3u, q0, d30); store4(baseC, r1 + 3u, q1, d31);
 }

@@ -1,5 +1,5 @@
 import type { GpuContext } from '../context';
-import { defaultMatmulConfig, MATMUL_CONFIGS, type MatmulConfig, matmulConfigProblem, type MatmulSpec, matmulWith } from '../kernels/matmul';
+import { defaultMatmulConfig, MATMUL_CONFIGS, type MatmulConfig, matmulConfigName, matmulConfigProblem, type MatmulSpec, matmulWith } from '../kernels/matmul';
 import type { GpuTensor } from '../tensor';
 import { matmulRef } from '../../reference/matmul';
 import { randn } from '../../util/rng';
@@ -67,8 +67,7 @@ async function runCase(ctx: GpuContext, c: Case, cfg: MatmulConfig, seed: number
   want.set(matmulRef(a, b, cInit.subarray(offC, offC + lenC), c.spec), offC);
   ab.destroy();
   cBuf.destroy();
-  const tile = `${cfg.BM}x${cfg.BN}x${cfg.BK}s${cfg.STAGES}g${cfg.GROUP_M}`;
-  return compare(`matmul ${c.name} [${tile}]`, got, want, 1e-5);
+  return compare(`matmul ${c.name} [${matmulConfigName(cfg)}]`, got, want, 1e-5);
 }
 
 export const matmulCheck: KernelCheck = {

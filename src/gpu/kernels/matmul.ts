@@ -12,22 +12,31 @@ export interface MatmulSpec {
 }
 
 /** Tiling of one matmul pipeline: a BM×BN tile of C per workgroup (8×8 per invocation), K in
- * steps of BK, STAGES workgroup buffers, GROUP_M tile rows swept together (0 = row-major). */
-export interface MatmulConfig { BM: number; BN: number; BK: number; STAGES: 1 | 2; GROUP_M: number }
+ * steps of BK, STAGES workgroup buffers, GROUP_M tile rows swept together (0 = row-major);
+ * PREFETCH holds the next step in registers during compute (required with one stage). */
+export interface MatmulConfig { BM: number; BN: number; BK: number; STAGES: 1 | 2; PREFETCH: boolean; GROUP_M: number }
+
+const tiling = (BM: number, BN: number, BK: number, STAGES: 1 | 2, PREFETCH: boolean, GROUP_M: number): MatmulConfig => ({ BM, BN, BK, STAGES, PREFETCH, GROUP_M });
 
 /** Variants tried by the benchmark sweep and exercised by the kernel checks, fastest-first guess. */
 export const MATMUL_CONFIGS: readonly MatmulConfig[] = [
-  { BM: 128, BN: 128, BK: 16, STAGES: 2, GROUP_M: 8 },
-  { BM: 128, BN: 128, BK: 8, STAGES: 2, GROUP_M: 8 },
-  { BM: 128, BN: 128, BK: 16, STAGES: 1, GROUP_M: 8 },
-  { BM: 128, BN: 128, BK: 16, STAGES: 2, GROUP_M: 0 },
-  { BM: 128, BN: 128, BK: 16, STAGES: 2, GROUP_M: 16 },
-  { BM: 128, BN: 128, BK: 32, STAGES: 1, GROUP_M: 8 },
-  { BM: 64, BN: 128, BK: 16, STAGES: 2, GROUP_M: 8 },
-  { BM: 128, BN: 64, BK: 16, STAGES: 2, GROUP_M: 8 },
-  { BM: 64, BN: 64, BK: 16, STAGES: 2, GROUP_M: 0 },
-  { BM: 32, BN: 32, BK: 16, STAGES: 1, GROUP_M: 0 },
+  tiling(128, 128, 16, 2, true, 8),
+  tiling(128, 128, 16, 2, false, 8),
+  tiling(128, 128, 8, 2, true, 8),
+  tiling(128, 128, 8, 2, false, 8),
+  tiling(128, 128, 16, 1, true, 8),
+  tiling(128, 128, 32, 1, true, 8),
+  tiling(128, 128, 16, 2, true, 0),
+  tiling(64, 128, 16, 2, true, 8),
+  tiling(128, 64, 16, 2, true, 8),
+  tiling(64, 64, 16, 2, true, 0),
+  tiling(64, 64, 16, 1, true, 0),
+  tiling(32, 32, 8, 1, true, 0),
 ];
+
+export function matmulConfigName(c: MatmulConfig): string {
+  return `${c.BM}x${c.BN}x${c.BK}s${c.STAGES}${c.PREFETCH ? 'p' : 'd'}g${c.GROUP_M}`;
+}
 
 /** Bytes of workgroup memory a config needs (padding included, worst case over transposes). */
 export function matmulSharedBytes(cfg: MatmulConfig): number {
@@ -44,8 +53,9 @@ export function matmulConfigProblem(ctx: GpuContext, cfg: MatmulConfig): string 
   if (BN / 8 > lim.maxComputeWorkgroupSizeX || BM / 8 > lim.maxComputeWorkgroupSizeY) return `workgroup ${BN / 8}×${BM / 8} over the size limits`;
   for (const rows of [BM, BN]) {
     const loads = (BK * rows) / (4 * threads);
-    if (!Number.isInteger(loads) || loads < 1 || loads > 8) return `tile ${BM}×${BN}×${BK}: ${BK}·${rows}/4 loads do not split into 1..8 per invocation`;
+    if (!Number.isInteger(loads) || loads < 1 || loads > 4) return `tile ${BM}×${BN}×${BK}: ${BK}·${rows}/4 loads do not split into 1..4 per invocation`;
   }
+  if (cfg.STAGES === 1 && !cfg.PREFETCH) return 'one stage needs PREFETCH (the buffer is busy until the step is computed)';
   const bytes = matmulSharedBytes(cfg);
   if (bytes > lim.maxComputeWorkgroupStorageSize) return `${bytes} B workgroup memory > maxComputeWorkgroupStorageSize ${lim.maxComputeWorkgroupStorageSize}`;
   return null;
@@ -55,7 +65,7 @@ export function matmulConfigProblem(ctx: GpuContext, cfg: MatmulConfig): string 
  * first MATMUL_CONFIGS entry that fits the limits. */
 export function defaultMatmulConfig(ctx: GpuContext): MatmulConfig {
   const order = ctx.adapter?.isFallbackAdapter
-    ? [{ BM: 64, BN: 64, BK: 16, STAGES: 1, GROUP_M: 0 } as const, ...MATMUL_CONFIGS]
+    ? [tiling(64, 64, 16, 1, true, 0), ...MATMUL_CONFIGS]
     : MATMUL_CONFIGS;
   const ok = order.find((cfg) => matmulConfigProblem(ctx, cfg) === null);
   if (!ok) throw new Error(`matmul: no tile config fits this device (limits ${JSON.stringify(ctx.adapter?.limits ?? {})})`);
@@ -109,7 +119,7 @@ export function matmulWith(ctx: GpuContext, a: GpuTensor, b: GpuTensor, c: GpuTe
   if (gridN > MAX_WORKGROUPS_PER_DIM || gridM > MAX_WORKGROUPS_PER_DIM) throw new Error(`matmul: ${s.M}×${s.N} needs a ${gridM}×${gridN} grid, over ${MAX_WORKGROUPS_PER_DIM}`);
   const aligned = s.M % cfg.BM === 0 && s.N % cfg.BN === 0 && s.K % cfg.BK === 0;
   const constants = {
-    BM: cfg.BM, BN: cfg.BN, BK: cfg.BK, STAGES: cfg.STAGES, GROUP_M: cfg.GROUP_M,
+    BM: cfg.BM, BN: cfg.BN, BK: cfg.BK, STAGES: cfg.STAGES, PREFETCH: cfg.PREFETCH ? 1 : 0, GROUP_M: cfg.GROUP_M,
     TRANS_A: s.transA ? 1 : 0, TRANS_B: s.transB ? 1 : 0, CHECK_BOUNDS: aligned ? 0 : 1,
   };
   const label = `matmul_${s.transA ? 't' : 'n'}${s.transB ? 't' : 'n'}`;
