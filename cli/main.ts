@@ -18,9 +18,9 @@ program.addCommand(coordinatorCommand());
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  // PlanError and ConfigError carry messages meant for the user; anything else is a bug.
+  // PlanError, ConfigError and CliError carry messages meant for the user; anything else is a bug.
   const err = e as Error;
-  const expected = err.name === 'PlanError' || err.name === 'ConfigError';
+  const expected = err.name === 'PlanError' || err.name === 'ConfigError' || err.name === 'CliError';
   process.stderr.write(`tabtron: ${expected ? err.message : (err.stack ?? String(err))}\n`);
   process.exitCode = 1;
 }

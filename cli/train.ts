@@ -1,6 +1,8 @@
 // `tabtron train <config.yml...>`: validates the NeoX config, then trains in headless
 // Chromium tab(s) on WebGPU (the real GPU where there is one, SwiftShader otherwise),
-// with a progress bar, and exits with the final losses.
+// with a progress bar, and exits with the final losses. One rank: one standalone tab;
+// more (pipeline/data-parallel configs, or --tabs N > 1): N tabs and a coordinator
+// (cli/train-tabs.ts).
 import { readFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
@@ -8,6 +10,7 @@ import { loadConfig } from '../src/config/load-files';
 import { trainInHeadlessTab } from '../src/node/headless-train';
 import type { TrainEvent } from '../src/train/events';
 import type { TrainConfig } from '../src/train/setup';
+import { CliError, planTabsRun, trainTabsCommand } from './train-tabs';
 import { validateCommand } from './validate';
 
 export interface TrainCliOptions {
@@ -15,14 +18,19 @@ export interface TrainCliOptions {
   maxSteps?: number;
   json?: boolean;
   quiet?: boolean;
+  /** --tabs runs: seconds without progress before giving up */
+  stallTimeout?: number;
 }
 
 export async function trainCommand(paths: string[], opts: TrainCliOptions): Promise<number> {
   const { config, warnings } = loadConfig(paths);
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
   const c = config as unknown as TrainConfig & { data_path?: string | null };
-  if ((opts.tabs ?? 1) !== 1) {
-    throw new Error(`--tabs ${opts.tabs}: multi-tab runs need the coordinator (tabtron coordinator); the standalone trainer runs one tab`);
+  if (opts.tabs !== undefined && (!Number.isInteger(opts.tabs) || opts.tabs < 1)) throw new CliError(`--tabs must be a positive integer, got ${opts.tabs}`);
+  const world = planTabsRun(paths).world;
+  if ((opts.tabs ?? world) > 1 || world > 1) {
+    if (c.data_path) throw new CliError(`data_path ${c.data_path}: multi-tab runs train on the default corpus only for now (remove data_path, or train one tab)`);
+    return trainTabsCommand(paths, opts);
   }
   const corpusText = c.data_path ? readFileSync(c.data_path, 'utf8') : null;
   const log = (s: string) => { if (!opts.quiet) process.stderr.write(s + '\n'); };
@@ -71,7 +79,8 @@ export function trainCliCommand(): Command {
   return new Command('train')
     .description('train a GPT from NeoX configs in headless Chromium tab(s) on WebGPU, with a progress bar')
     .argument('<configs...>', 'NeoX YAML config files, merged in order (later files win)')
-    .option('--tabs <n>', 'number of tabs (ranks)', (v) => Number(v), 1)
+    .option('--tabs <n>', 'headless tabs to open (default: the config\'s ranks, pipe × model parallel × data parallel)', (v) => Number(v))
+    .option('--stall-timeout <s>', 'multi-tab runs: give up after this many seconds without progress', (v) => Number(v), 300)
     .option('--max-steps <n>', 'stop after this many steps (default: train_iters)', (v) => Number(v))
     .option('--json', 'print the final losses and the whole history as one JSON object')
     .option('--quiet', 'no progress output on stderr')

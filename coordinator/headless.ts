@@ -34,6 +34,8 @@ export interface HeadlessRunOptions {
   /** Page the tabs open, given ?run=&token= (default '/', the contributor page). */
   pagePath?: string;
   timeoutMs?: number;
+  /** fail when the run's step and state have not changed for this long (ms; default: never) */
+  stallMs?: number;
   pollMs?: number;
   onUpdate?: (u: HeadlessUpdate) => void;
   onTabs?: (pages: Page[], run: { id: string; url: string }) => void | Promise<void>;
@@ -48,6 +50,16 @@ async function call<T>(base: string, token: string, method: string, path: string
   const data = (await res.json().catch(() => null)) as { error?: { message: string } } | null;
   if (!res.ok) throw new Error(`coordinator ${method} ${path}: ${data?.error?.message ?? `HTTP ${res.status}`}`);
   return data as T;
+}
+
+/** A rank holder that left an unfinished run ends it: ranks keep no checkpoint to hand over
+ *  yet, so the others cannot go on. The coordinator's event says who and why. */
+function rankLeft(detail: RunDetail): string | null {
+  for (const e of [...detail.events].reverse()) { // events come newest first; the first rank to go is the cause
+    const m = e.kind === 'left' ? /\(rank (\d+)\): (.*)$/s.exec(e.detail) : null;
+    if (m) return `rank ${m[1]} left: ${m[2]}`;
+  }
+  return null;
 }
 
 export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult> {
@@ -84,6 +96,7 @@ export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult
     const series = new MetricSeries();
     let after = 0;
     const deadline = Date.now() + (o.timeoutMs ?? 24 * 3600_000);
+    let last = { key: '', at: Date.now() };
     for (;;) {
       const [detail, metrics] = await Promise.all([
         call<RunDetail>(base, token, 'GET', `/api/runs/${runId}`),
@@ -99,7 +112,14 @@ export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult
       };
       o.onUpdate?.(update);
       if (detail.run.state === 'stopped') return { runId, ...update };
+      const gone = rankLeft(detail);
+      if (gone) throw new Error(`run ${runId} failed: ${gone}`);
       if (Date.now() > deadline) throw new Error(`run ${runId} did not finish within ${o.timeoutMs} ms (state ${detail.run.state}: ${detail.run.stateReason})`);
+      const key = `${detail.run.state} ${detail.run.step} ${detail.run.stateReason}`;
+      if (key !== last.key) last = { key, at: Date.now() };
+      else if (o.stallMs !== undefined && Date.now() - last.at > o.stallMs) {
+        throw new Error(`run ${runId} made no progress for ${Math.round(o.stallMs / 1000)} s (state ${detail.run.state}${detail.run.stateReason ? `: ${detail.run.stateReason}` : ''}, step ${detail.run.step})`);
+      }
       await new Promise((r) => setTimeout(r, o.pollMs ?? 500));
     }
   } finally {

@@ -1,5 +1,9 @@
 // Contributor page: checks WebGPU, shows the adapter, runs training in the rank worker
-// (never on this thread) and shows live progress. The CLI drives it through window.tabtron.
+// (never on this thread) and shows live progress. Two modes:
+//   ?run=<id>&token=<joinToken>  joins that run on this page's coordinator and trains the
+//                                rank it is assigned, with its peers over WebRTC;
+//   no ?run=                     standalone: trains configs/tiny.yml here, alone.
+// The CLI drives the standalone mode through window.tabtron.train.
 import * as Comlink from 'comlink';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -7,6 +11,9 @@ import type { RankWorkerApi } from '../../workers/rank.worker';
 import type { TrainEvent } from '../train/events';
 import type { TrainConfig } from '../train/setup';
 import { renderAdapter } from './adapter-view';
+import type { Control } from './join';
+import { mountJoinPanel } from './join-panel';
+import { RankSession } from './rank-session';
 import { tinyConfig } from './tiny-config';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -20,6 +27,10 @@ function setStatus(id: string, text: string, state: string): void {
   const el = $(id);
   el.textContent = text;
   el.dataset.state = state;
+}
+
+function showChart(): void {
+  chart ??= new uPlot({ width: 560, height: 220, title: 'train loss', series: [{ label: 'step' }, { label: 'loss', stroke: '#3366cc' }], scales: { x: { time: false } } }, lossSeries, $('loss-chart'));
 }
 
 function onEvent(e: TrainEvent): void {
@@ -57,7 +68,7 @@ function onEvent(e: TrainEvent): void {
 async function train(config: TrainConfig, corpusText: string | null = null, maxSteps?: number) {
   ($('train-standalone') as HTMLButtonElement).disabled = true;
   ($('stop') as HTMLButtonElement).disabled = false;
-  chart ??= new uPlot({ width: 560, height: 220, title: 'train loss', series: [{ label: 'step' }, { label: 'loss', stroke: '#3366cc' }], scales: { x: { time: false } } }, lossSeries, $('loss-chart'));
+  showChart();
   try {
     return await rank.train(config, corpusText, Comlink.proxy(onEvent), maxSteps);
   } finally {
@@ -83,18 +94,49 @@ async function checkGpu(): Promise<boolean> {
   }
 }
 
-const api = { train, events, stop: () => rank.stop(), ready: checkGpu() };
+/** Joins run `runId` and trains the assigned rank; the session is on window.tabtron.session. */
+async function joinAndTrain(runId: string, joinToken: string): Promise<void> {
+  $('join').hidden = false;
+  ($('train-standalone') as HTMLButtonElement).hidden = true;
+  ($('stop') as HTMLButtonElement).hidden = true;
+  setStatus('run-status', 'Waiting for a rank…', 'idle');
+  let lastPeers: Control | null = null;
+  await mountJoinPanel($('join-panel'), {
+    coordinatorUrl: location.origin, runId, joinToken,
+    onAssignment: (a, connection) => {
+      if (api.session) return; // the same rank again after a reconnect: the session goes on
+      showChart();
+      api.session = new RankSession({
+        assignment: a, connection, worker: rank, coordinatorUrl: location.origin, onEvent,
+        onState: (s, text) => setStatus('run-status', text, s === 'error' ? 'error' : s === 'done' ? 'done' : 'running'),
+      });
+      if (lastPeers) api.session.control(lastPeers);
+    },
+    onControl: (msg) => {
+      if (msg.type === 'peers') lastPeers = msg;
+      api.session?.control(msg);
+    },
+  });
+}
+
+const api = { train, events, stop: () => rank.stop(), ready: checkGpu(), session: null as RankSession | null };
 (window as unknown as { tabtron: typeof api }).tabtron = api;
 
-void api.ready.then((ok) => {
-  const button = $('train-standalone') as HTMLButtonElement;
-  button.disabled = !ok;
-  button.onclick = async () => {
-    try {
-      await train(await tinyConfig());
-    } catch (e) {
-      setStatus('run-status', `Error: ${(e as Error).message}`, 'error');
-    }
-  };
-  ($('stop') as HTMLButtonElement).onclick = () => void rank.stop();
-});
+const query = new URLSearchParams(location.search);
+const runId = query.get('run');
+if (runId) {
+  void joinAndTrain(runId, query.get('token') ?? '');
+} else {
+  void api.ready.then((ok) => {
+    const button = $('train-standalone') as HTMLButtonElement;
+    button.disabled = !ok;
+    button.onclick = async () => {
+      try {
+        await train(await tinyConfig());
+      } catch (e) {
+        setStatus('run-status', `Error: ${(e as Error).message}`, 'error');
+      }
+    };
+    ($('stop') as HTMLButtonElement).onclick = () => void rank.stop();
+  });
+}
