@@ -71,7 +71,7 @@ export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult
     const token = o.adminToken ?? newSecret(18);
     if (!o.coordinatorUrl) {
       local = await startCoordinator({
-        port: 0, dataDir: o.dataDir ?? mkdtempSync(join(tmpdir(), 'tabtron-headless-')), adminToken: token, web: 'vite',
+        port: 0, dataDir: o.dataDir ?? mkdtempSync(join(tmpdir(), 'tabtron-headless-')), adminToken: token, web: 'vite', webWatch: false,
         logger: createLogger('warn'),
       });
     }

@@ -24,6 +24,8 @@ export interface CoordinatorOptions {
   /** Generated (and logged once) when not given. */
   adminToken?: string;
   web: WebMode;
+  /** vite mode: watch files and serve HMR (default true; headless runs turn it off) */
+  webWatch?: boolean;
   rankGraceMs: number;
   joinRateLimit: { windowMs: number; limit: number };
   channel?: Partial<ControlChannelOptions>;
@@ -66,7 +68,7 @@ export async function startCoordinator(options: Partial<CoordinatorOptions> & { 
   };
   const peer = mountPeerServer(app, server, log);
   const peerUpgrades = takeUpgradeListeners();
-  const web = await webApp(o.web, server);
+  const web = await webApp(o.web, server, undefined, o.webWatch ?? true);
   const viteUpgrades = takeUpgradeListeners();
   const runs = new RunManager(new Store(db), new MetricsStore(db), log, { rankGraceMs: o.rankGraceMs, peerServer: peer });
   const control = createControlChannel(runs, telemetry, log, { ...DEFAULT_CHANNEL, ...o.channel });

@@ -22,8 +22,10 @@ export interface WebApp {
   close(): Promise<void>;
 }
 
-/** `server`: the coordinator's HTTP server, on which Vite's HMR socket is served (vite mode). */
-export async function webApp(mode: WebMode, server: Server, distDir = join(repoRoot, 'dist')): Promise<WebApp> {
+/** `server`: the coordinator's HTTP server, on which Vite's HMR socket is served (vite mode).
+ *  `watch: false`: no file watcher, so no HMR update ever comes (headless runs: an edit on
+ *  disk must never reload a training tab). */
+export async function webApp(mode: WebMode, server: Server, distDir = join(repoRoot, 'dist'), watch = true): Promise<WebApp> {
   if (mode === 'none') return { handler: null, close: async () => {} };
   if (mode === 'auto') mode = existsSync(join(distDir, 'index.html')) ? 'dist' : 'vite';
   if (mode === 'dist') {
@@ -35,7 +37,7 @@ export async function webApp(mode: WebMode, server: Server, distDir = join(repoR
   const { createServer } = await import('vite');
   const vite = await createServer({
     configFile: join(repoRoot, 'vite.config.ts'),
-    server: { middlewareMode: true, ws: { server } },
+    server: { middlewareMode: true, ws: { server }, ...(watch ? {} : { watch: null }) },
     appType: 'mpa',
     logLevel: 'error',
   });

@@ -1,0 +1,97 @@
+// Real multi-tab training: a coordinator, 4 headless Chromium tabs on its contributor page
+// (index.html?run=…), WebGPU in each tab's rank worker and WebRTC between the tabs, train
+// configs/tiny-3d.yml's PP2 × DP2 layout (shrunk to seq 32, hidden 32) for 10 steps. Every
+// rank must report the same losses, equal within 1e-4 relative to one rank training the
+// same global batch (micro 2 × accumulation 4) in one tab, and the loss must fall.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MetricsResponse } from '../coordinator/api-schemas';
+import { runHeadless, type HeadlessUpdate } from '../coordinator/headless';
+import { startCoordinator, type Coordinator } from '../coordinator/server';
+import { createLogger } from '../coordinator/telemetry';
+import { loadConfig } from '../src/config/load-files';
+import type { TrainEvent } from '../src/train/events';
+import { launchChromium } from './browser';
+
+const STEPS = 10;
+const SHRINK = { seq_length: 32, hidden_size: 32, train_iters: STEPS, lr_decay_iters: STEPS, warmup: 0.2, eval_interval: 5, eval_iters: 2 };
+const yaml = (o: Record<string, unknown>) => Object.entries(o).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n';
+
+let coordinator: Coordinator;
+
+beforeAll(async () => {
+  coordinator = await startCoordinator({
+    port: 0, dataDir: mkdtempSync(join(tmpdir(), 'tabtron-multitab-')), adminToken: 'multitab-admin', web: 'vite', webWatch: false, logger: createLogger('warn'),
+  });
+});
+
+afterAll(async () => {
+  await coordinator?.close();
+});
+
+/** One rank, one tab (the gpu-tests worker), the same model and global batch. */
+async function singleRankReference(): Promise<TrainEvent[]> {
+  const c = loadConfig(['configs/tiny-3d.yml'], { ...SHRINK, pipe_parallel_size: 0, global_num_gpus: 1, gradient_accumulation_steps: 4 }).config;
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${coordinator.url}/e2e/pages/gpu-worker.html`);
+    await page.waitForFunction(() => 'gpuTests' in window);
+    return await page.evaluate(([cfg, n]) => (window as any).gpuTests.train(cfg, n), [c, STEPS] as const);
+  } finally {
+    await browser.close();
+  }
+}
+
+async function metrics(runId: string): Promise<MetricsResponse> {
+  const res = await fetch(`${coordinator.url}/api/runs/${runId}/metrics?limit=20000`, { headers: { authorization: 'Bearer multitab-admin' } });
+  return (await res.json()) as MetricsResponse;
+}
+
+describe('4 tabs train PP2 × DP2 over WebRTC', () => {
+  it(`${STEPS} steps: every rank reports the single-rank losses (1e-4 relative) and the loss falls`, async () => {
+    const updates: HeadlessUpdate[] = [];
+    const pageErrors: string[] = [];
+    const t0 = Date.now();
+    const result = await runHeadless({
+      sources: [{ file: 'configs/tiny-3d.yml', text: readFileSync('configs/tiny-3d.yml', 'utf8') }, { file: 'shrink.yml', text: yaml(SHRINK) }],
+      tabs: 4, coordinatorUrl: coordinator.url, adminToken: 'multitab-admin', timeoutMs: 150_000, stallMs: 90_000, pollMs: 250,
+      onUpdate: (u) => updates.push(u),
+      onPageError: (tab, m) => pageErrors.push(`tab ${tab}: ${m}`),
+    });
+    const wallS = (Date.now() - t0) / 1000;
+    expect(pageErrors).toEqual([]);
+    expect(result.run).toMatchObject({ state: 'stopped', step: STEPS, sizes: { pp: 2, dp: 2, tp: 1, world: 4 } });
+    expect(result.run.stateReason).toBe(`finished: every rank reached train_iters ${STEPS}`);
+    expect(updates.some((u) => u.run.state === 'running')).toBe(true);
+
+    const { points } = await metrics(result.runId);
+    const series = (rank: number, name: string) => points.filter((p) => p.rank === rank && p.name === name).sort((a, b) => a.step - b.step);
+    const losses = [0, 1, 2, 3].map((r) => series(r, 'loss').map((p) => p.value));
+    const valLosses = [0, 1, 2, 3].map((r) => series(r, 'val_loss').map((p) => [p.step, p.value]));
+    for (const r of [0, 1, 2, 3]) {
+      expect(series(r, 'loss').map((p) => p.step)).toEqual(Array.from({ length: STEPS }, (_, i) => i + 1));
+      expect(losses[r], `rank ${r}`).toEqual(losses[0]);
+      expect(valLosses[r], `rank ${r}`).toEqual(valLosses[0]);
+    }
+    expect(valLosses[0].map(([step]) => step)).toEqual([0, 5, 10]);
+
+    const ref = await singleRankReference();
+    const want = ref.filter((e): e is Extract<TrainEvent, { kind: 'step' }> => e.kind === 'step').map((e) => e.loss);
+    const wantVal = ref.filter((e): e is Extract<TrainEvent, { kind: 'eval' }> => e.kind === 'eval').map((e) => [e.step, e.loss]);
+    expect(want).toHaveLength(STEPS);
+    losses[0].forEach((l, i) => expect(Math.abs(l - want[i]) / want[i], `step ${i + 1}: ${l} vs ${want[i]}`).toBeLessThanOrEqual(1e-4));
+    valLosses[0].forEach(([step, l], i) => {
+      expect(step).toBe(wantVal[i][0]);
+      expect(Math.abs(l - wantVal[i][1]) / wantVal[i][1], `validation at step ${step}: ${l} vs ${wantVal[i][1]}`).toBeLessThanOrEqual(1e-4);
+    });
+    expect(losses[0][STEPS - 1]).toBeLessThan(losses[0][0]);
+    expect(result.trainLoss).toBeCloseTo(losses[0][STEPS - 1], 6);
+    expect(result.valLoss).toBeCloseTo(valLosses[0][2][1], 6);
+
+    const stepMs = [0, 1, 2, 3].flatMap((r) => series(r, 'step_ms').map((p) => p.value)).sort((a, b) => a - b);
+    console.log(`multitab PP2×DP2: ${wallS.toFixed(1)} s wall for the run; step time median ${stepMs[stepMs.length >> 1].toFixed(0)} ms; losses ${losses[0].map((l) => l.toFixed(4)).join(' ')}; validation ${valLosses[0].map(([s, l]) => `${s}:${l.toFixed(4)}`).join(' ')}`);
+  });
+});
