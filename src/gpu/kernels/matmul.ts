@@ -18,13 +18,14 @@ export interface MatmulConfig { BM: number; BN: number; BK: number; STAGES: 1 | 
 
 const tiling = (BM: number, BN: number, BK: number, STAGES: 1 | 2, PREFETCH: boolean, GROUP_M: number): MatmulConfig => ({ BM, BN, BK, STAGES, PREFETCH, GROUP_M });
 
-/** Variants tried by the benchmark sweep and exercised by the kernel checks, fastest-first guess. */
+/** Variants tried by the benchmark sweep and exercised by the kernel checks, fastest first as
+ * measured on an H100 (bench/README.md): the first that fits a real GPU is the default. */
 export const MATMUL_CONFIGS: readonly MatmulConfig[] = [
+  tiling(128, 128, 16, 1, true, 8),
+  tiling(128, 128, 8, 2, true, 8),
   tiling(128, 128, 16, 2, true, 8),
   tiling(128, 128, 16, 2, false, 8),
-  tiling(128, 128, 8, 2, true, 8),
   tiling(128, 128, 8, 2, false, 8),
-  tiling(128, 128, 16, 1, true, 8),
   tiling(128, 128, 32, 1, true, 8),
   tiling(128, 128, 16, 2, true, 0),
   tiling(64, 128, 16, 2, true, 8),
@@ -61,12 +62,15 @@ export function matmulConfigProblem(ctx: GpuContext, cfg: MatmulConfig): string 
   return null;
 }
 
+const SMALL_TILES = tiling(64, 64, 16, 1, true, 0);
+/** Below this many big-tile workgroups a GPU is under-filled: an H100 ran mlp_up.dW
+ * (3072×768×8192, 144 tiles of 128²) at 21.6 TFLOP/s with 128² tiles, 26.4 with 64². */
+const SMALL_GRID = 160;
+
 /** Tuned choice per adapter: CPU fallback (SwiftShader) prefers small tiles; real GPUs the
  * first MATMUL_CONFIGS entry that fits the limits. */
 export function defaultMatmulConfig(ctx: GpuContext): MatmulConfig {
-  const order = ctx.adapter?.isFallbackAdapter
-    ? [tiling(64, 64, 16, 1, true, 0), ...MATMUL_CONFIGS]
-    : MATMUL_CONFIGS;
+  const order = ctx.adapter?.isFallbackAdapter ? [SMALL_TILES, ...MATMUL_CONFIGS] : MATMUL_CONFIGS;
   const ok = order.find((cfg) => matmulConfigProblem(ctx, cfg) === null);
   if (!ok) throw new Error(`matmul: no tile config fits this device (limits ${JSON.stringify(ctx.adapter?.limits ?? {})})`);
   return ok;
@@ -98,9 +102,16 @@ function checkFits(t: GpuTensor, role: string, stride: number, size: number, bat
   if (need > t.length) throw new Error(`matmul: ${role} ${describe(t)} holds ${t.length} elements, the spec needs ${need}`);
 }
 
+/** The default config, or small tiles when the default's grid would leave a GPU idle. */
+export function chooseMatmulConfig(ctx: GpuContext, spec: MatmulSpec): MatmulConfig {
+  const big = defaultMatmulConfig(ctx);
+  const grid = Math.ceil(spec.M / big.BM) * Math.ceil(spec.N / big.BN) * (spec.batch ?? 1);
+  return grid < SMALL_GRID && matmulConfigProblem(ctx, SMALL_TILES) === null ? SMALL_TILES : big;
+}
+
 /** C[i] = alpha · op(A[i]) · op(B[i]) + beta · C[i], i < batch; see MatmulSpec. */
 export function matmul(ctx: GpuContext, a: GpuTensor, b: GpuTensor, c: GpuTensor, spec: MatmulSpec): Dispatch {
-  return matmulWith(ctx, a, b, c, spec, defaultMatmulConfig(ctx));
+  return matmulWith(ctx, a, b, c, spec, chooseMatmulConfig(ctx, spec));
 }
 
 /** matmul with an explicit tile config (benchmarks and checks). */
