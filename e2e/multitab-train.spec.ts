@@ -13,6 +13,7 @@ import { startCoordinator, type Coordinator } from '../coordinator/server';
 import { createLogger } from '../coordinator/telemetry';
 import { loadConfig } from '../src/config/load-files';
 import type { TrainEvent } from '../src/train/events';
+import type { Page } from 'playwright-core';
 import { launchChromium } from './browser';
 
 const STEPS = 10;
@@ -45,10 +46,19 @@ async function singleRankReference(): Promise<TrainEvent[]> {
   }
 }
 
-async function metrics(runId: string): Promise<MetricsResponse> {
-  const res = await fetch(`${coordinator.url}/api/runs/${runId}/metrics?limit=20000`, { headers: { authorization: 'Bearer multitab-admin' } });
-  return (await res.json()) as MetricsResponse;
+async function admin<T>(method: string, path: string): Promise<T> {
+  const res = await fetch(`${coordinator.url}/api${path}`, { method, headers: { authorization: 'Bearer multitab-admin' } });
+  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
 }
+
+const metrics = (runId: string) => admin<MetricsResponse>('GET', `/runs/${runId}/metrics?limit=20000`);
+const sources = (extra: Record<string, unknown>) => [
+  { file: 'configs/tiny-3d.yml', text: readFileSync('configs/tiny-3d.yml', 'utf8') }, { file: 'shrink.yml', text: yaml({ ...SHRINK, ...extra }) },
+];
+/** The last step a tab's rank finished, from its page. */
+const lastStep = (p: Page) => p.evaluate(() => (window as any).tabtron.events.filter((e: TrainEvent) => e.kind === 'step').at(-1)?.step ?? 0) as Promise<number>;
+const sessionState = (p: Page) => p.evaluate(() => (window as any).tabtron.session?.state ?? 'none') as Promise<string>;
 
 describe('4 tabs train PP2 × DP2 over WebRTC', () => {
   it(`${STEPS} steps: every rank reports the single-rank losses (1e-4 relative) and the loss falls`, async () => {
@@ -56,7 +66,7 @@ describe('4 tabs train PP2 × DP2 over WebRTC', () => {
     const pageErrors: string[] = [];
     const t0 = Date.now();
     const result = await runHeadless({
-      sources: [{ file: 'configs/tiny-3d.yml', text: readFileSync('configs/tiny-3d.yml', 'utf8') }, { file: 'shrink.yml', text: yaml(SHRINK) }],
+      sources: sources({}),
       tabs: 4, coordinatorUrl: coordinator.url, adminToken: 'multitab-admin', timeoutMs: 150_000, stallMs: 90_000, pollMs: 250,
       onUpdate: (u) => updates.push(u),
       onPageError: (tab, m) => pageErrors.push(`tab ${tab}: ${m}`),
@@ -93,5 +103,37 @@ describe('4 tabs train PP2 × DP2 over WebRTC', () => {
 
     const stepMs = [0, 1, 2, 3].flatMap((r) => series(r, 'step_ms').map((p) => p.value)).sort((a, b) => a - b);
     console.log(`multitab PP2×DP2: ${wallS.toFixed(1)} s wall for the run; step time median ${stepMs[stepMs.length >> 1].toFixed(0)} ms; losses ${losses[0].map((l) => l.toFixed(4)).join(' ')}; validation ${valLosses[0].map(([s, l]) => `${s}:${l.toFixed(4)}`).join(' ')}`);
+  });
+
+  it('pauses every rank after the same step, holds, resumes and finishes', async () => {
+    const STEPS_P = 8;
+    let driver: Promise<{ pausedAt: number[]; heldAt: number[] }> | null = null;
+    const result = await runHeadless({
+      sources: sources({ train_iters: STEPS_P, lr_decay_iters: STEPS_P, eval_interval: 4 }),
+      tabs: 4, coordinatorUrl: coordinator.url, adminToken: 'multitab-admin', timeoutMs: 150_000, stallMs: 60_000, pollMs: 250,
+      onTabs: (pages, run) => {
+        driver = (async () => {
+          while ((await admin<{ run: { step: number } }>('GET', `/runs/${run.id}`)).run.step < 2) await new Promise((r) => setTimeout(r, 100));
+          await admin('POST', `/runs/${run.id}/pause`);
+          for (const p of pages) await p.waitForFunction(() => (window as any).tabtron.session?.state === 'paused', null, { timeout: 30_000 });
+          const pausedAt = await Promise.all(pages.map(lastStep));
+          await new Promise((r) => setTimeout(r, 2000));
+          const heldAt = await Promise.all(pages.map(lastStep));
+          expect(await Promise.all(pages.map(sessionState))).toEqual(['paused', 'paused', 'paused', 'paused']);
+          await admin('POST', `/runs/${run.id}/resume`);
+          return { pausedAt, heldAt };
+        })();
+      },
+    });
+    const { pausedAt, heldAt } = await driver!;
+    expect(new Set(pausedAt).size, `paused after steps ${pausedAt}`).toBe(1);
+    expect(pausedAt[0]).toBeLessThan(STEPS_P);
+    expect(heldAt).toEqual(pausedAt);
+    expect(result.run).toMatchObject({ state: 'stopped', step: STEPS_P });
+    const { points } = await metrics(result.runId);
+    const losses = [0, 1, 2, 3].map((r) => points.filter((p) => p.rank === r && p.name === 'loss').map((p) => [p.step, p.value]));
+    for (const r of [1, 2, 3]) expect(losses[r]).toEqual(losses[0]);
+    expect(losses[0].map(([step]) => step)).toEqual(Array.from({ length: STEPS_P }, (_, i) => i + 1));
+    console.log(`multitab pause: every rank paused after step ${pausedAt[0]} and held for 2 s`);
   });
 });

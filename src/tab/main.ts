@@ -104,7 +104,7 @@ async function joinAndTrain(runId: string, joinToken: string): Promise<void> {
   await mountJoinPanel($('join-panel'), {
     coordinatorUrl: location.origin, runId, joinToken,
     onAssignment: (a, connection) => {
-      if (api.session) return; // the same rank again after a reconnect: the session goes on
+      if (api.session) return api.session.reassigned(); // the same rank again after a reconnect
       showChart();
       api.session = new RankSession({
         assignment: a, connection, worker: rank, coordinatorUrl: location.origin, onEvent,

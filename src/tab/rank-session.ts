@@ -15,6 +15,8 @@ import type { Control, RunConnection } from './join';
 import { ProgressReport } from './progress-report';
 import type { GateState } from './run-gate';
 
+const PEERS_GRACE_MS = 5_000;
+
 export type SessionState = 'connecting' | 'loading' | 'waiting-start' | 'running' | 'paused' | 'done' | 'stopped' | 'error';
 
 export interface RankSessionOptions {
@@ -54,6 +56,7 @@ export class RankSession {
   private readonly startSignal = new Promise<void>((r) => (this.startReceived = r));
   private stopping: string | null = null;
   private reportedReady = false;
+  private sawPeers = false;
 
   constructor(private readonly o: RankSessionOptions) {
     this.finished = this.run().catch((e: Error) => {
@@ -62,10 +65,17 @@ export class RankSession {
     });
   }
 
+  /** The coordinator assigned this rank again (the control socket reconnected): it wants
+   *  `ready` again before it lets the run go on. */
+  reassigned(): void {
+    if (this.reportedReady && !this.stopping && this.state !== 'error') this.o.connection.ready();
+  }
+
   /** The coordinator's control messages for this tab. */
   control(msg: Control): void {
     switch (msg.type) {
       case 'peers':
+        this.sawPeers = true;
         if (msg.peers.every((p) => p.peerId !== null)) this.peersHeld();
         return;
       case 'start':
@@ -101,7 +111,9 @@ export class RankSession {
     const peers = linkedRanks(a);
     if (peers.length > 0) {
       this.set('connecting', `Rank ${a.rank}: waiting for ranks ${peers.join(', ')} to join…`);
-      await this.peersReady;
+      // A first assignment is followed by the list of peers; a tab that rejoins with its old
+      // rank (after a reload) gets none, as nothing changed: then it just dials its peers.
+      await Promise.race([this.peersReady, new Promise<void>((r) => setTimeout(() => { if (!this.sawPeers) r(); }, PEERS_GRACE_MS))]);
       this.set('connecting', `Rank ${a.rank}: connecting to ranks ${peers.join(', ')} over WebRTC…`);
       await unlockHostCandidates();
       this.transport = await PeerTransport.connect({
