@@ -1,0 +1,39 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { planRun } from '../coordinator/planning';
+import { CliError, planTabsRun, trainTabsCommand } from './train-tabs';
+
+describe('tabtron train --tabs (planning, before any tab opens)', () => {
+  it('plans configs/tiny-3d.yml as 4 ranks, PP2 × DP2', () => {
+    const p = planTabsRun(['configs/tiny-3d.yml']);
+    expect(p).toMatchObject({ world: 4, sizes: 'PP 2 × TP 1 × DP 2', trainIters: 40 });
+    expect(p.sources).toHaveLength(1);
+  });
+
+  it('--max-steps shortens train_iters and keeps the learning-rate schedule of the full run', () => {
+    const p = planTabsRun(['configs/tiny-3d.yml'], 5);
+    expect(p.trainIters).toBe(5);
+    const { config } = planRun(p.sources);
+    expect(config).toMatchObject({ train_iters: 5, lr_decay_iters: 40 });
+    expect(planTabsRun(['configs/tiny-3d.yml'], 400).trainIters).toBe(40);
+    expect(() => planTabsRun(['configs/tiny-3d.yml'], 0)).toThrow('--max-steps must be a positive integer, got 0');
+  });
+
+  it('refuses fewer tabs than ranks, naming the layout, without starting anything', async () => {
+    const t0 = performance.now();
+    const err = await trainTabsCommand(['configs/tiny-3d.yml'], { tabs: 3 }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(CliError);
+    expect((err as Error).message).toBe('--tabs 3 is fewer than the 4 ranks configs/tiny-3d.yml needs (PP 2 × TP 1 × DP 2); use --tabs 4');
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
+  it('names the file when the plan is impossible', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tabtron-tabs-'));
+    const bad = join(dir, 'bad.yml');
+    writeFileSync(bad, 'global_num_gpus: 6\npipe_parallel_size: 4\n');
+    expect(() => planTabsRun(['configs/tiny-3d.yml', bad])).toThrow(CliError);
+    expect(() => planTabsRun(['configs/tiny-3d.yml', bad])).toThrow(`configs/tiny-3d.yml + ${bad}: `);
+  });
+});
