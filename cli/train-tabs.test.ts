@@ -29,6 +29,14 @@ describe('tabtron train --tabs (planning, before any tab opens)', () => {
     expect(performance.now() - t0).toBeLessThan(5000);
   });
 
+  it('refuses tensor parallelism (not in the trainer yet) before any tab opens', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tabtron-tabs-'));
+    const tp2 = join(dir, 'tp2.yml');
+    writeFileSync(tp2, 'model-parallel-size: 2\n');
+    const err = await trainTabsCommand(['configs/tiny-3d.yml', tp2], {}).catch((e: Error) => e);
+    expect((err as Error).message).toBe(`configs/tiny-3d.yml + ${tp2}: model_parallel_size 2: tensor parallelism is not implemented in the trainer yet (pipeline and data parallelism are)`);
+  });
+
   it('names the file when the plan is impossible', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tabtron-tabs-'));
     const bad = join(dir, 'bad.yml');

@@ -24,6 +24,7 @@ export interface TabsRunOptions {
 export interface TabsPlan {
   sources: ConfigSource[];
   world: number;
+  tp: number;
   sizes: string;
   trainIters: number;
 }
@@ -48,11 +49,12 @@ export function planTabsRun(paths: string[], maxSteps?: number): TabsPlan {
     }
   }
   const p = plan as { world: number; pp: number; tp: number; dp: number };
-  return { sources, world: p.world, sizes: `PP ${p.pp} × TP ${p.tp} × DP ${p.dp}`, trainIters: Math.min(iters, maxSteps ?? iters) };
+  return { sources, world: p.world, tp: p.tp, sizes: `PP ${p.pp} × TP ${p.tp} × DP ${p.dp}`, trainIters: Math.min(iters, maxSteps ?? iters) };
 }
 
 export async function trainTabsCommand(paths: string[], opts: TabsRunOptions): Promise<number> {
   const plan = planTabsRun(paths, opts.maxSteps);
+  if (plan.tp > 1) throw new CliError(`${paths.join(' + ')}: model_parallel_size ${plan.tp}: tensor parallelism is not implemented in the trainer yet (pipeline and data parallelism are)`);
   const tabs = opts.tabs ?? plan.world;
   if (tabs < plan.world) throw new CliError(`--tabs ${tabs} is fewer than the ${plan.world} ranks ${paths.join(' + ')} needs (${plan.sizes}); use --tabs ${plan.world}`);
   const log = (s: string) => { if (!opts.quiet) process.stderr.write(s + '\n'); };

@@ -85,7 +85,13 @@ export function trainCliCommand(): Command {
     .option('--json', 'print the final losses and the whole history as one JSON object')
     .option('--quiet', 'no progress output on stderr')
     .action(async (configs: string[], opts: TrainCliOptions) => {
-      process.exitCode = await trainCommand(configs, opts);
+      try {
+        process.exitCode = await trainCommand(configs, opts);
+      } finally {
+        // The in-process PeerJS server (npm peer) leaves interval timers running after its
+        // HTTP server closes; once the result (or the error, printed next) is out, end anyway.
+        setTimeout(() => process.exit(), 500).unref();
+      }
     });
 }
 
