@@ -111,7 +111,7 @@ export class RunGate {
   /** Every rank runs this once per boundary, in the same order, so the sums pair up. */
   private async agree(): Promise<void> {
     const n = ++this.agreements;
-    let votes = Float32Array.of(this.paused ? 1 : 0);
+    let votes: Float32Array = Float32Array.of(this.paused ? 1 : 0);
     for (const [name, ranks] of [['dp', this.groups.dp], ['pp', this.groups.pp]] as const) {
       if (ranks.length > 1) votes = await this.comm.allReduce(votes, { ranks, name: `pause-${name}[${ranks.join(',')}]` } satisfies GroupSpec, 'sum');
     }
