@@ -13,6 +13,11 @@ export default defineConfig({
     },
   },
   worker: { format: 'es' },
+  // Pre-bundle every browser dependency up front: otherwise Vite discovers some on first load
+  // (workers especially) and reloads the page, which breaks headless runs mid-start.
+  optimizeDeps: {
+    include: ['comlink', 'zod', 'yaml', 'uplot', 'peerjs', 'gpt-tokenizer/encoding/r50k_base', 'fastest-levenshtein', 'idb'],
+  },
   build: {
     target: 'es2022',
     rollupOptions: {
