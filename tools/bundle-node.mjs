@@ -20,5 +20,6 @@ await build({
   external: ['webgpu', 'playwright-core'],
   plugins: [rawPlugin],
   logLevel: 'warning',
-  banner: { js: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" },
+  // pack.sh adds this banner itself when it re-bundles for a GPU machine (TABTRON_NO_BANNER=1)
+  ...(process.env.TABTRON_NO_BANNER ? {} : { banner: { js: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" } }),
 });
