@@ -1,0 +1,36 @@
+// What a rank's trainer needs from the network, whichever side of the page/worker boundary
+// the transport lives on: the worker-bridge client (`commClient`) and `directComm` (a
+// Transport in the same thread: loopback tests) both satisfy it.
+import { allGather, allReduce, broadcast, reduceScatter, type ReduceOp } from '../../comm/collectives';
+import { Group } from '../../comm/group';
+import type { GroupSpec } from '../../comm/worker-bridge';
+import type { Transport } from '../../comm/transport';
+
+export interface RankComm {
+  readonly rank: number;
+  allReduce(a: Float32Array, g: GroupSpec, op?: ReduceOp): Promise<Float32Array>;
+  reduceScatter(a: Float32Array, g: GroupSpec, op?: ReduceOp): Promise<Float32Array>;
+  allGather(a: Float32Array, g: GroupSpec): Promise<Float32Array>;
+  broadcast(a: Float32Array, g: GroupSpec, root: number): Promise<Float32Array>;
+  send(to: number, tag: string, a: Uint8Array): Promise<void>;
+  recv(from: number, tag: string, bytes?: number): Promise<Uint8Array>;
+}
+
+export function directComm(transport: Transport): RankComm {
+  const groups = new Map<string, Group>();
+  const group = (g: GroupSpec) => {
+    const name = g.name ?? `[${g.ranks.join(',')}]`;
+    let found = groups.get(name);
+    if (!found) groups.set(name, (found = new Group(transport, g.ranks, name)));
+    return found;
+  };
+  return {
+    rank: transport.rank,
+    allReduce: (a, g, op = 'sum') => allReduce(group(g), a, op, { timeoutMs: g.timeoutMs }),
+    reduceScatter: (a, g, op = 'sum') => reduceScatter(group(g), a, op, { timeoutMs: g.timeoutMs }),
+    allGather: (a, g) => allGather(group(g), a, { timeoutMs: g.timeoutMs }),
+    broadcast: (a, g, root) => broadcast(group(g), a, root, { timeoutMs: g.timeoutMs }),
+    send: (to, tag, a) => transport.send(to, tag, a),
+    recv: (from, tag, bytes) => transport.recv(from, tag, { bytes }),
+  };
+}

@@ -1,0 +1,108 @@
+// One rank of a parallel run: the plan (src/parallel) says which stage and replica this rank
+// is; it trains that stage's layers on its replica's slice of every global batch with the
+// stage's 1F1B op list, and every rank reports the same (global) losses.
+import type { GpuContext } from '../../gpu/context';
+import type { GroupSpec } from '../../comm/worker-bridge';
+import { sampleIds } from '../../data/dataset';
+import { initFlat } from '../../model/init';
+import type { StageRange } from '../../model/params';
+import { planFromConfig } from '../../parallel/from-config';
+import { rankOf } from '../../parallel/grid';
+import type { Plan } from '../../parallel/plan';
+import type { TrainEvent } from '../events';
+import { adamHyper, buildCorpus, lrSchedule, modelSpec, type TrainConfig } from '../setup';
+import { Trainer, type MicroBatch } from '../trainer';
+import { pipelineStep, type PipelinePlace } from './pipeline';
+import type { RankComm } from './rank-comm';
+
+export interface RankIdentity {
+  comm: RankComm;
+  rank: number;
+  world: number;
+}
+
+export function placeRank(plan: Plan, id: RankIdentity, tiedEmbeddings: boolean): { place: PipelinePlace; stage: StageRange; slots: number; dpRank: number } {
+  if (plan.tp > 1) throw new Error(`model_parallel_size ${plan.tp}: tensor parallelism is not implemented in the trainer yet (pipeline and data parallelism are)`);
+  if (plan.virtualChunks > 1) throw new Error('interleaved 1F1B (virtual stages) is not implemented in the trainer yet');
+  const grid = plan.grid;
+  const me = grid.coords[id.rank];
+  const sp = plan.stages[me.pp];
+  const find = (groups: number[][]) => groups.find((g) => g.includes(id.rank))!;
+  const ppRanks = find(grid.groups.pp);
+  const group = (name: string, ranks: number[]): GroupSpec => ({ name: `${name}[${ranks.join(',')}]`, ranks });
+  const last = plan.pp - 1;
+  const tiedAcross = plan.pp > 1 && tiedEmbeddings;
+  return {
+    stage: { firstLayer: sp.layers[0], endLayer: sp.layers[1], hasEmbedding: me.pp === 0, hasHead: me.pp === last },
+    slots: Math.max(1, sp.peakInFlight),
+    dpRank: me.dp,
+    place: {
+      comm: id.comm,
+      stage: me.pp,
+      stages: plan.pp,
+      prevRank: me.pp > 0 ? rankOf(grid, { ...me, pp: me.pp - 1 }) : null,
+      nextRank: me.pp < last ? rankOf(grid, { ...me, pp: me.pp + 1 }) : null,
+      ppGroup: group('pp', ppRanks),
+      tiedEmbeddingGroup: tiedAcross && (me.pp === 0 || me.pp === last) ? group('tied', [ppRanks[0], ppRanks[last]]) : null,
+      dpGroup: group('dp', find(grid.groups.dp)),
+      ops: sp.schedule,
+    },
+  };
+}
+
+/** Forward-only mean loss over `batches`, through the whole pipeline. */
+async function pipelineEval(t: Trainer, place: PipelinePlace, batches: readonly MicroBatch[], round: number): Promise<number> {
+  const { comm } = place, { ctx, model } = t;
+  const bytes = model.N * model.spec.C * 4;
+  let total = 0;
+  for (let i = 0; i < batches.length; i++) {
+    const tag = `eval:${round}:${i}`;
+    t.upload(batches[i], 0, { tokens: model.stage.hasEmbedding, targets: model.stage.hasHead });
+    if (place.prevRank !== null) {
+      const got = await comm.recv(place.prevRank, tag, bytes);
+      ctx.write(model.inputOf(0), new Float32Array(got.buffer, got.byteOffset, got.byteLength / 4));
+    }
+    ctx.run(model.slots[0].forward);
+    if (place.nextRank !== null) await comm.send(place.nextRank, tag, new Uint8Array(await ctx.readRaw(model.acts.xFinal)));
+    if (model.stage.hasHead) {
+      const losses = await ctx.read(model.acts.losses);
+      for (let j = 0; j < losses.length; j++) total += losses[j];
+    }
+  }
+  const mean = total / (model.N * batches.length);
+  return place.stages > 1 ? (await comm.allReduce(Float32Array.of(mean), { ...place.ppGroup, name: 'pp-eval' }, 'sum'))[0] : mean;
+}
+
+export async function trainRank(ctx: GpuContext, c: TrainConfig, text: string, id: RankIdentity, emit: (e: TrainEvent) => void, opts: { maxSteps?: number; signal?: { aborted: boolean } } = {}): Promise<{ trainLoss: number; validLoss: number }> {
+  const { plan } = planFromConfig(c, { world: id.world });
+  const corpus = buildCorpus(c, text);
+  const spec = modelSpec(c, corpus.tokenizer);
+  const { place, stage, slots, dpRank } = placeRank(plan, id, spec.tied);
+  const micro = plan.train_micro_batch_size_per_gpu, accum = plan.gradient_accumulation_steps;
+  const trainer = new Trainer(ctx, { spec, microBatchSize: micro, gradAccumSteps: accum, adam: adamHyper(c), schedule: lrSchedule(c), stage, slots });
+  trainer.loadParams(initFlat(trainer.model.layout, c.seed));
+  const steps = Math.min(opts.maxSteps ?? c.train_iters, c.train_iters);
+  const tokensPerStep = micro * accum * plan.dp * spec.T;
+  emit({ kind: 'start', adapter: ctx.adapter, params: trainer.model.layout.count, tokensPerStep, trainIters: steps, corpusTokens: corpus.numTokens, vocab: spec.V });
+  const valid = Array.from({ length: c.eval_iters }, (_, i) => corpus.valid.batch(sampleIds(i, 0, micro, 1)));
+  let round = 0;
+  let validLoss = await pipelineEval(trainer, place, valid, round++);
+  emit({ kind: 'eval', step: 0, split: 'valid', loss: validLoss });
+  const t0 = performance.now();
+  let trainLoss = NaN;
+  for (let step = 0; step < steps && !opts.signal?.aborted; step++) {
+    const ts = performance.now();
+    const batches = Array.from({ length: accum }, (_, m) => corpus.train.batch(sampleIds(step, m, micro, accum, dpRank, plan.dp)));
+    const r = await pipelineStep(trainer, place, batches);
+    const ms = performance.now() - ts;
+    trainLoss = plan.dp > 1 ? (await id.comm.allReduce(Float32Array.of(r.loss), { ...place.dpGroup, name: `${place.dpGroup.name}:loss` }, 'avg'))[0] : r.loss;
+    emit({ kind: 'step', step: r.step, loss: trainLoss, lr: r.lr, gradNorm: r.gradNorm, ms, tokensPerSec: (tokensPerStep / ms) * 1000 });
+    if (!Number.isFinite(trainLoss)) throw new Error(`loss became ${trainLoss} at step ${r.step}`);
+    if (c.eval_interval > 0 && (r.step % c.eval_interval === 0 || step === steps - 1)) {
+      validLoss = await pipelineEval(trainer, place, valid, round++);
+      emit({ kind: 'eval', step: r.step, split: 'valid', loss: validLoss });
+    }
+  }
+  emit({ kind: 'done', step: trainer.step, trainLoss, validLoss, elapsedMs: performance.now() - t0 });
+  return { trainLoss, validLoss };
+}
