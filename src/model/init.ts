@@ -4,6 +4,7 @@
 
 import { Rng } from '../util/rng';
 import type { ParamLayout, ParamSlot } from './params';
+import { NO_TP, shardTensor, type TpPlace } from './tp-shard';
 
 function hashName(seed: number, name: string): number {
   let h = (0x811c9dc5 ^ seed) >>> 0;
@@ -26,9 +27,9 @@ export function initParam(slot: Pick<ParamSlot, 'name' | 'init' | 'shape'>, seed
   return out;
 }
 
-/** The whole flat parameter vector (padding zero). */
-export function initFlat(layout: ParamLayout, seed: number): Float32Array {
+/** This rank's flat parameter vector (padding zero): every tensor drawn whole, then split. */
+export function initFlat(layout: ParamLayout, seed: number, tp: TpPlace = NO_TP): Float32Array {
   const flat = new Float32Array(layout.total);
-  for (const s of layout.slots) flat.set(initParam(s, seed), s.offset);
+  for (const s of layout.slots) flat.set(shardTensor(s.tp, s.fullShape, initParam({ ...s, shape: s.fullShape }, seed), tp), s.offset);
   return flat;
 }

@@ -1,7 +1,12 @@
 // Every parameter of the GPT: name, shape, weight-decay group, initialisation, and how it
 // splits under tensor parallelism. Parameters (and their gradients, Adam m and v) live as
-// views in one flat buffer: decayed tensors first so AdamW decays the prefix [0, decayCount).
+// views in one flat buffer, in four groups:
+//   [decayed TP-split | decayed replicated | undecayed replicated | undecayed TP-split]
+// so AdamW decays the prefix [0, decayCount), the TP-replicated tensors (norms, row-layer
+// biases, learned positions) form one range that the gradient norm counts on one TP rank
+// only, and embed.wte (first) is one range a pipeline's tied copy can skip.
 
+import { localShape } from './tp-shard';
 import { initStd, type ModelSpec } from './spec';
 
 export type TpSplit = 'column' | 'row' | 'vocab' | 'replicated';
@@ -9,7 +14,10 @@ export type ParamInit = { kind: 'normal'; std: number } | { kind: 'zeros' } | { 
 
 export interface ParamDef {
   name: string;
+  /** the shape this rank holds (fullShape split by `tp`) */
   shape: number[];
+  /** the shape in the unsplit model */
+  fullShape: number[];
   decay: boolean;
   init: ParamInit;
   tp: TpSplit;
@@ -30,6 +38,8 @@ export interface ParamLayout {
   total: number;
   /** real parameters (without padding) */
   count: number;
+  /** elements [start, end) are the tensors every TP rank holds whole */
+  replicated: { start: number; end: number };
 }
 
 /** 64 floats = 256 bytes: WebGPU's minStorageBufferOffsetAlignment on every adapter we know. */
@@ -37,17 +47,17 @@ export const ALIGN_ELEMS = 64;
 
 export function paramDefs(s: ModelSpec): ParamDef[] {
   const w = (name: string, out: number, inp: number, kind: ModelSpec['initMethod'], tp: TpSplit): ParamDef => ({
-    name, shape: [out, inp], decay: true, init: { kind: 'normal', std: initStd(kind, s, inp, out) }, tp,
+    name, shape: [out, inp], fullShape: [out, inp], decay: true, init: { kind: 'normal', std: initStd(kind, s, inp, out) }, tp,
   });
-  const vec = (name: string, n: number, init: ParamInit, tp: TpSplit): ParamDef => ({ name, shape: [n], decay: false, init, tp });
+  const vec = (name: string, n: number, init: ParamInit, tp: TpSplit): ParamDef => ({ name, shape: [n], fullShape: [n], decay: false, init, tp });
   const norm = (prefix: string): ParamDef[] => [
     vec(`${prefix}.weight`, s.C, { kind: 'ones' }, 'replicated'),
     ...(s.norm === 'layernorm' ? [vec(`${prefix}.bias`, s.C, { kind: 'zeros' }, 'replicated')] : []),
   ];
   const defs: ParamDef[] = [];
-  defs.push({ name: 'embed.wte', shape: [s.V, s.C], decay: true, init: { kind: 'normal', std: initStd(s.initMethod, s, s.C, s.V) }, tp: 'vocab' });
+  defs.push({ name: 'embed.wte', shape: [s.V, s.C], fullShape: [s.V, s.C], decay: true, init: { kind: 'normal', std: initStd(s.initMethod, s, s.C, s.V) }, tp: 'vocab' });
   if (s.posEmb === 'learned') {
-    defs.push({ name: 'embed.wpe', shape: [s.maxPos, s.C], decay: true, init: { kind: 'normal', std: initStd(s.initMethod, s, s.C, s.maxPos) }, tp: 'replicated' });
+    defs.push({ name: 'embed.wpe', shape: [s.maxPos, s.C], fullShape: [s.maxPos, s.C], decay: true, init: { kind: 'normal', std: initStd(s.initMethod, s, s.C, s.maxPos) }, tp: 'replicated' });
   }
   for (let l = 0; l < s.L; l++) {
     const p = `layers.${l}`;
@@ -84,9 +94,10 @@ export function fullModel(s: ModelSpec): StageRange {
   return { firstLayer: 0, endLayer: s.L, hasEmbedding: true, hasHead: true };
 }
 
-export function stageParamDefs(s: ModelSpec, st: StageRange): ParamDef[] {
+/** The parameters one rank holds: its pipeline stage's, each split `tp` ways. */
+export function stageParamDefs(s: ModelSpec, st: StageRange, tp = 1): ParamDef[] {
   const layerOf = (name: string) => (name.startsWith('layers.') ? Number(name.split('.')[1]) : -1);
-  return paramDefs(s).filter((d) => {
+  return shardDefs(paramDefs(s), tp).filter((d) => {
     const l = layerOf(d.name);
     if (l >= 0) return l >= st.firstLayer && l < st.endLayer;
     if (d.name === 'embed.wte') return st.hasEmbedding || (st.hasHead && s.tied);
@@ -95,16 +106,29 @@ export function stageParamDefs(s: ModelSpec, st: StageRange): ParamDef[] {
   });
 }
 
+/** Each definition with the shape one of `tp` ranks holds. */
+export function shardDefs(defs: readonly ParamDef[], tp: number): ParamDef[] {
+  return defs.map((d) => ({ ...d, shape: localShape(d.tp, d.fullShape, tp, d.name) }));
+}
+
+const groupOf = (d: ParamDef): number => (d.decay ? (d.tp === 'replicated' ? 1 : 0) : d.tp === 'replicated' ? 2 : 3);
+
 export function layoutParams(defs: readonly ParamDef[]): ParamLayout {
-  const ordered = [...defs.filter((d) => d.decay), ...defs.filter((d) => !d.decay)];
+  const ordered = [0, 1, 2, 3].flatMap((g) => defs.filter((d) => groupOf(d) === g));
   const slots: ParamSlot[] = [];
   let offset = 0, decayCount = 0, count = 0;
+  const replicated = { start: -1, end: -1 };
   for (const d of ordered) {
+    const g = groupOf(d);
+    if ((g === 1 || g === 2) && replicated.start < 0) replicated.start = offset;
+    if (g === 3 && replicated.end < 0) replicated.end = offset;
     const length = d.shape.reduce((a, b) => a * b, 1);
     slots.push({ ...d, offset, length });
     count += length;
     offset += Math.ceil(length / ALIGN_ELEMS) * ALIGN_ELEMS;
     if (d.decay) decayCount = offset;
   }
-  return { slots, byName: new Map(slots.map((s) => [s.name, s])), decayCount, total: offset, count };
+  if (replicated.start < 0) replicated.start = decayCount;
+  if (replicated.end < 0) replicated.end = offset;
+  return { slots, byName: new Map(slots.map((s) => [s.name, s])), decayCount, total: offset, count, replicated };
 }

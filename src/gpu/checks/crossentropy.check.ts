@@ -1,4 +1,4 @@
-import { crossEntropyBackward, crossEntropyForward } from '../kernels/crossentropy';
+import { crossEntropyBackward, crossEntropyForward, targetLogit } from '../kernels/crossentropy';
 import { crossEntropyRef } from '../../reference/crossentropy';
 import { randint, randn } from '../../util/rng';
 import type { GpuContext } from '../context';
@@ -27,6 +27,19 @@ async function one(ctx: GpuContext, N: number, V: number, logitScale: number, se
   ];
 }
 
+/** Target logits of a vocab shard: targets numbered within the shard, others (and ignored) 0. */
+async function targets(ctx: GpuContext, N: number, V: number, seed: number): Promise<CheckResult[]> {
+  const tag = `crossentropy.targetLogit[${N}x${V}]`;
+  const x = randn(N * V, seed);
+  const t = randint(N, 3 * V, seed + 1).map((v) => v - V); // a third below the shard, a third inside, a third above
+  t[0] = V - 1;
+  t[1] = 0;
+  const logits = ctx.tensorFrom(x), tt = ctx.tensorFrom(t), out = ctx.tensorFrom(new Float32Array(N).fill(Number.NaN));
+  const errors = await noGpuErrors(ctx, `${tag}.gpuErrors`, () => ctx.run([targetLogit(ctx, logits, tt, out, N, V)]));
+  const want = Array.from(t, (v, r) => (v >= 0 && v < V ? x[r * V + v] : 0));
+  return [errors, compare(`${tag}`, await ctx.read(out), want, 0)];
+}
+
 export const crossEntropyCheck: KernelCheck = {
   name: 'crossentropy',
   async run(ctx) {
@@ -36,6 +49,7 @@ export const crossEntropyCheck: KernelCheck = {
     return [
       ...small,
       ...gpt2Vocab,
+      ...(await targets(ctx, 300, 37, 320)),
       throwsMatching('crossentropy.badShape', () => crossEntropyForward(ctx, logits, t, l, l, 4, 11), /crossEntropyForward: logits .* expected 44/),
     ];
   },

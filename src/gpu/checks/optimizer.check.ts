@@ -1,4 +1,4 @@
-import { adamw, type AdamHyper, gradSquaredNorm, numPartials } from '../kernels/optimizer';
+import { adamw, type AdamHyper, gradSquaredNorm, numPartials, type Range } from '../kernels/optimizer';
 import { adamwStepRef, squaredNormRef } from '../../reference/optimizer';
 import { randn } from '../../util/rng';
 import type { GpuContext } from '../context';
@@ -7,11 +7,14 @@ import { compare, type CheckResult, type KernelCheck } from './harness';
 import { guardsIntact, packed } from './packed';
 import { throwsMatching } from './throws';
 
-async function norm(ctx: GpuContext, P: number, seed: number): Promise<CheckResult[]> {
+async function norm(ctx: GpuContext, P: number, seed: number, skip: Range[] = []): Promise<CheckResult[]> {
+  const tag = `optimizer.gradSquaredNorm[${P}${skip.map((r) => ` skip ${r.start}..${r.end}`).join('')}]`;
   const g = randn(P, seed);
+  for (const r of skip) g.fill(Number.NaN, r.start, r.end); // skipped elements are never read into the sum
   const grads = ctx.tensorFrom(g), partials = ctx.tensor([numPartials(ctx, P)]), out = ctx.tensor([1]);
-  const errors = await noGpuErrors(ctx, `optimizer.gradSquaredNorm[${P}].gpuErrors`, () => ctx.run(gradSquaredNorm(ctx, grads, partials, out)));
-  return [errors, compare(`optimizer.gradSquaredNorm[${P}]`, await ctx.read(out), [squaredNormRef(g)], 1e-6)];
+  const errors = await noGpuErrors(ctx, `${tag}.gpuErrors`, () => ctx.run(gradSquaredNorm(ctx, grads, partials, out, skip)));
+  const kept = g.filter((_, i) => !skip.some((r) => i >= r.start && i < r.end));
+  return [errors, compare(tag, await ctx.read(out), [squaredNormRef(kept)], 1e-6)];
 }
 
 const LRS = [1e-3, 3e-3, 2e-3, 5e-4, 1e-3];
@@ -55,6 +58,9 @@ export const optimizerCheck: KernelCheck = {
     return [
       ...(await norm(ctx, 1000, 600)),
       ...(await norm(ctx, 300_013, 601)), // more partials than one pass covers: grid-stride loop
+      ...(await norm(ctx, 5000, 602, [{ start: 0, end: 640 }, { start: 1280, end: 3001 }])),
+      ...(await norm(ctx, 300_013, 603, [{ start: 250_000, end: 300_013 }])),
+      throwsMatching('optimizer.badSkip', () => gradSquaredNorm(ctx, t, ctx.tensor([1]), one, [{ start: 4, end: 11 }]), /gradSquaredNorm: skip range \[4, 11\) is not inside \[0, 10\]/),
       ...(await steps(ctx, 5037, 3000, hyper, 610)), // clipping active (‖g‖ ≈ 35)
       ...(await steps(ctx, 4099, 4099, { ...hyper, weightDecay: 0.01, maxGradNorm: 0 }, 620)),
       throwsMatching('optimizer.badPartials', () => gradSquaredNorm(ctx, t, four, one), /gradSquaredNorm: partials .* expected 1/),

@@ -2,6 +2,7 @@
 // and backward (gradient w.r.t. the logits). Targets < 0 are ignored.
 import fwdSrc from '../../../shaders/crossentropy_fwd.wgsl?raw';
 import bwdSrc from '../../../shaders/crossentropy_bwd.wgsl?raw';
+import targetSrc from '../../../shaders/target_logit.wgsl?raw';
 import { type GpuContext, uniforms } from '../context';
 import { type Dispatch, grid1d } from '../dispatch';
 import type { GpuTensor } from '../tensor';
@@ -32,4 +33,17 @@ export function crossEntropyBackward(ctx: GpuContext, logits: GpuTensor, targets
   const WG = linearWorkgroup(ctx);
   const p = ctx.pipeline('crossentropy_bwd', bwdSrc, { WG });
   return ctx.bind(k, p, [logits, targets, lse, dlogits, uniforms([['u32', N], ['u32', V], ['f32', scale]])], grid1d(Math.ceil((N * V) / WG)));
+}
+
+/** out[row] = logits[row, targets[row]] for targets in [0, V), else 0 (vocab-parallel shards).
+ *  logits: (N, V); targets: i32 (N); out: (N) written */
+export function targetLogit(ctx: GpuContext, logits: GpuTensor, targets: GpuTensor, out: GpuTensor, N: number, V: number): Dispatch {
+  const k = 'targetLogit';
+  expectPositiveInts(k, { N, V });
+  expectLength(k, 'logits', logits, N * V);
+  for (const [name, t] of [['targets', targets], ['out', out]] as const) expectLength(k, name, t, N);
+  expectNoAlias(k, { out }, { logits, targets });
+  const WG = linearWorkgroup(ctx);
+  const p = ctx.pipeline('target_logit', targetSrc, { WG });
+  return ctx.bind(k, p, [logits, targets, out, uniforms([['u32', N], ['u32', V]])], grid1d(Math.ceil(N / WG)));
 }

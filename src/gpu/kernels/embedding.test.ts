@@ -27,3 +27,13 @@ describe('bucketTokens', () => {
     expect(seen.size).toBe(200);
   });
 });
+
+describe('bucketTokens over a vocab-parallel shard', () => {
+  it('keeps only the shard\'s tokens, numbered from its first row', () => {
+    const tokens = Int32Array.from([5, 2, 5, 9, 2, 7]);
+    const b = bucketTokens(tokens, { start: 4, count: 4 }); // rows 4..7
+    expect(b[0]).toBe(2);
+    expect(Array.from(b.slice(1, 7))).toEqual([1, 0, 2, 3, 2, 1]); // token 5 → 1 at 0,2; token 7 → 3 at 5
+    expect(Array.from(b.slice(1 + 3 * 6, 1 + 3 * 6 + 3))).toEqual([0, 2, 5]);
+  });
+});

@@ -15,8 +15,15 @@ function expectRowsOf(kernel: string, arg: string, t: GpuTensor, C: number, minR
   }
 }
 
-/** out[bt] = wte[tokens[bt]] + wpe[bt mod T]. tokens: i32 (B*T); wte: (V, C); wpe: (maxPos, C) | null; out: (B*T, C) */
-export function embeddingForward(ctx: GpuContext, tokens: GpuTensor, wte: GpuTensor, wpe: GpuTensor | null, out: GpuTensor, T: number, C: number): Dispatch {
+/** Vocabulary rows [start, start + count) of a vocab-parallel table; the whole table by default. */
+export interface VocabRows {
+  start: number;
+  count: number;
+}
+
+/** out[bt] = wte[tokens[bt] − start] (0 when the token is outside `rows`) + wpe[bt mod T].
+ *  tokens: i32 (B*T); wte: (rows.count, C); wpe: (maxPos, C) | null; out: (B*T, C) */
+export function embeddingForward(ctx: GpuContext, tokens: GpuTensor, wte: GpuTensor, wpe: GpuTensor | null, out: GpuTensor, T: number, C: number, rows?: VocabRows): Dispatch {
   const k = 'embeddingForward';
   expectPositiveInts(k, { T, C });
   const BT = tokens.length;
@@ -24,10 +31,14 @@ export function embeddingForward(ctx: GpuContext, tokens: GpuTensor, wte: GpuTen
   expectLength(k, 'out', out, BT * C);
   expectRowsOf(k, 'wte', wte, C, 1);
   if (wpe) expectRowsOf(k, 'wpe', wpe, C, T);
+  const { start, count } = rows ?? { start: 0, count: wte.length / C };
+  if (!Number.isInteger(start) || start < 0 || !Number.isInteger(count) || count < 1 || count * C > wte.length) {
+    throw new Error(`${k}: vocabulary rows [${start}, ${start + count}) do not fit wte of ${wte.length / C} rows`);
+  }
   expectNoAlias(k, { out }, wpe ? { tokens, wte, wpe } : { tokens, wte });
   const WG = linearWorkgroup(ctx);
   const p = ctx.pipeline('embedding_fwd', fwdSrc, { WG, HAS_WPE: wpe ? 1 : 0 });
-  return ctx.bind(k, p, [tokens, wte, wpe ?? wte, out, uniforms([['u32', BT * C], ['u32', T], ['u32', C]])], grid1d(Math.ceil((BT * C) / WG)));
+  return ctx.bind(k, p, [tokens, wte, wpe ?? wte, out, uniforms([['u32', BT * C], ['u32', T], ['u32', C], ['u32', start], ['u32', count]])], grid1d(Math.ceil((BT * C) / WG)));
 }
 
 /** Length of the i32 buffer bucketTokens fills for BT tokens. */
@@ -38,20 +49,22 @@ export function bucketCapacity(BT: number): number {
 /**
  * Groups token positions by token id for the deterministic embedding backward:
  * [U, (token, start, count) × BT slots (first U used, ascending token), positions × BT
- * (ascending within each bucket)], padded to bucketCapacity(BT).
+ * (ascending within each bucket)], padded to bucketCapacity(BT). With `rows` (a vocab-parallel
+ * shard) only tokens inside the rows are kept, numbered from rows.start.
  */
-export function bucketTokens(tokens: Int32Array): Int32Array {
+export function bucketTokens(tokens: Int32Array, rows?: VocabRows): Int32Array {
   const BT = tokens.length;
   const out = new Int32Array(bucketCapacity(BT));
-  const order = Array.from({ length: BT }, (_, i) => i);
   for (let i = 0; i < BT; i++) if (tokens[i] < 0) throw new Error(`bucketTokens: token ${tokens[i]} at position ${i} is negative`);
+  const lo = rows?.start ?? 0, hi = rows ? rows.start + rows.count : Infinity;
+  const order = Array.from({ length: BT }, (_, i) => i).filter((i) => tokens[i] >= lo && tokens[i] < hi);
   order.sort((a, b) => tokens[a] - tokens[b] || a - b);
   const positions = 1 + 3 * BT;
   let U = 0;
-  for (let k = 0; k < BT; k++) {
+  for (let k = 0; k < order.length; k++) {
     const pos = order[k];
     if (k === 0 || tokens[pos] !== tokens[order[k - 1]]) {
-      out[1 + 3 * U] = tokens[pos];
+      out[1 + 3 * U] = tokens[pos] - lo;
       out[2 + 3 * U] = k;
       U++;
     }

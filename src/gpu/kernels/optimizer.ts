@@ -24,8 +24,15 @@ export function numPartials(ctx: GpuContext, P: number): number {
   return Math.max(1, Math.min(Math.ceil(P / WG), 4 * WG, MAX_WORKGROUPS_PER_DIM));
 }
 
-/** out[0] = Σ grads². grads: (P); partials: (numPartials(P)) scratch; out: (1). Two dispatches. */
-export function gradSquaredNorm(ctx: GpuContext, grads: GpuTensor, partials: GpuTensor, out: GpuTensor): Dispatch[] {
+/** Element range [start, end) of a flat buffer. */
+export interface Range {
+  start: number;
+  end: number;
+}
+
+/** out[0] = Σ grads² over the elements outside `skip` (at most two ranges).
+ *  grads: (P); partials: (numPartials(P)) scratch; out: (1). Two dispatches. */
+export function gradSquaredNorm(ctx: GpuContext, grads: GpuTensor, partials: GpuTensor, out: GpuTensor, skip: readonly Range[] = []): Dispatch[] {
   const k = 'gradSquaredNorm';
   const P = grads.length;
   if (P >= 2 ** 32 - 2 ** 24) throw new Error(`${k}: ${P} gradients exceed the u32 index range`);
@@ -34,9 +41,15 @@ export function gradSquaredNorm(ctx: GpuContext, grads: GpuTensor, partials: Gpu
   expectLength(k, 'out', out, 1);
   expectNoAlias(k, { partials }, { grads });
   expectNoAlias(k, { out }, { partials });
+  if (skip.length > 2) throw new Error(`${k}: at most 2 skip ranges, got ${skip.length}`);
+  for (const r of skip) {
+    if (!(Number.isInteger(r.start) && Number.isInteger(r.end) && 0 <= r.start && r.start <= r.end && r.end <= P)) throw new Error(`${k}: skip range [${r.start}, ${r.end}) is not inside [0, ${P}]`);
+  }
+  const [s0, s1] = [skip[0] ?? { start: 0, end: 0 }, skip[1] ?? { start: 0, end: 0 }];
   const WG = linearWorkgroup(ctx);
+  const u = uniforms([['u32', P], ['u32', NP], ['u32', s0.start], ['u32', s0.end], ['u32', s1.start], ['u32', s1.end]]);
   return [
-    ctx.bind(`${k}.partial`, ctx.pipeline('grad_sq_norm_partial', partialSrc, { WG }), [grads, partials, uniforms([['u32', P], ['u32', NP]])], [NP, 1, 1]),
+    ctx.bind(`${k}.partial`, ctx.pipeline('grad_sq_norm_partial', partialSrc, { WG }), [grads, partials, u], [NP, 1, 1]),
     ctx.bind(`${k}.final`, ctx.pipeline('grad_sq_norm_final', finalSrc, { WG }), [partials, out, uniforms([['u32', NP]])], [1, 1, 1]),
   ];
 }
