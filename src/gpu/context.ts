@@ -59,6 +59,8 @@ export class GpuContext {
   readonly limits: GPUSupportedLimits;
   /** bytes; every tensor view inside a shared buffer starts at a multiple of this */
   readonly alignment: number;
+  /** bytes of every GPUBuffer created through this context so far (a running total, for memory reports) */
+  bytesAllocated = 0;
 
   constructor(readonly device: GPUDevice, readonly adapter?: AdapterSummary) {
     this.limits = device.limits;
@@ -103,9 +105,11 @@ export class GpuContext {
   }
 
   createBuffer(bytes: number, label = 'buffer', extraUsage = 0): GPUBuffer {
+    const size = Math.max(16, Math.ceil(bytes / 16) * 16);
+    this.bytesAllocated += size;
     return this.device.createBuffer({
       label,
-      size: Math.max(16, Math.ceil(bytes / 16) * 16),
+      size,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST | extraUsage,
     });
   }

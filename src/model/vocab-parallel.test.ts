@@ -25,7 +25,7 @@ describe('vocab-parallel cross-entropy', () => {
     targets[2] = -1;
     const want = crossEntropyRef(logits, targets, N, V, 1);
     const lseParts = new Float32Array(tp * N), tl = new Float32Array(N);
-    let local = new Int32Array(N);
+    let local: Int32Array = new Int32Array(N);
     for (let r = 0; r < tp; r++) {
       const s = shardStats(logits, targets, N, V, r * count, count);
       lseParts.set(s.lse, r * N);

@@ -46,6 +46,8 @@ describe('makePlan', () => {
   it('reports at most P − s microbatches in flight on stage s, and the bubble', () => {
     const p = makePlan(input());
     expect(p.stages.map((s) => s.peakInFlight)).toEqual([4, 3, 2, 1]);
+    // a stage past the first receives microbatch i+1's activation before running backward i
+    expect(p.stages.map((s) => s.bufferSlots)).toEqual([4, 4, 3, 2]);
     expect(p.bubbleFraction).toBeCloseTo(3 / 11, 12);
   });
 

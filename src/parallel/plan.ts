@@ -51,6 +51,9 @@ export interface StagePlan {
   schedule: ScheduleOp[];
   /** most microbatch-chunks whose activations are held at once */
   peakInFlight: number;
+  /** most microbatches whose buffers are live at once: from the activation's arrival (a
+   *  schedule may receive the next input before the current backward) to the backward */
+  bufferSlots: number;
   memory: MemoryEstimate;
 }
 
@@ -134,7 +137,7 @@ export function makePlan(input: PlanInput): Plan {
       checkpointActivations: input.checkpointActivations, partitionActivations: input.partitionActivations,
     });
     const holds = held.filter((it) => it.layer === undefined).map((it) => it.name);
-    return { stage: s, layers: chunks[0], chunks, holds, params, schedule: schedules[s], peakInFlight, memory };
+    return { stage: s, layers: chunks[0], chunks, holds, params, schedule: schedules[s], peakInFlight, bufferSlots: peakLiveOf(schedules[s]), memory };
   });
 
   return {
@@ -142,6 +145,21 @@ export function makePlan(input: PlanInput): Plan {
     vocabSize: input.vocabSize, paddedVocabSize, totalParams: totalParams(shape), partitionMethod: input.partitionMethod,
     grid: rankGrid({ tp, pp, dp }), stages, bubbleFraction: bubbleFraction(pp, m, v),
   };
+}
+
+/** Highest running count of microbatches between their first op on this stage (an activation
+ *  received, or the forward) and their backward: how many activation slots the executor needs.
+ *  Microbatches enter and leave in order, so slot = microbatch mod this never collides. */
+export function peakLiveOf(ops: readonly ScheduleOp[]): number {
+  const live = new Set<string>();
+  let peak = 0;
+  for (const op of ops) {
+    const key = `${op.microbatch}.${op.chunk ?? 0}`;
+    if (op.kind === 'backward') live.delete(key);
+    else if (op.kind === 'forward' || (op.kind === 'recv' && op.what === 'activation')) live.add(key);
+    peak = Math.max(peak, live.size);
+  }
+  return peak;
 }
 
 /** Highest running count of forwards not yet matched by their backward. */

@@ -1,9 +1,21 @@
 // Progress events of a training run, streamed from the worker to the page (and to the CLI).
 import type { AdapterSummary } from '../gpu/context';
 
+/** Where one step's time went on a rank (ms). */
+export interface StepBreakdown {
+  /** forward and backward passes (GPU work, tensor-parallel talk included) */
+  computeMs: number;
+  /** sending and waiting for activations/gradients between pipeline stages */
+  p2pMs: number;
+  /** gradient collectives: tied embeddings, data parallel, norm, ZeRO gather */
+  allReduceMs: number;
+  optimizerMs: number;
+  totalMs: number;
+}
+
 export type TrainEvent =
   | { kind: 'start'; adapter?: AdapterSummary; params: number; tokensPerStep: number; trainIters: number; corpusTokens: number; vocab: number }
-  | { kind: 'step'; step: number; loss: number; lr: number; gradNorm: number; ms: number; tokensPerSec: number }
+  | { kind: 'step'; step: number; loss: number; lr: number; gradNorm: number; ms: number; tokensPerSec: number; breakdown?: StepBreakdown }
   | { kind: 'eval'; step: number; split: 'valid' | 'test'; loss: number }
   | { kind: 'done'; step: number; trainLoss: number; validLoss: number; elapsedMs: number }
   | { kind: 'error'; message: string };

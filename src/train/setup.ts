@@ -46,6 +46,9 @@ export interface TrainConfig {
   eval_interval: number;
   eval_iters: number;
   log_interval?: number;
+  checkpoint_activations?: boolean;
+  checkpoint_num_layers?: number;
+  zero_optimization?: { stage: number };
 }
 
 export function modelSpec(c: TrainConfig, tokenizer: Tokenizer, tp = 1): ModelSpec {

@@ -34,7 +34,8 @@ export async function trainSingleRank(ctx: GpuContext, c: TrainConfig, text: str
   const accum = c.gradient_accumulation_steps ?? 1;
   const corpus = buildCorpus(c, text);
   const spec = modelSpec(c, corpus.tokenizer);
-  const trainer = new Trainer(ctx, { spec, microBatchSize: micro, gradAccumSteps: accum, adam: adamHyper(c), schedule: lrSchedule(c) });
+  const checkpointLayers = c.checkpoint_activations ? c.checkpoint_num_layers ?? 1 : 0;
+  const trainer = new Trainer(ctx, { spec, microBatchSize: micro, gradAccumSteps: accum, adam: adamHyper(c), schedule: lrSchedule(c), checkpointLayers });
   trainer.loadParams(initFlat(trainer.model.layout, c.seed));
   const steps = Math.min(opts.maxSteps ?? c.train_iters, c.train_iters);
   const dist = opts.dist;

@@ -1,16 +1,19 @@
 // One rank's training step, llm.c style: upload batch → forward → backward (per micro-batch,
 // gradients accumulate) → global grad norm → clip + AdamW → read back the loss.
+// The same object serves every layout: a pipeline stage, a tensor-parallel part, and with
+// ZeRO-1 an optimizer that owns only one data-parallel shard of the flat parameter vector.
 
 import type { GpuContext } from '../gpu/context';
 import type { Dispatch } from '../gpu/dispatch';
-import { encodeDispatches } from '../gpu/dispatch';
 import type { GpuTensor } from '../gpu/tensor';
 import { addInto } from '../gpu/kernels/elementwise';
-import { bucketTokens } from '../gpu/kernels/embedding';
-import { adamw, gradSquaredNorm, numPartials, type AdamHyper } from '../gpu/kernels/optimizer';
+import { adamw, gradSquaredNorm, numPartials, type AdamHyper, type Range } from '../gpu/kernels/optimizer';
+import { ALIGN_ELEMS, fullModel, layoutParams, stageParamDefs, type StageRange } from '../model/params';
 import { Gpt } from '../model/gpt';
+import { ProgramBuilder, type Program, type TpCollectives } from '../model/program';
+import { runProgram } from '../model/run-program';
 import type { ModelSpec } from '../model/spec';
-import type { StageRange } from '../model/params';
+import type { TpPlace } from '../model/tp-shard';
 import { learningRate, type LrSchedule } from './lr';
 
 export interface MicroBatch {
@@ -27,7 +30,15 @@ export interface TrainerOptions {
   /** pipeline parallelism: the stage this rank holds and how many micro-batches it keeps in flight */
   stage?: StageRange;
   slots?: number;
-  /** data-parallel size: the loss is a mean over micro × accum × T tokens on each replica */
+  /** tensor parallelism: this rank's place and its group's collectives */
+  tp?: { place: TpPlace; collectives: TpCollectives };
+  /** activation checkpointing: chunk size in layers (0 = off) */
+  checkpointLayers?: number;
+  /** ZeRO-1: the optimizer state is split into `shards` equal parts of the (padded) flat
+   *  vector and this rank updates part `index` */
+  zero?: { shards: number; index: number };
+  /** flat-buffer ranges this rank leaves out of the gradient norm (another rank counts them) */
+  normSkip?: Range[];
 }
 
 export interface StepResult {
@@ -37,37 +48,69 @@ export interface StepResult {
   gradNorm: number;
 }
 
+/** ZeRO-1's flat length: the layout padded so `shards` equal parts each start aligned. */
+export function zeroFlatLength(total: number, shards: number): number {
+  const unit = ALIGN_ELEMS * shards;
+  return Math.ceil(total / unit) * unit;
+}
+
+/** The parts of `skip` inside `range`, shifted to be relative to its start. */
+function clipRanges(skip: readonly Range[], range: Range): Range[] {
+  return skip
+    .map((r) => ({ start: Math.max(r.start, range.start) - range.start, end: Math.min(r.end, range.end) - range.start }))
+    .filter((r) => r.end > r.start);
+}
+
 export class Trainer {
   readonly model: Gpt;
-  private readonly m: GpuTensor;
-  private readonly v: GpuTensor;
+  /** the flat-vector elements whose Adam state this rank holds and updates */
+  readonly optRange: Range;
+  readonly m: GpuTensor;
+  readonly v: GpuTensor;
   private readonly stepScalars: GpuTensor;
   readonly gradSq: GpuTensor;
   readonly lossSum: GpuTensor;
-  /** global gradient norm (Σ g² into gradSq), then clip + AdamW */
+  /** Σ g² over optRange (minus normSkip) into gradSq */
   readonly normDispatches: Dispatch[];
+  /** clip by sqrt(gradSq) + AdamW over optRange */
   readonly updateDispatch: Dispatch;
   /** per activation slot: lossSum += that slot's per-token losses (last stage only) */
   readonly accumulateLoss: Dispatch[];
   private readonly betaPowers: [number, number];
+  readonly tpCollectives: TpCollectives | null;
   step = 0;
 
   constructor(readonly ctx: GpuContext, readonly opts: TrainerOptions) {
     const { spec, microBatchSize, gradAccumSteps } = opts;
     const tokensPerStep = microBatchSize * spec.T * gradAccumSteps;
-    this.model = new Gpt(ctx, spec, microBatchSize, 1 / tokensPerStep, { stage: opts.stage, slots: opts.slots });
-    const P = this.model.layout.total;
-    this.m = ctx.tensor([P], 'adam.m');
-    this.v = ctx.tensor([P], 'adam.v');
+    const zero = opts.zero ?? { shards: 1, index: 0 };
+    const stageModel = { stage: opts.stage, slots: opts.slots, tp: opts.tp?.place, checkpointLayers: opts.checkpointLayers };
+    const probe = layoutParams(stageParamDefs(spec, opts.stage ?? fullModel(spec), opts.tp?.place.size ?? 1)).total;
+    const flatLength = zero.shards > 1 ? zeroFlatLength(probe, zero.shards) : probe;
+    this.model = new Gpt(ctx, spec, microBatchSize, 1 / tokensPerStep, { ...stageModel, flatLength });
+    this.tpCollectives = opts.tp && opts.tp.place.size > 1 ? opts.tp.collectives : null;
+    const S = flatLength / zero.shards;
+    this.optRange = { start: zero.index * S, end: (zero.index + 1) * S };
+    this.m = ctx.tensor([S], 'adam.m');
+    this.v = ctx.tensor([S], 'adam.v');
     this.stepScalars = ctx.tensor([4], 'stepScalars');
     this.gradSq = ctx.tensor([1], 'gradSq');
     this.lossSum = ctx.tensor([this.model.N], 'lossSum');
-    const partials = ctx.tensor([numPartials(ctx, P)], 'gradNormPartials');
-    const grads = this.model.flat('grads');
-    this.normDispatches = gradSquaredNorm(ctx, grads, partials, this.gradSq);
-    this.updateDispatch = adamw(ctx, this.model.flat('params'), grads, this.m, this.v, this.model.layout.decayCount, this.stepScalars, this.gradSq, opts.adam);
+    const view = (which: 'params' | 'grads'): GpuTensor => {
+      const t = this.model.flat(which, true);
+      return { ...t, offset: this.optRange.start * 4, length: S, shape: [S], name: `${which}[${this.optRange.start}, ${this.optRange.end})` };
+    };
+    const partials = ctx.tensor([numPartials(ctx, S)], 'gradNormPartials');
+    this.normDispatches = gradSquaredNorm(ctx, view('grads'), partials, this.gradSq, clipRanges(opts.normSkip ?? [], this.optRange));
+    const decay = Math.min(S, Math.max(0, this.model.layout.decayCount - this.optRange.start));
+    this.updateDispatch = adamw(ctx, view('params'), view('grads'), this.m, this.v, decay, this.stepScalars, this.gradSq, opts.adam);
     this.accumulateLoss = this.model.stage.hasHead ? this.model.slots.map((sl) => addInto(ctx, this.lossSum, sl.acts.losses)) : [];
     this.betaPowers = [opts.adam.beta1, opts.adam.beta2];
+  }
+
+  /** Runs a recorded pass (dispatches, and TP talk where the model has it). */
+  run(program: Program): Promise<void> {
+    return runProgram(this.ctx, program, this.tpCollectives);
   }
 
   /** Writes the full flat parameter vector (e.g. from initFlat or a checkpoint). */
@@ -76,17 +119,40 @@ export class Trainer {
     this.ctx.device.queue.writeBuffer(this.model.params, 0, flat.buffer, flat.byteOffset, flat.byteLength);
   }
 
+  /** Writes Adam's moments for optRange (e.g. from a checkpoint). */
+  loadMoments(m: Float32Array, v: Float32Array): void {
+    const S = this.optRange.end - this.optRange.start;
+    if (m.length !== S || v.length !== S) throw new Error(`loadMoments: got ${m.length} and ${v.length} values, this rank's optimizer holds ${S}`);
+    this.ctx.write(this.m, m);
+    this.ctx.write(this.v, v);
+  }
+
   async readParams(): Promise<Float32Array> {
     return this.ctx.read(this.model.flat('params'));
   }
 
-  async readGrads(): Promise<Float32Array> {
-    return this.ctx.read(this.model.flat('grads'));
+  async readGrads(padded = false): Promise<Float32Array> {
+    return this.ctx.read(this.model.flat('grads', padded));
   }
 
-  writeGrads(flat: Float32Array): void {
-    if (flat.length !== this.model.layout.total) throw new Error(`writeGrads: got ${flat.length} values, model has ${this.model.layout.total}`);
-    this.ctx.device.queue.writeBuffer(this.model.grads, 0, flat.buffer, flat.byteOffset, flat.byteLength);
+  /** The parameters in optRange (a ZeRO shard: what this rank's optimizer updated). */
+  async readOptParams(): Promise<Float32Array> {
+    const t = this.model.flat('params', true);
+    return this.ctx.read({ ...t, offset: this.optRange.start * 4, length: this.optRange.end - this.optRange.start });
+  }
+
+  async readMoments(): Promise<{ m: Float32Array; v: Float32Array }> {
+    return { m: await this.ctx.read(this.m), v: await this.ctx.read(this.v) };
+  }
+
+  writeGrads(flat: Float32Array, offset = 0): void {
+    if (offset + flat.length > this.model.flatLength) throw new Error(`writeGrads: ${flat.length} values at ${offset} overflow the model's ${this.model.flatLength}`);
+    this.ctx.device.queue.writeBuffer(this.model.grads, offset * 4, flat.buffer, flat.byteOffset, flat.byteLength);
+  }
+
+  writeParams(flat: Float32Array, offset = 0): void {
+    if (offset + flat.length > this.model.flatLength) throw new Error(`writeParams: ${flat.length} values at ${offset} overflow the model's ${this.model.flatLength}`);
+    this.ctx.device.queue.writeBuffer(this.model.params, offset * 4, flat.buffer, flat.byteOffset, flat.byteLength);
   }
 
   /** Sets this step's learning rate, Adam bias corrections and dropout seed; zeroes gradients and the loss sum. */
@@ -118,27 +184,26 @@ export class Trainer {
     }
     if (parts.tokens) {
       this.ctx.write(a.tokens, mb.tokens);
-      this.ctx.write(a.buckets, bucketTokens(mb.tokens));
+      this.ctx.write(a.buckets, this.model.prepareTokens(mb.tokens));
     }
-    if (parts.targets) this.ctx.write(a.targets, mb.targets);
+    if (parts.targets) this.ctx.write(a.targets, this.model.prepareTargets(mb.targets));
+  }
+
+  /** forward + (last stage) loss accumulation, for activation slot k */
+  forwardOf(k: number): Program {
+    const b = new ProgramBuilder().append(this.model.slots[k].forward);
+    if (this.model.stage.hasHead) b.push(this.accumulateLoss[k]);
+    return b.steps;
   }
 
   /** Forward + backward of every micro-batch, then the optimizer; resolves with the mean loss. */
   async trainStep(micro: readonly MicroBatch[], options: { skipOptimizer?: boolean; reduceGrads?: (t: Trainer) => Promise<void>; reduceLoss?: (loss: number) => Promise<number> } = {}): Promise<StepResult> {
     if (micro.length !== this.opts.gradAccumSteps) throw new Error(`trainStep: got ${micro.length} micro-batches, gradient_accumulation_steps is ${this.opts.gradAccumSteps}`);
-    const { device } = this.ctx;
-    const a = this.model.acts;
     const lr = this.beginStep();
+    const pass = new ProgramBuilder().append(this.forwardOf(0)).append(this.model.slots[0].backward).steps;
     for (const mb of micro) {
       this.upload(mb);
-      const enc = device.createCommandEncoder();
-      enc.clearBuffer(a.dx.buffer);
-      const pass = enc.beginComputePass();
-      encodeDispatches(pass, this.model.forward);
-      encodeDispatches(pass, [this.accumulateLoss[0]]);
-      encodeDispatches(pass, this.model.backward);
-      pass.end();
-      device.queue.submit([enc.finish()]);
+      await this.run(pass);
     }
     if (options.reduceGrads) await options.reduceGrads(this);
     this.ctx.run(this.normDispatches);
@@ -155,12 +220,12 @@ export class Trainer {
     return { step: this.step, loss, lr, gradNorm: Math.sqrt(gradSq[0]) };
   }
 
-  /** Mean loss over the given batches, forward only. */
+  /** Mean loss over the given batches, forward only (a whole model on this rank's TP group). */
   async evaluate(batches: readonly MicroBatch[]): Promise<number> {
     let total = 0;
     for (const mb of batches) {
       this.upload(mb);
-      this.ctx.run(this.model.forward);
+      await this.run(this.model.slots[0].forward);
       const losses = await this.ctx.read(this.model.acts.losses);
       for (let i = 0; i < losses.length; i++) total += losses[i];
     }

@@ -1,16 +1,15 @@
 // Pipeline parallelism: one stage's step runs its 1F1B op list (src/parallel/schedule.ts)
 // in order. Activations go forward and gradients backward over the transport; micro-batch
 // i lives in activation slot i mod K (K = the most micro-batches this stage holds in flight).
-// After the schedule: tied-embedding gradients are summed between the first and last stage,
-// gradients averaged over data-parallel replicas, and the global gradient norm is summed
-// over the pipeline so every stage clips with the same coefficient.
+// Then grad-sync.ts makes the gradients global and steps the optimizer.
 import type { GroupSpec } from '../../comm/worker-bridge';
-import { encodeDispatches } from '../../gpu/dispatch';
 import type { ScheduleOp } from '../../parallel/ops';
+import type { StepBreakdown } from '../events';
 import type { StepResult, MicroBatch, Trainer } from '../trainer';
+import { syncAndUpdate, type GradSyncPlace } from './grad-sync';
 import type { RankComm } from './rank-comm';
 
-export interface PipelinePlace {
+export interface PipelinePlace extends GradSyncPlace {
   comm: RankComm;
   stage: number;
   stages: number;
@@ -18,42 +17,34 @@ export interface PipelinePlace {
   prevRank: number | null;
   nextRank: number | null;
   ppGroup: GroupSpec;
-  /** [first stage rank, last stage rank] when embeddings are tied across stages */
-  tiedEmbeddingGroup: GroupSpec | null;
-  dpGroup: GroupSpec;
   ops: readonly ScheduleOp[];
 }
 
 const f32 = (u: Uint8Array) => new Float32Array(u.buffer, u.byteOffset, u.byteLength / 4);
 
-export async function pipelineStep(t: Trainer, place: PipelinePlace, micro: readonly MicroBatch[]): Promise<StepResult> {
+export async function pipelineStep(t: Trainer, place: PipelinePlace, micro: readonly MicroBatch[]): Promise<StepResult & { breakdown: StepBreakdown }> {
   const { comm, ops } = place;
   const { ctx, model } = t;
+  const t0 = performance.now();
   const K = model.slots.length;
   const lr = t.beginStep();
   const step = t.step;
   const slotOf = (mb: number) => mb % K;
   const bytes = model.N * model.spec.C * 4;
   const tag = (what: string, mb: number) => `pp:${what}:${step}:${mb}`;
+  let computeMs = 0, p2pMs = 0;
   for (const op of ops) {
     const k = 'microbatch' in op ? slotOf(op.microbatch) : 0;
     const acts = model.slots[k].acts;
+    const s0 = performance.now();
     switch (op.kind) {
-      case 'forward': {
+      case 'forward':
         t.upload(micro[op.microbatch], k, { tokens: model.stage.hasEmbedding, targets: model.stage.hasHead });
-        const extra = model.stage.hasHead ? [t.accumulateLoss[k]] : [];
-        ctx.run([...model.slots[k].forward, ...extra]);
+        await t.run(t.forwardOf(k));
         break;
-      }
-      case 'backward': {
-        const enc = ctx.device.createCommandEncoder();
-        if (model.stage.hasHead) enc.clearBuffer(acts.dx.buffer);
-        const pass = enc.beginComputePass();
-        encodeDispatches(pass, model.slots[k].backward);
-        pass.end();
-        ctx.device.queue.submit([enc.finish()]);
+      case 'backward':
+        await t.run(model.slots[k].backward);
         break;
-      }
       case 'send': {
         const src = op.what === 'activation' ? acts.xFinal : acts.dx;
         const to = op.what === 'activation' ? place.nextRank : place.prevRank;
@@ -69,38 +60,9 @@ export async function pipelineStep(t: Trainer, place: PipelinePlace, micro: read
         break;
       }
     }
+    if (op.kind === 'forward' || op.kind === 'backward') { await ctx.sync(); computeMs += performance.now() - s0; } else p2pMs += performance.now() - s0;
   }
-  await syncGradients(t, place);
-  return t.finishStep(lr, micro.length, async (loss) => (place.stages > 1 ? (await comm.allReduce(Float32Array.of(loss), { ...place.ppGroup, name: 'pp-loss' }, 'sum'))[0] : loss));
-}
-
-async function syncGradients(t: Trainer, place: PipelinePlace): Promise<void> {
-  const { comm } = place;
-  const { ctx, model } = t;
-  const needsHost = place.tiedEmbeddingGroup !== null || place.dpGroup.ranks.length > 1;
-  if (needsHost) {
-    let grads = await t.readGrads();
-    if (place.tiedEmbeddingGroup) {
-      const wte = model.layout.byName.get('embed.wte')!;
-      const summed = await comm.allReduce(grads.slice(wte.offset, wte.offset + wte.length), place.tiedEmbeddingGroup, 'sum');
-      grads.set(summed, wte.offset);
-    }
-    if (place.dpGroup.ranks.length > 1) grads = await comm.allReduce(grads, place.dpGroup, 'avg');
-    t.writeGrads(grads);
-  }
-  ctx.run(t.normDispatches);
-  if (place.stages > 1) {
-    let sq = (await ctx.read(t.gradSq))[0];
-    // the last stage's copy of tied embeddings is counted once, on the first stage
-    if (place.tiedEmbeddingGroup && model.stage.hasHead && !model.stage.hasEmbedding) {
-      const wte = model.layout.byName.get('embed.wte')!;
-      const g = (await t.readGrads()).subarray(wte.offset, wte.offset + wte.length);
-      let dup = 0;
-      for (let i = 0; i < g.length; i++) dup += g[i] * g[i];
-      sq -= dup;
-    }
-    const total = await comm.allReduce(Float32Array.of(sq), { ...place.ppGroup, name: 'pp-gradnorm' }, 'sum');
-    ctx.write(t.gradSq, total);
-  }
-  ctx.run([t.updateDispatch]);
+  const sync = await syncAndUpdate(t, place);
+  const r = await t.finishStep(lr, micro.length, async (loss) => (place.stages > 1 ? (await comm.allReduce(Float32Array.of(loss), { ...place.ppGroup, name: 'pp-loss' }, 'sum'))[0] : loss));
+  return { ...r, breakdown: { computeMs, p2pMs, ...sync, totalMs: performance.now() - t0 } };
 }

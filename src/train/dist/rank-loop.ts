@@ -5,7 +5,10 @@ import type { GpuContext } from '../../gpu/context';
 import type { GroupSpec } from '../../comm/worker-bridge';
 import { sampleIds } from '../../data/dataset';
 import { initFlat } from '../../model/init';
-import type { StageRange } from '../../model/params';
+import { layoutParams, stageParamDefs, type ParamLayout, type StageRange } from '../../model/params';
+import type { TpCollectives } from '../../model/program';
+import type { TpPlace } from '../../model/tp-shard';
+import type { Range } from '../../gpu/kernels/optimizer';
 import { planFromConfig } from '../../parallel/from-config';
 import { rankOf } from '../../parallel/grid';
 import type { Plan } from '../../parallel/plan';
@@ -21,9 +24,18 @@ export interface RankIdentity {
   world: number;
 }
 
-export function placeRank(plan: Plan, id: RankIdentity, tiedEmbeddings: boolean): { place: PipelinePlace; stage: StageRange; slots: number; dpRank: number } {
-  if (plan.tp > 1) throw new Error(`model_parallel_size ${plan.tp}: tensor parallelism is not implemented in the trainer yet (pipeline and data parallelism are)`);
+export interface RankPlacement {
+  place: PipelinePlace;
+  stage: StageRange;
+  slots: number;
+  dpRank: number;
+  tp: TpPlace;
+  tpGroup: GroupSpec;
+}
+
+export function placeRank(plan: Plan, id: RankIdentity, tiedEmbeddings: boolean, zeroStage = 0): RankPlacement {
   if (plan.virtualChunks > 1) throw new Error('interleaved 1F1B (virtual stages) is not implemented in the trainer yet');
+  if (zeroStage > 1) throw new Error(`zero_optimization.stage ${zeroStage} is not implemented (stages 0 and 1 are)`);
   const grid = plan.grid;
   const me = grid.coords[id.rank];
   const sp = plan.stages[me.pp];
@@ -32,10 +44,14 @@ export function placeRank(plan: Plan, id: RankIdentity, tiedEmbeddings: boolean)
   const group = (name: string, ranks: number[]): GroupSpec => ({ name: `${name}[${ranks.join(',')}]`, ranks });
   const last = plan.pp - 1;
   const tiedAcross = plan.pp > 1 && tiedEmbeddings;
+  const zero = zeroStage === 1 && plan.dp > 1;
+  const replica = grid.coords.filter((c) => c.dp === me.dp).map((c) => c.rank);
   return {
     stage: { firstLayer: sp.layers[0], endLayer: sp.layers[1], hasEmbedding: me.pp === 0, hasHead: me.pp === last },
-    slots: Math.max(1, sp.peakInFlight),
+    slots: Math.max(1, sp.bufferSlots),
     dpRank: me.dp,
+    tp: { size: plan.tp, rank: me.tp },
+    tpGroup: group('tp', find(grid.groups.tp)),
     place: {
       comm: id.comm,
       stage: me.pp,
@@ -45,8 +61,30 @@ export function placeRank(plan: Plan, id: RankIdentity, tiedEmbeddings: boolean)
       ppGroup: group('pp', ppRanks),
       tiedEmbeddingGroup: tiedAcross && (me.pp === 0 || me.pp === last) ? group('tied', [ppRanks[0], ppRanks[last]]) : null,
       dpGroup: group('dp', find(grid.groups.dp)),
+      zero,
+      normGroup: zero ? group('all', grid.coords.map((c) => c.rank)) : group('replica', replica),
       ops: sp.schedule,
     },
+  };
+}
+
+/** Flat ranges this rank leaves out of the gradient norm because another rank counts them:
+ *  TP-replicated tensors (counted on TP rank 0) and the last stage's copy of tied embeddings. */
+export function normSkipRanges(layout: ParamLayout, tp: TpPlace, stage: StageRange, tiedCopy: boolean): Range[] {
+  const skip: Range[] = [];
+  if (tiedCopy && stage.hasHead && !stage.hasEmbedding) {
+    const wte = layout.byName.get('embed.wte')!;
+    skip.push({ start: wte.offset, end: wte.offset + wte.length });
+  }
+  if (tp.rank > 0 && layout.replicated.end > layout.replicated.start) skip.push(layout.replicated);
+  return skip;
+}
+
+export function tpCollectives(comm: RankComm, group: GroupSpec): TpCollectives {
+  return {
+    size: group.ranks.length,
+    sum: (a) => comm.allReduce(a, group, 'sum'),
+    gather: (a) => comm.allGather(a, group),
   };
 }
 
@@ -62,7 +100,7 @@ async function pipelineEval(t: Trainer, place: PipelinePlace, batches: readonly 
       const got = await comm.recv(place.prevRank, tag, bytes);
       ctx.write(model.inputOf(0), new Float32Array(got.buffer, got.byteOffset, got.byteLength / 4));
     }
-    ctx.run(model.slots[0].forward);
+    await t.run(model.slots[0].forward);
     if (place.nextRank !== null) await comm.send(place.nextRank, tag, new Uint8Array(await ctx.readRaw(model.acts.xFinal)));
     if (model.stage.hasHead) {
       const losses = await ctx.read(model.acts.losses);
@@ -77,10 +115,18 @@ export async function trainRank(ctx: GpuContext, c: TrainConfig, text: string, i
   const { plan } = planFromConfig(c, { world: id.world });
   const corpus = buildCorpus(c, text);
   const spec = modelSpec(c, corpus.tokenizer);
-  const { place, stage, slots, dpRank } = placeRank(plan, id, spec.tied);
+  const zeroStage = c.zero_optimization?.stage ?? 0;
+  const { place, stage, slots, dpRank, tp, tpGroup } = placeRank(plan, id, spec.tied, zeroStage);
   const micro = plan.train_micro_batch_size_per_gpu, accum = plan.gradient_accumulation_steps;
-  const trainer = new Trainer(ctx, { spec, microBatchSize: micro, gradAccumSteps: accum, adam: adamHyper(c), schedule: lrSchedule(c), stage, slots });
-  trainer.loadParams(initFlat(trainer.model.layout, c.seed));
+  const layout = layoutParams(stageParamDefs(spec, stage, tp.size));
+  const trainer = new Trainer(ctx, {
+    spec, microBatchSize: micro, gradAccumSteps: accum, adam: adamHyper(c), schedule: lrSchedule(c), stage, slots,
+    tp: { place: tp, collectives: tpCollectives(id.comm, tpGroup) },
+    checkpointLayers: c.checkpoint_activations ? c.checkpoint_num_layers ?? 1 : 0,
+    zero: place.zero ? { shards: plan.dp, index: dpRank } : undefined,
+    normSkip: normSkipRanges(layout, tp, stage, place.tiedEmbeddingGroup !== null),
+  });
+  trainer.loadParams(initFlat(trainer.model.layout, c.seed, tp));
   const steps = Math.min(opts.maxSteps ?? c.train_iters, c.train_iters);
   const tokensPerStep = micro * accum * plan.dp * spec.T;
   emit({ kind: 'start', adapter: ctx.adapter, params: trainer.model.layout.count, tokensPerStep, trainIters: steps, corpusTokens: corpus.numTokens, vocab: spec.V });
@@ -96,7 +142,7 @@ export async function trainRank(ctx: GpuContext, c: TrainConfig, text: string, i
     const r = await pipelineStep(trainer, place, batches);
     const ms = performance.now() - ts;
     trainLoss = plan.dp > 1 ? (await id.comm.allReduce(Float32Array.of(r.loss), { ...place.dpGroup, name: `${place.dpGroup.name}:loss` }, 'avg'))[0] : r.loss;
-    emit({ kind: 'step', step: r.step, loss: trainLoss, lr: r.lr, gradNorm: r.gradNorm, ms, tokensPerSec: (tokensPerStep / ms) * 1000 });
+    emit({ kind: 'step', step: r.step, loss: trainLoss, lr: r.lr, gradNorm: r.gradNorm, ms, tokensPerSec: (tokensPerStep / ms) * 1000, breakdown: r.breakdown });
     if (!Number.isFinite(trainLoss)) throw new Error(`loss became ${trainLoss} at step ${r.step}`);
     if (c.eval_interval > 0 && (r.step % c.eval_interval === 0 || step === steps - 1)) {
       validLoss = await pipelineEval(trainer, place, valid, round++);

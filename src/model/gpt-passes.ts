@@ -1,0 +1,155 @@
+// The GPT's forward and backward passes recorded as Programs, piece by piece: embedding,
+// one transformer layer, the head. Megatron's tensor parallelism: QKV and MLP-up are
+// column-parallel (input copied to the TP region: identity forward, sum of the input
+// gradient backward), attention-dense and MLP-down are row-parallel (partial outputs summed
+// over the TP group, then the replicated bias), the embedding and the head are vocab-parallel.
+// Legend: B batch, T sequence, C hidden, hd head dim, N = B*T; h, a = h·hd, f, v: this TP
+// rank's heads, attention width, MLP width, vocabulary rows (see activations.ts).
+import type { GpuContext } from '../gpu/context';
+import type { GpuTensor } from '../gpu/tensor';
+import { add, addInto, biasAdd, copy } from '../gpu/kernels/elementwise';
+import { embeddingBackward, embeddingForward, positionEmbeddingBackward, type VocabRows } from '../gpu/kernels/embedding';
+import { geluBackward, geluForward } from '../gpu/kernels/gelu';
+import { matmul } from '../gpu/kernels/matmul';
+import { causalSoftmaxBackward, causalSoftmaxForward, mergeHeads, qkvSplitBackward, qkvSplitForward, splitHeads, type RotarySpec } from '../gpu/kernels/attention';
+import { crossEntropyBackward, crossEntropyForward, targetLogit } from '../gpu/kernels/crossentropy';
+import { dropoutBackward, dropoutForward } from '../gpu/kernels/dropout';
+import type { Acts, LayerActs, LocalDims } from './activations';
+import { linearBackward, linearForward } from './linear';
+import { normBackward, normForward, type NormParams } from './norm';
+import type { ProgramBuilder } from './program';
+import type { ModelSpec } from './spec';
+import type { TpPlace } from './tp-shard';
+
+/** What recording a pass needs to know about the rank's model. */
+export interface PassContext {
+  ctx: GpuContext;
+  spec: ModelSpec;
+  B: number;
+  N: number;
+  tp: TpPlace;
+  dims: LocalDims;
+  vocab: VocabRows;
+  lossScale: number;
+  param(name: string, grad?: boolean): GpuTensor;
+  norm(prefix: string): NormParams;
+  rotary(): RotarySpec | null;
+  /** the weight the head multiplies by: embed.wte when tied, else head.weight */
+  headWeight(grad?: boolean): GpuTensor;
+}
+
+const stream = (l: number, site: number) => l * 8 + site + 8;
+
+/** y = x·Wᵀ summed over the TP group, then + b. x: (N, in/tp) W: (out, in/tp) y: (N, out) */
+function rowParallelForward(m: PassContext, b: ProgramBuilder, x: GpuTensor, W: GpuTensor, bias: GpuTensor, y: GpuTensor, inLocal: number, outF: number, what: string): void {
+  b.push(matmul(m.ctx, x, W, y, { M: m.N, N: outF, K: inLocal, transB: true }));
+  if (m.tp.size > 1) b.tpSum(y, what);
+  b.push(biasAdd(m.ctx, y, bias, m.N, outF));
+}
+
+/** The gradient of a column-parallel layer's (replicated) input is the sum of the ranks' parts. */
+function sumInputGrad(m: PassContext, b: ProgramBuilder, dx: GpuTensor, what: string): void {
+  if (m.tp.size > 1) b.tpSum(dx, what);
+}
+
+// ---- embedding: tokens → x0 (N, C) ----
+
+export function embeddingForwardPass(m: PassContext, b: ProgramBuilder, a: Acts, x0: GpuTensor): void {
+  const { ctx, spec: s } = m;
+  // learned positions are added once: by TP rank 0, before the ranks' partial lookups are summed
+  const wpe = s.posEmb === 'learned' && m.tp.rank === 0 ? m.param('embed.wpe') : null;
+  b.push(embeddingForward(ctx, a.tokens, m.param('embed.wte'), wpe, x0, s.T, s.C, m.vocab));
+  if (m.tp.size > 1) b.tpSum(x0, 'embedding output');
+  if (s.hiddenDropout > 0) b.push(dropoutForward(ctx, x0, s.hiddenDropout, a.dropSeed, 0));
+}
+
+export function embeddingBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts): void {
+  const { ctx, spec: s } = m;
+  if (s.hiddenDropout > 0) b.push(dropoutBackward(ctx, a.dx, s.hiddenDropout, a.dropSeed, 0));
+  b.push(embeddingBackward(ctx, a.dx, a.buckets, m.param('embed.wte', true), s.C, m.N));
+  if (s.posEmb === 'learned') b.push(positionEmbeddingBackward(ctx, a.dx, m.param('embed.wpe', true), m.B, s.T, s.C));
+}
+
+// ---- transformer layer l: A.x → xNext (N, C) ----
+
+export function layerForwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A: LayerActs, l: number, xNext: GpuTensor): void {
+  const { ctx, spec: s, N, B, dims: d } = m;
+  const { C, T, hd } = s;
+  const BH = B * d.h, scale = 1 / Math.sqrt(hd), hp = s.hiddenDropout, p = `layers.${l}`;
+  b.push(...normForward(ctx, s, m.norm(`${p}.ln1`), A.x, A.ln1, A.ln1Mean, A.ln1Rstd, N));
+  b.push(...linearForward(ctx, A.ln1, m.param(`${p}.attn.qkv.weight`), m.param(`${p}.attn.qkv.bias`), A.qkv, N, C, 3 * d.a));
+  b.push(qkvSplitForward(ctx, A.qkv, A.q, A.k, A.v, B, T, d.h, hd, m.rotary()));
+  b.push(matmul(ctx, A.q, A.k, A.att, { batch: BH, M: T, N: T, K: hd, transB: true }));
+  b.push(causalSoftmaxForward(ctx, A.att, BH, T, scale));
+  if (A.attDrop) b.push(copy(ctx, A.att, A.attDrop), dropoutForward(ctx, A.attDrop, s.attentionDropout, a.dropSeed, stream(l, 0) * m.tp.size + m.tp.rank));
+  b.push(matmul(ctx, A.attDrop ?? A.att, A.v, A.yh, { batch: BH, M: T, N: hd, K: T }));
+  b.push(mergeHeads(ctx, A.yh, A.y, B, T, d.h, hd));
+  rowParallelForward(m, b, A.y, m.param(`${p}.attn.dense.weight`), m.param(`${p}.attn.dense.bias`), A.attnOut, d.a, C, `${p}.attn.dense output`);
+  if (hp > 0) b.push(dropoutForward(ctx, A.attnOut, hp, a.dropSeed, stream(l, 1)));
+  const mlpIn = s.parallelResidual ? A.x : A.xMid;
+  if (!s.parallelResidual) b.push(add(ctx, A.x, A.attnOut, A.xMid));
+  b.push(...normForward(ctx, s, m.norm(`${p}.ln2`), mlpIn, A.ln2, A.ln2Mean, A.ln2Rstd, N));
+  b.push(...linearForward(ctx, A.ln2, m.param(`${p}.mlp.up.weight`), m.param(`${p}.mlp.up.bias`), A.h, N, C, d.f));
+  b.push(geluForward(ctx, A.h, A.g));
+  rowParallelForward(m, b, A.g, m.param(`${p}.mlp.down.weight`), m.param(`${p}.mlp.down.bias`), A.mlpOut, d.f, C, `${p}.mlp.down output`);
+  if (hp > 0) b.push(dropoutForward(ctx, A.mlpOut, hp, a.dropSeed, stream(l, 2)));
+  if (s.parallelResidual) b.push(add(ctx, A.x, A.attnOut, xNext), addInto(ctx, xNext, A.mlpOut));
+  else b.push(add(ctx, A.xMid, A.mlpOut, xNext));
+}
+
+/** a.dx holds dL/d(xNext) on entry and dL/d(A.x) on exit. */
+export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A: LayerActs, l: number): void {
+  const { ctx, spec: s, N, B, dims: d } = m;
+  const { C, T, hd } = s;
+  const BH = B * d.h, scale = 1 / Math.sqrt(hd), hp = s.hiddenDropout, p = `layers.${l}`;
+  const mlpIn = s.parallelResidual ? A.x : A.xMid;
+  // The parallel residual feeds the same gradient to both branches.
+  const dOut = s.parallelResidual ? a.dxSaved : a.dx;
+  if (s.parallelResidual) b.push(copy(ctx, a.dx, a.dxSaved));
+  // MLP branch
+  let dMlp = dOut;
+  if (hp > 0) { b.push(copy(ctx, dOut, a.dBranch), dropoutBackward(ctx, a.dBranch, hp, a.dropSeed, stream(l, 2))); dMlp = a.dBranch; }
+  b.push(...linearBackward(ctx, dMlp, A.g, m.param(`${p}.mlp.down.weight`), m.param(`${p}.mlp.down.weight`, true), m.param(`${p}.mlp.down.bias`, true), a.dg, N, d.f, C));
+  b.push(geluBackward(ctx, A.h, a.dg, a.dh));
+  b.push(...linearBackward(ctx, a.dh, A.ln2, m.param(`${p}.mlp.up.weight`), m.param(`${p}.mlp.up.weight`, true), m.param(`${p}.mlp.up.bias`, true), a.dln, N, C, d.f));
+  sumInputGrad(m, b, a.dln, `${p}.mlp.up input gradient`);
+  b.push(...normBackward(ctx, s, m.norm(`${p}.ln2`), a.dln, mlpIn, A.ln2Mean, A.ln2Rstd, a.dx, N));
+  // now dx = dL/d(mlpIn) (sequential: x_mid; parallel: partial dL/dx)
+  // attention branch
+  let dAttn = s.parallelResidual ? dOut : a.dx;
+  if (hp > 0) { b.push(copy(ctx, dAttn, a.dBranch), dropoutBackward(ctx, a.dBranch, hp, a.dropSeed, stream(l, 1))); dAttn = a.dBranch; }
+  b.push(...linearBackward(ctx, dAttn, A.y, m.param(`${p}.attn.dense.weight`), m.param(`${p}.attn.dense.weight`, true), m.param(`${p}.attn.dense.bias`, true), a.dy, N, d.a, C));
+  b.push(splitHeads(ctx, a.dy, a.dyh, B, T, d.h, hd));
+  b.push(matmul(ctx, a.dyh, A.v, a.datt, { batch: BH, M: T, N: T, K: hd, transB: true }));
+  b.push(matmul(ctx, A.attDrop ?? A.att, a.dyh, a.dv, { batch: BH, M: T, N: hd, K: T, transA: true }));
+  if (A.attDrop) b.push(dropoutBackward(ctx, a.datt, s.attentionDropout, a.dropSeed, stream(l, 0) * m.tp.size + m.tp.rank));
+  b.push(causalSoftmaxBackward(ctx, A.att, a.datt, BH, T, scale));
+  b.push(matmul(ctx, a.datt, A.k, a.dq, { batch: BH, M: T, N: hd, K: T }));
+  b.push(matmul(ctx, a.datt, A.q, a.dk, { batch: BH, M: T, N: hd, K: T, transA: true }));
+  b.push(qkvSplitBackward(ctx, a.dq, a.dk, a.dv, a.dqkv, B, T, d.h, hd, m.rotary()));
+  b.push(...linearBackward(ctx, a.dqkv, A.ln1, m.param(`${p}.attn.qkv.weight`), m.param(`${p}.attn.qkv.weight`, true), m.param(`${p}.attn.qkv.bias`, true), a.dln, N, C, 3 * d.a));
+  sumInputGrad(m, b, a.dln, `${p}.attn.qkv input gradient`);
+  b.push(...normBackward(ctx, s, m.norm(`${p}.ln1`), a.dln, A.x, A.ln1Mean, A.ln1Rstd, a.dx, N));
+}
+
+// ---- head: xFinal → final norm → logits (N, v) → per-token losses (N) ----
+
+export function headForwardPass(m: PassContext, b: ProgramBuilder, a: Acts): void {
+  const { ctx, spec: s, N, dims: d } = m;
+  b.push(...normForward(ctx, s, m.norm('final_norm'), a.xFinal, a.lnf, a.lnfMean, a.lnfRstd, N));
+  b.push(matmul(ctx, a.lnf, m.headWeight(), a.logits, { M: N, N: d.v, K: s.C, transB: true }));
+  b.push(crossEntropyForward(ctx, a.logits, a.targets, a.losses, a.lse, N, d.v));
+  if (m.tp.size > 1) {
+    b.push(targetLogit(ctx, a.logits, a.targets, a.targetLogit, N, d.v));
+    b.vocabLoss({ lse: a.lse, targetLogit: a.targetLogit, targets: a.targets, losses: a.losses });
+  }
+}
+
+/** Starts from a zeroed a.dx; leaves dL/d(xFinal) in a.dx. */
+export function headBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts): void {
+  const { ctx, spec: s, N, dims: d } = m;
+  b.push(crossEntropyBackward(ctx, a.logits, a.targets, a.lse, a.dlogits, N, d.v, m.lossScale));
+  b.push(...linearBackward(ctx, a.dlogits, a.lnf, m.headWeight(), m.headWeight(true), null, a.dln, N, s.C, d.v));
+  sumInputGrad(m, b, a.dln, 'head input gradient');
+  b.push(...normBackward(ctx, s, m.norm('final_norm'), a.dln, a.xFinal, a.lnfMean, a.lnfRstd, a.dx, N));
+}

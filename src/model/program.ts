@@ -1,0 +1,67 @@
+// A model pass as data: GPU dispatches interleaved with the few points where tensor-parallel
+// ranks must talk (Megatron's g operator — sum a partial output over the TP group — and the
+// vocab-parallel loss). Recorded once like the dispatches; run by runProgram every step.
+// With tp = 1 a pass has no talk steps and runs as one stream of dispatches.
+import type { Dispatch } from '../gpu/dispatch';
+import type { GpuTensor } from '../gpu/tensor';
+
+export type ProgramStep =
+  | { kind: 'gpu'; dispatches: Dispatch[] }
+  /** zero a tensor (outside any compute pass) */
+  | { kind: 'clear'; tensor: GpuTensor }
+  /** in place: the elementwise sum of this tensor over the TP group */
+  | { kind: 'tpSum'; tensor: GpuTensor; what: string }
+  /** lse (N): this rank's log-sum-exp over its vocabulary shard, replaced by the global one;
+   *  targetLogit (N): the target's logit where this rank owns it, else 0; targets: i32 (N)
+   *  local targets (−1 ignored); losses (N): written with lse − target logit */
+  | { kind: 'vocabLoss'; lse: GpuTensor; targetLogit: GpuTensor; targets: GpuTensor; losses: GpuTensor };
+
+export type Program = readonly ProgramStep[];
+
+/** The TP group's collectives as a pass needs them (`what` names the tensor in errors). */
+export interface TpCollectives {
+  readonly size: number;
+  sum(a: Float32Array, what: string): Promise<Float32Array>;
+  /** every rank's `a`, concatenated in TP rank order */
+  gather(a: Float32Array, what: string): Promise<Float32Array>;
+}
+
+export class ProgramBuilder {
+  readonly steps: ProgramStep[] = [];
+
+  push(...dispatches: Dispatch[]): this {
+    if (dispatches.length === 0) return this;
+    const last = this.steps[this.steps.length - 1];
+    if (last?.kind === 'gpu') last.dispatches.push(...dispatches);
+    else this.steps.push({ kind: 'gpu', dispatches: [...dispatches] });
+    return this;
+  }
+
+  clear(tensor: GpuTensor): this {
+    this.steps.push({ kind: 'clear', tensor });
+    return this;
+  }
+
+  tpSum(tensor: GpuTensor, what: string): this {
+    this.steps.push({ kind: 'tpSum', tensor, what });
+    return this;
+  }
+
+  vocabLoss(step: Omit<Extract<ProgramStep, { kind: 'vocabLoss' }>, 'kind'>): this {
+    this.steps.push({ kind: 'vocabLoss', ...step });
+    return this;
+  }
+
+  append(program: Program): this {
+    for (const s of program) {
+      if (s.kind === 'gpu') this.push(...s.dispatches);
+      else this.steps.push(s);
+    }
+    return this;
+  }
+}
+
+/** How many TP talk points a pass has (0 for a single rank). */
+export function talkPoints(program: Program): number {
+  return program.filter((s) => s.kind === 'tpSum' || s.kind === 'vocabLoss').length;
+}
