@@ -23,6 +23,7 @@ export interface CoordinatorCliOptions {
   name?: string;
   rankGraceMs: number;
   joinLimit: number;
+  checkpointMaxBytes?: number;
 }
 
 export function coordinatorCommand(): Command {
@@ -38,6 +39,7 @@ export function coordinatorCommand(): Command {
     .option('--name <name>', 'name of the run created from [configs...]')
     .addOption(new Option('--rank-grace-ms <ms>', 'how long a rank waits for its disconnected tab').default(DEFAULTS.rankGraceMs).argParser(int('--rank-grace-ms', 0)))
     .addOption(new Option('--join-limit <n>', 'joins per minute per client address').default(DEFAULTS.joinRateLimit.limit).argParser(int('--join-limit', 1)))
+    .addOption(new Option('--checkpoint-max-bytes <n>', 'largest rank checkpoint file a tab may upload (default 1 GiB)').argParser(int('--checkpoint-max-bytes', 1)))
     .action(async (configs: string[], opts: CoordinatorCliOptions) => {
       await serve(configs, opts);
     });
@@ -57,7 +59,7 @@ export async function serve(configs: string[], opts: CoordinatorCliOptions): Pro
   });
   const c = await startCoordinator({
     port: opts.port, host: opts.host, dataDir: resolve(opts.dataDir), adminToken: opts.adminToken, web: opts.web,
-    rankGraceMs: opts.rankGraceMs, joinRateLimit: { windowMs: 60_000, limit: opts.joinLimit },
+    rankGraceMs: opts.rankGraceMs, joinRateLimit: { windowMs: 60_000, limit: opts.joinLimit }, checkpointMaxBytes: opts.checkpointMaxBytes,
     initialRuns: sources.length ? [{ name: opts.name, sources, dp: opts.dp }] : [],
   });
   const stop = () => { void c.close().then(() => process.exit(0)); };

@@ -6,6 +6,11 @@ import type { CheckpointRow, MetricPoint, SpanRow } from './metrics-store.ts';
 import type { ParticipantState, RunState } from './store.ts';
 
 export const MAX_BODY_BYTES = 512 * 1024;
+/** Default for the largest rank checkpoint file a PUT may carry (`--checkpoint-max-bytes`). */
+export const MAX_CHECKPOINT_FILE_BYTES = 2 ** 30;
+
+/** Which of a run's checkpoint directories a GET reads: NeoX `save` (default) or `load`. */
+export const CheckpointSourceSchema = z.enum(['save', 'load']);
 
 export const CreateRunSchema = z.strictObject({
   name: z.string().min(1).max(100).optional(),
@@ -71,6 +76,10 @@ export interface MetricsResponse {
   last: number;
   spans: SpanRow[];
 }
+
+/** GET /api/runs/:id/checkpoints, and PUT .../:iteration/files/:file's 201 answer. */
+export type { CheckpointList as CheckpointListResponse, IterationSummary } from '../src/checkpoint/http-store.ts';
+export type { PutResult as CheckpointPutResponse } from '../src/checkpoint/store.ts';
 
 export interface CreateRunResponse {
   run: RunSummary;

@@ -5,6 +5,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
 import { IdSchema, JoinRequestSchema, describeZodError } from '../src/protocol.ts';
+import { checkpointRouter } from './checkpoint-routes.ts';
+import type { RunCheckpoints } from './checkpoints.ts';
 import { CreateRunSchema, MAX_BODY_BYTES, MetricsQuerySchema, type CreateRunResponse, type MetricsResponse } from './api-schemas.ts';
 import { HttpError, notFound } from './errors.ts';
 import { sameSecret } from './ids.ts';
@@ -19,6 +21,9 @@ export interface HttpOptions {
   adminToken: string;
   /** Joins allowed per client IP per window. */
   joinRateLimit: { windowMs: number; limit: number };
+  checkpoints: RunCheckpoints;
+  /** largest rank checkpoint file a PUT may carry */
+  checkpointMaxBytes: number;
 }
 
 function parse<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
@@ -56,6 +61,8 @@ export function createApiRouter(o: HttpOptions): express.Router {
   const { runs } = o;
   const api = express.Router();
   const admin = requireAdmin(o.adminToken);
+  // Checkpoint files are binary bodies: their routes come before the JSON-only parser.
+  api.use('/runs/:id/checkpoints', checkpointRouter({ runs, checkpoints: o.checkpoints, adminToken: o.adminToken, log: o.log, maxFileBytes: o.checkpointMaxBytes }));
   api.use(requireJson, express.json({ limit: MAX_BODY_BYTES, strict: true }));
 
   api.get('/health', (_req, res) => { res.json({ ok: true }); });

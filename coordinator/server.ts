@@ -1,5 +1,6 @@
 // One process, one port: the web app, the HTTP API, a WebSocket per tab, the PeerJS
-// signalling server and /metrics, over state kept in SQLite under the data dir.
+// signalling server and /metrics, over state kept in SQLite under the data dir (checkpoints:
+// in each run's NeoX `save` directory, else <data dir>/checkpoints/<run id>).
 
 import express from 'express';
 import { createServer, type IncomingMessage } from 'node:http';
@@ -8,6 +9,8 @@ import type { Duplex } from 'node:stream';
 import { WS_PATH } from '../src/protocol.ts';
 import { openDatabase } from './db.ts';
 import { newSecret } from './ids.ts';
+import { MAX_CHECKPOINT_FILE_BYTES } from './api-schemas.ts';
+import { RunCheckpoints } from './checkpoints.ts';
 import { createApiRouter, errorHandler, requestMetrics } from './http.ts';
 import { RunManager } from './lifecycle.ts';
 import { MetricsStore } from './metrics-store.ts';
@@ -28,6 +31,8 @@ export interface CoordinatorOptions {
   webWatch?: boolean;
   rankGraceMs: number;
   joinRateLimit: { windowMs: number; limit: number };
+  /** largest rank checkpoint file a PUT may carry (default 1 GiB) */
+  checkpointMaxBytes?: number;
   channel?: Partial<ControlChannelOptions>;
   /** Runs to create at start (e.g. from `tabtron coordinator configs/tiny.yml`). */
   initialRuns?: { name?: string; sources: ConfigSource[]; dp?: number }[];
@@ -74,7 +79,10 @@ export async function startCoordinator(options: Partial<CoordinatorOptions> & { 
   const control = createControlChannel(runs, telemetry, log, { ...DEFAULT_CHANNEL, ...o.channel });
 
   app.use(requestMetrics(telemetry, log));
-  app.use('/api', createApiRouter({ runs, telemetry, log, adminToken, joinRateLimit: o.joinRateLimit }));
+  const checkpoints = new RunCheckpoints(runs, o.dataDir);
+  app.use('/api', createApiRouter({
+    runs, telemetry, log, adminToken, joinRateLimit: o.joinRateLimit, checkpoints, checkpointMaxBytes: o.checkpointMaxBytes ?? MAX_CHECKPOINT_FILE_BYTES,
+  }));
   app.get('/metrics', async (_req, res, next) => {
     try {
       res.type(telemetry.registry.contentType).send(await telemetry.registry.metrics());

@@ -1,6 +1,7 @@
-// Full (unsplit) tensors from a sharded checkpoint: for each parameter, the TP pieces of the
-// first pipeline stage that holds it (a tied last stage's embed.wte copy is never read), from
-// the dp == 0 files; with ZeRO the moments are cut from the DP shards whose flat ranges cover
+// Full (unsplit) tensors from a sharded checkpoint: for each parameter, the TP pieces of one
+// pipeline stage that holds it, from the dp == 0 files. Tied embeddings are held by the first
+// and the last stage (identical copies): the first stage's is read, unless the tensors asked
+// for need files of the last stage only (a last-stage target), whose own copy is then read; with ZeRO the moments are cut from the DP shards whose flat ranges cover
 // the parameter's slot. Only the files those tensors need are fetched, each once, and each is
 // checked against the manifest's size and SHA-256 before it is read.
 
@@ -50,8 +51,7 @@ export class CheckpointReader {
   /** The files that `names` need (all of them when omitted), ascending rank. */
   filesFor(names: Iterable<string> = this.names(), moments = true): ManifestFile[] {
     const set = new Set<ManifestFile>();
-    for (const n of names) {
-      const p = this.plan(n, moments);
+    for (const p of this.plans([...names], moments)) {
       p.params.forEach((f) => set.add(f));
       p.moments.flat().forEach((x) => set.add(x.file));
     }
@@ -60,7 +60,7 @@ export class CheckpointReader {
 
   async tensors(names: Iterable<string> = this.names(), opts: { moments?: boolean } = {}): Promise<Map<string, FullTensor>> {
     const moments = opts.moments ?? true;
-    const plans = [...names].map((n) => this.plan(n, moments));
+    const plans = this.plans([...names], moments);
     const decoded = new Map<string, DecodedRankFile>();
     const needed = new Set<ManifestFile>();
     for (const p of plans) { p.params.forEach((f) => needed.add(f)); p.moments.flat().forEach((x) => needed.add(x.file)); }
@@ -92,9 +92,19 @@ export class CheckpointReader {
     return f;
   }
 
-  private plan(name: string, moments: boolean): TensorPlan {
+  /** Each name from one stage: the only one holding it, else the first of its holders whose
+   *  files are needed anyway, else its first holder. */
+  private plans(names: string[], moments: boolean): TensorPlan[] {
+    const holders = (n: string) => this.stageLayouts.flatMap((l, p) => (l?.byName.has(n) ? [p] : []));
+    const needed = new Set(names.flatMap((n) => { const h = holders(n); return h.length === 1 ? h : []; }));
+    return names.map((n) => {
+      const h = holders(n);
+      return this.plan(n, h.find((p) => needed.has(p)) ?? h[0] ?? -1, moments);
+    });
+  }
+
+  private plan(name: string, pp: number, moments: boolean): TensorPlan {
     const def = this.defs.get(name);
-    const pp = this.stageLayouts.findIndex((l) => l?.byName.has(name));
     if (!def || pp < 0) throw new CheckpointError('not_found', `tensor ${name} is not in the checkpoint`);
     const { layout } = this.manifest;
     const slot = this.stageLayouts[pp]!.byName.get(name)!;

@@ -111,6 +111,14 @@ describe('fetches only what the target needs', () => {
     expect(first.fetched.sort()).toEqual(['rank_00000.safetensors', 'rank_00001.safetensors']);
   });
 
+  it('tied embeddings: a last-stage target reads the last stage\'s own embed.wte copy, not the first stage\'s files', async () => {
+    const tied = tinySpec(), tiedModel = randomModel(tied);
+    const src = await saved(tied, tiedModel, layoutOf(2, 2, 1));
+    const got = await loadRankState(src.manifest, src.readFile, { spec: tied, stage: stages[1], tp: NO_TP });
+    expect(got.fetched.sort()).toEqual(['rank_00002.safetensors', 'rank_00003.safetensors']);
+    expect(bits(got.params)).toEqual(bits(flatOf(tied, tiedModel, stages[1], 1, 0).params));
+  });
+
   it('with ZeRO: parameters alone come from dp 0; moments add the DP shards that cover the slots', async () => {
     const src = await saved(spec, model, layoutOf(1, 2, 2, 1)); // stage 1: ranks 2 (dp 0), 3 (dp 1)
     const paramsOnly = await loadRankState(src.manifest, src.readFile, { spec, stage: stages[1], tp: NO_TP, moments: false });

@@ -1,0 +1,44 @@
+// Where each run's checkpoints live: its NeoX `save` directory (written through a
+// CheckpointWriter: a checkpoint iteration appears only when every rank's file is in) or,
+// without `save`, <data dir>/checkpoints/<run id>; and its `load` directory, read-only.
+// Relative `save`/`load` paths resolve against the coordinator's working directory, as NeoX
+// resolves them against the directory it is launched from. Runs that name the same directory
+// share one writer, so their puts are serialised.
+
+import { isAbsolute, join, resolve } from 'node:path';
+import { fsCheckpointStore } from '../src/checkpoint/fs-store.ts';
+import type { CheckpointLayout } from '../src/checkpoint/layout.ts';
+import type { CheckpointWriter } from '../src/checkpoint/store.ts';
+import { HttpError } from './errors.ts';
+import type { RunManager } from './lifecycle.ts';
+import type { Run } from './store.ts';
+
+export type CheckpointSource = 'save' | 'load';
+
+export class RunCheckpoints {
+  private readonly stores = new Map<string, CheckpointWriter>();
+
+  constructor(private readonly runs: RunManager, private readonly dataDir: string) {}
+
+  /** The run's layout from its plan and config (the layout every rank file must be saved under). */
+  layout(run: Run): CheckpointLayout {
+    const v = this.runs.view(run);
+    const zero = run.config.zero_optimization as { stage?: number } | undefined;
+    return { tp: v.tp, pp: v.pp, dp: v.dp, zeroStage: zero?.stage ?? 0, world: v.world };
+  }
+
+  dir(run: Run, source: CheckpointSource): string | null {
+    const configured = run.config[source];
+    if (typeof configured === 'string' && configured.trim() !== '') return isAbsolute(configured) ? configured : resolve(configured);
+    return source === 'save' ? join(this.dataDir, 'checkpoints', run.id) : null;
+  }
+
+  store(run: Run, source: CheckpointSource): { store: CheckpointWriter; dir: string } {
+    const dir = this.dir(run, source);
+    if (!dir) throw new HttpError(404, 'no_load_dir', `run ${run.id} has no \`load\` directory in its config`);
+    const key = `${source}:${dir}`;
+    let store = this.stores.get(key);
+    if (!store) this.stores.set(key, (store = fsCheckpointStore(dir, { readOnly: source === 'load' })));
+    return { store, dir };
+  }
+}
