@@ -2,18 +2,22 @@
 // of 10 steps within 1e-4 relative of the single-rank run with the same global batch
 // (single rank: micro batch × (gradient accumulation × DP)). WebGPU in headless Chromium;
 // the ranks of a layout run in one worker over the loopback transport (the WebRTC transport
-// is tested on its own in e2e/comm*.spec.ts).
+// is tested on its own in e2e/comm*.spec.ts and with real tabs in e2e/multitab-*.spec.ts).
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-files';
-import type { TrainEvent } from '../src/train/events';
+import type { RankMemory, TrainEvent } from '../src/train/events';
 import { launchChromium } from './browser';
 import { startVite } from './server';
 
 let browser: Browser, vite: ViteDevServer, page: Page;
 const STEPS = 10;
 const tiny = { seq_length: 32, hidden_size: 32, num_layers: 2, train_micro_batch_size_per_gpu: 2, eval_interval: 5, eval_iters: 2, train_iters: STEPS, lr_decay_iters: STEPS, warmup: 0.2 };
+// Only summation order differs from one rank, so the losses agree far inside the 1e-4 the
+// issue asks; a real bug shows up well above this (a pipeline slot overwritten by the next
+// micro-batch's activation, since fixed, drifted 2.4e-5 in 10 steps).
+const TIGHT = 2e-6;
 
 beforeAll(async () => {
   const v = await startVite();
@@ -31,36 +35,74 @@ afterAll(async () => {
 });
 
 const of = <K extends TrainEvent['kind']>(events: TrainEvent[], kind: K) => events.filter((e): e is Extract<TrainEvent, { kind: K }> => e.kind === kind);
-const refCache = new Map<number, TrainEvent[]>();
+const refCache = new Map<string, TrainEvent[]>();
+const SINGLE = { pipe_parallel_size: 0, model_parallel_size: 1, zero_optimization: { stage: 0 }, checkpoint_activations: false };
 
-async function reference(accum: number, extra: Record<string, unknown>): Promise<TrainEvent[]> {
-  const key = accum * 1000 + Object.keys(extra).length;
+async function reference(accum: number, model: Record<string, unknown>): Promise<TrainEvent[]> {
+  const key = JSON.stringify([accum, model]);
   if (!refCache.has(key)) {
-    const c = loadConfig(['configs/tiny.yml'], { ...tiny, ...extra, gradient_accumulation_steps: accum }).config;
+    const c = loadConfig(['configs/tiny.yml'], { ...tiny, ...model, ...SINGLE, gradient_accumulation_steps: accum }).config;
     refCache.set(key, await page.evaluate(([cfg, n]) => (window as any).gpuTests.train(cfg, n), [c, STEPS] as const));
   }
   return refCache.get(key)!;
 }
 
-describe.each([
-  { name: 'DP2', world: 2, pipe: 0, accum: 1, dp: 2, extra: {} },
-  { name: 'PP2 (tied embeddings, accumulation 2)', world: 2, pipe: 2, accum: 2, dp: 1, extra: {} },
-  { name: 'PP2×DP2', world: 4, pipe: 2, accum: 2, dp: 2, extra: {} },
-  { name: 'PP2 untied, learned positions', world: 2, pipe: 2, accum: 2, dp: 1, extra: { no_weight_tying: true, pos_emb: 'learned' } },
-])('$name = single rank', ({ world, pipe, accum, dp, extra }) => {
+async function layout(world: number, settings: Record<string, unknown>): Promise<TrainEvent[][]> {
+  const cfg = loadConfig(['configs/tiny.yml'], { ...tiny, ...settings }).config;
+  return page.evaluate(([c, w, n]) => (window as any).gpuTests.trainLayout(c, w, n), [cfg, world, STEPS] as const);
+}
+
+const memoryOf = (events: TrainEvent[]): RankMemory => of(events, 'start')[0].memory!;
+
+interface Case { name: string; world: number; tp?: number; pipe?: number; accum: number; dp: number; zero?: boolean; ckpt?: boolean; model?: Record<string, unknown> }
+const cases: Case[] = [
+  { name: 'TP2', world: 2, tp: 2, accum: 1, dp: 1 },
+  { name: 'TP2 untied, learned positions, rmsnorm, parallel residual', world: 2, tp: 2, accum: 1, dp: 1, model: { no_weight_tying: true, pos_emb: 'learned', norm: 'rmsnorm', gpt_j_residual: true } },
+  { name: 'DP2', world: 2, accum: 1, dp: 2 },
+  { name: 'DP2, gradient accumulation 2', world: 2, accum: 2, dp: 2 },
+  { name: 'PP2 (tied embeddings, accumulation 2)', world: 2, pipe: 2, accum: 2, dp: 1 },
+  { name: 'PP2 untied, learned positions', world: 2, pipe: 2, accum: 2, dp: 1, model: { no_weight_tying: true, pos_emb: 'learned' } },
+  { name: 'TP2×PP2', world: 4, tp: 2, pipe: 2, accum: 2, dp: 1 },
+  { name: 'PP2×DP2', world: 4, pipe: 2, accum: 2, dp: 2 },
+  { name: 'TP2×DP2 with ZeRO-1', world: 4, tp: 2, accum: 1, dp: 2, zero: true },
+  { name: 'PP2 with activation checkpointing', world: 2, pipe: 2, accum: 2, dp: 1, ckpt: true },
+  { name: 'TP2×PP2×DP2, ZeRO-1, activation checkpointing', world: 8, tp: 2, pipe: 2, accum: 2, dp: 2, zero: true, ckpt: true },
+];
+
+describe.each(cases)('$name = single rank', ({ world, tp, pipe, accum, dp, zero, ckpt, model }) => {
   it(`loss at each of ${STEPS} steps within 1e-4 relative, on every rank`, async () => {
-    const want = of(await reference(accum * dp, extra), 'step').map((e) => e.loss);
-    const cfg = loadConfig(['configs/tiny.yml'], { ...tiny, ...extra, pipe_parallel_size: pipe, gradient_accumulation_steps: accum }).config;
-    const ranks: TrainEvent[][] = await page.evaluate(([c, w, n]) => (window as any).gpuTests.trainLayout(c, w, n), [cfg, world, STEPS] as const);
+    const want = of(await reference(accum * dp, model ?? {}), 'step').map((e) => e.loss);
+    const settings = { ...model, model_parallel_size: tp ?? 1, pipe_parallel_size: pipe ?? 0, gradient_accumulation_steps: accum, zero_optimization: { stage: zero ? 1 : 0 }, checkpoint_activations: !!ckpt };
+    const ranks = await layout(world, settings);
     expect(ranks).toHaveLength(world);
     expect(want).toHaveLength(STEPS);
+    let worst = 0;
     for (const events of ranks) {
       const got = of(events, 'step').map((e) => e.loss);
       expect(got).toHaveLength(STEPS);
-      got.forEach((l, i) => expect(Math.abs(l - want[i]) / want[i], `step ${i + 1}: ${l} vs ${want[i]}`).toBeLessThanOrEqual(1e-4));
-      const evals = of(events, 'eval');
-      expect(evals.length).toBeGreaterThanOrEqual(2);
+      got.forEach((l, i) => {
+        const rel = Math.abs(l - want[i]) / want[i];
+        worst = Math.max(worst, rel);
+        expect(rel, `step ${i + 1}: ${l} vs ${want[i]}`).toBeLessThanOrEqual(1e-4);
+      });
+      expect(of(events, 'eval').length).toBeGreaterThanOrEqual(2);
     }
+    expect(worst, 'worst relative difference from one rank').toBeLessThanOrEqual(TIGHT);
     expect(want[STEPS - 1]).toBeLessThan(want[0]);
+  });
+});
+
+describe('memory, measured from the buffers each rank allocates', () => {
+  it('ZeRO-1 keeps 1/DP of the Adam state per rank; activation checkpointing keeps fewer activations', async () => {
+    const base = { pipe_parallel_size: 0, model_parallel_size: 1, gradient_accumulation_steps: 1 };
+    const [plain, zero] = await Promise.all([
+      layout(2, { ...base, zero_optimization: { stage: 0 } }),
+      layout(2, { ...base, zero_optimization: { stage: 1 } }),
+    ].map((p) => p.then((r) => r.map(memoryOf))));
+    for (const m of zero) expect(m.optimizerBytes * 2).toBeCloseTo(plain[0].optimizerBytes, -3); // equal up to the ZeRO padding
+    const full = memoryOf((await layout(1, { ...base, num_layers: 4, checkpoint_activations: false }))[0]);
+    const ckpt = memoryOf((await layout(1, { ...base, num_layers: 4, checkpoint_activations: true, checkpoint_num_layers: 1 }))[0]);
+    console.log(`[memory] 4 layers, micro batch 2×32: activations ${full.activationBytes} B → ${ckpt.activationBytes} B with checkpointing; Adam state ${plain[0].optimizerBytes} B → ${zero[0].optimizerBytes} B per rank with ZeRO-1 over 2`);
+    expect(ckpt.activationBytes).toBeLessThan(0.7 * full.activationBytes);
   });
 });

@@ -1,6 +1,16 @@
 // Progress events of a training run, streamed from the worker to the page (and to the CLI).
 import type { AdapterSummary } from '../gpu/context';
 
+/** GPU bytes a rank allocated, by purpose (measured from the buffers created). */
+export interface RankMemory {
+  /** parameters + gradients (flat buffers) */
+  paramBytes: number;
+  /** Adam's m and v (a 1/DP shard with ZeRO-1) */
+  optimizerBytes: number;
+  /** activations of every slot (+ checkpoint scratch) */
+  activationBytes: number;
+}
+
 /** Where one step's time went on a rank (ms). */
 export interface StepBreakdown {
   /** forward and backward passes (GPU work, tensor-parallel talk included) */
@@ -14,7 +24,7 @@ export interface StepBreakdown {
 }
 
 export type TrainEvent =
-  | { kind: 'start'; adapter?: AdapterSummary; params: number; tokensPerStep: number; trainIters: number; corpusTokens: number; vocab: number }
+  | { kind: 'start'; adapter?: AdapterSummary; params: number; tokensPerStep: number; trainIters: number; corpusTokens: number; vocab: number; memory?: RankMemory }
   | { kind: 'step'; step: number; loss: number; lr: number; gradNorm: number; ms: number; tokensPerSec: number; breakdown?: StepBreakdown }
   | { kind: 'eval'; step: number; split: 'valid' | 'test'; loss: number }
   | { kind: 'done'; step: number; trainLoss: number; validLoss: number; elapsedMs: number }

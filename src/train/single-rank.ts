@@ -42,7 +42,7 @@ export async function trainSingleRank(ctx: GpuContext, c: TrainConfig, text: str
   const dp = dist?.dpGroup.ranks.length ?? 1, dpRank = dist?.dpRank ?? 0;
   const reducers = dist ? { reduceGrads: dpGradReducer(dist.comm, dist.dpGroup), reduceLoss: dpLossReducer(dist.comm, dist.dpGroup) } : {};
   const tokensPerStep = micro * accum * spec.T * (opts.dist?.dpGroup.ranks.length ?? 1);
-  emit({ kind: 'start', adapter: ctx.adapter, params: trainer.model.layout.count, tokensPerStep, trainIters: steps, corpusTokens: corpus.numTokens, vocab: spec.V });
+  emit({ kind: 'start', adapter: ctx.adapter, params: trainer.model.layout.count, tokensPerStep, trainIters: steps, corpusTokens: corpus.numTokens, vocab: spec.V, memory: trainer.memory() });
   const valid = evalBatches(corpus, c, micro);
   let validLoss = await trainer.evaluate(valid);
   emit({ kind: 'eval', step: 0, split: 'valid', loss: validLoss });

@@ -14,6 +14,7 @@ import { ProgramBuilder, type Program, type TpCollectives } from '../model/progr
 import { runProgram } from '../model/run-program';
 import type { ModelSpec } from '../model/spec';
 import type { TpPlace } from '../model/tp-shard';
+import type { RankMemory } from './events';
 import { learningRate, type LrSchedule } from './lr';
 
 export interface MicroBatch {
@@ -106,6 +107,10 @@ export class Trainer {
     this.updateDispatch = adamw(ctx, view('params'), view('grads'), this.m, this.v, decay, this.stepScalars, this.gradSq, opts.adam);
     this.accumulateLoss = this.model.stage.hasHead ? this.model.slots.map((sl) => addInto(ctx, this.lossSum, sl.acts.losses)) : [];
     this.betaPowers = [opts.adam.beta1, opts.adam.beta2];
+  }
+
+  memory(): RankMemory {
+    return { paramBytes: 2 * this.model.flatLength * 4, optimizerBytes: (this.m.length + this.v.length) * 4, activationBytes: this.model.activationBytes };
   }
 
   /** Runs a recorded pass (dispatches, and TP talk where the model has it). */

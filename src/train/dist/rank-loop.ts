@@ -129,7 +129,7 @@ export async function trainRank(ctx: GpuContext, c: TrainConfig, text: string, i
   trainer.loadParams(initFlat(trainer.model.layout, c.seed, tp));
   const steps = Math.min(opts.maxSteps ?? c.train_iters, c.train_iters);
   const tokensPerStep = micro * accum * plan.dp * spec.T;
-  emit({ kind: 'start', adapter: ctx.adapter, params: trainer.model.layout.count, tokensPerStep, trainIters: steps, corpusTokens: corpus.numTokens, vocab: spec.V });
+  emit({ kind: 'start', adapter: ctx.adapter, params: trainer.model.layout.count, tokensPerStep, trainIters: steps, corpusTokens: corpus.numTokens, vocab: spec.V, memory: trainer.memory() });
   const valid = Array.from({ length: c.eval_iters }, (_, i) => corpus.valid.batch(sampleIds(i, 0, micro, 1)));
   let round = 0;
   let validLoss = await pipelineEval(trainer, place, valid, round++);
