@@ -2,6 +2,7 @@
 // returns its commander Command; this file only registers them and reports their errors.
 
 import { Command } from 'commander';
+import { checkpointCommand } from './checkpoint';
 import { coordinatorCommand } from './coordinator';
 import { planCommand } from './plan';
 import { trainCliCommand, validateCliCommand } from './train';
@@ -14,13 +15,14 @@ program.addCommand(planCommand());
 program.addCommand(trainCliCommand());
 program.addCommand(validateCliCommand());
 program.addCommand(coordinatorCommand());
+program.addCommand(checkpointCommand());
 
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  // PlanError, ConfigError and CliError carry messages meant for the user; anything else is a bug.
+  // PlanError, ConfigError, CliError and CheckpointError carry messages meant for the user; anything else is a bug.
   const err = e as Error;
-  const expected = err.name === 'PlanError' || err.name === 'ConfigError' || err.name === 'CliError';
+  const expected = ['PlanError', 'ConfigError', 'CliError', 'CheckpointError'].includes(err.name);
   process.stderr.write(`tabtron: ${expected ? err.message : (err.stack ?? String(err))}\n`);
   process.exitCode = 1;
 }
