@@ -10,8 +10,10 @@
 // Who: the admin token (Authorization: Bearer), or a participant of the run by its credentials
 // (x-tabtron-participant + x-tabtron-secret, as in its WebSocket hello); a participant may PUT
 // only the file of the rank it holds. A body whose SHA-256 differs from the header, a file of
-// another layout, or any PUT into an iteration that is already complete is refused (4xx naming
-// the file and rank); a complete checkpoint is never overwritten.
+// another layout than the run's, or any PUT into an iteration that is already complete is
+// refused (4xx naming the file and rank); a complete checkpoint is never overwritten. Pending
+// files of an incomplete iteration that do not fit the new one (an abandoned attempt) are
+// removed (CheckpointWriter) and logged.
 
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { CheckpointError, layoutText, rankOfFileName, sameLayout, type CheckpointErrorCode } from '../src/checkpoint/layout.ts';
@@ -160,6 +162,10 @@ export function checkpointRouter(o: CheckpointRouteOptions): express.Router {
     const { store } = o.checkpoints.store(rn, 'save');
     const result = await store.put(it, file, body, { sha256, layout });
     o.runs.metrics.addCheckpoint(rn.id, { rank, step: it, name: file, bytes: body.length, sha256 });
+    if (result.discarded.length) {
+      o.runs.store.addEvent(rn.id, 'checkpoint-discarded', `iteration ${it}: ${result.discarded.join(', ')} (an earlier attempt that does not fit ${file})`);
+      o.log.warn({ run: rn.id, iteration: it, discarded: result.discarded }, 'checkpoint: removed files of an abandoned attempt');
+    }
     if (result.complete) {
       o.runs.store.addEvent(rn.id, 'checkpoint', `iteration ${it} complete: ${layout.world} ranks, ${(await store.manifest(it))!.files.length} files`);
       o.log.info({ run: rn.id, iteration: it }, 'checkpoint complete');

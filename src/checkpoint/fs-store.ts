@@ -54,6 +54,10 @@ export class FsBackend implements StoreBackend {
     }
   }
 
+  async remove(iteration: number, name: string): Promise<void> {
+    await rm(this.path(iteration, name), { force: true });
+  }
+
   async list(iteration: number): Promise<string[]> {
     return (await entries(join(this.dir, iterationDirName(iteration)))).filter((n) => !n.startsWith('.'));
   }

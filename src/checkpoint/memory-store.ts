@@ -17,6 +17,10 @@ export class MemoryBackend implements StoreBackend {
     return this.files.get(this.key(iteration, name))?.slice() ?? null;
   }
 
+  async remove(iteration: number, name: string): Promise<void> {
+    this.files.delete(this.key(iteration, name));
+  }
+
   async list(iteration: number): Promise<string[]> {
     const prefix = `${iteration}/`;
     return [...this.files.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));

@@ -64,15 +64,30 @@ describe.each(STORES)('%s store', (_name, make) => {
     await expect(store.put(10, 'rank_00001.safetensors', bytes, { sha256: sha, layout })).rejects.toThrow(/rank_00001.safetensors: holds rank 0, whose file is rank_00000.safetensors/);
     await expect(store.put(10, 'rank_00000.safetensors', bytes, { sha256: sha, layout: layoutOf(2, 2, 2) }))
       .rejects.toThrow(/saved for TP 2 × PP 2 × DP 1 = 4 ranks, ZeRO stage 0, but the checkpoint's layout is TP 2 × PP 2 × DP 2 = 8 ranks/);
-    const otherStep = encodeRankFile(spec, layout, { ...states[1], step: 11 });
     await store.put(10, 'rank_00000.safetensors', bytes, { sha256: sha, layout });
-    await expect(store.put(10, 'rank_00001.safetensors', otherStep, { sha256: await sha256Hex(otherStep), layout })).rejects.toThrow(/step 11, but rank_00000.safetensors of iteration 10 has step 10/);
     // a pending file may be sent again (a reloaded tab)
-    expect((await store.put(10, 'rank_00000.safetensors', bytes, { sha256: sha, layout })).missing).toEqual(['rank_00001.safetensors', 'rank_00002.safetensors', 'rank_00003.safetensors']);
+    expect((await store.put(10, 'rank_00000.safetensors', bytes, { sha256: sha, layout })))
+      .toMatchObject({ missing: ['rank_00001.safetensors', 'rank_00002.safetensors', 'rank_00003.safetensors'], discarded: [] });
     for (const s of states.slice(1)) await saveRankState(store, 10, spec, layout, s);
     const before = await store.get(10, 'rank_00000.safetensors');
     await expect(store.put(10, 'rank_00000.safetensors', fileOf(0), { sha256: sha, layout })).rejects.toThrow(/iteration 10 is already a complete checkpoint; its files are not replaced/);
     expect(await store.get(10, 'rank_00000.safetensors')).toEqual(before);
+  });
+
+  it('files of an abandoned attempt (another layout or step) are replaced by the newest writer\'s, never completed with them', async () => {
+    const { store } = make();
+    for (const s of states.slice(0, 3)) await saveRankState(store, 10, spec, layout, s);
+    const later = await saveRankState(store, 10, spec, layout, { ...states[3], step: 11 });
+    expect(later).toMatchObject({ complete: false, discarded: ['rank_00000.safetensors', 'rank_00001.safetensors', 'rank_00002.safetensors'] });
+    expect(later!.missing).toEqual(['rank_00000.safetensors', 'rank_00001.safetensors', 'rank_00002.safetensors']);
+    // a run resumed with other parallel sizes saves the same iteration: TP 1 × PP 1 here
+    const single = layoutOf(1, 1, 1);
+    const done = await saveRankState(store, 10, spec, single, rankStates(spec, model, single)[0]);
+    expect(done).toMatchObject({ complete: true, discarded: ['rank_00003.safetensors'] });
+    const m = (await store.manifest(10))!;
+    expect(m.layout).toEqual(single);
+    expect(m.files.map((f) => f.name)).toEqual(['rank_00000.safetensors']);
+    await expect(store.get(10, 'rank_00003.safetensors')).rejects.toThrow(/iteration 10 has no file rank_00003.safetensors/);
   });
 
   it('concurrent last puts give one manifest', async () => {

@@ -5,7 +5,10 @@
 // the file's own metadata against its name, layout and the other files of the iteration) and
 // stored; once every expected file is there, manifest.json is written last (atomically where
 // the backend can) and then the `latest` pointer. Files of an iteration that already has a
-// manifest are never replaced. Puts are serialised per store, so two last files arriving at
+// manifest are never replaced. Stored files of an incomplete iteration that do not fit the
+// newest put (another layout, step or model, or unreadable: an abandoned earlier attempt, e.g.
+// a crashed run with other parallel sizes) can never complete with it, so they are removed and
+// named in the result; on completion, rank files the manifest does not list are removed too. Puts are serialised per store, so two last files arriving at
 // once still give one manifest.
 
 import {
@@ -30,6 +33,8 @@ export interface PutResult {
   complete: boolean;
   /** expected files not yet stored */
   missing: string[];
+  /** stored files of this incomplete iteration removed because they did not fit this put */
+  discarded: string[];
 }
 
 export interface CheckpointStore {
@@ -53,6 +58,7 @@ export interface StoreBackend {
   read(iteration: number | null, name: string): Promise<Uint8Array | null>;
   /** names of the files stored for an iteration */
   list(iteration: number): Promise<string[]>;
+  remove(iteration: number, name: string): Promise<void>;
   /** iterations with anything stored */
   iterations(): Promise<number[]>;
 }
@@ -118,41 +124,50 @@ export class CheckpointWriter implements CheckpointStore {
     }
     const writers = writerRanks(info.layout);
     if (!writers.includes(header.coord.rank)) throw new CheckpointError('invalid_file', `${fileName}: rank ${header.coord.rank} writes no file in ${layoutText(info.layout)}`);
-    const others = await this.described(iteration, writers.map(rankFileName).filter((n) => n !== fileName));
     const file: Known = { iteration, name: fileName, bytes: bytes.length, sha256, header };
-    for (const o of others) consistent(file, o);
+    const discarded: string[] = [];
+    const others: Known[] = [];
+    for (const name of (await this.backend.list(iteration)).filter((n) => n !== fileName && rankOfFileName(n) !== null)) {
+      const o = await this.describe(iteration, name);
+      if (o && fits(file, o)) others.push(o);
+      else discarded.push(name);
+    }
+    for (const name of discarded) {
+      await this.backend.remove(iteration, name);
+      this.known.delete(`${iteration}/${name}`);
+    }
     await this.backend.write(iteration, fileName, bytes);
     this.known.set(`${iteration}/${fileName}`, file);
     const present = [file, ...others];
     const missing = writers.map(rankFileName).filter((n) => !present.some((p) => p.name === n));
     const result = (complete: boolean): PutResult => {
       const { tensors: _t, ...entry } = manifestEntryOf(file);
-      return { iteration, file: entry, complete, missing };
+      return { iteration, file: entry, complete, missing, discarded };
     };
     if (missing.length) return result(false);
     const manifest = makeManifest(iteration, info.layout, present);
     await this.backend.write(iteration, MANIFEST_NAME, new TextEncoder().encode(JSON.stringify(manifest, null, 1) + '\n'));
+    for (const name of await this.backend.list(iteration)) {
+      if (rankOfFileName(name) !== null && !manifest.files.some((f) => f.name === name)) await this.backend.remove(iteration, name);
+    }
     const current = await this.latest();
     if (current === null || iteration >= current) await this.backend.write(null, LATEST_NAME, new TextEncoder().encode(`${iterationDirName(iteration)}\n`));
     return result(true);
   }
 
-  /** The stored files among `names` of an iteration, described (from the cache or re-read). */
-  private async described(iteration: number, names: string[]): Promise<Known[]> {
-    const stored = new Set(await this.backend.list(iteration));
-    const out: Known[] = [];
-    for (const name of names) {
-      if (!stored.has(name)) continue;
-      let k = this.known.get(`${iteration}/${name}`);
-      if (!k) {
-        const bytes = await this.backend.read(iteration, name);
-        if (!bytes) continue;
-        k = { iteration, name, bytes: bytes.length, sha256: await sha256Hex(bytes), header: describeRankFile(bytes, this.backend.where(iteration, name)) };
-        this.known.set(`${iteration}/${name}`, k);
-      }
-      out.push(k);
+  /** A stored file, described (from the cache, or re-read after a restart); null if unreadable. */
+  private async describe(iteration: number, name: string): Promise<Known | null> {
+    const cached = this.known.get(`${iteration}/${name}`);
+    if (cached) return cached;
+    const bytes = await this.backend.read(iteration, name);
+    if (!bytes) return null;
+    try {
+      const k = { iteration, name, bytes: bytes.length, sha256: await sha256Hex(bytes), header: describeRankFile(bytes, this.backend.where(iteration, name)) };
+      this.known.set(`${iteration}/${name}`, k);
+      return k;
+    } catch {
+      return null;
     }
-    return out;
   }
 }
 
@@ -161,10 +176,7 @@ function rankNote(fileName: string): string {
   return r === null ? '' : ` (rank ${r})`;
 }
 
-function consistent(a: Known, b: Known): void {
-  if (!sameLayout(a.header.layout, b.header.layout)) {
-    throw new CheckpointError('layout_mismatch', `${a.name}: saved for ${layoutText(a.header.layout)}, but ${b.name} of the same iteration for ${layoutText(b.header.layout)}`);
-  }
-  if (a.header.step !== b.header.step) throw new CheckpointError('invalid_file', `${a.name}: step ${a.header.step}, but ${b.name} of iteration ${a.iteration} has step ${b.header.step}`);
-  if (JSON.stringify(a.header.spec) !== JSON.stringify(b.header.spec)) throw new CheckpointError('invalid_file', `${a.name}: its model spec differs from ${b.name}'s`);
+/** Files of one checkpoint: same layout, step and model. */
+function fits(a: Known, b: Known): boolean {
+  return sameLayout(a.header.layout, b.header.layout) && a.header.step === b.header.step && JSON.stringify(a.header.spec) === JSON.stringify(b.header.spec);
 }
