@@ -6,9 +6,9 @@ import { planRun } from '../coordinator/planning';
 import { CliError, planTabsRun, trainTabsCommand } from './train-tabs';
 
 describe('tabtron train --tabs (planning, before any tab opens)', () => {
-  it('plans configs/tiny-3d.yml as 4 ranks, PP2 × DP2', () => {
+  it('plans configs/tiny-3d.yml as 4 ranks, TP2 × PP2', () => {
     const p = planTabsRun(['configs/tiny-3d.yml']);
-    expect(p).toMatchObject({ world: 4, sizes: 'PP 2 × TP 1 × DP 2', trainIters: 40 });
+    expect(p).toMatchObject({ world: 4, tp: 2, sizes: 'PP 2 × TP 2 × DP 1', trainIters: 40 });
     expect(p.sources).toHaveLength(1);
   });
 
@@ -25,16 +25,15 @@ describe('tabtron train --tabs (planning, before any tab opens)', () => {
     const t0 = performance.now();
     const err = await trainTabsCommand(['configs/tiny-3d.yml'], { tabs: 3 }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(CliError);
-    expect((err as Error).message).toBe('--tabs 3 is fewer than the 4 ranks configs/tiny-3d.yml needs (PP 2 × TP 1 × DP 2); use --tabs 4');
+    expect((err as Error).message).toBe('--tabs 3 is fewer than the 4 ranks configs/tiny-3d.yml needs (PP 2 × TP 2 × DP 1); use --tabs 4');
     expect(performance.now() - t0).toBeLessThan(5000);
   });
 
-  it('refuses tensor parallelism (not in the trainer yet) before any tab opens', async () => {
+  it('plans all three kinds of parallelism from a merged config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tabtron-tabs-'));
-    const tp2 = join(dir, 'tp2.yml');
-    writeFileSync(tp2, 'model-parallel-size: 2\n');
-    const err = await trainTabsCommand(['configs/tiny-3d.yml', tp2], {}).catch((e: Error) => e);
-    expect((err as Error).message).toBe(`configs/tiny-3d.yml + ${tp2}: model_parallel_size 2: tensor parallelism is not implemented in the trainer yet (pipeline and data parallelism are)`);
+    const all3 = join(dir, 'all3.yml');
+    writeFileSync(all3, 'global_num_gpus: 8\n');
+    expect(planTabsRun(['configs/tiny-3d.yml', all3])).toMatchObject({ world: 8, tp: 2, sizes: 'PP 2 × TP 2 × DP 2' });
   });
 
   it('names the file when the plan is impossible', () => {

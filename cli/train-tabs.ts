@@ -54,7 +54,6 @@ export function planTabsRun(paths: string[], maxSteps?: number): TabsPlan {
 
 export async function trainTabsCommand(paths: string[], opts: TabsRunOptions): Promise<number> {
   const plan = planTabsRun(paths, opts.maxSteps);
-  if (plan.tp > 1) throw new CliError(`${paths.join(' + ')}: model_parallel_size ${plan.tp}: tensor parallelism is not implemented in the trainer yet (pipeline and data parallelism are)`);
   const tabs = opts.tabs ?? plan.world;
   if (tabs < plan.world) throw new CliError(`--tabs ${tabs} is fewer than the ${plan.world} ranks ${paths.join(' + ')} needs (${plan.sizes}); use --tabs ${plan.world}`);
   const log = (s: string) => { if (!opts.quiet) process.stderr.write(s + '\n'); };

@@ -90,12 +90,14 @@ export function coordsOf(view: PlanView, rank: number): { tp: number; pp: number
   return { tp, pp, dp };
 }
 
-/** Every rank this rank exchanges data with: its TP and DP groups and its pipeline neighbours. */
+/** Every rank this rank exchanges data with: its TP and DP groups and its pipeline neighbours,
+ *  the first and last stage counting as neighbours (the pipeline's ring all-reduces of the loss
+ *  and gradient norm, and the tied-embedding gradient sum, close the ring there). */
 export function peersOf(view: PlanView, rank: number): number[] {
   const mine = (groups: number[][]) => groups.find((g) => g.includes(rank)) ?? [rank];
   const pipe = mine(view.groups.pp);
-  const at = pipe.indexOf(rank);
-  const set = new Set([...mine(view.groups.tp), ...mine(view.groups.dp), pipe[at - 1], pipe[at + 1]]);
+  const at = pipe.indexOf(rank), n = pipe.length;
+  const set = new Set([...mine(view.groups.tp), ...mine(view.groups.dp), pipe[(at + n - 1) % n], pipe[(at + 1) % n]]);
   set.delete(rank);
   set.delete(undefined as never);
   return [...set].sort((a, b) => a - b);

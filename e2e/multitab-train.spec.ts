@@ -1,8 +1,8 @@
 // Real multi-tab training: a coordinator, 4 headless Chromium tabs on its contributor page
 // (index.html?run=…), WebGPU in each tab's rank worker and WebRTC between the tabs, train
-// configs/tiny-3d.yml's PP2 × DP2 layout (shrunk to seq 32, hidden 32) for 10 steps. Every
-// rank must report the same losses, equal within 1e-4 relative to one rank training the
-// same global batch (micro 2 × accumulation 4) in one tab, and the loss must fall.
+// configs/tiny-3d.yml's model (shrunk to seq 32, hidden 32) for 10 steps, as TP2 × PP2 (the
+// file's layout) and as PP2 × DP2. Every rank must report the same losses, equal within 1e-4
+// relative to one rank training the same global batch in one tab, and the loss must fall.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,8 +33,8 @@ afterAll(async () => {
 });
 
 /** One rank, one tab (the gpu-tests worker), the same model and global batch. */
-async function singleRankReference(): Promise<TrainEvent[]> {
-  const c = loadConfig(['configs/tiny-3d.yml'], { ...SHRINK, pipe_parallel_size: 0, global_num_gpus: 1, gradient_accumulation_steps: 4 }).config;
+async function singleRankReference(accum: number): Promise<TrainEvent[]> {
+  const c = loadConfig(['configs/tiny-3d.yml'], { ...SHRINK, pipe_parallel_size: 0, model_parallel_size: 1, global_num_gpus: 1, gradient_accumulation_steps: accum }).config;
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();
@@ -60,20 +60,25 @@ const sources = (extra: Record<string, unknown>) => [
 const lastStep = (p: Page) => p.evaluate(() => (window as any).tabtron.events.filter((e: TrainEvent) => e.kind === 'step').at(-1)?.step ?? 0) as Promise<number>;
 const sessionState = (p: Page) => p.evaluate(() => (window as any).tabtron.session?.state ?? 'none') as Promise<string>;
 
-describe('4 tabs train PP2 × DP2 over WebRTC', () => {
+const LAYOUTS = [
+  { name: 'TP2 × PP2', extra: {}, sizes: { pp: 2, dp: 1, tp: 2, world: 4 }, refAccum: 2 },
+  { name: 'PP2 × DP2', extra: { model_parallel_size: 1 }, sizes: { pp: 2, dp: 2, tp: 1, world: 4 }, refAccum: 4 },
+];
+
+describe.each(LAYOUTS)('4 tabs train $name over WebRTC', ({ name, extra, sizes, refAccum }) => {
   it(`${STEPS} steps: every rank reports the single-rank losses (1e-4 relative) and the loss falls`, async () => {
     const updates: HeadlessUpdate[] = [];
     const pageErrors: string[] = [];
     const t0 = Date.now();
     const result = await runHeadless({
-      sources: sources({}),
+      sources: sources(extra),
       tabs: 4, coordinatorUrl: coordinator.url, adminToken: 'multitab-admin', timeoutMs: 150_000, stallMs: 90_000, pollMs: 250,
       onUpdate: (u) => updates.push(u),
       onPageError: (tab, m) => pageErrors.push(`tab ${tab}: ${m}`),
     });
     const wallS = (Date.now() - t0) / 1000;
     expect(pageErrors).toEqual([]);
-    expect(result.run).toMatchObject({ state: 'stopped', step: STEPS, sizes: { pp: 2, dp: 2, tp: 1, world: 4 } });
+    expect(result.run).toMatchObject({ state: 'stopped', step: STEPS, sizes });
     expect(result.run.stateReason).toBe(`finished: every rank reached train_iters ${STEPS}`);
     expect(updates.some((u) => u.run.state === 'running')).toBe(true);
 
@@ -88,7 +93,7 @@ describe('4 tabs train PP2 × DP2 over WebRTC', () => {
     }
     expect(valLosses[0].map(([step]) => step)).toEqual([0, 5, 10]);
 
-    const ref = await singleRankReference();
+    const ref = await singleRankReference(refAccum);
     const want = ref.filter((e): e is Extract<TrainEvent, { kind: 'step' }> => e.kind === 'step').map((e) => e.loss);
     const wantVal = ref.filter((e): e is Extract<TrainEvent, { kind: 'eval' }> => e.kind === 'eval').map((e) => [e.step, e.loss]);
     expect(want).toHaveLength(STEPS);
@@ -102,9 +107,12 @@ describe('4 tabs train PP2 × DP2 over WebRTC', () => {
     expect(result.valLoss).toBeCloseTo(valLosses[0][2][1], 6);
 
     const stepMs = [0, 1, 2, 3].flatMap((r) => series(r, 'step_ms').map((p) => p.value)).sort((a, b) => a - b);
-    console.log(`multitab PP2×DP2: ${wallS.toFixed(1)} s wall for the run; step time median ${stepMs[stepMs.length >> 1].toFixed(0)} ms; losses ${losses[0].map((l) => l.toFixed(4)).join(' ')}; validation ${valLosses[0].map(([s, l]) => `${s}:${l.toFixed(4)}`).join(' ')}`);
+    console.log(`multitab ${name}: ${wallS.toFixed(1)} s wall for the run; step time median ${stepMs[stepMs.length >> 1].toFixed(0)} ms; losses ${losses[0].map((l) => l.toFixed(4)).join(' ')}; validation ${valLosses[0].map(([s, l]) => `${s}:${l.toFixed(4)}`).join(' ')}`);
   });
 
+});
+
+describe('4 tabs (TP2 × PP2) under the admin controls', () => {
   it('pauses every rank after the same step, holds, resumes and finishes', async () => {
     const STEPS_P = 8;
     let driver: Promise<{ pausedAt: number[]; heldAt: number[] }> | null = null;

@@ -16,8 +16,9 @@ export interface GradSyncPlace {
   dpGroup: GroupSpec;
   /** ZeRO-1: the optimizer state is split over dpGroup */
   zero: boolean;
-  /** the ranks whose Σ g² add up to the global norm (a replica's TP×PP ranks; all ranks with ZeRO) */
-  normGroup: GroupSpec;
+  /** Σ g² is summed over these groups in turn (TP, then PP, then DP with ZeRO), which covers
+   *  every rank whose gradients are part of the global norm */
+  normGroups: GroupSpec[];
 }
 
 export interface SyncTimes {
@@ -51,10 +52,12 @@ export async function syncAndUpdate(t: Trainer, place: GradSyncPlace): Promise<S
   const o0 = performance.now();
   ctx.run(t.normDispatches);
   let optMs = 0;
-  if (place.normGroup.ranks.length > 1) {
-    const sq = await ctx.read(t.gradSq);
+  const normGroups = place.normGroups.filter((g) => g.ranks.length > 1);
+  if (normGroups.length > 0) {
+    let sq = await ctx.read(t.gradSq);
     optMs += performance.now() - o0;
-    ctx.write(t.gradSq, await timed(() => comm.allReduce(sq, { ...place.normGroup, name: `${place.normGroup.name}:gradnorm` }, 'sum')));
+    for (const g of normGroups) sq = await timed(() => comm.allReduce(sq, { ...g, name: `${g.name}:gradnorm` }, 'sum'));
+    ctx.write(t.gradSq, sq);
   }
   const o1 = performance.now();
   ctx.run([t.updateDispatch]);

@@ -45,24 +45,24 @@ export function placeRank(plan: Plan, id: RankIdentity, tiedEmbeddings: boolean,
   const last = plan.pp - 1;
   const tiedAcross = plan.pp > 1 && tiedEmbeddings;
   const zero = zeroStage === 1 && plan.dp > 1;
-  const replica = grid.coords.filter((c) => c.dp === me.dp).map((c) => c.rank);
+  const tpGroup = group('tp', find(grid.groups.tp)), ppGroup = group('pp', ppRanks), dpGroup = group('dp', find(grid.groups.dp));
   return {
     stage: { firstLayer: sp.layers[0], endLayer: sp.layers[1], hasEmbedding: me.pp === 0, hasHead: me.pp === last },
     slots: Math.max(1, sp.bufferSlots),
     dpRank: me.dp,
     tp: { size: plan.tp, rank: me.tp },
-    tpGroup: group('tp', find(grid.groups.tp)),
+    tpGroup,
     place: {
       comm: id.comm,
       stage: me.pp,
       stages: plan.pp,
       prevRank: me.pp > 0 ? rankOf(grid, { ...me, pp: me.pp - 1 }) : null,
       nextRank: me.pp < last ? rankOf(grid, { ...me, pp: me.pp + 1 }) : null,
-      ppGroup: group('pp', ppRanks),
+      ppGroup,
       tiedEmbeddingGroup: tiedAcross && (me.pp === 0 || me.pp === last) ? group('tied', [ppRanks[0], ppRanks[last]]) : null,
-      dpGroup: group('dp', find(grid.groups.dp)),
+      dpGroup,
       zero,
-      normGroup: zero ? group('all', grid.coords.map((c) => c.rank)) : group('replica', replica),
+      normGroups: zero ? [tpGroup, ppGroup, dpGroup] : [tpGroup, ppGroup],
       ops: sp.schedule,
     },
   };
