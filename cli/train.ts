@@ -28,8 +28,10 @@ export async function trainCommand(paths: string[], opts: TrainCliOptions): Prom
   const c = config as unknown as TrainConfig & { data_path?: string | null };
   if (opts.tabs !== undefined && (!Number.isInteger(opts.tabs) || opts.tabs < 1)) throw new CliError(`--tabs must be a positive integer, got ${opts.tabs}`);
   const world = planTabsRun(paths).world;
-  if ((opts.tabs ?? world) > 1 || world > 1) {
-    if (c.data_path) throw new CliError(`data_path ${c.data_path}: multi-tab runs train on the default corpus only for now (remove data_path, or train one tab)`);
+  // save / load go through a coordinator (it keeps the checkpoint files), so such runs take that road even on one tab
+  const checkpoints = Boolean(c.save || c.load);
+  if ((opts.tabs ?? world) > 1 || world > 1 || checkpoints) {
+    if (c.data_path) throw new CliError(`data_path ${c.data_path}: runs through the coordinator (several tabs, or save/load) train on the default corpus only for now (remove data_path, or train one tab without save/load)`);
     return trainTabsCommand(paths, opts);
   }
   const corpusText = c.data_path ? readFileSync(c.data_path, 'utf8') : null;
@@ -55,6 +57,9 @@ export async function trainCommand(paths: string[], opts: TrainCliOptions): Prom
         val = e.loss.toFixed(4);
         if (!opts.quiet && e.step > 0) bar.update({ val });
         if (!process.stderr.isTTY) log(`step ${e.step}: validation loss ${val}`);
+        break;
+      case 'checkpoint':
+        log(e.action === 'loaded' ? `resumed from checkpoint iteration ${e.iteration} (step ${e.step})` : `saved checkpoint step ${e.step}`);
         break;
       case 'done':
       case 'error':

@@ -8,7 +8,9 @@ import { createBrowserContext } from '../src/gpu/device-browser';
 import type { AdapterSummary, GpuContext } from '../src/gpu/context';
 import { defaultCorpus } from '../src/data/corpus';
 import { RunGate, RunStopped, type GateState } from '../src/tab/run-gate';
+import { HttpCheckpointStore, type CheckpointAuth } from '../src/checkpoint';
 import { trainRank } from '../src/train/dist/rank-loop';
+import type { RankCheckpointing } from '../src/train/dist/rank-checkpoint';
 import type { TrainEvent } from '../src/train/events';
 import type { TrainConfig } from '../src/train/setup';
 import { trainSingleRank } from '../src/train/single-rank';
@@ -44,6 +46,19 @@ export interface RankJob {
   /** this rank's data- and pipeline-parallel groups (itself included) */
   groups: { dp: number[]; pp: number[] };
   maxSteps?: number;
+  /** the coordinator's checkpoint API for this run (the config's save / load say whether to use it) */
+  checkpoints?: { coordinatorUrl: string; runId: string; auth: CheckpointAuth };
+}
+
+function checkpointStores(job: RankJob): RankCheckpointing {
+  const api = job.checkpoints;
+  if (!api) return {};
+  const store = (source: 'save' | 'load') => new HttpCheckpointStore({ ...api, source });
+  return {
+    save: job.config.save ? store('save') : undefined,
+    every: job.config.checkpoint_factor ?? null,
+    load: job.config.load ? store('load') : undefined,
+  };
 }
 
 export type RankOutcome = { trainLoss: number; validLoss: number; stopped: false } | { stopped: true; reason: string };
@@ -75,7 +90,7 @@ const api = {
     };
     try {
       const text = job.corpusText ?? (await defaultCorpus());
-      const r = await trainRank(await context(), job.config, text, { comm: g.wrap(), rank: job.rank, world: job.world }, emit, { maxSteps: job.maxSteps, signal });
+      const r = await trainRank(await context(), job.config, text, { comm: g.wrap(), rank: job.rank, world: job.world }, emit, { maxSteps: job.maxSteps, signal, checkpoints: checkpointStores(job) });
       return { ...r, stopped: false };
     } catch (e) {
       if (e instanceof RunStopped) return { stopped: true, reason: e.message };

@@ -10,6 +10,19 @@ import { trainSingleRank } from '../../src/train/single-rank';
 import { createLoopbackWorld } from '../../src/comm/loopback';
 import { directComm } from '../../src/train/dist/rank-comm';
 import { trainRank } from '../../src/train/dist/rank-loop';
+import { memoryCheckpointStore, type CheckpointStore } from '../../src/checkpoint';
+
+/** Checkpoint stores that outlive one call, by name (a "directory" the test's runs share). */
+const stores = new Map<string, CheckpointStore>();
+const store = (name: string) => stores.get(name) ?? stores.set(name, memoryCheckpointStore()).get(name)!;
+
+export interface LayoutCheckpoints {
+  /** save into this named store every `every` steps (and at the end) */
+  save?: string;
+  every?: number;
+  /** load the newest checkpoint of this named store first */
+  load?: string;
+}
 
 let ctx: Promise<GpuContext> | null = null;
 const context = () => (ctx ??= createBrowserContext());
@@ -46,14 +59,21 @@ const api = {
   },
   /** A parallel layout (from the config's model/pipe parallel sizes and `world`) with every
    *  rank in this worker over the loopback transport; events per rank. */
-  async trainLayout(config: TrainConfig, world: number, maxSteps?: number): Promise<TrainEvent[][]> {
+  async trainLayout(config: TrainConfig, world: number, maxSteps?: number, ck: LayoutCheckpoints = {}): Promise<TrainEvent[][]> {
     const loop = createLoopbackWorld(world);
     const text = await defaultCorpus();
     const ranks = Array.from({ length: world }, (_, r) => r);
     const events: TrainEvent[][] = ranks.map(() => []);
     const gpu = await context();
-    await Promise.all(ranks.map((r) => trainRank(gpu, config, text, { comm: directComm(loop.transports[r]), rank: r, world }, (e) => events[r].push(e), { maxSteps })));
+    const checkpoints = { save: ck.save ? store(ck.save) : undefined, every: ck.every, load: ck.load ? store(ck.load) : undefined };
+    await Promise.all(ranks.map((r) => trainRank(gpu, config, text, { comm: directComm(loop.transports[r]), rank: r, world }, (e) => events[r].push(e), { maxSteps, checkpoints })));
     return events;
+  },
+  /** The named store's complete iterations and the files of its newest one. */
+  async checkpointFiles(name: string): Promise<{ iterations: number[]; files: string[] }> {
+    const s = store(name);
+    const latest = await s.latest();
+    return { iterations: await s.iterations(), files: latest === null ? [] : (await s.manifest(latest))!.files.map((f) => f.name) };
   },
   async train(config: TrainConfig, maxSteps?: number): Promise<TrainEvent[]> {
     const events: TrainEvent[] = [];

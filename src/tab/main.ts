@@ -55,6 +55,9 @@ function onEvent(e: TrainEvent): void {
     case 'done':
       setStatus('run-status', `Done: train loss ${e.trainLoss.toFixed(4)}, validation loss ${e.validLoss.toFixed(4)}`, 'done');
       break;
+    case 'checkpoint':
+      setStatus('run-status', e.action === 'loaded' ? `Resumed from checkpoint iteration ${e.iteration} (step ${e.step})` : `Saved checkpoint at step ${e.step}`, 'running');
+      break;
     case 'error':
       setStatus('run-status', `Error: ${e.message}`, 'error');
       break;

@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { TabMessageSchema } from '../protocol';
 import type { TrainEvent } from '../train/events';
 import { ProgressReport, type Progress } from './progress-report';
+import type { TabMessage } from '../protocol';
 
 const step = (n: number, loss: number): TrainEvent => ({ kind: 'step', step: n, loss, lr: 1e-3, gradNorm: 1, ms: 200, tokensPerSec: 640 });
 const evalAt = (n: number, loss: number): TrainEvent => ({ kind: 'eval', step: n, split: 'valid', loss });
 
 function feed(events: TrainEvent[]): { sent: Progress[]; afterEach: number[] } {
   const sent: Progress[] = [];
-  const r = new ProgressReport((m) => sent.push(m));
+  const r = new ProgressReport((m) => { if (m.type === 'progress') sent.push(m); });
   const afterEach = events.map((e) => (r.add(e), sent.length));
   return { sent, afterEach };
 }
@@ -34,5 +35,19 @@ describe('ProgressReport', () => {
     const { sent } = feed([step(4, NaN), { kind: 'error', message: 'loss became NaN at step 4' }]);
     expect(sent[0].loss).toBeUndefined();
     expect(TabMessageSchema.safeParse(sent[0]).success).toBe(true);
+  });
+
+  it('sends a step\'s op timeline as spans and a saved checkpoint file, both valid protocol messages', () => {
+    const sent: TabMessage[] = [];
+    const r = new ProgressReport((m) => sent.push(m));
+    const spans = [{ kind: 'forward' as const, microbatch: 0, startMs: 0, endMs: 12.5 }, { kind: 'send' as const, microbatch: 0, startMs: 12.5, endMs: 14 }, { kind: 'optimizer' as const, startMs: 30, endMs: 31 }];
+    r.add({ ...step(1, 5.5), breakdown: { computeMs: 12.5, p2pMs: 1.5, allReduceMs: 0, optimizerMs: 1, totalMs: 31, spans } } as TrainEvent);
+    r.add({ kind: 'checkpoint', action: 'saved', step: 1, iteration: 1, file: 'rank_00000.safetensors', bytes: 1234, sha256: 'a'.repeat(64), complete: false });
+    r.add({ kind: 'checkpoint', action: 'loaded', step: 1, iteration: 1, files: 2 });
+    r.flush();
+    expect(sent.map((m) => m.type)).toEqual(['spans', 'checkpoint', 'progress']);
+    expect(sent[0]).toEqual({ type: 'spans', step: 1, spans });
+    expect(sent[1]).toEqual({ type: 'checkpoint', step: 1, name: 'rank_00000.safetensors', bytes: 1234, sha256: 'a'.repeat(64) });
+    for (const m of sent) expect(TabMessageSchema.safeParse(m).success, JSON.stringify(m)).toBe(true);
   });
 });

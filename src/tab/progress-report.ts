@@ -2,21 +2,30 @@
 // rank knows whether a validation loss comes with it (the eval right after that step), so
 // the last step's message carries the final validation loss: the coordinator ends the run
 // when every rank has reported its last step, and nothing may be lost after that.
-import type { TabMessage } from '../protocol';
+// A step's op timeline goes out as a `spans` message (the admin page's pipeline timeline) and
+// a saved checkpoint file as a `checkpoint` message.
+import type { Span, TabMessage } from '../protocol';
 import type { TrainEvent } from '../train/events';
 
 export type Progress = Extract<TabMessage, { type: 'progress' }>;
+type Report = Progress | Extract<TabMessage, { type: 'spans' | 'checkpoint' }>;
+
+const MAX_SPANS = 512;
 
 export class ProgressReport {
   private pending: Progress | null = null;
 
-  constructor(private readonly send: (m: Progress) => void) {}
+  constructor(private readonly send: (m: Report) => void) {}
 
   /** Feeds one event; sends whatever became complete. */
   add(e: TrainEvent): void {
     switch (e.kind) {
       case 'step':
         this.flush();
+        if (e.breakdown?.spans?.length) {
+          const spans: Span[] = e.breakdown.spans.slice(0, MAX_SPANS).map((sp) => ({ kind: sp.kind, microbatch: sp.microbatch, startMs: Math.max(0, sp.startMs), endMs: Math.max(0, sp.endMs, sp.startMs) }));
+          this.send({ type: 'spans', step: e.step, spans });
+        }
         this.pending = {
           type: 'progress', step: e.step, loss: finite(e.loss), lr: finite(e.lr),
           tokensPerSec: Number.isFinite(e.tokensPerSec) ? Math.max(0, e.tokensPerSec) : undefined, timings: { stepMs: Math.max(0, e.ms) },
@@ -30,6 +39,9 @@ export class ProgressReport {
           this.pending = { type: 'progress', step: e.step, valLoss: finite(e.loss) };
         }
         this.flush();
+        return;
+      case 'checkpoint':
+        if (e.action === 'saved' && e.file) this.send({ type: 'checkpoint', step: e.step, name: e.file, bytes: e.bytes ?? 0, sha256: e.sha256 });
         return;
       case 'done':
       case 'error':

@@ -133,7 +133,11 @@ export class RankSession {
       this.ready(); // no network operation to wait at: wait for start here
       await this.startSignal;
     }
-    const job: RankJob = { config: c, corpusText: null, rank: a.rank, world: a.sizes.world, groups: { dp: a.groups.dp, pp: a.groups.pp }, maxSteps: this.o.maxSteps };
+    const { participantId, secret } = this.o.connection.join;
+    const job: RankJob = {
+      config: c, corpusText: null, rank: a.rank, world: a.sizes.world, groups: { dp: a.groups.dp, pp: a.groups.pp }, maxSteps: this.o.maxSteps,
+      checkpoints: { coordinatorUrl: this.o.coordinatorUrl, runId: a.runId, auth: { participantId, secret } },
+    };
     const report = new ProgressReport((m) => this.o.connection.send(m));
     const onEvent = (e: TrainEvent) => {
       report.add(e);

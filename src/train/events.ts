@@ -11,6 +11,14 @@ export interface RankMemory {
   activationBytes: number;
 }
 
+/** One op of a rank's step on its timeline (ms since the step began). */
+export interface OpSpan {
+  kind: 'forward' | 'backward' | 'send' | 'recv' | 'allreduce' | 'optimizer';
+  microbatch?: number;
+  startMs: number;
+  endMs: number;
+}
+
 /** Where one step's time went on a rank (ms). */
 export interface StepBreakdown {
   /** forward and backward passes (GPU work, tensor-parallel talk included) */
@@ -21,6 +29,8 @@ export interface StepBreakdown {
   allReduceMs: number;
   optimizerMs: number;
   totalMs: number;
+  /** the schedule's ops as they ran (forward/backward/send/recv), then the gradient sync */
+  spans?: OpSpan[];
 }
 
 export type TrainEvent =
@@ -28,4 +38,5 @@ export type TrainEvent =
   | { kind: 'step'; step: number; loss: number; lr: number; gradNorm: number; ms: number; tokensPerSec: number; breakdown?: StepBreakdown }
   | { kind: 'eval'; step: number; split: 'valid' | 'test'; loss: number }
   | { kind: 'done'; step: number; trainLoss: number; validLoss: number; elapsedMs: number }
+  | { kind: 'checkpoint'; action: 'saved' | 'loaded'; step: number; iteration: number; file?: string; bytes?: number; sha256?: string; files?: number; complete?: boolean }
   | { kind: 'error'; message: string };

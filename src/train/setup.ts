@@ -49,6 +49,10 @@ export interface TrainConfig {
   checkpoint_activations?: boolean;
   checkpoint_num_layers?: number;
   zero_optimization?: { stage: number };
+  /** NeoX checkpoints: where to save, every checkpoint_factor steps; where to load from */
+  save?: string | null;
+  load?: string | null;
+  checkpoint_factor?: number | null;
 }
 
 export function modelSpec(c: TrainConfig, tokenizer: Tokenizer, tp = 1): ModelSpec {

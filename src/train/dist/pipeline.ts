@@ -4,7 +4,7 @@
 // Then grad-sync.ts makes the gradients global and steps the optimizer.
 import type { GroupSpec } from '../../comm/worker-bridge';
 import type { ScheduleOp } from '../../parallel/ops';
-import type { StepBreakdown } from '../events';
+import type { OpSpan, StepBreakdown } from '../events';
 import type { StepResult, MicroBatch, Trainer } from '../trainer';
 import { syncAndUpdate, type GradSyncPlace } from './grad-sync';
 import type { RankComm } from './rank-comm';
@@ -33,6 +33,7 @@ export async function pipelineStep(t: Trainer, place: PipelinePlace, micro: read
   const bytes = model.N * model.spec.C * 4;
   const tag = (what: string, mb: number) => `pp:${what}:${step}:${mb}`;
   let computeMs = 0, p2pMs = 0;
+  const spans: OpSpan[] = [];
   for (const op of ops) {
     const k = 'microbatch' in op ? slotOf(op.microbatch) : 0;
     const acts = model.slots[k].acts;
@@ -60,9 +61,14 @@ export async function pipelineStep(t: Trainer, place: PipelinePlace, micro: read
         break;
       }
     }
-    if (op.kind === 'forward' || op.kind === 'backward') { await ctx.sync(); computeMs += performance.now() - s0; } else p2pMs += performance.now() - s0;
+    if (op.kind === 'forward' || op.kind === 'backward') await ctx.sync();
+    const s1 = performance.now();
+    if (op.kind === 'forward' || op.kind === 'backward') computeMs += s1 - s0; else p2pMs += s1 - s0;
+    spans.push({ kind: op.kind, microbatch: op.microbatch, startMs: s0 - t0, endMs: s1 - t0 });
   }
+  const g0 = performance.now();
   const sync = await syncAndUpdate(t, place);
+  spans.push({ kind: 'allreduce', startMs: g0 - t0, endMs: g0 - t0 + sync.allReduceMs }, { kind: 'optimizer', startMs: g0 - t0 + sync.allReduceMs, endMs: performance.now() - t0 });
   const r = await t.finishStep(lr, micro.length, async (loss) => (place.stages > 1 ? (await comm.allReduce(Float32Array.of(loss), { ...place.ppGroup, name: 'pp-loss' }, 'sum'))[0] : loss));
-  return { ...r, breakdown: { computeMs, p2pMs, ...sync, totalMs: performance.now() - t0 } };
+  return { ...r, breakdown: { computeMs, p2pMs, ...sync, totalMs: performance.now() - t0, spans } };
 }

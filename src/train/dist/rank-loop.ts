@@ -16,6 +16,7 @@ import type { TrainEvent } from '../events';
 import { adamHyper, buildCorpus, lrSchedule, modelSpec, type TrainConfig } from '../setup';
 import { Trainer, type MicroBatch } from '../trainer';
 import { pipelineStep, type PipelinePlace } from './pipeline';
+import { loadRank, saveRank, type RankCheckpointing, type RankWhere } from './rank-checkpoint';
 import type { RankComm } from './rank-comm';
 
 export interface RankIdentity {
@@ -111,7 +112,14 @@ async function pipelineEval(t: Trainer, place: PipelinePlace, batches: readonly 
   return place.stages > 1 ? (await comm.allReduce(Float32Array.of(mean), { ...place.ppGroup, name: 'pp-eval' }, 'sum'))[0] : mean;
 }
 
-export async function trainRank(ctx: GpuContext, c: TrainConfig, text: string, id: RankIdentity, emit: (e: TrainEvent) => void, opts: { maxSteps?: number; signal?: { aborted: boolean } } = {}): Promise<{ trainLoss: number; validLoss: number }> {
+export interface TrainRankOptions {
+  /** stop after this many steps in all (defaults to train_iters) */
+  maxSteps?: number;
+  signal?: { aborted: boolean };
+  checkpoints?: RankCheckpointing;
+}
+
+export async function trainRank(ctx: GpuContext, c: TrainConfig, text: string, id: RankIdentity, emit: (e: TrainEvent) => void, opts: TrainRankOptions = {}): Promise<{ trainLoss: number; validLoss: number }> {
   const { plan } = planFromConfig(c, { world: id.world });
   const corpus = buildCorpus(c, text);
   const spec = modelSpec(c, corpus.tokenizer);
@@ -126,7 +134,19 @@ export async function trainRank(ctx: GpuContext, c: TrainConfig, text: string, i
     zero: place.zero ? { shards: plan.dp, index: dpRank } : undefined,
     normSkip: normSkipRanges(layout, tp, stage, place.tiedEmbeddingGroup !== null),
   });
-  trainer.loadParams(initFlat(trainer.model.layout, c.seed, tp));
+  const init = initFlat(trainer.model.layout, c.seed, tp);
+  trainer.loadParams(init);
+  const where: RankWhere = { spec, stage, tp, coord: plan.grid.coords[id.rank], layout: { tp: plan.tp, pp: plan.pp, dp: plan.dp, zeroStage: place.zero ? 1 : 0, world: plan.world } };
+  const ck = opts.checkpoints ?? {};
+  if (ck.load) {
+    const got = await loadRank(ck.load, trainer, where, init);
+    emit({ kind: 'checkpoint', action: 'loaded', step: got.step, iteration: got.iteration, files: got.files });
+  }
+  const save = async () => {
+    if (!ck.save) return;
+    const put = await saveRank(ck.save, trainer, where);
+    if (put) emit({ kind: 'checkpoint', action: 'saved', step: trainer.step, iteration: put.iteration, file: put.file.name, bytes: put.file.bytes, sha256: put.file.sha256, complete: put.complete });
+  };
   const steps = Math.min(opts.maxSteps ?? c.train_iters, c.train_iters);
   const tokensPerStep = micro * accum * plan.dp * spec.T;
   emit({ kind: 'start', adapter: ctx.adapter, params: trainer.model.layout.count, tokensPerStep, trainIters: steps, corpusTokens: corpus.numTokens, vocab: spec.V, memory: trainer.memory() });
@@ -136,7 +156,7 @@ export async function trainRank(ctx: GpuContext, c: TrainConfig, text: string, i
   emit({ kind: 'eval', step: 0, split: 'valid', loss: validLoss });
   const t0 = performance.now();
   let trainLoss = NaN;
-  for (let step = 0; step < steps && !opts.signal?.aborted; step++) {
+  for (let step = trainer.step; step < steps && !opts.signal?.aborted; step++) {
     const ts = performance.now();
     const batches = Array.from({ length: accum }, (_, m) => corpus.train.batch(sampleIds(step, m, micro, accum, dpRank, plan.dp)));
     const r = await pipelineStep(trainer, place, batches);
@@ -148,6 +168,8 @@ export async function trainRank(ctx: GpuContext, c: TrainConfig, text: string, i
       validLoss = await pipelineEval(trainer, place, valid, round++);
       emit({ kind: 'eval', step: r.step, split: 'valid', loss: validLoss });
     }
+    if (ck.every && r.step % ck.every === 0) await save();
+    else if (step === steps - 1) await save();
   }
   emit({ kind: 'done', step: trainer.step, trainLoss, validLoss, elapsedMs: performance.now() - t0 });
   return { trainLoss, validLoss };
