@@ -162,14 +162,14 @@ export async function trainRank(ctx: GpuContext, c: TrainConfig, text: string, i
     const r = await pipelineStep(trainer, place, batches);
     const ms = performance.now() - ts;
     trainLoss = plan.dp > 1 ? (await id.comm.allReduce(Float32Array.of(r.loss), { ...place.dpGroup, name: `${place.dpGroup.name}:loss` }, 'avg'))[0] : r.loss;
+    // saved before the step is reported: a run ends when every rank has reported its last step
+    if (Number.isFinite(trainLoss) && ((ck.every && r.step % ck.every === 0) || step === steps - 1)) await save();
     emit({ kind: 'step', step: r.step, loss: trainLoss, lr: r.lr, gradNorm: r.gradNorm, ms, tokensPerSec: (tokensPerStep / ms) * 1000, breakdown: r.breakdown });
     if (!Number.isFinite(trainLoss)) throw new Error(`loss became ${trainLoss} at step ${r.step}`);
     if (c.eval_interval > 0 && (r.step % c.eval_interval === 0 || step === steps - 1)) {
       validLoss = await pipelineEval(trainer, place, valid, round++);
       emit({ kind: 'eval', step: r.step, split: 'valid', loss: validLoss });
     }
-    if (ck.every && r.step % ck.every === 0) await save();
-    else if (step === steps - 1) await save();
   }
   emit({ kind: 'done', step: trainer.step, trainLoss, validLoss, elapsedMs: performance.now() - t0 });
   return { trainLoss, validLoss };
