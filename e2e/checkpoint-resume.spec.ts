@@ -5,40 +5,23 @@
 // WebGPU in headless Chromium, the ranks of a layout in one worker over the loopback
 // transport, checkpoints in memory stores that outlive a run (the coordinator's HTTP store
 // and its files are tested in coordinator/checkpoints.test.ts and e2e/multitab-checkpoint.spec.ts).
-import type { Browser, Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-files';
 import type { TrainEvent } from '../src/train/events';
 import type { LayoutCheckpoints } from './pages/gpu-tests.worker';
-import { launchChromium } from './browser';
-import { startVite } from './server';
+import { useGpuTestPage } from './gpu-page';
 
-let browser: Browser, vite: ViteDevServer, page: Page;
+const gpu = useGpuTestPage();
 const ITERS = 15;
 const tiny = { seq_length: 32, hidden_size: 32, num_layers: 2, train_micro_batch_size_per_gpu: 2, eval_interval: 5, eval_iters: 2, train_iters: ITERS, lr_decay_iters: ITERS, warmup: 0.2 };
 
-beforeAll(async () => {
-  const v = await startVite();
-  vite = v.server;
-  browser = await launchChromium();
-  page = await browser.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') console.error('[page]', m.text()); });
-  await page.goto(`${v.url}/e2e/pages/gpu-worker.html`);
-  await page.waitForFunction(() => 'gpuTests' in window);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await vite?.close();
-});
 
 const steps = (events: TrainEvent[]) => events.filter((e): e is Extract<TrainEvent, { kind: 'step' }> => e.kind === 'step');
 const checkpointEvents = (events: TrainEvent[]) => events.filter((e): e is Extract<TrainEvent, { kind: 'checkpoint' }> => e.kind === 'checkpoint');
 
 async function run(world: number, settings: Record<string, unknown>, maxSteps: number, ck: LayoutCheckpoints): Promise<TrainEvent[][]> {
   const cfg = loadConfig(['configs/tiny.yml'], { ...tiny, ...settings }).config;
-  return page.evaluate(([c, w, n, k]) => (window as any).gpuTests.trainLayout(c, w, n, k), [cfg, world, maxSteps, ck] as const);
+  return gpu.page.evaluate(([c, w, n, k]) => (window as any).gpuTests.trainLayout(c, w, n, k), [cfg, world, maxSteps, ck] as const);
 }
 
 describe('checkpoints: save in one layout, load in another, continue', () => {
@@ -47,7 +30,7 @@ describe('checkpoints: save in one layout, load in another, continue', () => {
     const whole = await run(4, { model_parallel_size: 2, pipe_parallel_size: 2, gradient_accumulation_steps: 2 }, ITERS, { save: 'tp2pp2', every: 5 });
     const want = steps(whole[0]).map((e) => e.loss);
     expect(want).toHaveLength(ITERS);
-    const saved = await page.evaluate(() => (window as any).gpuTests.checkpointFiles('tp2pp2'));
+    const saved = await gpu.page.evaluate(() => (window as any).gpuTests.checkpointFiles('tp2pp2'));
     expect(saved.iterations).toEqual([5, 10, 15]);
     expect(saved.files).toEqual(['rank_00000.safetensors', 'rank_00001.safetensors', 'rank_00002.safetensors', 'rank_00003.safetensors']);
     expect(checkpointEvents(whole[0]).filter((e) => e.action === 'saved').map((e) => e.step)).toEqual([5, 10, 15]);
@@ -61,7 +44,7 @@ describe('checkpoints: save in one layout, load in another, continue', () => {
       expect(got.map((e) => e.step)).toEqual([6, 7, 8, 9, 10]);
       got.forEach((e) => expect(Math.abs(e.loss - want[e.step - 1]) / want[e.step - 1], `DP2 ZeRO step ${e.step}: ${e.loss} vs ${want[e.step - 1]}`).toBeLessThanOrEqual(1e-4));
     }
-    const zeroFiles = await page.evaluate(() => (window as any).gpuTests.checkpointFiles('zero'));
+    const zeroFiles = await gpu.page.evaluate(() => (window as any).gpuTests.checkpointFiles('zero'));
     expect(zeroFiles).toEqual({ iterations: [10], files: ['rank_00000.safetensors', 'rank_00001.safetensors'] }); // ZeRO: every replica writes its moments
 
     // one rank (2 × 2 micro-batches) loads the ZeRO checkpoint and finishes

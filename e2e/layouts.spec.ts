@@ -3,15 +3,12 @@
 // (single rank: micro batch × (gradient accumulation × DP)). WebGPU in headless Chromium;
 // the ranks of a layout run in one worker over the loopback transport (the WebRTC transport
 // is tested on its own in e2e/comm*.spec.ts and with real tabs in e2e/multitab-*.spec.ts).
-import type { Browser, Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-files';
 import type { RankMemory, TrainEvent } from '../src/train/events';
-import { launchChromium } from './browser';
-import { startVite } from './server';
+import { useGpuTestPage } from './gpu-page';
 
-let browser: Browser, vite: ViteDevServer, page: Page;
+const gpu = useGpuTestPage();
 const STEPS = 10;
 const tiny = { seq_length: 32, hidden_size: 32, num_layers: 2, train_micro_batch_size_per_gpu: 2, eval_interval: 5, eval_iters: 2, train_iters: STEPS, lr_decay_iters: STEPS, warmup: 0.2 };
 // Only summation order differs from one rank, so the losses agree far inside the 1e-4 the
@@ -19,20 +16,6 @@ const tiny = { seq_length: 32, hidden_size: 32, num_layers: 2, train_micro_batch
 // micro-batch's activation, since fixed, drifted 2.4e-5 in 10 steps).
 const TIGHT = 2e-6;
 
-beforeAll(async () => {
-  const v = await startVite();
-  vite = v.server;
-  browser = await launchChromium();
-  page = await browser.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') console.error('[page]', m.text()); });
-  await page.goto(`${v.url}/e2e/pages/gpu-worker.html`);
-  await page.waitForFunction(() => 'gpuTests' in window);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await vite?.close();
-});
 
 const of = <K extends TrainEvent['kind']>(events: TrainEvent[], kind: K) => events.filter((e): e is Extract<TrainEvent, { kind: K }> => e.kind === kind);
 const refCache = new Map<string, TrainEvent[]>();
@@ -42,14 +25,14 @@ async function reference(accum: number, model: Record<string, unknown>): Promise
   const key = JSON.stringify([accum, model]);
   if (!refCache.has(key)) {
     const c = loadConfig(['configs/tiny.yml'], { ...tiny, ...model, ...SINGLE, gradient_accumulation_steps: accum }).config;
-    refCache.set(key, await page.evaluate(([cfg, n]) => (window as any).gpuTests.train(cfg, n), [c, STEPS] as const));
+    refCache.set(key, await gpu.page.evaluate(([cfg, n]) => (window as any).gpuTests.train(cfg, n), [c, STEPS] as const));
   }
   return refCache.get(key)!;
 }
 
 async function layout(world: number, settings: Record<string, unknown>): Promise<TrainEvent[][]> {
   const cfg = loadConfig(['configs/tiny.yml'], { ...tiny, ...settings }).config;
-  return page.evaluate(([c, w, n]) => (window as any).gpuTests.trainLayout(c, w, n), [cfg, world, STEPS] as const);
+  return gpu.page.evaluate(([c, w, n]) => (window as any).gpuTests.trainLayout(c, w, n), [cfg, world, STEPS] as const);
 }
 
 const memoryOf = (events: TrainEvent[]): RankMemory => of(events, 'start')[0].memory!;

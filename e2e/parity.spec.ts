@@ -1,33 +1,16 @@
 // The whole GPT against PyTorch golden data (tools/reference/gpt_reference.py), on WebGPU in a
 // Worker in headless Chromium: initial loss 1e-5, every gradient 1e-4, 10-step losses 1e-4.
-import type { Browser, Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ParityReport } from '../src/train/parity';
-import { launchChromium } from './browser';
-import { startVite } from './server';
+import { useGpuTestPage } from './gpu-page';
 
-let browser: Browser, vite: ViteDevServer, page: Page;
+const gpu = useGpuTestPage();
 
-beforeAll(async () => {
-  const v = await startVite();
-  vite = v.server;
-  browser = await launchChromium();
-  page = await browser.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') console.error('[page]', m.text()); });
-  await page.goto(`${v.url}/e2e/pages/gpu-worker.html`);
-  await page.waitForFunction(() => 'gpuTests' in window);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await vite?.close();
-});
 
 describe.each(['layernorm-learned', 'rmsnorm-rotary'])('PyTorch parity: %s', (variant) => {
   let report: ParityReport;
   beforeAll(async () => {
-    report = await page.evaluate((name) => (window as any).gpuTests.parity(name), variant);
+    report = await gpu.page.evaluate((name) => (window as any).gpuTests.parity(name), variant);
     console.log(JSON.stringify({ variant, initialLossRel: report.initialLoss.rel, worstGradRel: Math.max(...report.grads.map((g) => g.rel)), worstLossRel: Math.max(...report.losses.map((l) => l.rel)) }));
   });
   it('initial loss within 1e-5 relative', () => {

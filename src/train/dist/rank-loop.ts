@@ -36,7 +36,6 @@ export interface RankPlacement {
 
 export function placeRank(plan: Plan, id: RankIdentity, tiedEmbeddings: boolean, zeroStage = 0): RankPlacement {
   if (plan.virtualChunks > 1) throw new Error('interleaved 1F1B (virtual stages) is not implemented in the trainer yet');
-  if (zeroStage > 1) throw new Error(`zero_optimization.stage ${zeroStage} is not implemented (stages 0 and 1 are)`);
   const grid = plan.grid;
   const me = grid.coords[id.rank];
   const sp = plan.stages[me.pp];
@@ -45,7 +44,8 @@ export function placeRank(plan: Plan, id: RankIdentity, tiedEmbeddings: boolean,
   const group = (name: string, ranks: number[]): GroupSpec => ({ name: `${name}[${ranks.join(',')}]`, ranks });
   const last = plan.pp - 1;
   const tiedAcross = plan.pp > 1 && tiedEmbeddings;
-  const zero = zeroStage === 1 && plan.dp > 1;
+  // stages 2 and 3 (config warnings say so) run as stage 1: optimizer state sharded, same numbers
+  const zero = zeroStage >= 1 && plan.dp > 1;
   const tpGroup = group('tp', find(grid.groups.tp)), ppGroup = group('pp', ppRanks), dpGroup = group('dp', find(grid.groups.dp));
   return {
     stage: { firstLayer: sp.layers[0], endLayer: sp.layers[1], hasEmbedding: me.pp === 0, hasHead: me.pp === last },
