@@ -19,6 +19,8 @@ export interface SpanRow extends Span { rank: number; stage: number; step: numbe
 
 export interface CheckpointRow { rank: number; step: number; name: string; bytes: number; sha256: string | null; at: number }
 
+const KEEP_SPAN_STEPS = 20;
+
 export class MetricsStore {
   constructor(private readonly db: DB) {}
 
@@ -40,10 +42,12 @@ export class MetricsStore {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM metrics WHERE run_id = ?').get(runId) as { n: number }).n;
   }
 
+  /** Keeps the timelines of the last KEEP_SPAN_STEPS steps (ranks send one every step). */
   addSpans(runId: string, rank: number, stage: number, step: number, spans: Span[]): void {
     const ins = this.db.prepare('INSERT INTO spans (run_id, rank, stage, step, kind, microbatch, start_ms, end_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     this.db.transaction(() => {
       for (const s of spans) ins.run(runId, rank, stage, step, s.kind, s.microbatch ?? null, s.startMs, s.endMs);
+      this.db.prepare('DELETE FROM spans WHERE run_id = ? AND step <= ?').run(runId, step - KEEP_SPAN_STEPS);
     })();
   }
 
