@@ -1,6 +1,9 @@
 // Pipeline parallelism: one stage's step runs its 1F1B op list (src/parallel/schedule.ts)
 // in order. Activations go forward and gradients backward over the transport; micro-batch
 // i lives in activation slot i mod K (K = the most micro-batches this stage holds in flight).
+// A send does not hold the stage up: the tensor's copy is queued on the GPU at once (so later
+// work cannot overwrite what is sent) and its readback and transfer finish in the background
+// while the stage goes on; the step waits for them before the gradient sync.
 // Then grad-sync.ts makes the gradients global and steps the optimizer.
 import type { GroupSpec } from '../../comm/worker-bridge';
 import type { ScheduleOp } from '../../parallel/ops';
@@ -34,6 +37,7 @@ export async function pipelineStep(t: Trainer, place: PipelinePlace, micro: read
   const tag = (what: string, mb: number) => `pp:${what}:${step}:${mb}`;
   let computeMs = 0, p2pMs = 0;
   const spans: OpSpan[] = [];
+  const sending: Promise<void>[] = [];
   for (const op of ops) {
     const k = 'microbatch' in op ? slotOf(op.microbatch) : 0;
     const acts = model.slots[k].acts;
@@ -50,7 +54,10 @@ export async function pipelineStep(t: Trainer, place: PipelinePlace, micro: read
         const src = op.what === 'activation' ? acts.xFinal : acts.dx;
         const to = op.what === 'activation' ? place.nextRank : place.prevRank;
         if (to === null) throw new Error(`stage ${place.stage}: schedule sends ${op.what} ${op.microbatch} past the end of the pipeline`);
-        await comm.send(to, tag(op.what, op.microbatch), new Uint8Array(await ctx.readRaw(src)));
+        const sendTag = tag(op.what, op.microbatch);
+        const done = ctx.readRaw(src).then((bytes) => comm.send(to, sendTag, new Uint8Array(bytes)));
+        done.catch(() => {}); // awaited with the others below; this keeps an early failure from going unhandled
+        sending.push(done);
         break;
       }
       case 'recv': {
@@ -66,6 +73,9 @@ export async function pipelineStep(t: Trainer, place: PipelinePlace, micro: read
     if (op.kind === 'forward' || op.kind === 'backward') computeMs += s1 - s0; else p2pMs += s1 - s0;
     spans.push({ kind: op.kind, microbatch: op.microbatch, startMs: s0 - t0, endMs: s1 - t0 });
   }
+  const w0 = performance.now();
+  await Promise.all(sending);
+  p2pMs += performance.now() - w0;
   const g0 = performance.now();
   const sync = await syncAndUpdate(t, place);
   spans.push({ kind: 'allreduce', startMs: g0 - t0, endMs: g0 - t0 + sync.allReduceMs }, { kind: 'optimizer', startMs: g0 - t0 + sync.allReduceMs, endMs: performance.now() - t0 });
