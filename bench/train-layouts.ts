@@ -4,7 +4,7 @@
 // Prints tokens/s, step time, per-stage breakdown (compute, p2p wait, all-reduce, optimizer)
 // and, for pipelines, the efficiency next to the ideal m/(m + P − 1): measured with the ranks
 // sharing this machine, and replayed as if each stage had its own device (bench/layouts/analyze.ts).
-//   npm run bench:train -- [--json] [--layouts pp4-m16,tp2,...] [--steps 3] [--warmup 1] [--replay-steps 1]
+//   npm run bench:train -- [--json] [--layouts pp4-m16,tp2,...] [--steps 3] [--warmup 1] [--replay-steps 2]
 //       [--layers 8] [--hidden 32] [--heads 4] [--seq 32] [--micro 2] [--micro-batches 4 (m of the non-sweep layouts)]
 //       [--partition <pipe_partition_method>] [--config a.yml ...] [--no-replay] [--hardware (no SwiftShader)]
 // Bundled for a GPU machine (see bench/README.md):
@@ -28,7 +28,7 @@ const { values } = parseArgs({
     layouts: { type: 'string', default: 'all' },
     steps: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1' },
-    'replay-steps': { type: 'string', default: '1' },
+    'replay-steps': { type: 'string', default: '2' },
     layers: { type: 'string', default: '8' },
     hidden: { type: 'string', default: '32' },
     heads: { type: 'string', default: '4' },

@@ -6,7 +6,9 @@
 //   useful_shared = the same with each stage's own compute (from the serial run) on top;
 //   own_compute = a replay (src/parallel/timed-schedule.ts) of the stages' op lists with each
 //     op's own time from the serial run, as if each stage had its own device; the schedule
-//     only (gradient sync and optimizer excluded, as in the ideal m / (m + P − 1)).
+//     only (gradient sync and optimizer excluded, as in the ideal m / (m + P − 1));
+//   own_balanced = that replay with every stage at the mean forward/backward time: the cost of
+//     the schedule and the transfers alone, without the stages' imbalance.
 import type { ScheduleOp } from '../../src/parallel/ops';
 import { idealPipelineEfficiency, replaySchedules } from '../../src/parallel/timed-schedule';
 import type { CommCall } from './timed-comm';
@@ -30,6 +32,9 @@ export interface PipelineNumbers {
   ratio_useful_shared: number;
   efficiency_own_compute: number;
   ratio_own_compute: number;
+  /** the replay with equal stages (mean forward/backward), measured sends and transfers */
+  efficiency_own_balanced: number;
+  ratio_own_balanced: number;
   own_compute: {
     replay_ms: number;
     /** per stage: Σ own forward/backward ms per step, median forward / backward / send ms */
@@ -83,11 +88,17 @@ function ownMs(span: AbsSpan, calls: readonly CommCall[]): number {
   return Math.max(0, span.end - span.start - inside);
 }
 
-/** When the background send of `microbatch` that the span queued was delivered. */
-function deliveredAt(calls: readonly CommCall[], span: AbsSpan, tagPrefix: string, microbatch: number): number {
-  const c = calls.find((c) => c.what === 'send' && c.start >= span.start && c.tag?.startsWith(tagPrefix) && c.tag.endsWith(`:${microbatch}`));
-  if (!c) throw new Error(`no send call for ${tagPrefix}…:${microbatch} after ${span.start.toFixed(1)} ms`);
-  return c.end;
+/** A rank's pipeline sends per step (tags pp:<what>:<step>:<microbatch>, steps in order of
+ *  appearance), keyed "<what>:<microbatch>": where to find when each background send arrived. */
+function sendsByStep(calls: readonly CommCall[]): Map<string, CommCall>[] {
+  const steps = new Map<string, Map<string, CommCall>>();
+  for (const c of calls) {
+    const m = c.what === 'send' ? /^pp:(\w+):(\d+):(\d+)$/.exec(c.tag ?? '') : null;
+    if (!m) continue;
+    if (!steps.has(m[2])) steps.set(m[2], new Map());
+    steps.get(m[2])!.set(`${m[1]}:${m[3]}`, c);
+  }
+  return [...steps.values()];
 }
 
 const stageRanks = (run: LayoutRun) => Array.from({ length: run.layout.pp }, (_, s) => run.ranks.filter((r) => r.coord.pp === s));
@@ -136,6 +147,7 @@ function pipelineNumbers(shared: LayoutRun, serial: LayoutRun, warmup: number, s
   const nSerial = Math.min(...serial.ranks.map((r) => measured(r, warmup).length));
   if (!(nSerial > 0)) throw new Error(`${shared.layout.name}: no measured steps in the serial run`);
   const samples = lists.map(() => new Map<string, number[]>());
+  const sends = new Map(serial.ranks.map((r) => [r, sendsByStep(r.calls)]));
   stageRanks(serial).forEach((ranks, s) => {
     const dps = [...new Set(ranks.map((r) => r.coord.dp))];
     const add = (kind: string, v: number) => samples[s].set(kind, [...(samples[s].get(kind) ?? []), v]);
@@ -147,13 +159,24 @@ function pipelineNumbers(shared: LayoutRun, serial: LayoutRun, warmup: number, s
           return f(r, span);
         }))));
         add(op.kind, per((r, span) => ownMs(span, r.calls)));
-        if (op.kind === 'send') add('transfer', per((r, span) => deliveredAt(r.calls, span, `pp:${op.what}:`, op.microbatch) - span.end));
+        if (op.kind === 'send') {
+          add('transfer', per((r, span) => {
+            const call = sends.get(r)![warmup + k]?.get(`${op.what}:${op.microbatch}`);
+            if (!call) throw new Error(`${shared.layout.name}: rank ${r.coord.rank} has no send call for ${op.what} ${op.microbatch} in step ${warmup + k}`);
+            return Math.max(0, call.end - span.end);
+          }));
+        }
       }
     });
   });
   const kindMs = (s: number, kind: string) => median(samples[s].get(kind) ?? []);
   const cost = (s: number, op: ScheduleOp) => kindMs(s, op.kind);
-  const replay = replaySchedules(lists, { compute: cost, send: cost, recv: cost, transfer: (st) => kindMs(st, 'transfer') });
+  const transfer = (st: number) => kindMs(st, 'transfer');
+  const replay = replaySchedules(lists, { compute: cost, send: cost, recv: cost, transfer });
+  // The same with every stage's forward and backward at the mean over stages: what the schedule
+  // and the transfers cost without the imbalance between stages.
+  const even = (kind: string) => mean(lists.map((_, st) => kindMs(st, kind)));
+  const balanced = replaySchedules(lists, { compute: (_st, op) => even(op.kind), send: cost, recv: cost, transfer });
   const ownCompute = replay.stages.map((st) => st.computeMs);
   const usefulShared = median(sharedStepMs.map((ms) => ownCompute.reduce((a, b) => a + b, 0) / (P * ms)));
   const serialStep = median(Array.from({ length: nSerial }, (_, k) => Math.max(...serial.ranks.map((r) => measured(r, warmup)[k].ms))));
@@ -165,6 +188,8 @@ function pipelineNumbers(shared: LayoutRun, serial: LayoutRun, warmup: number, s
     ratio_useful_shared: round(usefulShared / ideal, 4),
     efficiency_own_compute: round(replay.efficiency, 4),
     ratio_own_compute: round(replay.efficiency / ideal, 4),
+    efficiency_own_balanced: round(balanced.efficiency, 4),
+    ratio_own_balanced: round(balanced.efficiency / ideal, 4),
     own_compute: {
       replay_ms: round(replay.makespanMs, 1),
       compute_ms: ownCompute.map((x) => round(x, 1)),

@@ -16,13 +16,13 @@ export function renderTable(head: { machine: string; adapter: string; model: str
   }
   const pipes = layouts.filter((l) => l.pipeline);
   if (pipes.length > 0) {
-    lines.push('', `${'pipeline'.padEnd(10)} ${pad('ideal', 7)} ${pad('shared', 8)} ${pad('÷ideal', 7)} ${pad('useful', 8)} ${pad('÷ideal', 7)} ${pad('own-dev', 8)} ${pad('÷ideal', 7)}`);
+    lines.push('', `${'pipeline'.padEnd(10)} ${pad('ideal', 7)} ${pad('shared', 8)} ${pad('÷ideal', 7)} ${pad('useful', 8)} ${pad('÷ideal', 7)} ${pad('own-dev', 8)} ${pad('÷ideal', 7)} ${pad('balanced', 9)} ${pad('÷ideal', 7)}`);
     for (const l of pipes) {
       const p = l.pipeline!;
-      lines.push(`${l.name.padEnd(10)} ${pad(pct(p.ideal), 7)} ${pad(pct(p.efficiency_measured_shared), 8)} ${pad(p.ratio_measured_shared.toFixed(2), 7)} ${pad(pct(p.efficiency_useful_shared), 8)} ${pad(p.ratio_useful_shared.toFixed(2), 7)} ${pad(pct(p.efficiency_own_compute), 8)} ${pad(p.ratio_own_compute.toFixed(2), 7)}`);
+      lines.push(`${l.name.padEnd(10)} ${pad(pct(p.ideal), 7)} ${pad(pct(p.efficiency_measured_shared), 8)} ${pad(p.ratio_measured_shared.toFixed(2), 7)} ${pad(pct(p.efficiency_useful_shared), 8)} ${pad(p.ratio_useful_shared.toFixed(2), 7)} ${pad(pct(p.efficiency_own_compute), 8)} ${pad(p.ratio_own_compute.toFixed(2), 7)} ${pad(pct(p.efficiency_own_balanced), 9)} ${pad(p.ratio_own_balanced.toFixed(2), 7)}`);
     }
     lines.push('shared: Σ stage compute / (P × step) as measured, ranks sharing one device; useful: the same with each stage\'s own compute;');
-    lines.push('own-dev: replay of the measured op times as if each stage had its own device (schedule only).');
+    lines.push('own-dev: replay of the measured op times as if each stage had its own device (schedule only); balanced: the same with equal stages.');
   }
   return lines.join('\n');
 }
