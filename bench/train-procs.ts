@@ -69,8 +69,11 @@ async function child(job: { layout: Layout; rank: number; ports: number[] }): Pr
   await trainRank(ctx, config as never, await defaultCorpus(), { comm, rank: job.rank, world }, (e) => {
     if (e.kind === 'step' || e.kind === 'start') process.stdout.write(JSON.stringify({ rank: job.rank, ...e, adapter: e.kind === 'start' ? e.adapter?.description || e.adapter?.device : undefined }) + '\n');
   });
-  transport?.close();
-  process.exit(0);
+  // A rank that is done may not leave yet: a peer still in its last collective would see it
+  // lost. The parent closes every child's stdin once all of them have finished.
+  process.stdout.write(JSON.stringify({ rank: job.rank, kind: 'finished' }) + '\n');
+  process.stdin.on('end', () => { transport?.close(); process.exit(0); });
+  process.stdin.resume();
 }
 
 async function freePorts(n: number): Promise<number[]> {
@@ -86,19 +89,23 @@ async function runLayout(l: Layout): Promise<Record<string, unknown>> {
   const ports = await freePorts(world);
   const lines: StepLine[] = [];
   let adapter = '';
+  const children: ReturnType<typeof spawn>[] = [];
+  let finished = 0;
   await Promise.all(Array.from({ length: world }, (_, rank) => new Promise<void>((res, rej) => {
-    const p = spawn(process.execPath, [...process.execArgv, process.argv[1], '--child', JSON.stringify({ layout: l, rank, ports }), ...process.argv.slice(2).filter((a) => a !== '--json')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [...process.execArgv, process.argv[1], '--child', JSON.stringify({ layout: l, rank, ports }), ...process.argv.slice(2).filter((a) => a !== '--json')], { stdio: ['pipe', 'pipe', 'pipe'] });
+    children.push(p);
     let buf = '', err = '';
-    p.stdout.on('data', (d: Buffer) => {
+    p.stdout?.on('data', (d: Buffer) => {
       buf += d;
       for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
         const msg = JSON.parse(buf.slice(0, i));
         buf = buf.slice(i + 1);
         if (msg.kind === 'step') lines.push(msg);
+        else if (msg.kind === 'finished' && ++finished === world) for (const c of children) c.stdin?.end();
         else if (msg.adapter) adapter = msg.adapter;
       }
     });
-    p.stderr.on('data', (d: Buffer) => { err += d; });
+    p.stderr?.on('data', (d: Buffer) => { err += d; });
     p.on('exit', (code) => (code === 0 ? res() : rej(new Error(`${l.name} rank ${rank} exited ${code}: ${err.slice(-2000)}`))));
   })));
   const warm = Number(values.warmup);
