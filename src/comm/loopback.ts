@@ -2,9 +2,8 @@
 // transport). Messages are copied on send, as a network would, and delivered on a
 // later microtask; `disconnect(rank)` simulates a tab that goes away.
 
-import { Mailbox } from './mailbox';
-import { PeerHealth } from './peer-health';
-import { bytesOf, checkRank, CommError, type PeerLostListener, type RecvOptions, type SendOptions, type Tag, type Transport } from './transport';
+import { MailboxTransport } from './mailbox-transport';
+import { bytesOf, checkRank, CommError, type SendOptions, type Tag, type Transport } from './transport';
 
 export interface LoopbackWorld {
   readonly transports: LoopbackTransport[];
@@ -26,14 +25,11 @@ export function createLoopbackWorld(size: number): LoopbackWorld {
   };
 }
 
-export class LoopbackTransport implements Transport {
-  private readonly inbox: Mailbox[];
-  private readonly health: PeerHealth;
+export class LoopbackTransport extends MailboxTransport implements Transport {
   private closed = false;
 
-  constructor(readonly rank: number, readonly worldSize: number, private readonly world: readonly LoopbackTransport[]) {
-    this.health = new PeerHealth(rank);
-    this.inbox = Array.from({ length: worldSize }, (_, peer) => new Mailbox(rank, peer));
+  constructor(rank: number, worldSize: number, private readonly world: readonly LoopbackTransport[]) {
+    super(rank, worldSize);
   }
 
   async send(to: number, tag: Tag, data: ArrayBufferView, opts: SendOptions = {}): Promise<void> {
@@ -48,19 +44,6 @@ export class LoopbackTransport implements Transport {
     target.inbox[this.rank].announce({ tag, bytes: copy.byteLength, data: Promise.resolve(copy), received: () => copy.byteLength });
   }
 
-  recv(from: number, tag: Tag, opts: RecvOptions = {}): Promise<Uint8Array> {
-    checkRank(this, from, opts.op ?? 'recv');
-    return this.inbox[from].take(tag, opts);
-  }
-
-  onPeerLost(listener: PeerLostListener): () => void {
-    return this.health.subscribe(listener);
-  }
-
-  lostPeer(rank: number): CommError | undefined {
-    return this.health.get(rank);
-  }
-
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -69,8 +52,6 @@ export class LoopbackTransport implements Transport {
   }
 
   private peerLost(peer: number, reason: string): void {
-    if (this.closed) return;
-    this.inbox[peer].fail(`peer lost: ${reason}`);
-    this.health.markLost(peer, reason);
+    if (!this.closed) this.peerGone(peer, reason);
   }
 }

@@ -4,9 +4,8 @@
 // its rank first (u32). Frames: u32 tag length, the tag (UTF-8), u32 byte length, the bytes.
 // Node only; the browser's Transport is peerjs-transport.ts.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { Mailbox } from './mailbox';
-import { PeerHealth } from './peer-health';
-import { bytesOf, checkRank, CommError, type PeerLostListener, type RecvOptions, type SendOptions, type Tag, type Transport } from './transport';
+import { MailboxTransport } from './mailbox-transport';
+import { bytesOf, checkRank, CommError, type SendOptions, type Tag, type Transport } from './transport';
 
 export interface TcpTransportOptions {
   rank: number;
@@ -56,19 +55,12 @@ class FrameReader {
   }
 }
 
-export class TcpTransport implements Transport {
-  readonly rank: number;
-  readonly worldSize: number;
-  private readonly health: PeerHealth;
-  private readonly inbox: Mailbox[];
+export class TcpTransport extends MailboxTransport implements Transport {
   private readonly sockets = new Map<number, Socket>();
   private closed = false;
 
   private constructor(private readonly server: Server, opts: TcpTransportOptions) {
-    this.rank = opts.rank;
-    this.worldSize = opts.worldSize;
-    this.health = new PeerHealth(opts.rank);
-    this.inbox = Array.from({ length: opts.worldSize }, (_, peer) => new Mailbox(opts.rank, peer));
+    super(opts.rank, opts.worldSize);
   }
 
   /** Listens, dials every lower rank, and resolves once connected to every other rank. */
@@ -123,11 +115,7 @@ export class TcpTransport implements Transport {
     const reader = new FrameReader((tag, data) => this.inbox[peer].announce({ tag, bytes: data.byteLength, data: Promise.resolve(data), received: () => data.byteLength }));
     if (rest.length) reader.push(rest);
     sock.on('data', (c: Buffer) => reader.push(c));
-    const gone = (why: string) => {
-      if (this.closed) return;
-      this.inbox[peer].fail(`peer lost: ${why}`);
-      this.health.markLost(peer, why);
-    };
+    const gone = (why: string) => { if (!this.closed) this.peerGone(peer, why); };
     sock.on('close', () => gone('connection closed'));
     sock.on('error', (e) => gone(e.message));
   }
@@ -149,19 +137,6 @@ export class TcpTransport implements Transport {
     sock.write(head);
     const flushed = sock.write(Buffer.from(body.slice())); // a copy: the caller may reuse `data` once this resolves
     if (!flushed) await new Promise<void>((res) => sock.once('drain', () => res()));
-  }
-
-  recv(from: number, tag: Tag, opts: RecvOptions = {}): Promise<Uint8Array> {
-    checkRank(this, from, opts.op ?? 'recv');
-    return this.inbox[from].take(tag, opts);
-  }
-
-  onPeerLost(listener: PeerLostListener): () => void {
-    return this.health.subscribe(listener);
-  }
-
-  lostPeer(rank: number): CommError | undefined {
-    return this.health.get(rank);
   }
 
   close(): void {
