@@ -32,6 +32,10 @@ export const CHROMIUM_ARGS = [
   '--disable-background-timer-throttling',
   '--disable-renderer-backgrounding',
   '--disable-backgrounding-occluded-windows',
+  // WebGPU in the browser process: with 8 tabs training at once on SwiftShader (2 cores) the
+  // separate GPU process exited after about a minute (exit code 5, every tab's device lost);
+  // in-process it runs (measured with tools/dev/ntabs.ts)
+  '--in-process-gpu',
 ];
 
 export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
