@@ -9,8 +9,8 @@
 // then bash .gpu/run.sh train-procs.mjs --json (all processes share the machine's GPU 0 unless
 // Dawn finds more than one adapter name; they never share a CPU thread).
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
+import { freePorts } from '../src/node/free-ports';
 
 process.env.LD_LIBRARY_PATH ??= '/usr/lib/chromium';
 process.env.XDG_RUNTIME_DIR ??= '/tmp';
@@ -74,12 +74,6 @@ async function child(job: { layout: Layout; rank: number; ports: number[] }): Pr
   process.stdout.write(JSON.stringify({ rank: job.rank, kind: 'finished' }) + '\n');
   process.stdin.on('end', () => { transport?.close(); process.exit(0); });
   process.stdin.resume();
-}
-
-async function freePorts(n: number): Promise<number[]> {
-  return Promise.all(Array.from({ length: n }, () => new Promise<number>((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => res(p)); });
-  })));
 }
 
 type StepLine = { rank: number; kind: 'step'; step: number; ms: number; tokensPerSec: number; breakdown: { computeMs: number; p2pMs: number; allReduceMs: number; optimizerMs: number; totalMs: number } };

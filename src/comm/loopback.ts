@@ -3,7 +3,7 @@
 // later microtask; `disconnect(rank)` simulates a tab that goes away.
 
 import { MailboxTransport } from './mailbox-transport';
-import { bytesOf, checkRank, CommError, type SendOptions, type Tag, type Transport } from './transport';
+import { bytesOf, type SendOptions, type Tag, type Transport } from './transport';
 
 export interface LoopbackWorld {
   readonly transports: LoopbackTransport[];
@@ -26,7 +26,6 @@ export function createLoopbackWorld(size: number): LoopbackWorld {
 }
 
 export class LoopbackTransport extends MailboxTransport implements Transport {
-  private closed = false;
 
   constructor(rank: number, worldSize: number, private readonly world: readonly LoopbackTransport[]) {
     super(rank, worldSize);
@@ -34,10 +33,7 @@ export class LoopbackTransport extends MailboxTransport implements Transport {
 
   async send(to: number, tag: Tag, data: ArrayBufferView, opts: SendOptions = {}): Promise<void> {
     const op = opts.op ?? 'send';
-    checkRank(this, to, op);
-    if (this.closed) throw new CommError(op, this.rank, to, 'this transport is closed');
-    const lost = this.health.get(to);
-    if (lost) throw new CommError(op, this.rank, to, lost.reason);
+    this.checkSend(to, op);
     const copy = bytesOf(data).slice();
     await Promise.resolve();
     const target = this.world[to];
@@ -47,11 +43,8 @@ export class LoopbackTransport extends MailboxTransport implements Transport {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const t of this.world) if (t !== this) t.peerLost(this.rank, 'peer closed its transport');
+    for (const t of this.world) if (t !== this) t.peerGone(this.rank, 'peer closed its transport');
     for (const m of this.inbox) m.fail('this transport is closed');
   }
 
-  private peerLost(peer: number, reason: string): void {
-    if (!this.closed) this.peerGone(peer, reason);
-  }
 }

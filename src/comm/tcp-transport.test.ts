@@ -1,16 +1,10 @@
 // TcpTransport over real localhost sockets: messages of any size in order per tag, the ring
 // collectives on top, and a closed rank failing its peers' receives by name.
-import { createServer } from 'node:net';
+import { freePorts } from '../node/free-ports';
 import { afterEach, describe, expect, it } from 'vitest';
 import { allReduce, allGather } from './collectives';
 import { Group } from './group';
 import { TcpTransport } from './tcp-transport';
-
-async function freePorts(n: number): Promise<number[]> {
-  return Promise.all(Array.from({ length: n }, () => new Promise<number>((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => res(p)); });
-  })));
-}
 
 let open: TcpTransport[] = [];
 afterEach(() => { for (const t of open) t.close(); open = []; });

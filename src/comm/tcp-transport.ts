@@ -5,7 +5,7 @@
 // Node only; the browser's Transport is peerjs-transport.ts.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { MailboxTransport } from './mailbox-transport';
-import { bytesOf, checkRank, CommError, type SendOptions, type Tag, type Transport } from './transport';
+import { bytesOf, CommError, type SendOptions, type Tag, type Transport } from './transport';
 
 export interface TcpTransportOptions {
   rank: number;
@@ -57,7 +57,6 @@ class FrameReader {
 
 export class TcpTransport extends MailboxTransport implements Transport {
   private readonly sockets = new Map<number, Socket>();
-  private closed = false;
 
   private constructor(private readonly server: Server, opts: TcpTransportOptions) {
     super(opts.rank, opts.worldSize);
@@ -115,17 +114,14 @@ export class TcpTransport extends MailboxTransport implements Transport {
     const reader = new FrameReader((tag, data) => this.inbox[peer].announce({ tag, bytes: data.byteLength, data: Promise.resolve(data), received: () => data.byteLength }));
     if (rest.length) reader.push(rest);
     sock.on('data', (c: Buffer) => reader.push(c));
-    const gone = (why: string) => { if (!this.closed) this.peerGone(peer, why); };
+    const gone = (why: string) => this.peerGone(peer, why);
     sock.on('close', () => gone('connection closed'));
     sock.on('error', (e) => gone(e.message));
   }
 
   async send(to: number, tag: Tag, data: ArrayBufferView, opts: SendOptions = {}): Promise<void> {
     const op = opts.op ?? 'send';
-    checkRank(this, to, op);
-    if (this.closed) throw new CommError(op, this.rank, to, 'this transport is closed');
-    const lost = this.health.get(to);
-    if (lost) throw new CommError(op, this.rank, to, lost.reason);
+    this.checkSend(to, op);
     const sock = this.sockets.get(to);
     if (!sock) throw new CommError(op, this.rank, to, 'not connected');
     const tagBytes = Buffer.from(tag, 'utf8');
