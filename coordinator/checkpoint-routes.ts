@@ -112,24 +112,24 @@ export function checkpointRouter(o: CheckpointRouteOptions): express.Router {
     res.json(out);
   }));
 
-  r.get('/:iteration/manifest', handle(async (req, res) => {
+  /** The run's store (save or load directory), the iteration asked for and its manifest; 404 while incomplete. */
+  const completeCheckpoint = async (req: Request) => {
     const rn = run(req);
     caller(req, rn.id);
     const { store } = o.checkpoints.store(rn, source(req));
     const it = await iterationOf(req, () => store.latest());
     const m = await store.manifest(it);
     if (!m) throw new HttpError(404, 'no_checkpoint', `run ${rn.id}: iteration ${it} has no complete checkpoint (${source(req)} directory)`);
-    res.json(m);
+    return { rn, store, it, m };
+  };
+
+  r.get('/:iteration/manifest', handle(async (req, res) => {
+    res.json((await completeCheckpoint(req)).m);
   }));
 
   r.get('/:iteration/files/:file', handle(async (req, res) => {
-    const rn = run(req);
-    caller(req, rn.id);
-    const { store } = o.checkpoints.store(rn, source(req));
-    const it = await iterationOf(req, () => store.latest());
-    const m = await store.manifest(it);
-    const entry = m?.files.find((f) => f.name === req.params.file);
-    if (!m) throw new HttpError(404, 'no_checkpoint', `run ${rn.id}: iteration ${it} has no complete checkpoint (${source(req)} directory)`);
+    const { rn, store, it, m } = await completeCheckpoint(req);
+    const entry = m.files.find((f) => f.name === req.params.file);
     if (!entry) throw new HttpError(404, 'no_checkpoint', `run ${rn.id}: iteration ${it} has no file ${JSON.stringify(req.params.file.slice(0, 80))}`);
     const bytes = await store.get(it, entry.name);
     res.set({ 'content-type': 'application/octet-stream', [SHA256_HEADER]: entry.sha256 }).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));

@@ -11,6 +11,7 @@
 //     the schedule and the transfers alone, without the stages' imbalance.
 import type { ScheduleOp } from '../../src/parallel/ops';
 import { idealPipelineEfficiency, replaySchedules } from '../../src/parallel/timed-schedule';
+import type { Layout } from './catalog';
 import type { CommCall } from './timed-comm';
 import type { AbsSpan, LayoutRun, RankRun } from './run';
 
@@ -50,13 +51,7 @@ export interface PipelineNumbers {
   };
 }
 
-export interface LayoutNumbers {
-  name: string;
-  tp: number;
-  pp: number;
-  dp: number;
-  m: number;
-  world: number;
+export interface LayoutNumbers extends Layout {
   params_per_rank: number[];
   tokens_per_step: number;
   measured_steps: number;
