@@ -26,8 +26,8 @@ export interface GptOptions {
   tp?: TpPlace;
   /** activation checkpointing: recompute chunks of this many layers in the backward pass */
   checkpointLayers?: number;
-  /** allocate the flat parameter/gradient buffers at least this many elements long (ZeRO padding) */
-  flatLength?: number;
+  /** the flat parameter/gradient buffers' length for the layout's `total` elements (ZeRO pads it); default: total */
+  flatLength?: (total: number) => number;
 }
 
 export interface Slot {
@@ -57,7 +57,7 @@ export class Gpt {
     this.dims = localDims(spec, this.tp.size);
     this.vocab = vocabRange(spec.V, this.tp);
     this.layout = layoutParams(stageParamDefs(spec, this.stage, this.tp.size));
-    this.flatLength = Math.max(this.layout.total, opts.flatLength ?? 0);
+    this.flatLength = Math.max(this.layout.total, opts.flatLength?.(this.layout.total) ?? 0);
     this.params = ctx.createBuffer(this.flatLength * 4, 'params');
     this.grads = ctx.createBuffer(this.flatLength * 4, 'grads');
     this.N = B * spec.T;

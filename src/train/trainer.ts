@@ -8,7 +8,7 @@ import type { Dispatch } from '../gpu/dispatch';
 import type { GpuTensor } from '../gpu/tensor';
 import { addInto } from '../gpu/kernels/elementwise';
 import { adamw, gradSquaredNorm, numPartials, type AdamHyper, type Range } from '../gpu/kernels/optimizer';
-import { ALIGN_ELEMS, fullModel, layoutParams, stageParamDefs, type StageRange } from '../model/params';
+import { ALIGN_ELEMS, type ParamLayout, type StageRange } from '../model/params';
 import { Gpt } from '../model/gpt';
 import { ProgramBuilder, type Program, type TpCollectives } from '../model/program';
 import { runProgram } from '../model/run-program';
@@ -38,8 +38,8 @@ export interface TrainerOptions {
   /** ZeRO-1: the optimizer state is split into `shards` equal parts of the (padded) flat
    *  vector and this rank updates part `index` */
   zero?: { shards: number; index: number };
-  /** flat-buffer ranges this rank leaves out of the gradient norm (another rank counts them) */
-  normSkip?: Range[];
+  /** flat-buffer ranges this rank leaves out of the gradient norm (another rank counts them), given its layout */
+  normSkip?: (layout: ParamLayout) => Range[];
 }
 
 export interface StepResult {
@@ -86,9 +86,8 @@ export class Trainer {
     const tokensPerStep = microBatchSize * spec.T * gradAccumSteps;
     const zero = opts.zero ?? { shards: 1, index: 0 };
     const stageModel = { stage: opts.stage, slots: opts.slots, tp: opts.tp?.place, checkpointLayers: opts.checkpointLayers };
-    const probe = layoutParams(stageParamDefs(spec, opts.stage ?? fullModel(spec), opts.tp?.place.size ?? 1)).total;
-    const flatLength = zero.shards > 1 ? zeroFlatLength(probe, zero.shards) : probe;
-    this.model = new Gpt(ctx, spec, microBatchSize, 1 / tokensPerStep, { ...stageModel, flatLength });
+    this.model = new Gpt(ctx, spec, microBatchSize, 1 / tokensPerStep, { ...stageModel, flatLength: (total) => (zero.shards > 1 ? zeroFlatLength(total, zero.shards) : total) });
+    const flatLength = this.model.flatLength;
     this.tpCollectives = opts.tp && opts.tp.place.size > 1 ? opts.tp.collectives : null;
     const S = flatLength / zero.shards;
     this.optRange = { start: zero.index * S, end: (zero.index + 1) * S };
@@ -102,7 +101,7 @@ export class Trainer {
       return { ...t, offset: this.optRange.start * 4, length: S, shape: [S], name: `${which}[${this.optRange.start}, ${this.optRange.end})` };
     };
     const partials = ctx.tensor([numPartials(ctx, S)], 'gradNormPartials');
-    this.normDispatches = gradSquaredNorm(ctx, view('grads'), partials, this.gradSq, clipRanges(opts.normSkip ?? [], this.optRange));
+    this.normDispatches = gradSquaredNorm(ctx, view('grads'), partials, this.gradSq, clipRanges(opts.normSkip?.(this.model.layout) ?? [], this.optRange));
     const decay = Math.min(S, Math.max(0, this.model.layout.decayCount - this.optRange.start));
     this.updateDispatch = adamw(ctx, view('params'), view('grads'), this.m, this.v, decay, this.stepScalars, this.gradSq, opts.adam);
     this.accumulateLoss = this.model.stage.hasHead ? this.model.slots.map((sl) => addInto(ctx, this.lossSum, sl.acts.losses)) : [];

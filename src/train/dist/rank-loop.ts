@@ -5,7 +5,7 @@ import type { GpuContext } from '../../gpu/context';
 import type { GroupSpec } from '../../comm/worker-bridge';
 import { sampleIds } from '../../data/dataset';
 import { initFlat } from '../../model/init';
-import { layoutParams, stageParamDefs, type ParamLayout, type StageRange } from '../../model/params';
+import type { ParamLayout, StageRange } from '../../model/params';
 import type { TpCollectives } from '../../model/program';
 import type { TpPlace } from '../../model/tp-shard';
 import type { Range } from '../../gpu/kernels/optimizer';
@@ -126,13 +126,12 @@ export async function trainRank(ctx: GpuContext, c: TrainConfig, text: string, i
   const zeroStage = c.zero_optimization?.stage ?? 0;
   const { place, stage, slots, dpRank, tp, tpGroup } = placeRank(plan, id, spec.tied, zeroStage);
   const micro = plan.train_micro_batch_size_per_gpu, accum = plan.gradient_accumulation_steps;
-  const layout = layoutParams(stageParamDefs(spec, stage, tp.size));
   const trainer = new Trainer(ctx, {
     spec, microBatchSize: micro, gradAccumSteps: accum, adam: adamHyper(c), schedule: lrSchedule(c), stage, slots,
     tp: { place: tp, collectives: tpCollectives(id.comm, tpGroup) },
     checkpointLayers: c.checkpoint_activations ? c.checkpoint_num_layers ?? 1 : 0,
     zero: place.zero ? { shards: plan.dp, index: dpRank } : undefined,
-    normSkip: normSkipRanges(layout, tp, stage, place.tiedEmbeddingGroup !== null),
+    normSkip: (layout) => normSkipRanges(layout, tp, stage, place.tiedEmbeddingGroup !== null),
   });
   const init = initFlat(trainer.model.layout, c.seed, tp);
   trainer.loadParams(init);
