@@ -16,7 +16,16 @@ export default defineConfig({
   // Pre-bundle every browser dependency up front: otherwise Vite discovers some on first load
   // (workers especially) and reloads the page, which breaks headless runs mid-start.
   optimizeDeps: {
-    include: ['comlink', 'zod', 'yaml', 'uplot', 'peerjs', 'gpt-tokenizer/encoding/r50k_base', 'fastest-levenshtein', 'idb'],
+    include: [
+      'comlink',
+      'zod',
+      'yaml',
+      'uplot',
+      'peerjs',
+      'gpt-tokenizer/encoding/r50k_base',
+      'fastest-levenshtein',
+      'idb',
+    ],
   },
   build: {
     target: 'es2022',

@@ -8,8 +8,24 @@ process.env.XDG_RUNTIME_DIR ??= '/tmp';
 export default defineConfig({
   test: {
     projects: [
-      { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts', 'coordinator/**/*.test.ts', 'cli/**/*.test.ts', 'tools/**/*.test.ts'], testTimeout: 60_000 } },
-      { extends: true, test: { name: 'e2e', include: ['e2e/**/*.spec.ts'], testTimeout: 300_000, hookTimeout: 120_000, fileParallelism: false } },
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts', 'coordinator/**/*.test.ts', 'cli/**/*.test.ts', 'tools/**/*.test.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['e2e/**/*.spec.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

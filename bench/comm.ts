@@ -11,8 +11,20 @@ const MiB = 1024 * KiB;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
-interface P2pRow { chunk_bytes: number; MBps: number; channels: number }
-interface AllReduceRow { tabs: number; bytes: number; algbw_MBps: number; busbw_MBps: number; ms: number; wire_MBps: number; machine_cpu_busy: number }
+interface P2pRow {
+  chunk_bytes: number;
+  MBps: number;
+  channels: number;
+}
+interface AllReduceRow {
+  tabs: number;
+  bytes: number;
+  algbw_MBps: number;
+  busbw_MBps: number;
+  ms: number;
+  wire_MBps: number;
+  machine_cpu_busy: number;
+}
 
 /** Busy fraction of all cores between two /proc/stat samples (the whole machine: other jobs count too). */
 function cpuSample(): { busy: number; total: number } {
@@ -21,15 +33,25 @@ function cpuSample(): { busy: number; total: number } {
   const idle = f[3] + (f[4] ?? 0);
   return { busy: total - idle, total };
 }
-const busyBetween = (a: { busy: number; total: number }, b: { busy: number; total: number }) => Math.round(((b.busy - a.busy) / Math.max(1, b.total - a.total)) * 100) / 100;
+const busyBetween = (a: { busy: number; total: number }, b: { busy: number; total: number }) =>
+  Math.round(((b.busy - a.busy) / Math.max(1, b.total - a.total)) * 100) / 100;
 
-async function oneWay(env: CommEnv, chunkBytes: number, channels: number, bytes: number, reps: number): Promise<number> {
+async function oneWay(
+  env: CommEnv,
+  chunkBytes: number,
+  channels: number,
+  bytes: number,
+  reps: number,
+): Promise<number> {
   const tabs = await openRanks(env, 2, { chunkBytes, channels });
   try {
     const rates: number[] = [];
     const cpu0 = cpuSample();
     for (let i = 0; i < reps; i++) {
-      const [, ms] = await Promise.all([call(tabs[0], 'timeOneWay', 0, 1, bytes, `bw${i}`), call(tabs[1], 'timeOneWay', 0, 1, bytes, `bw${i}`)]);
+      const [, ms] = await Promise.all([
+        call(tabs[0], 'timeOneWay', 0, 1, bytes, `bw${i}`),
+        call(tabs[1], 'timeOneWay', 0, 1, bytes, `bw${i}`),
+      ]);
       rates.push(bytes / 1e6 / (ms! / 1000));
     }
     log(`  machine CPU ${Math.round(busyBetween(cpu0, cpuSample()) * 100)}% busy during the one-way runs`);
@@ -54,8 +76,18 @@ async function allReduceRows(env: CommEnv, n: number, sizes: number[], channels:
       const algbw = bytes / 1e6 / (ms / 1000);
       const busbw = (algbw * 2 * (n - 1)) / n;
       // wire: bytes/s summed over all n ring links (each rank sends 2(n−1)/n · bytes)
-      const row = { tabs: n, bytes, algbw_MBps: round(algbw), busbw_MBps: round(busbw), ms: Math.round(ms), wire_MBps: round(busbw * n), machine_cpu_busy: busyBetween(cpu0, cpuSample()) };
-      log(`all-reduce ${n} tabs ${bytes / MiB} MiB: ${row.ms} ms, algbw ${row.algbw_MBps} MB/s, busbw ${row.busbw_MBps} MB/s, all links together ${row.wire_MBps} MB/s, machine CPU ${Math.round(row.machine_cpu_busy * 100)}% busy`);
+      const row = {
+        tabs: n,
+        bytes,
+        algbw_MBps: round(algbw),
+        busbw_MBps: round(busbw),
+        ms: Math.round(ms),
+        wire_MBps: round(busbw * n),
+        machine_cpu_busy: busyBetween(cpu0, cpuSample()),
+      };
+      log(
+        `all-reduce ${n} tabs ${bytes / MiB} MiB: ${row.ms} ms, algbw ${row.algbw_MBps} MB/s, busbw ${row.busbw_MBps} MB/s, all links together ${row.wire_MBps} MB/s, machine CPU ${Math.round(row.machine_cpu_busy * 100)}% busy`,
+      );
       rows.push(row);
     }
   } finally {
@@ -64,13 +96,20 @@ async function allReduceRows(env: CommEnv, n: number, sizes: number[], channels:
   return rows;
 }
 
-async function reduceSpeed(env: CommEnv): Promise<{ cpu_MBps: number; gpu_roundtrip_MBps: number; gpu_kernel_MBps: number; gpu: string }> {
+async function reduceSpeed(
+  env: CommEnv,
+): Promise<{ cpu_MBps: number; gpu_roundtrip_MBps: number; gpu_kernel_MBps: number; gpu: string }> {
   const [tab] = await openRanks(env, 1);
   try {
     const n = 4 * MiB;
     const cpu = await call(tab, 'cpuReduceMBps', n, 3);
     const gpu = await call(tab, 'gpuReduceMBps', n, 3);
-    return { cpu_MBps: round(cpu), gpu_roundtrip_MBps: round(gpu.MBps), gpu_kernel_MBps: round((gpu as { kernelMBps?: number }).kernelMBps ?? 0), gpu: gpu.detail };
+    return {
+      cpu_MBps: round(cpu),
+      gpu_roundtrip_MBps: round(gpu.MBps),
+      gpu_kernel_MBps: round((gpu as { kernelMBps?: number }).kernelMBps ?? 0),
+      gpu: gpu.detail,
+    };
   } finally {
     await closeRanks([tab]);
   }
@@ -88,7 +127,8 @@ async function main(): Promise<void> {
     .parse()
     .opts<{ json?: boolean; quick?: boolean; channels: string }>();
   const channels = Number(opts.channels);
-  if (!Number.isInteger(channels) || channels < 1) throw new Error(`--channels must be a positive integer, got ${opts.channels}`);
+  if (!Number.isInteger(channels) || channels < 1)
+    throw new Error(`--channels must be a positive integer, got ${opts.channels}`);
   const env = await startCommEnv();
   try {
     const p2pBytes = opts.quick ? 4 * MiB : 32 * MiB;
@@ -105,7 +145,9 @@ async function main(): Promise<void> {
     const allreduce: AllReduceRow[] = [];
     for (const n of [2, 3, 4]) allreduce.push(...(await allReduceRows(env, n, sizes, channels)));
     const reduction = await reduceSpeed(env);
-    log(`reduction: CPU ${reduction.cpu_MBps} MB/s; GPU upload+add+readback ${reduction.gpu_roundtrip_MBps} MB/s (kernel alone ${reduction.gpu_kernel_MBps} MB/s, ${reduction.gpu})`);
+    log(
+      `reduction: CPU ${reduction.cpu_MBps} MB/s; GPU upload+add+readback ${reduction.gpu_roundtrip_MBps} MB/s (kernel alone ${reduction.gpu_kernel_MBps} MB/s, ${reduction.gpu})`,
+    );
     const best = Math.max(...allreduce.map((r) => r.busbw_MBps));
     const result = {
       link_MBps,
@@ -118,7 +160,9 @@ async function main(): Promise<void> {
     };
     if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
     else {
-      log(`link ${link_MBps} MB/s; best all-reduce busbw ${best} MB/s = ${Math.round((best / link_MBps) * 100)}% of link`);
+      log(
+        `link ${link_MBps} MB/s; best all-reduce busbw ${best} MB/s = ${Math.round((best / link_MBps) * 100)}% of link`,
+      );
       console.table(allreduce);
     }
   } finally {

@@ -16,7 +16,10 @@ import { Timer } from './timing';
 
 const args = process.argv.slice(2);
 const has = (flag: string) => args.includes(flag);
-const value = (flag: string) => { const i = args.indexOf(flag); return i >= 0 ? args[i + 1] : undefined; };
+const value = (flag: string) => {
+  const i = args.indexOf(flag);
+  return i >= 0 ? args[i + 1] : undefined;
+};
 const log = (...x: unknown[]) => console.error('[bench]', ...x);
 
 const SWEEP_CASES = ['cube4096', 'qkv.fwd', 'mlp_up.dW'];
@@ -39,7 +42,9 @@ async function withErrors<T extends { error?: string }>(ctx: GpuContext, run: ()
 }
 
 async function main(): Promise<void> {
-  const ctx = has('--robustness-off') ? await createFlaggedNodeContext(['enable-dawn-features=allow_unsafe_apis,disable_robustness']) : await createNodeContext();
+  const ctx = has('--robustness-off')
+    ? await createFlaggedNodeContext(['enable-dawn-features=allow_unsafe_apis,disable_robustness'])
+    : await createNodeContext();
   const timer = new Timer(ctx);
   log('adapter', ctx.adapter?.vendor, ctx.adapter?.device || ctx.adapter?.architecture, 'timing:', timer.method);
   let cases: readonly MatmulCase[] = has('--tiny') ? tinyCases() : MATMUL_CASES;
@@ -47,10 +52,14 @@ async function main(): Promise<void> {
   if (only) cases = cases.filter((c) => only.includes(c.name));
   const picked = value('--configs')?.split(',');
   const configs = picked ? MATMUL_CONFIGS.filter((c) => picked.includes(configName(c))) : MATMUL_CONFIGS;
-  if (picked && configs.length === 0) throw new Error(`--configs ${picked.join(',')}: none of ${MATMUL_CONFIGS.map(configName).join(' ')}`);
+  if (picked && configs.length === 0)
+    throw new Error(`--configs ${picked.join(',')}: none of ${MATMUL_CONFIGS.map(configName).join(' ')}`);
   const base = picked ? configs[0] : defaultMatmulConfig(ctx);
   const out: Record<string, unknown> = {
-    adapter: ctx.adapter, timing: timer.method, robustness: !has('--robustness-off'), defaultConfig: configName(base),
+    adapter: ctx.adapter,
+    timing: timer.method,
+    robustness: !has('--robustness-off'),
+    defaultConfig: configName(base),
   };
 
   const sweep: MatmulResult[] = [];
@@ -58,10 +67,21 @@ async function main(): Promise<void> {
     const sweepCases = has('--tiny') ? cases : cases.filter((c) => SWEEP_CASES.includes(c.name));
     for (const cfg of configs) {
       const problem = matmulConfigProblem(ctx, cfg);
-      if (problem) { log('sweep skips', configName(cfg), problem); continue; }
+      if (problem) {
+        log('sweep skips', configName(cfg), problem);
+        continue;
+      }
       for (const c of sweepCases) {
         const r = await withErrors(ctx, () => benchMatmulCase(ctx, timer, c, cfg, true));
-        log('sweep', r.config, r.name, r.tflops?.toFixed(2) ?? r.error, 'TFLOP/s', 'err', r.sampleRelErr?.toExponential(1));
+        log(
+          'sweep',
+          r.config,
+          r.name,
+          r.tflops?.toFixed(2) ?? r.error,
+          'TFLOP/s',
+          'err',
+          r.sampleRelErr?.toExponential(1),
+        );
         sweep.push(r);
       }
     }
@@ -81,7 +101,15 @@ async function main(): Promise<void> {
     for (const cfg of configs) {
       for (const c of cases) {
         const r = await withErrors(ctx, () => benchMatmulCase(ctx, timer, c, cfg, true));
-        log(r.config, r.name, `${r.M}x${r.N}x${r.K}`, r.tflops?.toFixed(2) ?? r.error, 'TFLOP/s', 'err', r.sampleRelErr?.toExponential(1));
+        log(
+          r.config,
+          r.name,
+          `${r.M}x${r.N}x${r.K}`,
+          r.tflops?.toFixed(2) ?? r.error,
+          'TFLOP/s',
+          'err',
+          r.sampleRelErr?.toExponential(1),
+        );
         matmul.push(r);
       }
     }
@@ -97,11 +125,14 @@ async function main(): Promise<void> {
     }
     out.memory = memory;
   }
-  process.stdout.write(JSON.stringify(out) + '\n');
+  process.stdout.write(`${JSON.stringify(out)}\n`);
   ctx.device.destroy();
 }
 
-main().then(() => process.exit(0), (e) => {
-  console.error(e);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -1,13 +1,27 @@
 // Times the matmul kernel at the GEMM shapes of bench/matmul-shapes.json, after checking a
 // sample of each product's outputs against an f64 dot product on the CPU.
 import type { GpuContext } from '../src/gpu/context';
-import { type MatmulConfig, matmulConfigName, matmulConfigProblem, type MatmulSpec, matmulWith } from '../src/gpu/kernels/matmul';
+import {
+  type MatmulConfig,
+  matmulConfigName,
+  matmulConfigProblem,
+  type MatmulSpec,
+  matmulWith,
+} from '../src/gpu/kernels/matmul';
 import type { GpuTensor } from '../src/gpu/tensor';
 import { patternAt, patternTensor } from './fill';
 import shapes from './matmul-shapes.json';
 import type { Timer } from './timing';
 
-export interface MatmulCase { name: string; M: number; N: number; K: number; transA: boolean; transB: boolean; beta: number }
+export interface MatmulCase {
+  name: string;
+  M: number;
+  N: number;
+  K: number;
+  transA: boolean;
+  transB: boolean;
+  beta: number;
+}
 
 export interface MatmulResult extends MatmulCase {
   config: string;
@@ -32,7 +46,8 @@ async function sampleError(ctx: GpuContext, c: GpuTensor, k: MatmulCase): Promis
   const { M, N, K } = k;
   const opA = (m: number, i: number) => patternAt(k.transA ? i * M + m : m * K + i);
   const opB = (i: number, n: number) => patternAt(k.transB ? n * K + i : i * N + n);
-  let maxDiff = 0, maxRef = 0;
+  let maxDiff = 0,
+    maxRef = 0;
   for (const m of [...new Set([0, Math.floor(M / 2), M - 1])]) {
     const row = await ctx.read(slice(c, m * N, N));
     for (let j = 0; j < 32; j++) {
@@ -48,15 +63,23 @@ async function sampleError(ctx: GpuContext, c: GpuTensor, k: MatmulCase): Promis
   return maxDiff / Math.max(maxRef, 1e-30);
 }
 
-export async function benchMatmulCase(ctx: GpuContext, timer: Timer, k: MatmulCase, cfg: MatmulConfig, check: boolean): Promise<MatmulResult> {
+export async function benchMatmulCase(
+  ctx: GpuContext,
+  timer: Timer,
+  k: MatmulCase,
+  cfg: MatmulConfig,
+  check: boolean,
+): Promise<MatmulResult> {
   const res: MatmulResult = { ...k, config: configName(cfg) };
   const problem = matmulConfigProblem(ctx, cfg);
   if (problem) return { ...res, error: problem };
   const maxBinding = ctx.limits.maxStorageBufferBindingSize;
   const sizes = { A: k.M * k.K, B: k.K * k.N, C: k.M * k.N };
   const tooBig = Object.entries(sizes).find(([, n]) => n * 4 > maxBinding);
-  if (tooBig) return { ...res, error: `${tooBig[0]} is ${tooBig[1] * 4} B > maxStorageBufferBindingSize ${maxBinding}` };
-  const a = patternTensor(ctx, sizes.A, 'A'), b = patternTensor(ctx, sizes.B, 'B');
+  if (tooBig)
+    return { ...res, error: `${tooBig[0]} is ${tooBig[1] * 4} B > maxStorageBufferBindingSize ${maxBinding}` };
+  const a = patternTensor(ctx, sizes.A, 'A'),
+    b = patternTensor(ctx, sizes.B, 'B');
   const c = k.beta !== 0 || check ? patternTensor(ctx, sizes.C, 'C') : ctx.tensor([sizes.C], 'C');
   try {
     const spec: MatmulSpec = { M: k.M, N: k.N, K: k.K, transA: k.transA, transB: k.transB, beta: k.beta };

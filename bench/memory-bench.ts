@@ -4,7 +4,14 @@ import type { GpuTensor } from '../src/gpu/tensor';
 import { type MemCase, tensorMaker } from './memory/case';
 import type { Timer } from './timing';
 
-export interface MemResult { name: string; bytes: number; ms?: number; gbps?: number; method?: string; error?: string }
+export interface MemResult {
+  name: string;
+  bytes: number;
+  ms?: number;
+  gbps?: number;
+  method?: string;
+  error?: string;
+}
 
 export async function benchMemoryCase(ctx: GpuContext, timer: Timer, c: MemCase): Promise<MemResult> {
   const made: GpuTensor[] = [];

@@ -4,9 +4,18 @@
 import type { GpuContext } from '../src/gpu/context';
 import { type Dispatch, encodeDispatches } from '../src/gpu/dispatch';
 
-export interface Timing { ms: number; reps: number; samples: number; method: 'timestamp' | 'wall' }
+export interface Timing {
+  ms: number;
+  reps: number;
+  samples: number;
+  method: 'timestamp' | 'wall';
+}
 
-export interface TimeOptions { targetMs?: number; samples?: number; maxReps?: number }
+export interface TimeOptions {
+  targetMs?: number;
+  samples?: number;
+  maxReps?: number;
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -22,7 +31,9 @@ export class Timer {
     const dev = ctx.device;
     const ts = dev.features.has('timestamp-query');
     this.query = ts ? dev.createQuerySet({ type: 'timestamp', count: 2 }) : null;
-    this.resolveBuf = ts ? dev.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }) : null;
+    this.resolveBuf = ts
+      ? dev.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC })
+      : null;
     this.readBuf = ts ? dev.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }) : null;
   }
 
@@ -34,7 +45,11 @@ export class Timer {
   private async pass(list: readonly Dispatch[], reps: number): Promise<[number, number]> {
     const dev = this.ctx.device;
     const enc = dev.createCommandEncoder();
-    const pass = enc.beginComputePass(this.query ? { timestampWrites: { querySet: this.query, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {});
+    const pass = enc.beginComputePass(
+      this.query
+        ? { timestampWrites: { querySet: this.query, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } }
+        : {},
+    );
     for (let r = 0; r < reps; r++) encodeDispatches(pass, list);
     pass.end();
     if (this.query && this.resolveBuf && this.readBuf) {
@@ -54,18 +69,22 @@ export class Timer {
 
   /** Median time of one repetition of `list`, in ms, after a warmup pass. */
   async time(list: readonly Dispatch[], opts: TimeOptions = {}): Promise<Timing> {
-    const targetMs = opts.targetMs ?? 150, samples = opts.samples ?? 5, maxReps = opts.maxReps ?? 500;
+    const targetMs = opts.targetMs ?? 150,
+      samples = opts.samples ?? 5,
+      maxReps = opts.maxReps ?? 500;
     const [, warm] = await this.pass(list, 1);
     const [gpu1, wall1] = await this.pass(list, 1);
     const once = Number.isFinite(gpu1) && gpu1 > 0 ? Math.min(gpu1, wall1) : Math.min(warm, wall1);
     const reps = Math.max(1, Math.min(maxReps, Math.round(targetMs / Math.max(once, 1e-3))));
-    const gpu: number[] = [], wall: number[] = [];
+    const gpu: number[] = [],
+      wall: number[] = [];
     for (let s = 0; s < samples; s++) {
       const [g, w] = await this.pass(list, reps);
       gpu.push(g / reps);
       wall.push(w / reps);
     }
-    const g = median(gpu), w = median(wall);
+    const g = median(gpu),
+      w = median(wall);
     // trust the timestamps only when they are plausible against the wall clock
     const useTs = Number.isFinite(g) && g > 0 && g <= w * 1.05;
     return { ms: useTs ? g : w, reps, samples, method: useTs ? 'timestamp' : 'wall' };

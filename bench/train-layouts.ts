@@ -46,8 +46,17 @@ const int = (name: keyof typeof values, min: number): number => {
   if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${values[name]}`);
   return v;
 };
-const size: ModelSize = { layers: int('layers', 1), hidden: int('hidden', 1), heads: int('heads', 1), seq: int('seq', 1), micro: int('micro', 1), partition: values.partition };
-const steps = int('steps', 1), warmup = int('warmup', 0), replaySteps = int('replay-steps', 1);
+const size: ModelSize = {
+  layers: int('layers', 1),
+  hidden: int('hidden', 1),
+  heads: int('heads', 1),
+  seq: int('seq', 1),
+  micro: int('micro', 1),
+  partition: values.partition,
+};
+const steps = int('steps', 1),
+  warmup = int('warmup', 0),
+  replaySteps = int('replay-steps', 1);
 const layouts = pickLayouts(catalog(int('micro-batches', 1)), values.layouts);
 const configs = values.config ?? ['configs/tiny.yml'];
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -60,26 +69,46 @@ const t0 = performance.now();
 const results: LayoutNumbers[] = [];
 for (const layout of layouts) {
   const shared = await runLayout(ctx, configs, text, layout, size, warmup + steps, 'shared');
-  const serial = layout.pp > 1 && !values['no-replay'] ? await runLayout(ctx, configs, text, layout, size, warmup + replaySteps, 'serial') : null;
+  const serial =
+    layout.pp > 1 && !values['no-replay']
+      ? await runLayout(ctx, configs, text, layout, size, warmup + replaySteps, 'serial')
+      : null;
   const n = analyze(shared, serial, warmup);
   results.push(n);
   const p = n.pipeline;
-  log(`${layout.name}: ${n.tokens_per_s} tokens/s, step ${n.step_ms} ms${p ? `, efficiency shared ${p.efficiency_measured_shared} own-device ${p.efficiency_own_compute} (ideal ${p.ideal})` : ''} [${((shared.wallMs + (serial?.wallMs ?? 0)) / 1000).toFixed(0)} s]`);
+  log(
+    `${layout.name}: ${n.tokens_per_s} tokens/s, step ${n.step_ms} ms${p ? `, efficiency shared ${p.efficiency_measured_shared} own-device ${p.efficiency_own_compute} (ideal ${p.ideal})` : ''} [${((shared.wallMs + (serial?.wallMs ?? 0)) / 1000).toFixed(0)} s]`,
+  );
 }
 const cpus = os.cpus();
 const a = ctx.adapter;
 const head = {
-  machine: `${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}, node ${process.version}; load average ${loadBefore.map((x) => x.toFixed(2)).join(' ')} before, ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} after`,
-  adapter: a ? `${a.vendor} / ${a.architecture} / ${a.device || a.description}${a.isFallbackAdapter ? ' (fallback)' : ''}` : 'unknown',
-  model: `${configs.join(' + ')} with num_layers ${size.layers}, hidden ${size.hidden}, heads ${size.heads}, seq ${size.seq}, micro batch ${size.micro}`
-    + `${size.partition ? `, pipe_partition_method ${size.partition}` : ''}; ${warmup} warmup + ${steps} measured steps (medians), replay from ${warmup} + ${replaySteps} serial steps`,
-  note: 'All ranks of a layout run in this one process and share its CPU cores, one JS thread and one GPU device; '
-    + 'stage compute there includes waiting for the other ranks\' GPU work. efficiency_own_compute is not measured on separate devices: '
-    + 'it is a replay of each op\'s own time (from a second run that lets one rank at a time run, bench/layouts/timed-comm.ts) '
-    + 'through the stages\' 1F1B op lists as if each stage had its own device, each send delivered after its measured loopback time, schedule only (no gradient sync or optimizer).',
+  machine: `${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}, node ${process.version}; load average ${loadBefore.map((x) => x.toFixed(2)).join(' ')} before, ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')} after`,
+  adapter: a
+    ? `${a.vendor} / ${a.architecture} / ${a.device || a.description}${a.isFallbackAdapter ? ' (fallback)' : ''}`
+    : 'unknown',
+  model:
+    `${configs.join(' + ')} with num_layers ${size.layers}, hidden ${size.hidden}, heads ${size.heads}, seq ${size.seq}, micro batch ${size.micro}` +
+    `${size.partition ? `, pipe_partition_method ${size.partition}` : ''}; ${warmup} warmup + ${steps} measured steps (medians), replay from ${warmup} + ${replaySteps} serial steps`,
+  note:
+    'All ranks of a layout run in this one process and share its CPU cores, one JS thread and one GPU device; ' +
+    "stage compute there includes waiting for the other ranks' GPU work. efficiency_own_compute is not measured on separate devices: " +
+    "it is a replay of each op's own time (from a second run that lets one rank at a time run, bench/layouts/timed-comm.ts) " +
+    "through the stages' 1F1B op lists as if each stage had its own device, each send delivered after its measured loopback time, schedule only (no gradient sync or optimizer).",
 };
 if (values.json) {
-  console.log(JSON.stringify({ bench: 'train-layouts', ...head, adapter_info: a, seconds: Math.round((performance.now() - t0) / 1000), layouts: results }));
+  console.log(
+    JSON.stringify({
+      bench: 'train-layouts',
+      ...head,
+      adapter_info: a,
+      seconds: Math.round((performance.now() - t0) / 1000),
+      layouts: results,
+    }),
+  );
 } else {
   console.log(renderTable(head, results));
 }

@@ -13,7 +13,13 @@ import { randint } from '../src/util/rng';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { micro: { type: 'string', default: '1' }, steps: { type: 'string', default: '5' }, warmup: { type: 'string', default: '2' }, seq: { type: 'string' }, layers: { type: 'string' } },
+  options: {
+    micro: { type: 'string', default: '1' },
+    steps: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '2' },
+    seq: { type: 'string' },
+    layers: { type: 'string' },
+  },
 });
 const overrides: Record<string, unknown> = {};
 if (values.seq) overrides.seq_length = Number(values.seq);
@@ -22,9 +28,17 @@ const { config } = loadConfig(positionals.length ? positionals : ['bench/configs
 const c = config as unknown as TrainConfig;
 const tokenizer = c.tokenizer_type ? getTokenizer(c.tokenizer_type) : gpt2BpeTokenizer;
 const spec = { ...modelSpec(c, tokenizer), hiddenDropout: 0, attentionDropout: 0 };
-const micro = Number(values.micro), steps = Number(values.steps), warm = Number(values.warmup);
+const micro = Number(values.micro),
+  steps = Number(values.steps),
+  warm = Number(values.warmup);
 const ctx = await createNodeContext();
-const trainer = new Trainer(ctx, { spec, microBatchSize: micro, gradAccumSteps: 1, adam: adamHyper(c), schedule: lrSchedule(c) });
+const trainer = new Trainer(ctx, {
+  spec,
+  microBatchSize: micro,
+  gradAccumSteps: 1,
+  adam: adamHyper(c),
+  schedule: lrSchedule(c),
+});
 trainer.loadParams(initFlat(trainer.model.layout, c.seed));
 const N = micro * spec.T;
 const batch = () => {
@@ -39,9 +53,20 @@ for (let i = 0; i < steps; i++) loss = (await trainer.trainStep([b])).loss;
 const sec = (performance.now() - t0) / 1000;
 // 6·params·tokens for the weights plus attention's 12·L·T·C per token (forward+backward)
 const flopsPerToken = 6 * trainer.model.layout.count + 12 * spec.L * spec.T * spec.C;
-console.log(JSON.stringify({
-  impl: 'tabtron-webgpu', adapter: `${ctx.adapter?.vendor}/${ctx.adapter?.architecture}`, params: trainer.model.layout.count,
-  layers: spec.L, hidden: spec.C, seq: spec.T, micro_batch: micro, steps, seconds: sec,
-  tokens_per_s: (N * steps) / sec, model_tflops: (flopsPerToken * N * steps) / sec / 1e12, last_loss: loss,
-}));
+console.log(
+  JSON.stringify({
+    impl: 'tabtron-webgpu',
+    adapter: `${ctx.adapter?.vendor}/${ctx.adapter?.architecture}`,
+    params: trainer.model.layout.count,
+    layers: spec.L,
+    hidden: spec.C,
+    seq: spec.T,
+    micro_batch: micro,
+    steps,
+    seconds: sec,
+    tokens_per_s: (N * steps) / sec,
+    model_tflops: (flopsPerToken * N * steps) / sec / 1e12,
+    last_loss: loss,
+  }),
+);
 process.exit(0);

@@ -13,14 +13,17 @@ import { bits, flatOf, layoutOf, randomModel, rankStates, stagesOf, tinySpec } f
 import { fullModel } from '../src/model/params';
 
 const root = join(import.meta.dirname, '..');
-const tabtron = (...args: string[]) => spawnSync('npx', ['tabtron', 'checkpoint', ...args], { cwd: root, encoding: 'utf8' });
-const spec = tinySpec({ tied: false, posEmb: 'rotary', rotaryDims: 4 }), model = randomModel(spec);
+const tabtron = (...args: string[]) =>
+  spawnSync('npx', ['tabtron', 'checkpoint', ...args], { cwd: root, encoding: 'utf8' });
+const spec = tinySpec({ tied: false, posEmb: 'rotary', rotaryDims: 4 }),
+  model = randomModel(spec);
 const layout = layoutOf(2, 2, 1);
 
 async function checkpointDir(iterations = [10]): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'tabtron-cli-ckpt-'));
   const store = fsCheckpointStore(dir);
-  for (const it of iterations) for (const s of rankStates(spec, model, layout, it)) await saveRankState(store, it, spec, layout, s);
+  for (const it of iterations)
+    for (const s of rankStates(spec, model, layout, it)) await saveRankState(store, it, spec, layout, s);
   return dir;
 }
 
@@ -32,7 +35,9 @@ describe('tabtron checkpoint', () => {
     expect(ok.stdout).toContain('iteration 20 (step 20');
     expect(ok.stdout).toContain('layout: TP 2 × PP 2 × DP 1 = 4 ranks, ZeRO stage 0');
     expect(ok.stdout).toContain('model: V 64, C 16, L 4, H 4, F 64, layernorm, rotary positions, untied embeddings');
-    expect(ok.stdout).toMatch(/rank_00003\.safetensors {2}rank 3 \(tp 1, pp 1, dp 0\) {2}layers \[2, 4\) \+head {2}params \+ adam {2}\d+ B {2}sha256 ok/);
+    expect(ok.stdout).toMatch(
+      /rank_00003\.safetensors {2}rank 3 \(tp 1, pp 1, dp 0\) {2}layers \[2, 4\) \+head {2}params \+ adam {2}\d+ B {2}sha256 ok/,
+    );
     expect(ok.stdout).toContain('all 4 checksums ok');
     const older = JSON.parse(tabtron('inspect', dir, '--iteration', '10', '--json').stdout);
     expect(older).toMatchObject({ ok: true, manifest: { iteration: 10, step: 10 } });
@@ -59,7 +64,9 @@ describe('tabtron checkpoint', () => {
     const outDir = mkdtempSync(join(tmpdir(), 'tabtron-merged-dir-'));
     const r = tabtron('merge', dir, '--out', out, '--out-dir', outDir);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/merged iteration 10 \(TP 2 × PP 2 × DP 1 = 4 ranks, ZeRO stage 0\) into .*model\.safetensors and .* \(1-rank checkpoint\)/);
+    expect(r.stdout).toMatch(
+      /merged iteration 10 \(TP 2 × PP 2 × DP 1 = 4 ranks, ZeRO stage 0\) into .*model\.safetensors and .* \(1-rank checkpoint\)/,
+    );
 
     const d = decodeRankFile(new Uint8Array(readFileSync(out)), out);
     expect(d.header.tensors).toContain('param/layers.3.attn.qkv.weight');
@@ -72,7 +79,11 @@ describe('tabtron checkpoint', () => {
 
     expect(tabtron('inspect', outDir).stdout).toContain('all 1 checksums ok');
     const stage = stagesOf(spec, 2)[0];
-    const back = await loadFromStore(fsCheckpointStore(outDir, { readOnly: true }), { spec, stage, tp: { size: 2, rank: 1 } });
+    const back = await loadFromStore(fsCheckpointStore(outDir, { readOnly: true }), {
+      spec,
+      stage,
+      tp: { size: 2, rank: 1 },
+    });
     expect(bits(back.params)).toEqual(bits(flatOf(spec, model, stage, 2, 1).params));
 
     const none = tabtron('merge', dir);

@@ -19,14 +19,20 @@ import type { CheckpointWriter } from '../src/checkpoint/store';
 import type { StageRange } from '../src/model/params';
 import { CliError } from './train-tabs';
 
-interface Opened { root: string; iteration: number; store: CheckpointWriter; manifest: Manifest }
+interface Opened {
+  root: string;
+  iteration: number;
+  store: CheckpointWriter;
+  manifest: Manifest;
+}
 
 async function openDir(dir: string, iteration?: number): Promise<Opened> {
   let root = resolve(dir);
   if (!existsSync(root)) throw new CliError(`checkpoint directory ${dir} does not exist`);
   const own = iterationOfDirName(basename(root));
   if (own !== null && existsSync(resolve(root, MANIFEST_NAME))) {
-    if (iteration !== undefined && iteration !== own) throw new CliError(`${dir} is iteration ${own}, not ${iteration}`);
+    if (iteration !== undefined && iteration !== own)
+      throw new CliError(`${dir} is iteration ${own}, not ${iteration}`);
     iteration = own;
     root = dirname(root);
   }
@@ -36,14 +42,27 @@ async function openDir(dir: string, iteration?: number): Promise<Opened> {
   const manifest = await store.manifest(it);
   if (!manifest) {
     const have = await store.iterations();
-    throw new CliError(`${dir}: iteration ${it} has no complete checkpoint (complete: ${have.length ? have.join(', ') : 'none'})`);
+    throw new CliError(
+      `${dir}: iteration ${it} has no complete checkpoint (complete: ${have.length ? have.join(', ') : 'none'})`,
+    );
   }
   return { root, iteration: it, store, manifest };
 }
 
-export interface FileCheck { name: string; rank: number; bytes: number; ok: boolean; problem?: string }
+export interface FileCheck {
+  name: string;
+  rank: number;
+  bytes: number;
+  ok: boolean;
+  problem?: string;
+}
 
-export interface InspectResult { root: string; manifest: Manifest; files: FileCheck[]; ok: boolean }
+export interface InspectResult {
+  root: string;
+  manifest: Manifest;
+  files: FileCheck[];
+  ok: boolean;
+}
 
 export async function inspectCheckpoint(dir: string, opts: { iteration?: number } = {}): Promise<InspectResult> {
   const { root, iteration, store, manifest } = await openDir(dir, opts.iteration);
@@ -58,7 +77,8 @@ export async function inspectCheckpoint(dir: string, opts: { iteration?: number 
       else if (sha !== f.sha256) check.problem = `sha256 ${sha}, the manifest says ${f.sha256}`;
       else {
         const h = describeRankFile(bytes, f.name);
-        if (h.coord.rank !== f.rank || h.step !== manifest.step) check.problem = `its metadata says rank ${h.coord.rank}, step ${h.step}`;
+        if (h.coord.rank !== f.rank || h.step !== manifest.step)
+          check.problem = `its metadata says rank ${h.coord.rank}, step ${h.step}`;
         else check.ok = true;
       }
     } catch (e) {
@@ -69,10 +89,12 @@ export async function inspectCheckpoint(dir: string, opts: { iteration?: number 
   return { root, manifest, files, ok: files.every((f) => f.ok) };
 }
 
-const stageText = (s: StageRange) => `layers [${s.firstLayer}, ${s.endLayer})${s.hasEmbedding ? ' +embedding' : ''}${s.hasHead ? ' +head' : ''}`;
+const stageText = (s: StageRange) =>
+  `layers [${s.firstLayer}, ${s.endLayer})${s.hasEmbedding ? ' +embedding' : ''}${s.hasHead ? ' +head' : ''}`;
 
 export function renderInspect(r: InspectResult): string {
-  const m = r.manifest, s = m.spec;
+  const m = r.manifest,
+    s = m.spec;
   const total = m.files.reduce((a, f) => a + f.bytes, 0);
   const lines = [
     `checkpoint ${r.root} iteration ${m.iteration} (step ${m.step}, saved ${m.createdAt})`,
@@ -83,17 +105,28 @@ export function renderInspect(r: InspectResult): string {
   for (const f of m.files) {
     const c = r.files.find((x) => x.name === f.name)!;
     const what = `${f.params ? 'params + ' : ''}${f.moments === 'flat' ? `adam shard [${f.optRange.start}, ${f.optRange.end})` : 'adam'}`;
-    lines.push(`  ${f.name}  rank ${f.rank} (tp ${f.coord.tp}, pp ${f.coord.pp}, dp ${f.coord.dp})  ${stageText(f.stage)}  ${what}  ${f.bytes} B  ${c.ok ? 'sha256 ok' : `BAD: ${c.problem}`}`);
+    lines.push(
+      `  ${f.name}  rank ${f.rank} (tp ${f.coord.tp}, pp ${f.coord.pp}, dp ${f.coord.dp})  ${stageText(f.stage)}  ${what}  ${f.bytes} B  ${c.ok ? 'sha256 ok' : `BAD: ${c.problem}`}`,
+    );
   }
   const bad = r.files.filter((f) => !f.ok);
-  lines.push(bad.length ? `${bad.length} of ${r.files.length} files failed: ${bad.map((f) => f.name).join(', ')}` : `all ${r.files.length} checksums ok`);
-  return lines.join('\n') + '\n';
+  lines.push(
+    bad.length
+      ? `${bad.length} of ${r.files.length} files failed: ${bad.map((f) => f.name).join(', ')}`
+      : `all ${r.files.length} checksums ok`,
+  );
+  return `${lines.join('\n')}\n`;
 }
 
-export interface MergeOptions { iteration?: number; out?: string; outDir?: string }
+export interface MergeOptions {
+  iteration?: number;
+  out?: string;
+  outDir?: string;
+}
 
 export async function mergeCheckpointDir(dir: string, opts: MergeOptions): Promise<string> {
-  if (!opts.out && !opts.outDir) throw new CliError('checkpoint merge: give --out <file.safetensors> and/or --out-dir <dir>');
+  if (!opts.out && !opts.outDir)
+    throw new CliError('checkpoint merge: give --out <file.safetensors> and/or --out-dir <dir>');
   const { store, iteration, manifest } = await openDir(dir, opts.iteration);
   const merged = await mergeCheckpoint(manifest, (name) => store.get(iteration, name));
   const done: string[] = [];
@@ -104,12 +137,18 @@ export async function mergeCheckpointDir(dir: string, opts: MergeOptions): Promi
   }
   if (opts.outDir) {
     const out = fsCheckpointStore(opts.outDir);
-    if (await out.manifest(iteration)) throw new CliError(`${opts.outDir} already holds a complete iteration ${iteration}; not overwritten`);
-    await out.put(iteration, rankFileName(0), merged.bytes, { sha256: await sha256Hex(merged.bytes), layout: merged.layout });
+    if (await out.manifest(iteration))
+      throw new CliError(`${opts.outDir} already holds a complete iteration ${iteration}; not overwritten`);
+    await out.put(iteration, rankFileName(0), merged.bytes, {
+      sha256: await sha256Hex(merged.bytes),
+      layout: merged.layout,
+    });
     done.push(`${opts.outDir} (1-rank checkpoint)`);
   }
-  return `merged iteration ${iteration} (${layoutText(manifest.layout)}) into ${done.join(' and ')}: `
-    + `${merged.state.params.length} flat values, ${merged.bytes.length} bytes\n`;
+  return (
+    `merged iteration ${iteration} (${layoutText(manifest.layout)}) into ${done.join(' and ')}: ` +
+    `${merged.state.params.length} flat values, ${merged.bytes.length} bytes\n`
+  );
 }
 
 function nonNegativeInt(flag: string) {
@@ -121,21 +160,32 @@ function nonNegativeInt(flag: string) {
 
 export function checkpointCommand(): Command {
   const cmd = new Command('checkpoint').description('inspect, verify and merge sharded checkpoints');
-  cmd.command('inspect')
-    .description('print a checkpoint\'s manifest (layout, model, files) and verify every file\'s size and SHA-256')
+  cmd
+    .command('inspect')
+    .description("print a checkpoint's manifest (layout, model, files) and verify every file's size and SHA-256")
     .argument('<dir>', 'checkpoint directory (its latest iteration) or one iter_NNNNNNN folder')
     .option('--iteration <n>', 'which iteration (default: latest)', nonNegativeInt('--iteration'))
     .option('--json', 'print one JSON object')
     .action(async (dir: string, o: { iteration?: number; json?: boolean }) => {
       const r = await inspectCheckpoint(dir, o);
-      process.stdout.write(o.json ? JSON.stringify({ ok: r.ok, root: r.root, manifest: r.manifest, files: r.files }) + '\n' : renderInspect(r));
+      process.stdout.write(
+        o.json
+          ? `${JSON.stringify({ ok: r.ok, root: r.root, manifest: r.manifest, files: r.files })}\n`
+          : renderInspect(r),
+      );
       if (!r.ok) {
         const bad = r.files.filter((f) => !f.ok);
-        throw new CheckpointError('checksum_mismatch', `checkpoint ${dir} iteration ${r.manifest.iteration}: ${bad.map((f) => `${f.name} (rank ${f.rank}): ${f.problem}`).join('; ')}`);
+        throw new CheckpointError(
+          'checksum_mismatch',
+          `checkpoint ${dir} iteration ${r.manifest.iteration}: ${bad.map((f) => `${f.name} (rank ${f.rank}): ${f.problem}`).join('; ')}`,
+        );
       }
     });
-  cmd.command('merge')
-    .description('write the whole model (every parameter full, plus Adam moments) as one rank file / a 1-rank checkpoint')
+  cmd
+    .command('merge')
+    .description(
+      'write the whole model (every parameter full, plus Adam moments) as one rank file / a 1-rank checkpoint',
+    )
     .argument('<dir>', 'checkpoint directory (its latest iteration) or one iter_NNNNNNN folder')
     .option('--iteration <n>', 'which iteration (default: latest)', nonNegativeInt('--iteration'))
     .option('--out <file>', 'the merged .safetensors file')

@@ -4,12 +4,13 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEFAULTS, startCoordinator, type Coordinator } from '../coordinator/server.ts';
-import type { WebMode } from '../coordinator/web.ts';
+import { DEFAULTS, startCoordinator, type Coordinator } from '../coordinator/server';
+import type { WebMode } from '../coordinator/web';
 
 const int = (name: string, min: number) => (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n < min)
+    throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
   return n;
 };
 
@@ -33,13 +34,37 @@ export function coordinatorCommand(): Command {
     .addOption(new Option('--port <n>', 'port (0: any free port)').default(DEFAULTS.port).argParser(int('--port', 0)))
     .option('--host <host>', 'address to bind', DEFAULTS.host)
     .option('--data-dir <dir>', 'where the SQLite state lives', '.tabtron/data')
-    .addOption(new Option('--admin-token <token>', 'admin API token (default: generated and logged)').env('TABTRON_ADMIN_TOKEN'))
-    .addOption(new Option('--web <mode>', 'web app: built dist/, Vite middleware, none, or auto (dist/ if built, else Vite)').choices(['auto', 'dist', 'vite', 'none']).default(DEFAULTS.web))
-    .addOption(new Option('--dp <n>', 'data-parallel size of the run created from [configs...] (default: from global_num_gpus, else 1)').argParser(int('--dp', 1)))
+    .addOption(
+      new Option('--admin-token <token>', 'admin API token (default: generated and logged)').env('TABTRON_ADMIN_TOKEN'),
+    )
+    .addOption(
+      new Option('--web <mode>', 'web app: built dist/, Vite middleware, none, or auto (dist/ if built, else Vite)')
+        .choices(['auto', 'dist', 'vite', 'none'])
+        .default(DEFAULTS.web),
+    )
+    .addOption(
+      new Option(
+        '--dp <n>',
+        'data-parallel size of the run created from [configs...] (default: from global_num_gpus, else 1)',
+      ).argParser(int('--dp', 1)),
+    )
     .option('--name <name>', 'name of the run created from [configs...]')
-    .addOption(new Option('--rank-grace-ms <ms>', 'how long a rank waits for its disconnected tab').default(DEFAULTS.rankGraceMs).argParser(int('--rank-grace-ms', 0)))
-    .addOption(new Option('--join-limit <n>', 'joins per minute per client address').default(DEFAULTS.joinRateLimit.limit).argParser(int('--join-limit', 1)))
-    .addOption(new Option('--checkpoint-max-bytes <n>', 'largest rank checkpoint file a tab may upload (default 1 GiB)').argParser(int('--checkpoint-max-bytes', 1)))
+    .addOption(
+      new Option('--rank-grace-ms <ms>', 'how long a rank waits for its disconnected tab')
+        .default(DEFAULTS.rankGraceMs)
+        .argParser(int('--rank-grace-ms', 0)),
+    )
+    .addOption(
+      new Option('--join-limit <n>', 'joins per minute per client address')
+        .default(DEFAULTS.joinRateLimit.limit)
+        .argParser(int('--join-limit', 1)),
+    )
+    .addOption(
+      new Option(
+        '--checkpoint-max-bytes <n>',
+        'largest rank checkpoint file a tab may upload (default 1 GiB)',
+      ).argParser(int('--checkpoint-max-bytes', 1)),
+    )
     .action(async (configs: string[], opts: CoordinatorCliOptions) => {
       await serve(configs, opts);
     });
@@ -58,17 +83,27 @@ export async function serve(configs: string[], opts: CoordinatorCliOptions): Pro
     }
   });
   const c = await startCoordinator({
-    port: opts.port, host: opts.host, dataDir: resolve(opts.dataDir), adminToken: opts.adminToken, web: opts.web,
-    rankGraceMs: opts.rankGraceMs, joinRateLimit: { windowMs: 60_000, limit: opts.joinLimit }, checkpointMaxBytes: opts.checkpointMaxBytes,
+    port: opts.port,
+    host: opts.host,
+    dataDir: resolve(opts.dataDir),
+    adminToken: opts.adminToken,
+    web: opts.web,
+    rankGraceMs: opts.rankGraceMs,
+    joinRateLimit: { windowMs: 60_000, limit: opts.joinLimit },
+    checkpointMaxBytes: opts.checkpointMaxBytes,
     initialRuns: sources.length ? [{ name: opts.name, sources, dp: opts.dp }] : [],
   });
-  const stop = () => { void c.close().then(() => process.exit(0)); };
+  const stop = () => {
+    void c.close().then(() => process.exit(0));
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   if (!opts.adminToken) process.stderr.write(`admin token: ${c.adminToken}\n`);
   for (const id of c.createdRunIds) {
     const run = c.runs.getRun(id);
-    process.stderr.write(`run ${id}: contributors open ${c.url}/?run=${id}&token=${encodeURIComponent(run.joinToken)}\n`);
+    process.stderr.write(
+      `run ${id}: contributors open ${c.url}/?run=${id}&token=${encodeURIComponent(run.joinToken)}\n`,
+    );
   }
   process.stderr.write(`admin: ${c.url}/admin.html\n`);
   return c;

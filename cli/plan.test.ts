@@ -12,7 +12,11 @@ const json = (paths: string[], world?: number) => JSON.parse(runPlan(paths, { wo
 const CASES: { files: string[]; world?: number; expect: Record<string, unknown> }[] = [
   { files: ['125M.yml'], world: 8, expect: { tp: 1, pp: 1, dp: 8, train_batch_size: 32, padded_vocab_size: 50304 } },
   { files: ['19M.yml'], world: 4, expect: { tp: 1, pp: 1, dp: 4, train_batch_size: 16 } },
-  { files: ['20B.yml'], world: 96, expect: { tp: 2, pp: 4, dp: 12, train_batch_size: 1536, gradient_accumulation_steps: 32, padded_vocab_size: 50432 } },
+  {
+    files: ['20B.yml'],
+    world: 96,
+    expect: { tp: 2, pp: 4, dp: 12, train_batch_size: 1536, gradient_accumulation_steps: 32, padded_vocab_size: 50432 },
+  },
   { files: ['350M.yml'], world: 2, expect: { tp: 1, pp: 1, dp: 2 } },
   { files: ['49M.yml'], world: 1, expect: { tp: 1, pp: 1, dp: 1, train_batch_size: 32 } },
   { files: ['pythia/14M.yml'], world: 8, expect: { pp: 1, dp: 8, pipeline_engine: false, padded_vocab_size: 50304 } },
@@ -38,7 +42,12 @@ describe('tabtron plan', () => {
 
   it('splits GPT-NeoX-20B into 4 stages of 11 layers with Megatron rank order', () => {
     const plan = json(ref('20B.yml'), 96);
-    expect(plan.stages.map((s: { layers: number[] }) => s.layers)).toEqual([[0, 11], [11, 22], [22, 33], [33, 44]]);
+    expect(plan.stages.map((s: { layers: number[] }) => s.layers)).toEqual([
+      [0, 11],
+      [11, 22],
+      [22, 33],
+      [33, 44],
+    ]);
     expect(plan.groups.pp[0]).toEqual([0, 24, 48, 72]);
     expect(plan.groups.dp[0]).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22]);
     expect(plan.ranks[73]).toEqual({ rank: 73, tp: 1, pp: 3, dp: 0 });
@@ -55,18 +64,30 @@ describe('tabtron plan', () => {
   });
 
   it('fails clearly when the world does not fit', () => {
-    expect(() => runPlan(ref('20B.yml'), { world: 36 })).toThrow('world size 36 is not divisible by pipe_parallel_size 4 × model_parallel_size 2 = 8');
-    expect(() => runPlan(ref('125M.yml'), {})).toThrow('the world size is unknown: pass --world N or set global_num_gpus');
+    expect(() => runPlan(ref('20B.yml'), { world: 36 })).toThrow(
+      'world size 36 is not divisible by pipe_parallel_size 4 × model_parallel_size 2 = 8',
+    );
+    expect(() => runPlan(ref('125M.yml'), {})).toThrow(
+      'the world size is unknown: pass --world N or set global_num_gpus',
+    );
   });
 
   it('runs through `npx tabtron` from the repository root', () => {
     const root = join(import.meta.dirname, '..');
-    const ok = spawnSync('npx', ['tabtron', 'plan', ...ref('20B.yml'), '--world', '96', '--json'], { cwd: root, encoding: 'utf8' });
+    const ok = spawnSync('npx', ['tabtron', 'plan', ...ref('20B.yml'), '--world', '96', '--json'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     expect(ok.status, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ world: 96, tp: 2, pp: 4, dp: 12 });
-    const bad = spawnSync('npx', ['tabtron', 'plan', ...ref('20B.yml'), '--world', '36'], { cwd: root, encoding: 'utf8' });
+    const bad = spawnSync('npx', ['tabtron', 'plan', ...ref('20B.yml'), '--world', '36'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toContain('tabtron: world size 36 is not divisible by pipe_parallel_size 4 × model_parallel_size 2 = 8');
+    expect(bad.stderr).toContain(
+      'tabtron: world size 36 is not divisible by pipe_parallel_size 4 × model_parallel_size 2 = 8',
+    );
     expect(bad.stdout).toBe('');
   });
 });

@@ -16,19 +16,32 @@ export interface PlanOptions {
 export function runPlan(paths: readonly string[], opts: PlanOptions): string {
   const resolved = loadConfig(paths);
   const { plan, warnings } = planFromConfig(resolved.config, {
-    world: opts.world, vocabSize: opts.vocabSize, virtualChunks: opts.virtualStages, sources: resolved.sources,
+    world: opts.world,
+    vocabSize: opts.vocabSize,
+    virtualChunks: opts.virtualStages,
+    sources: resolved.sources,
   });
   const all = [...resolved.warnings, ...warnings];
-  return opts.json ? JSON.stringify(planJson(plan, all)) + '\n' : renderPlanText(plan, all);
+  return opts.json ? `${JSON.stringify(planJson(plan, all))}\n` : renderPlanText(plan, all);
 }
 
 export function planCommand(): Command {
   return new Command('plan')
-    .description('print the parallel plan (sizes, process groups, layer partition, pipeline schedule, memory) for NeoX configs')
+    .description(
+      'print the parallel plan (sizes, process groups, layer partition, pipeline schedule, memory) for NeoX configs',
+    )
     .argument('<configs...>', 'NeoX YAML config files, merged in order (later files win)')
     .option('--world <n>', 'number of ranks (default: global_num_gpus from the config)', positiveInt('--world'))
-    .option('--virtual-stages <v>', 'model chunks per pipeline stage (interleaved 1F1B)', positiveInt('--virtual-stages'))
-    .option('--vocab-size <n>', 'tokenizer vocabulary size, before padding (default: from tokenizer_type)', positiveInt('--vocab-size'))
+    .option(
+      '--virtual-stages <v>',
+      'model chunks per pipeline stage (interleaved 1F1B)',
+      positiveInt('--virtual-stages'),
+    )
+    .option(
+      '--vocab-size <n>',
+      'tokenizer vocabulary size, before padding (default: from tokenizer_type)',
+      positiveInt('--vocab-size'),
+    )
     .option('--json', 'print one JSON object instead of text')
     .action((configs: string[], opts: PlanOptions) => {
       process.stdout.write(runPlan(configs, opts));
@@ -38,7 +51,8 @@ export function planCommand(): Command {
 function positiveInt(flag: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`${flag} must be a positive integer, got "${value}"`);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1)
+      throw new InvalidArgumentError(`${flag} must be a positive integer, got "${value}"`);
     return n;
   };
 }

@@ -25,7 +25,9 @@ describe('tabtron train --tabs (planning, before any tab opens)', () => {
     const t0 = performance.now();
     const err = await trainTabsCommand(['configs/tiny-3d.yml'], { tabs: 3 }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(CliError);
-    expect((err as Error).message).toBe('--tabs 3 is fewer than the 4 ranks configs/tiny-3d.yml needs (PP 2 × TP 2 × DP 1); use --tabs 4');
+    expect((err as Error).message).toBe(
+      '--tabs 3 is fewer than the 4 ranks configs/tiny-3d.yml needs (PP 2 × TP 2 × DP 1); use --tabs 4',
+    );
     expect(performance.now() - t0).toBeLessThan(5000);
   });
 

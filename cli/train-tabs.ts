@@ -42,33 +42,52 @@ export function planTabsRun(paths: string[], maxSteps?: number): TabsPlan {
   const { config, plan } = planned;
   const iters = config.train_iters as number;
   if (maxSteps !== undefined) {
-    if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new CliError(`--max-steps must be a positive integer, got ${maxSteps}`);
+    if (!Number.isInteger(maxSteps) || maxSteps < 1)
+      throw new CliError(`--max-steps must be a positive integer, got ${maxSteps}`);
     if (maxSteps < iters) {
       const decay = (config.lr_decay_iters as number | null) ?? iters;
       sources.push({ file: '--max-steps', text: `train_iters: ${maxSteps}\nlr_decay_iters: ${decay}\n` });
     }
   }
   const p = plan as { world: number; pp: number; tp: number; dp: number };
-  return { sources, world: p.world, tp: p.tp, sizes: `PP ${p.pp} × TP ${p.tp} × DP ${p.dp}`, trainIters: Math.min(iters, maxSteps ?? iters) };
+  return {
+    sources,
+    world: p.world,
+    tp: p.tp,
+    sizes: `PP ${p.pp} × TP ${p.tp} × DP ${p.dp}`,
+    trainIters: Math.min(iters, maxSteps ?? iters),
+  };
 }
 
 export async function trainTabsCommand(paths: string[], opts: TabsRunOptions): Promise<number> {
   const plan = planTabsRun(paths, opts.maxSteps);
   const tabs = opts.tabs ?? plan.world;
-  if (tabs < plan.world) throw new CliError(`--tabs ${tabs} is fewer than the ${plan.world} ranks ${paths.join(' + ')} needs (${plan.sizes}); use --tabs ${plan.world}`);
-  const log = (s: string) => { if (!opts.quiet) process.stderr.write(s + '\n'); };
+  if (tabs < plan.world)
+    throw new CliError(
+      `--tabs ${tabs} is fewer than the ${plan.world} ranks ${paths.join(' + ')} needs (${plan.sizes}); use --tabs ${plan.world}`,
+    );
+  const log = (s: string) => {
+    if (!opts.quiet) process.stderr.write(`${s}\n`);
+  };
   const tty = Boolean(process.stderr.isTTY);
-  const bar = new cliProgress.SingleBar({
-    format: 'train |{bar}| {value}/{total} steps | loss {loss} | val {val} | {tps} tok/s | {state}',
-    hideCursor: true, noTTYOutput: !tty, notTTYSchedule: 2000, stream: process.stderr,
-  }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    {
+      format: 'train |{bar}| {value}/{total} steps | loss {loss} | val {val} | {tps} tok/s | {state}',
+      hideCursor: true,
+      noTTYOutput: !tty,
+      notTTYSchedule: 2000,
+      stream: process.stderr,
+    },
+    cliProgress.Presets.shades_classic,
+  );
   const fmt = (x: number | null, digits = 4) => (x === null ? '–' : x.toFixed(digits));
   let barOn = false;
   let lastState = '';
   const t0 = Date.now();
   let firstRunning = 0;
   const onUpdate = (u: HeadlessUpdate) => {
-    const state = u.run.state === 'running' ? 'running' : `${u.run.state}${u.run.stateReason ? `: ${u.run.stateReason}` : ''}`;
+    const state =
+      u.run.state === 'running' ? 'running' : `${u.run.state}${u.run.stateReason ? `: ${u.run.stateReason}` : ''}`;
     if (u.run.state === 'running' && !firstRunning) firstRunning = Date.now();
     if (state !== lastState && (!barOn || !tty)) log(`run ${u.run.id}: ${state}`);
     lastState = state;
@@ -82,20 +101,37 @@ export async function trainTabsCommand(paths: string[], opts: TabsRunOptions): P
   log(`${tabs} tabs for ${plan.world} ranks (${plan.sizes}); ${plan.trainIters} steps`);
   try {
     const r = await runHeadless({
-      sources: plan.sources, tabs, onUpdate, stallMs: (opts.stallTimeout ?? 300) * 1000,
+      sources: plan.sources,
+      tabs,
+      onUpdate,
+      stallMs: (opts.stallTimeout ?? 300) * 1000,
       onPageError: (tab, m) => log(`[tab ${tab}] ${m}`),
-    }).catch((e: Error) => { throw new CliError(e.message); });
+    }).catch((e: Error) => {
+      throw new CliError(e.message);
+    });
     bar.stop();
     const trainSeconds = firstRunning ? (Date.now() - firstRunning) / 1000 : null;
-    if (r.trainLoss === null || r.valLoss === null) throw new CliError(`run ${r.runId} stopped (${r.run.stateReason}) before reporting its losses`);
-    if (r.run.step < plan.trainIters) throw new CliError(`run ${r.runId} stopped at step ${r.run.step} of ${plan.trainIters}: ${r.run.stateReason}`);
+    if (r.trainLoss === null || r.valLoss === null)
+      throw new CliError(`run ${r.runId} stopped (${r.run.stateReason}) before reporting its losses`);
+    if (r.run.step < plan.trainIters)
+      throw new CliError(`run ${r.runId} stopped at step ${r.run.step} of ${plan.trainIters}: ${r.run.stateReason}`);
     const summary = {
-      run_id: r.runId, tabs, world: plan.world, layout: plan.sizes, steps: r.run.step,
-      final_train_loss: r.trainLoss, final_valid_loss: r.valLoss, tokens_per_sec: r.tokensPerSec,
-      seconds: (Date.now() - t0) / 1000, train_seconds: trainSeconds,
+      run_id: r.runId,
+      tabs,
+      world: plan.world,
+      layout: plan.sizes,
+      steps: r.run.step,
+      final_train_loss: r.trainLoss,
+      final_valid_loss: r.valLoss,
+      tokens_per_sec: r.tokensPerSec,
+      seconds: (Date.now() - t0) / 1000,
+      train_seconds: trainSeconds,
     };
-    if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
-    else process.stdout.write(`done: ${summary.steps} steps on ${tabs} tabs (${plan.sizes}), train loss ${r.trainLoss.toFixed(4)}, validation loss ${r.valLoss.toFixed(4)}\n`);
+    if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    else
+      process.stdout.write(
+        `done: ${summary.steps} steps on ${tabs} tabs (${plan.sizes}), train loss ${r.trainLoss.toFixed(4)}, validation loss ${r.valLoss.toFixed(4)}\n`,
+      );
     return 0;
   } finally {
     bar.stop();

@@ -26,28 +26,44 @@ export async function trainCommand(paths: string[], opts: TrainCliOptions): Prom
   const { config, warnings } = loadConfig(paths);
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
   const c = config as unknown as TrainConfig & { data_path?: string | null };
-  if (opts.tabs !== undefined && (!Number.isInteger(opts.tabs) || opts.tabs < 1)) throw new CliError(`--tabs must be a positive integer, got ${opts.tabs}`);
+  if (opts.tabs !== undefined && (!Number.isInteger(opts.tabs) || opts.tabs < 1))
+    throw new CliError(`--tabs must be a positive integer, got ${opts.tabs}`);
   const world = planTabsRun(paths).world;
   // save / load go through a coordinator (it keeps the checkpoint files), so such runs take that road even on one tab
   const checkpoints = Boolean(c.save || c.load);
   if ((opts.tabs ?? world) > 1 || world > 1 || checkpoints) {
-    if (c.data_path) throw new CliError(`data_path ${c.data_path}: runs through the coordinator (several tabs, or save/load) train on the default corpus only for now (remove data_path, or train one tab without save/load)`);
+    if (c.data_path)
+      throw new CliError(
+        `data_path ${c.data_path}: runs through the coordinator (several tabs, or save/load) train on the default corpus only for now (remove data_path, or train one tab without save/load)`,
+      );
     return trainTabsCommand(paths, opts);
   }
   const corpusText = c.data_path ? readFileSync(c.data_path, 'utf8') : null;
-  const log = (s: string) => { if (!opts.quiet) process.stderr.write(s + '\n'); };
-  const bar = new cliProgress.SingleBar({
-    format: 'train |{bar}| {value}/{total} steps | loss {loss} | val {val} | {tps} tok/s',
-    hideCursor: true, noTTYOutput: !process.stderr.isTTY, notTTYSchedule: 2000, stream: process.stderr,
-  }, cliProgress.Presets.shades_classic);
+  const log = (s: string) => {
+    if (!opts.quiet) process.stderr.write(`${s}\n`);
+  };
+  const bar = new cliProgress.SingleBar(
+    {
+      format: 'train |{bar}| {value}/{total} steps | loss {loss} | val {val} | {tps} tok/s',
+      hideCursor: true,
+      noTTYOutput: !process.stderr.isTTY,
+      notTTYSchedule: 2000,
+      stream: process.stderr,
+    },
+    cliProgress.Presets.shades_classic,
+  );
   let val = '–';
   const history: TrainEvent[] = [];
   const onEvent = (e: TrainEvent) => {
     history.push(e);
     switch (e.kind) {
       case 'start':
-        log(`adapter: ${e.adapter?.vendor ?? '?'} / ${e.adapter?.architecture ?? '?'}${e.adapter?.isFallbackAdapter ? ' (software)' : ''}`);
-        log(`model: ${(e.params / 1e6).toFixed(3)}M parameters, vocab ${e.vocab}; corpus ${e.corpusTokens} tokens; ${e.tokensPerStep} tokens/step`);
+        log(
+          `adapter: ${e.adapter?.vendor ?? '?'} / ${e.adapter?.architecture ?? '?'}${e.adapter?.isFallbackAdapter ? ' (software)' : ''}`,
+        );
+        log(
+          `model: ${(e.params / 1e6).toFixed(3)}M parameters, vocab ${e.vocab}; corpus ${e.corpusTokens} tokens; ${e.tokensPerStep} tokens/step`,
+        );
         if (!opts.quiet) bar.start(e.trainIters, 0, { loss: '–', val, tps: '–' });
         break;
       case 'step':
@@ -59,7 +75,11 @@ export async function trainCommand(paths: string[], opts: TrainCliOptions): Prom
         if (!process.stderr.isTTY) log(`step ${e.step}: validation loss ${val}`);
         break;
       case 'checkpoint':
-        log(e.action === 'loaded' ? `resumed from checkpoint iteration ${e.iteration} (step ${e.step})` : `saved checkpoint step ${e.step}`);
+        log(
+          e.action === 'loaded'
+            ? `resumed from checkpoint iteration ${e.iteration} (step ${e.step})`
+            : `saved checkpoint step ${e.step}`,
+        );
         break;
       case 'done':
       case 'error':
@@ -67,13 +87,27 @@ export async function trainCommand(paths: string[], opts: TrainCliOptions): Prom
     }
   };
   try {
-    const result = await trainInHeadlessTab({ config: c, corpusText, maxSteps: opts.maxSteps, onEvent, onPageError: (m) => log(`[tab] ${m}`) });
+    const result = await trainInHeadlessTab({
+      config: c,
+      corpusText,
+      maxSteps: opts.maxSteps,
+      onEvent,
+      onPageError: (m) => log(`[tab] ${m}`),
+    });
     bar.stop();
     const steps = history.filter((e): e is Extract<TrainEvent, { kind: 'step' }> => e.kind === 'step');
     const evals = history.filter((e): e is Extract<TrainEvent, { kind: 'eval' }> => e.kind === 'eval');
-    const summary = { steps: steps.length, initial_valid_loss: evals[0]?.loss, final_train_loss: result.trainLoss, final_valid_loss: result.validLoss };
-    if (opts.json) process.stdout.write(JSON.stringify({ ...summary, history }) + '\n');
-    else process.stdout.write(`done: ${summary.steps} steps, train loss ${result.trainLoss.toFixed(4)}, validation loss ${summary.initial_valid_loss?.toFixed(4)} → ${result.validLoss.toFixed(4)}\n`);
+    const summary = {
+      steps: steps.length,
+      initial_valid_loss: evals[0]?.loss,
+      final_train_loss: result.trainLoss,
+      final_valid_loss: result.validLoss,
+    };
+    if (opts.json) process.stdout.write(`${JSON.stringify({ ...summary, history })}\n`);
+    else
+      process.stdout.write(
+        `done: ${summary.steps} steps, train loss ${result.trainLoss.toFixed(4)}, validation loss ${summary.initial_valid_loss?.toFixed(4)} → ${result.validLoss.toFixed(4)}\n`,
+      );
     return 0;
   } finally {
     bar.stop();
@@ -84,8 +118,17 @@ export function trainCliCommand(): Command {
   return new Command('train')
     .description('train a GPT from NeoX configs in headless Chromium tab(s) on WebGPU, with a progress bar')
     .argument('<configs...>', 'NeoX YAML config files, merged in order (later files win)')
-    .option('--tabs <n>', 'headless tabs to open (default: the config\'s ranks, pipe × model parallel × data parallel)', (v) => Number(v))
-    .option('--stall-timeout <s>', 'multi-tab runs: give up after this many seconds without progress', (v) => Number(v), 300)
+    .option(
+      '--tabs <n>',
+      "headless tabs to open (default: the config's ranks, pipe × model parallel × data parallel)",
+      (v) => Number(v),
+    )
+    .option(
+      '--stall-timeout <s>',
+      'multi-tab runs: give up after this many seconds without progress',
+      (v) => Number(v),
+      300,
+    )
     .option('--max-steps <n>', 'stop after this many steps (default: train_iters)', (v) => Number(v))
     .option('--json', 'print the final losses and the whole history as one JSON object')
     .option('--quiet', 'no progress output on stderr')

@@ -17,7 +17,11 @@ export function validateCommand(paths: string[], opts: ValidateOptions = {}): nu
       process.stdout.write(`${JSON.stringify({ ok: true, config, warnings, sources }, null, 2)}\n`);
     } else {
       process.stdout.write(`# resolved from ${paths.join(', ')}\n${stringify(config)}`);
-      process.stdout.write(warnings.length ? `\nwarnings (${warnings.length}):\n${warnings.map((w) => `  - ${w}\n`).join('')}` : '\nno warnings\n');
+      process.stdout.write(
+        warnings.length
+          ? `\nwarnings (${warnings.length}):\n${warnings.map((w) => `  - ${w}\n`).join('')}`
+          : '\nno warnings\n',
+      );
     }
     process.exitCode = 0;
     return 0;

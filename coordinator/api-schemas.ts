@@ -1,9 +1,9 @@
 // The admin HTTP API's request schemas and response shapes (the admin page imports the types).
 
 import { z } from 'zod';
-import type { Coords, DeviceInfo } from '../src/protocol.ts';
-import type { CheckpointRow, MetricPoint, SpanRow } from './metrics-store.ts';
-import type { ParticipantState, RunState } from './store.ts';
+import type { Coords, DeviceInfo } from '../src/protocol';
+import type { CheckpointRow, MetricPoint, SpanRow } from './metrics-store';
+import type { ParticipantState, RunState } from './store';
 
 export const MAX_BODY_BYTES = 512 * 1024;
 /** Default for the largest rank checkpoint file a PUT may carry (`--checkpoint-max-bytes`). */
@@ -15,10 +15,18 @@ export const CheckpointSourceSchema = z.enum(['save', 'load']);
 export const CreateRunSchema = z.strictObject({
   name: z.string().min(1).max(100).optional(),
   /** NeoX YAML files in merge order (later keys win), as NeoX takes several --conf files. */
-  configs: z.array(z.strictObject({
-    file: z.string().min(1).max(200),
-    text: z.string().min(1).max(256 * 1024),
-  })).min(1).max(16),
+  configs: z
+    .array(
+      z.strictObject({
+        file: z.string().min(1).max(200),
+        text: z
+          .string()
+          .min(1)
+          .max(256 * 1024),
+      }),
+    )
+    .min(1)
+    .max(16),
   /** Data-parallel replicas (default: global_num_gpus / (pp·tp), else 1); world = dp·pp·tp. */
   dp: z.number().int().min(1).max(1024).optional(),
 });
@@ -55,7 +63,10 @@ export interface ParticipantView {
   leftAt: number | null;
 }
 
-export interface GridCell extends Coords { rank: number; participant: ParticipantView | null }
+export interface GridCell extends Coords {
+  rank: number;
+  participant: ParticipantView | null;
+}
 
 export interface RunDetail {
   run: RunSummary;
@@ -78,8 +89,8 @@ export interface MetricsResponse {
 }
 
 /** GET /api/runs/:id/checkpoints, and PUT .../:iteration/files/:file's 201 answer. */
-export type { CheckpointList as CheckpointListResponse, IterationSummary } from '../src/checkpoint/http-store.ts';
-export type { PutResult as CheckpointPutResponse } from '../src/checkpoint/store.ts';
+export type { CheckpointList as CheckpointListResponse, IterationSummary } from '../src/checkpoint/http-store';
+export type { PutResult as CheckpointPutResponse } from '../src/checkpoint/store';
 
 export interface CreateRunResponse {
   run: RunSummary;

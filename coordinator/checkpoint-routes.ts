@@ -16,17 +16,29 @@
 // removed (CheckpointWriter) and logged.
 
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { CheckpointError, layoutText, rankOfFileName, sameLayout, type CheckpointErrorCode } from '../src/checkpoint/layout.ts';
-import { LAYOUT_HEADER, PARTICIPANT_HEADER, SECRET_HEADER, SHA256_HEADER, type CheckpointList } from '../src/checkpoint/http-store.ts';
-import { LayoutSchema, parseWith } from '../src/checkpoint/schemas.ts';
-import { IdSchema } from '../src/protocol.ts';
-import { CheckpointSourceSchema } from './api-schemas.ts';
-import type { RunCheckpoints } from './checkpoints.ts';
-import { HttpError, badRequest, notFound } from './errors.ts';
-import { hashSecret, sameSecret } from './ids.ts';
-import type { RunManager } from './lifecycle.ts';
-import type { Run } from './store.ts';
-import type { Logger } from './telemetry.ts';
+import {
+  CheckpointError,
+  layoutText,
+  rankOfFileName,
+  sameLayout,
+  type CheckpointErrorCode,
+} from '../src/checkpoint/layout';
+import {
+  LAYOUT_HEADER,
+  PARTICIPANT_HEADER,
+  SECRET_HEADER,
+  SHA256_HEADER,
+  type CheckpointList,
+} from '../src/checkpoint/http-store';
+import { LayoutSchema, parseWith } from '../src/checkpoint/schemas';
+import { IdSchema } from '../src/protocol';
+import { CheckpointSourceSchema } from './api-schemas';
+import type { RunCheckpoints } from './checkpoints';
+import { HttpError, badRequest, notFound } from './errors';
+import { hashSecret, sameSecret } from './ids';
+import type { RunManager } from './lifecycle';
+import type { Run } from './store';
+import type { Logger } from './telemetry';
 
 export interface CheckpointRouteOptions {
   runs: RunManager;
@@ -40,9 +52,14 @@ export interface CheckpointRouteOptions {
 type Caller = { kind: 'admin' } | { kind: 'participant'; id: string; rank: number | null };
 
 const STATUS: Record<CheckpointErrorCode, [number, string]> = {
-  checksum_mismatch: [400, 'checksum_mismatch'], checkpoint_complete: [409, 'checkpoint_complete'], invalid_file: [400, 'invalid_checkpoint_file'],
-  layout_mismatch: [409, 'layout_mismatch'], not_found: [404, 'no_checkpoint'], incompatible: [400, 'incompatible'],
-  read_only: [403, 'read_only'], invalid_manifest: [500, 'invalid_manifest'],
+  checksum_mismatch: [400, 'checksum_mismatch'],
+  checkpoint_complete: [409, 'checkpoint_complete'],
+  invalid_file: [400, 'invalid_checkpoint_file'],
+  layout_mismatch: [409, 'layout_mismatch'],
+  not_found: [404, 'no_checkpoint'],
+  incompatible: [400, 'incompatible'],
+  read_only: [403, 'read_only'],
+  invalid_manifest: [500, 'invalid_manifest'],
 };
 
 function asHttp(e: unknown): unknown {
@@ -51,9 +68,10 @@ function asHttp(e: unknown): unknown {
   return new HttpError(status, code, e.message);
 }
 
-const handle = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
-  fn(req, res).catch((e) => next(asHttp(e)));
-};
+const handle =
+  (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
+    fn(req, res).catch((e) => next(asHttp(e)));
+  };
 
 export function checkpointRouter(o: CheckpointRouteOptions): express.Router {
   const r = express.Router({ mergeParams: true });
@@ -70,20 +88,30 @@ export function checkpointRouter(o: CheckpointRouteOptions): express.Router {
       if (!sameSecret(header.slice(7), o.adminToken)) throw new HttpError(403, 'bad_admin_token', 'wrong admin token');
       return { kind: 'admin' };
     }
-    const id = req.get(PARTICIPANT_HEADER), secret = req.get(SECRET_HEADER);
+    const id = req.get(PARTICIPANT_HEADER),
+      secret = req.get(SECRET_HEADER);
     if (!id || !secret) {
-      throw new HttpError(401, 'credentials_required', `checkpoints need the admin token (Authorization: Bearer) or a participant's ${PARTICIPANT_HEADER} and ${SECRET_HEADER} headers`);
+      throw new HttpError(
+        401,
+        'credentials_required',
+        `checkpoints need the admin token (Authorization: Bearer) or a participant's ${PARTICIPANT_HEADER} and ${SECRET_HEADER} headers`,
+      );
     }
     const p = o.runs.store.getParticipant(id);
     if (!p || p.runId !== runId || p.state === 'left' || hashSecret(secret) !== p.secretHash) {
-      throw new HttpError(403, 'bad_credentials', `unknown participant or wrong secret for ${id.slice(0, 80)} in run ${runId}`);
+      throw new HttpError(
+        403,
+        'bad_credentials',
+        `unknown participant or wrong secret for ${id.slice(0, 80)} in run ${runId}`,
+      );
     }
     return { kind: 'participant', id: p.id, rank: p.rank };
   };
 
   const source = (req: Request) => {
     const s = CheckpointSourceSchema.safeParse(req.query.source ?? 'save');
-    if (!s.success) throw badRequest('invalid_request', `source must be "save" or "load", got ${JSON.stringify(req.query.source)}`);
+    if (!s.success)
+      throw badRequest('invalid_request', `source must be "save" or "load", got ${JSON.stringify(req.query.source)}`);
     return s.data;
   };
 
@@ -94,23 +122,36 @@ export function checkpointRouter(o: CheckpointRouteOptions): express.Router {
       if (it === null) throw new HttpError(404, 'no_checkpoint', `run ${req.params.id} has no complete checkpoint yet`);
       return it;
     }
-    if (!/^\d{1,12}$/.test(raw)) throw badRequest('invalid_request', `iteration must be a non-negative integer or "latest", got ${JSON.stringify(raw.slice(0, 40))}`);
+    if (!/^\d{1,12}$/.test(raw))
+      throw badRequest(
+        'invalid_request',
+        `iteration must be a non-negative integer or "latest", got ${JSON.stringify(raw.slice(0, 40))}`,
+      );
     return Number(raw);
   };
 
-  r.get('/', handle(async (req, res) => {
-    const rn = run(req);
-    caller(req, rn.id);
-    const src = source(req);
-    const { store } = o.checkpoints.store(rn, src);
-    const iterations = [];
-    for (const it of await store.iterations()) {
-      const m = (await store.manifest(it))!;
-      iterations.push({ iteration: it, step: m.step, files: m.files.length, bytes: m.files.reduce((a, f) => a + f.bytes, 0), createdAt: m.createdAt });
-    }
-    const out: CheckpointList = { source: src, latest: await store.latest(), iterations };
-    res.json(out);
-  }));
+  r.get(
+    '/',
+    handle(async (req, res) => {
+      const rn = run(req);
+      caller(req, rn.id);
+      const src = source(req);
+      const { store } = o.checkpoints.store(rn, src);
+      const iterations = [];
+      for (const it of await store.iterations()) {
+        const m = (await store.manifest(it))!;
+        iterations.push({
+          iteration: it,
+          step: m.step,
+          files: m.files.length,
+          bytes: m.files.reduce((a, f) => a + f.bytes, 0),
+          createdAt: m.createdAt,
+        });
+      }
+      const out: CheckpointList = { source: src, latest: await store.latest(), iterations };
+      res.json(out);
+    }),
+  );
 
   /** The run's store (save or load directory), the iteration asked for and its manifest; 404 while incomplete. */
   const completeCheckpoint = async (req: Request) => {
@@ -119,68 +160,127 @@ export function checkpointRouter(o: CheckpointRouteOptions): express.Router {
     const { store } = o.checkpoints.store(rn, source(req));
     const it = await iterationOf(req, () => store.latest());
     const m = await store.manifest(it);
-    if (!m) throw new HttpError(404, 'no_checkpoint', `run ${rn.id}: iteration ${it} has no complete checkpoint (${source(req)} directory)`);
+    if (!m)
+      throw new HttpError(
+        404,
+        'no_checkpoint',
+        `run ${rn.id}: iteration ${it} has no complete checkpoint (${source(req)} directory)`,
+      );
     return { rn, store, it, m };
   };
 
-  r.get('/:iteration/manifest', handle(async (req, res) => {
-    res.json((await completeCheckpoint(req)).m);
-  }));
+  r.get(
+    '/:iteration/manifest',
+    handle(async (req, res) => {
+      res.json((await completeCheckpoint(req)).m);
+    }),
+  );
 
-  r.get('/:iteration/files/:file', handle(async (req, res) => {
-    const { rn, store, it, m } = await completeCheckpoint(req);
-    const entry = m.files.find((f) => f.name === req.params.file);
-    if (!entry) throw new HttpError(404, 'no_checkpoint', `run ${rn.id}: iteration ${it} has no file ${JSON.stringify(req.params.file.slice(0, 80))}`);
-    const bytes = await store.get(it, entry.name);
-    res.set({ 'content-type': 'application/octet-stream', [SHA256_HEADER]: entry.sha256 }).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  }));
+  r.get(
+    '/:iteration/files/:file',
+    handle(async (req, res) => {
+      const { rn, store, it, m } = await completeCheckpoint(req);
+      const entry = m.files.find((f) => f.name === req.params.file);
+      if (!entry)
+        throw new HttpError(
+          404,
+          'no_checkpoint',
+          `run ${rn.id}: iteration ${it} has no file ${JSON.stringify(req.params.file.slice(0, 80))}`,
+        );
+      const bytes = await store.get(it, entry.name);
+      res
+        .set({ 'content-type': 'application/octet-stream', [SHA256_HEADER]: entry.sha256 })
+        .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    }),
+  );
 
-  r.put('/:iteration/files/:file', handle(async (req, res) => {
-    const rn = run(req);
-    const who = caller(req, rn.id);
-    const file = req.params.file;
-    const rank = rankOfFileName(file);
-    if (rank === null) throw badRequest('invalid_request', `${JSON.stringify(file.slice(0, 80))} is not a rank file name (rank_NNNNN.safetensors)`);
-    if (who.kind === 'participant' && who.rank !== rank) {
-      throw new HttpError(403, 'wrong_rank', `participant ${who.id} holds ${who.rank === null ? 'no rank' : `rank ${who.rank}`}, so it may not write ${file} (rank ${rank})`);
-    }
-    const it = await iterationOf(req, async () => null);
-    const sha256 = String(req.get(SHA256_HEADER) ?? req.query.sha256 ?? '').toLowerCase();
-    if (!/^[0-9a-f]{64}$/.test(sha256)) throw badRequest('checksum_required', `${file} (rank ${rank}): the ${SHA256_HEADER} header (or ?sha256=) must give the file's SHA-256 as 64 hex digits`);
-    const layout = o.checkpoints.layout(rn);
-    const stated = req.get(LAYOUT_HEADER);
-    if (stated !== undefined) {
-      let said;
-      try {
-        said = parseWith(LayoutSchema, JSON.parse(stated), `${LAYOUT_HEADER} header`, 'invalid_file');
-      } catch (e) {
-        throw badRequest('invalid_request', e instanceof CheckpointError ? e.message : `${LAYOUT_HEADER} header is not JSON`);
+  r.put(
+    '/:iteration/files/:file',
+    handle(async (req, res) => {
+      const rn = run(req);
+      const who = caller(req, rn.id);
+      const file = req.params.file;
+      const rank = rankOfFileName(file);
+      if (rank === null)
+        throw badRequest(
+          'invalid_request',
+          `${JSON.stringify(file.slice(0, 80))} is not a rank file name (rank_NNNNN.safetensors)`,
+        );
+      if (who.kind === 'participant' && who.rank !== rank) {
+        throw new HttpError(
+          403,
+          'wrong_rank',
+          `participant ${who.id} holds ${who.rank === null ? 'no rank' : `rank ${who.rank}`}, so it may not write ${file} (rank ${rank})`,
+        );
       }
-      if (!sameLayout(said, layout)) throw new HttpError(409, 'layout_mismatch', `${file} (rank ${rank}): the writer saved for ${layoutText(said)}, but run ${rn.id} is ${layoutText(layout)}`);
-    }
-    const body = await readBody(req, o.maxFileBytes, `${file} (rank ${rank})`);
-    const { store } = o.checkpoints.store(rn, 'save');
-    const result = await store.put(it, file, body, { sha256, layout });
-    o.runs.metrics.addCheckpoint(rn.id, { rank, step: it, name: file, bytes: body.length, sha256 });
-    if (result.discarded.length) {
-      o.runs.store.addEvent(rn.id, 'checkpoint-discarded', `iteration ${it}: ${result.discarded.join(', ')} (an earlier attempt that does not fit ${file})`);
-      o.log.warn({ run: rn.id, iteration: it, discarded: result.discarded }, 'checkpoint: removed files of an abandoned attempt');
-    }
-    if (result.complete) {
-      o.runs.store.addEvent(rn.id, 'checkpoint', `iteration ${it} complete: ${layout.world} ranks, ${(await store.manifest(it))!.files.length} files`);
-      o.log.info({ run: rn.id, iteration: it }, 'checkpoint complete');
-    }
-    res.status(201).json(result);
-  }));
+      const it = await iterationOf(req, async () => null);
+      const sha256 = String(req.get(SHA256_HEADER) ?? req.query.sha256 ?? '').toLowerCase();
+      if (!/^[0-9a-f]{64}$/.test(sha256))
+        throw badRequest(
+          'checksum_required',
+          `${file} (rank ${rank}): the ${SHA256_HEADER} header (or ?sha256=) must give the file's SHA-256 as 64 hex digits`,
+        );
+      const layout = o.checkpoints.layout(rn);
+      const stated = req.get(LAYOUT_HEADER);
+      if (stated !== undefined) {
+        let said: ReturnType<typeof o.checkpoints.layout>;
+        try {
+          said = parseWith(LayoutSchema, JSON.parse(stated), `${LAYOUT_HEADER} header`, 'invalid_file');
+        } catch (e) {
+          throw badRequest(
+            'invalid_request',
+            e instanceof CheckpointError ? e.message : `${LAYOUT_HEADER} header is not JSON`,
+          );
+        }
+        if (!sameLayout(said, layout))
+          throw new HttpError(
+            409,
+            'layout_mismatch',
+            `${file} (rank ${rank}): the writer saved for ${layoutText(said)}, but run ${rn.id} is ${layoutText(layout)}`,
+          );
+      }
+      const body = await readBody(req, o.maxFileBytes, `${file} (rank ${rank})`);
+      const { store } = o.checkpoints.store(rn, 'save');
+      const result = await store.put(it, file, body, { sha256, layout });
+      o.runs.metrics.addCheckpoint(rn.id, { rank, step: it, name: file, bytes: body.length, sha256 });
+      if (result.discarded.length) {
+        o.runs.store.addEvent(
+          rn.id,
+          'checkpoint-discarded',
+          `iteration ${it}: ${result.discarded.join(', ')} (an earlier attempt that does not fit ${file})`,
+        );
+        o.log.warn(
+          { run: rn.id, iteration: it, discarded: result.discarded },
+          'checkpoint: removed files of an abandoned attempt',
+        );
+      }
+      if (result.complete) {
+        o.runs.store.addEvent(
+          rn.id,
+          'checkpoint',
+          `iteration ${it} complete: ${layout.world} ranks, ${(await store.manifest(it))!.files.length} files`,
+        );
+        o.log.info({ run: rn.id, iteration: it }, 'checkpoint complete');
+      }
+      res.status(201).json(result);
+    }),
+  );
 
-  r.use((req, _res, next) => next(new HttpError(404, 'no_such_endpoint', `no API endpoint ${req.method} ${req.baseUrl}${req.path}`)));
+  r.use((req, _res, next) =>
+    next(new HttpError(404, 'no_such_endpoint', `no API endpoint ${req.method} ${req.baseUrl}${req.path}`)),
+  );
   return r;
 }
 
 /** The raw body, at most `limit` bytes (413 past it), without a second copy for the hash. */
 function readBody(req: Request, limit: number, what: string): Promise<Uint8Array> {
   const declared = Number(req.get('content-length') ?? NaN);
-  const tooBig = () => new HttpError(413, 'body_too_large', `${what}: the body is over ${limit} bytes, the largest checkpoint file this coordinator takes`);
+  const tooBig = () =>
+    new HttpError(
+      413,
+      'body_too_large',
+      `${what}: the body is over ${limit} bytes, the largest checkpoint file this coordinator takes`,
+    );
   if (declared > limit) return Promise.reject(tooBig());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

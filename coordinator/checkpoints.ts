@@ -6,19 +6,22 @@
 // share one writer, so their puts are serialised.
 
 import { isAbsolute, join, resolve } from 'node:path';
-import { fsCheckpointStore } from '../src/checkpoint/fs-store.ts';
-import type { CheckpointLayout } from '../src/checkpoint/layout.ts';
-import type { CheckpointWriter } from '../src/checkpoint/store.ts';
-import { HttpError } from './errors.ts';
-import type { RunManager } from './lifecycle.ts';
-import type { Run } from './store.ts';
+import { fsCheckpointStore } from '../src/checkpoint/fs-store';
+import type { CheckpointLayout } from '../src/checkpoint/layout';
+import type { CheckpointWriter } from '../src/checkpoint/store';
+import { HttpError } from './errors';
+import type { RunManager } from './lifecycle';
+import type { Run } from './store';
 
 export type CheckpointSource = 'save' | 'load';
 
 export class RunCheckpoints {
   private readonly stores = new Map<string, CheckpointWriter>();
 
-  constructor(private readonly runs: RunManager, private readonly dataDir: string) {}
+  constructor(
+    private readonly runs: RunManager,
+    private readonly dataDir: string,
+  ) {}
 
   /** The run's layout from its plan and config (the layout every rank file must be saved under). */
   layout(run: Run): CheckpointLayout {
@@ -29,7 +32,8 @@ export class RunCheckpoints {
 
   dir(run: Run, source: CheckpointSource): string | null {
     const configured = run.config[source];
-    if (typeof configured === 'string' && configured.trim() !== '') return isAbsolute(configured) ? configured : resolve(configured);
+    if (typeof configured === 'string' && configured.trim() !== '')
+      return isAbsolute(configured) ? configured : resolve(configured);
     return source === 'save' ? join(this.dataDir, 'checkpoints', run.id) : null;
   }
 

@@ -3,13 +3,25 @@
 // every rank; a lost rank goes to a standby; telemetry lands in the database.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Assignment } from '../src/protocol.ts';
-import { RawTab, TINY, api, createRun, startCoordinatorProcess, tempDir, type CoordinatorProcess } from './test-helpers.ts';
+import type { Assignment } from '../src/protocol';
+import {
+  RawTab,
+  TINY,
+  api,
+  createRun,
+  startCoordinatorProcess,
+  tempDir,
+  type CoordinatorProcess,
+} from './test-helpers';
 
 type Tab = Awaited<ReturnType<typeof RawTab.join>>;
 let c: CoordinatorProcess;
-beforeAll(async () => { c = await startCoordinatorProcess(tempDir(), ['--rank-grace-ms', '400']); });
-afterAll(async () => { await c?.kill('SIGTERM'); });
+beforeAll(async () => {
+  c = await startCoordinatorProcess(tempDir(), ['--rank-grace-ms', '400']);
+});
+afterAll(async () => {
+  await c?.kill('SIGTERM');
+});
 
 const detail = async (runId: string) => (await api(c.url, 'GET', `/api/runs/${runId}`)).body;
 
@@ -32,7 +44,13 @@ describe('run lifecycle over WebSockets', () => {
       expect(a.groups.dp).toEqual(plan.groups.dp.find((g: number[]) => g.includes(rank)));
       expect([a.layers.start, a.layers.end]).toEqual(plan.stages[a.coords.pp].layers);
       expect(a.shard).toEqual({ index: a.coords.tp, count: 2 });
-      expect(a.data).toMatchObject({ dpRank: 0, dpSize: 1, microBatchSize: 4, gradientAccumulationSteps: 2, seqLength: 64 });
+      expect(a.data).toMatchObject({
+        dpRank: 0,
+        dpSize: 1,
+        microBatchSize: 4,
+        gradientAccumulationSteps: 2,
+        seqLength: 64,
+      });
       expect(a.config.num_layers).toBe(2);
     }
     expect(await tabs[4].next('standby')).toEqual({ type: 'standby', position: 1 });
@@ -46,7 +64,9 @@ describe('run lifecycle over WebSockets', () => {
 
     let d = await detail(run.id);
     expect(d.run).toMatchObject({ state: 'waiting', held: 4, ready: 0, standbys: 1 });
-    expect(d.grid.map((g: { participant: { id: string } }) => g.participant.id)).toEqual([0, 1, 2, 3].map((r) => byRank.get(r)!.tab.participantId));
+    expect(d.grid.map((g: { participant: { id: string } }) => g.participant.id)).toEqual(
+      [0, 1, 2, 3].map((r) => byRank.get(r)!.tab.participantId),
+    );
 
     // Not started until every rank is ready.
     for (const r of [0, 1, 2]) byRank.get(r)!.tab.send({ type: 'ready', rank: r });
@@ -63,14 +83,32 @@ describe('run lifecycle over WebSockets', () => {
     r3.send({ type: 'progress', step: 1, loss: 5.5, tokensPerSec: 120, timings: { forwardMs: 3, backwardMs: 6 } });
     r3.send({ type: 'progress', step: 2, loss: 5.25, valLoss: 5.4, tokensPerSec: 130 });
     r3.send({ type: 'links', links: [{ peerRank: 1, bytes: 2_000_000, ms: 500 }] });
-    r3.send({ type: 'spans', step: 2, spans: [{ kind: 'forward', microbatch: 0, startMs: 10, endMs: 12 }, { kind: 'backward', microbatch: 0, startMs: 12, endMs: 16 }] });
+    r3.send({
+      type: 'spans',
+      step: 2,
+      spans: [
+        { kind: 'forward', microbatch: 0, startMs: 10, endMs: 12 },
+        { kind: 'backward', microbatch: 0, startMs: 12, endMs: 16 },
+      ],
+    });
     r3.send({ type: 'checkpoint', step: 2, name: 'rank3.safetensors', bytes: 1234 });
     r3.send({ type: 'ping', t: 42 });
     expect(await r3.next('pong')).toEqual({ type: 'pong', t: 42 });
     const m = (await api(c.url, 'GET', `/api/runs/${run.id}/metrics`)).body;
-    const val = (name: string, step: number) => m.points.find((p: { name: string; step: number }) => p.name === name && p.step === step)?.value;
-    expect([val('loss', 1), val('loss', 2), val('val_loss', 2), val('tokens_per_sec', 2), val('forward_ms', 1)]).toEqual([5.5, 5.25, 5.4, 130, 3]);
-    expect(m.points.find((p: { name: string }) => p.name === 'link_bytes_per_sec')).toMatchObject({ rank: 3, peerRank: 1, value: 4_000_000 });
+    const val = (name: string, step: number) =>
+      m.points.find((p: { name: string; step: number }) => p.name === name && p.step === step)?.value;
+    expect([
+      val('loss', 1),
+      val('loss', 2),
+      val('val_loss', 2),
+      val('tokens_per_sec', 2),
+      val('forward_ms', 1),
+    ]).toEqual([5.5, 5.25, 5.4, 130, 3]);
+    expect(m.points.find((p: { name: string }) => p.name === 'link_bytes_per_sec')).toMatchObject({
+      rank: 3,
+      peerRank: 1,
+      value: 4_000_000,
+    });
     expect(m.spans).toEqual([
       { rank: 3, stage: 1, step: 2, kind: 'forward', microbatch: 0, startMs: 10, endMs: 12 },
       { rank: 3, stage: 1, step: 2, kind: 'backward', microbatch: 0, startMs: 12, endMs: 16 },
@@ -85,7 +123,11 @@ describe('run lifecycle over WebSockets', () => {
     const mark = (t: Tab) => t.messages.length;
     const before = tabs.map(mark);
     await api(c.url, 'POST', `/api/runs/${run.id}/pause`);
-    for (const { tab } of byRank.values()) expect(await tab.next('pause', 5000, before[tabs.indexOf(tab)])).toEqual({ type: 'pause', reason: 'paused by admin' });
+    for (const { tab } of byRank.values())
+      expect(await tab.next('pause', 5000, before[tabs.indexOf(tab)])).toEqual({
+        type: 'pause',
+        reason: 'paused by admin',
+      });
     await api(c.url, 'POST', `/api/runs/${run.id}/resume`);
     for (const { tab } of byRank.values()) await tab.next('resume', 5000, before[tabs.indexOf(tab)]);
     expect(tabs[4].all('pause', before[4])).toHaveLength(0);
@@ -97,8 +139,13 @@ describe('run lifecycle over WebSockets', () => {
     byRank.get(1)!.tab.send({ type: 'leave', reason: 'closing the tab' });
     const promoted = (await standby.next('assign')).assignment;
     expect(promoted.rank).toBe(1);
-    expect(await byRank.get(0)!.tab.next('pause', 5000, beforeLeave[tabs.indexOf(byRank.get(0)!.tab)])).toMatchObject({ reason: '4 of 4 ranks held, 3 ready' });
-    const peers0 = byRank.get(0)!.tab.all('peers', beforeLeave[tabs.indexOf(byRank.get(0)!.tab)]).at(-1)!.peers;
+    expect(await byRank.get(0)!.tab.next('pause', 5000, beforeLeave[tabs.indexOf(byRank.get(0)!.tab)])).toMatchObject({
+      reason: '4 of 4 ranks held, 3 ready',
+    });
+    const peers0 = byRank
+      .get(0)!
+      .tab.all('peers', beforeLeave[tabs.indexOf(byRank.get(0)!.tab)])
+      .at(-1)!.peers;
     expect(peers0.find((p) => p.rank === 1)!.peerId).toBe(promoted.peerId);
     standby.send({ type: 'ready', rank: 1 });
     expect(await standby.next('start')).toEqual({ type: 'start', step: 2 });
@@ -140,21 +187,31 @@ describe('run lifecycle over WebSockets', () => {
 
 describe('finishing', () => {
   it('stops the run as finished once every rank reported step train_iters, keeping the final loss', async () => {
-    const { run, joinToken } = await createRun(c.url, [TINY, { file: 'pp2.yml', text: 'pipe_parallel_size: 2\ngradient_accumulation_steps: 2\ntrain_iters: 5' }]);
+    const { run, joinToken } = await createRun(c.url, [
+      TINY,
+      { file: 'pp2.yml', text: 'pipe_parallel_size: 2\ngradient_accumulation_steps: 2\ntrain_iters: 5' },
+    ]);
     const tabs = [await RawTab.join(c.url, run.id, joinToken), await RawTab.join(c.url, run.id, joinToken)];
     const ranks = await Promise.all(tabs.map(async (t) => (await t.next('assign')).assignment.rank));
     tabs.forEach((t, i) => t.send({ type: 'ready', rank: ranks[i] }));
     await Promise.all(tabs.map((t) => t.next('start')));
-    const last = tabs[ranks.indexOf(1)], first = tabs[ranks.indexOf(0)];
+    const last = tabs[ranks.indexOf(1)],
+      first = tabs[ranks.indexOf(0)];
     last.send({ type: 'progress', step: 5, loss: 3.25 });
     await new Promise((r) => setTimeout(r, 200));
     expect(last.all('stop')).toHaveLength(0); // rank 0 has not finished yet
     first.send({ type: 'progress', step: 5 });
     expect(await last.next('stop')).toEqual({ type: 'stop', reason: 'finished: every rank reached train_iters 5' });
     const d = await detail(run.id);
-    expect(d.run).toMatchObject({ state: 'stopped', step: 5, stateReason: 'finished: every rank reached train_iters 5' });
+    expect(d.run).toMatchObject({
+      state: 'stopped',
+      step: 5,
+      stateReason: 'finished: every rank reached train_iters 5',
+    });
     const points = (await api(c.url, 'GET', `/api/runs/${run.id}/metrics`)).body.points;
-    expect(points.filter((p: { name: string }) => p.name === 'loss').map((p: { value: number }) => p.value)).toEqual([3.25]);
+    expect(points.filter((p: { name: string }) => p.name === 'loss').map((p: { value: number }) => p.value)).toEqual([
+      3.25,
+    ]);
   });
 });
 
@@ -163,7 +220,11 @@ describe('message validation', () => {
     const { run, joinToken } = await createRun(c.url);
     const tab = await RawTab.join(c.url, run.id, joinToken);
     tab.send('{not json');
-    expect(await tab.next('error')).toMatchObject({ code: 'invalid_message', fatal: false, message: expect.stringMatching(/malformed JSON/) });
+    expect(await tab.next('error')).toMatchObject({
+      code: 'invalid_message',
+      fatal: false,
+      message: expect.stringMatching(/malformed JSON/),
+    });
     tab.send({ type: 'teleport' });
     await new Promise((r) => setTimeout(r, 200));
     expect(tab.all('error').at(-1)!.message).toMatch(/^type: /);
@@ -194,7 +255,12 @@ describe('message validation', () => {
     expect(await noHello.next('error')).toMatchObject({ code: 'hello_expected', fatal: true });
     expect((await noHello.waitClosed()).code).toBe(4002);
 
-    const j = (await api(c.url, 'POST', `/api/runs/${run.id}/join`, { body: { joinToken, device: { webgpu: true } }, token: null })).body;
+    const j = (
+      await api(c.url, 'POST', `/api/runs/${run.id}/join`, {
+        body: { joinToken, device: { webgpu: true } },
+        token: null,
+      })
+    ).body;
     const wrong = await RawTab.open(c.url);
     wrong.send({ type: 'hello', protocol: 1, participantId: j.participantId, secret: 'guess' });
     expect(await wrong.next('error')).toMatchObject({ code: 'bad_credentials', fatal: true });

@@ -1,7 +1,11 @@
 // An error with the HTTP status and machine-readable code it should be answered with.
 
 export class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'HttpError';
   }

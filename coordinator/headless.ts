@@ -6,13 +6,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../src/node/chromium.ts';
-import { MetricSeries } from '../src/admin/series.ts';
-import type { CreateRunResponse, MetricsResponse, RunDetail, RunSummary } from './api-schemas.ts';
-import { newSecret } from './ids.ts';
-import { startCoordinator, type Coordinator } from './server.ts';
-import type { ConfigSource } from './store.ts';
-import { createLogger } from './telemetry.ts';
+import { launchChromium } from '../src/node/chromium';
+import { MetricSeries } from '../src/admin/series';
+import type { CreateRunResponse, MetricsResponse, RunDetail, RunSummary } from './api-schemas';
+import { newSecret } from './ids';
+import { startCoordinator, type Coordinator } from './server';
+import type { ConfigSource } from './store';
+import { createLogger } from './telemetry';
 
 export interface HeadlessUpdate {
   run: RunSummary;
@@ -21,7 +21,9 @@ export interface HeadlessUpdate {
   tokensPerSec: number | null;
 }
 
-export interface HeadlessResult extends HeadlessUpdate { runId: string }
+export interface HeadlessResult extends HeadlessUpdate {
+  runId: string;
+}
 
 export interface HeadlessRunOptions {
   sources: ConfigSource[];
@@ -44,8 +46,12 @@ export interface HeadlessRunOptions {
 
 async function call<T>(base: string, token: string, method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${base}${path}`, {
-    method, body: body === undefined ? undefined : JSON.stringify(body),
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    method,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
   });
   const data = (await res.json().catch(() => null)) as { error?: { message: string } } | null;
   if (!res.ok) throw new Error(`coordinator ${method} ${path}: ${data?.error?.message ?? `HTTP ${res.status}`}`);
@@ -55,7 +61,8 @@ async function call<T>(base: string, token: string, method: string, path: string
 /** A rank holder that left an unfinished run ends it: ranks keep no checkpoint to hand over
  *  yet, so the others cannot go on. The coordinator's event says who and why. */
 function rankLeft(detail: RunDetail): string | null {
-  for (const e of [...detail.events].reverse()) { // events come newest first; the first rank to go is the cause
+  for (const e of [...detail.events].reverse()) {
+    // events come newest first; the first rank to go is the cause
     const m = e.kind === 'left' ? /\(rank (\d+)\): (.*)$/s.exec(e.detail) : null;
     if (m) return `rank ${m[1]} left: ${m[2]}`;
   }
@@ -64,22 +71,32 @@ function rankLeft(detail: RunDetail): string | null {
 
 export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult> {
   if (!Number.isInteger(o.tabs) || o.tabs < 1) throw new Error(`--tabs must be a positive integer, got ${o.tabs}`);
-  if (o.coordinatorUrl && !o.adminToken) throw new Error('--coordinator needs the admin token (--admin-token or TABTRON_ADMIN_TOKEN)');
+  if (o.coordinatorUrl && !o.adminToken)
+    throw new Error('--coordinator needs the admin token (--admin-token or TABTRON_ADMIN_TOKEN)');
   let local: Coordinator | null = null;
   let browser: Browser | null = null;
   try {
     const token = o.adminToken ?? newSecret(18);
     if (!o.coordinatorUrl) {
       local = await startCoordinator({
-        port: 0, dataDir: o.dataDir ?? mkdtempSync(join(tmpdir(), 'tabtron-headless-')), adminToken: token, web: 'vite', webWatch: false,
+        port: 0,
+        dataDir: o.dataDir ?? mkdtempSync(join(tmpdir(), 'tabtron-headless-')),
+        adminToken: token,
+        web: 'vite',
+        webWatch: false,
         logger: createLogger('warn'),
       });
     }
     const base = (o.coordinatorUrl ?? local!.url).replace(/\/$/, '');
-    const created = await call<CreateRunResponse>(base, token, 'POST', '/api/runs', { configs: o.sources, ...(o.dp ? { dp: o.dp } : {}) });
+    const created = await call<CreateRunResponse>(base, token, 'POST', '/api/runs', {
+      configs: o.sources,
+      ...(o.dp ? { dp: o.dp } : {}),
+    });
     const runId = created.run.id;
     if (o.tabs < created.run.sizes.world) {
-      throw new Error(`--tabs ${o.tabs} is fewer than the run's ${created.run.sizes.world} ranks (PP ${created.run.sizes.pp} × TP ${created.run.sizes.tp} × DP ${created.run.sizes.dp})`);
+      throw new Error(
+        `--tabs ${o.tabs} is fewer than the run's ${created.run.sizes.world} ranks (PP ${created.run.sizes.pp} × TP ${created.run.sizes.tp} × DP ${created.run.sizes.dp})`,
+      );
     }
 
     browser = await launchChromium();
@@ -114,11 +131,16 @@ export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult
       if (detail.run.state === 'stopped') return { runId, ...update };
       const gone = rankLeft(detail);
       if (gone) throw new Error(`run ${runId} failed: ${gone}`);
-      if (Date.now() > deadline) throw new Error(`run ${runId} did not finish within ${o.timeoutMs} ms (state ${detail.run.state}: ${detail.run.stateReason})`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `run ${runId} did not finish within ${o.timeoutMs} ms (state ${detail.run.state}: ${detail.run.stateReason})`,
+        );
       const key = `${detail.run.state} ${detail.run.step} ${detail.run.stateReason}`;
       if (key !== last.key) last = { key, at: Date.now() };
       else if (o.stallMs !== undefined && Date.now() - last.at > o.stallMs) {
-        throw new Error(`run ${runId} made no progress for ${Math.round(o.stallMs / 1000)} s (state ${detail.run.state}${detail.run.stateReason ? `: ${detail.run.stateReason}` : ''}, step ${detail.run.step})`);
+        throw new Error(
+          `run ${runId} made no progress for ${Math.round(o.stallMs / 1000)} s (state ${detail.run.state}${detail.run.stateReason ? `: ${detail.run.stateReason}` : ''}, step ${detail.run.step})`,
+        );
       }
       await new Promise((r) => setTimeout(r, o.pollMs ?? 500));
     }

@@ -3,16 +3,22 @@
 
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import { z } from 'zod';
-import { IdSchema, JoinRequestSchema, describeZodError } from '../src/protocol.ts';
-import { checkpointRouter } from './checkpoint-routes.ts';
-import type { RunCheckpoints } from './checkpoints.ts';
-import { CreateRunSchema, MAX_BODY_BYTES, MetricsQuerySchema, type CreateRunResponse, type MetricsResponse } from './api-schemas.ts';
-import { HttpError, notFound } from './errors.ts';
-import { sameSecret } from './ids.ts';
-import type { RunManager } from './lifecycle.ts';
-import type { Logger, Telemetry } from './telemetry.ts';
-import { runDetail, runSummary } from './views.ts';
+import type { z } from 'zod';
+import { IdSchema, JoinRequestSchema, describeZodError } from '../src/protocol';
+import { checkpointRouter } from './checkpoint-routes';
+import type { RunCheckpoints } from './checkpoints';
+import {
+  CreateRunSchema,
+  MAX_BODY_BYTES,
+  MetricsQuerySchema,
+  type CreateRunResponse,
+  type MetricsResponse,
+} from './api-schemas';
+import { HttpError, notFound } from './errors';
+import { sameSecret } from './ids';
+import type { RunManager } from './lifecycle';
+import type { Logger, Telemetry } from './telemetry';
+import { runDetail, runSummary } from './views';
 
 export interface HttpOptions {
   runs: RunManager;
@@ -42,7 +48,14 @@ function requireAdmin(token: string) {
   return (req: Request, _res: Response, next: NextFunction) => {
     const header = req.get('authorization') ?? '';
     const given = header.startsWith('Bearer ') ? header.slice(7) : req.get('x-admin-token');
-    if (!given) return next(new HttpError(401, 'admin_token_required', 'this endpoint needs the admin token (Authorization: Bearer <token>)'));
+    if (!given)
+      return next(
+        new HttpError(
+          401,
+          'admin_token_required',
+          'this endpoint needs the admin token (Authorization: Bearer <token>)',
+        ),
+      );
     if (!sameSecret(given, token)) return next(new HttpError(403, 'bad_admin_token', 'wrong admin token'));
     next();
   };
@@ -62,16 +75,29 @@ export function createApiRouter(o: HttpOptions): express.Router {
   const api = express.Router();
   const admin = requireAdmin(o.adminToken);
   // Checkpoint files are binary bodies: their routes come before the JSON-only parser.
-  api.use('/runs/:id/checkpoints', checkpointRouter({ runs, checkpoints: o.checkpoints, adminToken: o.adminToken, log: o.log, maxFileBytes: o.checkpointMaxBytes }));
+  api.use(
+    '/runs/:id/checkpoints',
+    checkpointRouter({
+      runs,
+      checkpoints: o.checkpoints,
+      adminToken: o.adminToken,
+      log: o.log,
+      maxFileBytes: o.checkpointMaxBytes,
+    }),
+  );
   api.use(requireJson, express.json({ limit: MAX_BODY_BYTES, strict: true }));
 
-  api.get('/health', (_req, res) => { res.json({ ok: true }); });
+  api.get('/health', (_req, res) => {
+    res.json({ ok: true });
+  });
 
   api.post('/runs', admin, (req, res) => {
     const body = parse(CreateRunSchema, req.body ?? {}, 'create run');
     const { run, warnings } = runs.createRun({ name: body.name, sources: body.configs, dp: body.dp });
     const out: CreateRunResponse = {
-      run: runSummary(runs, run), joinToken: run.joinToken, warnings,
+      run: runSummary(runs, run),
+      joinToken: run.joinToken,
+      warnings,
       joinPath: `/?run=${run.id}&token=${encodeURIComponent(run.joinToken)}`,
     };
     res.status(201).json(out);
@@ -89,7 +115,11 @@ export function createApiRouter(o: HttpOptions): express.Router {
     const run = runs.getRun(runIdParam(req));
     const q = parse(MetricsQuerySchema, req.query, 'metrics query');
     const points = runs.metrics.since(run.id, q.after, q.limit);
-    const out: MetricsResponse = { points, last: points.at(-1)?.id ?? q.after, spans: runs.metrics.recentSpans(run.id) };
+    const out: MetricsResponse = {
+      points,
+      last: points.at(-1)?.id ?? q.after,
+      spans: runs.metrics.recentSpans(run.id),
+    };
     res.json(out);
   });
 
@@ -102,10 +132,19 @@ export function createApiRouter(o: HttpOptions): express.Router {
   }
 
   const joinLimiter = rateLimit({
-    windowMs: o.joinRateLimit.windowMs, limit: o.joinRateLimit.limit, standardHeaders: 'draft-8', legacyHeaders: false,
+    windowMs: o.joinRateLimit.windowMs,
+    limit: o.joinRateLimit.limit,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
     handler: (_req, _res, next) => {
       o.telemetry.joins.inc({ result: 'rate_limited' });
-      next(new HttpError(429, 'rate_limited', `too many joins from this address: at most ${o.joinRateLimit.limit} per ${o.joinRateLimit.windowMs / 1000} s`));
+      next(
+        new HttpError(
+          429,
+          'rate_limited',
+          `too many joins from this address: at most ${o.joinRateLimit.limit} per ${o.joinRateLimit.windowMs / 1000} s`,
+        ),
+      );
     },
   });
   api.post('/runs/:id/join', joinLimiter, (req, res) => {
@@ -121,7 +160,9 @@ export function createApiRouter(o: HttpOptions): express.Router {
     }
   });
 
-  api.use((req, _res, next) => next(new HttpError(404, 'no_such_endpoint', `no API endpoint ${req.method} ${req.baseUrl}${req.path}`)));
+  api.use((req, _res, next) =>
+    next(new HttpError(404, 'no_such_endpoint', `no API endpoint ${req.method} ${req.baseUrl}${req.path}`)),
+  );
   return api;
 }
 
@@ -129,11 +170,16 @@ export function createApiRouter(o: HttpOptions): express.Router {
 export function errorHandler(log: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const e = err as { type?: string; status?: number; message?: string };
-    let status = 500, code = 'internal', message = 'internal error';
+    let status = 500,
+      code = 'internal',
+      message = 'internal error';
     if (err instanceof HttpError) ({ status, code, message } = err);
-    else if (e.type === 'entity.too.large') [status, code, message] = [413, 'body_too_large', `request body over ${MAX_BODY_BYTES} bytes`];
-    else if (e.type === 'entity.parse.failed') [status, code, message] = [400, 'invalid_json', `malformed JSON body: ${e.message}`];
-    else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) [status, code, message] = [e.status, 'bad_request', e.message ?? 'bad request'];
+    else if (e.type === 'entity.too.large')
+      [status, code, message] = [413, 'body_too_large', `request body over ${MAX_BODY_BYTES} bytes`];
+    else if (e.type === 'entity.parse.failed')
+      [status, code, message] = [400, 'invalid_json', `malformed JSON body: ${e.message}`];
+    else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500)
+      [status, code, message] = [e.status, 'bad_request', e.message ?? 'bad request'];
     if (status >= 500) log.error({ err, url: req.originalUrl }, 'request failed');
     res.status(status).json({ error: { code, message } });
   };
@@ -148,7 +194,8 @@ export function requestMetrics(t: Telemetry, log: Logger) {
       const route = req.route?.path ? `${api ? '/api' : ''}${req.route.path}` : api ? '/api/(unmatched)' : 'static';
       end({ route });
       t.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
-      if (res.statusCode >= 400) log.info({ method: req.method, url: req.originalUrl.slice(0, 200), status: res.statusCode }, 'http');
+      if (res.statusCode >= 400)
+        log.info({ method: req.method, url: req.originalUrl.slice(0, 200), status: res.statusCode }, 'http');
     });
     next();
   };

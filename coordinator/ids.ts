@@ -6,7 +6,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 export const newRunId = (): string => `run-${randomBytes(5).toString('hex')}`;
 export const newParticipantId = (): string => `p-${randomBytes(6).toString('hex')}`;
 /** PeerJS ids: alphanumeric words joined by single '-' (the peer server's own rule). */
-export const peerIdFor = (runId: string, participantId: string): string => `tt-${runId.slice(4)}-${participantId.slice(2)}`;
+export const peerIdFor = (runId: string, participantId: string): string =>
+  `tt-${runId.slice(4)}-${participantId.slice(2)}`;
 export const newSecret = (bytes = 24): string => randomBytes(bytes).toString('base64url');
 
 export function hashSecret(secret: string): string {

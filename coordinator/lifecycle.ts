@@ -2,14 +2,14 @@
 // Tabs join over HTTP, attach a WebSocket, get the lowest vacant rank in join order or wait
 // as standbys; a rank whose tab is gone longer than the grace period goes to the next standby.
 
-import type { ControlMessage, JoinRequest, JoinResponse } from '../src/protocol.ts';
-import { PROTOCOL_VERSION, WS_PATH } from '../src/protocol.ts';
-import { HttpError, conflict, notFound } from './errors.ts';
-import { hashSecret, newParticipantId, newRunId, newSecret, peerIdFor, sameSecret } from './ids.ts';
-import type { MetricsStore } from './metrics-store.ts';
-import { assignmentFor, peersOf, planRun, planView, type PlanView } from './planning.ts';
-import type { ConfigSource, Participant, Run, Store } from './store.ts';
-import type { Logger } from './telemetry.ts';
+import type { ControlMessage, JoinRequest, JoinResponse } from '../src/protocol';
+import { PROTOCOL_VERSION, WS_PATH } from '../src/protocol';
+import { HttpError, conflict, notFound } from './errors';
+import { hashSecret, newParticipantId, newRunId, newSecret, peerIdFor, sameSecret } from './ids';
+import type { MetricsStore } from './metrics-store';
+import { assignmentFor, peersOf, planRun, planView, type PlanView } from './planning';
+import type { ConfigSource, Participant, Run, Store } from './store';
+import type { Logger } from './telemetry';
 
 /** The coordinator's end of one tab's WebSocket. */
 export interface TabLink {
@@ -29,11 +29,17 @@ export class RunManager {
   private readonly views = new Map<string, PlanView>();
   private readonly doneRanks = new Map<string, Set<number>>();
 
-  constructor(readonly store: Store, readonly metrics: MetricsStore, readonly log: Logger, readonly opts: LifecycleOptions) {
+  constructor(
+    readonly store: Store,
+    readonly metrics: MetricsStore,
+    readonly log: Logger,
+    readonly opts: LifecycleOptions,
+  ) {
     // After a restart no socket is open: every tab gets the grace period to come back.
     for (const run of store.listRuns()) {
       if (run.state === 'stopped') continue;
-      if (run.state === 'running') store.setRunState(run.id, 'waiting', 'coordinator restarted: waiting for ranks to reconnect');
+      if (run.state === 'running')
+        store.setRunState(run.id, 'waiting', 'coordinator restarted: waiting for ranks to reconnect');
       for (const p of store.activeParticipants(run.id)) {
         store.setConnected(p.id, false);
         this.startGrace(p);
@@ -57,8 +63,18 @@ export class RunManager {
     const planned = planRun(input.sources, input.dp);
     const id = newRunId();
     const run: Run = {
-      id, name: input.name ?? id, state: 'waiting', stateReason: 'waiting for ranks', paused: false, sources: input.sources,
-      config: planned.config, plan: planned.plan, joinToken: newSecret(16), step: 0, createdAt: Date.now(), updatedAt: Date.now(),
+      id,
+      name: input.name ?? id,
+      state: 'waiting',
+      stateReason: 'waiting for ranks',
+      paused: false,
+      sources: input.sources,
+      config: planned.config,
+      plan: planned.plan,
+      joinToken: newSecret(16),
+      step: 0,
+      createdAt: Date.now(),
+      updatedAt: Date.now(),
     };
     this.view(run); // a plan the coordinator cannot read is a bug: fail at creation, not at the first join
     this.store.insertRun(run);
@@ -69,9 +85,11 @@ export class RunManager {
 
   join(runId: string, req: JoinRequest, ip: string): JoinResponse {
     const run = this.getRun(runId);
-    if (!sameSecret(req.joinToken, run.joinToken)) throw new HttpError(403, 'bad_join_token', `wrong join token for run ${runId}`);
+    if (!sameSecret(req.joinToken, run.joinToken))
+      throw new HttpError(403, 'bad_join_token', `wrong join token for run ${runId}`);
     if (run.state === 'stopped') throw conflict('run_stopped', `run ${runId} is stopped`);
-    if (!req.device.webgpu) throw new HttpError(422, 'no_webgpu', 'this browser has no WebGPU adapter, so it cannot hold a rank');
+    if (!req.device.webgpu)
+      throw new HttpError(422, 'no_webgpu', 'this browser has no WebGPU adapter, so it cannot hold a rank');
     const base = { runId, wsPath: WS_PATH, peerServer: this.opts.peerServer };
     if (req.resume) {
       const p = this.store.getParticipant(req.resume.participantId);
@@ -83,8 +101,18 @@ export class RunManager {
     const secret = newSecret();
     const now = Date.now();
     const p: Participant = {
-      id, runId, secretHash: hashSecret(secret), peerId: peerIdFor(runId, id), state: 'standby', rank: null, connected: false,
-      device: req.device, ip, joinedAt: now, lastSeenAt: now, leftAt: null,
+      id,
+      runId,
+      secretHash: hashSecret(secret),
+      peerId: peerIdFor(runId, id),
+      state: 'standby',
+      rank: null,
+      connected: false,
+      device: req.device,
+      ip,
+      joinedAt: now,
+      lastSeenAt: now,
+      leftAt: null,
     };
     this.store.insertParticipant(p);
     this.store.addEvent(runId, 'joined', id);
@@ -95,7 +123,8 @@ export class RunManager {
   /** A socket said hello: bind it to the participant and hand out ranks. */
   attach(participantId: string, secret: string, link: TabLink): Participant {
     const p = this.store.getParticipant(participantId);
-    if (!p || p.state === 'left' || hashSecret(secret) !== p.secretHash) throw new HttpError(403, 'bad_credentials', `unknown participant or wrong secret for ${participantId}`);
+    if (!p || p.state === 'left' || hashSecret(secret) !== p.secretHash)
+      throw new HttpError(403, 'bad_credentials', `unknown participant or wrong secret for ${participantId}`);
     const run = this.getRun(p.runId);
     if (run.state === 'stopped') throw conflict('run_stopped', `run ${run.id} is stopped`);
     this.links.get(p.id)?.close(4000, 'replaced by a newer connection');
@@ -106,7 +135,10 @@ export class RunManager {
     if (p.rank !== null) {
       // Reconnected holder: repeat its assignment; it must report ready again.
       this.store.setParticipantState(p.id, 'assigned');
-      link.send({ type: 'assign', assignment: assignmentFor(this.view(run), run, { participantId: p.id, peerId: p.peerId }, p.rank) });
+      link.send({
+        type: 'assign',
+        assignment: assignmentFor(this.view(run), run, { participantId: p.id, peerId: p.peerId }, p.rank),
+      });
     }
     this.rebalance(run.id);
     return this.store.getParticipant(p.id)!;
@@ -137,7 +169,12 @@ export class RunManager {
 
   markReady(p: Participant, rank: number): void {
     if (p.rank !== rank) {
-      this.send(p.id, { type: 'error', code: 'wrong_rank', message: `ready for rank ${rank}, but this tab holds ${p.rank === null ? 'no rank' : `rank ${p.rank}`}`, fatal: false });
+      this.send(p.id, {
+        type: 'error',
+        code: 'wrong_rank',
+        message: `ready for rank ${rank}, but this tab holds ${p.rank === null ? 'no rank' : `rank ${p.rank}`}`,
+        fatal: false,
+      });
       return;
     }
     if (p.state === 'assigned') this.store.setParticipantState(p.id, 'ready');
@@ -226,7 +263,10 @@ export class RunManager {
       const rank = vacant.shift()!;
       this.store.assignRank(p.id, runId, rank);
       this.store.addEvent(runId, 'assigned', `${p.id} → rank ${rank}`);
-      this.send(p.id, { type: 'assign', assignment: assignmentFor(view, run, { participantId: p.id, peerId: p.peerId }, rank) });
+      this.send(p.id, {
+        type: 'assign',
+        assignment: assignmentFor(view, run, { participantId: p.id, peerId: p.peerId }, rank),
+      });
       changed = true;
     }
     waiting.forEach((p, i) => this.send(p.id, { type: 'standby', position: i + 1 }));
@@ -240,7 +280,10 @@ export class RunManager {
     for (const p of active) if (p.rank !== null) holders.set(p.rank, p.peerId);
     for (const p of active) {
       if (p.rank === null) continue;
-      this.send(p.id, { type: 'peers', peers: peersOf(view, p.rank).map((rank) => ({ rank, peerId: holders.get(rank) ?? null })) });
+      this.send(p.id, {
+        type: 'peers',
+        peers: peersOf(view, p.rank).map((rank) => ({ rank, peerId: holders.get(rank) ?? null })),
+      });
     }
   }
 
@@ -269,11 +312,15 @@ export class RunManager {
 
   private startGrace(p: Participant): void {
     this.stopGrace(p.id);
-    this.graceTimers.set(p.id, setTimeout(() => {
-      this.graceTimers.delete(p.id);
-      const now = this.store.getParticipant(p.id);
-      if (now && !now.connected && now.state !== 'left') this.leave(p.id, `no connection for ${this.opts.rankGraceMs} ms`);
-    }, this.opts.rankGraceMs).unref());
+    this.graceTimers.set(
+      p.id,
+      setTimeout(() => {
+        this.graceTimers.delete(p.id);
+        const now = this.store.getParticipant(p.id);
+        if (now && !now.connected && now.state !== 'left')
+          this.leave(p.id, `no connection for ${this.opts.rankGraceMs} ms`);
+      }, this.opts.rankGraceMs).unref(),
+    );
   }
 
   private stopGrace(id: string): void {

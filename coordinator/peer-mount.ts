@@ -3,8 +3,8 @@
 
 import type { Express } from 'express';
 import type { Server } from 'node:http';
-import { attachPeerServer, type PeerServerInfo } from './peer-server.ts';
-import type { Logger } from './telemetry.ts';
+import { attachPeerServer, type PeerServerInfo } from './peer-server';
+import type { Logger } from './telemetry';
 
 export const PEER_PATH = '/peerjs';
 

@@ -40,7 +40,9 @@ describe('PeerJS signalling server', () => {
       expect(await (await fetch(`http://127.0.0.1:${port}/health`)).text()).toBe('ok');
       expect((await firstMessage(`ws://127.0.0.1:${port}/signal/peerjs?key=k1&id=tab-b&token=t2`)).type).toBe('OPEN');
       // a wrong key is refused
-      expect((await firstMessage(`ws://127.0.0.1:${port}/signal/peerjs?key=nope&id=tab-c&token=t3`)).type).toBe('ERROR');
+      expect((await firstMessage(`ws://127.0.0.1:${port}/signal/peerjs?key=nope&id=tab-c&token=t3`)).type).toBe(
+        'ERROR',
+      );
     } finally {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

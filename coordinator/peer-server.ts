@@ -50,13 +50,17 @@ export interface RunningPeerServer extends PeerServerInfo {
 }
 
 /** Starts the signalling server alone on `port` (0: any free port). */
-export async function startPeerServer(opts: PeerServerOptions & { port?: number; host?: string } = {}): Promise<RunningPeerServer> {
+export async function startPeerServer(
+  opts: PeerServerOptions & { port?: number; host?: string } = {},
+): Promise<RunningPeerServer> {
   const host = opts.host ?? '127.0.0.1';
   const app = express();
   const server = createServer(app);
   const info = attachPeerServer(app, server, opts);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e) => reject(new Error(`PeerJS server could not listen on ${host}:${opts.port ?? 0}: ${e.message}`)));
+    server.once('error', (e) =>
+      reject(new Error(`PeerJS server could not listen on ${host}:${opts.port ?? 0}: ${e.message}`)),
+    );
     server.listen(opts.port ?? 0, host, resolve);
   });
   const port = (server.address() as AddressInfo).port;

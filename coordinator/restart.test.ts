@@ -3,10 +3,12 @@
 // take their ranks back when they reconnect.
 
 import { afterAll, describe, expect, it } from 'vitest';
-import { RawTab, api, createRun, startCoordinatorProcess, tempDir, type CoordinatorProcess } from './test-helpers.ts';
+import { RawTab, api, createRun, startCoordinatorProcess, tempDir, type CoordinatorProcess } from './test-helpers';
 
 const procs: CoordinatorProcess[] = [];
-afterAll(async () => { for (const p of procs) await p.kill(); });
+afterAll(async () => {
+  for (const p of procs) await p.kill();
+});
 
 describe('restart on the same data dir', () => {
   it('keeps runs, participants and metrics', async () => {
@@ -20,7 +22,8 @@ describe('restart on the same data dir', () => {
     tabs.slice(0, 4).forEach((t, i) => t.send({ type: 'ready', rank: ranks[i] }));
     await Promise.all(tabs.slice(0, 4).map((t) => t.next('start')));
     const last = tabs[ranks.indexOf(3)];
-    for (let step = 1; step <= 3; step++) last.send({ type: 'progress', step, loss: 6 - step / 10, tokensPerSec: 100 + step });
+    for (let step = 1; step <= 3; step++)
+      last.send({ type: 'progress', step, loss: 6 - step / 10, tokensPerSec: 100 + step });
     last.send({ type: 'checkpoint', step: 3, name: 'rank3.safetensors', bytes: 99 });
     last.send({ type: 'ping', t: 1 });
     await last.next('pong'); // everything before it has been handled
@@ -38,23 +41,27 @@ describe('restart on the same data dir', () => {
     expect(after.plan).toEqual(before.plan);
     expect(after.run).toMatchObject({ id: run.id, step: 3, held: 4, standbys: 1, state: 'waiting' });
     expect(after.run.stateReason).toMatch(/restarted/);
-    expect(after.participants.map((p: { id: string; rank: number | null }) => [p.id, p.rank]))
-      .toEqual(before.participants.map((p: { id: string; rank: number | null }) => [p.id, p.rank]));
+    expect(after.participants.map((p: { id: string; rank: number | null }) => [p.id, p.rank])).toEqual(
+      before.participants.map((p: { id: string; rank: number | null }) => [p.id, p.rank]),
+    );
     expect(after.participants.every((p: { connected: boolean }) => !p.connected)).toBe(true);
     expect(after.checkpoints).toMatchObject([{ rank: 3, step: 3, name: 'rank3.safetensors', bytes: 99 }]);
     expect((await api(second.url, 'GET', `/api/runs/${run.id}/metrics`)).body.points).toEqual(metricsBefore);
     expect((await api(second.url, 'GET', '/api/runs')).body.runs.map((r: { id: string }) => r.id)).toEqual([run.id]);
 
     // The tabs come back with their credentials and get the same ranks; the run resumes at step 3.
-    const back = await Promise.all(tabs.slice(0, 4).map(async (t) => {
-      const j = await api(second.url, 'POST', `/api/runs/${run.id}/join`, {
-        body: { joinToken, device: { webgpu: true }, resume: { participantId: t.participantId, secret: t.secret } }, token: null,
-      });
-      expect(j.body.participantId).toBe(t.participantId);
-      const tab = await RawTab.open(second.url);
-      tab.send({ type: 'hello', protocol: 1, participantId: t.participantId, secret: t.secret });
-      return tab;
-    }));
+    const back = await Promise.all(
+      tabs.slice(0, 4).map(async (t) => {
+        const j = await api(second.url, 'POST', `/api/runs/${run.id}/join`, {
+          body: { joinToken, device: { webgpu: true }, resume: { participantId: t.participantId, secret: t.secret } },
+          token: null,
+        });
+        expect(j.body.participantId).toBe(t.participantId);
+        const tab = await RawTab.open(second.url);
+        tab.send({ type: 'hello', protocol: 1, participantId: t.participantId, secret: t.secret });
+        return tab;
+      }),
+    );
     const ranksBack = await Promise.all(back.map(async (t) => (await t.next('assign')).assignment.rank));
     expect(ranksBack).toEqual(ranks);
     back.forEach((t, i) => t.send({ type: 'ready', rank: ranks[i] }));

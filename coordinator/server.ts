@@ -6,19 +6,19 @@ import express from 'express';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WS_PATH } from '../src/protocol.ts';
-import { openDatabase } from './db.ts';
-import { newSecret } from './ids.ts';
-import { MAX_CHECKPOINT_FILE_BYTES } from './api-schemas.ts';
-import { RunCheckpoints } from './checkpoints.ts';
-import { createApiRouter, errorHandler, requestMetrics } from './http.ts';
-import { RunManager } from './lifecycle.ts';
-import { MetricsStore } from './metrics-store.ts';
-import { mountPeerServer } from './peer-mount.ts';
-import { Store, type ConfigSource } from './store.ts';
-import { createLogger, createTelemetry, type Logger } from './telemetry.ts';
-import { isolationHeaders, webApp, type WebMode } from './web.ts';
-import { DEFAULT_CHANNEL, createControlChannel, type ControlChannelOptions } from './ws.ts';
+import { WS_PATH } from '../src/protocol';
+import { openDatabase } from './db';
+import { newSecret } from './ids';
+import { MAX_CHECKPOINT_FILE_BYTES } from './api-schemas';
+import { RunCheckpoints } from './checkpoints';
+import { createApiRouter, errorHandler, requestMetrics } from './http';
+import { RunManager } from './lifecycle';
+import { MetricsStore } from './metrics-store';
+import { mountPeerServer } from './peer-mount';
+import { Store, type ConfigSource } from './store';
+import { createLogger, createTelemetry, type Logger } from './telemetry';
+import { isolationHeaders, webApp, type WebMode } from './web';
+import { DEFAULT_CHANNEL, createControlChannel, type ControlChannelOptions } from './ws';
 
 export interface CoordinatorOptions {
   port: number;
@@ -40,7 +40,11 @@ export interface CoordinatorOptions {
 }
 
 export const DEFAULTS: Omit<CoordinatorOptions, 'dataDir'> = {
-  port: 8787, host: '127.0.0.1', web: 'auto', rankGraceMs: 30_000, joinRateLimit: { windowMs: 60_000, limit: 60 },
+  port: 8787,
+  host: '127.0.0.1',
+  web: 'auto',
+  rankGraceMs: 30_000,
+  joinRateLimit: { windowMs: 60_000, limit: 60 },
 };
 
 export interface Coordinator {
@@ -52,7 +56,9 @@ export interface Coordinator {
   close(): Promise<void>;
 }
 
-export async function startCoordinator(options: Partial<CoordinatorOptions> & { dataDir: string }): Promise<Coordinator> {
+export async function startCoordinator(
+  options: Partial<CoordinatorOptions> & { dataDir: string },
+): Promise<Coordinator> {
   const o = { ...DEFAULTS, ...options };
   const log = o.logger ?? createLogger();
   const adminToken = o.adminToken ?? newSecret(18);
@@ -75,18 +81,32 @@ export async function startCoordinator(options: Partial<CoordinatorOptions> & { 
   const peerUpgrades = takeUpgradeListeners();
   const web = await webApp(o.web, server, undefined, o.webWatch ?? true);
   const viteUpgrades = takeUpgradeListeners();
-  const runs = new RunManager(new Store(db), new MetricsStore(db), log, { rankGraceMs: o.rankGraceMs, peerServer: peer });
+  const runs = new RunManager(new Store(db), new MetricsStore(db), log, {
+    rankGraceMs: o.rankGraceMs,
+    peerServer: peer,
+  });
   const control = createControlChannel(runs, telemetry, log, { ...DEFAULT_CHANNEL, ...o.channel });
 
   app.use(requestMetrics(telemetry, log));
   const checkpoints = new RunCheckpoints(runs, o.dataDir);
-  app.use('/api', createApiRouter({
-    runs, telemetry, log, adminToken, joinRateLimit: o.joinRateLimit, checkpoints, checkpointMaxBytes: o.checkpointMaxBytes ?? MAX_CHECKPOINT_FILE_BYTES,
-  }));
+  app.use(
+    '/api',
+    createApiRouter({
+      runs,
+      telemetry,
+      log,
+      adminToken,
+      joinRateLimit: o.joinRateLimit,
+      checkpoints,
+      checkpointMaxBytes: o.checkpointMaxBytes ?? MAX_CHECKPOINT_FILE_BYTES,
+    }),
+  );
   app.get('/metrics', async (_req, res, next) => {
     try {
       res.type(telemetry.registry.contentType).send(await telemetry.registry.metrics());
-    } catch (e) { next(e); }
+    } catch (e) {
+      next(e);
+    }
   });
   if (web.handler) app.use(isolationHeaders, web.handler);
   app.use(errorHandler(log));
@@ -107,10 +127,17 @@ export async function startCoordinator(options: Partial<CoordinatorOptions> & { 
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
-  log.info({ url, port, dataDir: o.dataDir, web: o.web, peerServer: peer.path, runs: createdRunIds }, 'coordinator listening');
+  log.info(
+    { url, port, dataDir: o.dataDir, web: o.web, peerServer: peer.path, runs: createdRunIds },
+    'coordinator listening',
+  );
 
   return {
-    url, port, adminToken, runs, createdRunIds,
+    url,
+    port,
+    adminToken,
+    runs,
+    createdRunIds,
     async close() {
       control.close();
       runs.close();

@@ -1,22 +1,31 @@
 // What the coordinator does with each message a tab sends after its hello.
 
-import { assertNever, type TabMessage } from '../src/protocol.ts';
-import type { RunManager } from './lifecycle.ts';
-import type { MetricPoint } from './metrics-store.ts';
-import { coordsOf } from './planning.ts';
+import { assertNever, type TabMessage } from '../src/protocol';
+import type { RunManager } from './lifecycle';
+import type { MetricPoint } from './metrics-store';
+import { coordsOf } from './planning';
 
 type Point = Omit<MetricPoint, 'id' | 'at'>;
 
 /** Messages only a rank holder may send. */
 const RANK_ONLY = new Set<TabMessage['type']>(['ready', 'progress', 'spans', 'links', 'checkpoint']);
 
-export function handleTabMessage(runs: RunManager, participantId: string, msg: Exclude<TabMessage, { type: 'hello' }>): void {
+export function handleTabMessage(
+  runs: RunManager,
+  participantId: string,
+  msg: Exclude<TabMessage, { type: 'hello' }>,
+): void {
   const p = runs.store.getParticipant(participantId);
   if (!p || p.state === 'left') return;
   runs.store.touch(p.id);
   const rank = p.rank;
   if (RANK_ONLY.has(msg.type) && rank === null) {
-    runs.send(p.id, { type: 'error', code: 'not_ranked', message: `'${msg.type}' needs a rank; this tab is a standby`, fatal: false });
+    runs.send(p.id, {
+      type: 'error',
+      code: 'not_ranked',
+      message: `'${msg.type}' needs a rank; this tab is a standby`,
+      fatal: false,
+    });
     return;
   }
   switch (msg.type) {
@@ -47,12 +56,27 @@ export function handleTabMessage(runs: RunManager, participantId: string, msg: E
       return;
     }
     case 'links':
-      runs.metrics.add(p.runId, msg.links.filter((l) => l.ms > 0).map((l) => ({
-        rank, step: runs.getRun(p.runId).step, name: 'link_bytes_per_sec', peerRank: l.peerRank, value: l.bytes / (l.ms / 1000),
-      })));
+      runs.metrics.add(
+        p.runId,
+        msg.links
+          .filter((l) => l.ms > 0)
+          .map((l) => ({
+            rank,
+            step: runs.getRun(p.runId).step,
+            name: 'link_bytes_per_sec',
+            peerRank: l.peerRank,
+            value: l.bytes / (l.ms / 1000),
+          })),
+      );
       return;
     case 'checkpoint':
-      runs.metrics.addCheckpoint(p.runId, { rank: rank!, step: msg.step, name: msg.name, bytes: msg.bytes, sha256: msg.sha256 ?? null });
+      runs.metrics.addCheckpoint(p.runId, {
+        rank: rank!,
+        step: msg.step,
+        name: msg.name,
+        bytes: msg.bytes,
+        sha256: msg.sha256 ?? null,
+      });
       return;
     case 'visibility':
       runs.store.setHidden(p.id, msg.hidden);

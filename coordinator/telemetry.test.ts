@@ -2,11 +2,15 @@
 // database, and stdout is JSON lines.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawTab, api, createRun, startCoordinatorProcess, tempDir, type CoordinatorProcess } from './test-helpers.ts';
+import { RawTab, api, createRun, startCoordinatorProcess, tempDir, type CoordinatorProcess } from './test-helpers';
 
 let c: CoordinatorProcess;
-beforeAll(async () => { c = await startCoordinatorProcess(tempDir()); });
-afterAll(async () => { await c?.kill('SIGTERM'); });
+beforeAll(async () => {
+  c = await startCoordinatorProcess(tempDir());
+});
+afterAll(async () => {
+  await c?.kill('SIGTERM');
+});
 
 /** Value of one sample line `name{labels} value` in Prometheus text format. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -53,7 +57,8 @@ describe('observability', () => {
   it('logs JSON lines only', async () => {
     expect(c.logs.length).toBeGreaterThan(3);
     expect(c.notJson).toEqual([]);
-    for (const rec of c.logs) expect(rec).toMatchObject({ level: expect.any(Number), time: expect.any(String), msg: expect.any(String) });
+    for (const rec of c.logs)
+      expect(rec).toMatchObject({ level: expect.any(Number), time: expect.any(String), msg: expect.any(String) });
     expect(c.logs.some((r) => r.msg === 'run created')).toBe(true);
     expect(c.logs.some((r) => r.msg === 'tab attached')).toBe(true);
   });

@@ -3,11 +3,14 @@
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import pino, { type Logger } from 'pino';
-import type { DB } from './db.ts';
+import type { DB } from './db';
 
 export type { Logger };
 
-export function createLogger(level = process.env.TABTRON_LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {
+export function createLogger(
+  level = process.env.TABTRON_LOG_LEVEL ?? 'info',
+  destination?: pino.DestinationStream,
+): Logger {
   return pino({ base: { svc: 'coordinator' }, level, timestamp: pino.stdTimeFunctions.isoTime }, destination);
 }
 
@@ -25,37 +28,92 @@ export function createTelemetry(db: DB): Telemetry {
   collectDefaultMetrics({ register: registry, prefix: 'tabtron_' });
   const reg = [registry];
 
-  const fromDb = <L extends string>(name: string, help: string, labelNames: L[], sql: string, label: (row: Record<string, unknown>) => Record<L, string>) =>
+  const fromDb = <L extends string>(
+    name: string,
+    help: string,
+    labelNames: L[],
+    sql: string,
+    label: (row: Record<string, unknown>) => Record<L, string>,
+  ) =>
     new Gauge({
-      name, help, labelNames, registers: reg,
+      name,
+      help,
+      labelNames,
+      registers: reg,
       collect() {
         this.reset();
         for (const row of db.prepare(sql).all() as Record<string, unknown>[]) this.set(label(row), Number(row.v));
       },
     });
 
-  fromDb('tabtron_runs', 'Runs by state', ['state'], 'SELECT state, COUNT(*) AS v FROM runs GROUP BY state', (r) => ({ state: String(r.state) }));
-  fromDb('tabtron_participants', 'Participants of live runs by state', ['run', 'state'],
+  fromDb('tabtron_runs', 'Runs by state', ['state'], 'SELECT state, COUNT(*) AS v FROM runs GROUP BY state', (r) => ({
+    state: String(r.state),
+  }));
+  fromDb(
+    'tabtron_participants',
+    'Participants of live runs by state',
+    ['run', 'state'],
     "SELECT p.run_id, p.state, COUNT(*) AS v FROM participants p JOIN runs r ON r.id = p.run_id WHERE r.state != 'stopped' GROUP BY p.run_id, p.state",
-    (r) => ({ run: String(r.run_id), state: String(r.state) }));
-  fromDb('tabtron_run_step', 'Latest training step reported', ['run'], "SELECT id, step AS v FROM runs WHERE state != 'stopped'", (r) => ({ run: String(r.id) }));
-  fromDb('tabtron_train_loss', 'Latest training loss (mean over reporting ranks of the latest step)', ['run'],
+    (r) => ({ run: String(r.run_id), state: String(r.state) }),
+  );
+  fromDb(
+    'tabtron_run_step',
+    'Latest training step reported',
+    ['run'],
+    "SELECT id, step AS v FROM runs WHERE state != 'stopped'",
+    (r) => ({ run: String(r.id) }),
+  );
+  fromDb(
+    'tabtron_train_loss',
+    'Latest training loss (mean over reporting ranks of the latest step)',
+    ['run'],
     `SELECT m.run_id, AVG(m.value) AS v FROM metrics m
        JOIN (SELECT run_id, MAX(step) AS s FROM metrics WHERE name = 'loss' GROUP BY run_id) last ON last.run_id = m.run_id AND last.s = m.step
        JOIN runs r ON r.id = m.run_id WHERE m.name = 'loss' AND r.state != 'stopped' GROUP BY m.run_id`,
-    (r) => ({ run: String(r.run_id) }));
-  fromDb('tabtron_tokens_per_second', 'Tokens per second of the latest step (sum over reporting ranks)', ['run'],
+    (r) => ({ run: String(r.run_id) }),
+  );
+  fromDb(
+    'tabtron_tokens_per_second',
+    'Tokens per second of the latest step (sum over reporting ranks)',
+    ['run'],
     `SELECT m.run_id, SUM(m.value) AS v FROM metrics m
        JOIN (SELECT run_id, MAX(step) AS s FROM metrics WHERE name = 'tokens_per_sec' GROUP BY run_id) last ON last.run_id = m.run_id AND last.s = m.step
        JOIN runs r ON r.id = m.run_id WHERE m.name = 'tokens_per_sec' AND r.state != 'stopped' GROUP BY m.run_id`,
-    (r) => ({ run: String(r.run_id) }));
+    (r) => ({ run: String(r.run_id) }),
+  );
 
   return {
     registry,
-    httpRequests: new Counter({ name: 'tabtron_http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'status'], registers: reg }),
-    httpSeconds: new Histogram({ name: 'tabtron_http_request_seconds', help: 'HTTP request latency', labelNames: ['route'], registers: reg, buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2] }),
-    joins: new Counter({ name: 'tabtron_joins_total', help: 'Join attempts by result', labelNames: ['result'], registers: reg }),
-    wsMessages: new Counter({ name: 'tabtron_ws_messages_total', help: 'Valid WebSocket messages from tabs by type', labelNames: ['type'], registers: reg }),
-    wsRejected: new Counter({ name: 'tabtron_ws_rejected_total', help: 'WebSocket messages rejected', labelNames: ['reason'], registers: reg }),
+    httpRequests: new Counter({
+      name: 'tabtron_http_requests_total',
+      help: 'HTTP requests',
+      labelNames: ['method', 'route', 'status'],
+      registers: reg,
+    }),
+    httpSeconds: new Histogram({
+      name: 'tabtron_http_request_seconds',
+      help: 'HTTP request latency',
+      labelNames: ['route'],
+      registers: reg,
+      buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2],
+    }),
+    joins: new Counter({
+      name: 'tabtron_joins_total',
+      help: 'Join attempts by result',
+      labelNames: ['result'],
+      registers: reg,
+    }),
+    wsMessages: new Counter({
+      name: 'tabtron_ws_messages_total',
+      help: 'Valid WebSocket messages from tabs by type',
+      labelNames: ['type'],
+      registers: reg,
+    }),
+    wsRejected: new Counter({
+      name: 'tabtron_ws_rejected_total',
+      help: 'WebSocket messages rejected',
+      labelNames: ['reason'],
+      registers: reg,
+    }),
   };
 }

@@ -7,14 +7,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
-import { PROTOCOL_VERSION, WS_PATH, type ControlMessage, type DeviceInfo, type TabMessage } from '../src/protocol.ts';
+import { PROTOCOL_VERSION, WS_PATH, type ControlMessage, type DeviceInfo, type TabMessage } from '../src/protocol';
 
 const root = new URL('..', import.meta.url).pathname;
 export const ADMIN = 'test-admin-token';
 export const TINY = { file: 'configs/tiny.yml', text: readFileSync(join(root, 'configs/tiny.yml'), 'utf8') };
 /** tiny.yml split over 2 pipeline stages × 2 tensor-parallel ranks (world 4 with dp 1). */
-export const GRID_2x2 = { file: 'grid.yml', text: '{ "pipe-parallel-size": 2, "model-parallel-size": 2, "gradient_accumulation_steps": 2 }\n' };
-export const DEVICE: DeviceInfo = { webgpu: true, adapter: { vendor: 'test', architecture: 'loopback' }, limits: { maxBufferSize: 1 << 30 } };
+export const GRID_2x2 = {
+  file: 'grid.yml',
+  text: '{ "pipe-parallel-size": 2, "model-parallel-size": 2, "gradient_accumulation_steps": 2 }\n',
+};
+export const DEVICE: DeviceInfo = {
+  webgpu: true,
+  adapter: { vendor: 'test', architecture: 'loopback' },
+  limits: { maxBufferSize: 1 << 30 },
+};
 
 export const tempDir = (prefix = 'tabtron-coord-') => mkdtempSync(join(tmpdir(), prefix));
 
@@ -30,9 +37,28 @@ export interface CoordinatorProcess {
 }
 
 export async function startCoordinatorProcess(dataDir: string, extra: string[] = []): Promise<CoordinatorProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'coordinator/main.ts', '--port', '0', '--data-dir', dataDir, '--admin-token', ADMIN, '--web', 'none', ...extra], {
-    cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TABTRON_LOG_LEVEL: 'debug' },
-  });
+  const proc = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'coordinator/main.ts',
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--admin-token',
+      ADMIN,
+      '--web',
+      'none',
+      ...extra,
+    ],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TABTRON_LOG_LEVEL: 'debug' },
+    },
+  );
   const logs: Record<string, unknown>[] = [];
   const notJson: string[] = [];
   const stderr: string[] = [];
@@ -49,12 +75,19 @@ export async function startCoordinatorProcess(dataDir: string, extra: string[] =
         return;
       }
       logs.push(rec);
-      if (rec.msg === 'coordinator listening') { clearTimeout(timer); resolve(rec.url as string); }
+      if (rec.msg === 'coordinator listening') {
+        clearTimeout(timer);
+        resolve(rec.url as string);
+      }
     });
     proc.once('exit', (code) => reject(new Error(`coordinator exited with ${code}:\n${stderr.join('\n')}`)));
   });
   return {
-    url, proc, logs, notJson, stderr,
+    url,
+    proc,
+    logs,
+    notJson,
+    stderr,
     async kill(signal = 'SIGKILL') {
       if (proc.exitCode === null) proc.kill(signal);
       return exited;
@@ -62,9 +95,17 @@ export async function startCoordinatorProcess(dataDir: string, extra: string[] =
   };
 }
 
-export interface ApiAnswer<T = any> { status: number; body: T } // eslint-disable-line @typescript-eslint/no-explicit-any
+export interface ApiAnswer<T = any> {
+  status: number;
+  body: T;
+} // eslint-disable-line @typescript-eslint/no-explicit-any
 
-export async function api(base: string, method: string, path: string, o: { body?: unknown; raw?: string; token?: string | null; contentType?: string } = {}): Promise<ApiAnswer> {
+export async function api(
+  base: string,
+  method: string,
+  path: string,
+  o: { body?: unknown; raw?: string; token?: string | null; contentType?: string } = {},
+): Promise<ApiAnswer> {
   const headers: Record<string, string> = {};
   const token = o.token === undefined ? ADMIN : o.token;
   if (token) headers.authorization = `Bearer ${token}`;
@@ -73,7 +114,11 @@ export async function api(base: string, method: string, path: string, o: { body?
   const res = await fetch(`${base}${path}`, { method, headers, body: payload });
   const text = await res.text();
   let body: unknown = text;
-  try { body = JSON.parse(text); } catch { /* not JSON: keep the text */ }
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* not JSON: keep the text */
+  }
   return { status: res.status, body };
 }
 
@@ -90,19 +135,33 @@ export class RawTab {
   private waiters: (() => void)[] = [];
 
   constructor(readonly ws: WebSocket) {
-    ws.on('message', (d) => { this.messages.push(JSON.parse(d.toString())); this.wake(); });
-    ws.on('close', (code, reason) => { this.closed = { code, reason: reason.toString() }; this.wake(); });
+    ws.on('message', (d) => {
+      this.messages.push(JSON.parse(d.toString()));
+      this.wake();
+    });
+    ws.on('close', (code, reason) => {
+      this.closed = { code, reason: reason.toString() };
+      this.wake();
+    });
     ws.on('error', () => {});
   }
 
   static async open(base: string): Promise<RawTab> {
     const ws = new WebSocket(base.replace(/^http/, 'ws') + WS_PATH);
-    await new Promise<void>((res, rej) => { ws.once('open', () => res()); ws.once('error', rej); });
+    await new Promise<void>((res, rej) => {
+      ws.once('open', () => res());
+      ws.once('error', rej);
+    });
     return new RawTab(ws);
   }
 
   /** Joins over HTTP, opens the socket and says hello. */
-  static async join(base: string, runId: string, joinToken: string, device = DEVICE): Promise<RawTab & { participantId: string; secret: string }> {
+  static async join(
+    base: string,
+    runId: string,
+    joinToken: string,
+    device = DEVICE,
+  ): Promise<RawTab & { participantId: string; secret: string }> {
     const j = await api(base, 'POST', `/api/runs/${runId}/join`, { body: { joinToken, device }, token: null });
     if (j.status !== 201) throw new Error(`join: ${j.status} ${JSON.stringify(j.body)}`);
     const tab = await RawTab.open(base);
@@ -116,14 +175,25 @@ export class RawTab {
   }
 
   /** The first message of this type (already received or arriving within the timeout). */
-  async next<T extends ControlMessage['type']>(type: T, timeoutMs = 10_000, from = 0): Promise<Extract<ControlMessage, { type: T }>> {
+  async next<T extends ControlMessage['type']>(
+    type: T,
+    timeoutMs = 10_000,
+    from = 0,
+  ): Promise<Extract<ControlMessage, { type: T }>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.messages.slice(from).find((m) => m.type === type);
       if (found) return found as Extract<ControlMessage, { type: T }>;
-      if (this.closed) throw new Error(`socket closed (${this.closed.code} ${this.closed.reason}) before '${type}'; got ${JSON.stringify(this.messages.map((m) => m.type))}`);
-      if (Date.now() > deadline) throw new Error(`no '${type}' within ${timeoutMs} ms; got ${JSON.stringify(this.messages.map((m) => m.type))}`);
-      await new Promise<void>((r) => { this.waiters.push(r); setTimeout(r, 100); });
+      if (this.closed)
+        throw new Error(
+          `socket closed (${this.closed.code} ${this.closed.reason}) before '${type}'; got ${JSON.stringify(this.messages.map((m) => m.type))}`,
+        );
+      if (Date.now() > deadline)
+        throw new Error(`no '${type}' within ${timeoutMs} ms; got ${JSON.stringify(this.messages.map((m) => m.type))}`);
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 100);
+      });
     }
   }
 
@@ -136,7 +206,10 @@ export class RawTab {
     const deadline = Date.now() + timeoutMs;
     while (!this.closed) {
       if (Date.now() > deadline) throw new Error('socket still open');
-      await new Promise<void>((r) => { this.waiters.push(r); setTimeout(r, 100); });
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 100);
+      });
     }
     return this.closed;
   }

@@ -1,14 +1,21 @@
 // Admin-facing views of a run, built from SQLite rows (no secrets leave through here).
 
-import type { GridCell, ParticipantView, RunDetail, RunSummary } from './api-schemas.ts';
-import type { RunManager } from './lifecycle.ts';
-import { coordsOf } from './planning.ts';
-import type { Participant, Run } from './store.ts';
+import type { GridCell, ParticipantView, RunDetail, RunSummary } from './api-schemas';
+import type { RunManager } from './lifecycle';
+import { coordsOf } from './planning';
+import type { Participant, Run } from './store';
 
 export function participantView(p: Participant): ParticipantView {
   return {
-    id: p.id, peerId: p.peerId, state: p.state, rank: p.rank, connected: p.connected, device: p.device,
-    joinedAt: p.joinedAt, lastSeenAt: p.lastSeenAt, leftAt: p.leftAt,
+    id: p.id,
+    peerId: p.peerId,
+    state: p.state,
+    rank: p.rank,
+    connected: p.connected,
+    device: p.device,
+    joinedAt: p.joinedAt,
+    lastSeenAt: p.lastSeenAt,
+    leftAt: p.leftAt,
   };
 }
 
@@ -17,7 +24,12 @@ export function runSummary(runs: RunManager, run: Run): RunSummary {
   const active = runs.store.activeParticipants(run.id);
   const holders = active.filter((p) => p.rank !== null);
   return {
-    id: run.id, name: run.name, state: run.state, stateReason: run.stateReason, paused: run.paused, step: run.step,
+    id: run.id,
+    name: run.name,
+    state: run.state,
+    stateReason: run.stateReason,
+    paused: run.paused,
+    step: run.step,
     sizes: { tp: v.tp, pp: v.pp, dp: v.dp, world: v.world },
     held: holders.length,
     ready: holders.filter((p) => p.state === 'ready' || p.state === 'training').length,

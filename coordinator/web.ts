@@ -25,7 +25,12 @@ export interface WebApp {
 /** `server`: the coordinator's HTTP server, on which Vite's HMR socket is served (vite mode).
  *  `watch: false`: no file watcher, so no HMR update ever comes (headless runs: an edit on
  *  disk must never reload a training tab). */
-export async function webApp(mode: WebMode, server: Server, distDir = join(repoRoot, 'dist'), watch = true): Promise<WebApp> {
+export async function webApp(
+  mode: WebMode,
+  server: Server,
+  distDir = join(repoRoot, 'dist'),
+  watch = true,
+): Promise<WebApp> {
   if (mode === 'none') return { handler: null, close: async () => {} };
   if (mode === 'auto') mode = existsSync(join(distDir, 'index.html')) ? 'dist' : 'vite';
   if (mode === 'dist') {

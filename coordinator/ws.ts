@@ -4,11 +4,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { MAX_TAB_MESSAGE_BYTES, TabMessageSchema, parseFrame, type ControlMessage } from '../src/protocol.ts';
-import { HttpError } from './errors.ts';
-import type { RunManager, TabLink } from './lifecycle.ts';
-import { handleTabMessage } from './tab-messages.ts';
-import type { Logger, Telemetry } from './telemetry.ts';
+import { MAX_TAB_MESSAGE_BYTES, TabMessageSchema, parseFrame, type ControlMessage } from '../src/protocol';
+import { HttpError } from './errors';
+import type { RunManager, TabLink } from './lifecycle';
+import { handleTabMessage } from './tab-messages';
+import type { Logger, Telemetry } from './telemetry';
 
 export interface ControlChannelOptions {
   helloTimeoutMs: number;
@@ -20,18 +20,39 @@ export interface ControlChannelOptions {
   pingIntervalMs: number;
 }
 
-export const DEFAULT_CHANNEL: ControlChannelOptions = { helloTimeoutMs: 10_000, messagesPerSecond: 50, burst: 200, maxInvalid: 20, pingIntervalMs: 15_000 };
+export const DEFAULT_CHANNEL: ControlChannelOptions = {
+  helloTimeoutMs: 10_000,
+  messagesPerSecond: 50,
+  burst: 200,
+  maxInvalid: 20,
+  pingIntervalMs: 15_000,
+};
 
 // Close codes (4000-4999 are the application's).
-export const CLOSE = { replaced: 4000, noHello: 4001, protocol: 4002, rejected: 4003, rateLimited: 4008, invalid: 1008 } as const;
+export const CLOSE = {
+  replaced: 4000,
+  noHello: 4001,
+  protocol: 4002,
+  rejected: 4003,
+  rateLimited: 4008,
+  invalid: 1008,
+} as const;
 
-export function createControlChannel(runs: RunManager, t: Telemetry, log: Logger, o: ControlChannelOptions = DEFAULT_CHANNEL) {
+export function createControlChannel(
+  runs: RunManager,
+  t: Telemetry,
+  log: Logger,
+  o: ControlChannelOptions = DEFAULT_CHANNEL,
+) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_TAB_MESSAGE_BYTES });
   const alive = new WeakMap<WebSocket, boolean>();
 
   const pinger = setInterval(() => {
     for (const ws of wss.clients) {
-      if (alive.get(ws) === false) { ws.terminate(); continue; }
+      if (alive.get(ws) === false) {
+        ws.terminate();
+        continue;
+      }
       alive.set(ws, false);
       ws.ping();
     }
@@ -40,17 +61,23 @@ export function createControlChannel(runs: RunManager, t: Telemetry, log: Logger
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
     alive.set(ws, true);
     ws.on('pong', () => alive.set(ws, true));
-    const send = (msg: ControlMessage) => { if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg)); };
+    const send = (msg: ControlMessage) => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+    };
     const link: TabLink = { send, close: (code, reason) => ws.close(code, reason.slice(0, 120)) };
     let participantId: string | null = null;
     let invalid = 0;
-    let tokens = o.burst, refilledAt = Date.now();
+    let tokens = o.burst,
+      refilledAt = Date.now();
     const reject = (reason: string, code: number, message: string) => {
       t.wsRejected.inc({ reason });
       send({ type: 'error', code: reason, message, fatal: true });
       ws.close(code, message.slice(0, 120));
     };
-    const helloTimer = setTimeout(() => reject('no_hello', CLOSE.noHello, `no hello within ${o.helloTimeoutMs} ms`), o.helloTimeoutMs);
+    const helloTimer = setTimeout(
+      () => reject('no_hello', CLOSE.noHello, `no hello within ${o.helloTimeoutMs} ms`),
+      o.helloTimeoutMs,
+    );
 
     ws.on('message', (data, isBinary) => {
       const now = Date.now();
@@ -61,13 +88,15 @@ export function createControlChannel(runs: RunManager, t: Telemetry, log: Logger
       const parsed = parseFrame(TabMessageSchema, data.toString());
       if (!parsed.ok) {
         t.wsRejected.inc({ reason: 'invalid' });
-        if (++invalid > o.maxInvalid) return reject('too_many_invalid', CLOSE.invalid, `more than ${o.maxInvalid} invalid messages`);
+        if (++invalid > o.maxInvalid)
+          return reject('too_many_invalid', CLOSE.invalid, `more than ${o.maxInvalid} invalid messages`);
         return send({ type: 'error', code: 'invalid_message', message: parsed.error, fatal: false });
       }
       const msg = parsed.value;
       t.wsMessages.inc({ type: msg.type });
       if (participantId === null) {
-        if (msg.type !== 'hello') return reject('hello_expected', CLOSE.protocol, `first message must be 'hello', got '${msg.type}'`);
+        if (msg.type !== 'hello')
+          return reject('hello_expected', CLOSE.protocol, `first message must be 'hello', got '${msg.type}'`);
         clearTimeout(helloTimer);
         try {
           participantId = runs.attach(msg.participantId, msg.secret, link).id;
@@ -78,7 +107,8 @@ export function createControlChannel(runs: RunManager, t: Telemetry, log: Logger
         }
         return;
       }
-      if (msg.type === 'hello') return send({ type: 'error', code: 'duplicate_hello', message: 'already attached', fatal: false });
+      if (msg.type === 'hello')
+        return send({ type: 'error', code: 'duplicate_hello', message: 'already attached', fatal: false });
       try {
         handleTabMessage(runs, participantId, msg);
       } catch (e) {
@@ -93,7 +123,9 @@ export function createControlChannel(runs: RunManager, t: Telemetry, log: Logger
     });
     ws.on('error', (err) => {
       // Oversized frames end here (ws closes with 1009); count them.
-      t.wsRejected.inc({ reason: (err as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'too_large' : 'socket_error' });
+      t.wsRejected.inc({
+        reason: (err as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'too_large' : 'socket_error',
+      });
       log.info({ participant: participantId, err: err.message }, 'tab socket error');
     });
   });

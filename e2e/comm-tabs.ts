@@ -31,11 +31,18 @@ export async function startCommEnv(): Promise<CommEnv> {
 
 type Api = CommPageApi;
 /** Calls window.comm[name](...args) in a tab. */
-export function call<K extends keyof Api>(page: Page, name: K, ...args: Parameters<Api[K]>): Promise<Awaited<ReturnType<Api[K]>>> {
-  return page.evaluate(([n, a]) => {
-    const comm = (window as unknown as { comm: Record<string, (...x: unknown[]) => unknown> }).comm;
-    return comm[n as string](...(a as unknown[]));
-  }, [name, args] as const) as Promise<Awaited<ReturnType<Api[K]>>>;
+export function call<K extends keyof Api>(
+  page: Page,
+  name: K,
+  ...args: Parameters<Api[K]>
+): Promise<Awaited<ReturnType<Api[K]>>> {
+  return page.evaluate(
+    ([n, a]) => {
+      const comm = (window as unknown as { comm: Record<string, (...x: unknown[]) => unknown> }).comm;
+      return comm[n as string](...(a as unknown[]));
+    },
+    [name, args] as const,
+  ) as Promise<Awaited<ReturnType<Api[K]>>>;
 }
 
 export interface TabOptions {
@@ -60,9 +67,24 @@ export async function openRanks(env: CommEnv, n: number, opts: TabOptions = {}):
     await page.waitForFunction(() => 'comm' in window);
     pages.push(page);
   }
-  const server = { host: env.signalling.host, port: env.signalling.port, path: env.signalling.path, key: env.signalling.key };
+  const server = {
+    host: env.signalling.host,
+    port: env.signalling.port,
+    path: env.signalling.path,
+    key: env.signalling.key,
+  };
   await Promise.all(
-    pages.map((p, rank) => call(p, 'connect', { rank, worldSize: n, runId, server, channels: opts.channels, chunkBytes: opts.chunkBytes, connectTimeoutMs: 60_000 })),
+    pages.map((p, rank) =>
+      call(p, 'connect', {
+        rank,
+        worldSize: n,
+        runId,
+        server,
+        channels: opts.channels,
+        chunkBytes: opts.chunkBytes,
+        connectTimeoutMs: 60_000,
+      }),
+    ),
   );
   return pages;
 }

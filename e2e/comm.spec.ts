@@ -31,9 +31,15 @@ describe('WebRTC between 4 headless Chromium tabs', () => {
     const sizes = [1, 3, 1000, 256 * 1024 - 1, 256 * 1024 + 1, 4 << 20, 64 << 20];
     for (const bytes of sizes) {
       const tag = `p2p-${bytes}`;
-      const [sent, got] = await Promise.all([call(tabs[0], 'send', 1, tag, bytes, bytes), call(tabs[1], 'recv', 0, tag, bytes, bytes)]);
+      const [sent, got] = await Promise.all([
+        call(tabs[0], 'send', 1, tag, bytes, bytes),
+        call(tabs[1], 'recv', 0, tag, bytes, bytes),
+      ]);
       expect(got.ok, got.detail).toBe(true);
-      if (bytes === 64 << 20) console.log(`64 MiB tab 0 → tab 1: ${((bytes / 1e6) / (got.ms / 1000)).toFixed(1)} MB/s (send call ${sent.ms.toFixed(0)} ms)`);
+      if (bytes === 64 << 20)
+        console.log(
+          `64 MiB tab 0 → tab 1: ${(bytes / 1e6 / (got.ms / 1000)).toFixed(1)} MB/s (send call ${sent.ms.toFixed(0)} ms)`,
+        );
     }
   });
 
@@ -42,7 +48,8 @@ describe('WebRTC between 4 headless Chromium tabs', () => {
     const sends = sizes.map((b, i) => call(tabs[2], 'send', 3, `mix-${i}`, b, 100 + i));
     const recvs = [2, 0, 1].map((i) => call(tabs[3], 'recv', 2, `mix-${i}`, sizes[i], 100 + i));
     const got = await Promise.all([...sends, ...recvs]);
-    for (const r of got.slice(sizes.length) as Array<{ ok: boolean; detail: string }>) expect(r.ok, r.detail).toBe(true);
+    for (const r of got.slice(sizes.length) as Array<{ ok: boolean; detail: string }>)
+      expect(r.ok, r.detail).toBe(true);
   });
 
   for (const op of ['allReduce', 'allReduceAvg', 'reduceScatter', 'allGather', 'broadcast'] as const) {
@@ -53,7 +60,10 @@ describe('WebRTC between 4 headless Chromium tabs', () => {
   }
 
   it('all-reduce over sub-groups [0,2] and [1,3] at once', async () => {
-    await Promise.all([checkAll({ op: 'allReduce', ranks: [0, 2], length: 100_003 }), checkAll({ op: 'allReduce', ranks: [1, 3], length: 99_999 })]);
+    await Promise.all([
+      checkAll({ op: 'allReduce', ranks: [0, 2], length: 100_003 }),
+      checkAll({ op: 'allReduce', ranks: [1, 3], length: 99_999 }),
+    ]);
   });
 
   it('all-reduce and all-gather from the rank worker, buffers transferred page ⇄ worker', async () => {
@@ -73,7 +83,9 @@ describe('WebRTC between 4 headless Chromium tabs', () => {
     await call(tabs[0], 'send', 1, 'this-tag', 10, 6);
     const stalled = await call(tabs[1], 'recv', 0, 'that-tag', 10, 6, 1500);
     expect(stalled.ok).toBe(false);
-    expect(stalled.detail).toMatch(/rank 1 ⇄ rank 0: timed out after 1500 ms: nothing arrived for 'that-tag'; unclaimed messages from this peer: 'this-tag' \(10 B\)/);
+    expect(stalled.detail).toMatch(
+      /rank 1 ⇄ rank 0: timed out after 1500 ms: nothing arrived for 'that-tag'; unclaimed messages from this peer: 'this-tag' \(10 B\)/,
+    );
     const right = await call(tabs[1], 'recv', 0, 'this-tag', 10, 6);
     expect(right.ok, right.detail).toBe(true);
   });

@@ -4,15 +4,21 @@
 
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { runHeadless, type HeadlessUpdate } from '../coordinator/headless.ts';
-import { TINY } from '../coordinator/test-helpers.ts';
+import { runHeadless, type HeadlessUpdate } from '../coordinator/headless';
+import { TINY } from '../coordinator/test-helpers';
 
 describe('headless N-tab run', () => {
   it('opens 3 tabs for a 2-rank run (one standby), follows progress and returns the final losses', async () => {
     const updates: HeadlessUpdate[] = [];
     const errors: string[] = [];
     const result = await runHeadless({
-      sources: [TINY, { file: 'pp2.yml', text: 'pipe_parallel_size: 2\ngradient_accumulation_steps: 2\ntrain_iters: 3\neval_interval: 3' }],
+      sources: [
+        TINY,
+        {
+          file: 'pp2.yml',
+          text: 'pipe_parallel_size: 2\ngradient_accumulation_steps: 2\ntrain_iters: 3\neval_interval: 3',
+        },
+      ],
       tabs: 3,
       pagePath: '/e2e/pages/join.html',
       timeoutMs: 120_000,
@@ -22,25 +28,47 @@ describe('headless N-tab run', () => {
       onTabs: async (pages) => {
         const state = (p: Page) => p.evaluate(() => window.tabtronJoin?.panel?.state ?? '');
         const rankOf = (p: Page) => p.evaluate(() => window.tabtronJoin?.assignment?.rank ?? null);
-        for (const p of pages) await p.waitForFunction(() => ['training', 'standby'].includes(window.tabtronJoin?.panel?.state ?? ''), null, { timeout: 60_000 });
+        for (const p of pages)
+          await p.waitForFunction(
+            () => ['training', 'standby'].includes(window.tabtronJoin?.panel?.state ?? ''),
+            null,
+            { timeout: 60_000 },
+          );
         expect((await Promise.all(pages.map(state))).sort()).toEqual(['standby', 'training', 'training']);
         const ranked = [];
         for (const p of pages) if ((await rankOf(p)) !== null) ranked.push({ p, rank: (await rankOf(p))! });
         for (let step = 1; step <= 3; step++) {
           for (const { p, rank } of ranked) {
-            const msg = rank === 1 ? { type: 'progress', step, loss: 5 - step / 2, tokensPerSec: 100, ...(step === 3 ? { valLoss: 4.1 } : {}) } : { type: 'progress', step };
+            const msg =
+              rank === 1
+                ? {
+                    type: 'progress',
+                    step,
+                    loss: 5 - step / 2,
+                    tokensPerSec: 100,
+                    ...(step === 3 ? { valLoss: 4.1 } : {}),
+                  }
+                : { type: 'progress', step };
             await p.evaluate((m) => window.tabtronJoin.connection!.send(m as never), msg);
           }
         }
       },
     });
     expect(errors).toEqual([]);
-    expect(result).toMatchObject({ trainLoss: 3.5, valLoss: 4.1, tokensPerSec: 100, run: { state: 'stopped', step: 3, stateReason: 'finished: every rank reached train_iters 3' } });
+    expect(result).toMatchObject({
+      trainLoss: 3.5,
+      valLoss: 4.1,
+      tokensPerSec: 100,
+      run: { state: 'stopped', step: 3, stateReason: 'finished: every rank reached train_iters 3' },
+    });
     expect(updates.at(-1)!.run.state).toBe('stopped');
   });
 
   it('refuses fewer tabs than ranks, naming the sizes', async () => {
-    const err = await runHeadless({ sources: [TINY, { file: 'tp2.yml', text: 'model_parallel_size: 2' }], tabs: 1 }).catch((e: Error) => e);
-    expect((err as Error).message).toBe('--tabs 1 is fewer than the run\'s 2 ranks (PP 1 × TP 2 × DP 1)');
+    const err = await runHeadless({
+      sources: [TINY, { file: 'tp2.yml', text: 'model_parallel_size: 2' }],
+      tabs: 1,
+    }).catch((e: Error) => e);
+    expect((err as Error).message).toBe("--tabs 1 is fewer than the run's 2 ranks (PP 1 × TP 2 × DP 1)");
   });
 });

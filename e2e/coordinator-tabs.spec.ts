@@ -6,9 +6,16 @@
 import { mkdirSync, statSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, api, createRun, startCoordinatorProcess, tempDir, type CoordinatorProcess } from '../coordinator/test-helpers.ts';
-import type { Assignment, TabMessage } from '../src/protocol.ts';
-import { launchChromium } from './browser.ts';
+import {
+  ADMIN,
+  api,
+  createRun,
+  startCoordinatorProcess,
+  tempDir,
+  type CoordinatorProcess,
+} from '../coordinator/test-helpers';
+import type { Assignment, TabMessage } from '../src/protocol';
+import { launchChromium } from './browser';
 
 const ARTIFACTS = new URL('../test-results/', import.meta.url).pathname;
 let coord: CoordinatorProcess, browser: Browser;
@@ -23,9 +30,14 @@ afterAll(async () => {
 });
 
 type JoinState = { state: string | undefined; assignment: Assignment | null; controls: string[] };
-const joinState = (p: Page) => p.evaluate((): JoinState => ({
-  state: window.tabtronJoin?.panel?.state, assignment: window.tabtronJoin?.assignment ?? null, controls: window.tabtronJoin?.controls ?? [],
-}));
+const joinState = (p: Page) =>
+  p.evaluate(
+    (): JoinState => ({
+      state: window.tabtronJoin?.panel?.state,
+      assignment: window.tabtronJoin?.assignment ?? null,
+      controls: window.tabtronJoin?.controls ?? [],
+    }),
+  );
 const waitState = (p: Page, states: string[], timeout = 60_000) =>
   p.waitForFunction((s) => s.includes(window.tabtronJoin?.panel?.state ?? ''), states, { timeout });
 const sendFrom = (p: Page, msg: TabMessage) => p.evaluate((m) => window.tabtronJoin.connection!.send(m), msg);
@@ -63,32 +75,80 @@ describe('coordinator with browser tabs', () => {
 
     // Telemetry from the tabs, as a training rank will send it.
     for (let step = 1; step <= 4; step++) {
-      for (const r of [2, 3]) await sendFrom(pageOfRank(r), { type: 'progress', step, loss: 5.6 - 0.2 * step + 0.01 * r, tokensPerSec: 400 + 10 * step, ...(step % 2 === 0 ? { valLoss: 5.5 - 0.2 * step } : {}) });
+      for (const r of [2, 3])
+        await sendFrom(pageOfRank(r), {
+          type: 'progress',
+          step,
+          loss: 5.6 - 0.2 * step + 0.01 * r,
+          tokensPerSec: 400 + 10 * step,
+          ...(step % 2 === 0 ? { valLoss: 5.5 - 0.2 * step } : {}),
+        });
     }
     for (const r of [0, 1, 2, 3]) {
       const stage = r < 2 ? 0 : 1;
       await sendFrom(pageOfRank(r), {
-        type: 'spans', step: 4, spans: [0, 1].flatMap((mb) => [
-          { kind: 'forward' as const, microbatch: mb, startMs: 1000 + stage * 3 + mb * 3, endMs: 1002 + stage * 3 + mb * 3 },
-          { kind: 'backward' as const, microbatch: mb, startMs: 1012 - stage * 4 + mb * 5, endMs: 1016 - stage * 4 + mb * 5 },
+        type: 'spans',
+        step: 4,
+        spans: [0, 1].flatMap((mb) => [
+          {
+            kind: 'forward' as const,
+            microbatch: mb,
+            startMs: 1000 + stage * 3 + mb * 3,
+            endMs: 1002 + stage * 3 + mb * 3,
+          },
+          {
+            kind: 'backward' as const,
+            microbatch: mb,
+            startMs: 1012 - stage * 4 + mb * 5,
+            endMs: 1016 - stage * 4 + mb * 5,
+          },
         ]),
       });
-      await sendFrom(pageOfRank(r), { type: 'links', links: [{ peerRank: r ^ 1, bytes: 12_600_000 * (r + 1), ms: 1000 }] });
+      await sendFrom(pageOfRank(r), {
+        type: 'links',
+        links: [{ peerRank: r ^ 1, bytes: 12_600_000 * (r + 1), ms: 1000 }],
+      });
     }
 
     const admin = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     admin.on('pageerror', (e) => console.error('[admin]', e.message));
     await admin.goto(`${coord.url}/admin.html?run=${run.id}#token=${ADMIN}`);
-    await admin.waitForFunction(() => document.querySelectorAll('td.rank[data-state="training"]').length === 4, null, { timeout: 60_000 });
-    await admin.waitForFunction(() => document.querySelectorAll('.timeline .span').length === 16 && document.querySelectorAll('table.links tr[data-link]').length === 4, null, { timeout: 20_000 });
-    await admin.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('.uplot')].every((u) => Number(u.dataset.points) >= 4), null, { timeout: 20_000 });
+    await admin.waitForFunction(() => document.querySelectorAll('td.rank[data-state="training"]').length === 4, null, {
+      timeout: 60_000,
+    });
+    await admin.waitForFunction(
+      () =>
+        document.querySelectorAll('.timeline .span').length === 16 &&
+        document.querySelectorAll('table.links tr[data-link]').length === 4,
+      null,
+      { timeout: 20_000 },
+    );
+    await admin.waitForFunction(
+      () => [...document.querySelectorAll<HTMLElement>('.uplot')].every((u) => Number(u.dataset.points) >= 4),
+      null,
+      { timeout: 20_000 },
+    );
 
     // The page's grid names the same holders as the API, rank by rank.
-    const grid = await admin.$$eval('td.rank', (tds) => tds.map((td) => ({ rank: Number(td.getAttribute('data-rank')), state: td.getAttribute('data-state'), participant: td.getAttribute('data-participant') })));
+    const grid = await admin.$$eval('td.rank', (tds) =>
+      tds.map((td) => ({
+        rank: Number(td.getAttribute('data-rank')),
+        state: td.getAttribute('data-state'),
+        participant: td.getAttribute('data-participant'),
+      })),
+    );
     const detail = (await api(coord.url, 'GET', `/api/runs/${run.id}`)).body;
-    expect(grid.sort((a, b) => a.rank - b.rank)).toEqual(detail.grid.map((g: { rank: number; participant: { id: string } }) => ({ rank: g.rank, state: 'training', participant: g.participant.id })));
+    expect(grid.sort((a, b) => a.rank - b.rank)).toEqual(
+      detail.grid.map((g: { rank: number; participant: { id: string } }) => ({
+        rank: g.rank,
+        state: 'training',
+        participant: g.participant.id,
+      })),
+    );
     expect(await admin.$$eval('.standbys li', (li) => li.length)).toBe(1);
-    expect(await admin.textContent('#run-state')).toMatch(/^running .*4\/4 ranks held \(PP 2 × TP 2 × DP 1\), 4 ready, 1 standby/);
+    expect(await admin.textContent('#run-state')).toMatch(
+      /^running .*4\/4 ranks held \(PP 2 × TP 2 × DP 1\), 4 ready, 1 standby/,
+    );
     expect(await admin.$$eval('.uplot', (u) => u.length)).toBe(2);
     expect(await admin.$$eval('.lane[data-stage="1"] .span.backward', (s) => s.length)).toBe(4);
     expect(await admin.textContent('table.links tr[data-link="3>2"]')).toMatch(/50\.40 MB\/s/);
@@ -109,10 +169,14 @@ describe('coordinator with browser tabs', () => {
     await pages[1].close();
     await waitState(pages[4], ['training'], 30_000);
     expect((await joinState(pages[4])).assignment!.rank).toBe(lostRank);
-    await admin.waitForFunction(([r, id]) => {
-      const td = document.querySelector(`td.rank[data-rank="${r}"]`);
-      return td?.getAttribute('data-state') === 'training' && td.getAttribute('data-participant') !== id;
-    }, [lostRank, lostId] as const, { timeout: 10_000 });
+    await admin.waitForFunction(
+      ([r, id]) => {
+        const td = document.querySelector(`td.rank[data-rank="${r}"]`);
+        return td?.getAttribute('data-state') === 'training' && td.getAttribute('data-participant') !== id;
+      },
+      [lostRank, lostId] as const,
+      { timeout: 10_000 },
+    );
     expect(await admin.$$eval('.standbys li', (li) => li.length)).toBe(0);
   });
 

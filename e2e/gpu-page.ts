@@ -14,7 +14,9 @@ export function useGpuTestPage(path = '/e2e/pages/gpu-worker.html', ready = 'gpu
     vite = v.server;
     browser = await launchChromium();
     page = await browser.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') console.error('[page]', m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') console.error('[page]', m.text());
+    });
     await page.goto(`${v.url}${path}`);
     await page.waitForFunction((name) => name in window, ready);
   });
@@ -22,5 +24,10 @@ export function useGpuTestPage(path = '/e2e/pages/gpu-worker.html', ready = 'gpu
     await browser?.close();
     await vite?.close();
   });
-  return { get page() { if (!page) throw new Error('the GPU test page is not open (beforeAll failed?)'); return page; } };
+  return {
+    get page() {
+      if (!page) throw new Error('the GPU test page is not open (beforeAll failed?)');
+      return page;
+    },
+  };
 }

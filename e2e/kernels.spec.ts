@@ -9,7 +9,9 @@ let results: CheckResult[] = [];
 let adapter: { vendor?: string; architecture?: string } = {};
 
 beforeAll(async () => {
-  const out = await gpu.page.evaluate(() => (window as unknown as { kernelChecks: () => Promise<{ adapter: unknown; results: CheckResult[] }> }).kernelChecks());
+  const out = await gpu.page.evaluate(() =>
+    (window as unknown as { kernelChecks: () => Promise<{ adapter: unknown; results: CheckResult[] }> }).kernelChecks(),
+  );
   results = out.results;
   adapter = out.adapter as typeof adapter;
 });

@@ -19,14 +19,22 @@ import { launchChromium } from './browser';
 
 const ITERS = 6;
 const SHRINK = { seq_length: 32, hidden_size: 32, lr_decay_iters: ITERS, warmup: 0.2, eval_interval: 3, eval_iters: 2 };
-const yaml = (o: Record<string, unknown>) => Object.entries(o).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n') + '\n';
+const yaml = (o: Record<string, unknown>) =>
+  `${Object.entries(o)
+    .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+    .join('\n')}\n`;
 
 let coordinator: Coordinator;
 const ckptDir = mkdtempSync(join(tmpdir(), 'tabtron-ckpt-'));
 
 beforeAll(async () => {
   coordinator = await startCoordinator({
-    port: 0, dataDir: mkdtempSync(join(tmpdir(), 'tabtron-multitab-ckpt-')), adminToken: 'ckpt-admin', web: 'vite', webWatch: false, logger: createLogger('warn'),
+    port: 0,
+    dataDir: mkdtempSync(join(tmpdir(), 'tabtron-multitab-ckpt-')),
+    adminToken: 'ckpt-admin',
+    web: 'vite',
+    webWatch: false,
+    logger: createLogger('warn'),
   });
 });
 
@@ -35,17 +43,33 @@ afterAll(async () => {
 });
 
 async function losses(runId: string): Promise<number[][]> {
-  const res = await fetch(`${coordinator.url}/api/runs/${runId}/metrics?limit=20000`, { headers: { authorization: 'Bearer ckpt-admin' } });
+  const res = await fetch(`${coordinator.url}/api/runs/${runId}/metrics?limit=20000`, {
+    headers: { authorization: 'Bearer ckpt-admin' },
+  });
   const { points } = (await res.json()) as MetricsResponse;
   const ranks = [...new Set(points.map((p) => p.rank))].sort();
-  return ranks.map((r) => points.filter((p) => p.rank === r && p.name === 'loss').sort((a, b) => a.step - b.step).map((p) => p.value));
+  return ranks.map((r) =>
+    points
+      .filter((p) => p.rank === r && p.name === 'loss')
+      .sort((a, b) => a.step - b.step)
+      .map((p) => p.value),
+  );
 }
 
 async function train(extra: Record<string, unknown>) {
   const errors: string[] = [];
-  const sources = [{ file: 'configs/tiny-3d.yml', text: readFileSync('configs/tiny-3d.yml', 'utf8') }, { file: 'run.yml', text: yaml({ ...SHRINK, ...extra }) }];
+  const sources = [
+    { file: 'configs/tiny-3d.yml', text: readFileSync('configs/tiny-3d.yml', 'utf8') },
+    { file: 'run.yml', text: yaml({ ...SHRINK, ...extra }) },
+  ];
   const result = await runHeadless({
-    sources, tabs: 4, coordinatorUrl: coordinator.url, adminToken: 'ckpt-admin', timeoutMs: 150_000, stallMs: 90_000, pollMs: 250,
+    sources,
+    tabs: 4,
+    coordinatorUrl: coordinator.url,
+    adminToken: 'ckpt-admin',
+    timeoutMs: 150_000,
+    stallMs: 90_000,
+    pollMs: 250,
     onPageError: (tab, m) => errors.push(`tab ${tab}: ${m}`),
   });
   expect(errors).toEqual([]);
@@ -53,13 +77,23 @@ async function train(extra: Record<string, unknown>) {
 }
 
 async function singleRank(): Promise<number[]> {
-  const c = loadConfig(['configs/tiny-3d.yml'], { ...SHRINK, train_iters: ITERS, pipe_parallel_size: 0, model_parallel_size: 1, global_num_gpus: 1, gradient_accumulation_steps: 2 }).config;
+  const c = loadConfig(['configs/tiny-3d.yml'], {
+    ...SHRINK,
+    train_iters: ITERS,
+    pipe_parallel_size: 0,
+    model_parallel_size: 1,
+    global_num_gpus: 1,
+    gradient_accumulation_steps: 2,
+  }).config;
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     await page.goto(`${coordinator.url}/e2e/pages/gpu-worker.html`);
     await page.waitForFunction(() => 'gpuTests' in window);
-    const events: TrainEvent[] = await page.evaluate(([cfg, n]) => (window as any).gpuTests.train(cfg, n), [c, ITERS] as const);
+    const events: TrainEvent[] = await page.evaluate(([cfg, n]) => (window as any).gpuTests.train(cfg, n), [
+      c,
+      ITERS,
+    ] as const);
     return events.filter((e): e is Extract<TrainEvent, { kind: 'step' }> => e.kind === 'step').map((e) => e.loss);
   } finally {
     await browser.close();
@@ -73,21 +107,35 @@ describe('checkpoints through the coordinator, real tabs', () => {
     const iter = join(ckptDir, 'iter_0000003');
     expect(existsSync(join(iter, 'manifest.json'))).toBe(true);
     const manifest = JSON.parse(readFileSync(join(iter, 'manifest.json'), 'utf8'));
-    expect(manifest.files.map((f: { name: string }) => f.name)).toEqual([0, 1, 2, 3].map((r) => `rank_0000${r}.safetensors`));
-    const inspect = spawnSync(process.execPath, ['bin/tabtron.mjs', 'checkpoint', 'inspect', ckptDir], { encoding: 'utf8' });
+    expect(manifest.files.map((f: { name: string }) => f.name)).toEqual(
+      [0, 1, 2, 3].map((r) => `rank_0000${r}.safetensors`),
+    );
+    const inspect = spawnSync(process.execPath, ['bin/tabtron.mjs', 'checkpoint', 'inspect', ckptDir], {
+      encoding: 'utf8',
+    });
     expect(inspect.status, inspect.stderr).toBe(0);
     expect(inspect.stdout).toMatch(/sha256 ok/);
 
-    const second = await train({ train_iters: ITERS, load: ckptDir, pipe_parallel_size: 0, gradient_accumulation_steps: 1 });
+    const second = await train({
+      train_iters: ITERS,
+      load: ckptDir,
+      pipe_parallel_size: 0,
+      gradient_accumulation_steps: 1,
+    });
     expect(second.run).toMatchObject({ state: 'stopped', step: ITERS, sizes: { tp: 2, pp: 1, dp: 2 } });
-    const a = await losses(first.runId), b = await losses(second.runId);
+    const a = await losses(first.runId),
+      b = await losses(second.runId);
     for (const r of a) expect(r).toEqual(a[0]);
     for (const r of b) expect(r).toEqual(b[0]);
     expect(a[0]).toHaveLength(3);
     expect(b[0]).toHaveLength(3); // steps 4, 5, 6 only: it resumed
     const got = [...a[0], ...b[0]];
     const want = await singleRank();
-    got.forEach((l, i) => expect(Math.abs(l - want[i]) / want[i], `step ${i + 1}: ${l} vs ${want[i]}`).toBeLessThanOrEqual(1e-4));
-    console.log(`[multitab checkpoint] losses ${got.map((l) => l.toFixed(5)).join(' ')} vs one rank ${want.map((l) => l.toFixed(5)).join(' ')}`);
+    got.forEach((l, i) =>
+      expect(Math.abs(l - want[i]) / want[i], `step ${i + 1}: ${l} vs ${want[i]}`).toBeLessThanOrEqual(1e-4),
+    );
+    console.log(
+      `[multitab checkpoint] losses ${got.map((l) => l.toFixed(5)).join(' ')} vs one rank ${want.map((l) => l.toFixed(5)).join(' ')}`,
+    );
   });
 });

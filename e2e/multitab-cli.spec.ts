@@ -6,7 +6,11 @@ import { describe, expect, it } from 'vitest';
 
 describe('tabtron train configs/tiny-3d.yml --tabs 4', () => {
   it('trains TP2 × PP2 on 4 tabs and exits 0 with the final losses', () => {
-    const r = spawnSync(process.execPath, ['bin/tabtron.mjs', 'train', 'configs/tiny-3d.yml', '--tabs', '4', '--max-steps', '6', '--json'], { encoding: 'utf8', timeout: 150_000 });
+    const r = spawnSync(
+      process.execPath,
+      ['bin/tabtron.mjs', 'train', 'configs/tiny-3d.yml', '--tabs', '4', '--max-steps', '6', '--json'],
+      { encoding: 'utf8', timeout: 150_000 },
+    );
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
     expect(out).toMatchObject({ tabs: 4, world: 4, layout: 'PP 2 × TP 2 × DP 1', steps: 6 });

@@ -17,14 +17,30 @@ import type { Page } from 'playwright-core';
 import { launchChromium } from './browser';
 
 const STEPS = 10;
-const SHRINK = { seq_length: 32, hidden_size: 32, train_iters: STEPS, lr_decay_iters: STEPS, warmup: 0.2, eval_interval: 5, eval_iters: 2 };
-const yaml = (o: Record<string, unknown>) => Object.entries(o).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n';
+const SHRINK = {
+  seq_length: 32,
+  hidden_size: 32,
+  train_iters: STEPS,
+  lr_decay_iters: STEPS,
+  warmup: 0.2,
+  eval_interval: 5,
+  eval_iters: 2,
+};
+const yaml = (o: Record<string, unknown>) =>
+  `${Object.entries(o)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\n')}\n`;
 
 let coordinator: Coordinator;
 
 beforeAll(async () => {
   coordinator = await startCoordinator({
-    port: 0, dataDir: mkdtempSync(join(tmpdir(), 'tabtron-multitab-')), adminToken: 'multitab-admin', web: 'vite', webWatch: false, logger: createLogger('warn'),
+    port: 0,
+    dataDir: mkdtempSync(join(tmpdir(), 'tabtron-multitab-')),
+    adminToken: 'multitab-admin',
+    web: 'vite',
+    webWatch: false,
+    logger: createLogger('warn'),
   });
 });
 
@@ -34,7 +50,13 @@ afterAll(async () => {
 
 /** One rank, one tab (the gpu-tests worker), the same model and global batch. */
 async function singleRankReference(accum: number): Promise<TrainEvent[]> {
-  const c = loadConfig(['configs/tiny-3d.yml'], { ...SHRINK, pipe_parallel_size: 0, model_parallel_size: 1, global_num_gpus: 1, gradient_accumulation_steps: accum }).config;
+  const c = loadConfig(['configs/tiny-3d.yml'], {
+    ...SHRINK,
+    pipe_parallel_size: 0,
+    model_parallel_size: 1,
+    global_num_gpus: 1,
+    gradient_accumulation_steps: accum,
+  }).config;
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();
@@ -47,17 +69,24 @@ async function singleRankReference(accum: number): Promise<TrainEvent[]> {
 }
 
 async function admin<T>(method: string, path: string): Promise<T> {
-  const res = await fetch(`${coordinator.url}/api${path}`, { method, headers: { authorization: 'Bearer multitab-admin' } });
+  const res = await fetch(`${coordinator.url}/api${path}`, {
+    method,
+    headers: { authorization: 'Bearer multitab-admin' },
+  });
   if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
 
 const metrics = (runId: string) => admin<MetricsResponse>('GET', `/runs/${runId}/metrics?limit=20000`);
 const sources = (extra: Record<string, unknown>) => [
-  { file: 'configs/tiny-3d.yml', text: readFileSync('configs/tiny-3d.yml', 'utf8') }, { file: 'shrink.yml', text: yaml({ ...SHRINK, ...extra }) },
+  { file: 'configs/tiny-3d.yml', text: readFileSync('configs/tiny-3d.yml', 'utf8') },
+  { file: 'shrink.yml', text: yaml({ ...SHRINK, ...extra }) },
 ];
 /** The last step a tab's rank finished, from its page. */
-const lastStep = (p: Page) => p.evaluate(() => (window as any).tabtron.events.filter((e: TrainEvent) => e.kind === 'step').at(-1)?.step ?? 0) as Promise<number>;
+const lastStep = (p: Page) =>
+  p.evaluate(
+    () => (window as any).tabtron.events.filter((e: TrainEvent) => e.kind === 'step').at(-1)?.step ?? 0,
+  ) as Promise<number>;
 const sessionState = (p: Page) => p.evaluate(() => (window as any).tabtron.session?.state ?? 'none') as Promise<string>;
 
 const LAYOUTS = [
@@ -72,7 +101,12 @@ describe.each(LAYOUTS)('4 tabs train $name over WebRTC', ({ name, extra, sizes, 
     const t0 = Date.now();
     const result = await runHeadless({
       sources: sources(extra),
-      tabs: 4, coordinatorUrl: coordinator.url, adminToken: 'multitab-admin', timeoutMs: 150_000, stallMs: 90_000, pollMs: 250,
+      tabs: 4,
+      coordinatorUrl: coordinator.url,
+      adminToken: 'multitab-admin',
+      timeoutMs: 150_000,
+      stallMs: 90_000,
+      pollMs: 250,
       onUpdate: (u) => updates.push(u),
       onPageError: (tab, m) => pageErrors.push(`tab ${tab}: ${m}`),
     });
@@ -83,7 +117,8 @@ describe.each(LAYOUTS)('4 tabs train $name over WebRTC', ({ name, extra, sizes, 
     expect(updates.some((u) => u.run.state === 'running')).toBe(true);
 
     const { points } = await metrics(result.runId);
-    const series = (rank: number, name: string) => points.filter((p) => p.rank === rank && p.name === name).sort((a, b) => a.step - b.step);
+    const series = (rank: number, name: string) =>
+      points.filter((p) => p.rank === rank && p.name === name).sort((a, b) => a.step - b.step);
     const losses = [0, 1, 2, 3].map((r) => series(r, 'loss').map((p) => p.value));
     const valLosses = [0, 1, 2, 3].map((r) => series(r, 'val_loss').map((p) => [p.step, p.value]));
     for (const r of [0, 1, 2, 3]) {
@@ -95,21 +130,29 @@ describe.each(LAYOUTS)('4 tabs train $name over WebRTC', ({ name, extra, sizes, 
 
     const ref = await singleRankReference(refAccum);
     const want = ref.filter((e): e is Extract<TrainEvent, { kind: 'step' }> => e.kind === 'step').map((e) => e.loss);
-    const wantVal = ref.filter((e): e is Extract<TrainEvent, { kind: 'eval' }> => e.kind === 'eval').map((e) => [e.step, e.loss]);
+    const wantVal = ref
+      .filter((e): e is Extract<TrainEvent, { kind: 'eval' }> => e.kind === 'eval')
+      .map((e) => [e.step, e.loss]);
     expect(want).toHaveLength(STEPS);
-    losses[0].forEach((l, i) => expect(Math.abs(l - want[i]) / want[i], `step ${i + 1}: ${l} vs ${want[i]}`).toBeLessThanOrEqual(1e-4));
+    losses[0].forEach((l, i) =>
+      expect(Math.abs(l - want[i]) / want[i], `step ${i + 1}: ${l} vs ${want[i]}`).toBeLessThanOrEqual(1e-4),
+    );
     valLosses[0].forEach(([step, l], i) => {
       expect(step).toBe(wantVal[i][0]);
-      expect(Math.abs(l - wantVal[i][1]) / wantVal[i][1], `validation at step ${step}: ${l} vs ${wantVal[i][1]}`).toBeLessThanOrEqual(1e-4);
+      expect(
+        Math.abs(l - wantVal[i][1]) / wantVal[i][1],
+        `validation at step ${step}: ${l} vs ${wantVal[i][1]}`,
+      ).toBeLessThanOrEqual(1e-4);
     });
     expect(losses[0][STEPS - 1]).toBeLessThan(losses[0][0]);
     expect(result.trainLoss).toBeCloseTo(losses[0][STEPS - 1], 6);
     expect(result.valLoss).toBeCloseTo(valLosses[0][2][1], 6);
 
     const stepMs = [0, 1, 2, 3].flatMap((r) => series(r, 'step_ms').map((p) => p.value)).sort((a, b) => a - b);
-    console.log(`multitab ${name}: ${wallS.toFixed(1)} s wall for the run; step time median ${stepMs[stepMs.length >> 1].toFixed(0)} ms; losses ${losses[0].map((l) => l.toFixed(4)).join(' ')}; validation ${valLosses[0].map(([s, l]) => `${s}:${l.toFixed(4)}`).join(' ')}`);
+    console.log(
+      `multitab ${name}: ${wallS.toFixed(1)} s wall for the run; step time median ${stepMs[stepMs.length >> 1].toFixed(0)} ms; losses ${losses[0].map((l) => l.toFixed(4)).join(' ')}; validation ${valLosses[0].map(([s, l]) => `${s}:${l.toFixed(4)}`).join(' ')}`,
+    );
   });
-
 });
 
 describe('4 tabs (TP2 × PP2) under the admin controls', () => {
@@ -118,12 +161,21 @@ describe('4 tabs (TP2 × PP2) under the admin controls', () => {
     let driver: Promise<{ pausedAt: number[]; heldAt: number[] }> | null = null;
     const result = await runHeadless({
       sources: sources({ train_iters: STEPS_P, lr_decay_iters: STEPS_P, eval_interval: 4 }),
-      tabs: 4, coordinatorUrl: coordinator.url, adminToken: 'multitab-admin', timeoutMs: 150_000, stallMs: 60_000, pollMs: 250,
+      tabs: 4,
+      coordinatorUrl: coordinator.url,
+      adminToken: 'multitab-admin',
+      timeoutMs: 150_000,
+      stallMs: 60_000,
+      pollMs: 250,
       onTabs: (pages, run) => {
         driver = (async () => {
-          while ((await admin<{ run: { step: number } }>('GET', `/runs/${run.id}`)).run.step < 2) await new Promise((r) => setTimeout(r, 100));
+          while ((await admin<{ run: { step: number } }>('GET', `/runs/${run.id}`)).run.step < 2)
+            await new Promise((r) => setTimeout(r, 100));
           await admin('POST', `/runs/${run.id}/pause`);
-          for (const p of pages) await p.waitForFunction(() => (window as any).tabtron.session?.state === 'paused', null, { timeout: 30_000 });
+          for (const p of pages)
+            await p.waitForFunction(() => (window as any).tabtron.session?.state === 'paused', null, {
+              timeout: 30_000,
+            });
           const pausedAt = await Promise.all(pages.map(lastStep));
           await new Promise((r) => setTimeout(r, 2000));
           const heldAt = await Promise.all(pages.map(lastStep));
@@ -139,7 +191,9 @@ describe('4 tabs (TP2 × PP2) under the admin controls', () => {
     expect(heldAt).toEqual(pausedAt);
     expect(result.run).toMatchObject({ state: 'stopped', step: STEPS_P });
     const { points } = await metrics(result.runId);
-    const losses = [0, 1, 2, 3].map((r) => points.filter((p) => p.rank === r && p.name === 'loss').map((p) => [p.step, p.value]));
+    const losses = [0, 1, 2, 3].map((r) =>
+      points.filter((p) => p.rank === r && p.name === 'loss').map((p) => [p.step, p.value]),
+    );
     for (const r of [1, 2, 3]) expect(losses[r]).toEqual(losses[0]);
     expect(losses[0].map(([step]) => step)).toEqual(Array.from({ length: STEPS_P }, (_, i) => i + 1));
     console.log(`multitab pause: every rank paused after step ${pausedAt[0]} and held for 2 s`);

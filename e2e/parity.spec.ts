@@ -6,12 +6,18 @@ import { useGpuTestPage } from './gpu-page';
 
 const gpu = useGpuTestPage();
 
-
 describe.each(['layernorm-learned', 'rmsnorm-rotary'])('PyTorch parity: %s', (variant) => {
   let report: ParityReport;
   beforeAll(async () => {
     report = await gpu.page.evaluate((name) => (window as any).gpuTests.parity(name), variant);
-    console.log(JSON.stringify({ variant, initialLossRel: report.initialLoss.rel, worstGradRel: Math.max(...report.grads.map((g) => g.rel)), worstLossRel: Math.max(...report.losses.map((l) => l.rel)) }));
+    console.log(
+      JSON.stringify({
+        variant,
+        initialLossRel: report.initialLoss.rel,
+        worstGradRel: Math.max(...report.grads.map((g) => g.rel)),
+        worstLossRel: Math.max(...report.losses.map((l) => l.rel)),
+      }),
+    );
   });
   it('initial loss within 1e-5 relative', () => {
     expect(report.initialLoss.rel).toBeLessThanOrEqual(1e-5);

@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest';
 
 describe('tabtron train (headless tab, shipped corpus)', () => {
   it('validation loss falls well below ln(vocab)', () => {
-    const r = spawnSync(process.execPath, ['bin/tabtron.mjs', 'train', 'configs/tiny.yml', '--json'], { encoding: 'utf8', timeout: 280_000 });
+    const r = spawnSync(process.execPath, ['bin/tabtron.mjs', 'train', 'configs/tiny.yml', '--json'], {
+      encoding: 'utf8',
+      timeout: 280_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
     const vocab = out.history.find((e: { kind: string }) => e.kind === 'start').vocab;

@@ -17,16 +17,28 @@ export const MAX_TAB_MESSAGE_BYTES = 64 * 1024;
 
 const Text = (max: number) => z.string().max(max);
 export const IdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 letters, digits, _ or -');
-const RankNum = z.number().int().min(0).max(1 << 16);
+const RankNum = z
+  .number()
+  .int()
+  .min(0)
+  .max(1 << 16);
 const Ms = z.number().finite().min(0);
 
 export const DeviceInfoSchema = z.strictObject({
   webgpu: z.boolean(),
-  adapter: z.strictObject({
-    vendor: Text(200), architecture: Text(200), device: Text(200).optional(),
-    description: Text(500).optional(), isFallbackAdapter: z.boolean().optional(),
-  }).optional(),
-  limits: z.record(Text(64), z.number()).refine((r) => Object.keys(r).length <= 128, 'at most 128 limits').optional(),
+  adapter: z
+    .strictObject({
+      vendor: Text(200),
+      architecture: Text(200),
+      device: Text(200).optional(),
+      description: Text(500).optional(),
+      isFallbackAdapter: z.boolean().optional(),
+    })
+    .optional(),
+  limits: z
+    .record(Text(64), z.number())
+    .refine((r) => Object.keys(r).length <= 128, 'at most 128 limits')
+    .optional(),
   features: z.array(Text(64)).max(64).optional(),
   userAgent: Text(500).optional(),
   hidden: z.boolean().optional(),
@@ -51,7 +63,13 @@ export const AssignmentSchema = z.strictObject({
   /** Tensor-parallel shard of every split weight: index `tp` of `count`. */
   shard: z.strictObject({ index: RankNum, count: RankNum }),
   /** Data slice: this data-parallel replica reads samples dpRank, dpRank+dpSize, ... */
-  data: z.strictObject({ dpRank: RankNum, dpSize: RankNum, microBatchSize: RankNum, gradientAccumulationSteps: RankNum, seqLength: RankNum }),
+  data: z.strictObject({
+    dpRank: RankNum,
+    dpSize: RankNum,
+    microBatchSize: RankNum,
+    gradientAccumulationSteps: RankNum,
+    seqLength: RankNum,
+  }),
   /** The resolved NeoX config (underscore keys) and the full plan, for the worker. */
   config: z.record(z.string(), z.unknown()),
   plan: z.record(z.string(), z.unknown()),
@@ -62,11 +80,20 @@ export const PeerEntrySchema = z.strictObject({ rank: RankNum, peerId: IdSchema.
 export type PeerEntry = z.infer<typeof PeerEntrySchema>;
 
 export const SpanKindSchema = z.enum(['forward', 'backward', 'send', 'recv', 'allreduce', 'optimizer', 'idle']);
-export const SpanSchema = z.strictObject({ kind: SpanKindSchema, microbatch: RankNum.optional(), startMs: Ms, endMs: Ms });
+export const SpanSchema = z.strictObject({
+  kind: SpanKindSchema,
+  microbatch: RankNum.optional(),
+  startMs: Ms,
+  endMs: Ms,
+});
 export type Span = z.infer<typeof SpanSchema>;
 
 export const TimingsSchema = z.strictObject({
-  forwardMs: Ms.optional(), backwardMs: Ms.optional(), commMs: Ms.optional(), optimizerMs: Ms.optional(), stepMs: Ms.optional(),
+  forwardMs: Ms.optional(),
+  backwardMs: Ms.optional(),
+  commMs: Ms.optional(),
+  optimizerMs: Ms.optional(),
+  stepMs: Ms.optional(),
 });
 
 // ---- HTTP: joining ---------------------------------------------------------------
@@ -98,18 +125,40 @@ export type ApiError = z.infer<typeof ApiErrorSchema>;
 
 export const TabMessageSchema = z.discriminatedUnion('type', [
   /** First frame on every socket. */
-  z.strictObject({ type: z.literal('hello'), protocol: z.literal(PROTOCOL_VERSION), participantId: IdSchema, secret: Text(256) }),
+  z.strictObject({
+    type: z.literal('hello'),
+    protocol: z.literal(PROTOCOL_VERSION),
+    participantId: IdSchema,
+    secret: Text(256),
+  }),
   /** The rank has loaded its shard and connected to its peers. */
   z.strictObject({ type: z.literal('ready'), rank: RankNum }),
   z.strictObject({
-    type: z.literal('progress'), step: RankNum.max(1e9), loss: z.number().finite().optional(), valLoss: z.number().finite().optional(),
-    tokensPerSec: z.number().finite().min(0).optional(), lr: z.number().finite().optional(), timings: TimingsSchema.optional(),
+    type: z.literal('progress'),
+    step: RankNum.max(1e9),
+    loss: z.number().finite().optional(),
+    valLoss: z.number().finite().optional(),
+    tokensPerSec: z.number().finite().min(0).optional(),
+    lr: z.number().finite().optional(),
+    timings: TimingsSchema.optional(),
   }),
   /** Pipeline timeline of one step; times are ms since the tab's own clock origin. */
   z.strictObject({ type: z.literal('spans'), step: RankNum.max(1e9), spans: z.array(SpanSchema).max(512) }),
   /** Measured bandwidth to peer ranks since the last report. */
-  z.strictObject({ type: z.literal('links'), links: z.array(z.strictObject({ peerRank: RankNum, bytes: z.number().int().min(0), ms: Ms })).max(256) }),
-  z.strictObject({ type: z.literal('checkpoint'), step: RankNum.max(1e9), name: Text(200).min(1), bytes: z.number().int().min(0), sha256: z.string().regex(/^[0-9a-f]{64}$/).optional() }),
+  z.strictObject({
+    type: z.literal('links'),
+    links: z.array(z.strictObject({ peerRank: RankNum, bytes: z.number().int().min(0), ms: Ms })).max(256),
+  }),
+  z.strictObject({
+    type: z.literal('checkpoint'),
+    step: RankNum.max(1e9),
+    name: Text(200).min(1),
+    bytes: z.number().int().min(0),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
+  }),
   z.strictObject({ type: z.literal('visibility'), hidden: z.boolean() }),
   z.strictObject({ type: z.literal('log'), level: z.enum(['info', 'warn', 'error']), message: Text(2000) }),
   z.strictObject({ type: z.literal('leave'), reason: Text(500).optional() }),
@@ -120,7 +169,13 @@ export type TabMessage = z.infer<typeof TabMessageSchema>;
 // ---- WebSocket: coordinator -> tab -------------------------------------------------
 
 export const ControlMessageSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('welcome'), protocol: z.literal(PROTOCOL_VERSION), runId: IdSchema, participantId: IdSchema, runState: z.string() }),
+  z.strictObject({
+    type: z.literal('welcome'),
+    protocol: z.literal(PROTOCOL_VERSION),
+    runId: IdSchema,
+    participantId: IdSchema,
+    runState: z.string(),
+  }),
   z.strictObject({ type: z.literal('assign'), assignment: AssignmentSchema }),
   /** No rank free: wait; `position` counts from 1 in the standby queue. */
   z.strictObject({ type: z.literal('standby'), position: RankNum }),
@@ -158,5 +213,8 @@ export function parseFrame<T>(schema: z.ZodType<T>, text: string): Parsed<T> {
 }
 
 export function describeZodError(err: z.ZodError): string {
-  return err.issues.slice(0, 5).map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');
+  return err.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
+    .join('; ');
 }

@@ -21,5 +21,7 @@ await build({
   plugins: [rawPlugin],
   logLevel: 'warning',
   // pack.sh adds this banner itself when it re-bundles for a GPU machine (TABTRON_NO_BANNER=1)
-  ...(process.env.TABTRON_NO_BANNER ? {} : { banner: { js: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" } }),
+  ...(process.env.TABTRON_NO_BANNER
+    ? {}
+    : { banner: { js: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" } }),
 });

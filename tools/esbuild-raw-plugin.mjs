@@ -4,7 +4,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 
 // './x.wgsl' from the importing file's folder; a bare 'pkg/file.txt' from node_modules
-const resolveRaw = (spec, dir) => (spec.startsWith('.') || path.isAbsolute(spec) ? path.resolve(dir, spec) : createRequire(path.join(dir, 'x.js')).resolve(spec));
+const resolveRaw = (spec, dir) =>
+  spec.startsWith('.') || path.isAbsolute(spec)
+    ? path.resolve(dir, spec)
+    : createRequire(path.join(dir, 'x.js')).resolve(spec);
 
 export const rawPlugin = {
   name: 'raw',

@@ -9,8 +9,8 @@ import type { AdapterSummary, GpuContext } from '../src/gpu/context';
 import { defaultCorpus } from '../src/data/corpus';
 import { RunGate, RunStopped, type GateState } from '../src/tab/run-gate';
 import { HttpCheckpointStore, type CheckpointAuth } from '../src/checkpoint';
-import { trainRank } from '../src/train/dist/rank-loop';
-import type { RankCheckpointing } from '../src/train/dist/rank-checkpoint';
+import { trainRank } from '../src/train/distributed/rank-loop';
+import type { RankCheckpointing } from '../src/train/distributed/rank-checkpoint';
 import type { TrainEvent } from '../src/train/events';
 import type { TrainConfig } from '../src/train/setup';
 import { trainSingleRank } from '../src/train/single-rank';
@@ -67,7 +67,12 @@ const api = {
   async adapter(): Promise<AdapterSummary | undefined> {
     return (await context()).adapter;
   },
-  async train(config: TrainConfig, corpusText: string | null, onEvent: (e: TrainEvent) => void, maxSteps?: number): Promise<{ trainLoss: number; validLoss: number }> {
+  async train(
+    config: TrainConfig,
+    corpusText: string | null,
+    onEvent: (e: TrainEvent) => void,
+    maxSteps?: number,
+  ): Promise<{ trainLoss: number; validLoss: number }> {
     signal.aborted = false;
     try {
       const text = corpusText ?? (await defaultCorpus());
@@ -79,7 +84,12 @@ const api = {
   },
   /** Trains rank `job.rank`; `port` is the page's end of serveComm. The first network
    *  operation waits for start(); onGate reports waiting/running/paused/stopped. */
-  async trainRank(job: RankJob, port: MessagePort, onEvent: (e: TrainEvent) => void, onGate: (s: GateState, step?: number) => void): Promise<RankOutcome> {
+  async trainRank(
+    job: RankJob,
+    port: MessagePort,
+    onEvent: (e: TrainEvent) => void,
+    onGate: (s: GateState, step?: number) => void,
+  ): Promise<RankOutcome> {
     if (gate) throw new Error(`this worker already trains a rank`);
     signal.aborted = false;
     const comm = { rank: job.rank, ...commClient(port) };
@@ -90,7 +100,14 @@ const api = {
     };
     try {
       const text = job.corpusText ?? (await defaultCorpus());
-      const r = await trainRank(await context(), job.config, text, { comm: g.wrap(), rank: job.rank, world: job.world }, emit, { maxSteps: job.maxSteps, signal, checkpoints: checkpointStores(job) });
+      const r = await trainRank(
+        await context(),
+        job.config,
+        text,
+        { comm: g.wrap(), rank: job.rank, world: job.world },
+        emit,
+        { maxSteps: job.maxSteps, signal, checkpoints: checkpointStores(job) },
+      );
       return { ...r, stopped: false };
     } catch (e) {
       if (e instanceof RunStopped) return { stopped: true, reason: e.message };
@@ -100,9 +117,15 @@ const api = {
     }
   },
   /** The coordinator's control messages, for the rank being trained. */
-  start(): void { gate?.start(); },
-  pause(): void { gate?.pause(); },
-  resume(): void { gate?.resume(); },
+  start(): void {
+    gate?.start();
+  },
+  pause(): void {
+    gate?.pause();
+  },
+  resume(): void {
+    gate?.resume();
+  },
   stop(reason?: string): void {
     signal.aborted = true;
     gate?.stop(reason);

@@ -96,43 +96,69 @@ function sendsByStep(calls: readonly CommCall[]): Map<string, CommCall>[] {
   return [...steps.values()];
 }
 
-const stageRanks = (run: LayoutRun) => Array.from({ length: run.layout.pp }, (_, s) => run.ranks.filter((r) => r.coord.pp === s));
+const stageRanks = (run: LayoutRun) =>
+  Array.from({ length: run.layout.pp }, (_, s) => run.ranks.filter((r) => r.coord.pp === s));
 const measured = (r: RankRun, warmup: number) => r.steps.slice(warmup);
 
 export function analyze(shared: LayoutRun, serial: LayoutRun | null, warmup: number): LayoutNumbers {
   const { layout } = shared;
   const nSteps = Math.min(...shared.ranks.map((r) => measured(r, warmup).length));
   if (!(nSteps > 0)) throw new Error(`${layout.name}: no measured steps (warmup ${warmup})`);
-  const stepMs = Array.from({ length: nSteps }, (_, i) => Math.max(...shared.ranks.map((r) => measured(r, warmup)[i].ms)));
+  const stepMs = Array.from({ length: nSteps }, (_, i) =>
+    Math.max(...shared.ranks.map((r) => measured(r, warmup)[i].ms)),
+  );
   const byStage = stageRanks(shared);
   const field = (ranks: RankRun[], f: (b: RankRun['steps'][number]['breakdown']) => number) =>
     median(Array.from({ length: nSteps }, (_, i) => mean(ranks.map((r) => f(measured(r, warmup)[i].breakdown)))));
-  const stages = byStage.map((ranks, stage): StageNumbers => ({
-    stage,
-    ranks: ranks.map((r) => r.coord.rank),
-    compute_ms: round(field(ranks, (b) => b.computeMs)),
-    p2p_ms: round(field(ranks, (b) => b.p2pMs)),
-    allreduce_ms: round(field(ranks, (b) => b.allReduceMs)),
-    optimizer_ms: round(field(ranks, (b) => b.optimizerMs)),
-    total_ms: round(field(ranks, (b) => b.totalMs)),
-  }));
+  const stages = byStage.map(
+    (ranks, stage): StageNumbers => ({
+      stage,
+      ranks: ranks.map((r) => r.coord.rank),
+      compute_ms: round(field(ranks, (b) => b.computeMs)),
+      p2p_ms: round(field(ranks, (b) => b.p2pMs)),
+      allreduce_ms: round(field(ranks, (b) => b.allReduceMs)),
+      optimizer_ms: round(field(ranks, (b) => b.optimizerMs)),
+      total_ms: round(field(ranks, (b) => b.totalMs)),
+    }),
+  );
   const step = median(stepMs);
   const out: LayoutNumbers = {
-    name: layout.name, tp: layout.tp, pp: layout.pp, dp: layout.dp, m: layout.m, world: layout.world,
-    params_per_rank: shared.params, tokens_per_step: shared.tokensPerStep, measured_steps: nSteps,
-    tokens_per_s: round((shared.tokensPerStep / step) * 1000, 1), step_ms: round(step, 1), step_ms_all: stepMs.map((x) => round(x, 1)), stages,
+    name: layout.name,
+    tp: layout.tp,
+    pp: layout.pp,
+    dp: layout.dp,
+    m: layout.m,
+    world: layout.world,
+    params_per_rank: shared.params,
+    tokens_per_step: shared.tokensPerStep,
+    measured_steps: nSteps,
+    tokens_per_s: round((shared.tokensPerStep / step) * 1000, 1),
+    step_ms: round(step, 1),
+    step_ms_all: stepMs.map((x) => round(x, 1)),
+    stages,
   };
   if (layout.pp > 1 && serial) out.pipeline = pipelineNumbers(shared, serial, warmup, stepMs);
   return out;
 }
 
-function pipelineNumbers(shared: LayoutRun, serial: LayoutRun, warmup: number, sharedStepMs: number[]): PipelineNumbers {
+function pipelineNumbers(
+  shared: LayoutRun,
+  serial: LayoutRun,
+  warmup: number,
+  sharedStepMs: number[],
+): PipelineNumbers {
   const P = shared.layout.pp;
   const ideal = idealPipelineEfficiency(P, shared.layout.m);
   const nShared = sharedStepMs.length;
   const sharedStages = stageRanks(shared);
-  const measuredShared = median(Array.from({ length: nShared }, (_, i) =>
-    sharedStages.reduce((n, ranks) => n + mean(ranks.map((r) => measured(r, warmup)[i].breakdown.computeMs)), 0) / (P * sharedStepMs[i])));
+  const measuredShared = median(
+    Array.from(
+      { length: nShared },
+      (_, i) =>
+        sharedStages.reduce((n, ranks) => n + mean(ranks.map((r) => measured(r, warmup)[i].breakdown.computeMs)), 0) /
+        (P * sharedStepMs[i]),
+    ),
+  );
 
   // Own time of every op of every stage in every measured serial step: max over the stage's TP
   // ranks (they run each op together), mean over its DP replicas. The replay gives each op the
@@ -148,18 +174,39 @@ function pipelineNumbers(shared: LayoutRun, serial: LayoutRun, warmup: number, s
     const add = (kind: string, v: number) => samples[s].set(kind, [...(samples[s].get(kind) ?? []), v]);
     lists[s].forEach((op, i) => {
       for (let k = 0; k < nSerial; k++) {
-        const per = (f: (r: RankRun, span: AbsSpan) => number) => mean(dps.map((dp) => Math.max(...ranks.filter((r) => r.coord.dp === dp).map((r) => {
-          const span = measured(r, warmup)[k].spans[i];
-          if (!span || span.kind !== op.kind) throw new Error(`${shared.layout.name}: rank ${r.coord.rank} span ${i} is ${span?.kind}, the schedule says ${op.kind}`);
-          return f(r, span);
-        }))));
-        add(op.kind, per((r, span) => ownMs(span, r.calls)));
+        const per = (f: (r: RankRun, span: AbsSpan) => number) =>
+          mean(
+            dps.map((dp) =>
+              Math.max(
+                ...ranks
+                  .filter((r) => r.coord.dp === dp)
+                  .map((r) => {
+                    const span = measured(r, warmup)[k].spans[i];
+                    if (!span || span.kind !== op.kind)
+                      throw new Error(
+                        `${shared.layout.name}: rank ${r.coord.rank} span ${i} is ${span?.kind}, the schedule says ${op.kind}`,
+                      );
+                    return f(r, span);
+                  }),
+              ),
+            ),
+          );
+        add(
+          op.kind,
+          per((r, span) => ownMs(span, r.calls)),
+        );
         if (op.kind === 'send') {
-          add('transfer', per((r, span) => {
-            const call = sends.get(r)![warmup + k]?.get(`${op.what}:${op.microbatch}`);
-            if (!call) throw new Error(`${shared.layout.name}: rank ${r.coord.rank} has no send call for ${op.what} ${op.microbatch} in step ${warmup + k}`);
-            return Math.max(0, call.end - span.end);
-          }));
+          add(
+            'transfer',
+            per((r, span) => {
+              const call = sends.get(r)![warmup + k]?.get(`${op.what}:${op.microbatch}`);
+              if (!call)
+                throw new Error(
+                  `${shared.layout.name}: rank ${r.coord.rank} has no send call for ${op.what} ${op.microbatch} in step ${warmup + k}`,
+                );
+              return Math.max(0, call.end - span.end);
+            }),
+          );
         }
       }
     });
@@ -174,7 +221,9 @@ function pipelineNumbers(shared: LayoutRun, serial: LayoutRun, warmup: number, s
   const balanced = replaySchedules(lists, { compute: (_st, op) => even(op.kind), send: cost, recv: cost, transfer });
   const ownCompute = replay.stages.map((st) => st.computeMs);
   const usefulShared = median(sharedStepMs.map((ms) => ownCompute.reduce((a, b) => a + b, 0) / (P * ms)));
-  const serialStep = median(Array.from({ length: nSerial }, (_, k) => Math.max(...serial.ranks.map((r) => measured(r, warmup)[k].ms))));
+  const serialStep = median(
+    Array.from({ length: nSerial }, (_, k) => Math.max(...serial.ranks.map((r) => measured(r, warmup)[k].ms))),
+  );
   return {
     ideal: round(ideal, 4),
     efficiency_measured_shared: round(measuredShared, 4),

@@ -23,7 +23,14 @@ export interface ModelSize {
 }
 
 export function catalog(baseM: number): Layout[] {
-  const mk = (name: string, tp: number, pp: number, dp: number, m: number): Layout => ({ name, tp, pp, dp, m, world: tp * pp * dp });
+  const mk = (name: string, tp: number, pp: number, dp: number, m: number): Layout => ({
+    name,
+    tp,
+    pp,
+    dp,
+    m,
+    world: tp * pp * dp,
+  });
   return [
     mk('1rank', 1, 1, 1, baseM),
     mk('dp2', 1, 1, 2, baseM),
@@ -37,9 +44,13 @@ export function catalog(baseM: number): Layout[] {
 /** Picks layouts by name (comma-separated; `all` or empty = every one), in catalog order. */
 export function pickLayouts(all: Layout[], filter: string | undefined): Layout[] {
   if (!filter || filter === 'all') return all;
-  const want = filter.split(',').map((s) => s.trim()).filter(Boolean);
+  const want = filter
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = want.filter((w) => !all.some((l) => l.name === w));
-  if (unknown.length > 0) throw new Error(`unknown layout ${unknown.join(', ')}; known: ${all.map((l) => l.name).join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`unknown layout ${unknown.join(', ')}; known: ${all.map((l) => l.name).join(', ')}`);
   return all.filter((l) => want.includes(l.name));
 }
 

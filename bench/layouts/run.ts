@@ -10,8 +10,8 @@ import { createLoopbackWorld } from '../../src/comm/loopback';
 import type { RankCoord } from '../../src/parallel/grid';
 import { planFromConfig } from '../../src/parallel/from-config';
 import type { StepBreakdown, TrainEvent } from '../../src/train/events';
-import { directComm } from '../../src/train/dist/rank-comm';
-import { trainRank } from '../../src/train/dist/rank-loop';
+import { directComm } from '../../src/train/distributed/rank-comm';
+import { trainRank } from '../../src/train/distributed/rank-loop';
 import type { TrainConfig } from '../../src/train/setup';
 import type { ScheduleOp } from '../../src/parallel/ops';
 import { layoutOverrides, type Layout, type ModelSize } from './catalog';
@@ -50,7 +50,15 @@ export interface LayoutRun {
   wallMs: number;
 }
 
-export async function runLayout(ctx: GpuContext, baseConfigs: string[], text: string, layout: Layout, size: ModelSize, steps: number, mode: 'shared' | 'serial'): Promise<LayoutRun> {
+export async function runLayout(
+  ctx: GpuContext,
+  baseConfigs: string[],
+  text: string,
+  layout: Layout,
+  size: ModelSize,
+  steps: number,
+  mode: 'shared' | 'serial',
+): Promise<LayoutRun> {
   const config = loadConfig(baseConfigs, layoutOverrides(layout, size, steps)).config as unknown as TrainConfig;
   const { plan } = planFromConfig(config, { world: layout.world });
   const loop = createLoopbackWorld(layout.world);
@@ -59,29 +67,44 @@ export async function runLayout(ctx: GpuContext, baseConfigs: string[], text: st
   const params: number[] = [];
   let tokensPerStep = 0;
   const t0 = performance.now();
-  await Promise.all(plan.grid.coords.map(async (coord, r) => {
-    const { comm, calls } = timedComm(directComm(loop.transports[r]), baton);
-    const run: RankRun = { coord, steps: [], calls };
-    ranks[r] = run;
-    const emit = (e: TrainEvent) => {
-      if (e.kind === 'start') {
-        params[r] = e.params;
-        tokensPerStep = e.tokensPerStep;
+  await Promise.all(
+    plan.grid.coords.map(async (coord, r) => {
+      const { comm, calls } = timedComm(directComm(loop.transports[r]), baton);
+      const run: RankRun = { coord, steps: [], calls };
+      ranks[r] = run;
+      const emit = (e: TrainEvent) => {
+        if (e.kind === 'start') {
+          params[r] = e.params;
+          tokensPerStep = e.tokensPerStep;
+        }
+        if (e.kind !== 'step' || !e.breakdown) return;
+        // The step ended when the trainer measured `ms`: now, or with DP when it started the loss all-reduce.
+        const last = calls[calls.length - 1];
+        const end = plan.dp > 1 && last?.group?.endsWith(':loss') ? last.start : performance.now();
+        const begin = end - e.breakdown.totalMs;
+        const spans = (e.breakdown.spans ?? []).map((s) => ({
+          kind: s.kind,
+          microbatch: s.microbatch,
+          start: begin + s.startMs,
+          end: begin + s.endMs,
+        }));
+        run.steps.push({ step: e.step, ms: e.ms, tokensPerSec: e.tokensPerSec, breakdown: e.breakdown, spans });
+      };
+      if (baton) await baton.acquire();
+      try {
+        await trainRank(ctx, config, text, { comm, rank: r, world: layout.world }, emit, { maxSteps: steps });
+      } finally {
+        baton?.release();
       }
-      if (e.kind !== 'step' || !e.breakdown) return;
-      // The step ended when the trainer measured `ms`: now, or with DP when it started the loss all-reduce.
-      const last = calls[calls.length - 1];
-      const end = plan.dp > 1 && last?.group?.endsWith(':loss') ? last.start : performance.now();
-      const begin = end - e.breakdown.totalMs;
-      const spans = (e.breakdown.spans ?? []).map((s) => ({ kind: s.kind, microbatch: s.microbatch, start: begin + s.startMs, end: begin + s.endMs }));
-      run.steps.push({ step: e.step, ms: e.ms, tokensPerSec: e.tokensPerSec, breakdown: e.breakdown, spans });
-    };
-    if (baton) await baton.acquire();
-    try {
-      await trainRank(ctx, config, text, { comm, rank: r, world: layout.world }, emit, { maxSteps: steps });
-    } finally {
-      baton?.release();
-    }
-  }));
-  return { layout, mode, tokensPerStep, params, schedules: plan.stages.map((s) => [...s.schedule]), ranks, wallMs: performance.now() - t0 };
+    }),
+  );
+  return {
+    layout,
+    mode,
+    tokensPerStep,
+    params,
+    schedules: plan.stages.map((s) => [...s.schedule]),
+    ranks,
+    wallMs: performance.now() - t0,
+  };
 }

@@ -6,7 +6,7 @@
 // the baton alone: the pipeline runs them in the background (readback, then send) while the
 // rank goes on, so they do not mark where the rank waits.
 import type { GroupSpec } from '../../src/comm/worker-bridge';
-import type { RankComm } from '../../src/train/dist/rank-comm';
+import type { RankComm } from '../../src/train/distributed/rank-comm';
 
 export interface CommCall {
   what: string;

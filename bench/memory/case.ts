@@ -20,7 +20,11 @@ export interface TensorMaker {
 export function tensorMaker(ctx: GpuContext, made: GpuTensor[]): TensorMaker {
   return {
     f32(shape, name) {
-      const t = patternTensor(ctx, shape.reduce((a, b) => a * b, 1), name);
+      const t = patternTensor(
+        ctx,
+        shape.reduce((a, b) => a * b, 1),
+        name,
+      );
       made.push({ ...t, shape });
       return { ...t, shape };
     },
@@ -33,4 +37,7 @@ export function tensorMaker(ctx: GpuContext, made: GpuTensor[]): TensorMaker {
 }
 
 // NeoX 125M activations: B·T = 8192 rows, hidden 768, MLP 3072, vocab 50304
-export const ROWS = 8192, HIDDEN = 768, FFN = 3072, VOCAB = 50304;
+export const ROWS = 8192,
+  HIDDEN = 768,
+  FFN = 3072,
+  VOCAB = 50304;

@@ -6,7 +6,12 @@ import { allGather, allReduce, barrier, broadcast, reduceScatter } from '../../s
 import { Group } from '../../src/comm/group';
 import { unlockHostCandidates } from '../../src/comm/ice';
 import { PeerTransport, type PeerTransportOptions } from '../../src/comm/peerjs-transport';
-import { firstBitDifference, referenceAllGather, referenceAllReduce, referenceReduceScatter } from '../../src/comm/reference';
+import {
+  firstBitDifference,
+  referenceAllGather,
+  referenceAllReduce,
+  referenceReduceScatter,
+} from '../../src/comm/reference';
 import { testBytes, testTensor } from '../../src/comm/test-helpers';
 import { serveComm } from '../../src/comm/worker-bridge';
 import type { CommWorkerApi } from './comm.worker';
@@ -48,7 +53,14 @@ function group(ranks: number[]): Group {
 
 function compare(got: Float32Array, want: Float32Array, what: string): CheckResult {
   const i = firstBitDifference(got, want);
-  return { ok: i < 0, detail: i < 0 ? `${what}: ${got.length} elements bit-exact` : `${what}: element ${i} is ${got[i]}, want ${want[i]} (lengths ${got.length}/${want.length})`, ms: 0 };
+  return {
+    ok: i < 0,
+    detail:
+      i < 0
+        ? `${what}: ${got.length} elements bit-exact`
+        : `${what}: element ${i} is ${got[i]}, want ${want[i]} (lengths ${got.length}/${want.length})`,
+    ms: 0,
+  };
 }
 
 function expected(c: CollectiveCheck, position: number): { input: Float32Array; want?: Float32Array } {
@@ -76,7 +88,9 @@ async function runCollective(c: CollectiveCheck, input: Float32Array): Promise<F
   if (c.viaWorker) {
     if (!worker) throw new Error('comm page: no worker');
     const spec = { ranks: c.ranks, name: `w[${c.ranks.join(',')}]`, timeoutMs: c.timeoutMs };
-    return worker.run(c.op, Comlink.transfer(input.buffer as ArrayBuffer, [input.buffer as ArrayBuffer]), spec, root).then((b) => (b ? new Float32Array(b) : undefined));
+    return worker
+      .run(c.op, Comlink.transfer(input.buffer as ArrayBuffer, [input.buffer as ArrayBuffer]), spec, root)
+      .then((b) => (b ? new Float32Array(b) : undefined));
   }
   switch (c.op) {
     case 'allReduce':
@@ -96,7 +110,9 @@ async function runCollective(c: CollectiveCheck, input: Float32Array): Promise<F
 }
 
 const api = {
-  async connect(opts: Omit<PeerTransportOptions, 'iceServers'>): Promise<{ ms: number; chunkBytes: number; unlocked: boolean }> {
+  async connect(
+    opts: Omit<PeerTransportOptions, 'iceServers'>,
+  ): Promise<{ ms: number; chunkBytes: number; unlocked: boolean }> {
     const t0 = performance.now();
     const unlocked = await unlockHostCandidates();
     transport = await PeerTransport.connect(opts);
@@ -127,7 +143,11 @@ const api = {
     const want = testBytes(seed, bytes);
     let bad = -1;
     for (let i = 0; i < want.length && bad < 0; i++) if (got[i] !== want[i]) bad = i;
-    return { ok: bad < 0 && got.length === bytes, detail: bad < 0 ? `${bytes} bytes intact` : `byte ${bad} differs`, ms };
+    return {
+      ok: bad < 0 && got.length === bytes,
+      detail: bad < 0 ? `${bytes} bytes intact` : `byte ${bad} differs`,
+      ms,
+    };
   },
 
   async check(c: CollectiveCheck): Promise<CheckResult> {

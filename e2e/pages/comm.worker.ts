@@ -9,7 +9,12 @@ import type { CollectiveName } from './comm';
 
 let client: ReturnType<typeof commClient> | undefined;
 
-async function collective(op: CollectiveName, input: Float32Array, g: GroupSpec, root: number): Promise<Float32Array | undefined> {
+async function collective(
+  op: CollectiveName,
+  input: Float32Array,
+  g: GroupSpec,
+  root: number,
+): Promise<Float32Array | undefined> {
   const c = client!;
   switch (op) {
     case 'allReduce':
@@ -37,7 +42,8 @@ const api = {
     if (!client) throw new Error('comm worker: init() first');
     const input = new Float32Array(buf);
     const out = await collective(op, input, g, root);
-    if (input.length > 0 && input.buffer.byteLength !== 0) throw new Error(`${op}: the worker's buffer was copied to the page instead of transferred`);
+    if (input.length > 0 && input.buffer.byteLength !== 0)
+      throw new Error(`${op}: the worker's buffer was copied to the page instead of transferred`);
     return out && Comlink.transfer(out.buffer as ArrayBuffer, [out.buffer as ArrayBuffer]);
   },
 
@@ -66,7 +72,11 @@ const api = {
       const kernel = (performance.now() - t0) / reps;
       let same = true;
       for (let i = 0; i < n && same; i++) same = Object.is(out[i], Math.fround(b[i] + a[i]));
-      return { MBps: (n * 4) / 1e3 / roundTrip, kernelMBps: (n * 4) / 1e3 / kernel, detail: `${ctx.adapter?.vendor}/${ctx.adapter?.architecture}; matches CPU bits: ${same}` };
+      return {
+        MBps: (n * 4) / 1e3 / roundTrip,
+        kernelMBps: (n * 4) / 1e3 / kernel,
+        detail: `${ctx.adapter?.vendor}/${ctx.adapter?.architecture}; matches CPU bits: ${same}`,
+      };
     } finally {
       ctx.device.destroy();
     }

@@ -8,8 +8,8 @@ import type { TrainEvent } from '../../src/train/events';
 import type { TrainConfig } from '../../src/train/setup';
 import { trainSingleRank } from '../../src/train/single-rank';
 import { createLoopbackWorld } from '../../src/comm/loopback';
-import { directComm } from '../../src/train/dist/rank-comm';
-import { trainRank } from '../../src/train/dist/rank-loop';
+import { directComm } from '../../src/train/distributed/rank-comm';
+import { trainRank } from '../../src/train/distributed/rank-loop';
 import { memoryCheckpointStore, type CheckpointStore } from '../../src/checkpoint';
 
 /** Checkpoint stores that outlive one call, by name (a "directory" the test's runs share). */
@@ -37,43 +37,53 @@ const api = {
   async parity(name: string): Promise<ParityReport> {
     const base = `/tools/reference/fixtures/${name}/`;
     const files: ParityFiles = {
-      variant: await (await fetch(base + 'variant.json')).json(),
-      inputs: await fetchBytes(base + 'inputs.safetensors'),
-      golden: await (await fetch(base + 'golden.json')).json(),
-      goldenGrads: await fetchBytes(base + 'golden_grads.safetensors'),
+      variant: await (await fetch(`${base}variant.json`)).json(),
+      inputs: await fetchBytes(`${base}inputs.safetensors`),
+      golden: await (await fetch(`${base}golden.json`)).json(),
+      goldenGrads: await fetchBytes(`${base}golden_grads.safetensors`),
     };
     return runParity(await context(), files);
   },
-  /** `dp` data-parallel ranks in this worker over the loopback transport; events per rank. */
-  async trainDataParallel(config: TrainConfig, dp: number, maxSteps?: number): Promise<TrainEvent[][]> {
-    const world = createLoopbackWorld(dp);
-    const text = await defaultCorpus();
-    const ranks = Array.from({ length: dp }, (_, r) => r);
-    const events: TrainEvent[][] = ranks.map(() => []);
-    const contexts = await Promise.all(ranks.map(() => createBrowserContext()));
-    await Promise.all(ranks.map((r) => trainSingleRank(contexts[r], config, text, (e) => events[r].push(e), {
-      maxSteps, dist: { comm: directComm(world.transports[r]), dpRank: r, dpGroup: { ranks, name: 'dp' } },
-    })));
-    for (const c of contexts) c.device.destroy();
-    return events;
-  },
   /** A parallel layout (from the config's model/pipe parallel sizes and `world`) with every
    *  rank in this worker over the loopback transport; events per rank. */
-  async trainLayout(config: TrainConfig, world: number, maxSteps?: number, ck: LayoutCheckpoints = {}): Promise<TrainEvent[][]> {
+  async trainLayout(
+    config: TrainConfig,
+    world: number,
+    maxSteps?: number,
+    ck: LayoutCheckpoints = {},
+  ): Promise<TrainEvent[][]> {
     const loop = createLoopbackWorld(world);
     const text = await defaultCorpus();
     const ranks = Array.from({ length: world }, (_, r) => r);
     const events: TrainEvent[][] = ranks.map(() => []);
     const gpu = await context();
-    const checkpoints = { save: ck.save ? store(ck.save) : undefined, every: ck.every, load: ck.load ? store(ck.load) : undefined };
-    await Promise.all(ranks.map((r) => trainRank(gpu, config, text, { comm: directComm(loop.transports[r]), rank: r, world }, (e) => events[r].push(e), { maxSteps, checkpoints })));
+    const checkpoints = {
+      save: ck.save ? store(ck.save) : undefined,
+      every: ck.every,
+      load: ck.load ? store(ck.load) : undefined,
+    };
+    await Promise.all(
+      ranks.map((r) =>
+        trainRank(
+          gpu,
+          config,
+          text,
+          { comm: directComm(loop.transports[r]), rank: r, world },
+          (e) => events[r].push(e),
+          { maxSteps, checkpoints },
+        ),
+      ),
+    );
     return events;
   },
   /** The named store's complete iterations and the files of its newest one. */
   async checkpointFiles(name: string): Promise<{ iterations: number[]; files: string[] }> {
     const s = store(name);
     const latest = await s.latest();
-    return { iterations: await s.iterations(), files: latest === null ? [] : (await s.manifest(latest))!.files.map((f) => f.name) };
+    return {
+      iterations: await s.iterations(),
+      files: latest === null ? [] : (await s.manifest(latest))!.files.map((f) => f.name),
+    };
   },
   async train(config: TrainConfig, maxSteps?: number): Promise<TrainEvent[]> {
     const events: TrainEvent[] = [];

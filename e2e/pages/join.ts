@@ -1,12 +1,17 @@
 // Minimal contributor page for browser tests (until index.html wires src/tab/join.ts):
 // ?run=ID&token=JOIN_TOKEN joins the run on this page's origin and reports ready at once.
-import type { Assignment, ControlMessage } from '../../src/protocol.ts';
-import type { RunConnection } from '../../src/tab/join.ts';
-import { mountJoinPanel, type JoinPanel } from '../../src/tab/join-panel.ts';
+import type { Assignment, ControlMessage } from '../../src/protocol';
+import type { RunConnection } from '../../src/tab/join';
+import { mountJoinPanel, type JoinPanel } from '../../src/tab/join-panel';
 
 declare global {
   interface Window {
-    tabtronJoin: { panel: JoinPanel | null; assignment: Assignment | null; controls: ControlMessage['type'][]; connection: RunConnection | null };
+    tabtronJoin: {
+      panel: JoinPanel | null;
+      assignment: Assignment | null;
+      controls: ControlMessage['type'][];
+      connection: RunConnection | null;
+    };
   }
 }
 
@@ -17,7 +22,12 @@ window.tabtronJoin.panel = await mountJoinPanel(document.getElementById('panel')
   runId: q.get('run') ?? '',
   joinToken: q.get('token') ?? '',
   autoReady: true,
-  onAssignment: (a, conn) => { window.tabtronJoin.assignment = a; window.tabtronJoin.connection = conn; },
-  onControl: (m) => { window.tabtronJoin.controls.push(m.type); },
+  onAssignment: (a, conn) => {
+    window.tabtronJoin.assignment = a;
+    window.tabtronJoin.connection = conn;
+  },
+  onControl: (m) => {
+    window.tabtronJoin.controls.push(m.type);
+  },
 });
 window.tabtronJoin.connection ??= window.tabtronJoin.panel.connection;

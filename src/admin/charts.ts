@@ -2,18 +2,31 @@
 
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { MetricSeries } from './series.ts';
+import type { MetricSeries } from './series';
 
-interface Chart { plot: uPlot; names: string[]; reduce: ('mean' | 'sum')[] }
+interface Chart {
+  plot: uPlot;
+  names: string[];
+  reduce: ('mean' | 'sum')[];
+}
 
 function make(host: HTMLElement, title: string, series: { label: string; stroke: string }[], yLabel: string): uPlot {
   const width = Math.max(320, host.clientWidth || 480);
-  return new uPlot({
-    title, width, height: 220,
-    scales: { x: { time: false } },
-    axes: [{ label: 'step' }, { label: yLabel }],
-    series: [{ label: 'step' }, ...series.map((s) => ({ ...s, width: 2, spanGaps: true, points: { show: true, size: 4 } }))],
-  }, [[], ...series.map(() => [])], host);
+  return new uPlot(
+    {
+      title,
+      width,
+      height: 220,
+      scales: { x: { time: false } },
+      axes: [{ label: 'step' }, { label: yLabel }],
+      series: [
+        { label: 'step' },
+        ...series.map((s) => ({ ...s, width: 2, spanGaps: true, points: { show: true, size: 4 } })),
+      ],
+    },
+    [[], ...series.map(() => [])],
+    host,
+  );
 }
 
 export class RunCharts {
@@ -22,12 +35,22 @@ export class RunCharts {
   constructor(lossHost: HTMLElement, tputHost: HTMLElement) {
     this.charts = [
       {
-        plot: make(lossHost, 'loss', [{ label: 'train', stroke: '#2563eb' }, { label: 'validation', stroke: '#dc2626' }], 'loss'),
-        names: ['loss', 'val_loss'], reduce: ['mean', 'mean'],
+        plot: make(
+          lossHost,
+          'loss',
+          [
+            { label: 'train', stroke: '#2563eb' },
+            { label: 'validation', stroke: '#dc2626' },
+          ],
+          'loss',
+        ),
+        names: ['loss', 'val_loss'],
+        reduce: ['mean', 'mean'],
       },
       {
         plot: make(tputHost, 'throughput', [{ label: 'tokens/s', stroke: '#16a34a' }], 'tokens/s'),
-        names: ['tokens_per_sec'], reduce: ['sum'],
+        names: ['tokens_per_sec'],
+        reduce: ['sum'],
       },
     ];
   }
@@ -41,6 +64,7 @@ export class RunCharts {
   }
 
   resize(): void {
-    for (const c of this.charts) c.plot.setSize({ width: Math.max(320, c.plot.root.parentElement?.clientWidth ?? 480), height: 220 });
+    for (const c of this.charts)
+      c.plot.setSize({ width: Math.max(320, c.plot.root.parentElement?.clientWidth ?? 480), height: 220 });
   }
 }

@@ -2,11 +2,15 @@
 // tensor-parallel ranks as columns; each cell says who holds the rank and its state.
 // Cells carry data-* attributes so tests (and people with devtools) can read them.
 
-import type { RunDetail } from './api.ts';
+import type { RunDetail } from './api';
 
 type Participant = NonNullable<RunDetail['grid'][number]['participant']>;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  text?: string,
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   if (text !== undefined) e.textContent = text;
@@ -42,7 +46,12 @@ export function renderGrid(host: HTMLElement, d: RunDetail): void {
         const cell = d.grid.find((g) => g.tp === t && g.pp === s && g.dp === r)!;
         const p = cell.participant;
         const state = cellState(p);
-        const td = el('td', { class: `rank ${state}`, 'data-rank': String(cell.rank), 'data-state': state, 'data-participant': p?.id ?? '' });
+        const td = el('td', {
+          class: `rank ${state}`,
+          'data-rank': String(cell.rank),
+          'data-state': state,
+          'data-participant': p?.id ?? '',
+        });
         td.append(el('div', { class: 'rank-id' }, `rank ${cell.rank}`));
         td.append(el('div', { class: 'holder' }, p ? p.id : '—'));
         td.append(el('div', { class: 'state' }, state + (p?.device.hidden ? ' · background' : '')));
@@ -59,7 +68,13 @@ export function renderGrid(host: HTMLElement, d: RunDetail): void {
 export function renderStandbys(host: HTMLElement, d: RunDetail): void {
   const list = el('ol', { class: 'standbys' });
   for (const p of d.participants.filter((x) => x.rank === null && x.state === 'standby')) {
-    list.append(el('li', { 'data-participant': p.id, 'data-connected': String(p.connected) }, `${p.id} · ${deviceLabel(p)}${p.connected ? '' : ' · disconnected'}`));
+    list.append(
+      el(
+        'li',
+        { 'data-participant': p.id, 'data-connected': String(p.connected) },
+        `${p.id} · ${deviceLabel(p)}${p.connected ? '' : ' · disconnected'}`,
+      ),
+    );
   }
   host.replaceChildren(list.childElementCount ? list : el('p', { class: 'muted' }, 'no standbys'));
 }

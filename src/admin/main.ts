@@ -2,11 +2,11 @@
 // (polled once a second), and create, pause, resume or stop runs.
 // Token: admin.html#token=... (kept in sessionStorage, removed from the URL) or the form.
 
-import { AdminApi, AdminApiError, type RunDetail } from './api.ts';
-import { RunCharts } from './charts.ts';
-import { renderGrid, renderStandbys } from './grid.ts';
-import { MetricSeries } from './series.ts';
-import { renderLinks, renderTimeline } from './timeline.ts';
+import { AdminApi, AdminApiError, type RunDetail } from './api';
+import { RunCharts } from './charts';
+import { renderGrid, renderStandbys } from './grid';
+import { MetricSeries } from './series';
+import { renderLinks, renderTimeline } from './timeline';
 
 const TOKEN_KEY = 'tabtron:admin-token';
 const POLL_MS = 1000;
@@ -40,11 +40,16 @@ class AdminPage {
     await this.refreshRuns();
     $('login').hidden = true;
     $('app').hidden = false;
-    $<HTMLSelectElement>('run-select').addEventListener('change', (e) => this.select((e.target as HTMLSelectElement).value));
+    $<HTMLSelectElement>('run-select').addEventListener('change', (e) =>
+      this.select((e.target as HTMLSelectElement).value),
+    );
     for (const action of ['pause', 'resume', 'stop'] as const) {
       $(action).addEventListener('click', () => void this.act(action));
     }
-    $<HTMLFormElement>('create-form').addEventListener('submit', (e) => { e.preventDefault(); void this.create(e.target as HTMLFormElement); });
+    $<HTMLFormElement>('create-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      void this.create(e.target as HTMLFormElement);
+    });
     addEventListener('resize', () => this.charts?.resize());
     setInterval(() => void this.poll(), POLL_MS);
     await this.poll();
@@ -94,7 +99,8 @@ class AdminPage {
     const state = $('run-state');
     state.dataset.state = d.run.state;
     const { tp, pp, dp, world } = d.run.sizes;
-    state.textContent = `${d.run.state}${d.run.stateReason ? ` — ${d.run.stateReason}` : ''} · step ${d.run.step} · ` +
+    state.textContent =
+      `${d.run.state}${d.run.stateReason ? ` — ${d.run.stateReason}` : ''} · step ${d.run.step} · ` +
       `${d.run.held}/${world} ranks held (PP ${pp} × TP ${tp} × DP ${dp}), ${d.run.ready} ready, ${d.run.standbys} standby`;
     const join = $<HTMLAnchorElement>('join-link');
     join.href = `/?run=${encodeURIComponent(d.run.id)}&token=${encodeURIComponent(d.joinToken)}`;
@@ -113,11 +119,13 @@ class AdminPage {
     if ($('config').textContent !== config) $('config').textContent = config;
     const plan = JSON.stringify(d.plan, null, 2);
     if ($('plan').textContent !== plan) $('plan').textContent = plan;
-    $('events').replaceChildren(...d.events.map((ev) => {
-      const li = document.createElement('li');
-      li.textContent = `${new Date(ev.at).toLocaleTimeString()} ${ev.kind} ${ev.detail}`;
-      return li;
-    }));
+    $('events').replaceChildren(
+      ...d.events.map((ev) => {
+        const li = document.createElement('li');
+        li.textContent = `${new Date(ev.at).toLocaleTimeString()} ${ev.kind} ${ev.detail}`;
+        return li;
+      }),
+    );
   }
 
   private async act(action: 'pause' | 'resume' | 'stop'): Promise<void> {

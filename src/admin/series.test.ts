@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { MetricSeries, formatBytesPerSec, timelineRows, type MetricPoint } from './series.ts';
+import { MetricSeries, formatBytesPerSec, timelineRows, type MetricPoint } from './series';
 
 let id = 0;
-const pt = (rank: number, step: number, name: string, value: number, peerRank: number | null = null): MetricPoint =>
-  ({ id: ++id, rank, step, name, peerRank, value, at: 1000 + id });
+const pt = (rank: number, step: number, name: string, value: number, peerRank: number | null = null): MetricPoint => ({
+  id: ++id,
+  rank,
+  step,
+  name,
+  peerRank,
+  value,
+  at: 1000 + id,
+});
 
 describe('MetricSeries', () => {
   it('averages losses and sums tokens/s over ranks, per step, across polls', () => {
@@ -21,8 +28,15 @@ describe('MetricSeries', () => {
 
   it('keeps the latest bandwidth per directed link, busiest first', () => {
     const s = new MetricSeries();
-    s.add([pt(0, 1, 'link_bytes_per_sec', 1e6, 1), pt(1, 1, 'link_bytes_per_sec', 3e6, 0), pt(0, 2, 'link_bytes_per_sec', 2e6, 1)]);
-    expect(s.linkTable().map((l) => [l.rank, l.peerRank, l.bytesPerSec, l.step])).toEqual([[1, 0, 3e6, 1], [0, 1, 2e6, 2]]);
+    s.add([
+      pt(0, 1, 'link_bytes_per_sec', 1e6, 1),
+      pt(1, 1, 'link_bytes_per_sec', 3e6, 0),
+      pt(0, 2, 'link_bytes_per_sec', 2e6, 1),
+    ]);
+    expect(s.linkTable().map((l) => [l.rank, l.peerRank, l.bytesPerSec, l.step])).toEqual([
+      [1, 0, 3e6, 1],
+      [0, 1, 2e6, 2],
+    ]);
     expect(s.steps(['link_bytes_per_sec'])).toEqual([]);
   });
 });
@@ -35,15 +49,33 @@ describe('timelineRows', () => {
       { rank: 0, stage: 0, step: 5, kind: 'backward', microbatch: 0, startMs: 230, endMs: 250 },
       { rank: 2, stage: 1, step: 5, kind: 'forward', microbatch: 0, startMs: 9000, endMs: 9015 },
     ] as const;
-    const t = timelineRows(spans.map((s) => ({ ...s })), 2);
+    const t = timelineRows(
+      spans.map((s) => ({ ...s })),
+      2,
+    );
     expect(t.step).toBe(5);
     expect(t.durationMs).toBe(50);
-    expect(t.rows[0].spans.map((s) => [s.kind, s.start, s.end])).toEqual([['forward', 0, 10], ['backward', 30, 50]]);
+    expect(t.rows[0].spans.map((s) => [s.kind, s.start, s.end])).toEqual([
+      ['forward', 0, 10],
+      ['backward', 30, 50],
+    ]);
     expect(t.rows[1].spans.map((s) => [s.kind, s.start, s.end, s.rank])).toEqual([['forward', 0, 15, 2]]);
-    expect(timelineRows([], 3)).toEqual({ step: null, rows: [{ stage: 0, spans: [] }, { stage: 1, spans: [] }, { stage: 2, spans: [] }], durationMs: 0 });
+    expect(timelineRows([], 3)).toEqual({
+      step: null,
+      rows: [
+        { stage: 0, spans: [] },
+        { stage: 1, spans: [] },
+        { stage: 2, spans: [] },
+      ],
+      durationMs: 0,
+    });
   });
 
   it('formats bandwidth', () => {
-    expect([formatBytesPerSec(512), formatBytesPerSec(12_600_000), formatBytesPerSec(2.5e9)]).toEqual(['512 B/s', '12.60 MB/s', '2.50 GB/s']);
+    expect([formatBytesPerSec(512), formatBytesPerSec(12_600_000), formatBytesPerSec(2.5e9)]).toEqual([
+      '512 B/s',
+      '12.60 MB/s',
+      '2.50 GB/s',
+    ]);
   });
 });

@@ -1,19 +1,29 @@
 // Metric points (as the coordinator stores them: one row per rank, step and name) →
 // the series the admin page draws. Pure, so the aggregation is unit-tested.
 
-import type { MetricPoint, SpanRow } from '../../coordinator/metrics-store.ts';
+import type { MetricPoint, SpanRow } from '../../coordinator/metrics-store';
 
 export type { MetricPoint, SpanRow };
 
 /** Accumulates points across polls, keyed by step. */
 export class MetricSeries {
   private readonly byName = new Map<string, Map<number, number[]>>();
-  private readonly links = new Map<string, { rank: number; peerRank: number; bytesPerSec: number; step: number; at: number }>();
+  private readonly links = new Map<
+    string,
+    { rank: number; peerRank: number; bytesPerSec: number; step: number; at: number }
+  >();
 
   add(points: readonly MetricPoint[]): void {
     for (const p of points) {
       if (p.name === 'link_bytes_per_sec') {
-        if (p.rank !== null && p.peerRank !== null) this.links.set(`${p.rank}>${p.peerRank}`, { rank: p.rank, peerRank: p.peerRank, bytesPerSec: p.value, step: p.step, at: p.at });
+        if (p.rank !== null && p.peerRank !== null)
+          this.links.set(`${p.rank}>${p.peerRank}`, {
+            rank: p.rank,
+            peerRank: p.peerRank,
+            bytesPerSec: p.value,
+            step: p.step,
+            at: p.at,
+          });
         continue;
       }
       let steps = this.byName.get(p.name);
@@ -54,7 +64,9 @@ export class MetricSeries {
 
   /** Latest measured bandwidth of each directed link, busiest first. */
   linkTable(): { rank: number; peerRank: number; bytesPerSec: number; step: number }[] {
-    return [...this.links.values()].sort((a, b) => b.bytesPerSec - a.bytesPerSec || a.rank - b.rank || a.peerRank - b.peerRank);
+    return [...this.links.values()].sort(
+      (a, b) => b.bytesPerSec - a.bytesPerSec || a.rank - b.rank || a.peerRank - b.peerRank,
+    );
   }
 }
 
@@ -68,7 +80,10 @@ export interface TimelineRow {
  * span of that step on each rank (tab clocks are not synchronised, so ranks are aligned
  * at their own step start), in ms.
  */
-export function timelineRows(spans: readonly SpanRow[], pp: number): { step: number | null; rows: TimelineRow[]; durationMs: number } {
+export function timelineRows(
+  spans: readonly SpanRow[],
+  pp: number,
+): { step: number | null; rows: TimelineRow[]; durationMs: number } {
   const rows: TimelineRow[] = Array.from({ length: pp }, (_, stage) => ({ stage, spans: [] }));
   if (!spans.length) return { step: null, rows, durationMs: 0 };
   const step = Math.max(...spans.map((s) => s.step));
@@ -78,7 +93,13 @@ export function timelineRows(spans: readonly SpanRow[], pp: number): { step: num
   let durationMs = 0;
   for (const s of mine) {
     const o = origin.get(s.rank)!;
-    const span = { kind: s.kind, start: s.startMs - o, end: s.endMs - o, rank: s.rank, ...(s.microbatch === undefined ? {} : { microbatch: s.microbatch }) };
+    const span = {
+      kind: s.kind,
+      start: s.startMs - o,
+      end: s.endMs - o,
+      rank: s.rank,
+      ...(s.microbatch === undefined ? {} : { microbatch: s.microbatch }),
+    };
     rows[s.stage]?.spans.push(span);
     durationMs = Math.max(durationMs, span.end);
   }

@@ -1,8 +1,8 @@
 // Pipeline timeline (one lane per stage, forward/backward spans of the latest step) and
 // the per-link bandwidth table. Spans are positioned elements, scaled to the step.
 
-import type { SpanRow } from './series.ts';
-import { formatBytesPerSec, timelineRows, type MetricSeries } from './series.ts';
+import type { SpanRow } from './series';
+import { formatBytesPerSec, timelineRows, type MetricSeries } from './series';
 
 export function renderTimeline(host: HTMLElement, spans: readonly SpanRow[], pp: number): void {
   const t = timelineRows(spans, pp);
@@ -51,7 +51,8 @@ export function renderLinks(host: HTMLElement, m: MetricSeries): void {
   for (const l of rows) {
     const tr = table.insertRow();
     tr.dataset.link = `${l.rank}>${l.peerRank}`;
-    for (const v of [String(l.rank), String(l.peerRank), formatBytesPerSec(l.bytesPerSec), String(l.step)]) tr.insertCell().textContent = v;
+    for (const v of [String(l.rank), String(l.peerRank), formatBytesPerSec(l.bytesPerSec), String(l.step)])
+      tr.insertCell().textContent = v;
   }
   host.replaceChildren(table);
 }

@@ -24,8 +24,18 @@ export interface FullTensor {
   v: Float32Array | null;
 }
 
-interface Piece { file: ManifestFile; lo: number; hi: number }
-interface TensorPlan { def: ParamDef; slotOffset: number; length: number; params: ManifestFile[]; moments: Piece[][] }
+interface Piece {
+  file: ManifestFile;
+  lo: number;
+  hi: number;
+}
+interface TensorPlan {
+  def: ParamDef;
+  slotOffset: number;
+  length: number;
+  params: ManifestFile[];
+  moments: Piece[][];
+}
 
 export class CheckpointReader {
   /** names of the files fetched so far, in fetch order */
@@ -34,7 +44,10 @@ export class CheckpointReader {
   private readonly defs: Map<string, ParamDef>;
   private readonly stageLayouts: (ParamLayout | null)[];
 
-  constructor(readonly manifest: Manifest, private readonly readFile: ReadFile) {
+  constructor(
+    readonly manifest: Manifest,
+    private readonly readFile: ReadFile,
+  ) {
     const { spec, layout } = manifest;
     this.defs = new Map(paramDefs(spec).map((d) => [d.name, d]));
     this.stageLayouts = Array.from({ length: layout.pp }, (_, p) => {
@@ -58,28 +71,42 @@ export class CheckpointReader {
     return [...set].sort((a, b) => a.rank - b.rank);
   }
 
-  async tensors(names: Iterable<string> = this.names(), opts: { moments?: boolean } = {}): Promise<Map<string, FullTensor>> {
+  async tensors(
+    names: Iterable<string> = this.names(),
+    opts: { moments?: boolean } = {},
+  ): Promise<Map<string, FullTensor>> {
     const moments = opts.moments ?? true;
     const plans = this.plans([...names], moments);
     const decoded = new Map<string, DecodedRankFile>();
     const needed = new Set<ManifestFile>();
-    for (const p of plans) { p.params.forEach((f) => needed.add(f)); p.moments.flat().forEach((x) => needed.add(x.file)); }
+    for (const p of plans) {
+      p.params.forEach((f) => needed.add(f));
+      p.moments.flat().forEach((x) => needed.add(x.file));
+    }
     await Promise.all([...needed].map(async (f) => decoded.set(f.name, await this.file(f))));
     const out = new Map<string, FullTensor>();
     for (const p of plans) {
       const { def, slotOffset: off, length } = p;
       const params = p.params.map((f) => decoded.get(f.name)!.params!.subarray(off, off + length));
-      const moment = (w: 'm' | 'v') => unshardTensor(def.tp, def.fullShape, p.moments.map((pieces) => {
-        const local = new Float32Array(length);
-        for (const x of pieces) {
-          const d = decoded.get(x.file.name)!, start = x.file.optRange.start;
-          local.set(d[w].subarray(x.lo - start, x.hi - start), x.lo - off);
-        }
-        return local;
-      }));
+      const moment = (w: 'm' | 'v') =>
+        unshardTensor(
+          def.tp,
+          def.fullShape,
+          p.moments.map((pieces) => {
+            const local = new Float32Array(length);
+            for (const x of pieces) {
+              const d = decoded.get(x.file.name)!,
+                start = x.file.optRange.start;
+              local.set(d[w].subarray(x.lo - start, x.hi - start), x.lo - off);
+            }
+            return local;
+          }),
+        );
       out.set(def.name, {
-        shape: def.fullShape, param: unshardTensor(def.tp, def.fullShape, params),
-        m: moments ? moment('m') : null, v: moments ? moment('v') : null,
+        shape: def.fullShape,
+        param: unshardTensor(def.tp, def.fullShape, params),
+        m: moments ? moment('m') : null,
+        v: moments ? moment('v') : null,
       });
     }
     return out;
@@ -88,7 +115,11 @@ export class CheckpointReader {
   private entry(tp: number, pp: number, dp: number): ManifestFile {
     const rank = rankOf(this.manifest.layout, { tp, pp, dp });
     const f = this.manifest.files.find((e) => e.rank === rank);
-    if (!f) throw new CheckpointError('not_found', `the manifest lists no file for rank ${rank} (tp ${tp}, pp ${pp}, dp ${dp})`);
+    if (!f)
+      throw new CheckpointError(
+        'not_found',
+        `the manifest lists no file for rank ${rank} (tp ${tp}, pp ${pp}, dp ${dp})`,
+      );
     return f;
   }
 
@@ -96,7 +127,12 @@ export class CheckpointReader {
    *  files are needed anyway, else its first holder. */
   private plans(names: string[], moments: boolean): TensorPlan[] {
     const holders = (n: string) => this.stageLayouts.flatMap((l, p) => (l?.byName.has(n) ? [p] : []));
-    const needed = new Set(names.flatMap((n) => { const h = holders(n); return h.length === 1 ? h : []; }));
+    const needed = new Set(
+      names.flatMap((n) => {
+        const h = holders(n);
+        return h.length === 1 ? h : [];
+      }),
+    );
     return names.map((n) => {
       const h = holders(n);
       return this.plan(n, h.find((p) => needed.has(p)) ?? h[0] ?? -1, moments);
@@ -109,20 +145,32 @@ export class CheckpointReader {
     const { layout } = this.manifest;
     const slot = this.stageLayouts[pp]!.byName.get(name)!;
     const tps = def.tp === 'replicated' ? [0] : Array.from({ length: layout.tp }, (_, t) => t);
-    const lo = slot.offset, hi = slot.offset + slot.length;
+    const lo = slot.offset,
+      hi = slot.offset + slot.length;
     const momentPieces = (t: number): Piece[] => {
       if (!moments) return [];
       const owner = this.entry(t, pp, 0);
       if (owner.moments === 'per-param') return [{ file: owner, lo, hi }];
       const pieces = Array.from({ length: layout.dp }, (_, d) => this.entry(t, pp, d))
         .map((file) => ({ file, lo: Math.max(lo, file.optRange.start), hi: Math.min(hi, file.optRange.end) }))
-        .filter((x) => x.hi > x.lo).sort((a, b) => a.lo - b.lo);
+        .filter((x) => x.hi > x.lo)
+        .sort((a, b) => a.lo - b.lo);
       let at = lo;
       for (const x of pieces) if (x.lo <= at) at = Math.max(at, x.hi);
-      if (at < hi) throw new CheckpointError('invalid_manifest', `moments of ${name} (elements [${lo}, ${hi}) of tp ${t}, pp ${pp}) are not covered by the DP shards' ranges: nothing holds element ${at}`);
+      if (at < hi)
+        throw new CheckpointError(
+          'invalid_manifest',
+          `moments of ${name} (elements [${lo}, ${hi}) of tp ${t}, pp ${pp}) are not covered by the DP shards' ranges: nothing holds element ${at}`,
+        );
       return pieces;
     };
-    return { def, slotOffset: lo, length: slot.length, params: tps.map((t) => this.entry(t, pp, 0)), moments: tps.map(momentPieces) };
+    return {
+      def,
+      slotOffset: lo,
+      length: slot.length,
+      params: tps.map((t) => this.entry(t, pp, 0)),
+      moments: tps.map(momentPieces),
+    };
   }
 
   private file(f: ManifestFile): Promise<DecodedRankFile> {
@@ -142,13 +190,24 @@ export class CheckpointReader {
     } catch (e) {
       throw new CheckpointError('not_found', `${f.name} (rank ${f.rank}) could not be read: ${(e as Error).message}`);
     }
-    if (bytes.length !== f.bytes) throw new CheckpointError('checksum_mismatch', `${f.name} (rank ${f.rank}): ${bytes.length} bytes, the manifest says ${f.bytes}`);
+    if (bytes.length !== f.bytes)
+      throw new CheckpointError(
+        'checksum_mismatch',
+        `${f.name} (rank ${f.rank}): ${bytes.length} bytes, the manifest says ${f.bytes}`,
+      );
     const sha = await sha256Hex(bytes);
-    if (sha !== f.sha256) throw new CheckpointError('checksum_mismatch', `${f.name} (rank ${f.rank}): sha256 ${sha} does not match the manifest's ${f.sha256}`);
+    if (sha !== f.sha256)
+      throw new CheckpointError(
+        'checksum_mismatch',
+        `${f.name} (rank ${f.rank}): sha256 ${sha} does not match the manifest's ${f.sha256}`,
+      );
     const d = decodeRankFile(bytes, f.name);
     const h = d.header;
     if (h.coord.rank !== f.rank || h.step !== this.manifest.step || !sameLayout(h.layout, this.manifest.layout)) {
-      throw new CheckpointError('invalid_file', `${f.name}: its metadata (rank ${h.coord.rank}, step ${h.step}) does not match the manifest (rank ${f.rank}, step ${this.manifest.step})`);
+      throw new CheckpointError(
+        'invalid_file',
+        `${f.name}: its metadata (rank ${h.coord.rank}, step ${h.step}) does not match the manifest (rank ${f.rank}, step ${this.manifest.step})`,
+      );
     }
     return d;
   }

@@ -18,7 +18,8 @@ export class FsBackend implements StoreBackend {
   }
 
   path(iteration: number | null, name: string): string {
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name) || name.includes('..')) throw new CheckpointError('not_found', `not a checkpoint file name: ${JSON.stringify(name.slice(0, 80))}`);
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name) || name.includes('..'))
+      throw new CheckpointError('not_found', `not a checkpoint file name: ${JSON.stringify(name.slice(0, 80))}`);
     return iteration === null ? join(this.dir, name) : join(this.dir, iterationDirName(iteration), name);
   }
 
@@ -63,7 +64,10 @@ export class FsBackend implements StoreBackend {
   }
 
   async iterations(): Promise<number[]> {
-    return (await entries(this.dir)).map(iterationOfDirName).filter((n): n is number => n !== null).sort((a, b) => a - b);
+    return (await entries(this.dir))
+      .map(iterationOfDirName)
+      .filter((n): n is number => n !== null)
+      .sort((a, b) => a - b);
   }
 }
 
@@ -76,4 +80,5 @@ async function entries(dir: string): Promise<string[]> {
   }
 }
 
-export const fsCheckpointStore = (dir: string, opts: { readOnly?: boolean } = {}): CheckpointWriter => new CheckpointWriter(new FsBackend(dir), opts);
+export const fsCheckpointStore = (dir: string, opts: { readOnly?: boolean } = {}): CheckpointWriter =>
+  new CheckpointWriter(new FsBackend(dir), opts);

@@ -38,7 +38,11 @@ export interface CheckpointList {
 }
 
 export class CheckpointHttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'CheckpointHttpError';
   }
@@ -56,21 +60,38 @@ export class HttpCheckpointStore implements CheckpointStore {
   }
 
   async put(iteration: number, fileName: string, bytes: Uint8Array, info: PutInfo): Promise<PutResult> {
-    const res = await this.call('PUT', `${iteration}/files/${encodeURIComponent(fileName)}`, {
-      body: bytes as Uint8Array<ArrayBuffer>,
-      headers: { 'content-type': 'application/octet-stream', [SHA256_HEADER]: info.sha256, [LAYOUT_HEADER]: JSON.stringify(info.layout) },
-    }, `PUT ${fileName} of iteration ${iteration}`);
+    const res = await this.call(
+      'PUT',
+      `${iteration}/files/${encodeURIComponent(fileName)}`,
+      {
+        body: bytes as Uint8Array<ArrayBuffer>,
+        headers: {
+          'content-type': 'application/octet-stream',
+          [SHA256_HEADER]: info.sha256,
+          [LAYOUT_HEADER]: JSON.stringify(info.layout),
+        },
+      },
+      `PUT ${fileName} of iteration ${iteration}`,
+    );
     return (await res.json()) as PutResult;
   }
 
   async get(iteration: number, fileName: string): Promise<Uint8Array> {
-    const res = await this.call('GET', `${iteration}/files/${encodeURIComponent(fileName)}`, {}, `GET ${fileName} of iteration ${iteration}`);
+    const res = await this.call(
+      'GET',
+      `${iteration}/files/${encodeURIComponent(fileName)}`,
+      {},
+      `GET ${fileName} of iteration ${iteration}`,
+    );
     return new Uint8Array(await res.arrayBuffer());
   }
 
   async manifest(iteration: number): Promise<Manifest | null> {
     const res = await this.call('GET', `${iteration}/manifest`, {}, `GET the manifest of iteration ${iteration}`, true);
-    return res && parseManifest(await res.text(), `${this.o.coordinatorUrl} run ${this.o.runId} iteration ${iteration} manifest`);
+    return (
+      res &&
+      parseManifest(await res.text(), `${this.o.coordinatorUrl} run ${this.o.runId} iteration ${iteration} manifest`)
+    );
   }
 
   async list(): Promise<CheckpointList> {
@@ -85,23 +106,51 @@ export class HttpCheckpointStore implements CheckpointStore {
     return (await this.list()).iterations.map((i) => i.iteration);
   }
 
-  private call(method: string, path: string, init: RequestInit, what: string, nullOn404: true): Promise<Response | null>;
+  private call(
+    method: string,
+    path: string,
+    init: RequestInit,
+    what: string,
+    nullOn404: true,
+  ): Promise<Response | null>;
   private call(method: string, path: string, init: RequestInit, what: string): Promise<Response>;
-  private async call(method: string, path: string, init: RequestInit, what: string, nullOn404 = false): Promise<Response | null> {
-    const url = new URL(`/api/runs/${encodeURIComponent(this.o.runId)}/checkpoints${path ? `/${path}` : ''}`, this.o.coordinatorUrl);
+  private async call(
+    method: string,
+    path: string,
+    init: RequestInit,
+    what: string,
+    nullOn404 = false,
+  ): Promise<Response | null> {
+    const url = new URL(
+      `/api/runs/${encodeURIComponent(this.o.runId)}/checkpoints${path ? `/${path}` : ''}`,
+      this.o.coordinatorUrl,
+    );
     if (this.o.source === 'load') url.searchParams.set('source', 'load');
-    const auth: Record<string, string> = 'adminToken' in this.o.auth
-      ? { authorization: `Bearer ${this.o.auth.adminToken}` }
-      : { [PARTICIPANT_HEADER]: this.o.auth.participantId, [SECRET_HEADER]: this.o.auth.secret };
+    const auth: Record<string, string> =
+      'adminToken' in this.o.auth
+        ? { authorization: `Bearer ${this.o.auth.adminToken}` }
+        : { [PARTICIPANT_HEADER]: this.o.auth.participantId, [SECRET_HEADER]: this.o.auth.secret };
     let res: Response;
     try {
-      res = await this.fetch(url, { ...init, method, headers: { ...auth, ...(init.headers as Record<string, string> | undefined) } });
+      res = await this.fetch(url, {
+        ...init,
+        method,
+        headers: { ...auth, ...(init.headers as Record<string, string> | undefined) },
+      });
     } catch (e) {
-      throw new CheckpointHttpError(0, 'unreachable', `${what}: cannot reach the coordinator at ${this.o.coordinatorUrl}: ${(e as Error).message}`);
+      throw new CheckpointHttpError(
+        0,
+        'unreachable',
+        `${what}: cannot reach the coordinator at ${this.o.coordinatorUrl}: ${(e as Error).message}`,
+      );
     }
     if (res.ok) return res;
     const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
     if (nullOn404 && res.status === 404 && body?.error?.code === 'no_checkpoint') return null;
-    throw new CheckpointHttpError(res.status, body?.error?.code ?? 'http_error', `${what}: ${body?.error?.message ?? `HTTP ${res.status}`}`);
+    throw new CheckpointHttpError(
+      res.status,
+      body?.error?.code ?? 'http_error',
+      `${what}: ${body?.error?.message ?? `HTTP ${res.status}`}`,
+    );
   }
 }

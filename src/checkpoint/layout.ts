@@ -45,17 +45,27 @@ export const MANIFEST_NAME = 'manifest.json';
 export const LATEST_NAME = 'latest';
 
 export class CheckpointError extends Error {
-  constructor(readonly code: CheckpointErrorCode, message: string) {
+  constructor(
+    readonly code: CheckpointErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = 'CheckpointError';
   }
 }
 
 export type CheckpointErrorCode =
-  | 'checksum_mismatch' | 'checkpoint_complete' | 'invalid_file' | 'invalid_manifest' | 'layout_mismatch'
-  | 'not_found' | 'incompatible' | 'read_only';
+  | 'checksum_mismatch'
+  | 'checkpoint_complete'
+  | 'invalid_file'
+  | 'invalid_manifest'
+  | 'layout_mismatch'
+  | 'not_found'
+  | 'incompatible'
+  | 'read_only';
 
-export const momentsKind = (layout: Pick<CheckpointLayout, 'zeroStage'>): MomentsKind => (layout.zeroStage >= 1 ? 'flat' : 'per-param');
+export const momentsKind = (layout: Pick<CheckpointLayout, 'zeroStage'>): MomentsKind =>
+  layout.zeroStage >= 1 ? 'flat' : 'per-param';
 
 export function writesFile(layout: CheckpointLayout, coord: Pick<RankCoord, 'dp'>): boolean {
   return layout.zeroStage >= 1 || coord.dp === 0;
@@ -87,14 +97,19 @@ export function iterationOfDirName(name: string): number | null {
 
 export function checkLayout(layout: CheckpointLayout, what = 'layout'): void {
   for (const k of ['tp', 'pp', 'dp', 'world'] as const) {
-    if (!Number.isInteger(layout[k]) || layout[k] < 1) throw new CheckpointError('invalid_manifest', `${what}.${k} must be a positive integer, got ${layout[k]}`);
+    if (!Number.isInteger(layout[k]) || layout[k] < 1)
+      throw new CheckpointError('invalid_manifest', `${what}.${k} must be a positive integer, got ${layout[k]}`);
   }
   if (layout.world !== layout.tp * layout.pp * layout.dp) {
-    throw new CheckpointError('invalid_manifest', `${what}: world ${layout.world} is not tp ${layout.tp} × pp ${layout.pp} × dp ${layout.dp}`);
+    throw new CheckpointError(
+      'invalid_manifest',
+      `${what}: world ${layout.world} is not tp ${layout.tp} × pp ${layout.pp} × dp ${layout.dp}`,
+    );
   }
 }
 
 export const sameLayout = (a: CheckpointLayout, b: CheckpointLayout): boolean =>
   a.tp === b.tp && a.pp === b.pp && a.dp === b.dp && a.zeroStage === b.zeroStage && a.world === b.world;
 
-export const layoutText = (l: CheckpointLayout): string => `TP ${l.tp} × PP ${l.pp} × DP ${l.dp} = ${l.world} ranks, ZeRO stage ${l.zeroStage}`;
+export const layoutText = (l: CheckpointLayout): string =>
+  `TP ${l.tp} × PP ${l.pp} × DP ${l.dp} = ${l.world} ranks, ZeRO stage ${l.zeroStage}`;

@@ -22,8 +22,17 @@ export interface MergedCheckpoint {
 }
 
 export async function mergeCheckpoint(manifest: Manifest, readFile: ReadFile): Promise<MergedCheckpoint> {
-  const spec = manifest.spec, stage = fullModel(spec);
+  const spec = manifest.spec,
+    stage = fullModel(spec);
   const r = await loadRankState(manifest, readFile, { spec, stage, tp: NO_TP });
-  const state: RankState = { step: manifest.step, coord: { rank: 0, tp: 0, pp: 0, dp: 0 }, stage, params: r.params, m: r.m, v: r.v, optRange: r.optRange };
+  const state: RankState = {
+    step: manifest.step,
+    coord: { rank: 0, tp: 0, pp: 0, dp: 0 },
+    stage,
+    params: r.params,
+    m: r.m,
+    v: r.v,
+    optRange: r.optRange,
+  };
   return { spec, layout: SINGLE_RANK, state, bytes: encodeRankFile(spec, SINGLE_RANK, state) };
 }

@@ -20,7 +20,12 @@ describe('rank files', () => {
     expect(tensors['adam.v/layers.2.mlp.up.bias'].shape).toEqual([32]);
     expect(tensors['param/layers.0.ln1.weight']).toBeUndefined();
     expect(tensors['adam.m.flat']).toBeUndefined();
-    expect(metadata).toMatchObject({ format: 'tabtron-rank-checkpoint', version: '1', step: '10', moments: 'per-param' });
+    expect(metadata).toMatchObject({
+      format: 'tabtron-rank-checkpoint',
+      version: '1',
+      step: '10',
+      moments: 'per-param',
+    });
     expect(JSON.parse(metadata.coord)).toEqual({ rank: 3, tp: 1, pp: 1, dp: 0 });
 
     const back = rankStateOf(decodeRankFile(bytes, 'x'), 'x');
@@ -53,10 +58,20 @@ describe('rank files', () => {
     const states = rankStates(spec, model, layout);
     expect(writerRanks(layout)).toEqual([0, 1]);
     expect(() => encodeRankFile(spec, layout, states[2])).toThrow(/rank 2: dp 1 writes no file without ZeRO/);
-    expect(() => encodeRankFile(spec, layout, { ...states[0], params: states[0].params.subarray(1) })).toThrow(/params has \d+ values, the stage's layout has/);
-    expect(() => encodeRankFile(spec, layout, { ...states[0], coord: { ...states[0].coord, tp: 1 } })).toThrow(/are not rank 0 of 2×1×2/);
-    expect(() => encodeRankFile(spec, layout, { ...states[0], optRange: { start: 0, end: 64 }, m: new Float32Array(64), v: new Float32Array(64) }))
-      .toThrow(/without ZeRO the moments must cover/);
+    expect(() => encodeRankFile(spec, layout, { ...states[0], params: states[0].params.subarray(1) })).toThrow(
+      /params has \d+ values, the stage's layout has/,
+    );
+    expect(() => encodeRankFile(spec, layout, { ...states[0], coord: { ...states[0].coord, tp: 1 } })).toThrow(
+      /are not rank 0 of 2×1×2/,
+    );
+    expect(() =>
+      encodeRankFile(spec, layout, {
+        ...states[0],
+        optRange: { start: 0, end: 64 },
+        m: new Float32Array(64),
+        v: new Float32Array(64),
+      }),
+    ).toThrow(/without ZeRO the moments must cover/);
   });
 
   it('describeRankFile names the file and the fault', () => {
@@ -68,11 +83,21 @@ describe('rank files', () => {
       if (drop) delete t[drop];
       return writeSafetensors(t as never, md);
     };
-    expect(() => describeRankFile(rewrite({ ...metadata, format: 'other' }), 'a.safetensors')).toThrow(/a.safetensors: metadata format is "other"/);
-    expect(() => describeRankFile(rewrite({ ...metadata, version: '9' }), 'a')).toThrow(/format version 9 is not supported/);
-    expect(() => describeRankFile(rewrite({ ...metadata, coord: '{"rank":0}' }), 'a')).toThrow(/a: metadata coord: tp:/);
-    expect(() => describeRankFile(rewrite({ ...metadata, spec: 'nope' }), 'a')).toThrow(/a: metadata spec: not valid JSON/);
-    expect(() => describeRankFile(rewrite(metadata, 'adam.v/final_norm.bias'), 'a')).toThrow(/a: tensor adam.v\/final_norm.bias is missing/);
+    expect(() => describeRankFile(rewrite({ ...metadata, format: 'other' }), 'a.safetensors')).toThrow(
+      /a.safetensors: metadata format is "other"/,
+    );
+    expect(() => describeRankFile(rewrite({ ...metadata, version: '9' }), 'a')).toThrow(
+      /format version 9 is not supported/,
+    );
+    expect(() => describeRankFile(rewrite({ ...metadata, coord: '{"rank":0}' }), 'a')).toThrow(
+      /a: metadata coord: tp:/,
+    );
+    expect(() => describeRankFile(rewrite({ ...metadata, spec: 'nope' }), 'a')).toThrow(
+      /a: metadata spec: not valid JSON/,
+    );
+    expect(() => describeRankFile(rewrite(metadata, 'adam.v/final_norm.bias'), 'a')).toThrow(
+      /a: tensor adam.v\/final_norm.bias is missing/,
+    );
     expect(() => describeRankFile(good.subarray(0, 6), 'short')).toThrow(/short: file is 6 bytes/);
   });
 

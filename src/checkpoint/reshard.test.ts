@@ -13,9 +13,25 @@ import { mergeCheckpoint } from './merge';
 import { checkCompatible, loadRankState, type ReshardTarget } from './reshard';
 import { openCheckpoint, saveRankState } from './save-load';
 import { CheckpointWriter } from './store';
-import { bits, cutRange, flatOf, layoutOf, randomModel, rankStates, stagesOf, tinySpec, zeroRange, type FullState } from './test-fixtures';
+import {
+  bits,
+  cutRange,
+  flatOf,
+  layoutOf,
+  randomModel,
+  rankStates,
+  stagesOf,
+  tinySpec,
+  zeroRange,
+  type FullState,
+} from './test-fixtures';
 
-async function saved(spec: ModelSpec, model: Map<string, FullState>, layout: CheckpointLayout, edit?: (s: ReturnType<typeof rankStates>) => void) {
+async function saved(
+  spec: ModelSpec,
+  model: Map<string, FullState>,
+  layout: CheckpointLayout,
+  edit?: (s: ReturnType<typeof rankStates>) => void,
+) {
   const backend = new MemoryBackend();
   const store = new CheckpointWriter(backend);
   const states = rankStates(spec, model, layout);
@@ -26,13 +42,23 @@ async function saved(spec: ModelSpec, model: Map<string, FullState>, layout: Che
 }
 
 /** Every rank of `target` loads and equals flatOf(...) cut to its optRange. */
-async function expectLoads(src: Awaited<ReturnType<typeof saved>>, spec: ModelSpec, model: Map<string, FullState>, target: CheckpointLayout) {
+async function expectLoads(
+  src: Awaited<ReturnType<typeof saved>>,
+  spec: ModelSpec,
+  model: Map<string, FullState>,
+  target: CheckpointLayout,
+) {
   const stages = stagesOf(spec, target.pp);
   for (let rank = 0; rank < target.world; rank++) {
     const c = coordOf(target, rank);
     const want = flatOf(spec, model, stages[c.pp], target.tp, c.tp);
     const optRange = target.zeroStage ? zeroRange(want.layout.total, target.dp, c.dp) : undefined;
-    const got = await loadRankState(src.manifest, src.readFile, { spec, stage: stages[c.pp], tp: { size: target.tp, rank: c.tp }, optRange });
+    const got = await loadRankState(src.manifest, src.readFile, {
+      spec,
+      stage: stages[c.pp],
+      tp: { size: target.tp, rank: c.tp },
+      optRange,
+    });
     const r = optRange ?? { start: 0, end: want.layout.total };
     expect(got.step).toBe(10);
     expect(got.optRange).toEqual(r);
@@ -67,14 +93,17 @@ describe('any layout loads any other layout', () => {
     for (const [srcName, srcLayout] of SOURCES) {
       it(`${specName}: saved from ${srcName}, loaded into ${TARGETS.map((t) => t[0]).join(', ')}`, async () => {
         const src = await saved(spec, model, srcLayout);
-        expect(src.manifest.files.map((f) => f.name)).toHaveLength(srcLayout.zeroStage ? srcLayout.world : srcLayout.tp * srcLayout.pp);
+        expect(src.manifest.files.map((f) => f.name)).toHaveLength(
+          srcLayout.zeroStage ? srcLayout.world : srcLayout.tp * srcLayout.pp,
+        );
         for (const [, target] of TARGETS) await expectLoads(src, spec, model, target);
       });
     }
   }
 
-  it('merging takes the first stage\'s embed.wte, not the tied copy on the last stage', async () => {
-    const spec = tinySpec(), model = randomModel(spec);
+  it("merging takes the first stage's embed.wte, not the tied copy on the last stage", async () => {
+    const spec = tinySpec(),
+      model = randomModel(spec);
     const src = await saved(spec, model, layoutOf(1, 2, 1), (states) => {
       const last = states[1];
       expect(last.stage.hasHead).toBe(true);
@@ -87,7 +116,8 @@ describe('any layout loads any other layout', () => {
   });
 
   it('a merged checkpoint is a 1-rank checkpoint that loads back into any layout', async () => {
-    const spec = SPECS[1][1], model = randomModel(spec);
+    const spec = SPECS[1][1],
+      model = randomModel(spec);
     const src = await saved(spec, model, layoutOf(2, 2, 2, 1));
     const merged = await mergeCheckpoint(src.manifest, src.readFile);
     const again = new CheckpointWriter(new MemoryBackend());
@@ -100,7 +130,8 @@ describe('any layout loads any other layout', () => {
 });
 
 describe('fetches only what the target needs', () => {
-  const spec = tinySpec({ tied: false }), model = randomModel(spec);
+  const spec = tinySpec({ tied: false }),
+    model = randomModel(spec);
   const stages = stagesOf(spec, 2);
 
   it('a pipeline stage reads only the files of the source stage that holds its layers', async () => {
@@ -111,8 +142,9 @@ describe('fetches only what the target needs', () => {
     expect(first.fetched.sort()).toEqual(['rank_00000.safetensors', 'rank_00001.safetensors']);
   });
 
-  it('tied embeddings: a last-stage target reads the last stage\'s own embed.wte copy, not the first stage\'s files', async () => {
-    const tied = tinySpec(), tiedModel = randomModel(tied);
+  it("tied embeddings: a last-stage target reads the last stage's own embed.wte copy, not the first stage's files", async () => {
+    const tied = tinySpec(),
+      tiedModel = randomModel(tied);
     const src = await saved(tied, tiedModel, layoutOf(2, 2, 1));
     const got = await loadRankState(src.manifest, src.readFile, { spec: tied, stage: stages[1], tp: NO_TP });
     expect(got.fetched.sort()).toEqual(['rank_00002.safetensors', 'rank_00003.safetensors']);
@@ -121,24 +153,33 @@ describe('fetches only what the target needs', () => {
 
   it('with ZeRO: parameters alone come from dp 0; moments add the DP shards that cover the slots', async () => {
     const src = await saved(spec, model, layoutOf(1, 2, 2, 1)); // stage 1: ranks 2 (dp 0), 3 (dp 1)
-    const paramsOnly = await loadRankState(src.manifest, src.readFile, { spec, stage: stages[1], tp: NO_TP, moments: false });
+    const paramsOnly = await loadRankState(src.manifest, src.readFile, {
+      spec,
+      stage: stages[1],
+      tp: NO_TP,
+      moments: false,
+    });
     expect(paramsOnly.fetched).toEqual(['rank_00002.safetensors']);
     expect(paramsOnly.m.every((x) => x === 0)).toBe(true);
     const reader = new CheckpointReader(src.manifest, src.readFile);
     const layout = flatOf(spec, model, stages[1], 1, 0).layout;
     const split = zeroRange(layout.total, 2, 1).start; // where dp 1's shard begins
-    const inside = (lo: number, hi: number) => layout.slots.find((s) => s.offset >= lo && s.offset + s.length <= hi)!.name;
+    const inside = (lo: number, hi: number) =>
+      layout.slots.find((s) => s.offset >= lo && s.offset + s.length <= hi)!.name;
     const across = layout.slots.find((s) => s.offset < split && s.offset + s.length > split)!.name;
     const names = (n: string) => reader.filesFor([n]).map((f) => f.name);
     expect(names(inside(0, split))).toEqual(['rank_00002.safetensors']);
     expect(names(inside(split, layout.total))).toEqual(['rank_00002.safetensors', 'rank_00003.safetensors']);
     expect(names(across)).toEqual(['rank_00002.safetensors', 'rank_00003.safetensors']);
-    expect(reader.filesFor([inside(split, layout.total)], false).map((f) => f.name)).toEqual(['rank_00002.safetensors']);
+    expect(reader.filesFor([inside(split, layout.total)], false).map((f) => f.name)).toEqual([
+      'rank_00002.safetensors',
+    ]);
   });
 });
 
 describe('vocabulary padding that differs between layouts', () => {
-  const spec = tinySpec({ tied: false }), model = randomModel(spec);
+  const spec = tinySpec({ tied: false }),
+    model = randomModel(spec);
 
   it('rows only the target has keep its fresh init and get zero moments; common rows are copied', async () => {
     const src = await saved(spec, model, layoutOf(2, 1, 1));
@@ -151,9 +192,11 @@ describe('vocabulary padding that differs between layouts', () => {
       const wantSmall = flatOf(spec, model, fullModel(spec), 1, 0);
       const { start, count } = vocabRange(128, target.tp);
       for (const name of ['embed.wte', 'head.weight']) {
-        const slot = layout.layout.byName.get(name)!, small = wantSmall.layout.byName.get(name)!;
+        const slot = layout.layout.byName.get(name)!,
+          small = wantSmall.layout.byName.get(name)!;
         for (let r = 0; r < count; r++) {
-          const g = start + r, at = slot.offset + r * 16;
+          const g = start + r,
+            at = slot.offset + r * 16;
           const row = (a: Float32Array, o: number) => Array.from(a.subarray(o, o + 16));
           if (g < 64) {
             expect(row(got.params, at)).toEqual(row(wantSmall.params, small.offset + g * 16));
@@ -167,9 +210,14 @@ describe('vocabulary padding that differs between layouts', () => {
       // every other tensor is the ordinary shard (at its own offset in the bigger layout)
       const same = flatOf(spec, model, fullModel(spec), 2, tpRank);
       for (const name of ['layers.1.attn.dense.weight', 'layers.3.mlp.up.bias', 'embed.wpe']) {
-        const a = layout.layout.byName.get(name)!, b = same.layout.byName.get(name)!;
-        expect(bits(got.params.subarray(a.offset, a.offset + a.length)), name).toEqual(bits(same.params.subarray(b.offset, b.offset + b.length)));
-        expect(bits(got.m.subarray(a.offset, a.offset + a.length)), name).toEqual(bits(same.m.subarray(b.offset, b.offset + b.length)));
+        const a = layout.layout.byName.get(name)!,
+          b = same.layout.byName.get(name)!;
+        expect(bits(got.params.subarray(a.offset, a.offset + a.length)), name).toEqual(
+          bits(same.params.subarray(b.offset, b.offset + b.length)),
+        );
+        expect(bits(got.m.subarray(a.offset, a.offset + a.length)), name).toEqual(
+          bits(same.m.subarray(b.offset, b.offset + b.length)),
+        );
       }
     }
   });
@@ -177,48 +225,75 @@ describe('vocabulary padding that differs between layouts', () => {
   it('rows only the checkpoint has (its padding) are dropped', async () => {
     const src = await saved(spec, model, layoutOf(1, 1, 1));
     const small = { ...spec, V: 48 };
-    const got = await loadRankState(src.manifest, src.readFile, { spec: small, stage: fullModel(small), tp: { size: 2, rank: 1 } });
+    const got = await loadRankState(src.manifest, src.readFile, {
+      spec: small,
+      stage: fullModel(small),
+      tp: { size: 2, rank: 1 },
+    });
     const full = flatOf(spec, model, fullModel(spec), 1, 0);
-    const slot = got.layout.byName.get('head.weight')!, srcSlot = full.layout.byName.get('head.weight')!;
+    const slot = got.layout.byName.get('head.weight')!,
+      srcSlot = full.layout.byName.get('head.weight')!;
     expect(slot.shape).toEqual([24, 16]);
-    expect(bits(got.params.subarray(slot.offset, slot.offset + slot.length))).toEqual(bits(full.params.subarray(srcSlot.offset + 24 * 16, srcSlot.offset + 48 * 16)));
+    expect(bits(got.params.subarray(slot.offset, slot.offset + slot.length))).toEqual(
+      bits(full.params.subarray(srcSlot.offset + 24 * 16, srcSlot.offset + 48 * 16)),
+    );
   });
 });
 
 describe('failures name what is at fault', () => {
-  const spec = tinySpec(), model = randomModel(spec);
+  const spec = tinySpec(),
+    model = randomModel(spec);
   const one = (s: ModelSpec): ReshardTarget => ({ spec: s, stage: fullModel(s), tp: NO_TP });
 
   it('a corrupted file: its name, rank and both checksums', async () => {
     const src = await saved(spec, model, layoutOf(2, 2, 1));
     const bytes = src.backend.files.get('10/rank_00001.safetensors')!;
     bytes[bytes.length - 3] ^= 0x40;
-    await expect(loadRankState(src.manifest, src.readFile, one(spec)))
-      .rejects.toThrow(/rank_00001\.safetensors \(rank 1\): sha256 [0-9a-f]{64} does not match the manifest's [0-9a-f]{64}/);
+    await expect(loadRankState(src.manifest, src.readFile, one(spec))).rejects.toThrow(
+      /rank_00001\.safetensors \(rank 1\): sha256 [0-9a-f]{64} does not match the manifest's [0-9a-f]{64}/,
+    );
   });
 
   it('a truncated file: its size against the manifest', async () => {
     const src = await saved(spec, model, layoutOf(2, 2, 1));
-    src.backend.files.set('10/rank_00003.safetensors', src.backend.files.get('10/rank_00003.safetensors')!.subarray(0, 100));
-    await expect(loadRankState(src.manifest, src.readFile, one(spec))).rejects.toThrow(/rank_00003\.safetensors \(rank 3\): 100 bytes, the manifest says \d+/);
+    src.backend.files.set(
+      '10/rank_00003.safetensors',
+      src.backend.files.get('10/rank_00003.safetensors')!.subarray(0, 100),
+    );
+    await expect(loadRankState(src.manifest, src.readFile, one(spec))).rejects.toThrow(
+      /rank_00003\.safetensors \(rank 3\): 100 bytes, the manifest says \d+/,
+    );
   });
 
   it('a missing file', async () => {
     const src = await saved(spec, model, layoutOf(2, 2, 1));
     src.backend.files.delete('10/rank_00002.safetensors');
-    await expect(loadRankState(src.manifest, src.readFile, one(spec)))
-      .rejects.toThrow(/rank_00002\.safetensors \(rank 2\) could not be read: .*rank_00002\.safetensors is listed in the manifest but missing/);
+    await expect(loadRankState(src.manifest, src.readFile, one(spec))).rejects.toThrow(
+      /rank_00002\.safetensors \(rank 2\) could not be read: .*rank_00002\.safetensors is listed in the manifest but missing/,
+    );
   });
 
   it('an incompatible model: the tensor and both shapes', async () => {
     const src = await saved(spec, model, layoutOf(1, 1, 1));
     const load = (o: Partial<ModelSpec>) => loadRankState(src.manifest, src.readFile, one({ ...spec, ...o }));
-    await expect(load({ C: 32, hd: 8 })).rejects.toThrow(/tensor embed\.wte: checkpoint shape \[64, 16\], target shape \[64, 32\]/);
-    await expect(load({ F: 32 })).rejects.toThrow(/tensor layers\.0\.mlp\.up\.weight: checkpoint shape \[64, 16\], target shape \[32, 16\]/);
-    await expect(load({ L: 6 })).rejects.toThrow(/tensor layers\.4\.ln1\.weight: target shape \[16\], the checkpoint has no such tensor/);
-    await expect(load({ L: 2 })).rejects.toThrow(/tensor layers\.2\.ln1\.weight: checkpoint shape \[16\], the target has no such tensor/);
-    await expect(load({ tied: false })).rejects.toThrow(/tensor head\.weight: target shape \[64, 16\], the checkpoint has no such tensor/);
-    await expect(load({ posEmb: 'rotary' })).rejects.toThrow(/tensor embed\.wpe: checkpoint shape \[8, 16\], the target has no such tensor/);
+    await expect(load({ C: 32, hd: 8 })).rejects.toThrow(
+      /tensor embed\.wte: checkpoint shape \[64, 16\], target shape \[64, 32\]/,
+    );
+    await expect(load({ F: 32 })).rejects.toThrow(
+      /tensor layers\.0\.mlp\.up\.weight: checkpoint shape \[64, 16\], target shape \[32, 16\]/,
+    );
+    await expect(load({ L: 6 })).rejects.toThrow(
+      /tensor layers\.4\.ln1\.weight: target shape \[16\], the checkpoint has no such tensor/,
+    );
+    await expect(load({ L: 2 })).rejects.toThrow(
+      /tensor layers\.2\.ln1\.weight: checkpoint shape \[16\], the target has no such tensor/,
+    );
+    await expect(load({ tied: false })).rejects.toThrow(
+      /tensor head\.weight: target shape \[64, 16\], the checkpoint has no such tensor/,
+    );
+    await expect(load({ posEmb: 'rotary' })).rejects.toThrow(
+      /tensor embed\.wpe: checkpoint shape \[8, 16\], the target has no such tensor/,
+    );
     await expect(load({ H: 2, hd: 8 })).rejects.toThrow(/attention heads: checkpoint H=4, target H=2/);
     expect(() => checkCompatible(spec, { ...spec, V: 256, T: 4, seed: 3, hiddenDropout: 0.1 })).not.toThrow();
   });

@@ -46,31 +46,47 @@ export function checkCompatible(source: ModelSpec, target: ModelSpec): void {
   const issues: string[] = [];
   for (const [name, d] of dst) {
     const s = src.get(name);
-    if (!s) { issues.push(`tensor ${name}: target shape ${shapeText(d.fullShape)}, the checkpoint has no such tensor`); continue; }
+    if (!s) {
+      issues.push(`tensor ${name}: target shape ${shapeText(d.fullShape)}, the checkpoint has no such tensor`);
+      continue;
+    }
     const rest = (x: number[]) => (d.tp === 'vocab' ? x.slice(1) : x).join(',');
     if (s.fullShape.length !== d.fullShape.length || rest(s.fullShape) !== rest(d.fullShape)) {
       issues.push(`tensor ${name}: checkpoint shape ${shapeText(s.fullShape)}, target shape ${shapeText(d.fullShape)}`);
     }
   }
-  for (const [name, s] of src) if (!dst.has(name)) issues.push(`tensor ${name}: checkpoint shape ${shapeText(s.fullShape)}, the target has no such tensor`);
-  if (issues.length === 0 && source.H !== target.H) issues.push(`attention heads: checkpoint H=${source.H}, target H=${target.H} (the qkv rows are grouped per head)`);
+  for (const [name, s] of src)
+    if (!dst.has(name))
+      issues.push(`tensor ${name}: checkpoint shape ${shapeText(s.fullShape)}, the target has no such tensor`);
+  if (issues.length === 0 && source.H !== target.H)
+    issues.push(`attention heads: checkpoint H=${source.H}, target H=${target.H} (the qkv rows are grouped per head)`);
   if (issues.length) {
     const more = issues.length > 4 ? ` (and ${issues.length - 4} more)` : '';
-    throw new CheckpointError('incompatible', `the checkpoint does not fit the target model: ${issues.slice(0, 4).join('; ')}${more}`);
+    throw new CheckpointError(
+      'incompatible',
+      `the checkpoint does not fit the target model: ${issues.slice(0, 4).join('; ')}${more}`,
+    );
   }
 }
 
-export const targetLayout = (t: Pick<ReshardTarget, 'spec' | 'stage' | 'tp'>): ParamLayout => layoutParams(stageParamDefs(t.spec, t.stage, t.tp.size));
+export const targetLayout = (t: Pick<ReshardTarget, 'spec' | 'stage' | 'tp'>): ParamLayout =>
+  layoutParams(stageParamDefs(t.spec, t.stage, t.tp.size));
 
 /** The target rank's state from full tensors that include every name of its layout. */
 export function reshardTensors(full: ReadonlyMap<string, FullTensor>, step: number, t: ReshardTarget): ReshardedState {
   const layout = targetLayout(t);
   const optRange = t.optRange ?? { start: 0, end: layout.total };
   const moments = t.moments ?? true;
-  if (!(optRange.start >= 0 && optRange.end >= optRange.start)) throw new CheckpointError('incompatible', `target optRange [${optRange.start}, ${optRange.end}) is not a range`);
-  if (t.init && t.init.length !== layout.total) throw new CheckpointError('incompatible', `init has ${t.init.length} values, the target layout has ${layout.total}`);
+  if (!(optRange.start >= 0 && optRange.end >= optRange.start))
+    throw new CheckpointError('incompatible', `target optRange [${optRange.start}, ${optRange.end}) is not a range`);
+  if (t.init && t.init.length !== layout.total)
+    throw new CheckpointError(
+      'incompatible',
+      `init has ${t.init.length} values, the target layout has ${layout.total}`,
+    );
   const params = new Float32Array(layout.total);
-  const mFull = new Float32Array(moments ? layout.total : 0), vFull = new Float32Array(moments ? layout.total : 0);
+  const mFull = new Float32Array(moments ? layout.total : 0),
+    vFull = new Float32Array(moments ? layout.total : 0);
   for (const slot of layout.slots) {
     const src = full.get(slot.name);
     if (!src) throw new CheckpointError('not_found', `tensor ${slot.name} was not assembled`);
@@ -80,7 +96,8 @@ export function reshardTensors(full: ReadonlyMap<string, FullTensor>, step: numb
       const { start, count } = vocabRange(slot.fullShape[0], t.tp);
       const common = Math.max(0, Math.min(count, Vs - start));
       params.set(src.param.subarray(start * C, (start + common) * C), slot.offset);
-      if (t.init) params.set(t.init.subarray(slot.offset + common * C, slot.offset + count * C), slot.offset + common * C);
+      if (t.init)
+        params.set(t.init.subarray(slot.offset + common * C, slot.offset + count * C), slot.offset + common * C);
       if (moments) {
         mFull.set(src.m!.subarray(start * C, (start + common) * C), slot.offset);
         vFull.set(src.v!.subarray(start * C, (start + common) * C), slot.offset);
@@ -95,14 +112,19 @@ export function reshardTensors(full: ReadonlyMap<string, FullTensor>, step: numb
   }
   const cut = (flat: Float32Array) => {
     const out = new Float32Array(optRange.end - optRange.start);
-    if (moments && optRange.start < layout.total) out.set(flat.subarray(optRange.start, Math.min(optRange.end, layout.total)));
+    if (moments && optRange.start < layout.total)
+      out.set(flat.subarray(optRange.start, Math.min(optRange.end, layout.total)));
     return out;
   };
   return { step, layout, params, m: cut(mFull), v: cut(vFull), optRange };
 }
 
 /** Loads one target rank's state from a checkpoint, fetching only the files it needs. */
-export async function loadRankState(manifest: Manifest, readFile: ReadFile, target: ReshardTarget): Promise<ReshardedState & { fetched: string[] }> {
+export async function loadRankState(
+  manifest: Manifest,
+  readFile: ReadFile,
+  target: ReshardTarget,
+): Promise<ReshardedState & { fetched: string[] }> {
   checkCompatible(manifest.spec, target.spec);
   const reader = new CheckpointReader(manifest, readFile);
   const names = targetLayout(target).slots.map((s) => s.name);

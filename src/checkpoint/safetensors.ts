@@ -7,7 +7,10 @@ export interface NamedTensor {
   data: Float32Array | Int32Array;
 }
 
-export function writeSafetensors(tensors: Record<string, NamedTensor>, metadata: Record<string, string> = {}): Uint8Array {
+export function writeSafetensors(
+  tensors: Record<string, NamedTensor>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   const names = Object.keys(tensors);
@@ -33,12 +36,19 @@ export function writeSafetensors(tensors: Record<string, NamedTensor>, metadata:
   return out;
 }
 
-export function readSafetensors(bytes: Uint8Array, source = 'safetensors'): { tensors: Record<string, NamedTensor>; metadata: Record<string, string> } {
+export function readSafetensors(
+  bytes: Uint8Array,
+  source = 'safetensors',
+): { tensors: Record<string, NamedTensor>; metadata: Record<string, string> } {
   if (bytes.length < 8) throw new Error(`${source}: file is ${bytes.length} bytes, too short for a safetensors header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = Number(view.getBigUint64(0, true));
-  if (headerLen > bytes.length - 8) throw new Error(`${source}: header length ${headerLen} exceeds the file size ${bytes.length}`);
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
+  if (headerLen > bytes.length - 8)
+    throw new Error(`${source}: header length ${headerLen} exceeds the file size ${bytes.length}`);
+  let header: Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>
+  >;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen)));
   } catch (e) {
@@ -48,14 +58,25 @@ export function readSafetensors(bytes: Uint8Array, source = 'safetensors'): { te
   const tensors: Record<string, NamedTensor> = {};
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header)) {
-    if (name === '__metadata__') { metadata = entry as Record<string, string>; continue; }
+    if (name === '__metadata__') {
+      metadata = entry as Record<string, string>;
+      continue;
+    }
     const e = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    if (e.dtype !== 'F32' && e.dtype !== 'I32') throw new Error(`${source}: tensor ${name} has dtype ${e.dtype}; only F32 and I32 are supported`);
+    if (e.dtype !== 'F32' && e.dtype !== 'I32')
+      throw new Error(`${source}: tensor ${name} has dtype ${e.dtype}; only F32 and I32 are supported`);
     const [s, t] = e.data_offsets;
     const n = e.shape.reduce((a, b) => a * b, 1);
-    if (t - s !== n * 4 || base + t > bytes.length) throw new Error(`${source}: tensor ${name} offsets [${s}, ${t}] do not match shape [${e.shape}] or the file size`);
+    if (t - s !== n * 4 || base + t > bytes.length)
+      throw new Error(
+        `${source}: tensor ${name} offsets [${s}, ${t}] do not match shape [${e.shape}] or the file size`,
+      );
     const copy = bytes.slice(base + s, base + t);
-    tensors[name] = { dtype: e.dtype, shape: e.shape, data: e.dtype === 'F32' ? new Float32Array(copy.buffer) : new Int32Array(copy.buffer) };
+    tensors[name] = {
+      dtype: e.dtype,
+      shape: e.shape,
+      data: e.dtype === 'F32' ? new Float32Array(copy.buffer) : new Int32Array(copy.buffer),
+    };
   }
   return { tensors, metadata };
 }

@@ -11,7 +11,13 @@ import { sha256Hex } from './sha256';
 import type { CheckpointStore, PutResult } from './store';
 
 /** Encodes and stores this rank's file; null for a rank that writes none (dp > 0 without ZeRO). */
-export async function saveRankState(store: CheckpointStore, iteration: number, spec: ModelSpec, layout: CheckpointLayout, state: RankState): Promise<PutResult | null> {
+export async function saveRankState(
+  store: CheckpointStore,
+  iteration: number,
+  spec: ModelSpec,
+  layout: CheckpointLayout,
+  state: RankState,
+): Promise<PutResult | null> {
   if (!writesFile(layout, state.coord)) return null;
   const bytes = encodeRankFile(spec, layout, state);
   return store.put(iteration, rankFileName(state.coord.rank), bytes, { sha256: await sha256Hex(bytes), layout });
@@ -30,7 +36,11 @@ export async function openCheckpoint(store: CheckpointStore, iteration?: number)
   return { manifest, readFile: (name) => store.get(it, name) };
 }
 
-export async function loadFromStore(store: CheckpointStore, target: ReshardTarget, iteration?: number): Promise<ReshardedState & { iteration: number; fetched: string[] }> {
+export async function loadFromStore(
+  store: CheckpointStore,
+  target: ReshardTarget,
+  iteration?: number,
+): Promise<ReshardedState & { iteration: number; fetched: string[] }> {
   const { manifest, readFile } = await openCheckpoint(store, iteration);
   return { ...(await loadRankState(manifest, readFile, target)), iteration: manifest.iteration };
 }

@@ -11,14 +11,21 @@ import { sha256Hex } from './sha256';
 import type { CheckpointStore } from './store';
 import { bits, flatOf, layoutOf, randomModel, rankStates, stagesOf, tinySpec } from './test-fixtures';
 
-const spec = tinySpec(), model = randomModel(spec);
+const spec = tinySpec(),
+  model = randomModel(spec);
 const layout = layoutOf(2, 2, 1);
 const states = rankStates(spec, model, layout);
 const fileOf = (rank: number) => encodeRankFile(spec, layout, states[rank]);
 
 const STORES: [string, () => { store: CheckpointStore; dir?: string }][] = [
   ['memory', () => ({ store: memoryCheckpointStore() })],
-  ['filesystem', () => { const dir = mkdtempSync(join(tmpdir(), 'tabtron-ckpt-')); return { store: fsCheckpointStore(dir), dir }; }],
+  [
+    'filesystem',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tabtron-ckpt-'));
+      return { store: fsCheckpointStore(dir), dir };
+    },
+  ],
 ];
 
 describe.each(STORES)('%s store', (_name, make) => {
@@ -59,26 +66,39 @@ describe.each(STORES)('%s store', (_name, make) => {
     const { store } = make();
     const bytes = fileOf(0);
     const sha = await sha256Hex(bytes);
-    await expect(store.put(10, 'rank_00000.safetensors', bytes, { sha256: '0'.repeat(64), layout }))
-      .rejects.toThrow(/rank_00000.safetensors \(rank 0\): sha256 of the received \d+ bytes is [0-9a-f]{64}, the writer said 0{64}/);
-    await expect(store.put(10, 'rank_00001.safetensors', bytes, { sha256: sha, layout })).rejects.toThrow(/rank_00001.safetensors: holds rank 0, whose file is rank_00000.safetensors/);
-    await expect(store.put(10, 'rank_00000.safetensors', bytes, { sha256: sha, layout: layoutOf(2, 2, 2) }))
-      .rejects.toThrow(/saved for TP 2 × PP 2 × DP 1 = 4 ranks, ZeRO stage 0, but the checkpoint's layout is TP 2 × PP 2 × DP 2 = 8 ranks/);
+    await expect(store.put(10, 'rank_00000.safetensors', bytes, { sha256: '0'.repeat(64), layout })).rejects.toThrow(
+      /rank_00000.safetensors \(rank 0\): sha256 of the received \d+ bytes is [0-9a-f]{64}, the writer said 0{64}/,
+    );
+    await expect(store.put(10, 'rank_00001.safetensors', bytes, { sha256: sha, layout })).rejects.toThrow(
+      /rank_00001.safetensors: holds rank 0, whose file is rank_00000.safetensors/,
+    );
+    await expect(
+      store.put(10, 'rank_00000.safetensors', bytes, { sha256: sha, layout: layoutOf(2, 2, 2) }),
+    ).rejects.toThrow(
+      /saved for TP 2 × PP 2 × DP 1 = 4 ranks, ZeRO stage 0, but the checkpoint's layout is TP 2 × PP 2 × DP 2 = 8 ranks/,
+    );
     await store.put(10, 'rank_00000.safetensors', bytes, { sha256: sha, layout });
     // a pending file may be sent again (a reloaded tab)
-    expect((await store.put(10, 'rank_00000.safetensors', bytes, { sha256: sha, layout })))
-      .toMatchObject({ missing: ['rank_00001.safetensors', 'rank_00002.safetensors', 'rank_00003.safetensors'], discarded: [] });
+    expect(await store.put(10, 'rank_00000.safetensors', bytes, { sha256: sha, layout })).toMatchObject({
+      missing: ['rank_00001.safetensors', 'rank_00002.safetensors', 'rank_00003.safetensors'],
+      discarded: [],
+    });
     for (const s of states.slice(1)) await saveRankState(store, 10, spec, layout, s);
     const before = await store.get(10, 'rank_00000.safetensors');
-    await expect(store.put(10, 'rank_00000.safetensors', fileOf(0), { sha256: sha, layout })).rejects.toThrow(/iteration 10 is already a complete checkpoint; its files are not replaced/);
+    await expect(store.put(10, 'rank_00000.safetensors', fileOf(0), { sha256: sha, layout })).rejects.toThrow(
+      /iteration 10 is already a complete checkpoint; its files are not replaced/,
+    );
     expect(await store.get(10, 'rank_00000.safetensors')).toEqual(before);
   });
 
-  it('files of an abandoned attempt (another layout or step) are replaced by the newest writer\'s, never completed with them', async () => {
+  it("files of an abandoned attempt (another layout or step) are replaced by the newest writer's, never completed with them", async () => {
     const { store } = make();
     for (const s of states.slice(0, 3)) await saveRankState(store, 10, spec, layout, s);
     const later = await saveRankState(store, 10, spec, layout, { ...states[3], step: 11 });
-    expect(later).toMatchObject({ complete: false, discarded: ['rank_00000.safetensors', 'rank_00001.safetensors', 'rank_00002.safetensors'] });
+    expect(later).toMatchObject({
+      complete: false,
+      discarded: ['rank_00000.safetensors', 'rank_00001.safetensors', 'rank_00002.safetensors'],
+    });
     expect(later!.missing).toEqual(['rank_00000.safetensors', 'rank_00001.safetensors', 'rank_00002.safetensors']);
     // a run resumed with other parallel sizes saves the same iteration: TP 1 × PP 1 here
     const single = layoutOf(1, 1, 1);
@@ -87,7 +107,9 @@ describe.each(STORES)('%s store', (_name, make) => {
     const m = (await store.manifest(10))!;
     expect(m.layout).toEqual(single);
     expect(m.files.map((f) => f.name)).toEqual(['rank_00000.safetensors']);
-    await expect(store.get(10, 'rank_00003.safetensors')).rejects.toThrow(/iteration 10 has no file rank_00003.safetensors/);
+    await expect(store.get(10, 'rank_00003.safetensors')).rejects.toThrow(
+      /iteration 10 has no file rank_00003.safetensors/,
+    );
   });
 
   it('concurrent last puts give one manifest', async () => {

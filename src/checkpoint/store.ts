@@ -12,10 +12,26 @@
 // once still give one manifest.
 
 import {
-  CheckpointError, LATEST_NAME, MANIFEST_NAME, iterationDirName, iterationOfDirName, layoutText, rankFileName, rankOfFileName,
-  sameLayout, writerRanks, type CheckpointLayout,
+  CheckpointError,
+  LATEST_NAME,
+  MANIFEST_NAME,
+  iterationDirName,
+  iterationOfDirName,
+  layoutText,
+  rankFileName,
+  rankOfFileName,
+  sameLayout,
+  writerRanks,
+  type CheckpointLayout,
 } from './layout';
-import { makeManifest, manifestEntryOf, parseManifest, type Manifest, type ManifestFile, type ReceivedFile } from './manifest';
+import {
+  makeManifest,
+  manifestEntryOf,
+  parseManifest,
+  type Manifest,
+  type ManifestFile,
+  type ReceivedFile,
+} from './manifest';
 import { describeRankFile } from './rank-file';
 import { sha256Hex } from './sha256';
 
@@ -63,14 +79,19 @@ export interface StoreBackend {
   iterations(): Promise<number[]>;
 }
 
-interface Known extends ReceivedFile { iteration: number }
+interface Known extends ReceivedFile {
+  iteration: number;
+}
 
 export class CheckpointWriter implements CheckpointStore {
   private queue: Promise<unknown> = Promise.resolve();
   /** described files by `iteration/name` (re-read from the backend after a restart) */
   private readonly known = new Map<string, Known>();
 
-  constructor(readonly backend: StoreBackend, readonly opts: { readOnly?: boolean } = {}) {}
+  constructor(
+    readonly backend: StoreBackend,
+    readonly opts: { readOnly?: boolean } = {},
+  ) {}
 
   put(iteration: number, fileName: string, bytes: Uint8Array, info: PutInfo): Promise<PutResult> {
     const run = this.queue.then(() => this.putNow(iteration, fileName, bytes, info));
@@ -80,10 +101,19 @@ export class CheckpointWriter implements CheckpointStore {
 
   async get(iteration: number, fileName: string): Promise<Uint8Array> {
     const m = await this.manifest(iteration);
-    if (!m) throw new CheckpointError('not_found', `iteration ${iteration} has no complete checkpoint (${this.backend.where(iteration, MANIFEST_NAME)})`);
-    if (!m.files.some((f) => f.name === fileName)) throw new CheckpointError('not_found', `iteration ${iteration} has no file ${fileName}`);
+    if (!m)
+      throw new CheckpointError(
+        'not_found',
+        `iteration ${iteration} has no complete checkpoint (${this.backend.where(iteration, MANIFEST_NAME)})`,
+      );
+    if (!m.files.some((f) => f.name === fileName))
+      throw new CheckpointError('not_found', `iteration ${iteration} has no file ${fileName}`);
     const bytes = await this.backend.read(iteration, fileName);
-    if (!bytes) throw new CheckpointError('not_found', `${this.backend.where(iteration, fileName)} is listed in the manifest but missing`);
+    if (!bytes)
+      throw new CheckpointError(
+        'not_found',
+        `${this.backend.where(iteration, fileName)} is listed in the manifest but missing`,
+      );
     return bytes;
   }
 
@@ -109,25 +139,45 @@ export class CheckpointWriter implements CheckpointStore {
   private async putNow(iteration: number, fileName: string, bytes: Uint8Array, info: PutInfo): Promise<PutResult> {
     const where = this.backend.where(iteration, fileName);
     if (this.opts.readOnly) throw new CheckpointError('read_only', `${where}: this checkpoint store is read-only`);
-    if (!Number.isInteger(iteration) || iteration < 0) throw new CheckpointError('invalid_file', `${where}: iteration ${iteration} is not a non-negative integer`);
+    if (!Number.isInteger(iteration) || iteration < 0)
+      throw new CheckpointError('invalid_file', `${where}: iteration ${iteration} is not a non-negative integer`);
     if (await this.manifest(iteration)) {
-      throw new CheckpointError('checkpoint_complete', `${where}: iteration ${iteration} is already a complete checkpoint; its files are not replaced`);
+      throw new CheckpointError(
+        'checkpoint_complete',
+        `${where}: iteration ${iteration} is already a complete checkpoint; its files are not replaced`,
+      );
     }
     const sha256 = await sha256Hex(bytes);
     if (sha256 !== info.sha256) {
-      throw new CheckpointError('checksum_mismatch', `${fileName}${rankNote(fileName)}: sha256 of the received ${bytes.length} bytes is ${sha256}, the writer said ${info.sha256}`);
+      throw new CheckpointError(
+        'checksum_mismatch',
+        `${fileName}${rankNote(fileName)}: sha256 of the received ${bytes.length} bytes is ${sha256}, the writer said ${info.sha256}`,
+      );
     }
     const header = describeRankFile(bytes, fileName);
-    if (fileName !== rankFileName(header.coord.rank)) throw new CheckpointError('invalid_file', `${fileName}: holds rank ${header.coord.rank}, whose file is ${rankFileName(header.coord.rank)}`);
+    if (fileName !== rankFileName(header.coord.rank))
+      throw new CheckpointError(
+        'invalid_file',
+        `${fileName}: holds rank ${header.coord.rank}, whose file is ${rankFileName(header.coord.rank)}`,
+      );
     if (!sameLayout(header.layout, info.layout)) {
-      throw new CheckpointError('layout_mismatch', `${fileName}: saved for ${layoutText(header.layout)}, but the checkpoint's layout is ${layoutText(info.layout)}`);
+      throw new CheckpointError(
+        'layout_mismatch',
+        `${fileName}: saved for ${layoutText(header.layout)}, but the checkpoint's layout is ${layoutText(info.layout)}`,
+      );
     }
     const writers = writerRanks(info.layout);
-    if (!writers.includes(header.coord.rank)) throw new CheckpointError('invalid_file', `${fileName}: rank ${header.coord.rank} writes no file in ${layoutText(info.layout)}`);
+    if (!writers.includes(header.coord.rank))
+      throw new CheckpointError(
+        'invalid_file',
+        `${fileName}: rank ${header.coord.rank} writes no file in ${layoutText(info.layout)}`,
+      );
     const file: Known = { iteration, name: fileName, bytes: bytes.length, sha256, header };
     const discarded: string[] = [];
     const others: Known[] = [];
-    for (const name of (await this.backend.list(iteration)).filter((n) => n !== fileName && rankOfFileName(n) !== null)) {
+    for (const name of (await this.backend.list(iteration)).filter(
+      (n) => n !== fileName && rankOfFileName(n) !== null,
+    )) {
       const o = await this.describe(iteration, name);
       if (o && fits(file, o)) others.push(o);
       else discarded.push(name);
@@ -146,12 +196,18 @@ export class CheckpointWriter implements CheckpointStore {
     };
     if (missing.length) return result(false);
     const manifest = makeManifest(iteration, info.layout, present);
-    await this.backend.write(iteration, MANIFEST_NAME, new TextEncoder().encode(JSON.stringify(manifest, null, 1) + '\n'));
+    await this.backend.write(
+      iteration,
+      MANIFEST_NAME,
+      new TextEncoder().encode(`${JSON.stringify(manifest, null, 1)}\n`),
+    );
     for (const name of await this.backend.list(iteration)) {
-      if (rankOfFileName(name) !== null && !manifest.files.some((f) => f.name === name)) await this.backend.remove(iteration, name);
+      if (rankOfFileName(name) !== null && !manifest.files.some((f) => f.name === name))
+        await this.backend.remove(iteration, name);
     }
     const current = await this.latest();
-    if (current === null || iteration >= current) await this.backend.write(null, LATEST_NAME, new TextEncoder().encode(`${iterationDirName(iteration)}\n`));
+    if (current === null || iteration >= current)
+      await this.backend.write(null, LATEST_NAME, new TextEncoder().encode(`${iterationDirName(iteration)}\n`));
     return result(true);
   }
 
@@ -162,7 +218,13 @@ export class CheckpointWriter implements CheckpointStore {
     const bytes = await this.backend.read(iteration, name);
     if (!bytes) return null;
     try {
-      const k = { iteration, name, bytes: bytes.length, sha256: await sha256Hex(bytes), header: describeRankFile(bytes, this.backend.where(iteration, name)) };
+      const k = {
+        iteration,
+        name,
+        bytes: bytes.length,
+        sha256: await sha256Hex(bytes),
+        header: describeRankFile(bytes, this.backend.where(iteration, name)),
+      };
       this.known.set(`${iteration}/${name}`, k);
       return k;
     } catch {
@@ -178,5 +240,9 @@ function rankNote(fileName: string): string {
 
 /** Files of one checkpoint: same layout, step and model. */
 function fits(a: Known, b: Known): boolean {
-  return sameLayout(a.header.layout, b.header.layout) && a.header.step === b.header.step && JSON.stringify(a.header.spec) === JSON.stringify(b.header.spec);
+  return (
+    sameLayout(a.header.layout, b.header.layout) &&
+    a.header.step === b.header.step &&
+    JSON.stringify(a.header.spec) === JSON.stringify(b.header.spec)
+  );
 }

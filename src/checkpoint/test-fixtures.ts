@@ -11,27 +11,60 @@ import type { CheckpointLayout, OptRange, RankState } from './layout';
 
 export function tinySpec(o: Partial<ModelSpec> = {}): ModelSpec {
   return {
-    V: 64, C: 16, L: 4, H: 4, hd: 4, F: 64, T: 8, maxPos: 8, norm: 'layernorm', normEps: 1e-5, posEmb: 'learned', rotaryDims: 0,
-    rotaryBase: 10000, tied: true, parallelResidual: false, hiddenDropout: 0, attentionDropout: 0, initStd: 0.02,
-    initMethod: 'normal', outputInitMethod: 'scaled_normal', seed: 1, ...o,
+    V: 64,
+    C: 16,
+    L: 4,
+    H: 4,
+    hd: 4,
+    F: 64,
+    T: 8,
+    maxPos: 8,
+    norm: 'layernorm',
+    normEps: 1e-5,
+    posEmb: 'learned',
+    rotaryDims: 0,
+    rotaryBase: 10000,
+    tied: true,
+    parallelResidual: false,
+    hiddenDropout: 0,
+    attentionDropout: 0,
+    initStd: 0.02,
+    initMethod: 'normal',
+    outputInitMethod: 'scaled_normal',
+    seed: 1,
+    ...o,
   };
 }
 
-export interface FullState { param: Float32Array; m: Float32Array; v: Float32Array }
+export interface FullState {
+  param: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+}
 
 /** Every tensor of `spec` at full shape, with distinct random params and moments (v > 0). */
 export function randomModel(spec: ModelSpec, seed = 7): Map<string, FullState> {
   const rng = new Rng(seed);
   const fill = (n: number, f: () => number) => Float32Array.from({ length: n }, f);
-  return new Map(paramDefs(spec).map((d) => {
-    const n = d.fullShape.reduce((a, b) => a * b, 1);
-    return [d.name, { param: fill(n, () => rng.normal()), m: fill(n, () => rng.normal() * 1e-2), v: fill(n, () => rng.uniform() * 1e-4 + 1e-8) }];
-  }));
+  return new Map(
+    paramDefs(spec).map((d) => {
+      const n = d.fullShape.reduce((a, b) => a * b, 1);
+      return [
+        d.name,
+        {
+          param: fill(n, () => rng.normal()),
+          m: fill(n, () => rng.normal() * 1e-2),
+          v: fill(n, () => rng.uniform() * 1e-4 + 1e-8),
+        },
+      ];
+    }),
+  );
 }
 
 /** Layers split as evenly as possible over `pp` stages (first stages take the remainder). */
 export function stagesOf(spec: ModelSpec, pp: number): StageRange[] {
-  const base = Math.floor(spec.L / pp), extra = spec.L % pp;
+  const base = Math.floor(spec.L / pp),
+    extra = spec.L % pp;
   let first = 0;
   return Array.from({ length: pp }, (_, p) => {
     const n = base + (p < extra ? 1 : 0);
@@ -41,7 +74,13 @@ export function stagesOf(spec: ModelSpec, pp: number): StageRange[] {
   });
 }
 
-export const layoutOf = (tp: number, pp: number, dp: number, zeroStage = 0): CheckpointLayout => ({ tp, pp, dp, zeroStage, world: tp * pp * dp });
+export const layoutOf = (tp: number, pp: number, dp: number, zeroStage = 0): CheckpointLayout => ({
+  tp,
+  pp,
+  dp,
+  zeroStage,
+  world: tp * pp * dp,
+});
 
 /** ZeRO-1 style DP shard of a flat vector of `total`: equal chunks (rounded up to 96 elements, so
  *  boundaries cut through tensors and the last chunk reaches into the zero padding past total). */
@@ -53,7 +92,9 @@ export function zeroRange(total: number, dp: number, d: number): OptRange {
 /** The flat params, and moments over [0, total), of one (stage, tp rank) from a full model. */
 export function flatOf(spec: ModelSpec, model: Map<string, FullState>, stage: StageRange, tp: number, tpRank: number) {
   const layout = layoutParams(stageParamDefs(spec, stage, tp));
-  const params = new Float32Array(layout.total), m = new Float32Array(layout.total), v = new Float32Array(layout.total);
+  const params = new Float32Array(layout.total),
+    m = new Float32Array(layout.total),
+    v = new Float32Array(layout.total);
   for (const s of layout.slots) {
     const f = model.get(s.name)!;
     params.set(shardTensor(s.tp, s.fullShape, f.param, { size: tp, rank: tpRank }), s.offset);
@@ -70,15 +111,30 @@ export function cutRange(flat: Float32Array, r: OptRange): Float32Array {
 }
 
 /** What every rank of `layout` holds for `model` after `step` steps. */
-export function rankStates(spec: ModelSpec, model: Map<string, FullState>, layout: CheckpointLayout, step = 10): RankState[] {
+export function rankStates(
+  spec: ModelSpec,
+  model: Map<string, FullState>,
+  layout: CheckpointLayout,
+  step = 10,
+): RankState[] {
   const stages = stagesOf(spec, layout.pp);
   return Array.from({ length: layout.world }, (_, rank) => {
     const coord = coordOf(layout, rank);
     const f = flatOf(spec, model, stages[coord.pp], layout.tp, coord.tp);
-    const optRange = layout.zeroStage >= 1 ? zeroRange(f.layout.total, layout.dp, coord.dp) : { start: 0, end: f.layout.total };
-    return { step, coord, stage: stages[coord.pp], params: f.params, m: cutRange(f.m, optRange), v: cutRange(f.v, optRange), optRange };
+    const optRange =
+      layout.zeroStage >= 1 ? zeroRange(f.layout.total, layout.dp, coord.dp) : { start: 0, end: f.layout.total };
+    return {
+      step,
+      coord,
+      stage: stages[coord.pp],
+      params: f.params,
+      m: cutRange(f.m, optRange),
+      v: cutRange(f.v, optRange),
+      optRange,
+    };
   });
 }
 
 /** Bit patterns, so equality is exact (no -0/+0 or NaN leniency). */
-export const bits = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
+export const bits = (a: Float32Array): Uint32Array =>
+  new Uint32Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));

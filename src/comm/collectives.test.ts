@@ -10,7 +10,13 @@ const SIZES = [1, 2, 3, 4, 5, 6, 7, 8];
 const lengthsFor = (n: number) => [...new Set([0, 1, n - 1, n + 1, 7, 1031])];
 
 function groups(n: number): Group[] {
-  return createLoopbackWorld(n).transports.map((t) => new Group(t, Array.from({ length: n }, (_, r) => r)));
+  return createLoopbackWorld(n).transports.map(
+    (t) =>
+      new Group(
+        t,
+        Array.from({ length: n }, (_, r) => r),
+      ),
+  );
 }
 
 function expectBits(got: Float32Array, want: Float32Array, what: string): void {
@@ -40,7 +46,9 @@ describe('collectives on the loopback transport, bit-exact against the CPU refer
 
       it(`broadcast from the last rank: ${n} ranks, ${length} elements`, async () => {
         const inputs = Array.from({ length: n }, (_, r) => testTensor(300 * n + r, length));
-        const got = await Promise.all(groups(n).map((g, r) => broadcast(g, inputs[r].slice(), n - 1, { segmentBytes: 64 })));
+        const got = await Promise.all(
+          groups(n).map((g, r) => broadcast(g, inputs[r].slice(), n - 1, { segmentBytes: 64 })),
+        );
         got.forEach((x, r) => expectBits(x, inputs[n - 1], `rank ${r}`));
       });
     }
@@ -109,7 +117,10 @@ describe('collective failures', () => {
     setTimeout(() => world.disconnect(3), 20);
     const started = Date.now();
     for (const run of runs) {
-      const err = await run.then(() => undefined, (e: unknown) => e);
+      const err = await run.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(CommError);
       expect((err as CommError).peer).toBe(3);
       expect((err as Error).message).toMatch(/allReduce .*rank 3.*peer lost/);
@@ -119,7 +130,10 @@ describe('collective failures', () => {
 
   it('a member that never joins makes the others time out naming the peer and the operation', async () => {
     const gs = createLoopbackWorld(3).transports.map((t) => new Group(t, [0, 1, 2]));
-    const err = await Promise.all([allReduce(gs[0], testTensor(1, 30), 'sum', { timeoutMs: 200 }), allReduce(gs[1], testTensor(2, 30), 'sum', { timeoutMs: 200 })]).then(
+    const err = await Promise.all([
+      allReduce(gs[0], testTensor(1, 30), 'sum', { timeoutMs: 200 }),
+      allReduce(gs[1], testTensor(2, 30), 'sum', { timeoutMs: 200 }),
+    ]).then(
       () => undefined,
       (e: unknown) => e as Error,
     );
@@ -129,9 +143,15 @@ describe('collective failures', () => {
 
   it('members that disagree on the length fail with a size error, not wrong data', async () => {
     const gs = createLoopbackWorld(2).transports.map((t) => new Group(t, [0, 1]));
-    const results = await Promise.allSettled([allReduce(gs[0], new Float32Array(10), 'sum', { timeoutMs: 500 }), allReduce(gs[1], new Float32Array(12), 'sum', { timeoutMs: 500 })]);
+    const results = await Promise.allSettled([
+      allReduce(gs[0], new Float32Array(10), 'sum', { timeoutMs: 500 }),
+      allReduce(gs[1], new Float32Array(12), 'sum', { timeoutMs: 500 }),
+    ]);
     const reasons = results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'fulfilled'));
-    expect(reasons.some((m) => /bytes, expected/.test(m)), reasons.join('\n')).toBe(true);
+    expect(
+      reasons.some((m) => /bytes, expected/.test(m)),
+      reasons.join('\n'),
+    ).toBe(true);
     expect(reasons).not.toContain('fulfilled');
   });
 
@@ -140,6 +160,8 @@ describe('collective failures', () => {
     expect(() => new Group(t0, [1, 2])).toThrow(/not a member/);
     expect(() => new Group(t0, [0, 0])).toThrow(/repeated/);
     expect(() => new Group(t0, [0, 5])).toThrow(/outside world/);
-    await expect(broadcast(new Group(t0, [0, 1]), new Float32Array(2), 2)).rejects.toThrow(/root rank 2 is not in group/);
+    await expect(broadcast(new Group(t0, [0, 1]), new Float32Array(2), 2)).rejects.toThrow(
+      /root rank 2 is not in group/,
+    );
   });
 });

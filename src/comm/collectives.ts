@@ -2,7 +2,7 @@
 // `ringPlan`), reduce-scatter, all-gather, pipelined chain broadcast, barrier.
 // Data are f32 tensors; reduction runs where `reduce` says (CPU by default).
 
-import { Group } from './group';
+import type { Group } from './group';
 import { ringPlan, type RingPlan } from './ring-plan';
 import { DEFAULT_TIMEOUT_MS } from './transport';
 
@@ -43,16 +43,34 @@ function asF32(bytes: Uint8Array): Float32Array {
 }
 
 /** One ring step: send `out` to the next position, receive `inLength` floats from the previous. */
-async function ringStep(ctx: Ctx, plan: RingPlan, step: string, out: Float32Array, inLength: number): Promise<Float32Array | undefined> {
+async function ringStep(
+  ctx: Ctx,
+  plan: RingPlan,
+  step: string,
+  out: Float32Array,
+  inLength: number,
+): Promise<Float32Array | undefined> {
   const t = ctx.group.transport;
   const tag = `${ctx.tag}/${step}`;
-  const sending = out.length > 0 ? t.send(ctx.group.rankAt(plan.next), tag, out, { op: ctx.op, timeoutMs: ctx.timeoutMs }) : undefined;
-  const receiving = inLength > 0 ? t.recv(ctx.group.rankAt(plan.prev), tag, { op: ctx.op, timeoutMs: ctx.timeoutMs, bytes: inLength * 4 }) : undefined;
+  const sending =
+    out.length > 0
+      ? t.send(ctx.group.rankAt(plan.next), tag, out, { op: ctx.op, timeoutMs: ctx.timeoutMs })
+      : undefined;
+  const receiving =
+    inLength > 0
+      ? t.recv(ctx.group.rankAt(plan.prev), tag, { op: ctx.op, timeoutMs: ctx.timeoutMs, bytes: inLength * 4 })
+      : undefined;
   const [, got] = await Promise.all([sending, receiving]);
   return got ? asF32(got) : undefined;
 }
 
-async function reduceScatterPhase(ctx: Ctx, plan: RingPlan, data: Float32Array, op: ReduceOp, reduce: Reducer): Promise<void> {
+async function reduceScatterPhase(
+  ctx: Ctx,
+  plan: RingPlan,
+  data: Float32Array,
+  op: ReduceOp,
+  reduce: Reducer,
+): Promise<void> {
   const view = (c: number) => data.subarray(plan.chunks[c].start, plan.chunks[c].end);
   for (let s = 0; s < plan.reduceScatter.length; s++) {
     const { send, recv } = plan.reduceScatter[s];
@@ -75,7 +93,12 @@ async function allGatherPhase(ctx: Ctx, plan: RingPlan, data: Float32Array): Pro
 }
 
 /** In place: every member ends with the elementwise sum (or mean) of all members' `data`. */
-export function allReduce(group: Group, data: Float32Array, op: ReduceOp = 'sum', opts: CollectiveOptions = {}): Promise<Float32Array> {
+export function allReduce(
+  group: Group,
+  data: Float32Array,
+  op: ReduceOp = 'sum',
+  opts: CollectiveOptions = {},
+): Promise<Float32Array> {
   const ctx = context(group, 'allReduce', opts);
   return group.guard(ctx.op, async () => {
     const plan = ringPlan(group.size, group.position, data.length);
@@ -87,7 +110,12 @@ export function allReduce(group: Group, data: Float32Array, op: ReduceOp = 'sum'
 
 /** Reduces `data` (used as the work buffer) and returns this member's chunk of the result,
  *  chunk `position` of `chunkBounds(size, data.length)`, as a view into `data`. */
-export function reduceScatter(group: Group, data: Float32Array, op: ReduceOp = 'sum', opts: CollectiveOptions = {}): Promise<Float32Array> {
+export function reduceScatter(
+  group: Group,
+  data: Float32Array,
+  op: ReduceOp = 'sum',
+  opts: CollectiveOptions = {},
+): Promise<Float32Array> {
   const ctx = context(group, 'reduceScatter', opts);
   return group.guard(ctx.op, async () => {
     const plan = ringPlan(group.size, group.position, data.length);
@@ -111,7 +139,12 @@ export function allGather(group: Group, piece: Float32Array, opts: CollectiveOpt
 
 /** In place: every member's `data` becomes the root's (`root` is a global rank in the group).
  *  A chain root → root+1 → … pipelined in segments, so a long tensor streams at link speed. */
-export function broadcast(group: Group, data: Float32Array, root: number, opts: CollectiveOptions = {}): Promise<Float32Array> {
+export function broadcast(
+  group: Group,
+  data: Float32Array,
+  root: number,
+  opts: CollectiveOptions = {},
+): Promise<Float32Array> {
   const ctx = context(group, 'broadcast', opts);
   const rootPos = group.ranks.indexOf(root);
   if (rootPos < 0) return Promise.reject(new Error(`${ctx.op}: root rank ${root} is not in group ${group.name}`));

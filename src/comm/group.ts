@@ -15,9 +15,11 @@ export class Group {
     readonly name = `[${ranks.join(',')}]`,
   ) {
     if (ranks.length === 0) throw new Error(`group ${name}: no ranks`);
-    if (new Set(ranks).size !== ranks.length) throw new Error(`group ${name}: repeated rank in ${JSON.stringify(ranks)}`);
+    if (new Set(ranks).size !== ranks.length)
+      throw new Error(`group ${name}: repeated rank in ${JSON.stringify(ranks)}`);
     for (const r of ranks) {
-      if (!Number.isInteger(r) || r < 0 || r >= transport.worldSize) throw new Error(`group ${name}: rank ${r} is outside world of ${transport.worldSize}`);
+      if (!Number.isInteger(r) || r < 0 || r >= transport.worldSize)
+        throw new Error(`group ${name}: rank ${r} is outside world of ${transport.worldSize}`);
     }
     this.position = ranks.indexOf(transport.rank);
     if (this.position < 0) throw new Error(`group ${name}: this rank (${transport.rank}) is not a member`);

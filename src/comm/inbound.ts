@@ -41,7 +41,9 @@ export class Inbound {
     if (this.failure) return;
     if (this.open[channel]) {
       const p = this.open[channel];
-      return this.protocolError(`part of transfer ${h.i} began on channel ${channel} while transfer ${p.t.id} still had ${p.end - p.at} bytes to come`);
+      return this.protocolError(
+        `part of transfer ${h.i} began on channel ${channel} while transfer ${p.t.id} still had ${p.end - p.at} bytes to come`,
+      );
     }
     let t = this.live.get(h.i);
     if (!t) {
@@ -60,10 +62,13 @@ export class Inbound {
     const p = this.open[channel];
     if (!p) return this.protocolError(`${data.byteLength} bytes arrived on channel ${channel} outside any transfer`);
     if (data.byteLength > p.end - p.at) {
-      return this.protocolError(`transfer ${p.t.id} ('${p.t.tag}') got ${data.byteLength} bytes where ${p.end - p.at} remained in its part`);
+      return this.protocolError(
+        `transfer ${p.t.id} ('${p.t.tag}') got ${data.byteLength} bytes where ${p.end - p.at} remained in its part`,
+      );
     }
     const t = p.t;
-    if (!t.buf && p.at === 0 && data.byteLength === t.total) t.buf = new Uint8Array(data); // one message: keep it, no copy
+    if (!t.buf && p.at === 0 && data.byteLength === t.total)
+      t.buf = new Uint8Array(data); // one message: keep it, no copy
     else (t.buf ??= new Uint8Array(t.total)).set(new Uint8Array(data), p.at);
     p.at += data.byteLength;
     t.received += data.byteLength;

@@ -17,7 +17,11 @@ describe('loopback transport', () => {
 
   it('keeps tags apart and delivers one tag in send order', async () => {
     const [a, b] = createLoopbackWorld(2).transports;
-    await Promise.all([a.send(1, 'x', new Uint8Array([1])), a.send(1, 'y', new Uint8Array([2])), a.send(1, 'x', new Uint8Array([3]))]);
+    await Promise.all([
+      a.send(1, 'x', new Uint8Array([1])),
+      a.send(1, 'y', new Uint8Array([2])),
+      a.send(1, 'x', new Uint8Array([3])),
+    ]);
     expect([...(await b.recv(0, 'y'))]).toEqual([2]);
     expect([...(await b.recv(0, 'x'))]).toEqual([1]);
     expect([...(await b.recv(0, 'x'))]).toEqual([3]);
@@ -26,13 +30,17 @@ describe('loopback transport', () => {
   it('fails a receive whose message has the wrong size', async () => {
     const [a, b] = createLoopbackWorld(2).transports;
     await a.send(1, 't', new Float32Array(2));
-    await expect(b.recv(0, 't', { bytes: 12, op: 'p2p' })).rejects.toThrow(/p2p: rank 1 ⇄ rank 0: message 't' has 8 bytes, expected 12/);
+    await expect(b.recv(0, 't', { bytes: 12, op: 'p2p' })).rejects.toThrow(
+      /p2p: rank 1 ⇄ rank 0: message 't' has 8 bytes, expected 12/,
+    );
   });
 
   it('times out a receive whose tag never comes, listing what did come', async () => {
     const [a, b] = createLoopbackWorld(2).transports;
     await a.send(1, 'other', new Uint8Array(4));
-    await expect(b.recv(0, 'wanted', { timeoutMs: 100 })).rejects.toThrow(/timed out after 100 ms: nothing arrived for 'wanted'; unclaimed messages from this peer: 'other' \(4 B\)/);
+    await expect(b.recv(0, 'wanted', { timeoutMs: 100 })).rejects.toThrow(
+      /timed out after 100 ms: nothing arrived for 'wanted'; unclaimed messages from this peer: 'other' \(4 B\)/,
+    );
   });
 
   it('fails pending and later operations with a peer that went away', async () => {

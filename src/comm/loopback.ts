@@ -12,7 +12,8 @@ export interface LoopbackWorld {
 }
 
 export function createLoopbackWorld(size: number): LoopbackWorld {
-  if (!Number.isInteger(size) || size < 1) throw new Error(`loopback world size must be a positive integer, got ${size}`);
+  if (!Number.isInteger(size) || size < 1)
+    throw new Error(`loopback world size must be a positive integer, got ${size}`);
   const transports: LoopbackTransport[] = [];
   for (let r = 0; r < size; r++) transports.push(new LoopbackTransport(r, size, transports));
   return {
@@ -26,8 +27,11 @@ export function createLoopbackWorld(size: number): LoopbackWorld {
 }
 
 export class LoopbackTransport extends MailboxTransport implements Transport {
-
-  constructor(rank: number, worldSize: number, private readonly world: readonly LoopbackTransport[]) {
+  constructor(
+    rank: number,
+    worldSize: number,
+    private readonly world: readonly LoopbackTransport[],
+  ) {
     super(rank, worldSize);
   }
 
@@ -37,7 +41,12 @@ export class LoopbackTransport extends MailboxTransport implements Transport {
     const copy = bytesOf(data).slice();
     await Promise.resolve();
     const target = this.world[to];
-    target.inbox[this.rank].announce({ tag, bytes: copy.byteLength, data: Promise.resolve(copy), received: () => copy.byteLength });
+    target.inbox[this.rank].announce({
+      tag,
+      bytes: copy.byteLength,
+      data: Promise.resolve(copy),
+      received: () => copy.byteLength,
+    });
   }
 
   close(): void {
@@ -46,5 +55,4 @@ export class LoopbackTransport extends MailboxTransport implements Transport {
     for (const t of this.world) if (t !== this) t.peerGone(this.rank, 'peer closed its transport');
     for (const m of this.inbox) m.fail('this transport is closed');
   }
-
 }

@@ -10,7 +10,10 @@ export abstract class MailboxTransport {
   protected readonly inbox: Mailbox[];
   protected closed = false;
 
-  constructor(readonly rank: number, readonly worldSize: number) {
+  constructor(
+    readonly rank: number,
+    readonly worldSize: number,
+  ) {
     this.health = new PeerHealth(rank);
     this.inbox = Array.from({ length: worldSize }, (_, peer) => new Mailbox(rank, peer));
   }

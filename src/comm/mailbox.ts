@@ -21,7 +21,10 @@ export class Mailbox {
   private readonly pending = new Set<Rejecter>();
   private failure?: string;
 
-  constructor(readonly rank: number, readonly peer: number) {}
+  constructor(
+    readonly rank: number,
+    readonly peer: number,
+  ) {}
 
   get failed(): string | undefined {
     return this.failure;
@@ -85,16 +88,21 @@ export class Mailbox {
           (e: unknown) => fail(e instanceof CommError ? e.reason : e instanceof Error ? e.message : String(e)),
         );
       };
-      const watchdog = setInterval(() => {
-        const progress = msg ? 1 + msg.received() : 0;
-        if (progress !== lastProgress) {
-          lastProgress = progress;
-          lastChange = Date.now();
-        } else if (Date.now() - lastChange >= timeoutMs) {
-          const what = msg ? `stalled at ${msg.received()} of ${msg.bytes} bytes of '${tag}'` : `nothing arrived for '${tag}'`;
-          fail(`timed out after ${timeoutMs} ms: ${what}${this.describeQueued()}`);
-        }
-      }, Math.max(20, Math.min(1000, timeoutMs / 4)));
+      const watchdog = setInterval(
+        () => {
+          const progress = msg ? 1 + msg.received() : 0;
+          if (progress !== lastProgress) {
+            lastProgress = progress;
+            lastChange = Date.now();
+          } else if (Date.now() - lastChange >= timeoutMs) {
+            const what = msg
+              ? `stalled at ${msg.received()} of ${msg.bytes} bytes of '${tag}'`
+              : `nothing arrived for '${tag}'`;
+            fail(`timed out after ${timeoutMs} ms: ${what}${this.describeQueued()}`);
+          }
+        },
+        Math.max(20, Math.min(1000, timeoutMs / 4)),
+      );
       this.pending.add(fail);
       if (this.failure) return fail(this.failure);
       const q = this.queued.get(tag);

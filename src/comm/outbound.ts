@@ -39,7 +39,9 @@ export class ChannelSender {
     private readonly pacing: PacingOptions,
   ) {
     if (pacing.highWaterBytes - pacing.chunkBytes <= pacing.lowWaterBytes) {
-      throw new Error(`pacing: highWaterBytes (${pacing.highWaterBytes}) must exceed lowWaterBytes + chunkBytes (${pacing.lowWaterBytes} + ${pacing.chunkBytes})`);
+      throw new Error(
+        `pacing: highWaterBytes (${pacing.highWaterBytes}) must exceed lowWaterBytes + chunkBytes (${pacing.lowWaterBytes} + ${pacing.chunkBytes})`,
+      );
     }
     dc.bufferedAmountLowThreshold = pacing.lowWaterBytes;
     dc.addEventListener('bufferedamountlow', () => this.wake?.());
@@ -104,7 +106,11 @@ export class ChannelSender {
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.wake = undefined;
-        reject(new Error(`send stalled: ${this.dc.bufferedAmount} bytes buffered (was ${before}) did not drain below ${this.pacing.lowWaterBytes} in ${timeoutMs} ms`));
+        reject(
+          new Error(
+            `send stalled: ${this.dc.bufferedAmount} bytes buffered (was ${before}) did not drain below ${this.pacing.lowWaterBytes} in ${timeoutMs} ms`,
+          ),
+        );
       }, timeoutMs);
       this.wake = () => {
         clearTimeout(timer);

@@ -3,13 +3,23 @@
 // in workers. Rank r registers as PeerJS id `${runId}-${r}`; between two ranks the lower
 // one dials `channels` connections (each its own RTCPeerConnection and SCTP association).
 
-import { DataConnection, Peer } from 'peerjs';
+import { type DataConnection, Peer } from 'peerjs';
 import { Inbound } from './inbound';
 import { rtcConfig } from './ice';
 import { Mailbox } from './mailbox';
 import { ChannelSender, type DataChannelLike, type PacingOptions } from './outbound';
 import { PeerHealth } from './peer-health';
-import { bytesOf, checkRank, CommError, DEFAULT_TIMEOUT_MS, type PeerLostListener, type RecvOptions, type SendOptions, type Tag, type Transport } from './transport';
+import {
+  bytesOf,
+  checkRank,
+  CommError,
+  DEFAULT_TIMEOUT_MS,
+  type PeerLostListener,
+  type RecvOptions,
+  type SendOptions,
+  type Tag,
+  type Transport,
+} from './transport';
 import { parseNotice, planParts, type LostNotice, type PartHeader } from './wire';
 
 export interface SignallingServer {
@@ -57,7 +67,10 @@ export class PeerTransport implements Transport {
   private pacing: PacingOptions;
   private closed = false;
 
-  private constructor(private readonly peerjs: Peer, private readonly opts: PeerTransportOptions) {
+  private constructor(
+    private readonly peerjs: Peer,
+    private readonly opts: PeerTransportOptions,
+  ) {
     this.rank = opts.rank;
     this.worldSize = opts.worldSize;
     this.channels = opts.channels ?? 1;
@@ -68,8 +81,10 @@ export class PeerTransport implements Transport {
   /** Registers with the signalling server and opens every channel to every peer. */
   static async connect(opts: PeerTransportOptions): Promise<PeerTransport> {
     const { rank, worldSize, runId } = opts;
-    if (!Number.isInteger(worldSize) || worldSize < 1) throw new Error(`worldSize must be a positive integer, got ${worldSize}`);
-    if (!Number.isInteger(rank) || rank < 0 || rank >= worldSize) throw new Error(`rank ${rank} is outside 0…${worldSize - 1}`);
+    if (!Number.isInteger(worldSize) || worldSize < 1)
+      throw new Error(`worldSize must be a positive integer, got ${worldSize}`);
+    if (!Number.isInteger(rank) || rank < 0 || rank >= worldSize)
+      throw new Error(`rank ${rank} is outside 0…${worldSize - 1}`);
     const peerjs = new Peer(peerId(runId, rank), {
       host: opts.server.host,
       port: opts.server.port,
@@ -102,12 +117,21 @@ export class PeerTransport implements Transport {
       await Promise.all(
         parts.map((p) => {
           const header: PartHeader = { k: 'part', i: id, g: tag, n: bytes.byteLength, o: p.offset, l: p.length };
-          return link.senders[p.channel]!.enqueue(JSON.stringify(header), bytes.subarray(p.offset, p.offset + p.length), timeoutMs);
+          return link.senders[p.channel]!.enqueue(
+            JSON.stringify(header),
+            bytes.subarray(p.offset, p.offset + p.length),
+            timeoutMs,
+          );
         }),
       );
     } catch (reason) {
       const lost = this.health.get(to);
-      throw new CommError(op, this.rank, to, lost ? lost.reason : `sending '${tag}' (${bytes.byteLength} B): ${String(reason)}`);
+      throw new CommError(
+        op,
+        this.rank,
+        to,
+        lost ? lost.reason : `sending '${tag}' (${bytes.byteLength} B): ${String(reason)}`,
+      );
     }
   }
 
@@ -172,14 +196,26 @@ export class PeerTransport implements Transport {
 
   private register(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`rank ${this.rank}: signalling server ${describeServer(this.opts.server)} did not answer in ${this.connectTimeout} ms`)), this.connectTimeout);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `rank ${this.rank}: signalling server ${describeServer(this.opts.server)} did not answer in ${this.connectTimeout} ms`,
+            ),
+          ),
+        this.connectTimeout,
+      );
       this.peerjs.once('open', () => {
         clearTimeout(timer);
         resolve();
       });
       this.peerjs.once('error', (e) => {
         clearTimeout(timer);
-        reject(new Error(`rank ${this.rank}: signalling server ${describeServer(this.opts.server)}: ${e.type}: ${e.message}`));
+        reject(
+          new Error(
+            `rank ${this.rank}: signalling server ${describeServer(this.opts.server)}: ${e.type}: ${e.message}`,
+          ),
+        );
       });
     });
   }
@@ -208,7 +244,11 @@ export class PeerTransport implements Transport {
       if (missing === 0) return resolve();
       const timer = setTimeout(() => {
         const absent = peers.filter((p) => this.links.get(p)!.senders.filter(Boolean).length < this.channels);
-        reject(new Error(`rank ${this.rank}: no WebRTC connection to rank(s) ${absent.join(', ')} after ${this.connectTimeout} ms`));
+        reject(
+          new Error(
+            `rank ${this.rank}: no WebRTC connection to rank(s) ${absent.join(', ')} after ${this.connectTimeout} ms`,
+          ),
+        );
       }, this.connectTimeout);
       const opened = (): void => {
         if (--missing === 0) {
@@ -219,7 +259,14 @@ export class PeerTransport implements Transport {
       this.peerjs.on('connection', (conn) => {
         const meta = conn.metadata as { runId?: string; rank?: number; channel?: number } | undefined;
         const link = meta?.rank !== undefined ? this.links.get(meta.rank) : undefined;
-        if (!meta || meta.runId !== this.opts.runId || !link || !Number.isInteger(meta.channel) || meta.channel! >= this.channels || link.conns[meta.channel!]) {
+        if (
+          !meta ||
+          meta.runId !== this.opts.runId ||
+          !link ||
+          !Number.isInteger(meta.channel) ||
+          meta.channel! >= this.channels ||
+          link.conns[meta.channel!]
+        ) {
           console.warn(`rank ${this.rank}: refusing unexpected connection from ${conn.peer} (${JSON.stringify(meta)})`);
           conn.close();
           return;
@@ -227,7 +274,8 @@ export class PeerTransport implements Transport {
         this.adopt(link, meta.channel!, conn, opened);
       });
       this.peerjs.on('error', (e) => {
-        if (e.type !== 'peer-unavailable') return console.warn(`rank ${this.rank}: PeerJS error ${e.type}: ${e.message}`);
+        if (e.type !== 'peer-unavailable')
+          return console.warn(`rank ${this.rank}: PeerJS error ${e.type}: ${e.message}`);
         // the peer has not registered yet: dial it again shortly
         for (const link of this.links.values()) {
           if (!e.message.includes(peerId(this.opts.runId, link.peer)) || link.peer < this.rank) continue;
@@ -236,7 +284,8 @@ export class PeerTransport implements Transport {
           });
         }
       });
-      for (const p of peers) if (this.rank < p) for (let ch = 0; ch < this.channels; ch++) this.dial(this.links.get(p)!, ch, opened);
+      for (const p of peers)
+        if (this.rank < p) for (let ch = 0; ch < this.channels; ch++) this.dial(this.links.get(p)!, ch, opened);
     });
   }
 
@@ -278,7 +327,10 @@ export class PeerTransport implements Transport {
       if (state === 'failed' || state === 'closed') this.lose(p, `ICE ${state} on channel ${channel}`);
       if (state === 'disconnected') {
         const grace = this.opts.disconnectGraceMs ?? 3_000;
-        disconnectTimer = setTimeout(() => this.lose(p, `ICE disconnected for ${grace} ms on channel ${channel}`), grace);
+        disconnectTimer = setTimeout(
+          () => this.lose(p, `ICE disconnected for ${grace} ms on channel ${channel}`),
+          grace,
+        );
       }
     });
   }

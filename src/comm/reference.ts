@@ -10,7 +10,8 @@ export function referenceAllReduce(inputs: readonly Float32Array[], op: ReduceOp
   const n = inputs.length;
   const length = inputs[0]?.length ?? 0;
   for (const [p, x] of inputs.entries()) {
-    if (x.length !== length) throw new Error(`referenceAllReduce: input ${p} has ${x.length} elements, input 0 has ${length}`);
+    if (x.length !== length)
+      throw new Error(`referenceAllReduce: input ${p} has ${x.length} elements, input 0 has ${length}`);
   }
   const out = new Float32Array(length);
   chunkBounds(n, length).forEach(({ start, end }, c) => {

@@ -3,7 +3,12 @@ import { chunkBounds, reductionOrder, ringPlan } from './ring-plan';
 
 describe('chunkBounds', () => {
   it.each([
-    [1, 0], [1, 5], [3, 10], [4, 3], [8, 1], [5, 1031],
+    [1, 0],
+    [1, 5],
+    [3, 10],
+    [4, 3],
+    [8, 1],
+    [5, 1031],
   ])('size %i, length %i: contiguous, covering, balanced', (size, length) => {
     const chunks = chunkBounds(size, length);
     expect(chunks).toHaveLength(size);
@@ -15,7 +20,11 @@ describe('chunkBounds', () => {
   });
 
   it('gives the extra elements to the first chunks', () => {
-    expect(chunkBounds(3, 10)).toEqual([{ start: 0, end: 4 }, { start: 4, end: 7 }, { start: 7, end: 10 }]);
+    expect(chunkBounds(3, 10)).toEqual([
+      { start: 0, end: 4 },
+      { start: 4, end: 7 },
+      { start: 7, end: 10 },
+    ]);
   });
 });
 

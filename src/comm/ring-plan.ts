@@ -49,8 +49,10 @@ export function chunkBounds(size: number, length: number): Chunk[] {
 
 export function ringPlan(size: number, rank: number, length: number): RingPlan {
   if (!Number.isInteger(size) || size < 1) throw new Error(`ringPlan: size must be a positive integer, got ${size}`);
-  if (!Number.isInteger(rank) || rank < 0 || rank >= size) throw new Error(`ringPlan: rank ${rank} is outside 0…${size - 1}`);
-  if (!Number.isInteger(length) || length < 0) throw new Error(`ringPlan: length must be a non-negative integer, got ${length}`);
+  if (!Number.isInteger(rank) || rank < 0 || rank >= size)
+    throw new Error(`ringPlan: rank ${rank} is outside 0…${size - 1}`);
+  if (!Number.isInteger(length) || length < 0)
+    throw new Error(`ringPlan: length must be a non-negative integer, got ${length}`);
   const reduceScatter: RingStep[] = [];
   const allGather: RingStep[] = [];
   for (let s = 0; s < size - 1; s++) {

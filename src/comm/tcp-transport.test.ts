@@ -7,7 +7,10 @@ import { Group } from './group';
 import { TcpTransport } from './tcp-transport';
 
 let open: TcpTransport[] = [];
-afterEach(() => { for (const t of open) t.close(); open = []; });
+afterEach(() => {
+  for (const t of open) t.close();
+  open = [];
+});
 
 async function world(n: number): Promise<TcpTransport[]> {
   const ports = await freePorts(n);
@@ -21,7 +24,8 @@ describe('TcpTransport', () => {
     const sizes = [0, 1, 7, 65_536, 9 << 20];
     const sent = sizes.map((n, i) => Uint8Array.from({ length: n }, (_, k) => (k * 31 + i) & 255));
     await Promise.all(sent.map((m) => a.send(1, 'x', m)));
-    for (const m of sent) expect(Buffer.compare(Buffer.from(await b.recv(0, 'x', { bytes: m.length })), Buffer.from(m))).toBe(0);
+    for (const m of sent)
+      expect(Buffer.compare(Buffer.from(await b.recv(0, 'x', { bytes: m.length })), Buffer.from(m))).toBe(0);
     await b.send(0, 'back', Float32Array.of(1.5, -2));
     expect(Array.from(new Float32Array((await a.recv(1, 'back')).buffer))).toEqual([1.5, -2]);
   });

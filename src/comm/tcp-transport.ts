@@ -36,7 +36,10 @@ class FrameReader {
       if (this.have < 8 + tagLen + len) return;
       const frame = this.take(8 + tagLen + len);
       const tag = frame.toString('utf8', 4, 4 + tagLen);
-      this.onFrame(tag, new Uint8Array(frame.buffer.slice(frame.byteOffset + 8 + tagLen, frame.byteOffset + 8 + tagLen + len)));
+      this.onFrame(
+        tag,
+        new Uint8Array(frame.buffer.slice(frame.byteOffset + 8 + tagLen, frame.byteOffset + 8 + tagLen + len)),
+      );
     }
   }
 
@@ -58,7 +61,10 @@ class FrameReader {
 export class TcpTransport extends MailboxTransport implements Transport {
   private readonly sockets = new Map<number, Socket>();
 
-  private constructor(private readonly server: Server, opts: TcpTransportOptions) {
+  private constructor(
+    private readonly server: Server,
+    opts: TcpTransportOptions,
+  ) {
     super(opts.rank, opts.worldSize);
   }
 
@@ -71,7 +77,11 @@ export class TcpTransport extends MailboxTransport implements Transport {
     const server = createServer();
     const t = new TcpTransport(server, opts);
     const connected = new Map<number, () => void>();
-    const all = Promise.all(Array.from({ length: worldSize }, (_, r) => r).filter((r) => r !== rank).map((r) => new Promise<void>((res) => connected.set(r, res))));
+    const all = Promise.all(
+      Array.from({ length: worldSize }, (_, r) => r)
+        .filter((r) => r !== rank)
+        .map((r) => new Promise<void>((res) => connected.set(r, res))),
+    );
     server.on('connection', (sock) => {
       sock.setNoDelay(true);
       let hello = Buffer.alloc(0);
@@ -86,32 +96,56 @@ export class TcpTransport extends MailboxTransport implements Transport {
       sock.on('data', first);
     });
     await new Promise<void>((res, rej) => server.once('error', rej).listen(ports[rank], host(rank), () => res()));
-    const dial = (peer: number, deadline: number): Promise<void> => new Promise((res, rej) => {
-      const sock = createConnection({ port: ports[peer], host: host(peer) });
-      sock.once('connect', () => {
-        sock.setNoDelay(true);
-        const hello = Buffer.alloc(4);
-        hello.writeUInt32LE(rank, 0);
-        sock.write(hello);
-        t.attach(peer, sock, Buffer.alloc(0));
-        res();
+    const dial = (peer: number, deadline: number): Promise<void> =>
+      new Promise((res, rej) => {
+        const sock = createConnection({ port: ports[peer], host: host(peer) });
+        sock.once('connect', () => {
+          sock.setNoDelay(true);
+          const hello = Buffer.alloc(4);
+          hello.writeUInt32LE(rank, 0);
+          sock.write(hello);
+          t.attach(peer, sock, Buffer.alloc(0));
+          res();
+        });
+        sock.once('error', (e) => {
+          sock.destroy();
+          if (Date.now() > deadline)
+            return rej(
+              new CommError(
+                'connect',
+                rank,
+                peer,
+                `no connection to ${host(peer)}:${ports[peer]} within ${timeoutMs} ms (${e.message})`,
+              ),
+            );
+          setTimeout(() => dial(peer, deadline).then(res, rej), 50);
+        });
       });
-      sock.once('error', (e) => {
-        sock.destroy();
-        if (Date.now() > deadline) return rej(new CommError('connect', rank, peer, `no connection to ${host(peer)}:${ports[peer]} within ${timeoutMs} ms (${e.message})`));
-        setTimeout(() => dial(peer, deadline).then(res, rej), 50);
-      });
-    });
     const deadline = Date.now() + timeoutMs;
     await Promise.all(Array.from({ length: rank }, (_, p) => dial(p, deadline).then(() => connected.get(p)?.())));
     let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([all, new Promise((_, rej) => { timer = setTimeout(() => rej(new Error(`tcp transport rank ${rank}: not every rank connected within ${timeoutMs} ms`)), timeoutMs); })]).finally(() => clearTimeout(timer));
+    await Promise.race([
+      all,
+      new Promise((_, rej) => {
+        timer = setTimeout(
+          () => rej(new Error(`tcp transport rank ${rank}: not every rank connected within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
     return t;
   }
 
   private attach(peer: number, sock: Socket, rest: Buffer): void {
     this.sockets.set(peer, sock);
-    const reader = new FrameReader((tag, data) => this.inbox[peer].announce({ tag, bytes: data.byteLength, data: Promise.resolve(data), received: () => data.byteLength }));
+    const reader = new FrameReader((tag, data) =>
+      this.inbox[peer].announce({
+        tag,
+        bytes: data.byteLength,
+        data: Promise.resolve(data),
+        received: () => data.byteLength,
+      }),
+    );
     if (rest.length) reader.push(rest);
     sock.on('data', (c: Buffer) => reader.push(c));
     const gone = (why: string) => this.peerGone(peer, why);

@@ -6,7 +6,13 @@ import { parseNotice, planParts, type PartHeader } from './wire';
 
 describe('planParts', () => {
   it.each([
-    [0, 1], [0, 3], [1, 2], [100, 1], [1000, 3], [5 * 64 + 1, 4], [64 * 64, 2],
+    [0, 1],
+    [0, 3],
+    [1, 2],
+    [100, 1],
+    [1000, 3],
+    [5 * 64 + 1, 4],
+    [64 * 64, 2],
   ])('%i bytes over %i channels: whole chunks, contiguous, covering', (total, channels) => {
     const parts = planParts(total, channels, 64, 1);
     expect(parts.length).toBeGreaterThanOrEqual(1);
@@ -29,7 +35,14 @@ describe('planParts', () => {
 
 describe('parseNotice', () => {
   it('accepts part headers and lost notices, and describes anything else', () => {
-    expect(parseNotice('{"k":"part","i":1,"g":"t","n":10,"o":2,"l":8}')).toEqual({ k: 'part', i: 1, g: 't', n: 10, o: 2, l: 8 });
+    expect(parseNotice('{"k":"part","i":1,"g":"t","n":10,"o":2,"l":8}')).toEqual({
+      k: 'part',
+      i: 1,
+      g: 't',
+      n: 10,
+      o: 2,
+      l: 8,
+    });
     expect(parseNotice('{"k":"lost","r":3,"why":"closed"}')).toEqual({ k: 'lost', r: 3, why: 'closed' });
     expect(parseNotice('{"k":"part","i":1,"g":"t","n":10,"o":4,"l":8}')).toMatch(/malformed part header/);
     expect(parseNotice('nope')).toMatch(/unparseable/);
@@ -38,11 +51,18 @@ describe('parseNotice', () => {
 });
 
 /** Cuts one transfer the way the sender does: per part, a header then chunks. */
-function frames(id: number, tag: string, data: Uint8Array, channels: number, chunk: number): Array<[number, PartHeader | ArrayBuffer]> {
+function frames(
+  id: number,
+  tag: string,
+  data: Uint8Array,
+  channels: number,
+  chunk: number,
+): Array<[number, PartHeader | ArrayBuffer]> {
   const out: Array<[number, PartHeader | ArrayBuffer]> = [];
   for (const p of planParts(data.length, channels, chunk, id % channels)) {
     out.push([p.channel, { k: 'part', i: id, g: tag, n: data.length, o: p.offset, l: p.length }]);
-    for (let at = p.offset; at < p.offset + p.length; at += chunk) out.push([p.channel, data.slice(at, Math.min(p.offset + p.length, at + chunk)).buffer]);
+    for (let at = p.offset; at < p.offset + p.length; at += chunk)
+      out.push([p.channel, data.slice(at, Math.min(p.offset + p.length, at + chunk)).buffer]);
   }
   return out;
 }
@@ -75,9 +95,27 @@ describe('Inbound reassembly', () => {
   it('reports bytes outside a transfer, too many bytes, and a header inside a part', () => {
     const cases: Array<[string, (i: Inbound) => void]> = [
       ['outside any transfer', (i) => i.binary(0, new ArrayBuffer(4))],
-      ['remained in its part', (i) => { i.header(0, { k: 'part', i: 0, g: 't', n: 4, o: 0, l: 4 }); i.binary(0, new ArrayBuffer(8)); }],
-      ['still had 4 bytes to come', (i) => { i.header(0, { k: 'part', i: 0, g: 't', n: 4, o: 0, l: 4 }); i.header(0, { k: 'part', i: 1, g: 't', n: 4, o: 0, l: 4 }); }],
-      ['announced as', (i) => { i.header(0, { k: 'part', i: 0, g: 't', n: 8, o: 0, l: 4 }); i.header(1, { k: 'part', i: 0, g: 'u', n: 8, o: 4, l: 4 }); }],
+      [
+        'remained in its part',
+        (i) => {
+          i.header(0, { k: 'part', i: 0, g: 't', n: 4, o: 0, l: 4 });
+          i.binary(0, new ArrayBuffer(8));
+        },
+      ],
+      [
+        'still had 4 bytes to come',
+        (i) => {
+          i.header(0, { k: 'part', i: 0, g: 't', n: 4, o: 0, l: 4 });
+          i.header(0, { k: 'part', i: 1, g: 't', n: 4, o: 0, l: 4 });
+        },
+      ],
+      [
+        'announced as',
+        (i) => {
+          i.header(0, { k: 'part', i: 0, g: 't', n: 8, o: 0, l: 4 });
+          i.header(1, { k: 'part', i: 0, g: 'u', n: 8, o: 4, l: 4 });
+        },
+      ],
     ];
     for (const [want, act] of cases) {
       const errors: string[] = [];

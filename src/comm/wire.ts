@@ -35,9 +35,25 @@ export function parseNotice(text: string): WireNotice | string {
   } catch {
     return `unparseable control message ${JSON.stringify(text.slice(0, 80))}`;
   }
-  const m = v as { k?: unknown; i?: unknown; g?: unknown; n?: unknown; o?: unknown; l?: unknown; r?: unknown; why?: unknown } | null;
+  const m = v as {
+    k?: unknown;
+    i?: unknown;
+    g?: unknown;
+    n?: unknown;
+    o?: unknown;
+    l?: unknown;
+    r?: unknown;
+    why?: unknown;
+  } | null;
   if (m?.k === 'part') {
-    if (!isNat(m.i) || typeof m.g !== 'string' || !isNat(m.n) || !isNat(m.o) || !isNat(m.l) || (m.o as number) + (m.l as number) > (m.n as number)) {
+    if (
+      !isNat(m.i) ||
+      typeof m.g !== 'string' ||
+      !isNat(m.n) ||
+      !isNat(m.o) ||
+      !isNat(m.l) ||
+      (m.o as number) + (m.l as number) > (m.n as number)
+    ) {
       return `malformed part header ${text.slice(0, 200)}`;
     }
     return { k: 'part', i: m.i, g: m.g, n: m.n, o: m.o, l: m.l };

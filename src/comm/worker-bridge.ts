@@ -21,7 +21,8 @@ function makeApi(transport: Transport) {
     const name = g.name ?? `[${g.ranks.join(',')}]`;
     let found = groups.get(name);
     if (!found) groups.set(name, (found = new Group(transport, g.ranks, name)));
-    else if (found.ranks.join() !== g.ranks.join()) throw new Error(`group '${name}' was [${found.ranks.join(',')}], now [${g.ranks.join(',')}]`);
+    else if (found.ranks.join() !== g.ranks.join())
+      throw new Error(`group '${name}' was [${found.ranks.join(',')}], now [${g.ranks.join(',')}]`);
     return found;
   };
   const back = (a: Float32Array) => {
@@ -65,17 +66,22 @@ export function serveComm(transport: Transport, port: MessagePort): void {
 export function commClient(port: MessagePort) {
   const remote = Comlink.wrap<CommBridgeApi>(port);
   const give = (a: Float32Array): ArrayBuffer => {
-    const buf = a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? (a.buffer as ArrayBuffer) : a.slice().buffer;
+    const buf =
+      a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? (a.buffer as ArrayBuffer) : a.slice().buffer;
     return Comlink.transfer(buf, [buf]);
   };
   return {
-    allReduce: async (a: Float32Array, g: GroupSpec, op: ReduceOp = 'sum') => new Float32Array(await remote.allReduce(give(a), g, op)),
-    reduceScatter: async (a: Float32Array, g: GroupSpec, op: ReduceOp = 'sum') => new Float32Array(await remote.reduceScatter(give(a), g, op)),
+    allReduce: async (a: Float32Array, g: GroupSpec, op: ReduceOp = 'sum') =>
+      new Float32Array(await remote.allReduce(give(a), g, op)),
+    reduceScatter: async (a: Float32Array, g: GroupSpec, op: ReduceOp = 'sum') =>
+      new Float32Array(await remote.reduceScatter(give(a), g, op)),
     allGather: async (a: Float32Array, g: GroupSpec) => new Float32Array(await remote.allGather(give(a), g)),
-    broadcast: async (a: Float32Array, g: GroupSpec, root: number) => new Float32Array(await remote.broadcast(give(a), g, root)),
+    broadcast: async (a: Float32Array, g: GroupSpec, root: number) =>
+      new Float32Array(await remote.broadcast(give(a), g, root)),
     barrier: (g: GroupSpec) => remote.barrier(g),
     send: (to: number, tag: string, a: Uint8Array) => {
-      const buf = a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? (a.buffer as ArrayBuffer) : a.slice().buffer;
+      const buf =
+        a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? (a.buffer as ArrayBuffer) : a.slice().buffer;
       return remote.send(to, tag, Comlink.transfer(buf, [buf]));
     },
     recv: async (from: number, tag: string, bytes?: number) => new Uint8Array(await remote.recv(from, tag, bytes)),

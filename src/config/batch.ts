@@ -47,7 +47,12 @@ export function deriveBatch(given: BatchGiven, dp: number): Batch {
     return { train_batch_size: train, train_micro_batch_size_per_gpu: micro, gradient_accumulation_steps: gas };
   }
   if (train !== undefined && micro !== undefined) {
-    const steps = exactQuotient(train, micro * dp, 'train_batch_size', `train_micro_batch_size_per_gpu (${micro}) * ${dpText}`);
+    const steps = exactQuotient(
+      train,
+      micro * dp,
+      'train_batch_size',
+      `train_micro_batch_size_per_gpu (${micro}) * ${dpText}`,
+    );
     return { train_batch_size: train, train_micro_batch_size_per_gpu: micro, gradient_accumulation_steps: steps };
   }
   if (train !== undefined && gas !== undefined) {
@@ -56,7 +61,11 @@ export function deriveBatch(given: BatchGiven, dp: number): Batch {
   }
   if (micro !== undefined) {
     const steps = gas ?? 1;
-    return { train_batch_size: micro * steps * dp, train_micro_batch_size_per_gpu: micro, gradient_accumulation_steps: steps };
+    return {
+      train_batch_size: micro * steps * dp,
+      train_micro_batch_size_per_gpu: micro,
+      gradient_accumulation_steps: steps,
+    };
   }
   if (train !== undefined) {
     const m = exactQuotient(train, dp, 'train_batch_size', dpText);

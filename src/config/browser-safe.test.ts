@@ -9,7 +9,12 @@ describe('src/config in a browser bundle', () => {
   it('bundles for the browser with no Node builtins', async () => {
     const result = await build({
       entryPoints: [fileURLToPath(new URL('./index.ts', import.meta.url))],
-      bundle: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent',
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
     });
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.some((p) => p.includes('src/config/resolve.ts'))).toBe(true);

@@ -37,7 +37,9 @@ export function padVocabSize(vocab: number, divisibleBy: number, modelParallel: 
 }
 
 /** NeoX's [[types, repeat], ...] → one attention type per layer. */
-export function expandAttentionConfig(entries: ReadonlyArray<readonly [readonly AttentionType[], number]>): AttentionType[] {
+export function expandAttentionConfig(
+  entries: ReadonlyArray<readonly [readonly AttentionType[], number]>,
+): AttentionType[] {
   const out: AttentionType[] = [];
   for (const [types, repeat] of entries) for (let i = 0; i < repeat; i++) out.push(...types);
   return out;
@@ -76,7 +78,12 @@ function deriveOptimizer(ctx: DeriveContext): void {
   const optimizer: OptimizerConfig = {
     ...given,
     type,
-    params: { ...params, lr, betas: (params.betas as [number, number]) ?? ADAM_DEFAULT_BETAS, eps: (params.eps as number) ?? ADAM_DEFAULT_EPS },
+    params: {
+      ...params,
+      lr,
+      betas: (params.betas as [number, number]) ?? ADAM_DEFAULT_BETAS,
+      eps: (params.eps as number) ?? ADAM_DEFAULT_EPS,
+    },
   };
   ctx.values.optimizer = optimizer;
   ctx.values.optimizer_type = type.toLowerCase();
@@ -98,7 +105,14 @@ function deriveBatchTriplet(ctx: DeriveContext): void {
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     keys.forEach((k) => ctx.bad.add(k));
-    for (const issue of e.issues) ctx.issues.push({ ...issue, message: inFiles(keys.map((k) => ctx.sources[k]), issue.message) });
+    for (const issue of e.issues)
+      ctx.issues.push({
+        ...issue,
+        message: inFiles(
+          keys.map((k) => ctx.sources[k]),
+          issue.message,
+        ),
+      });
   }
 }
 
@@ -120,8 +134,10 @@ function deriveCheckpointFactor(ctx: DeriveContext): void {
     ctx.bad.add('save_interval').add('checkpoint_factor');
     ctx.issues.push({
       keys: ['save_interval', 'checkpoint_factor'],
-      message: inFiles([ctx.sources.save_interval, ctx.sources.checkpoint_factor],
-        `save_interval (${saveInterval}) and checkpoint_factor (${factor}) disagree; NeoX renamed save_interval to checkpoint_factor, set only one`),
+      message: inFiles(
+        [ctx.sources.save_interval, ctx.sources.checkpoint_factor],
+        `save_interval (${saveInterval}) and checkpoint_factor (${factor}) disagree; NeoX renamed save_interval to checkpoint_factor, set only one`,
+      ),
     });
     return;
   }
@@ -140,11 +156,15 @@ export function deriveValues(ctx: DeriveContext): void {
   }
   if (ready(ctx, 'num_layers') && !ctx.bad.has('attention_config')) {
     const entries = v.attention_config as Array<[AttentionType[], number]> | null;
-    v.attention_config = entries === null ? Array<AttentionType>(num(ctx, 'num_layers')).fill('global') : expandAttentionConfig(entries);
+    v.attention_config =
+      entries === null ? Array<AttentionType>(num(ctx, 'num_layers')).fill('global') : expandAttentionConfig(entries);
   }
   if (ready(ctx, 'tokenizer_type', 'make_vocab_size_divisible_by', 'model_parallel_size')) {
     const base = TOKENIZER_VOCAB_SIZES[v.tokenizer_type as string];
-    v.padded_vocab_size = base === undefined ? null : padVocabSize(base, num(ctx, 'make_vocab_size_divisible_by'), num(ctx, 'model_parallel_size'));
+    v.padded_vocab_size =
+      base === undefined
+        ? null
+        : padVocabSize(base, num(ctx, 'make_vocab_size_divisible_by'), num(ctx, 'model_parallel_size'));
   }
   deriveOptimizer(ctx);
   deriveBatchTriplet(ctx);

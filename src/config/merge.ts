@@ -18,7 +18,10 @@ export function mergeConfigs(raws: readonly RawConfig[]): Merged {
   const issues: ConfigIssue[] = [];
   for (const raw of raws) {
     if (!isMapping(raw.data)) {
-      issues.push({ keys: [], message: `${raw.file}: a config must be a mapping of keys to values, got ${JSON.stringify(raw.data)}` });
+      issues.push({
+        keys: [],
+        message: `${raw.file}: a config must be a mapping of keys to values, got ${JSON.stringify(raw.data)}`,
+      });
       continue;
     }
     const canonical = canonicalizeKeys(raw);

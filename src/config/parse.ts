@@ -29,7 +29,9 @@ export function parseConfigText(text: string, file: string): RawConfig {
   const data: unknown = doc.toJS() ?? {};
   if (!isMapping(data)) {
     const kind = Array.isArray(data) ? 'a list' : JSON.stringify(data);
-    throw new ConfigError([{ keys: [], message: `${file}: a config must be a mapping of keys to values, got ${kind}` }]);
+    throw new ConfigError([
+      { keys: [], message: `${file}: a config must be a mapping of keys to values, got ${kind}` },
+    ]);
   }
   return { file, data };
 }

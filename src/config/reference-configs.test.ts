@@ -62,9 +62,18 @@ describe('NeoX reference configs', () => {
   it('reads 20B.yml as NeoX does: rotary on a quarter of each head, parallel residual, 2-way TP, 4 stages', () => {
     const { config, warnings } = loadConfig([`${REF}20B.yml`]);
     expect(config).toMatchObject({
-      rotary_pct: 0.25, gpt_j_residual: true, model_parallel_size: 2, pipe_parallel_size: 4,
-      split: '995,4,1', min_lr: 0.97e-5, lr: 0.97e-4, intermediate_size: 4 * 6144,
-      gradient_accumulation_steps: 32, precision: 'fp16', tokenizer_type: 'HFTokenizer', padded_vocab_size: null,
+      rotary_pct: 0.25,
+      gpt_j_residual: true,
+      model_parallel_size: 2,
+      pipe_parallel_size: 4,
+      split: '995,4,1',
+      min_lr: 0.97e-5,
+      lr: 0.97e-4,
+      intermediate_size: 4 * 6144,
+      gradient_accumulation_steps: 32,
+      precision: 'fp16',
+      tokenizer_type: 'HFTokenizer',
+      padded_vocab_size: null,
     });
     expect(config.optimizer.params.betas).toEqual([0.9, 0.95]);
     expect(warnings.some((w) => w.includes('tokenizer_type "HFTokenizer" is not implemented'))).toBe(true);

@@ -8,8 +8,13 @@ const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 const minimal = {
-  num_layers: 2, hidden_size: 64, num_attention_heads: 4, seq_length: 32, train_iters: 10,
-  optimizer: { type: 'Adam', params: { lr: 0.001 } }, train_micro_batch_size_per_gpu: 2,
+  num_layers: 2,
+  hidden_size: 64,
+  num_attention_heads: 4,
+  seq_length: 32,
+  train_iters: 10,
+  optimizer: { type: 'Adam', params: { lr: 0.001 } },
+  train_micro_batch_size_per_gpu: 2,
 };
 
 function errorOf(fn: () => unknown): ConfigError {
@@ -54,7 +59,12 @@ describe('merging config files', () => {
 
 describe('dash and underscore keys', () => {
   it('reads hidden-size and hidden_size as the same key', () => {
-    const dashed = resolveConfig([parseConfigText('{"num-layers": 2, "hidden-size": 64, "num-attention-heads": 4, "seq-length": 32, "train-iters": 10, "lr": 0.001, "train-micro-batch-size-per-gpu": 2}', 'd.yml')]);
+    const dashed = resolveConfig([
+      parseConfigText(
+        '{"num-layers": 2, "hidden-size": 64, "num-attention-heads": 4, "seq-length": 32, "train-iters": 10, "lr": 0.001, "train-micro-batch-size-per-gpu": 2}',
+        'd.yml',
+      ),
+    ]);
     const underscored = resolveConfig([{ file: 'u.yml', data: { ...minimal, optimizer: undefined, lr: 0.001 } }]);
     expect(dashed.config).toEqual(underscored.config);
   });
@@ -71,15 +81,41 @@ describe('defaults (NeoX reference values)', () => {
 
   it('fills every key the user left out', () => {
     expect(config).toMatchObject({
-      pipe_parallel_size: 0, model_parallel_size: 1, pipe_partition_method: 'type:transformer',
-      norm: 'layernorm', layernorm_epsilon: 1e-5, rms_norm_epsilon: 1e-8, pos_emb: 'learned',
-      rotary_pct: 1, rotary_emb_base: 10000, no_weight_tying: false, make_vocab_size_divisible_by: 128,
-      init_method: 'normal', output_layer_init_method: 'scaled_normal', init_method_std: 0.02,
-      gpt_j_residual: false, hidden_dropout: 0.1, attention_dropout: 0.1, weight_decay: 0.01,
-      gradient_clipping: 0, min_lr: 0, lr_decay_style: 'linear', warmup: 0.01, seed: 1234,
-      split: '969, 30, 1', eval_interval: 1000, eval_iters: 100, checkpoint_activations: false,
-      checkpoint_num_layers: 1, tokenizer_type: 'GPT2BPETokenizer', data_path: null, save: null, load: null,
-      checkpoint_factor: null, save_interval: null, zero_optimization: { stage: 0 },
+      pipe_parallel_size: 0,
+      model_parallel_size: 1,
+      pipe_partition_method: 'type:transformer',
+      norm: 'layernorm',
+      layernorm_epsilon: 1e-5,
+      rms_norm_epsilon: 1e-8,
+      pos_emb: 'learned',
+      rotary_pct: 1,
+      rotary_emb_base: 10000,
+      no_weight_tying: false,
+      make_vocab_size_divisible_by: 128,
+      init_method: 'normal',
+      output_layer_init_method: 'scaled_normal',
+      init_method_std: 0.02,
+      gpt_j_residual: false,
+      hidden_dropout: 0.1,
+      attention_dropout: 0.1,
+      weight_decay: 0.01,
+      gradient_clipping: 0,
+      min_lr: 0,
+      lr_decay_style: 'linear',
+      warmup: 0.01,
+      seed: 1234,
+      split: '969, 30, 1',
+      eval_interval: 1000,
+      eval_iters: 100,
+      checkpoint_activations: false,
+      checkpoint_num_layers: 1,
+      tokenizer_type: 'GPT2BPETokenizer',
+      data_path: null,
+      save: null,
+      load: null,
+      checkpoint_factor: null,
+      save_interval: null,
+      zero_optimization: { stage: 0 },
     });
     expect(warnings).toEqual([]);
   });
@@ -94,11 +130,17 @@ describe('defaults (NeoX reference values)', () => {
     expect(config.precision).toBe('fp32');
     expect(config.attention_config).toEqual(['global', 'global']);
     expect(config.padded_vocab_size).toBe(50304);
-    expect([config.train_batch_size, config.train_micro_batch_size_per_gpu, config.gradient_accumulation_steps]).toEqual([2, 2, 1]);
+    expect([
+      config.train_batch_size,
+      config.train_micro_batch_size_per_gpu,
+      config.gradient_accumulation_steps,
+    ]).toEqual([2, 2, 1]);
   });
 
   it('takes lr from the top level when the optimizer block has none, and syncs both', () => {
-    const r = resolveConfig([{ file: 'x.yml', data: { ...minimal, optimizer: { type: 'AdamW', params: {} }, lr: 0.003 } }]);
+    const r = resolveConfig([
+      { file: 'x.yml', data: { ...minimal, optimizer: { type: 'AdamW', params: {} }, lr: 0.003 } },
+    ]);
     expect(r.config.lr).toBe(0.003);
     expect(r.config.optimizer.params.lr).toBe(0.003);
     expect(r.config.optimizer_type).toBe('adamw');
@@ -112,11 +154,25 @@ describe('defaults (NeoX reference values)', () => {
   it('derives the batch for global_num_gpus / (pp × tp) data-parallel replicas, and again for a run-time size', () => {
     const r = resolveConfig([{ file: 'x.yml', data: { ...minimal, global_num_gpus: 8, model_parallel_size: 2 } }]);
     expect(r.config.train_batch_size).toBe(2 * 1 * 4);
-    expect(batchForDataParallel(r, 3)).toEqual({ train_batch_size: 6, train_micro_batch_size_per_gpu: 2, gradient_accumulation_steps: 1 });
+    expect(batchForDataParallel(r, 3)).toEqual({
+      train_batch_size: 6,
+      train_micro_batch_size_per_gpu: 2,
+      gradient_accumulation_steps: 1,
+    });
   });
 
   it('pads the char-level vocabulary (256) to the divisor × model-parallel size', () => {
-    const r = resolveConfig([{ file: 'x.yml', data: { ...minimal, tokenizer_type: 'CharLevelTokenizer', make_vocab_size_divisible_by: 100, model_parallel_size: 2 } }]);
+    const r = resolveConfig([
+      {
+        file: 'x.yml',
+        data: {
+          ...minimal,
+          tokenizer_type: 'CharLevelTokenizer',
+          make_vocab_size_divisible_by: 100,
+          model_parallel_size: 2,
+        },
+      },
+    ]);
     expect(r.config.padded_vocab_size).toBe(400);
   });
 });
@@ -132,9 +188,20 @@ describe('the project configs', () => {
   it('tiny.yml is a small char-level rotary GPT', () => {
     const { config } = loadConfig([`${REPO}configs/tiny.yml`]);
     expect(config).toMatchObject({
-      num_layers: 2, hidden_size: 64, num_attention_heads: 4, seq_length: 64, pos_emb: 'rotary', norm: 'layernorm',
-      hidden_dropout: 0, attention_dropout: 0, tokenizer_type: 'CharLevelTokenizer', train_iters: 60,
-      eval_interval: 20, eval_iters: 4, lr: 1e-3, padded_vocab_size: 256,
+      num_layers: 2,
+      hidden_size: 64,
+      num_attention_heads: 4,
+      seq_length: 64,
+      pos_emb: 'rotary',
+      norm: 'layernorm',
+      hidden_dropout: 0,
+      attention_dropout: 0,
+      tokenizer_type: 'CharLevelTokenizer',
+      train_iters: 60,
+      eval_interval: 20,
+      eval_iters: 4,
+      lr: 1e-3,
+      padded_vocab_size: 256,
     });
   });
 

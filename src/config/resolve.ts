@@ -25,7 +25,14 @@ function ruleIssues(ctx: DeriveContext): ConfigIssue[] {
   for (const rule of RULES) {
     if (!ready(ctx, ...rule.keys)) continue;
     const broken = rule.check(ctx.values);
-    if (broken) issues.push({ keys: rule.keys, message: inFiles(rule.keys.map((k) => ctx.sources[k]), broken) });
+    if (broken)
+      issues.push({
+        keys: rule.keys,
+        message: inFiles(
+          rule.keys.map((k) => ctx.sources[k]),
+          broken,
+        ),
+      });
   }
   return issues;
 }
@@ -37,7 +44,14 @@ export function resolveConfig(rawObjects: readonly RawConfig[]): ResolvedConfig 
   const fields = checkFields(merged.data, merged.sources);
   issues.push(...fields.issues);
 
-  const ctx: DeriveContext = { given: merged.data, values: { ...fields.values }, bad: fields.bad, sources: merged.sources, issues: [], warnings: [] };
+  const ctx: DeriveContext = {
+    given: merged.data,
+    values: { ...fields.values },
+    bad: fields.bad,
+    sources: merged.sources,
+    issues: [],
+    warnings: [],
+  };
   deriveValues(ctx);
   issues.push(...ctx.issues, ...ruleIssues(ctx));
   if (issues.length) throw new ConfigError(issues);

@@ -102,13 +102,41 @@ export const RULES: readonly Rule[] = [
   { name: 'hiddenDivisibleByHeads', keys: ['hidden_size', 'num_attention_heads'], check: hiddenDivisibleByHeads },
   { name: 'positionsCoverSequence', keys: ['max_position_embeddings', 'seq_length'], check: positionsCoverSequence },
   { name: 'minLrAtMostLr', keys: ['min_lr', 'lr'], check: minLrAtMostLr },
-  { name: 'headsDivisibleByModelParallel', keys: ['num_attention_heads', 'model_parallel_size'], check: headsDivisibleByModelParallel },
-  { name: 'intermediateDivisibleByModelParallel', keys: ['intermediate_size', 'model_parallel_size'], check: intermediateDivisibleByModelParallel },
+  {
+    name: 'headsDivisibleByModelParallel',
+    keys: ['num_attention_heads', 'model_parallel_size'],
+    check: headsDivisibleByModelParallel,
+  },
+  {
+    name: 'intermediateDivisibleByModelParallel',
+    keys: ['intermediate_size', 'model_parallel_size'],
+    check: intermediateDivisibleByModelParallel,
+  },
   { name: 'layersCoverPipelineStages', keys: ['num_layers', 'pipe_parallel_size'], check: layersCoverPipelineStages },
-  { name: 'virtualStagesDivideLayers', keys: ['num_layers', 'pipe_parallel_size', 'num_layers_per_virtual_pipeline_stage'], check: virtualStagesDivideLayers },
-  { name: 'rotaryDimsEven', keys: ['pos_emb', 'hidden_size', 'num_attention_heads', 'rotary_pct'], check: rotaryDimsEven },
-  { name: 'attentionConfigMatchesLayers', keys: ['attention_config', 'num_layers'], check: attentionConfigMatchesLayers },
-  { name: 'gpusDivisibleByModelAndPipe', keys: ['global_num_gpus', 'pipe_parallel_size', 'model_parallel_size'], check: gpusDivisibleByModelAndPipe },
+  {
+    name: 'virtualStagesDivideLayers',
+    keys: ['num_layers', 'pipe_parallel_size', 'num_layers_per_virtual_pipeline_stage'],
+    check: virtualStagesDivideLayers,
+  },
+  {
+    name: 'rotaryDimsEven',
+    keys: ['pos_emb', 'hidden_size', 'num_attention_heads', 'rotary_pct'],
+    check: rotaryDimsEven,
+  },
+  {
+    name: 'attentionConfigMatchesLayers',
+    keys: ['attention_config', 'num_layers'],
+    check: attentionConfigMatchesLayers,
+  },
+  {
+    name: 'gpusDivisibleByModelAndPipe',
+    keys: ['global_num_gpus', 'pipe_parallel_size', 'model_parallel_size'],
+    check: gpusDivisibleByModelAndPipe,
+  },
   { name: 'oneHalfPrecision', keys: ['fp16', 'bf16'], check: oneHalfPrecision },
-  { name: 'zeroStageWithoutPipeline', keys: ['zero_optimization', 'pipe_parallel_size'], check: zeroStageWithoutPipeline },
+  {
+    name: 'zeroStageWithoutPipeline',
+    keys: ['zero_optimization', 'pipe_parallel_size'],
+    check: zeroStageWithoutPipeline,
+  },
 ];

@@ -7,16 +7,74 @@ import { z } from 'zod';
 import { splitProblem } from './split';
 import { bool, dict, inRange, int, intBetween, nonNegInt, nonNegNum, oneOf, posInt, posNum, str } from './fields';
 
-export const NORMS = ['layernorm', 'rmsnorm', 'scalenorm', 'non_parametric_layernorm', 'te_layernorm', 'te_rmsnorm'] as const;
+export const NORMS = [
+  'layernorm',
+  'rmsnorm',
+  'scalenorm',
+  'non_parametric_layernorm',
+  'te_layernorm',
+  'te_rmsnorm',
+] as const;
 export const POS_EMBS = ['learned', 'rotary', 'sinusoidal', 'rpe', 'alibi', 'none'] as const;
-export const INIT_METHODS = ['normal', 'scaled_normal', 'orthogonal', 'scaled_orthogonal', 'xavier_uniform', 'xavier_normal', 'wang_init', 'small_init', 'single_residual_scaled_normal'] as const;
-export const ACTIVATIONS = ['gelu', 'geglu', 'relu', 'softsign', 'swish', 'mish', 'silu', 'reglu', 'swiglu', 'bilinear', 'glu'] as const;
+export const INIT_METHODS = [
+  'normal',
+  'scaled_normal',
+  'orthogonal',
+  'scaled_orthogonal',
+  'xavier_uniform',
+  'xavier_normal',
+  'wang_init',
+  'small_init',
+  'single_residual_scaled_normal',
+] as const;
+export const ACTIVATIONS = [
+  'gelu',
+  'geglu',
+  'relu',
+  'softsign',
+  'swish',
+  'mish',
+  'silu',
+  'reglu',
+  'swiglu',
+  'bilinear',
+  'glu',
+] as const;
 export const LR_DECAY_STYLES = ['constant', 'linear', 'cosine', 'exponential'] as const;
-export const TOKENIZER_TYPES = ['GPT2BPETokenizer', 'HFTokenizer', 'HFGPT2Tokenizer', 'SPMTokenizer', 'CharLevelTokenizer', 'TiktokenTokenizer'] as const;
+export const TOKENIZER_TYPES = [
+  'GPT2BPETokenizer',
+  'HFTokenizer',
+  'HFGPT2Tokenizer',
+  'SPMTokenizer',
+  'CharLevelTokenizer',
+  'TiktokenTokenizer',
+] as const;
 export const PRECISIONS = ['fp16', 'fp32', 'bfloat16'] as const;
-export const ATTENTION_TYPES = ['global', 'local', 'sparse_fixed', 'sparse_variable', 'bigbird', 'bslongformer', 'gmlp', 'amlp', 'flash', 'rwkv', 'mamba'] as const;
+export const ATTENTION_TYPES = [
+  'global',
+  'local',
+  'sparse_fixed',
+  'sparse_variable',
+  'bigbird',
+  'bslongformer',
+  'gmlp',
+  'amlp',
+  'flash',
+  'rwkv',
+  'mamba',
+] as const;
 /** NeoX's optimizer types (matched case-insensitively, as NeoX lowercases `optimizer.type`), plus DeepSpeed's AdamW. */
-export const OPTIMIZER_TYPES = ['adam', 'adamw', 'onebitadam', 'cpu_adam', 'cpu_torch_adam', 'sm3', 'madgrad_wd', 'sgd', 'lion'] as const;
+export const OPTIMIZER_TYPES = [
+  'adam',
+  'adamw',
+  'onebitadam',
+  'cpu_adam',
+  'cpu_torch_adam',
+  'sm3',
+  'madgrad_wd',
+  'sgd',
+  'lion',
+] as const;
 
 export type AttentionType = (typeof ATTENTION_TYPES)[number];
 
@@ -38,9 +96,12 @@ const optimizerBlock = dict({
   }).default({}),
 });
 
-const attentionEntry = z.tuple([z.array(oneOf(ATTENTION_TYPES), { error: 'must be a list of attention types' }), posInt()], {
-  error: 'entries must look like [["global"], 12]: a list of attention types and a repeat count',
-});
+const attentionEntry = z.tuple(
+  [z.array(oneOf(ATTENTION_TYPES), { error: 'must be a list of attention types' }), posInt()],
+  {
+    error: 'entries must look like [["global"], 12]: a list of attention types and a repeat count',
+  },
+);
 
 const partitionMethod = str().refine((m) => m === 'parameters' || m === 'uniform' || isTypeRegex(m), {
   error: 'must be "parameters", "uniform" or "type:<regex>"',
@@ -89,7 +150,10 @@ export const configShape = {
   output_layer_init_method: oneOf(INIT_METHODS).default('scaled_normal'),
   init_method_std: posNum().default(0.02),
   gpt_j_residual: bool().default(false),
-  attention_config: z.array(attentionEntry, { error: 'must be a list like [[["global"], 12]]' }).nullable().default(null),
+  attention_config: z
+    .array(attentionEntry, { error: 'must be a list like [[["global"], 12]]' })
+    .nullable()
+    .default(null),
   hidden_dropout: probability().default(0.1),
   attention_dropout: probability().default(0.1),
   // precision (DeepSpeed dicts; `precision` is derived from them when absent)
@@ -138,9 +202,18 @@ export const MODELED_KEYS = Object.keys(configShape) as ModeledKey[];
 
 /** Keys whose final value derive.ts computes (defaults that depend on other keys). */
 export type DerivedKey =
-  | 'max_position_embeddings' | 'intermediate_size' | 'precision' | 'optimizer' | 'lr' | 'lr_decay_iters'
-  | 'train_batch_size' | 'train_micro_batch_size_per_gpu' | 'gradient_accumulation_steps'
-  | 'attention_config' | 'save_interval' | 'checkpoint_factor';
+  | 'max_position_embeddings'
+  | 'intermediate_size'
+  | 'precision'
+  | 'optimizer'
+  | 'lr'
+  | 'lr_decay_iters'
+  | 'train_batch_size'
+  | 'train_micro_batch_size_per_gpu'
+  | 'gradient_accumulation_steps'
+  | 'attention_config'
+  | 'save_interval'
+  | 'checkpoint_factor';
 
 export interface OptimizerConfig {
   type: string;

@@ -7,7 +7,10 @@ import { describe, expect, it } from 'vitest';
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 function validate(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'cli/validate-main.ts', ...args], { cwd: REPO, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'cli/validate-main.ts', ...args], {
+    cwd: REPO,
+    encoding: 'utf8',
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -36,7 +39,9 @@ describe('validate CLI', () => {
     const out = JSON.parse(r.stdout) as { ok: boolean; config: Record<string, unknown>; warnings: string[] };
     expect(out.ok).toBe(true);
     expect(out.config.hidden_size).toBe(768);
-    expect(out.warnings.some((w) => w.includes('hostfile is a NeoX key that tabtron does not implement yet'))).toBe(true);
+    expect(out.warnings.some((w) => w.includes('hostfile is a NeoX key that tabtron does not implement yet'))).toBe(
+      true,
+    );
   });
 
   it('reports an invalid config as JSON too when asked', () => {

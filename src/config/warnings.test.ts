@@ -5,8 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { IMPLEMENTED_KEYS, resolveConfig } from './index';
 
 const base = {
-  num_layers: 2, hidden_size: 64, num_attention_heads: 4, seq_length: 32, train_iters: 10,
-  train_micro_batch_size_per_gpu: 2, optimizer: { type: 'Adam', params: { lr: 0.001 } },
+  num_layers: 2,
+  hidden_size: 64,
+  num_attention_heads: 4,
+  seq_length: 32,
+  train_iters: 10,
+  train_micro_batch_size_per_gpu: 2,
+  optimizer: { type: 'Adam', params: { lr: 0.001 } },
 };
 
 function warningsFor(change: Record<string, unknown>): string[] {
@@ -37,32 +42,55 @@ describe('warnings for what tabtron does not implement yet', () => {
   });
 
   it('stays quiet about unimplemented keys left at NeoX defaults (e.g. fusion flags set to false)', () => {
-    expect(warningsFor({ bias_gelu_fusion: false, rope_fusion: false, output_layer_parallelism: 'column', distributed_backend: 'nccl' })).toEqual([]);
+    expect(
+      warningsFor({
+        bias_gelu_fusion: false,
+        rope_fusion: false,
+        output_layer_parallelism: 'column',
+        distributed_backend: 'nccl',
+      }),
+    ).toEqual([]);
   });
 
   it('warns that fp16.enabled: true still trains in f32', () => {
     const [w] = warningsFor({ fp16: { enabled: true, loss_scale: 0 } });
-    expect(w).toBe('run.yml: fp16.enabled: true, i.e. precision "fp16" is not implemented in tabtron yet (implemented: "fp32"); training runs in f32');
+    expect(w).toBe(
+      'run.yml: fp16.enabled: true, i.e. precision "fp16" is not implemented in tabtron yet (implemented: "fp32"); training runs in f32',
+    );
   });
 
   it('warns about attention_config entries other than global attention', () => {
     const warnings = warningsFor({ attention_config: [[['global', 'local'], 1]] });
-    expect(warnings).toEqual(['run.yml: attention_config type "local" is not implemented in tabtron yet (implemented: "global", "flash")']);
+    expect(warnings).toEqual([
+      'run.yml: attention_config type "local" is not implemented in tabtron yet (implemented: "global", "flash")',
+    ]);
   });
 
   it('warns about values of implemented keys outside what is implemented', () => {
-    expect(warningsFor({ tokenizer_type: 'HFTokenizer' })[0]).toContain('tokenizer_type "HFTokenizer" is not implemented');
+    expect(warningsFor({ tokenizer_type: 'HFTokenizer' })[0]).toContain(
+      'tokenizer_type "HFTokenizer" is not implemented',
+    );
     expect(warningsFor({ pos_emb: 'alibi' })[0]).toContain('pos_emb "alibi" is not implemented');
     expect(warningsFor({ activation: 'swiglu' })[0]).toContain('activation "swiglu" is not implemented');
     expect(warningsFor({ zero_optimization: { stage: 1 } })).toEqual([]);
-    expect(warningsFor({ zero_optimization: { stage: 2 } })[0]).toContain('zero_optimization.stage 2 is not implemented');
-    expect(warningsFor({ optimizer: { type: 'Lion', params: { lr: 1e-4 } } })[0]).toContain('optimizer.type "lion" is not implemented');
+    expect(warningsFor({ zero_optimization: { stage: 2 } })[0]).toContain(
+      'zero_optimization.stage 2 is not implemented',
+    );
+    expect(warningsFor({ optimizer: { type: 'Lion', params: { lr: 1e-4 } } })[0]).toContain(
+      'optimizer.type "lion" is not implemented',
+    );
   });
 
   it('warns about optimizer params it ignores, and about NeoX ignoring params.weight_decay', () => {
-    const warnings = warningsFor({ optimizer: { type: 'Adam', params: { lr: 0.001, max_grad_norm: 1.0, weight_decay: 0.1 } } });
+    const warnings = warningsFor({
+      optimizer: { type: 'Adam', params: { lr: 0.001, max_grad_norm: 1.0, weight_decay: 0.1 } },
+    });
     expect(warnings).toContain('run.yml: optimizer.params.max_grad_norm is not implemented in tabtron yet; ignored');
-    expect(warnings.some((w) => w.includes('optimizer.params.weight_decay (0.1) is ignored: NeoX applies the top-level weight_decay (0.01)'))).toBe(true);
+    expect(
+      warnings.some((w) =>
+        w.includes('optimizer.params.weight_decay (0.1) is ignored: NeoX applies the top-level weight_decay (0.01)'),
+      ),
+    ).toBe(true);
   });
 
   it('warns when a top-level lr is replaced by optimizer.params.lr', () => {
@@ -70,13 +98,17 @@ describe('warnings for what tabtron does not implement yet', () => {
   });
 
   it('warns that vocab/merge files are not read for built-in tokenizers', () => {
-    expect(warningsFor({ vocab_file: 'gpt2-vocab.json' })).toEqual(["run.yml: vocab_file is ignored: tabtron's GPT2BPETokenizer has a built-in vocabulary"]);
+    expect(warningsFor({ vocab_file: 'gpt2-vocab.json' })).toEqual([
+      "run.yml: vocab_file is ignored: tabtron's GPT2BPETokenizer has a built-in vocabulary",
+    ]);
   });
 
   it('keeps the implemented-key list in support.ts (modeled keys not in it warn)', () => {
     expect(IMPLEMENTED_KEYS.has('hidden_size')).toBe(true);
     expect(IMPLEMENTED_KEYS.has('num_layers_per_virtual_pipeline_stage')).toBe(false);
     const data = { ...base, num_layers: 4, pipe_parallel_size: 2, num_layers_per_virtual_pipeline_stage: 1 };
-    expect(resolveConfig([{ file: 'run.yml', data }]).warnings[0]).toContain('num_layers_per_virtual_pipeline_stage is a NeoX key that tabtron does not implement yet');
+    expect(resolveConfig([{ file: 'run.yml', data }]).warnings[0]).toContain(
+      'num_layers_per_virtual_pipeline_stage is a NeoX key that tabtron does not implement yet',
+    );
   });
 });

@@ -20,7 +20,12 @@ function unimplementedKeys(given: Values, sources: Record<string, string>): stri
   const out: string[] = [];
   for (const [key, file] of Object.entries(sources)) {
     if (IMPLEMENTED_KEYS.has(key) || same(given[key], neoxDefault(key))) continue;
-    out.push(inFiles([file], `${key} is a NeoX key that tabtron does not implement yet; ignored (value ${showValue(given[key])})`));
+    out.push(
+      inFiles(
+        [file],
+        `${key} is a NeoX key that tabtron does not implement yet; ignored (value ${showValue(given[key])})`,
+      ),
+    );
   }
   return out;
 }
@@ -67,8 +72,12 @@ function optimizerParamWarnings(config: Values, sources: Record<string, string>)
     }
   }
   if (params.weight_decay !== undefined && params.weight_decay !== config.weight_decay) {
-    out.push(inFiles([sources.optimizer],
-      `optimizer.params.weight_decay (${params.weight_decay}) is ignored: NeoX applies the top-level weight_decay (${config.weight_decay})`));
+    out.push(
+      inFiles(
+        [sources.optimizer],
+        `optimizer.params.weight_decay (${params.weight_decay}) is ignored: NeoX applies the top-level weight_decay (${config.weight_decay})`,
+      ),
+    );
   }
   return out;
 }

@@ -27,10 +27,14 @@ describe('WindowDataset', () => {
     }
     expect([...starts].sort((x, y) => x - y)).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
     expect(new WindowDataset(tokens, [0, 101], 10, 1, 'train').batch([3]).tokens).toEqual(ds.batch([3]).tokens);
-    expect(new WindowDataset(tokens, [0, 101], 10, 2, 'train').batch([0, 1, 2]).tokens).not.toEqual(ds.batch([0, 1, 2]).tokens);
+    expect(new WindowDataset(tokens, [0, 101], 10, 2, 'train').batch([0, 1, 2]).tokens).not.toEqual(
+      ds.batch([0, 1, 2]).tokens,
+    );
   });
   it('names the split when it is too small', () => {
-    expect(() => new WindowDataset(tokens, [0, 5], 10, 1, 'valid').batch([0])).toThrow(/valid split has fewer than seq_length \+ 1 = 11 tokens/);
+    expect(() => new WindowDataset(tokens, [0, 5], 10, 1, 'valid').batch([0])).toThrow(
+      /valid split has fewer than seq_length \+ 1 = 11 tokens/,
+    );
   });
   it('data-parallel ranks take disjoint slices of the global batch', () => {
     const all = [0, 1].flatMap((dp) => [0, 1].flatMap((m) => sampleIds(3, m, 2, 2, dp, 2)));
@@ -49,6 +53,8 @@ describe('tokenizers', () => {
     expect(charLevelTokenizer.decode([97, 195, 169])).toBe('aé');
   });
   it('unknown tokenizer names the choices', () => {
-    expect(() => getTokenizer('HFTokenizer')).toThrow(/tokenizer_type "HFTokenizer" is not supported; choose one of CharLevelTokenizer, GPT2BPETokenizer/);
+    expect(() => getTokenizer('HFTokenizer')).toThrow(
+      /tokenizer_type "HFTokenizer" is not supported; choose one of CharLevelTokenizer, GPT2BPETokenizer/,
+    );
   });
 });

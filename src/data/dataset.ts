@@ -27,22 +27,34 @@ export class WindowDataset {
   readonly numSamples: number;
   private readonly order: Int32Array;
 
-  constructor(private readonly tokens: Int32Array, private readonly range: [number, number], readonly T: number, seed: number, readonly name: string) {
+  constructor(
+    private readonly tokens: Int32Array,
+    private readonly range: [number, number],
+    readonly T: number,
+    seed: number,
+    readonly name: string,
+  ) {
     this.numSamples = Math.max(0, Math.floor((range[1] - range[0] - 1) / T));
     this.order = new Int32Array(this.numSamples);
     for (let i = 0; i < this.numSamples; i++) this.order[i] = i;
     const rng = new Rng(seed);
     for (let i = this.numSamples - 1; i > 0; i--) {
       const j = rng.int(i + 1);
-      const t = this.order[i]; this.order[i] = this.order[j]; this.order[j] = t;
+      const t = this.order[i];
+      this.order[i] = this.order[j];
+      this.order[j] = t;
     }
   }
 
   /** Fills rows of (inputs, targets) for the given global sample ids (wrapping over epochs). */
   batch(sampleIds: readonly number[]): { tokens: Int32Array; targets: Int32Array } {
-    if (this.numSamples === 0) throw new Error(`the ${this.name} split has fewer than seq_length + 1 = ${this.T + 1} tokens; use a larger corpus or a smaller seq_length`);
+    if (this.numSamples === 0)
+      throw new Error(
+        `the ${this.name} split has fewer than seq_length + 1 = ${this.T + 1} tokens; use a larger corpus or a smaller seq_length`,
+      );
     const T = this.T;
-    const tokens = new Int32Array(sampleIds.length * T), targets = new Int32Array(sampleIds.length * T);
+    const tokens = new Int32Array(sampleIds.length * T),
+      targets = new Int32Array(sampleIds.length * T);
     sampleIds.forEach((id, row) => {
       const start = this.range[0] + this.order[id % this.numSamples] * T;
       for (let t = 0; t < T; t++) {
@@ -55,7 +67,14 @@ export class WindowDataset {
 }
 
 /** Global sample ids of micro-batch `micro` of optimizer step `step` for data-parallel rank `dpRank`. */
-export function sampleIds(step: number, micro: number, microBatch: number, gradAccum: number, dpRank = 0, dp = 1): number[] {
+export function sampleIds(
+  step: number,
+  micro: number,
+  microBatch: number,
+  gradAccum: number,
+  dpRank = 0,
+  dp = 1,
+): number[] {
   const globalBatch = microBatch * gradAccum * dp;
   const first = step * globalBatch + (dpRank * gradAccum + micro) * microBatch;
   return Array.from({ length: microBatch }, (_, i) => first + i);

@@ -36,6 +36,7 @@ export type TokenizerName = keyof typeof TOKENIZERS;
 
 export function getTokenizer(name: string): Tokenizer {
   const t = (TOKENIZERS as Record<string, Tokenizer>)[name];
-  if (!t) throw new Error(`tokenizer_type "${name}" is not supported; choose one of ${Object.keys(TOKENIZERS).join(', ')}`);
+  if (!t)
+    throw new Error(`tokenizer_type "${name}" is not supported; choose one of ${Object.keys(TOKENIZERS).join(', ')}`);
   return t;
 }

@@ -37,7 +37,10 @@ export function summarizeAdapter(adapter: GPUAdapter): AdapterSummary {
     architecture: info?.architecture ?? '',
     device: info?.device ?? '',
     description: info?.description ?? '',
-    isFallbackAdapter: Boolean((info as { isFallbackAdapter?: boolean })?.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter),
+    isFallbackAdapter: Boolean(
+      (info as { isFallbackAdapter?: boolean })?.isFallbackAdapter ??
+        (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter,
+    ),
     features: [...adapter.features].map(String).sort(),
     limits,
   };
@@ -62,7 +65,10 @@ export class GpuContext {
   /** bytes of every GPUBuffer created through this context so far (a running total, for memory reports) */
   bytesAllocated = 0;
 
-  constructor(readonly device: GPUDevice, readonly adapter?: AdapterSummary) {
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapter?: AdapterSummary,
+  ) {
     this.limits = device.limits;
     this.alignment = device.limits.minStorageBufferOffsetAlignment;
   }
@@ -87,7 +93,12 @@ export class GpuContext {
   }
 
   /** Builds a Dispatch; bindings are numbered 0..n-1 in the order given. */
-  bind(label: string, pipeline: GPUComputePipeline, bindings: readonly Binding[], workgroups: readonly [number, number, number]): Dispatch {
+  bind(
+    label: string,
+    pipeline: GPUComputePipeline,
+    bindings: readonly Binding[],
+    workgroups: readonly [number, number, number],
+  ): Dispatch {
     const entries: GPUBindGroupEntry[] = bindings.map((b, i) => {
       if ('uniform' in b) {
         const buf = this.device.createBuffer({
@@ -120,14 +131,19 @@ export class GpuContext {
     return { buffer: this.createBuffer(length * 4, name), offset: 0, length, shape, name };
   }
 
-  tensorFrom(data: Float32Array | Int32Array | Uint32Array, shape: readonly number[] = [data.length], name = 'tensor'): GpuTensor {
+  tensorFrom(
+    data: Float32Array | Int32Array | Uint32Array,
+    shape: readonly number[] = [data.length],
+    name = 'tensor',
+  ): GpuTensor {
     const t = this.tensor(shape, name);
     this.write(t, data);
     return t;
   }
 
   write(t: GpuTensor, data: Float32Array | Int32Array | Uint32Array): void {
-    if (data.length > t.length) throw new Error(`write: ${data.length} elements into ${t.name ?? 'tensor'} of ${t.length}`);
+    if (data.length > t.length)
+      throw new Error(`write: ${data.length} elements into ${t.name ?? 'tensor'} of ${t.length}`);
     this.device.queue.writeBuffer(t.buffer, t.offset, data.buffer, data.byteOffset, data.byteLength);
   }
 
@@ -143,7 +159,10 @@ export class GpuContext {
 
   async readRaw(t: GpuTensor): Promise<ArrayBuffer> {
     const bytes = t.length * 4;
-    const staging = this.device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 16) * 16), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const staging = this.device.createBuffer({
+      size: Math.max(16, Math.ceil(bytes / 16) * 16),
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
     const enc = this.device.createCommandEncoder();
     enc.copyBufferToBuffer(t.buffer, t.offset, staging, 0, Math.ceil(bytes / 4) * 4);
     this.device.queue.submit([enc.finish()]);

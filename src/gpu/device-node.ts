@@ -22,7 +22,9 @@ export async function createNodeContext(options: { preferSwiftShader?: boolean }
   liveInstances.push(gpu);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) {
-    throw new Error('no WebGPU adapter found by Dawn; on a CPU-only machine install chromium-headless-shell (SwiftShader) and run with LD_LIBRARY_PATH=/usr/lib/chromium');
+    throw new Error(
+      'no WebGPU adapter found by Dawn; on a CPU-only machine install chromium-headless-shell (SwiftShader) and run with LD_LIBRARY_PATH=/usr/lib/chromium',
+    );
   }
   const device = await requestDevice(adapter);
   return new GpuContext(device, summarizeAdapter(adapter));

@@ -2,7 +2,7 @@
 // Saved per layer for the backward pass; backward scratch is shared across layers.
 // Under tensor parallelism the split activations are this rank's part: h = H/tp heads,
 // a = h·hd = C/tp attention width, f = F/tp MLP width, v = V/tp vocabulary rows.
-// With activation checkpointing (chunks of k layers) a slot keeps only each chunk's input;
+// With activation recompute (NeoX checkpoint_activations, chunks of k layers) a slot keeps only each chunk's input;
 // the layers' insides live in k scratch layers shared by every slot and are recomputed in
 // the backward pass.
 
@@ -23,109 +23,171 @@ export interface LocalDims {
 }
 
 export function localDims(s: ModelSpec, tp: number): LocalDims {
-  for (const [what, n] of [['num_attention_heads', s.H], ['intermediate size', s.F], ['padded vocabulary', s.V]] as const) {
+  for (const [what, n] of [
+    ['num_attention_heads', s.H],
+    ['intermediate size', s.F],
+    ['padded vocabulary', s.V],
+  ] as const) {
     if (n % tp !== 0) throw new Error(`${what} (${n}) is not divisible by model_parallel_size ${tp}`);
   }
   return { h: s.H / tp, a: (s.H / tp) * s.hd, f: s.F / tp, v: s.V / tp };
 }
 
 export interface LayerActs {
-  x: GpuTensor;        // (N, C) residual stream entering the layer
-  ln1: GpuTensor;      // (N, C)
-  ln1Mean: GpuTensor;  // (N)
-  ln1Rstd: GpuTensor;  // (N)
-  qkv: GpuTensor;      // (N, 3a)
-  q: GpuTensor;        // (B, h, T, hd)
-  k: GpuTensor;        // (B, h, T, hd)
-  v: GpuTensor;        // (B, h, T, hd)
-  att: GpuTensor;      // (B*h, T, T) softmax probabilities
+  x: GpuTensor; // (N, C) residual stream entering the layer
+  ln1: GpuTensor; // (N, C)
+  ln1Mean: GpuTensor; // (N)
+  ln1Rstd: GpuTensor; // (N)
+  qkv: GpuTensor; // (N, 3a)
+  q: GpuTensor; // (B, h, T, hd)
+  k: GpuTensor; // (B, h, T, hd)
+  v: GpuTensor; // (B, h, T, hd)
+  att: GpuTensor; // (B*h, T, T) softmax probabilities
   attDrop: GpuTensor | null; // (B*h, T, T) after attention dropout
-  yh: GpuTensor;       // (B, h, T, hd)
-  y: GpuTensor;        // (N, a) heads merged
-  attnOut: GpuTensor;  // (N, C) after the dense projection (+ dropout)
-  xMid: GpuTensor;     // (N, C) x + attnOut (sequential residual only)
-  ln2: GpuTensor;      // (N, C)
-  ln2Mean: GpuTensor;  // (N)
-  ln2Rstd: GpuTensor;  // (N)
-  h: GpuTensor;        // (N, f) before GELU
-  g: GpuTensor;        // (N, f) after GELU
-  mlpOut: GpuTensor;   // (N, C)
+  yh: GpuTensor; // (B, h, T, hd)
+  y: GpuTensor; // (N, a) heads merged
+  attnOut: GpuTensor; // (N, C) after the dense projection (+ dropout)
+  xMid: GpuTensor; // (N, C) x + attnOut (sequential residual only)
+  ln2: GpuTensor; // (N, C)
+  ln2Mean: GpuTensor; // (N)
+  ln2Rstd: GpuTensor; // (N)
+  h: GpuTensor; // (N, f) before GELU
+  g: GpuTensor; // (N, f) after GELU
+  mlpOut: GpuTensor; // (N, C)
 }
 
 export interface Acts {
-  tokens: GpuTensor;   // i32 (N)
-  targets: GpuTensor;  // i32 (N)
-  buckets: GpuTensor;  // i32 bucketTokens(tokens)
+  tokens: GpuTensor; // i32 (N)
+  targets: GpuTensor; // i32 (N)
+  buckets: GpuTensor; // i32 bucketTokens(tokens)
   layers: LayerActs[];
-  xFinal: GpuTensor;   // (N, C) output of the last layer
-  lnf: GpuTensor;      // (N, C)
-  lnfMean: GpuTensor;  // (N)
-  lnfRstd: GpuTensor;  // (N)
-  logits: GpuTensor;   // (N, v)
-  losses: GpuTensor;   // (N)
-  lse: GpuTensor;      // (N)
+  xFinal: GpuTensor; // (N, C) output of the last layer
+  lnf: GpuTensor; // (N, C)
+  lnfMean: GpuTensor; // (N)
+  lnfRstd: GpuTensor; // (N)
+  logits: GpuTensor; // (N, v)
+  losses: GpuTensor; // (N)
+  lse: GpuTensor; // (N)
   targetLogit: GpuTensor; // (N) vocab-parallel: the target's logit where this rank owns it
   // backward scratch
-  dx: GpuTensor;       // (N, C) gradient of the residual stream
-  dxSaved: GpuTensor;  // (N, C) copy of dx for the parallel (GPT-J) residual
-  dBranch: GpuTensor;  // (N, C) gradient of a branch output (dropout applied)
-  dln: GpuTensor;      // (N, C)
-  dqkv: GpuTensor;     // (N, 3a)
-  dq: GpuTensor; dk: GpuTensor; dv: GpuTensor; // (B, h, T, hd)
-  datt: GpuTensor;     // (B*h, T, T)
-  dyh: GpuTensor;      // (B, h, T, hd)
-  dy: GpuTensor;       // (N, a)
-  dh: GpuTensor;       // (N, f)
-  dg: GpuTensor;       // (N, f)
-  dlogits: GpuTensor;  // (N, v)
+  dx: GpuTensor; // (N, C) gradient of the residual stream
+  dxSaved: GpuTensor; // (N, C) copy of dx for the parallel (GPT-J) residual
+  dBranch: GpuTensor; // (N, C) gradient of a branch output (dropout applied)
+  dln: GpuTensor; // (N, C)
+  dqkv: GpuTensor; // (N, 3a)
+  dq: GpuTensor;
+  dk: GpuTensor;
+  dv: GpuTensor; // (B, h, T, hd)
+  datt: GpuTensor; // (B*h, T, T)
+  dyh: GpuTensor; // (B, h, T, hd)
+  dy: GpuTensor; // (N, a)
+  dh: GpuTensor; // (N, f)
+  dg: GpuTensor; // (N, f)
+  dlogits: GpuTensor; // (N, v)
   dropSeed: GpuTensor; // u32 (1) per-step dropout seed
 }
 
 type Alloc = (name: string, ...shape: number[]) => GpuTensor;
 
 function layerActs(t: Alloc, s: ModelSpec, d: LocalDims, B: number, p: string, x: GpuTensor | null): LayerActs {
-  const T = s.T, N = B * T, C = s.C, hd = s.hd, h = d.h;
+  const T = s.T,
+    N = B * T,
+    C = s.C,
+    hd = s.hd,
+    h = d.h;
   return {
-    x: x ?? t(p + 'x', N, C), ln1: t(p + 'ln1', N, C), ln1Mean: t(p + 'ln1Mean', N), ln1Rstd: t(p + 'ln1Rstd', N),
-    qkv: t(p + 'qkv', N, 3 * d.a), q: t(p + 'q', B, h, T, hd), k: t(p + 'k', B, h, T, hd), v: t(p + 'v', B, h, T, hd),
-    att: t(p + 'att', B * h, T, T), attDrop: s.attentionDropout > 0 ? t(p + 'attDrop', B * h, T, T) : null,
-    yh: t(p + 'yh', B, h, T, hd), y: t(p + 'y', N, d.a), attnOut: t(p + 'attnOut', N, C), xMid: t(p + 'xMid', N, C),
-    ln2: t(p + 'ln2', N, C), ln2Mean: t(p + 'ln2Mean', N), ln2Rstd: t(p + 'ln2Rstd', N),
-    h: t(p + 'h', N, d.f), g: t(p + 'g', N, d.f), mlpOut: t(p + 'mlpOut', N, C),
+    x: x ?? t(`${p}x`, N, C),
+    ln1: t(`${p}ln1`, N, C),
+    ln1Mean: t(`${p}ln1Mean`, N),
+    ln1Rstd: t(`${p}ln1Rstd`, N),
+    qkv: t(`${p}qkv`, N, 3 * d.a),
+    q: t(`${p}q`, B, h, T, hd),
+    k: t(`${p}k`, B, h, T, hd),
+    v: t(`${p}v`, B, h, T, hd),
+    att: t(`${p}att`, B * h, T, T),
+    attDrop: s.attentionDropout > 0 ? t(`${p}attDrop`, B * h, T, T) : null,
+    yh: t(`${p}yh`, B, h, T, hd),
+    y: t(`${p}y`, N, d.a),
+    attnOut: t(`${p}attnOut`, N, C),
+    xMid: t(`${p}xMid`, N, C),
+    ln2: t(`${p}ln2`, N, C),
+    ln2Mean: t(`${p}ln2Mean`, N),
+    ln2Rstd: t(`${p}ln2Rstd`, N),
+    h: t(`${p}h`, N, d.f),
+    g: t(`${p}g`, N, d.f),
+    mlpOut: t(`${p}mlpOut`, N, C),
   };
 }
 
-/** The k scratch layers that checkpointed chunks of k layers recompute into (shared by all slots).
+/** The k scratch layers that recomputed chunks of k layers recompute into (shared by all slots).
  *  Scratch layer 0's input is always a chunk's saved input, so it has none of its own. */
-export function allocCheckpointScratch(ctx: GpuContext, s: ModelSpec, d: LocalDims, B: number, chunk: number): LayerActs[] {
-  const t: Alloc = (name, ...shape) => ctx.tensor(shape, 'ckpt.' + name);
+export function allocRecomputeScratch(
+  ctx: GpuContext,
+  s: ModelSpec,
+  d: LocalDims,
+  B: number,
+  chunk: number,
+): LayerActs[] {
+  const t: Alloc = (name, ...shape) => ctx.tensor(shape, `recompute.${name}`);
   const none = null as unknown as GpuTensor;
   return Array.from({ length: chunk }, (_, j) => layerActs(t, s, d, B, `L${j}.`, j === 0 ? none : null));
 }
 
 export interface ActsOptions {
   tag?: string;
-  /** activation checkpointing: chunk size k and the shared scratch layers */
-  checkpoint?: { chunk: number; scratch: LayerActs[] };
+  /** activation recompute (NeoX checkpoint_activations): chunk size k and the shared scratch layers */
+  recompute?: { chunk: number; scratch: LayerActs[] };
 }
 
-export function allocActs(ctx: GpuContext, s: ModelSpec, d: LocalDims, B: number, bucketLen: number, numLayers = s.L, opts: ActsOptions = {}): Acts {
+export function allocActs(
+  ctx: GpuContext,
+  s: ModelSpec,
+  d: LocalDims,
+  B: number,
+  bucketLen: number,
+  numLayers = s.L,
+  opts: ActsOptions = {},
+): Acts {
   const tag = opts.tag ?? '';
-  const T = s.T, N = B * T, C = s.C, hd = s.hd, h = d.h;
+  const T = s.T,
+    N = B * T,
+    C = s.C,
+    hd = s.hd,
+    h = d.h;
   const t: Alloc = (name, ...shape) => ctx.tensor(shape, tag + name);
-  const ck = opts.checkpoint;
+  const ck = opts.recompute;
   const layers: LayerActs[] = Array.from({ length: numLayers }, (_, l) => {
     if (!ck) return layerActs(t, s, d, B, `L${l}.`, null);
     const scratch = ck.scratch[l % ck.chunk];
     return l % ck.chunk === 0 ? { ...scratch, x: t(`L${l}.x`, N, C) } : scratch;
   });
   return {
-    tokens: t('tokens', N), targets: t('targets', N), buckets: t('buckets', bucketLen), layers,
-    xFinal: t('xFinal', N, C), lnf: t('lnf', N, C), lnfMean: t('lnfMean', N), lnfRstd: t('lnfRstd', N),
-    logits: t('logits', N, d.v), losses: t('losses', N), lse: t('lse', N), targetLogit: t('targetLogit', N),
-    dx: t('dx', N, C), dxSaved: t('dxSaved', N, C), dBranch: t('dBranch', N, C), dln: t('dln', N, C),
-    dqkv: t('dqkv', N, 3 * d.a), dq: t('dq', B, h, T, hd), dk: t('dk', B, h, T, hd), dv: t('dv', B, h, T, hd),
-    datt: t('datt', B * h, T, T), dyh: t('dyh', B, h, T, hd), dy: t('dy', N, d.a), dh: t('dh', N, d.f), dg: t('dg', N, d.f),
-    dlogits: t('dlogits', N, d.v), dropSeed: t('dropSeed', 4),
+    tokens: t('tokens', N),
+    targets: t('targets', N),
+    buckets: t('buckets', bucketLen),
+    layers,
+    xFinal: t('xFinal', N, C),
+    lnf: t('lnf', N, C),
+    lnfMean: t('lnfMean', N),
+    lnfRstd: t('lnfRstd', N),
+    logits: t('logits', N, d.v),
+    losses: t('losses', N),
+    lse: t('lse', N),
+    targetLogit: t('targetLogit', N),
+    dx: t('dx', N, C),
+    dxSaved: t('dxSaved', N, C),
+    dBranch: t('dBranch', N, C),
+    dln: t('dln', N, C),
+    dqkv: t('dqkv', N, 3 * d.a),
+    dq: t('dq', B, h, T, hd),
+    dk: t('dk', B, h, T, hd),
+    dv: t('dv', B, h, T, hd),
+    datt: t('datt', B * h, T, T),
+    dyh: t('dyh', B, h, T, hd),
+    dy: t('dy', N, d.a),
+    dh: t('dh', N, d.f),
+    dg: t('dg', N, d.f),
+    dlogits: t('dlogits', N, d.v),
+    dropSeed: t('dropSeed', 4),
   };
 }

@@ -8,10 +8,23 @@
 import type { GpuContext } from '../gpu/context';
 import type { GpuTensor } from '../gpu/tensor';
 import { add, addInto, biasAdd, copy } from '../gpu/kernels/elementwise';
-import { embeddingBackward, embeddingForward, positionEmbeddingBackward, type VocabRows } from '../gpu/kernels/embedding';
+import {
+  embeddingBackward,
+  embeddingForward,
+  positionEmbeddingBackward,
+  type VocabRows,
+} from '../gpu/kernels/embedding';
 import { geluBackward, geluForward } from '../gpu/kernels/gelu';
 import { matmul } from '../gpu/kernels/matmul';
-import { causalSoftmaxBackward, causalSoftmaxForward, mergeHeads, qkvSplitBackward, qkvSplitForward, splitHeads, type RotarySpec } from '../gpu/kernels/attention';
+import {
+  causalSoftmaxBackward,
+  causalSoftmaxForward,
+  mergeHeads,
+  qkvSplitBackward,
+  qkvSplitForward,
+  splitHeads,
+  type RotarySpec,
+} from '../gpu/kernels/attention';
 import { crossEntropyBackward, crossEntropyForward, targetLogit } from '../gpu/kernels/crossentropy';
 import { dropoutBackward, dropoutForward } from '../gpu/kernels/dropout';
 import type { Acts, LayerActs, LocalDims } from './activations';
@@ -41,7 +54,17 @@ export interface PassContext {
 const stream = (l: number, site: number) => l * 8 + site + 8;
 
 /** y = x·Wᵀ summed over the TP group, then + b. x: (N, in/tp) W: (out, in/tp) y: (N, out) */
-function rowParallelForward(m: PassContext, b: ProgramBuilder, x: GpuTensor, W: GpuTensor, bias: GpuTensor, y: GpuTensor, inLocal: number, outF: number, what: string): void {
+function rowParallelForward(
+  m: PassContext,
+  b: ProgramBuilder,
+  x: GpuTensor,
+  W: GpuTensor,
+  bias: GpuTensor,
+  y: GpuTensor,
+  inLocal: number,
+  outF: number,
+  what: string,
+): void {
   b.push(matmul(m.ctx, x, W, y, { M: m.N, N: outF, K: inLocal, transB: true }));
   if (m.tp.size > 1) b.tpSum(y, what);
   b.push(biasAdd(m.ctx, y, bias, m.N, outF));
@@ -72,26 +95,62 @@ export function embeddingBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts
 
 // ---- transformer layer l: A.x → xNext (N, C) ----
 
-export function layerForwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A: LayerActs, l: number, xNext: GpuTensor): void {
+export function layerForwardPass(
+  m: PassContext,
+  b: ProgramBuilder,
+  a: Acts,
+  A: LayerActs,
+  l: number,
+  xNext: GpuTensor,
+): void {
   const { ctx, spec: s, N, B, dims: d } = m;
   const { C, T, hd } = s;
-  const BH = B * d.h, scale = 1 / Math.sqrt(hd), hp = s.hiddenDropout, p = `layers.${l}`;
+  const BH = B * d.h,
+    scale = 1 / Math.sqrt(hd),
+    hp = s.hiddenDropout,
+    p = `layers.${l}`;
   b.push(...normForward(ctx, s, m.norm(`${p}.ln1`), A.x, A.ln1, A.ln1Mean, A.ln1Rstd, N));
-  b.push(...linearForward(ctx, A.ln1, m.param(`${p}.attn.qkv.weight`), m.param(`${p}.attn.qkv.bias`), A.qkv, N, C, 3 * d.a));
+  b.push(
+    ...linearForward(ctx, A.ln1, m.param(`${p}.attn.qkv.weight`), m.param(`${p}.attn.qkv.bias`), A.qkv, N, C, 3 * d.a),
+  );
   b.push(qkvSplitForward(ctx, A.qkv, A.q, A.k, A.v, B, T, d.h, hd, m.rotary()));
   b.push(matmul(ctx, A.q, A.k, A.att, { batch: BH, M: T, N: T, K: hd, transB: true }));
   b.push(causalSoftmaxForward(ctx, A.att, BH, T, scale));
-  if (A.attDrop) b.push(copy(ctx, A.att, A.attDrop), dropoutForward(ctx, A.attDrop, s.attentionDropout, a.dropSeed, stream(l, 0) * m.tp.size + m.tp.rank));
+  if (A.attDrop)
+    b.push(
+      copy(ctx, A.att, A.attDrop),
+      dropoutForward(ctx, A.attDrop, s.attentionDropout, a.dropSeed, stream(l, 0) * m.tp.size + m.tp.rank),
+    );
   b.push(matmul(ctx, A.attDrop ?? A.att, A.v, A.yh, { batch: BH, M: T, N: hd, K: T }));
   b.push(mergeHeads(ctx, A.yh, A.y, B, T, d.h, hd));
-  rowParallelForward(m, b, A.y, m.param(`${p}.attn.dense.weight`), m.param(`${p}.attn.dense.bias`), A.attnOut, d.a, C, `${p}.attn.dense output`);
+  rowParallelForward(
+    m,
+    b,
+    A.y,
+    m.param(`${p}.attn.dense.weight`),
+    m.param(`${p}.attn.dense.bias`),
+    A.attnOut,
+    d.a,
+    C,
+    `${p}.attn.dense output`,
+  );
   if (hp > 0) b.push(dropoutForward(ctx, A.attnOut, hp, a.dropSeed, stream(l, 1)));
   const mlpIn = s.parallelResidual ? A.x : A.xMid;
   if (!s.parallelResidual) b.push(add(ctx, A.x, A.attnOut, A.xMid));
   b.push(...normForward(ctx, s, m.norm(`${p}.ln2`), mlpIn, A.ln2, A.ln2Mean, A.ln2Rstd, N));
   b.push(...linearForward(ctx, A.ln2, m.param(`${p}.mlp.up.weight`), m.param(`${p}.mlp.up.bias`), A.h, N, C, d.f));
   b.push(geluForward(ctx, A.h, A.g));
-  rowParallelForward(m, b, A.g, m.param(`${p}.mlp.down.weight`), m.param(`${p}.mlp.down.bias`), A.mlpOut, d.f, C, `${p}.mlp.down output`);
+  rowParallelForward(
+    m,
+    b,
+    A.g,
+    m.param(`${p}.mlp.down.weight`),
+    m.param(`${p}.mlp.down.bias`),
+    A.mlpOut,
+    d.f,
+    C,
+    `${p}.mlp.down output`,
+  );
   if (hp > 0) b.push(dropoutForward(ctx, A.mlpOut, hp, a.dropSeed, stream(l, 2)));
   if (s.parallelResidual) b.push(add(ctx, A.x, A.attnOut, xNext), addInto(ctx, xNext, A.mlpOut));
   else b.push(add(ctx, A.xMid, A.mlpOut, xNext));
@@ -101,33 +160,95 @@ export function layerForwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A: 
 export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A: LayerActs, l: number): void {
   const { ctx, spec: s, N, B, dims: d } = m;
   const { C, T, hd } = s;
-  const BH = B * d.h, scale = 1 / Math.sqrt(hd), hp = s.hiddenDropout, p = `layers.${l}`;
+  const BH = B * d.h,
+    scale = 1 / Math.sqrt(hd),
+    hp = s.hiddenDropout,
+    p = `layers.${l}`;
   const mlpIn = s.parallelResidual ? A.x : A.xMid;
   // The parallel residual feeds the same gradient to both branches.
   const dOut = s.parallelResidual ? a.dxSaved : a.dx;
   if (s.parallelResidual) b.push(copy(ctx, a.dx, a.dxSaved));
   // MLP branch
   let dMlp = dOut;
-  if (hp > 0) { b.push(copy(ctx, dOut, a.dBranch), dropoutBackward(ctx, a.dBranch, hp, a.dropSeed, stream(l, 2))); dMlp = a.dBranch; }
-  b.push(...linearBackward(ctx, dMlp, A.g, m.param(`${p}.mlp.down.weight`), m.param(`${p}.mlp.down.weight`, true), m.param(`${p}.mlp.down.bias`, true), a.dg, N, d.f, C));
+  if (hp > 0) {
+    b.push(copy(ctx, dOut, a.dBranch), dropoutBackward(ctx, a.dBranch, hp, a.dropSeed, stream(l, 2)));
+    dMlp = a.dBranch;
+  }
+  b.push(
+    ...linearBackward(
+      ctx,
+      dMlp,
+      A.g,
+      m.param(`${p}.mlp.down.weight`),
+      m.param(`${p}.mlp.down.weight`, true),
+      m.param(`${p}.mlp.down.bias`, true),
+      a.dg,
+      N,
+      d.f,
+      C,
+    ),
+  );
   b.push(geluBackward(ctx, A.h, a.dg, a.dh));
-  b.push(...linearBackward(ctx, a.dh, A.ln2, m.param(`${p}.mlp.up.weight`), m.param(`${p}.mlp.up.weight`, true), m.param(`${p}.mlp.up.bias`, true), a.dln, N, C, d.f));
+  b.push(
+    ...linearBackward(
+      ctx,
+      a.dh,
+      A.ln2,
+      m.param(`${p}.mlp.up.weight`),
+      m.param(`${p}.mlp.up.weight`, true),
+      m.param(`${p}.mlp.up.bias`, true),
+      a.dln,
+      N,
+      C,
+      d.f,
+    ),
+  );
   sumInputGrad(m, b, a.dln, `${p}.mlp.up input gradient`);
   b.push(...normBackward(ctx, s, m.norm(`${p}.ln2`), a.dln, mlpIn, A.ln2Mean, A.ln2Rstd, a.dx, N));
   // now dx = dL/d(mlpIn) (sequential: x_mid; parallel: partial dL/dx)
   // attention branch
   let dAttn = s.parallelResidual ? dOut : a.dx;
-  if (hp > 0) { b.push(copy(ctx, dAttn, a.dBranch), dropoutBackward(ctx, a.dBranch, hp, a.dropSeed, stream(l, 1))); dAttn = a.dBranch; }
-  b.push(...linearBackward(ctx, dAttn, A.y, m.param(`${p}.attn.dense.weight`), m.param(`${p}.attn.dense.weight`, true), m.param(`${p}.attn.dense.bias`, true), a.dy, N, d.a, C));
+  if (hp > 0) {
+    b.push(copy(ctx, dAttn, a.dBranch), dropoutBackward(ctx, a.dBranch, hp, a.dropSeed, stream(l, 1)));
+    dAttn = a.dBranch;
+  }
+  b.push(
+    ...linearBackward(
+      ctx,
+      dAttn,
+      A.y,
+      m.param(`${p}.attn.dense.weight`),
+      m.param(`${p}.attn.dense.weight`, true),
+      m.param(`${p}.attn.dense.bias`, true),
+      a.dy,
+      N,
+      d.a,
+      C,
+    ),
+  );
   b.push(splitHeads(ctx, a.dy, a.dyh, B, T, d.h, hd));
   b.push(matmul(ctx, a.dyh, A.v, a.datt, { batch: BH, M: T, N: T, K: hd, transB: true }));
   b.push(matmul(ctx, A.attDrop ?? A.att, a.dyh, a.dv, { batch: BH, M: T, N: hd, K: T, transA: true }));
-  if (A.attDrop) b.push(dropoutBackward(ctx, a.datt, s.attentionDropout, a.dropSeed, stream(l, 0) * m.tp.size + m.tp.rank));
+  if (A.attDrop)
+    b.push(dropoutBackward(ctx, a.datt, s.attentionDropout, a.dropSeed, stream(l, 0) * m.tp.size + m.tp.rank));
   b.push(causalSoftmaxBackward(ctx, A.att, a.datt, BH, T, scale));
   b.push(matmul(ctx, a.datt, A.k, a.dq, { batch: BH, M: T, N: hd, K: T }));
   b.push(matmul(ctx, a.datt, A.q, a.dk, { batch: BH, M: T, N: hd, K: T, transA: true }));
   b.push(qkvSplitBackward(ctx, a.dq, a.dk, a.dv, a.dqkv, B, T, d.h, hd, m.rotary()));
-  b.push(...linearBackward(ctx, a.dqkv, A.ln1, m.param(`${p}.attn.qkv.weight`), m.param(`${p}.attn.qkv.weight`, true), m.param(`${p}.attn.qkv.bias`, true), a.dln, N, C, 3 * d.a));
+  b.push(
+    ...linearBackward(
+      ctx,
+      a.dqkv,
+      A.ln1,
+      m.param(`${p}.attn.qkv.weight`),
+      m.param(`${p}.attn.qkv.weight`, true),
+      m.param(`${p}.attn.qkv.bias`, true),
+      a.dln,
+      N,
+      C,
+      3 * d.a,
+    ),
+  );
   sumInputGrad(m, b, a.dln, `${p}.attn.qkv input gradient`);
   b.push(...normBackward(ctx, s, m.norm(`${p}.ln1`), a.dln, A.x, A.ln1Mean, A.ln1Rstd, a.dx, N));
 }

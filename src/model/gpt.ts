@@ -8,8 +8,16 @@ import type { GpuContext } from '../gpu/context';
 import type { GpuTensor } from '../gpu/tensor';
 import { bucketCapacity, bucketTokens, type VocabRows } from '../gpu/kernels/embedding';
 import type { RotarySpec } from '../gpu/kernels/attention';
-import { allocActs, allocCheckpointScratch, localDims, type Acts, type LayerActs, type LocalDims } from './activations';
-import { embeddingBackwardPass, embeddingForwardPass, headBackwardPass, headForwardPass, layerBackwardPass, layerForwardPass, type PassContext } from './gpt-passes';
+import { allocActs, allocRecomputeScratch, localDims, type Acts, type LayerActs, type LocalDims } from './activations';
+import {
+  embeddingBackwardPass,
+  embeddingForwardPass,
+  headBackwardPass,
+  headForwardPass,
+  layerBackwardPass,
+  layerForwardPass,
+  type PassContext,
+} from './gpt-passes';
 import type { NormParams } from './norm';
 import { fullModel, layoutParams, stageParamDefs, type ParamLayout, type StageRange } from './params';
 import { ProgramBuilder, type Program } from './program';
@@ -24,8 +32,8 @@ export interface GptOptions {
   slots?: number;
   /** this rank's place in its tensor-parallel group; default: no tensor parallelism */
   tp?: TpPlace;
-  /** activation checkpointing: recompute chunks of this many layers in the backward pass */
-  checkpointLayers?: number;
+  /** activation recompute (NeoX checkpoint_activations): recompute chunks of this many layers in the backward pass */
+  recomputeLayers?: number;
   /** the flat parameter/gradient buffers' length for the layout's `total` elements (ZeRO pads it); default: total */
   flatLength?: (total: number) => number;
 }
@@ -48,10 +56,16 @@ export class Gpt {
   readonly flatLength: number;
   readonly slots: Slot[] = [];
   readonly N: number;
-  /** bytes of activation buffers (all slots + checkpoint scratch), as allocated */
+  /** bytes of activation buffers (all slots + recompute scratch), as allocated */
   readonly activationBytes: number;
 
-  constructor(readonly ctx: GpuContext, readonly spec: ModelSpec, readonly B: number, lossScale: number, opts: GptOptions = {}) {
+  constructor(
+    readonly ctx: GpuContext,
+    readonly spec: ModelSpec,
+    readonly B: number,
+    lossScale: number,
+    opts: GptOptions = {},
+  ) {
     this.stage = opts.stage ?? fullModel(spec);
     this.tp = opts.tp ?? NO_TP;
     this.dims = localDims(spec, this.tp.size);
@@ -62,19 +76,29 @@ export class Gpt {
     this.grads = ctx.createBuffer(this.flatLength * 4, 'grads');
     this.N = B * spec.T;
     const numLayers = this.stage.endLayer - this.stage.firstLayer;
-    const k = opts.checkpointLayers ?? 0;
+    const k = opts.recomputeLayers ?? 0;
     if (k < 0 || !Number.isInteger(k)) throw new Error(`checkpoint_num_layers must be a positive integer, got ${k}`);
     const before = ctx.bytesAllocated;
-    const scratch = k > 0 && numLayers > 0 ? allocCheckpointScratch(ctx, spec, this.dims, B, Math.min(k, numLayers)) : null;
+    const scratch =
+      k > 0 && numLayers > 0 ? allocRecomputeScratch(ctx, spec, this.dims, B, Math.min(k, numLayers)) : null;
     const pass = this.passContext(lossScale);
     for (let i = 0; i < (opts.slots ?? 1); i++) {
-      const acts = allocActs(ctx, spec, this.dims, B, bucketCapacity(this.N), numLayers, { tag: `s${i}.`, checkpoint: scratch ? { chunk: scratch.length, scratch } : undefined });
-      this.slots.push({ acts, forward: this.recordForward(pass, acts), backward: this.recordBackward(pass, acts, scratch?.length ?? 0) });
+      const acts = allocActs(ctx, spec, this.dims, B, bucketCapacity(this.N), numLayers, {
+        tag: `s${i}.`,
+        recompute: scratch ? { chunk: scratch.length, scratch } : undefined,
+      });
+      this.slots.push({
+        acts,
+        forward: this.recordForward(pass, acts),
+        backward: this.recordBackward(pass, acts, scratch?.length ?? 0),
+      });
     }
     this.activationBytes = ctx.bytesAllocated - before;
   }
 
-  get acts(): Acts { return this.slots[0].acts; }
+  get acts(): Acts {
+    return this.slots[0].acts;
+  }
 
   /** The stage's input activation (N, C): received from the previous stage when it has no embedding. */
   inputOf(slot: number): GpuTensor {
@@ -85,7 +109,13 @@ export class Gpt {
   param(name: string, grad = false): GpuTensor {
     const slot = this.layout.byName.get(name);
     if (!slot) throw new Error(`model has no parameter ${name}`);
-    return { buffer: grad ? this.grads : this.params, offset: slot.offset * 4, length: slot.length, shape: slot.shape, name: (grad ? 'd' : '') + name };
+    return {
+      buffer: grad ? this.grads : this.params,
+      offset: slot.offset * 4,
+      length: slot.length,
+      shape: slot.shape,
+      name: (grad ? 'd' : '') + name,
+    };
   }
 
   /** The whole flat buffer (layout.total elements, or `flatLength` with `padded`). */
@@ -96,22 +126,37 @@ export class Gpt {
 
   /** Token ids as this rank's buffers want them: the embedding's buckets over its vocabulary
    *  rows, and targets numbered within its vocabulary shard. */
-  prepareTokens(tokens: Int32Array): Int32Array { return bucketTokens(tokens, this.vocab); }
-  prepareTargets(targets: Int32Array): Int32Array { return this.tp.size > 1 ? localTargets(targets, this.vocab) : targets; }
+  prepareTokens(tokens: Int32Array): Int32Array {
+    return bucketTokens(tokens, this.vocab);
+  }
+  prepareTargets(targets: Int32Array): Int32Array {
+    return this.tp.size > 1 ? localTargets(targets, this.vocab) : targets;
+  }
 
   private passContext(lossScale: number): PassContext {
     const s = this.spec;
     const norm = (prefix: string): NormParams => {
       const hasBias = s.norm === 'layernorm';
       return {
-        w: this.param(`${prefix}.weight`), dw: this.param(`${prefix}.weight`, true),
-        b: hasBias ? this.param(`${prefix}.bias`) : null, db: hasBias ? this.param(`${prefix}.bias`, true) : null,
+        w: this.param(`${prefix}.weight`),
+        dw: this.param(`${prefix}.weight`, true),
+        b: hasBias ? this.param(`${prefix}.bias`) : null,
+        db: hasBias ? this.param(`${prefix}.bias`, true) : null,
       };
     };
     const rotary = (): RotarySpec | null => (s.posEmb === 'rotary' ? { dims: s.rotaryDims, base: s.rotaryBase } : null);
     return {
-      ctx: this.ctx, spec: s, B: this.B, N: this.N, tp: this.tp, dims: this.dims, vocab: this.vocab, lossScale,
-      param: (name, grad) => this.param(name, grad), norm, rotary,
+      ctx: this.ctx,
+      spec: s,
+      B: this.B,
+      N: this.N,
+      tp: this.tp,
+      dims: this.dims,
+      vocab: this.vocab,
+      lossScale,
+      param: (name, grad) => this.param(name, grad),
+      norm,
+      rotary,
       headWeight: (grad) => this.param(s.tied ? 'embed.wte' : 'head.weight', grad),
     };
   }
@@ -130,7 +175,7 @@ export class Gpt {
   }
 
   /** a.dx is zeroed first on the last stage and holds the next stage's gradient otherwise;
-   *  afterwards it holds dL/d(stage input). With checkpointing, each chunk of layers is run
+   *  afterwards it holds dL/d(stage input). With recompute, each chunk of layers is run
    *  forward again (from its saved input) just before its backward. */
   private recordBackward(m: PassContext, a: Acts, chunk: number): Program {
     const b = new ProgramBuilder();
@@ -139,10 +184,12 @@ export class Gpt {
       b.clear(a.dx);
       headBackwardPass(m, b, a);
     }
-    const n = a.layers.length, k = chunk || n;
+    const n = a.layers.length,
+      k = chunk || n;
     for (let start = Math.floor((n - 1) / k) * k; n > 0 && start >= 0; start -= k) {
       const end = Math.min(n, start + k);
-      if (chunk) for (let j = start; j < end; j++) layerForwardPass(m, b, a, a.layers[j], first + j, this.layerOutput(a, j));
+      if (chunk)
+        for (let j = start; j < end; j++) layerForwardPass(m, b, a, a.layers[j], first + j, this.layerOutput(a, j));
       for (let j = end - 1; j >= start; j--) layerBackwardPass(m, b, a, a.layers[j], first + j);
     }
     if (this.stage.hasEmbedding) embeddingBackwardPass(m, b, a);

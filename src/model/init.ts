@@ -16,8 +16,11 @@ export function initParam(slot: Pick<ParamSlot, 'name' | 'init' | 'shape'>, seed
   const n = slot.shape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(n);
   switch (slot.init.kind) {
-    case 'zeros': break;
-    case 'ones': out.fill(1); break;
+    case 'zeros':
+      break;
+    case 'ones':
+      out.fill(1);
+      break;
     case 'normal': {
       const rng = new Rng(hashName(seed, slot.name));
       for (let i = 0; i < n; i++) out[i] = rng.normal() * slot.init.std;
@@ -30,6 +33,7 @@ export function initParam(slot: Pick<ParamSlot, 'name' | 'init' | 'shape'>, seed
 /** This rank's flat parameter vector (padding zero): every tensor drawn whole, then split. */
 export function initFlat(layout: ParamLayout, seed: number, tp: TpPlace = NO_TP): Float32Array {
   const flat = new Float32Array(layout.total);
-  for (const s of layout.slots) flat.set(shardTensor(s.tp, s.fullShape, initParam({ ...s, shape: s.fullShape }, seed), tp), s.offset);
+  for (const s of layout.slots)
+    flat.set(shardTensor(s.tp, s.fullShape, initParam({ ...s, shape: s.fullShape }, seed), tp), s.offset);
   return flat;
 }

@@ -6,14 +6,34 @@ import { matmul } from '../gpu/kernels/matmul';
 import { biasAdd, biasGrad } from '../gpu/kernels/elementwise';
 
 // x: (N, in)  W: (out, in)  b: (out) | null  y: (N, out)
-export function linearForward(ctx: GpuContext, x: GpuTensor, W: GpuTensor, b: GpuTensor | null, y: GpuTensor, N: number, inF: number, outF: number): Dispatch[] {
+export function linearForward(
+  ctx: GpuContext,
+  x: GpuTensor,
+  W: GpuTensor,
+  b: GpuTensor | null,
+  y: GpuTensor,
+  N: number,
+  inF: number,
+  outF: number,
+): Dispatch[] {
   const d = [matmul(ctx, x, W, y, { M: N, N: outF, K: inF, transB: true })];
   if (b) d.push(biasAdd(ctx, y, b, N, outF));
   return d;
 }
 
 // dy: (N, out)  x: (N, in)  dW: += (out, in)  db: += (out)  dx: (N, in) overwritten, or skipped when null
-export function linearBackward(ctx: GpuContext, dy: GpuTensor, x: GpuTensor, W: GpuTensor, dW: GpuTensor, db: GpuTensor | null, dx: GpuTensor | null, N: number, inF: number, outF: number): Dispatch[] {
+export function linearBackward(
+  ctx: GpuContext,
+  dy: GpuTensor,
+  x: GpuTensor,
+  W: GpuTensor,
+  dW: GpuTensor,
+  db: GpuTensor | null,
+  dx: GpuTensor | null,
+  N: number,
+  inF: number,
+  outF: number,
+): Dispatch[] {
   const d = [matmul(ctx, dy, x, dW, { M: outF, N: inF, K: N, transA: true, beta: 1 })];
   if (db) d.push(biasGrad(ctx, dy, db, N, outF));
   if (dx) d.push(matmul(ctx, dy, W, dx, { M: N, N: inF, K: outF }));

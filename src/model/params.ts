@@ -47,17 +47,43 @@ export const ALIGN_ELEMS = 64;
 
 export function paramDefs(s: ModelSpec): ParamDef[] {
   const w = (name: string, out: number, inp: number, kind: ModelSpec['initMethod'], tp: TpSplit): ParamDef => ({
-    name, shape: [out, inp], fullShape: [out, inp], decay: true, init: { kind: 'normal', std: initStd(kind, s, inp, out) }, tp,
+    name,
+    shape: [out, inp],
+    fullShape: [out, inp],
+    decay: true,
+    init: { kind: 'normal', std: initStd(kind, s, inp, out) },
+    tp,
   });
-  const vec = (name: string, n: number, init: ParamInit, tp: TpSplit): ParamDef => ({ name, shape: [n], fullShape: [n], decay: false, init, tp });
+  const vec = (name: string, n: number, init: ParamInit, tp: TpSplit): ParamDef => ({
+    name,
+    shape: [n],
+    fullShape: [n],
+    decay: false,
+    init,
+    tp,
+  });
   const norm = (prefix: string): ParamDef[] => [
     vec(`${prefix}.weight`, s.C, { kind: 'ones' }, 'replicated'),
     ...(s.norm === 'layernorm' ? [vec(`${prefix}.bias`, s.C, { kind: 'zeros' }, 'replicated')] : []),
   ];
   const defs: ParamDef[] = [];
-  defs.push({ name: 'embed.wte', shape: [s.V, s.C], fullShape: [s.V, s.C], decay: true, init: { kind: 'normal', std: initStd(s.initMethod, s, s.C, s.V) }, tp: 'vocab' });
+  defs.push({
+    name: 'embed.wte',
+    shape: [s.V, s.C],
+    fullShape: [s.V, s.C],
+    decay: true,
+    init: { kind: 'normal', std: initStd(s.initMethod, s, s.C, s.V) },
+    tp: 'vocab',
+  });
   if (s.posEmb === 'learned') {
-    defs.push({ name: 'embed.wpe', shape: [s.maxPos, s.C], fullShape: [s.maxPos, s.C], decay: true, init: { kind: 'normal', std: initStd(s.initMethod, s, s.C, s.maxPos) }, tp: 'replicated' });
+    defs.push({
+      name: 'embed.wpe',
+      shape: [s.maxPos, s.C],
+      fullShape: [s.maxPos, s.C],
+      decay: true,
+      init: { kind: 'normal', std: initStd(s.initMethod, s, s.C, s.maxPos) },
+      tp: 'replicated',
+    });
   }
   for (let l = 0; l < s.L; l++) {
     const p = `layers.${l}`;
@@ -116,7 +142,9 @@ const groupOf = (d: ParamDef): number => (d.decay ? (d.tp === 'replicated' ? 1 :
 export function layoutParams(defs: readonly ParamDef[]): ParamLayout {
   const ordered = [0, 1, 2, 3].flatMap((g) => defs.filter((d) => groupOf(d) === g));
   const slots: ParamSlot[] = [];
-  let offset = 0, decayCount = 0, count = 0;
+  let offset = 0,
+    decayCount = 0,
+    count = 0;
   const replicated = { start: -1, end: -1 };
   for (const d of ordered) {
     const g = groupOf(d);

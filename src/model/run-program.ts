@@ -39,7 +39,11 @@ export async function runProgram(ctx: GpuContext, program: Program, tp: TpCollec
       case 'vocabLoss': {
         const g = needTp('vocab-parallel cross-entropy');
         flush();
-        const [lse, tl, targets] = await Promise.all([ctx.read(step.lse), ctx.read(step.targetLogit), ctx.readInt(step.targets)]);
+        const [lse, tl, targets] = await Promise.all([
+          ctx.read(step.lse),
+          ctx.read(step.targetLogit),
+          ctx.readInt(step.targets),
+        ]);
         const parts = await g.gather(lse, 'loss.lse');
         const targetLogit = await g.sum(tl, 'loss.targetLogit');
         const out = combineVocabParallel(parts, g.size, targetLogit, targets);

@@ -4,7 +4,14 @@
 
 export type NormKind = 'layernorm' | 'rmsnorm';
 export type PosEmbKind = 'learned' | 'rotary' | 'none';
-export type InitKind = 'normal' | 'scaled_normal' | 'small_init' | 'wang_init' | 'xavier_normal' | 'xavier_uniform' | 'orthogonal';
+export type InitKind =
+  | 'normal'
+  | 'scaled_normal'
+  | 'small_init'
+  | 'wang_init'
+  | 'xavier_normal'
+  | 'xavier_uniform'
+  | 'orthogonal';
 
 export interface ModelSpec {
   V: number;
@@ -37,14 +44,26 @@ export function padVocab(vocab: number, divisibleBy: number, tp = 1): number {
 }
 
 /** Standard deviation of a weight initialised with NeoX's named method (biases and norms are not). */
-export function initStd(kind: InitKind, spec: Pick<ModelSpec, 'initStd' | 'L' | 'C'>, fanIn: number, fanOut: number): number {
+export function initStd(
+  kind: InitKind,
+  spec: Pick<ModelSpec, 'initStd' | 'L' | 'C'>,
+  fanIn: number,
+  fanOut: number,
+): number {
   switch (kind) {
-    case 'normal': return spec.initStd;
-    case 'scaled_normal': return spec.initStd / Math.sqrt(2 * spec.L);
-    case 'small_init': return Math.sqrt(2 / (5 * spec.C));
-    case 'wang_init': return 2 / spec.L / Math.sqrt(spec.C);
-    case 'xavier_normal': return Math.sqrt(2 / (fanIn + fanOut));
-    case 'xavier_uniform': return Math.sqrt(2 / (fanIn + fanOut)); // drawn normal with the same variance
-    case 'orthogonal': return spec.initStd; // approximated by a normal draw (documented limitation)
+    case 'normal':
+      return spec.initStd;
+    case 'scaled_normal':
+      return spec.initStd / Math.sqrt(2 * spec.L);
+    case 'small_init':
+      return Math.sqrt(2 / (5 * spec.C));
+    case 'wang_init':
+      return 2 / spec.L / Math.sqrt(spec.C);
+    case 'xavier_normal':
+      return Math.sqrt(2 / (fanIn + fanOut));
+    case 'xavier_uniform':
+      return Math.sqrt(2 / (fanIn + fanOut)); // drawn normal with the same variance
+    case 'orthogonal':
+      return spec.initStd; // approximated by a normal draw (documented limitation)
   }
 }

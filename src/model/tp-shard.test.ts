@@ -4,8 +4,27 @@ import { localShape, shardTensor, unshardTensor, vocabRange } from './tp-shard';
 import type { ModelSpec } from './spec';
 
 const spec: ModelSpec = {
-  V: 64, C: 16, L: 2, H: 4, hd: 4, F: 32, T: 8, maxPos: 8, norm: 'layernorm', normEps: 1e-5, posEmb: 'learned', rotaryDims: 0, rotaryBase: 10000,
-  tied: true, parallelResidual: false, hiddenDropout: 0, attentionDropout: 0, initStd: 0.02, initMethod: 'normal', outputInitMethod: 'scaled_normal', seed: 1,
+  V: 64,
+  C: 16,
+  L: 2,
+  H: 4,
+  hd: 4,
+  F: 32,
+  T: 8,
+  maxPos: 8,
+  norm: 'layernorm',
+  normEps: 1e-5,
+  posEmb: 'learned',
+  rotaryDims: 0,
+  rotaryBase: 10000,
+  tied: true,
+  parallelResidual: false,
+  hiddenDropout: 0,
+  attentionDropout: 0,
+  initStd: 0.02,
+  initMethod: 'normal',
+  outputInitMethod: 'scaled_normal',
+  seed: 1,
 };
 const iota = (n: number) => Float32Array.from({ length: n }, (_, i) => i);
 
@@ -28,12 +47,16 @@ describe('tensor-parallel shards', () => {
     for (const tp of [2, 4]) {
       const full = iota(8 * 12);
       const parts = Array.from({ length: tp }, (_, r) => shardTensor(split, [8, 12], full, { size: tp, rank: r }));
-      expect(Array.from(unshardTensor(split, [8, 12], split === 'replicated' ? [parts[0]] : parts))).toEqual(Array.from(full));
+      expect(Array.from(unshardTensor(split, [8, 12], split === 'replicated' ? [parts[0]] : parts))).toEqual(
+        Array.from(full),
+      );
     }
   });
 
   it('names the tensor and size that does not divide', () => {
-    expect(() => localShape('column', [6, 4], 4, 'layers.0.mlp.up.weight')).toThrow(/layers.0.mlp.up.weight output size \(6\) is not divisible by model_parallel_size 4/);
+    expect(() => localShape('column', [6, 4], 4, 'layers.0.mlp.up.weight')).toThrow(
+      /layers.0.mlp.up.weight output size \(6\) is not divisible by model_parallel_size 4/,
+    );
     expect(() => vocabRange(50, { size: 4, rank: 0 })).toThrow(/padded vocabulary \(50\) is not divisible/);
   });
 

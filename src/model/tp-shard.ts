@@ -36,13 +36,20 @@ export function vocabRange(V: number, tp: TpPlace): { start: number; count: numb
 }
 
 /** Rank `tp.rank`'s piece of a full tensor. */
-export function shardTensor(split: TpSplit, fullShape: readonly number[], full: Float32Array, tp: TpPlace): Float32Array {
+export function shardTensor(
+  split: TpSplit,
+  fullShape: readonly number[],
+  full: Float32Array,
+  tp: TpPlace,
+): Float32Array {
   if (tp.size === 1 || split === 'replicated') return full.slice();
   const local = localShape(split, fullShape, tp.size);
   if (split === 'row') {
-    const [rows, cols] = fullShape, lc = local[1];
+    const [rows, cols] = fullShape,
+      lc = local[1];
     const out = new Float32Array(rows * lc);
-    for (let i = 0; i < rows; i++) out.set(full.subarray(i * cols + tp.rank * lc, i * cols + (tp.rank + 1) * lc), i * lc);
+    for (let i = 0; i < rows; i++)
+      out.set(full.subarray(i * cols + tp.rank * lc, i * cols + (tp.rank + 1) * lc), i * lc);
     return out;
   }
   const n = local.reduce((a, b) => a * b, 1);
@@ -50,16 +57,26 @@ export function shardTensor(split: TpSplit, fullShape: readonly number[], full: 
 }
 
 /** The full tensor from every rank's piece, in TP rank order (inverse of shardTensor). */
-export function unshardTensor(split: TpSplit, fullShape: readonly number[], shards: readonly Float32Array[]): Float32Array {
+export function unshardTensor(
+  split: TpSplit,
+  fullShape: readonly number[],
+  shards: readonly Float32Array[],
+): Float32Array {
   const tp = shards.length;
   if (tp === 1 || split === 'replicated') return shards[0].slice();
   const full = new Float32Array(fullShape.reduce((a, b) => a * b, 1));
   if (split === 'row') {
-    const [rows, cols] = fullShape, lc = cols / tp;
-    shards.forEach((s, r) => { for (let i = 0; i < rows; i++) full.set(s.subarray(i * lc, (i + 1) * lc), i * cols + r * lc); });
+    const [rows, cols] = fullShape,
+      lc = cols / tp;
+    shards.forEach((s, r) => {
+      for (let i = 0; i < rows; i++) full.set(s.subarray(i * lc, (i + 1) * lc), i * cols + r * lc);
+    });
     return full;
   }
   let at = 0;
-  for (const s of shards) { full.set(s, at); at += s.length; }
+  for (const s of shards) {
+    full.set(s, at);
+    at += s.length;
+  }
   return full;
 }

@@ -18,10 +18,17 @@ export function localTargets(targets: Int32Array, rows: VocabRows): Int32Array {
  * ignored: (N) local targets (any rank's: −1 marks an ignored row).
  * Returns the global log-sum-exp (N) and per-row losses lse − logit[target] (0 where ignored).
  */
-export function combineVocabParallel(lseParts: Float32Array, tp: number, targetLogit: Float32Array, targets: Int32Array): { lse: Float32Array; losses: Float32Array } {
+export function combineVocabParallel(
+  lseParts: Float32Array,
+  tp: number,
+  targetLogit: Float32Array,
+  targets: Int32Array,
+): { lse: Float32Array; losses: Float32Array } {
   const N = targetLogit.length;
-  if (lseParts.length !== tp * N) throw new Error(`combineVocabParallel: ${lseParts.length} log-sum-exp values for ${tp} ranks × ${N} rows`);
-  const lse = new Float32Array(N), losses = new Float32Array(N);
+  if (lseParts.length !== tp * N)
+    throw new Error(`combineVocabParallel: ${lseParts.length} log-sum-exp values for ${tp} ranks × ${N} rows`);
+  const lse = new Float32Array(N),
+    losses = new Float32Array(N);
   for (let row = 0; row < N; row++) {
     let m = -Infinity;
     for (let r = 0; r < tp; r++) m = Math.max(m, lseParts[r * N + row]);

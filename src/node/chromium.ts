@@ -13,7 +13,9 @@ const CANDIDATES = [
 export function chromiumPath(): string {
   const found = CANDIDATES.find((p) => existsSync(p));
   if (!found) {
-    throw new Error(`no Chromium found (looked at ${CANDIDATES.join(', ')}); install it with: apt-get install -y chromium-headless-shell (or set TABTRON_CHROMIUM)`);
+    throw new Error(
+      `no Chromium found (looked at ${CANDIDATES.join(', ')}); install it with: apt-get install -y chromium-headless-shell (or set TABTRON_CHROMIUM)`,
+    );
   }
   return found;
 }

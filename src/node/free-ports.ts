@@ -2,10 +2,18 @@
 import { createServer } from 'node:net';
 
 export function freePorts(n: number): Promise<number[]> {
-  return Promise.all(Array.from({ length: n }, () => new Promise<number>((res, rej) => {
-    const s = createServer().once('error', rej).listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  })));
+  return Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<number>((res, rej) => {
+          const s = createServer()
+            .once('error', rej)
+            .listen(0, '127.0.0.1', () => {
+              const p = (s.address() as { port: number }).port;
+              s.close(() => res(p));
+            });
+        }),
+    ),
+  );
 }

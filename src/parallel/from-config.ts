@@ -26,13 +26,17 @@ export const TOKENIZER_VOCAB: Readonly<Record<string, number>> = { ...TOKENIZER_
 
 const BATCH_KEYS = ['train_batch_size', 'train_micro_batch_size_per_gpu', 'gradient_accumulation_steps'] as const;
 
-export function planInputFromConfig(config: object, overrides: PlanOverrides = {}): { input: PlanInput; warnings: string[] } {
+export function planInputFromConfig(
+  config: object,
+  overrides: PlanOverrides = {},
+): { input: PlanInput; warnings: string[] } {
   const c = config as Record<string, unknown>;
   const warnings: string[] = [];
   const num = (key: string): number | undefined => {
     const v = c[key];
     if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new PlanError(`${key} must be a number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new PlanError(`${key} must be a number, got ${JSON.stringify(v)}`);
     return v;
   };
   const need = (key: string): number => {
@@ -56,23 +60,31 @@ export function planInputFromConfig(config: object, overrides: PlanOverrides = {
   const tp = num('model_parallel_size') ?? 1;
   const pipeParallelSize = num('pipe_parallel_size') ?? 0;
   const configWorld = num('global_num_gpus');
-  const world = overrides.world ?? (overrides.dp !== undefined ? overrides.dp * tp * Math.max(1, pipeParallelSize) : configWorld);
+  const world =
+    overrides.world ?? (overrides.dp !== undefined ? overrides.dp * tp * Math.max(1, pipeParallelSize) : configWorld);
   if (world === undefined) throw new PlanError('the world size is unknown: pass --world N or set global_num_gpus');
-  if (configWorld !== undefined && world !== configWorld) warnings.push(`planning for ${world} ranks, not global_num_gpus ${configWorld}`);
+  if (configWorld !== undefined && world !== configWorld)
+    warnings.push(`planning for ${world} ranks, not global_num_gpus ${configWorld}`);
 
   const tokenizer = str('tokenizer_type', 'GPT2BPETokenizer');
   let vocabSize = overrides.vocabSize;
   if (vocabSize === undefined) {
     vocabSize = TOKENIZER_VOCAB[tokenizer];
-    if (vocabSize === undefined) throw new PlanError(`tokenizer_type "${tokenizer}" has no known vocabulary size: pass --vocab-size N`);
-    if (tokenizer === 'HFTokenizer') warnings.push(`tokenizer_type HFTokenizer: assuming the GPT-NeoX-20B tokenizer (${vocabSize} tokens); pass --vocab-size to change`);
+    if (vocabSize === undefined)
+      throw new PlanError(`tokenizer_type "${tokenizer}" has no known vocabulary size: pass --vocab-size N`);
+    if (tokenizer === 'HFTokenizer')
+      warnings.push(
+        `tokenizer_type HFTokenizer: assuming the GPT-NeoX-20B tokenizer (${vocabSize} tokens); pass --vocab-size to change`,
+      );
   }
 
   const norm = str('norm', 'layernorm');
-  if (norm !== 'layernorm' && norm !== 'rmsnorm' && norm !== 'scalenorm') throw new PlanError(`norm "${norm}" is not one of layernorm, rmsnorm, scalenorm`);
+  if (norm !== 'layernorm' && norm !== 'rmsnorm' && norm !== 'scalenorm')
+    throw new PlanError(`norm "${norm}" is not one of layernorm, rmsnorm, scalenorm`);
   const zero = c.zero_optimization as { stage?: unknown } | undefined;
   const zeroStage = zero?.stage ?? 0;
-  if (typeof zeroStage !== 'number') throw new PlanError(`zero_optimization.stage must be a number, got ${JSON.stringify(zeroStage)}`);
+  if (typeof zeroStage !== 'number')
+    throw new PlanError(`zero_optimization.stage must be a number, got ${JSON.stringify(zeroStage)}`);
 
   const batch = givenBatch(c, num, overrides.sources, warnings);
   const input: PlanInput = {
@@ -96,7 +108,7 @@ export function planInputFromConfig(config: object, overrides: PlanOverrides = {
     gradientAccumulationSteps: batch.gradient_accumulation_steps,
     partitionMethod: str('pipe_partition_method', 'type:transformer'),
     zeroStage,
-    checkpointActivations: bool('checkpoint_activations', false),
+    recomputeActivations: bool('checkpoint_activations', false),
     partitionActivations: bool('partition_activations', false),
   };
   return { input, warnings };
@@ -105,13 +117,23 @@ export function planInputFromConfig(config: object, overrides: PlanOverrides = {
 /** The batch numbers the user gave. Without `sources`, a loader-derived triplet for an unknown
  *  GPU count (global_num_gpus null: derived for one replica) keeps micro batch and accumulation. */
 function givenBatch(
-  c: Record<string, unknown>, num: (key: string) => number | undefined, sources: Record<string, string> | undefined, warnings: string[],
+  c: Record<string, unknown>,
+  num: (key: string) => number | undefined,
+  sources: Record<string, string> | undefined,
+  warnings: string[],
 ): Partial<Record<(typeof BATCH_KEYS)[number], number>> {
   const out: Partial<Record<(typeof BATCH_KEYS)[number], number>> = {};
   for (const k of BATCH_KEYS) if (!sources || k in sources) out[k] = num(k);
-  if (!sources && c.global_num_gpus === null && out.train_micro_batch_size_per_gpu !== undefined && out.gradient_accumulation_steps !== undefined) {
+  if (
+    !sources &&
+    c.global_num_gpus === null &&
+    out.train_micro_batch_size_per_gpu !== undefined &&
+    out.gradient_accumulation_steps !== undefined
+  ) {
     delete out.train_batch_size;
-    warnings.push('train_batch_size re-derived from train_micro_batch_size_per_gpu × gradient_accumulation_steps × DP (no config sources given)');
+    warnings.push(
+      'train_batch_size re-derived from train_micro_batch_size_per_gpu × gradient_accumulation_steps × DP (no config sources given)',
+    );
   }
   return out;
 }

@@ -64,7 +64,14 @@ export function rankGrid(sizes: GridSizes): RankGrid {
   }
   // Megatron lists groups by their smallest rank.
   const byFirst = (a: number[], b: number[]) => a[0] - b[0];
-  return { tp, pp, dp, world, coords, groups: { tp: tpGroups.sort(byFirst), pp: ppGroups.sort(byFirst), dp: dpGroups.sort(byFirst) } };
+  return {
+    tp,
+    pp,
+    dp,
+    world,
+    coords,
+    groups: { tp: tpGroups.sort(byFirst), pp: ppGroups.sort(byFirst), dp: dpGroups.sort(byFirst) },
+  };
 }
 
 function range(n: number): number[] {

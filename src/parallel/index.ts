@@ -4,10 +4,25 @@
 export { PlanError } from './errors';
 export { rankGrid, rankOf, coordOf, type GridSizes, type RankCoord, type RankGrid } from './grid';
 export { deriveBatch, type Batch, type BatchInput } from './batch';
-export { type ComputeOp, type CommOp, type ScheduleOp, type ChunkLayout, isCompute, opLabel, computeLabel, globalChunk, chunkAt } from './ops';
 export {
-  oneFOneB, oneFOneBAllStages, interleavedOneFOneB, interleavedAllStages,
-  oneFOneBComputeOrder, interleavedComputeOrder, bubbleFraction,
+  type ComputeOp,
+  type CommOp,
+  type ScheduleOp,
+  type ChunkLayout,
+  isCompute,
+  opLabel,
+  computeLabel,
+  globalChunk,
+  chunkAt,
+} from './ops';
+export {
+  oneFOneB,
+  oneFOneBAllStages,
+  interleavedOneFOneB,
+  interleavedAllStages,
+  oneFOneBComputeOrder,
+  interleavedComputeOrder,
+  bubbleFraction,
 } from './schedule';
 export { timeSchedule, placeTransfers, producerOf, type Durations } from './placement';
 export { simulateSchedules, type SimResult } from './simulate';

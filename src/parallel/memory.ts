@@ -30,7 +30,7 @@ export interface MemoryInput {
   tp: number;
   paddedVocab: number;
   isLastStage: boolean;
-  checkpointActivations: boolean;
+  recomputeActivations: boolean;
   partitionActivations: boolean;
 }
 
@@ -43,7 +43,9 @@ export interface MemoryEstimate {
 }
 
 /** Bytes of one layer's activations for one microbatch, kept for backward without recompute. */
-export function layerActivationBytes(m: Pick<MemoryInput, 'seqLength' | 'microBatch' | 'hidden' | 'heads' | 'tp'>): number {
+export function layerActivationBytes(
+  m: Pick<MemoryInput, 'seqLength' | 'microBatch' | 'hidden' | 'heads' | 'tp'>,
+): number {
   const { seqLength: s, microBatch: b, hidden: h, heads: a, tp: t } = m;
   return s * b * h * (10 + 24 / t + (5 * a * s) / (h * t)) * (BYTES_PER_ELEMENT / 2);
 }
@@ -56,10 +58,10 @@ export function estimateMemory(m: MemoryInput): MemoryEstimate {
 
   const full = layerActivationBytes(m);
   const sbh = m.seqLength * m.microBatch * m.hidden;
-  const perMicrobatch = m.checkpointActivations
+  const perMicrobatch = m.recomputeActivations
     ? m.layersPerMicrobatch * ((sbh * el) / (m.partitionActivations ? m.tp : 1))
     : m.layersPerMicrobatch * full;
-  const recompute = m.checkpointActivations && m.layersPerMicrobatch > 0 ? full : 0;
+  const recompute = m.recomputeActivations && m.layersPerMicrobatch > 0 ? full : 0;
   const logits = m.isLastStage ? (2 * m.seqLength * m.microBatch * m.paddedVocab * el) / m.tp : 0;
   const activations = m.inFlight * perMicrobatch + recompute + logits;
   return { params, grads, optimizer, activations, total: params + grads + optimizer + activations };

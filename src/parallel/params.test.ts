@@ -3,8 +3,16 @@ import { estimateMemory, layerActivationBytes } from './memory';
 import { embeddingParams, pipeItems, totalParams, transformerLayerParams, type ModelShape } from './params';
 
 const neox = (numLayers: number, hidden: number, paddedVocab: number): ModelShape => ({
-  numLayers, hidden, heads: hidden / 64, ffnHidden: 4 * hidden, paddedVocab, seqLength: 2048, maxPositions: 2048,
-  posEmb: 'rotary', norm: 'layernorm', tiedEmbeddings: false,
+  numLayers,
+  hidden,
+  heads: hidden / 64,
+  ffnHidden: 4 * hidden,
+  paddedVocab,
+  seqLength: 2048,
+  maxPositions: 2048,
+  posEmb: 'rotary',
+  norm: 'layernorm',
+  tiedEmbeddings: false,
 });
 
 describe('parameter counts', () => {
@@ -43,8 +51,20 @@ describe('parameter counts', () => {
 
 describe('memory estimate', () => {
   const base = {
-    params: 1000, dp: 4, zeroStage: 0, layersPerMicrobatch: 2, inFlight: 3, microBatch: 2, seqLength: 8, hidden: 16, heads: 2, tp: 1,
-    paddedVocab: 64, isLastStage: false, checkpointActivations: false, partitionActivations: false,
+    params: 1000,
+    dp: 4,
+    zeroStage: 0,
+    layersPerMicrobatch: 2,
+    inFlight: 3,
+    microBatch: 2,
+    seqLength: 8,
+    hidden: 16,
+    heads: 2,
+    tp: 1,
+    paddedVocab: 64,
+    isLastStage: false,
+    recomputeActivations: false,
+    partitionActivations: false,
   };
 
   it('takes 4 bytes per parameter and gradient, 8 for Adam m and v, and shards by ZeRO stage', () => {
@@ -63,9 +83,14 @@ describe('memory estimate', () => {
   });
 
   it('keeps only layer inputs with activation checkpointing, plus one layer being recomputed', () => {
-    const ckpt = estimateMemory({ ...base, checkpointActivations: true }).activations;
-    expect(ckpt).toBe(3 * 2 * (8 * 2 * 16 * 4) + layerActivationBytes(base));
-    const split = estimateMemory({ ...base, tp: 2, checkpointActivations: true, partitionActivations: true }).activations;
-    expect(split).toBe(3 * 2 * (8 * 2 * 16 * 4) / 2 + layerActivationBytes({ ...base, tp: 2 }));
+    const recompute = estimateMemory({ ...base, recomputeActivations: true }).activations;
+    expect(recompute).toBe(3 * 2 * (8 * 2 * 16 * 4) + layerActivationBytes(base));
+    const split = estimateMemory({
+      ...base,
+      tp: 2,
+      recomputeActivations: true,
+      partitionActivations: true,
+    }).activations;
+    expect(split).toBe((3 * 2 * (8 * 2 * 16 * 4)) / 2 + layerActivationBytes({ ...base, tp: 2 }));
   });
 });

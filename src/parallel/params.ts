@@ -35,14 +35,18 @@ export interface PipeItem {
 
 export function normParams(norm: NormKind, hidden: number): number {
   switch (norm) {
-    case 'layernorm': return 2 * hidden;
-    case 'rmsnorm': return hidden;
-    case 'scalenorm': return 1;
+    case 'layernorm':
+      return 2 * hidden;
+    case 'rmsnorm':
+      return hidden;
+    case 'scalenorm':
+      return 1;
   }
 }
 
 export function transformerLayerParams(m: ModelShape, tp: number): number {
-  const h = m.hidden, f = m.ffnHidden;
+  const h = m.hidden,
+    f = m.ffnHidden;
   const qkv = (3 * h * h + 3 * h) / tp;
   const dense = (h * h) / tp + h;
   const up = (f * h + f) / tp;
@@ -62,7 +66,10 @@ export function headParams(m: ModelShape, tp: number, pipelined: boolean): numbe
 
 export function pipeItems(m: ModelShape, tp: number, pipelined: boolean): PipeItem[] {
   const layers: PipeItem[] = Array.from({ length: m.numLayers }, (_, l) => ({
-    name: `layer ${l}`, type: 'ParallelTransformerLayerPipe', params: transformerLayerParams(m, tp), layer: l,
+    name: `layer ${l}`,
+    type: 'ParallelTransformerLayerPipe',
+    params: transformerLayerParams(m, tp),
+    layer: l,
   }));
   return [
     { name: 'embedding', type: 'EmbeddingPipe', params: embeddingParams(m, tp) },

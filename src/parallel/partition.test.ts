@@ -4,19 +4,44 @@ import { balancedBounds, partitionLayers } from './partition';
 import { mulberry32 } from '../util/rng';
 
 const shape = (numLayers: number, over: Partial<ModelShape> = {}): ModelShape => ({
-  numLayers, hidden: 64, heads: 4, ffnHidden: 256, paddedVocab: 512, seqLength: 32, maxPositions: 32,
-  posEmb: 'rotary', norm: 'layernorm', tiedEmbeddings: false, ...over,
+  numLayers,
+  hidden: 64,
+  heads: 4,
+  ffnHidden: 256,
+  paddedVocab: 512,
+  seqLength: 32,
+  maxPositions: 32,
+  posEmb: 'rotary',
+  norm: 'layernorm',
+  tiedEmbeddings: false,
+  ...over,
 });
 const layersPerPart = (items: PipeItem[], bounds: number[]) =>
   bounds.slice(0, -1).map((b, p) => items.slice(b, bounds[p + 1]).filter((it) => it.layer !== undefined).length);
-const weightsPerPart = (w: number[], bounds: number[]) => bounds.slice(0, -1).map((b, p) => w.slice(b, bounds[p + 1]).reduce((a, x) => a + x, 0));
+const weightsPerPart = (w: number[], bounds: number[]) =>
+  bounds.slice(0, -1).map((b, p) => w.slice(b, bounds[p + 1]).reduce((a, x) => a + x, 0));
 
 /** Smallest achievable largest part, by trying every split (small inputs only). */
 function bruteForceMax(w: number[], parts: number): number {
   let best = Infinity;
   const rec = (start: number, left: number, worst: number) => {
-    if (left === 1) return void (best = Math.min(best, Math.max(worst, w.slice(start).reduce((a, x) => a + x, 0))));
-    for (let end = start + 1; end <= w.length - left + 1; end++) rec(end, left - 1, Math.max(worst, w.slice(start, end).reduce((a, x) => a + x, 0)));
+    if (left === 1)
+      return void (best = Math.min(
+        best,
+        Math.max(
+          worst,
+          w.slice(start).reduce((a, x) => a + x, 0),
+        ),
+      ));
+    for (let end = start + 1; end <= w.length - left + 1; end++)
+      rec(
+        end,
+        left - 1,
+        Math.max(
+          worst,
+          w.slice(start, end).reduce((a, x) => a + x, 0),
+        ),
+      );
   };
   rec(0, parts, 0);
   return best;
@@ -67,9 +92,17 @@ describe('partitionLayers', () => {
 
   it('fails clearly: more stages than layers, unknown method, regex matching nothing, bad regex', () => {
     const items = pipeItems(shape(3), 1, true);
-    expect(() => partitionLayers(items, 4, 'type:transformer')).toThrow('more pipeline stages than layers: 4 stages for num_layers 3');
-    expect(() => partitionLayers(items, 2, 'balanced')).toThrow('pipe_partition_method "balanced" is not one of uniform, parameters, type:<regex>');
-    expect(() => partitionLayers(items, 2, 'type:attention')).toThrow('pipe_partition_method "type:attention" matches no layer (layer types: EmbeddingPipe, ParallelTransformerLayerPipe, NormPipe, ParallelLinearPipe)');
-    expect(() => partitionLayers(items, 2, 'type:(')).toThrow('pipe_partition_method "type:(": invalid regular expression');
+    expect(() => partitionLayers(items, 4, 'type:transformer')).toThrow(
+      'more pipeline stages than layers: 4 stages for num_layers 3',
+    );
+    expect(() => partitionLayers(items, 2, 'balanced')).toThrow(
+      'pipe_partition_method "balanced" is not one of uniform, parameters, type:<regex>',
+    );
+    expect(() => partitionLayers(items, 2, 'type:attention')).toThrow(
+      'pipe_partition_method "type:attention" matches no layer (layer types: EmbeddingPipe, ParallelTransformerLayerPipe, NormPipe, ParallelLinearPipe)',
+    );
+    expect(() => partitionLayers(items, 2, 'type:(')).toThrow(
+      'pipe_partition_method "type:(": invalid regular expression',
+    );
   });
 });

@@ -16,10 +16,16 @@ export type PartitionMethod = 'uniform' | 'parameters' | `type:${string}`;
 export function partitionLayers(items: readonly PipeItem[], parts: number, method: string): number[] {
   const numLayers = items.filter((it) => it.type === 'ParallelTransformerLayerPipe').length;
   if (parts > numLayers) {
-    throw new PlanError(`more pipeline stages than layers: ${parts} stage${parts === 1 ? '' : 's'} for num_layers ${numLayers}`);
+    throw new PlanError(
+      `more pipeline stages than layers: ${parts} stage${parts === 1 ? '' : 's'} for num_layers ${numLayers}`,
+    );
   }
   if (method === 'uniform') return uniformBounds(items, parts);
-  if (method === 'parameters') return balancedBounds(items.map((it) => it.params), parts);
+  if (method === 'parameters')
+    return balancedBounds(
+      items.map((it) => it.params),
+      parts,
+    );
   if (method.startsWith('type:')) {
     const pattern = method.slice(5);
     let re: RegExp;

@@ -33,7 +33,11 @@ export function producerOf(l: ChunkLayout, stage: number, op: ComputeOp): { stag
   return { stage: at.stage, op: withChunk(l, { kind: op.kind, microbatch: op.microbatch }, at.chunk) };
 }
 
-export function timeSchedule(l: ChunkLayout, orders: ComputeOp[][], d: Durations = DEFAULT_DURATIONS): TimedCompute[][] {
+export function timeSchedule(
+  l: ChunkLayout,
+  orders: ComputeOp[][],
+  d: Durations = DEFAULT_DURATIONS,
+): TimedCompute[][] {
   const key = (stage: number, op: ComputeOp) => `${op.kind}:${op.microbatch}:${globalChunk(l, stage, op.chunk ?? 0)}`;
   const ends = new Map<string, number>();
   const timed: TimedCompute[][] = orders.map(() => []);
@@ -62,7 +66,9 @@ export function timeSchedule(l: ChunkLayout, orders: ComputeOp[][], d: Durations
       }
     }
     if (!progressed) {
-      const stuck = orders.map((o, s) => (next[s] < o.length ? `stage ${s} at ${o[next[s]].kind} ${o[next[s]].microbatch}` : null)).filter(Boolean);
+      const stuck = orders
+        .map((o, s) => (next[s] < o.length ? `stage ${s} at ${o[next[s]].kind} ${o[next[s]].microbatch}` : null))
+        .filter(Boolean);
       throw new PlanError(`the compute orders cannot run: ${stuck.join(', ')} wait on inputs never produced`);
     }
   }
@@ -74,7 +80,9 @@ export function placeTransfers(l: ChunkLayout, orders: ComputeOp[][]): ScheduleO
   type Event = { at: number; cls: 0 | 1; sender: number; op: ScheduleOp };
   const events: Event[][] = orders.map(() => []);
   const endOf = new Map<string, number>();
-  timed.forEach((list, s) => list.forEach((t) => endOf.set(`${s}:${t.op.kind}:${t.op.microbatch}:${t.op.chunk ?? 0}`, t.end)));
+  timed.forEach((list, s) =>
+    list.forEach((t) => endOf.set(`${s}:${t.op.kind}:${t.op.microbatch}:${t.op.chunk ?? 0}`, t.end)),
+  );
 
   timed.forEach((list, s) => {
     for (const { op, start } of list) {
@@ -83,7 +91,11 @@ export function placeTransfers(l: ChunkLayout, orders: ComputeOp[][]): ScheduleO
       if (from === null || from.stage === s) continue; // first/last chunk, or the next chunk on the same stage
       const at = endOf.get(`${from.stage}:${from.op.kind}:${from.op.microbatch}:${from.op.chunk ?? 0}`)!;
       const what = op.kind === 'forward' ? 'activation' : 'grad';
-      const recv: CommOp = withChunk(l, { kind: 'recv', what, peerStage: from.stage, microbatch: op.microbatch }, op.chunk);
+      const recv: CommOp = withChunk(
+        l,
+        { kind: 'recv', what, peerStage: from.stage, microbatch: op.microbatch },
+        op.chunk,
+      );
       const send: CommOp = withChunk(l, { kind: 'send', what, peerStage: s, microbatch: op.microbatch }, from.op.chunk);
       events[s].push({ at, cls: 0, sender: from.stage, op: recv });
       events[from.stage].push({ at, cls: 0, sender: from.stage, op: send });

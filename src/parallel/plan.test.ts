@@ -6,10 +6,26 @@ import { planJson } from './plan-json';
 import { simulateSchedules } from './simulate';
 
 const input = (over: Partial<PlanInput> = {}): PlanInput => ({
-  world: 16, tp: 2, pipeParallelSize: 4, virtualChunks: 1, numLayers: 8, hidden: 64, heads: 4, seqLength: 32,
-  posEmb: 'rotary', norm: 'layernorm', tiedEmbeddings: false, vocabSize: 50257, makeVocabSizeDivisibleBy: 128,
-  microBatch: 2, gradientAccumulationSteps: 8, partitionMethod: 'type:transformer', zeroStage: 1,
-  checkpointActivations: false, partitionActivations: false, ...over,
+  world: 16,
+  tp: 2,
+  pipeParallelSize: 4,
+  virtualChunks: 1,
+  numLayers: 8,
+  hidden: 64,
+  heads: 4,
+  seqLength: 32,
+  posEmb: 'rotary',
+  norm: 'layernorm',
+  tiedEmbeddings: false,
+  vocabSize: 50257,
+  makeVocabSizeDivisibleBy: 128,
+  microBatch: 2,
+  gradientAccumulationSteps: 8,
+  partitionMethod: 'type:transformer',
+  zeroStage: 1,
+  recomputeActivations: false,
+  partitionActivations: false,
+  ...over,
 });
 
 describe('makePlan', () => {
@@ -30,15 +46,26 @@ describe('makePlan', () => {
   });
 
   it('covers every layer once, in stage order, and gives each stage a schedule that runs', () => {
-    for (const over of [{}, { numLayers: 10, partitionMethod: 'uniform' }, { virtualChunks: 2 }, { partitionMethod: 'parameters', numLayers: 12 }]) {
+    for (const over of [
+      {},
+      { numLayers: 10, partitionMethod: 'uniform' },
+      { virtualChunks: 2 },
+      { partitionMethod: 'parameters', numLayers: 12 },
+    ]) {
       const p = makePlan(input(over));
-      const chunks = p.stages.flatMap((s) => s.chunks.map((c, k) => ({ g: k * p.pp + s.stage, c }))).sort((a, b) => a.g - b.g);
+      const chunks = p.stages
+        .flatMap((s) => s.chunks.map((c, k) => ({ g: k * p.pp + s.stage, c })))
+        .sort((a, b) => a.g - b.g);
       expect(chunks[0].c[0]).toBe(0);
       chunks.forEach((x, i) => i > 0 && expect(x.c[0]).toBe(chunks[i - 1].c[1]));
       expect(chunks.at(-1)!.c[1]).toBe(over.numLayers ?? 8);
       expect(p.stages[0].holds).toContain('embedding');
       expect(p.stages.at(-1)!.holds).toContain('head');
-      const sim = simulateSchedules({ pp: p.pp, virtualChunks: p.virtualChunks }, p.stages.map((s) => s.schedule), 0);
+      const sim = simulateSchedules(
+        { pp: p.pp, virtualChunks: p.virtualChunks },
+        p.stages.map((s) => s.schedule),
+        0,
+      );
       expect(sim.ok).toBe(true);
     }
   });
@@ -55,14 +82,32 @@ describe('makePlan', () => {
     const fails = (over: Partial<PlanInput>, message: string) => expect(() => makePlan(input(over))).toThrow(message);
     fails({ world: 36 }, 'world size 36 is not divisible by pipe_parallel_size 4 × model_parallel_size 2 = 8');
     fails({ tp: 3, world: 24, heads: 6 }, 'hidden_size 64 is not divisible by model_parallel_size 3');
-    fails({ heads: 6, hidden: 96, tp: 4, world: 32 }, 'num_attention_heads 6 is not divisible by model_parallel_size 4');
+    fails(
+      { heads: 6, hidden: 96, tp: 4, world: 32 },
+      'num_attention_heads 6 is not divisible by model_parallel_size 4',
+    );
     fails({ heads: 6 }, 'hidden_size 64 is not divisible by num_attention_heads 6');
     fails({ numLayers: 3 }, 'more pipeline stages than layers: pipe_parallel_size 4 = 4 for num_layers 3');
-    fails({ virtualChunks: 3 }, 'more pipeline stages than layers: pipe_parallel_size 4 × 3 virtual stages = 12 for num_layers 8');
-    fails({ trainBatchSize: 33 }, 'batch sizes do not multiply out: train_batch_size 33 != train_micro_batch_size_per_gpu 2 × gradient_accumulation_steps 8 × data-parallel size 2 (= 32)');
-    fails({ gradientAccumulationSteps: 3 }, 'gradient_accumulation_steps 3 (microbatches per step) is fewer than pipe_parallel_size 4: 1F1B needs at least one microbatch per stage');
-    fails({ virtualChunks: 2, gradientAccumulationSteps: 6 }, 'interleaved 1F1B needs the number of microbatches (gradient_accumulation_steps 6) to be a multiple of pipe-parallel-size 4');
-    fails({ virtualChunks: 2, pipeParallelSize: 1, world: 4 }, 'interleaved 1F1B (2 virtual stages) needs pipe_parallel_size ≥ 2, got 1');
+    fails(
+      { virtualChunks: 3 },
+      'more pipeline stages than layers: pipe_parallel_size 4 × 3 virtual stages = 12 for num_layers 8',
+    );
+    fails(
+      { trainBatchSize: 33 },
+      'batch sizes do not multiply out: train_batch_size 33 != train_micro_batch_size_per_gpu 2 × gradient_accumulation_steps 8 × data-parallel size 2 (= 32)',
+    );
+    fails(
+      { gradientAccumulationSteps: 3 },
+      'gradient_accumulation_steps 3 (microbatches per step) is fewer than pipe_parallel_size 4: 1F1B needs at least one microbatch per stage',
+    );
+    fails(
+      { virtualChunks: 2, gradientAccumulationSteps: 6 },
+      'interleaved 1F1B needs the number of microbatches (gradient_accumulation_steps 6) to be a multiple of pipe-parallel-size 4',
+    );
+    fails(
+      { virtualChunks: 2, pipeParallelSize: 1, world: 4 },
+      'interleaved 1F1B (2 virtual stages) needs pipe_parallel_size ≥ 2, got 1',
+    );
     fails({ world: 0 }, 'world size must be a positive integer, got 0');
     fails({ pipeParallelSize: -1 }, 'pipe_parallel_size must be 0 or a positive integer, got -1');
     fails({ partitionMethod: 'type:attention' }, 'pipe_partition_method "type:attention" matches no layer');
@@ -72,9 +117,28 @@ describe('makePlan', () => {
 describe('planJson', () => {
   it('has the documented fields, with ops as F<mb>/B<mb>', () => {
     const j = planJson(makePlan(input()));
-    expect(j).toMatchObject({ tp: 2, pp: 4, dp: 2, world: 16, train_batch_size: 32, train_micro_batch_size_per_gpu: 2, gradient_accumulation_steps: 8, padded_vocab_size: 50432 });
-    expect(j.groups.pp).toEqual([[0, 4, 8, 12], [1, 5, 9, 13], [2, 6, 10, 14], [3, 7, 11, 15]]);
-    expect(j.stages.map((s) => s.layers)).toEqual([[0, 2], [2, 4], [4, 6], [6, 8]]);
+    expect(j).toMatchObject({
+      tp: 2,
+      pp: 4,
+      dp: 2,
+      world: 16,
+      train_batch_size: 32,
+      train_micro_batch_size_per_gpu: 2,
+      gradient_accumulation_steps: 8,
+      padded_vocab_size: 50432,
+    });
+    expect(j.groups.pp).toEqual([
+      [0, 4, 8, 12],
+      [1, 5, 9, 13],
+      [2, 6, 10, 14],
+      [3, 7, 11, 15],
+    ]);
+    expect(j.stages.map((s) => s.layers)).toEqual([
+      [0, 2],
+      [2, 4],
+      [4, 6],
+      [6, 8],
+    ]);
     expect(j.schedule[3].ops.slice(0, 4)).toEqual(['F0', 'B0', 'F1', 'B1']);
     expect(j.schedule[0].ops).toHaveLength(16);
     expect(j.schedule[1].steps.length).toBeGreaterThan(j.schedule[1].ops.length);
@@ -84,13 +148,34 @@ describe('planJson', () => {
 
 describe('planInputFromConfig', () => {
   const config = {
-    model_parallel_size: 2, pipe_parallel_size: 4, num_layers: 8, hidden_size: 64, num_attention_heads: 4, seq_length: 32,
-    train_micro_batch_size_per_gpu: 2, gradient_accumulation_steps: 8, train_batch_size: 16, global_num_gpus: null, tokenizer_type: 'CharLevelTokenizer',
+    model_parallel_size: 2,
+    pipe_parallel_size: 4,
+    num_layers: 8,
+    hidden_size: 64,
+    num_attention_heads: 4,
+    seq_length: 32,
+    train_micro_batch_size_per_gpu: 2,
+    gradient_accumulation_steps: 8,
+    train_batch_size: 16,
+    global_num_gpus: null,
+    tokenizer_type: 'CharLevelTokenizer',
   };
 
   it('maps NeoX keys, with NeoX defaults, and the tokenizer size as the vocabulary', () => {
-    const { input: i } = planInputFromConfig(config, { world: 16, sources: { train_micro_batch_size_per_gpu: 'a.yml', gradient_accumulation_steps: 'a.yml' } });
-    expect(i).toMatchObject({ world: 16, tp: 2, pipeParallelSize: 4, vocabSize: 256, makeVocabSizeDivisibleBy: 128, posEmb: 'learned', tiedEmbeddings: true, partitionMethod: 'type:transformer' });
+    const { input: i } = planInputFromConfig(config, {
+      world: 16,
+      sources: { train_micro_batch_size_per_gpu: 'a.yml', gradient_accumulation_steps: 'a.yml' },
+    });
+    expect(i).toMatchObject({
+      world: 16,
+      tp: 2,
+      pipeParallelSize: 4,
+      vocabSize: 256,
+      makeVocabSizeDivisibleBy: 128,
+      posEmb: 'learned',
+      tiedEmbeddings: true,
+      partitionMethod: 'type:transformer',
+    });
     expect(i.trainBatchSize).toBeUndefined(); // derived by the loader for another DP size
     expect(makePlan(i).train_batch_size).toBe(32);
   });
@@ -101,10 +186,18 @@ describe('planInputFromConfig', () => {
   });
 
   it('fails clearly on a missing world, unknown tokenizer and wrong types', () => {
-    expect(() => planInputFromConfig(config)).toThrow('the world size is unknown: pass --world N or set global_num_gpus');
-    expect(() => planInputFromConfig({ ...config, tokenizer_type: 'SPMTokenizer' }, { world: 16 })).toThrow('tokenizer_type "SPMTokenizer" has no known vocabulary size: pass --vocab-size N');
-    expect(() => planInputFromConfig({ ...config, hidden_size: '64' }, { world: 16 })).toThrow('hidden_size must be a number, got "64"');
-    expect(() => planInputFromConfig({ ...config, num_layers: undefined }, { world: 16 })).toThrow('num_layers is required to plan a run');
+    expect(() => planInputFromConfig(config)).toThrow(
+      'the world size is unknown: pass --world N or set global_num_gpus',
+    );
+    expect(() => planInputFromConfig({ ...config, tokenizer_type: 'SPMTokenizer' }, { world: 16 })).toThrow(
+      'tokenizer_type "SPMTokenizer" has no known vocabulary size: pass --vocab-size N',
+    );
+    expect(() => planInputFromConfig({ ...config, hidden_size: '64' }, { world: 16 })).toThrow(
+      'hidden_size must be a number, got "64"',
+    );
+    expect(() => planInputFromConfig({ ...config, num_layers: undefined }, { world: 16 })).toThrow(
+      'num_layers is required to plan a run',
+    );
   });
 
   it('counts only computes in ops', () => {

@@ -34,7 +34,7 @@ export interface PlanInput {
   gradientAccumulationSteps?: number;
   partitionMethod: string;
   zeroStage: number;
-  checkpointActivations: boolean;
+  recomputeActivations: boolean;
   partitionActivations: boolean;
 }
 
@@ -83,18 +83,33 @@ export function makePlan(input: PlanInput): Plan {
   const pp = Math.max(1, input.pipeParallelSize);
   const v = input.virtualChunks;
   requirePositiveInt('virtual pipeline stages', v);
-  for (const [key, value] of [['num_layers', input.numLayers], ['hidden_size', input.hidden], ['num_attention_heads', input.heads], ['seq_length', input.seqLength]] as const) {
+  for (const [key, value] of [
+    ['num_layers', input.numLayers],
+    ['hidden_size', input.hidden],
+    ['num_attention_heads', input.heads],
+    ['seq_length', input.seqLength],
+  ] as const) {
     requirePositiveInt(key, value);
   }
   if (world % (pp * tp) !== 0) {
-    throw new PlanError(`world size ${world} is not divisible by pipe_parallel_size ${pp} × model_parallel_size ${tp} = ${pp * tp}`);
+    throw new PlanError(
+      `world size ${world} is not divisible by pipe_parallel_size ${pp} × model_parallel_size ${tp} = ${pp * tp}`,
+    );
   }
-  if (input.hidden % tp !== 0) throw new PlanError(`hidden_size ${input.hidden} is not divisible by model_parallel_size ${tp}`);
-  if (input.heads % tp !== 0) throw new PlanError(`num_attention_heads ${input.heads} is not divisible by model_parallel_size ${tp}`);
-  if (input.hidden % input.heads !== 0) throw new PlanError(`hidden_size ${input.hidden} is not divisible by num_attention_heads ${input.heads}`);
-  if (v > 1 && pp < 2) throw new PlanError(`interleaved 1F1B (${v} virtual stages) needs pipe_parallel_size ≥ 2, got ${input.pipeParallelSize}`);
+  if (input.hidden % tp !== 0)
+    throw new PlanError(`hidden_size ${input.hidden} is not divisible by model_parallel_size ${tp}`);
+  if (input.heads % tp !== 0)
+    throw new PlanError(`num_attention_heads ${input.heads} is not divisible by model_parallel_size ${tp}`);
+  if (input.hidden % input.heads !== 0)
+    throw new PlanError(`hidden_size ${input.hidden} is not divisible by num_attention_heads ${input.heads}`);
+  if (v > 1 && pp < 2)
+    throw new PlanError(
+      `interleaved 1F1B (${v} virtual stages) needs pipe_parallel_size ≥ 2, got ${input.pipeParallelSize}`,
+    );
   if (input.numLayers < pp * v) {
-    throw new PlanError(`more pipeline stages than layers: pipe_parallel_size ${pp}${v > 1 ? ` × ${v} virtual stages` : ''} = ${pp * v} for num_layers ${input.numLayers}`);
+    throw new PlanError(
+      `more pipeline stages than layers: pipe_parallel_size ${pp}${v > 1 ? ` × ${v} virtual stages` : ''} = ${pp * v} for num_layers ${input.numLayers}`,
+    );
   }
   const dp = world / (pp * tp);
   const batch = deriveBatch({
@@ -105,15 +120,24 @@ export function makePlan(input: PlanInput): Plan {
   });
   const m = batch.gradient_accumulation_steps;
   if (pp > 1 && m < pp) {
-    throw new PlanError(`gradient_accumulation_steps ${m} (microbatches per step) is fewer than pipe_parallel_size ${pp}: 1F1B needs at least one microbatch per stage`);
+    throw new PlanError(
+      `gradient_accumulation_steps ${m} (microbatches per step) is fewer than pipe_parallel_size ${pp}: 1F1B needs at least one microbatch per stage`,
+    );
   }
 
   const multiple = input.makeVocabSizeDivisibleBy * tp;
   const paddedVocabSize = Math.ceil(input.vocabSize / multiple) * multiple;
   const shape: ModelShape = {
-    numLayers: input.numLayers, hidden: input.hidden, heads: input.heads, ffnHidden: input.ffnHidden ?? 4 * input.hidden,
-    paddedVocab: paddedVocabSize, seqLength: input.seqLength, maxPositions: input.maxPositions ?? input.seqLength,
-    posEmb: input.posEmb, norm: input.norm, tiedEmbeddings: input.tiedEmbeddings,
+    numLayers: input.numLayers,
+    hidden: input.hidden,
+    heads: input.heads,
+    ffnHidden: input.ffnHidden ?? 4 * input.hidden,
+    paddedVocab: paddedVocabSize,
+    seqLength: input.seqLength,
+    maxPositions: input.maxPositions ?? input.seqLength,
+    posEmb: input.posEmb,
+    norm: input.norm,
+    tiedEmbeddings: input.tiedEmbeddings,
   };
   const items = pipeItems(shape, tp, pp > 1);
   const bounds = partitionLayers(items, pp * v, input.partitionMethod);
@@ -121,7 +145,8 @@ export function makePlan(input: PlanInput): Plan {
 
   const layerRange = (g: number): [number, number] => {
     const inPart = items.slice(bounds[g], bounds[g + 1]).flatMap((it) => (it.layer === undefined ? [] : [it.layer]));
-    const first = inPart.length > 0 ? inPart[0] : items.slice(0, bounds[g]).filter((it) => it.layer !== undefined).length;
+    const first =
+      inPart.length > 0 ? inPart[0] : items.slice(0, bounds[g]).filter((it) => it.layer !== undefined).length;
     return [first, first + inPart.length];
   };
   const stages: StagePlan[] = Array.from({ length: pp }, (_, s) => {
@@ -131,19 +156,50 @@ export function makePlan(input: PlanInput): Plan {
     const params = held.reduce((n, it) => n + it.params, 0);
     const peakInFlight = peakInFlightOf(schedules[s]);
     const memory = estimateMemory({
-      params, dp, zeroStage: input.zeroStage, tp, heads: input.heads, hidden: input.hidden, seqLength: input.seqLength,
-      microBatch: batch.train_micro_batch_size_per_gpu, paddedVocab: paddedVocabSize, isLastStage: s === pp - 1,
-      layersPerMicrobatch: Math.max(...chunks.map(([a, b]) => b - a)), inFlight: peakInFlight,
-      checkpointActivations: input.checkpointActivations, partitionActivations: input.partitionActivations,
+      params,
+      dp,
+      zeroStage: input.zeroStage,
+      tp,
+      heads: input.heads,
+      hidden: input.hidden,
+      seqLength: input.seqLength,
+      microBatch: batch.train_micro_batch_size_per_gpu,
+      paddedVocab: paddedVocabSize,
+      isLastStage: s === pp - 1,
+      layersPerMicrobatch: Math.max(...chunks.map(([a, b]) => b - a)),
+      inFlight: peakInFlight,
+      recomputeActivations: input.recomputeActivations,
+      partitionActivations: input.partitionActivations,
     });
     const holds = held.filter((it) => it.layer === undefined).map((it) => it.name);
-    return { stage: s, layers: chunks[0], chunks, holds, params, schedule: schedules[s], peakInFlight, bufferSlots: peakLiveOf(schedules[s]), memory };
+    return {
+      stage: s,
+      layers: chunks[0],
+      chunks,
+      holds,
+      params,
+      schedule: schedules[s],
+      peakInFlight,
+      bufferSlots: peakLiveOf(schedules[s]),
+      memory,
+    };
   });
 
   return {
-    world, tp, pp, dp, pipelineEngine: input.pipeParallelSize > 0, virtualChunks: v, ...batch,
-    vocabSize: input.vocabSize, paddedVocabSize, totalParams: totalParams(shape), partitionMethod: input.partitionMethod,
-    grid: rankGrid({ tp, pp, dp }), stages, bubbleFraction: bubbleFraction(pp, m, v),
+    world,
+    tp,
+    pp,
+    dp,
+    pipelineEngine: input.pipeParallelSize > 0,
+    virtualChunks: v,
+    ...batch,
+    vocabSize: input.vocabSize,
+    paddedVocabSize,
+    totalParams: totalParams(shape),
+    partitionMethod: input.partitionMethod,
+    grid: rankGrid({ tp, pp, dp }),
+    stages,
+    bubbleFraction: bubbleFraction(pp, m, v),
   };
 }
 
@@ -164,7 +220,8 @@ export function peakLiveOf(ops: readonly ScheduleOp[]): number {
 
 /** Highest running count of forwards not yet matched by their backward. */
 export function peakInFlightOf(ops: readonly ScheduleOp[]): number {
-  let live = 0, peak = 0;
+  let live = 0,
+    peak = 0;
   for (const op of ops) {
     if (!isCompute(op)) continue;
     live += op.kind === 'forward' ? 1 : -1;

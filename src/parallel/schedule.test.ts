@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { isCompute, opLabel, type ComputeOp, type ScheduleOp } from './ops';
 import { DEFAULT_DURATIONS, timeSchedule } from './placement';
 import {
-  bubbleFraction, interleavedAllStages, interleavedComputeOrder, interleavedOneFOneB, oneFOneB, oneFOneBAllStages, oneFOneBComputeOrder,
+  bubbleFraction,
+  interleavedAllStages,
+  interleavedComputeOrder,
+  interleavedOneFOneB,
+  oneFOneB,
+  oneFOneBAllStages,
+  oneFOneBComputeOrder,
 } from './schedule';
 import { simulateSchedules } from './simulate';
 
@@ -14,7 +20,8 @@ function checkInvariants(ops: ComputeOp[], microbatches: number, chunks: number)
   const key = (op: ComputeOp) => `${op.microbatch}.${op.chunk ?? 0}`;
   const forwardAt = new Map<string, number>();
   const backwardAt = new Map<string, number>();
-  let live = 0, peak = 0;
+  let live = 0,
+    peak = 0;
   ops.forEach((op, i) => {
     const seen = op.kind === 'forward' ? forwardAt : backwardAt;
     expect(seen.has(key(op)), `${op.kind} ${key(op)} twice`).toBe(false);
@@ -40,11 +47,24 @@ describe('non-interleaved 1F1B', () => {
 
   it('places every send and receive exactly (P 2, m 2)', () => {
     expect(labels(oneFOneB(2, 0, 2))).toEqual([
-      'F0', 'send activation 0 -> stage 1', 'F1', 'send activation 1 -> stage 1',
-      'recv grad 0 <- stage 1', 'B0', 'recv grad 1 <- stage 1', 'B1',
+      'F0',
+      'send activation 0 -> stage 1',
+      'F1',
+      'send activation 1 -> stage 1',
+      'recv grad 0 <- stage 1',
+      'B0',
+      'recv grad 1 <- stage 1',
+      'B1',
     ]);
     expect(labels(oneFOneB(2, 1, 2))).toEqual([
-      'recv activation 0 <- stage 0', 'F0', 'recv activation 1 <- stage 0', 'B0', 'send grad 0 -> stage 0', 'F1', 'B1', 'send grad 1 -> stage 0',
+      'recv activation 0 <- stage 0',
+      'F0',
+      'recv activation 1 <- stage 0',
+      'B0',
+      'send grad 0 -> stage 0',
+      'F1',
+      'B1',
+      'send grad 1 -> stage 0',
     ]);
   });
 
@@ -66,7 +86,11 @@ describe('non-interleaved 1F1B', () => {
   });
 
   it('sends each activation and gradient once, to the neighbouring stage, after computing it', () => {
-    for (const [P, m] of [[4, 8], [3, 2], [5, 5]]) {
+    for (const [P, m] of [
+      [4, 8],
+      [3, 2],
+      [5, 5],
+    ]) {
       oneFOneBAllStages(P, m).forEach((ops, s) => {
         const sends = ops.filter((op) => op.kind === 'send');
         const recvs = ops.filter((op) => op.kind === 'recv');
@@ -74,7 +98,7 @@ describe('non-interleaved 1F1B', () => {
         expect(recvs).toHaveLength(sends.length);
         for (const op of [...sends, ...recvs]) {
           if (op.kind !== 'send' && op.kind !== 'recv') continue;
-          expect(op.peerStage).toBe(op.what === 'activation' === (op.kind === 'send') ? s + 1 : s - 1);
+          expect(op.peerStage).toBe((op.what === 'activation') === (op.kind === 'send') ? s + 1 : s - 1);
         }
       });
     }
@@ -85,15 +109,27 @@ describe('non-interleaved 1F1B', () => {
       for (let m = 1; m <= 24; m++) {
         const lists = oneFOneBAllStages(P, m);
         for (const capacity of [0, 1, 2, Infinity]) {
-          expect(simulateSchedules({ pp: P, virtualChunks: 1 }, lists, capacity), `P ${P} m ${m} capacity ${capacity}`).toEqual({ ok: true, steps: lists.flat().length });
+          expect(
+            simulateSchedules({ pp: P, virtualChunks: 1 }, lists, capacity),
+            `P ${P} m ${m} capacity ${capacity}`,
+          ).toEqual({ ok: true, steps: lists.flat().length });
         }
       }
     }
   });
 
   it('takes (m + P − 1)·(F + B) on an ideal machine, so the bubble is (P − 1)/(m + P − 1)', () => {
-    for (const [P, m] of [[2, 2], [4, 8], [4, 32], [8, 8], [3, 7]]) {
-      const timed = timeSchedule({ pp: P, virtualChunks: 1 }, Array.from({ length: P }, (_, s) => oneFOneBComputeOrder(P, s, m)));
+    for (const [P, m] of [
+      [2, 2],
+      [4, 8],
+      [4, 32],
+      [8, 8],
+      [3, 7],
+    ]) {
+      const timed = timeSchedule(
+        { pp: P, virtualChunks: 1 },
+        Array.from({ length: P }, (_, s) => oneFOneBComputeOrder(P, s, m)),
+      );
       const span = Math.max(...timed.map((t) => t[t.length - 1].end));
       const { forward: f, backward: b } = DEFAULT_DURATIONS;
       expect(span).toBe((m + P - 1) * (f + b));
@@ -124,7 +160,10 @@ describe('interleaved 1F1B', () => {
             expect(ops).toEqual(interleavedOneFOneB(P, s, m, v));
           });
           for (const capacity of [0, 1, Infinity]) {
-            expect(simulateSchedules({ pp: P, virtualChunks: v }, lists, capacity), `P ${P} v ${v} m ${m} capacity ${capacity}`).toEqual({ ok: true, steps: lists.flat().length });
+            expect(
+              simulateSchedules({ pp: P, virtualChunks: v }, lists, capacity),
+              `P ${P} v ${v} m ${m} capacity ${capacity}`,
+            ).toEqual({ ok: true, steps: lists.flat().length });
           }
         }
       }
@@ -143,7 +182,9 @@ describe('interleaved 1F1B', () => {
   });
 
   it('rejects microbatch counts that are not a multiple of the stages, naming them', () => {
-    expect(() => interleavedOneFOneB(4, 0, 6, 2)).toThrow('interleaved 1F1B needs the number of microbatches (gradient_accumulation_steps 6) to be a multiple of pipe-parallel-size 4');
+    expect(() => interleavedOneFOneB(4, 0, 6, 2)).toThrow(
+      'interleaved 1F1B needs the number of microbatches (gradient_accumulation_steps 6) to be a multiple of pipe-parallel-size 4',
+    );
   });
 });
 
@@ -151,20 +192,29 @@ describe('the simulator', () => {
   // Sends right after each compute and receives right before: the textbook order, which
   // deadlocks when sends block until received (stage 0 sends activation 1 while stage 1 sends grad 0).
   const naive = (P: number, m: number): ScheduleOp[][] =>
-    Array.from({ length: P }, (_, s) => oneFOneBComputeOrder(P, s, m).flatMap((op): ScheduleOp[] => {
-      const fwd = op.kind === 'forward';
-      const from = fwd ? s - 1 : s + 1, to = fwd ? s + 1 : s - 1;
-      const what = fwd ? 'activation' : 'grad';
-      return [
-        ...(from >= 0 && from < P ? [{ kind: 'recv', what, peerStage: from, microbatch: op.microbatch } as const] : []),
-        op,
-        ...(to >= 0 && to < P ? [{ kind: 'send', what, peerStage: to, microbatch: op.microbatch } as const] : []),
-      ];
-    }));
+    Array.from({ length: P }, (_, s) =>
+      oneFOneBComputeOrder(P, s, m).flatMap((op): ScheduleOp[] => {
+        const fwd = op.kind === 'forward';
+        const from = fwd ? s - 1 : s + 1,
+          to = fwd ? s + 1 : s - 1;
+        const what = fwd ? 'activation' : 'grad';
+        return [
+          ...(from >= 0 && from < P
+            ? [{ kind: 'recv', what, peerStage: from, microbatch: op.microbatch } as const]
+            : []),
+          op,
+          ...(to >= 0 && to < P ? [{ kind: 'send', what, peerStage: to, microbatch: op.microbatch } as const] : []),
+        ];
+      }),
+    );
 
   it('finds the deadlock of the naive order under rendezvous, and runs it with buffered channels', () => {
     const r = simulateSchedules({ pp: 2, virtualChunks: 1 }, naive(2, 2), 0);
-    expect(r).toEqual({ ok: false, reason: 'deadlock', detail: 'stage 0 blocked at send activation 1 -> stage 1; stage 1 blocked at send grad 0 -> stage 0' });
+    expect(r).toEqual({
+      ok: false,
+      reason: 'deadlock',
+      detail: 'stage 0 blocked at send activation 1 -> stage 1; stage 1 blocked at send grad 0 -> stage 0',
+    });
     expect(simulateSchedules({ pp: 2, virtualChunks: 1 }, naive(2, 2), Infinity).ok).toBe(true);
   });
 
@@ -181,7 +231,9 @@ describe('the simulator', () => {
     const i = lists[0].findIndex((op) => op.kind === 'send');
     lists[0][i] = { kind: 'send', what: 'activation', peerStage: 2, microbatch: 0 };
     expect(simulateSchedules({ pp: 3, virtualChunks: 1 }, lists, Infinity)).toEqual({
-      ok: false, reason: 'bad-op', detail: 'stage 0 at op 1 (send activation 0 -> stage 2): chunk 1 does not live on stage 2',
+      ok: false,
+      reason: 'bad-op',
+      detail: 'stage 0 at op 1 (send activation 0 -> stage 2): chunk 1 does not live on stage 2',
     });
   });
 

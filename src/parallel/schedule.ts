@@ -7,7 +7,7 @@
 // run in groups of P microbatches per chunk; warm-up is min(2·(P − s − 1) + (v − 1)·P, m·v).
 
 import { PlanError, requirePositiveInt } from './errors';
-import { type ComputeOp, type ScheduleOp } from './ops';
+import type { ComputeOp, ScheduleOp } from './ops';
 import { placeTransfers } from './placement';
 
 export function oneFOneBComputeOrder(pp: number, stage: number, microbatches: number): ComputeOp[] {
@@ -23,11 +23,18 @@ export function oneFOneBComputeOrder(pp: number, stage: number, microbatches: nu
   return ops;
 }
 
-export function interleavedComputeOrder(pp: number, stage: number, microbatches: number, virtualChunks: number): ComputeOp[] {
+export function interleavedComputeOrder(
+  pp: number,
+  stage: number,
+  microbatches: number,
+  virtualChunks: number,
+): ComputeOp[] {
   checkArgs(pp, stage, microbatches);
   requirePositiveInt('virtual chunks', virtualChunks);
   if (virtualChunks > 1 && microbatches % pp !== 0) {
-    throw new PlanError(`interleaved 1F1B needs the number of microbatches (gradient_accumulation_steps ${microbatches}) to be a multiple of pipe-parallel-size ${pp}`);
+    throw new PlanError(
+      `interleaved 1F1B needs the number of microbatches (gradient_accumulation_steps ${microbatches}) to be a multiple of pipe-parallel-size ${pp}`,
+    );
   }
   const total = microbatches * virtualChunks;
   const warmup = Math.min(2 * (pp - stage - 1) + (virtualChunks - 1) * pp, total);
@@ -67,7 +74,12 @@ export function interleavedAllStages(pp: number, microbatches: number, virtualCh
 }
 
 /** Stage `stage`'s op list for interleaved 1F1B with `virtualChunks` model chunks per stage. */
-export function interleavedOneFOneB(pp: number, stage: number, microbatches: number, virtualChunks: number): ScheduleOp[] {
+export function interleavedOneFOneB(
+  pp: number,
+  stage: number,
+  microbatches: number,
+  virtualChunks: number,
+): ScheduleOp[] {
   checkArgs(pp, stage, microbatches);
   return interleavedAllStages(pp, microbatches, virtualChunks)[stage];
 }
@@ -80,5 +92,6 @@ export function bubbleFraction(pp: number, microbatches: number, virtualChunks =
 function checkArgs(pp: number, stage: number, microbatches: number): void {
   requirePositiveInt('pipeline stages', pp);
   requirePositiveInt('microbatches', microbatches);
-  if (!Number.isInteger(stage) || stage < 0 || stage >= pp) throw new PlanError(`stage ${stage} is outside 0..${pp - 1}`);
+  if (!Number.isInteger(stage) || stage < 0 || stage >= pp)
+    throw new PlanError(`stage ${stage} is outside 0..${pp - 1}`);
 }

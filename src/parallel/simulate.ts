@@ -6,9 +6,7 @@
 
 import { chunkAt, globalChunk, isCompute, opLabel, type ChunkLayout, type CommOp, type ScheduleOp } from './ops';
 
-export type SimResult =
-  | { ok: true; steps: number }
-  | { ok: false; reason: 'deadlock' | 'bad-op'; detail: string };
+export type SimResult = { ok: true; steps: number } | { ok: false; reason: 'deadlock' | 'bad-op'; detail: string };
 
 type Msg = { what: CommOp['what']; microbatch: number; global: number };
 
@@ -16,7 +14,8 @@ export function simulateSchedules(l: ChunkLayout, lists: ScheduleOp[][], capacit
   const P = lists.length;
   const lastGlobal = l.pp * l.virtualChunks - 1;
   const queues = new Map<string, Msg[]>();
-  const queue = (from: number, to: number) => queues.get(`${from}>${to}`) ?? queues.set(`${from}>${to}`, []).get(`${from}>${to}`)!;
+  const queue = (from: number, to: number) =>
+    queues.get(`${from}>${to}`) ?? queues.set(`${from}>${to}`, []).get(`${from}>${to}`)!;
   // What each stage holds, keyed "kind:microbatch:global".
   const done = lists.map(() => new Set<string>());
   const received = lists.map(() => new Set<string>());
@@ -24,17 +23,25 @@ export function simulateSchedules(l: ChunkLayout, lists: ScheduleOp[][], capacit
   let steps = 0;
 
   const gOf = (s: number, chunk?: number) => globalChunk(l, s, chunk ?? 0);
-  const matches = (m: Msg, op: CommOp, s: number) => m.what === op.what && m.microbatch === op.microbatch && m.global === gOf(s, op.chunk);
+  const matches = (m: Msg, op: CommOp, s: number) =>
+    m.what === op.what && m.microbatch === op.microbatch && m.global === gOf(s, op.chunk);
   // The tensor a compute needs: produced on this stage (previous/next chunk here) or received.
   const missingInput = (s: number, kind: 'forward' | 'backward', mb: number, g: number): string | null => {
     if (kind === 'backward' && !done[s].has(`forward:${mb}:${g}`)) return `forward:${mb}:${g}`;
     const from = kind === 'forward' ? g - 1 : g + 1;
     if (from < 0 || from > lastGlobal) return null;
-    const need = chunkAt(l, from).stage === s ? `${kind}:${mb}:${from}` : `${kind === 'forward' ? 'activation' : 'grad'}:${mb}:${g}`;
+    const need =
+      chunkAt(l, from).stage === s
+        ? `${kind}:${mb}:${from}`
+        : `${kind === 'forward' ? 'activation' : 'grad'}:${mb}:${g}`;
     const have = chunkAt(l, from).stage === s ? done[s].has(need) : received[s].has(need);
     return have ? null : need;
   };
-  const bad = (s: number, why: string): SimResult => ({ ok: false, reason: 'bad-op', detail: `stage ${s} at op ${pc[s]} (${opLabel(lists[s][pc[s]])}): ${why}` });
+  const bad = (s: number, why: string): SimResult => ({
+    ok: false,
+    reason: 'bad-op',
+    detail: `stage ${s} at op ${pc[s]} (${opLabel(lists[s][pc[s]])}): ${why}`,
+  });
 
   for (;;) {
     let progressed = false;
@@ -49,14 +56,24 @@ export function simulateSchedules(l: ChunkLayout, lists: ScheduleOp[][], capacit
           done[s].add(`${op.kind}:${op.microbatch}:${g}`);
         } else if (op.kind === 'send') {
           const g = gOf(s, op.chunk);
-          if (!done[s].has(`${op.what === 'activation' ? 'forward' : 'backward'}:${op.microbatch}:${g}`)) return bad(s, 'sends a tensor not yet computed');
-          const msg: Msg = { what: op.what, microbatch: op.microbatch, global: op.what === 'activation' ? g + 1 : g - 1 };
+          if (!done[s].has(`${op.what === 'activation' ? 'forward' : 'backward'}:${op.microbatch}:${g}`))
+            return bad(s, 'sends a tensor not yet computed');
+          const msg: Msg = {
+            what: op.what,
+            microbatch: op.microbatch,
+            global: op.what === 'activation' ? g + 1 : g - 1,
+          };
           const peer = op.peerStage;
-          if (msg.global < 0 || msg.global > lastGlobal || chunkAt(l, msg.global).stage !== peer) return bad(s, `chunk ${msg.global} does not live on stage ${peer}`);
+          if (msg.global < 0 || msg.global > lastGlobal || chunkAt(l, msg.global).stage !== peer)
+            return bad(s, `chunk ${msg.global} does not live on stage ${peer}`);
           if (capacity === 0) {
             const peerOp = lists[peer]?.[pc[peer]];
-            if (!peerOp || peerOp.kind !== 'recv' || peerOp.peerStage !== s) break;
-            if (!matches(msg, peerOp, peer)) return bad(peer, `expected ${opLabel(peerOp)}, stage ${s} sends ${msg.what} ${msg.microbatch} for chunk ${msg.global}`);
+            if (peerOp?.kind !== 'recv' || peerOp.peerStage !== s) break;
+            if (!matches(msg, peerOp, peer))
+              return bad(
+                peer,
+                `expected ${opLabel(peerOp)}, stage ${s} sends ${msg.what} ${msg.microbatch} for chunk ${msg.global}`,
+              );
             received[peer].add(`${msg.what}:${msg.microbatch}:${msg.global}`);
             pc[peer]++;
             steps++;
@@ -80,7 +97,9 @@ export function simulateSchedules(l: ChunkLayout, lists: ScheduleOp[][], capacit
     }
     if (pc.every((p, s) => p === lists[s].length)) break;
     if (!progressed) {
-      const waits = pc.map((p, s) => (p < lists[s].length ? `stage ${s} blocked at ${opLabel(lists[s][p])}` : `stage ${s} done`));
+      const waits = pc.map((p, s) =>
+        p < lists[s].length ? `stage ${s} blocked at ${opLabel(lists[s][p])}` : `stage ${s} done`,
+      );
       return { ok: false, reason: 'deadlock', detail: waits.join('; ') };
     }
   }

@@ -18,7 +18,11 @@ describe('replaySchedules', () => {
   // 1F1B every stage idles (P − 1)·(F + B) in total, whatever B/F is, so B = 2F (the usual
   // ratio) and B = F/2 give the ideal exactly too.
   it('gives the ideal for any backward/forward ratio when the stages are equal', () => {
-    for (const [f, b] of [[1, 2], [1, 3], [2, 1]]) {
+    for (const [f, b] of [
+      [1, 2],
+      [1, 3],
+      [2, 1],
+    ]) {
       for (const [P, m] of cases) {
         const r = replaySchedules(oneFOneBAllStages(P, m), stageCosts({ forward: f, backward: b }));
         expect(r.makespanMs, `F ${f} B ${b} P ${P} m ${m}`).toBe((m + P - 1) * (f + b));
@@ -45,13 +49,26 @@ describe('replaySchedules', () => {
     expect(r.stages[0].waitMs).toBe(3 + 1);
     expect(r.stages[1].waitMs).toBe(1.5);
     expect(r.efficiency).toBeCloseTo(12 / 20, 12);
-    expect(r.stages[0].ops.map((t) => [t.start, t.end])).toEqual([[0, 1], [1, 1], [1, 2], [2, 2], [2, 5], [5, 7], [7, 8], [8, 10]]);
+    expect(r.stages[0].ops.map((t) => [t.start, t.end])).toEqual([
+      [0, 1],
+      [1, 1],
+      [1, 2],
+      [2, 2],
+      [2, 5],
+      [5, 7],
+      [7, 8],
+      [8, 10],
+    ]);
   });
 
   it('keeps a sender busy for its send cost but never makes it wait for the receiver', () => {
     const r = replaySchedules(oneFOneBAllStages(2, 2), stageCosts({ forward: 1, backward: 1, send: 0.25 }));
     expect(r.stages[0].commMs).toBe(0.5);
-    expect(r.stages[0].ops[1]).toEqual({ op: { kind: 'send', what: 'activation', peerStage: 1, microbatch: 0 }, start: 1, end: 1.25 });
+    expect(r.stages[0].ops[1]).toEqual({
+      op: { kind: 'send', what: 'activation', peerStage: 1, microbatch: 0 },
+      start: 1,
+      end: 1.25,
+    });
   });
 
   it('is one device without a pipeline: efficiency 1', () => {
@@ -61,18 +78,30 @@ describe('replaySchedules', () => {
 
   it('reports a deadlock, a mismatched message and a send never received', () => {
     const cross: ScheduleOp[][] = [
-      [{ kind: 'recv', what: 'grad', peerStage: 1, microbatch: 0 }, { kind: 'send', what: 'activation', peerStage: 1, microbatch: 0 }],
-      [{ kind: 'recv', what: 'activation', peerStage: 0, microbatch: 0 }, { kind: 'send', what: 'grad', peerStage: 0, microbatch: 0 }],
+      [
+        { kind: 'recv', what: 'grad', peerStage: 1, microbatch: 0 },
+        { kind: 'send', what: 'activation', peerStage: 1, microbatch: 0 },
+      ],
+      [
+        { kind: 'recv', what: 'activation', peerStage: 0, microbatch: 0 },
+        { kind: 'send', what: 'grad', peerStage: 0, microbatch: 0 },
+      ],
     ];
     const costs = stageCosts({ forward: 1, backward: 1 });
-    expect(() => replaySchedules(cross, costs)).toThrow('the op lists deadlock: stage 0 at recv grad 0 <- stage 1; stage 1 at recv activation 0 <- stage 0');
+    expect(() => replaySchedules(cross, costs)).toThrow(
+      'the op lists deadlock: stage 0 at recv grad 0 <- stage 1; stage 1 at recv activation 0 <- stage 0',
+    );
     const swapped = oneFOneBAllStages(2, 2);
     const i = swapped[1].findIndex((op) => op.kind === 'recv');
     swapped[1][i] = { kind: 'recv', what: 'activation', peerStage: 0, microbatch: 1 };
-    expect(() => replaySchedules(swapped, costs)).toThrow('stage 1, recv activation 1 <- stage 0: stage 0 sent activation 0 first');
+    expect(() => replaySchedules(swapped, costs)).toThrow(
+      'stage 1, recv activation 1 <- stage 0: stage 0 sent activation 0 first',
+    );
     const extra = oneFOneBAllStages(2, 2);
     extra[0].push({ kind: 'send', what: 'activation', peerStage: 1, microbatch: 9 });
     expect(() => replaySchedules(extra, costs)).toThrow('sends never received on 0→1');
-    expect(() => replaySchedules(oneFOneBAllStages(2, 2), stageCosts({ forward: -1, backward: 1 }))).toThrow('compute time must be a finite number ≥ 0, got -1');
+    expect(() => replaySchedules(oneFOneBAllStages(2, 2), stageCosts({ forward: -1, backward: 1 }))).toThrow(
+      'compute time must be a finite number ≥ 0, got -1',
+    );
   });
 });

@@ -48,8 +48,14 @@ export interface Replay {
 }
 
 /** Costs from one forward/backward time per stage (or one for all) and one transfer time. */
-export function stageCosts(c: { forward: number | readonly number[]; backward: number | readonly number[]; send?: number | readonly number[]; transfer?: number }): ReplayCosts {
-  const at = (v: number | readonly number[] | undefined, s: number) => (v === undefined ? 0 : typeof v === 'number' ? v : v[s]);
+export function stageCosts(c: {
+  forward: number | readonly number[];
+  backward: number | readonly number[];
+  send?: number | readonly number[];
+  transfer?: number;
+}): ReplayCosts {
+  const at = (v: number | readonly number[] | undefined, s: number) =>
+    v === undefined ? 0 : typeof v === 'number' ? v : v[s];
   return {
     compute: (s, op) => at(op.kind === 'forward' ? c.forward : c.backward, s),
     send: (s) => at(c.send, s),
@@ -59,14 +65,17 @@ export function stageCosts(c: { forward: number | readonly number[]; backward: n
 
 export function replaySchedules(lists: readonly (readonly ScheduleOp[])[], costs: ReplayCosts): Replay {
   const P = lists.length;
-  const sendCost = costs.send ?? (() => 0), transfer = costs.transfer ?? (() => 0), recvCost = costs.recv ?? (() => 0);
+  const sendCost = costs.send ?? (() => 0),
+    transfer = costs.transfer ?? (() => 0),
+    recvCost = costs.recv ?? (() => 0);
   // arrivals[from][to]: arrival times of the sends from → to so far, in list order
   const arrivals = lists.map(() => lists.map(() => [] as { op: CommOp; at: number }[]));
   const taken = lists.map(() => lists.map(() => 0));
   const stages: StageReplay[] = lists.map(() => ({ ops: [], computeMs: 0, commMs: 0, waitMs: 0, endMs: 0 }));
   const pc = lists.map(() => 0);
   const check = (v: number, what: string, s: number, op: ScheduleOp) => {
-    if (!(v >= 0) || !Number.isFinite(v)) throw new PlanError(`stage ${s}, ${opLabel(op)}: ${what} must be a finite number ≥ 0, got ${v}`);
+    if (!(v >= 0) || !Number.isFinite(v))
+      throw new PlanError(`stage ${s}, ${opLabel(op)}: ${what} must be a finite number ≥ 0, got ${v}`);
     return v;
   };
   let left = lists.reduce((n, l) => n + l.length, 0);
@@ -83,18 +92,22 @@ export function replaySchedules(lists: readonly (readonly ScheduleOp[])[], costs
           end = start + d;
           st.computeMs += d;
         } else if (op.kind === 'send') {
-          if (op.peerStage < 0 || op.peerStage >= P || op.peerStage === s) throw new PlanError(`stage ${s}, ${opLabel(op)}: no such peer stage`);
+          if (op.peerStage < 0 || op.peerStage >= P || op.peerStage === s)
+            throw new PlanError(`stage ${s}, ${opLabel(op)}: no such peer stage`);
           const d = check(sendCost(s, op), 'send time', s, op);
           end = start + d;
           st.commMs += d;
           arrivals[s][op.peerStage].push({ op, at: end + check(transfer(s, op), 'transfer time', s, op) });
         } else {
           const from = op.peerStage;
-          if (from < 0 || from >= P || from === s) throw new PlanError(`stage ${s}, ${opLabel(op)}: no such peer stage`);
+          if (from < 0 || from >= P || from === s)
+            throw new PlanError(`stage ${s}, ${opLabel(op)}: no such peer stage`);
           const msg = arrivals[from][s][taken[from][s]];
           if (!msg) break; // its send has not run yet: another stage must progress first
           if (msg.op.what !== op.what || msg.op.microbatch !== op.microbatch) {
-            throw new PlanError(`stage ${s}, ${opLabel(op)}: stage ${from} sent ${msg.op.what} ${msg.op.microbatch} first`);
+            throw new PlanError(
+              `stage ${s}, ${opLabel(op)}: stage ${from} sent ${msg.op.what} ${msg.op.microbatch} first`,
+            );
           }
           taken[from][s]++;
           const d = check(recvCost(s, op), 'recv time', s, op);
@@ -111,11 +124,15 @@ export function replaySchedules(lists: readonly (readonly ScheduleOp[])[], costs
       }
     }
     if (!progressed) {
-      const stuck = pc.map((p, s) => (p < lists[s].length ? `stage ${s} at ${opLabel(lists[s][p])}` : null)).filter(Boolean);
+      const stuck = pc
+        .map((p, s) => (p < lists[s].length ? `stage ${s} at ${opLabel(lists[s][p])}` : null))
+        .filter(Boolean);
       throw new PlanError(`the op lists deadlock: ${stuck.join('; ')} wait on sends that never run`);
     }
   }
-  const unread = arrivals.flatMap((row, from) => row.map((q, to) => (q.length > taken[from][to] ? `${from}→${to}` : null))).filter(Boolean);
+  const unread = arrivals
+    .flatMap((row, from) => row.map((q, to) => (q.length > taken[from][to] ? `${from}→${to}` : null)))
+    .filter(Boolean);
   if (unread.length > 0) throw new PlanError(`sends never received on ${unread.join(', ')}`);
   const makespanMs = Math.max(0, ...stages.map((st) => st.endMs));
   const compute = stages.reduce((n, st) => n + st.computeMs, 0);

@@ -6,7 +6,8 @@ export function erf(x: number): number {
   const z = Math.abs(x);
   let r: number;
   if (z < 2.5) {
-    let sum = z, term = z;
+    let sum = z,
+      term = z;
     for (let n = 1; n < 60; n++) {
       term *= (-z * z) / n;
       const add = term / (2 * n + 1);
@@ -16,10 +17,13 @@ export function erf(x: number): number {
     r = (2 / Math.sqrt(Math.PI)) * sum;
   } else {
     // Lentz continued fraction for erfc
-    let f = z, c = z, d = 0;
+    let f = z,
+      c = z,
+      d = 0;
     for (let n = 1; n < 200; n++) {
       const an = n / 2;
-      d = z + an * d; d = 1 / d;
+      d = z + an * d;
+      d = 1 / d;
       c = z + an / c;
       const delta = c * d;
       f *= delta;

@@ -4,10 +4,19 @@ import type { MatmulSpec } from '../gpu/kernels/matmul';
 /** Returns the whole C buffer after C[i] = alpha·op(A[i])·op(B[i]) + beta·C[i], i < batch.
  * a, b, c are the flat arrays the strides index into; elements of c outside the batch's
  * matrices are copied through unchanged. beta = 0 ignores C (NaN there does not leak). */
-export function matmulRef(a: ArrayLike<number>, b: ArrayLike<number>, c: ArrayLike<number>, spec: MatmulSpec): Float64Array {
+export function matmulRef(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  c: ArrayLike<number>,
+  spec: MatmulSpec,
+): Float64Array {
   const { M, N, K } = spec;
-  const batch = spec.batch ?? 1, alpha = spec.alpha ?? 1, beta = spec.beta ?? 0;
-  const sA = spec.strideA ?? M * K, sB = spec.strideB ?? K * N, sC = spec.strideC ?? M * N;
+  const batch = spec.batch ?? 1,
+    alpha = spec.alpha ?? 1,
+    beta = spec.beta ?? 0;
+  const sA = spec.strideA ?? M * K,
+    sB = spec.strideB ?? K * N,
+    sC = spec.strideC ?? M * N;
   // op(A)[m,k] and op(B)[k,n] as flat indices
   const ia = spec.transA ? (m: number, k: number) => k * M + m : (m: number, k: number) => m * K + k;
   const ib = spec.transB ? (k: number, n: number) => n * K + k : (k: number, n: number) => k * N + n;

@@ -9,12 +9,14 @@ export function renderAdapter(dl: HTMLElement, a: AdapterSummary): void {
     ['features', a.features.join(', ') || '–'],
     ...Object.entries(a.limits).map(([k, v]) => [k, v.toLocaleString()] as [string, string]),
   ];
-  dl.replaceChildren(...rows.flatMap(([k, v]) => {
-    const dt = document.createElement('dt');
-    dt.textContent = k;
-    const dd = document.createElement('dd');
-    dd.textContent = v;
-    dd.dataset.key = k;
-    return [dt, dd];
-  }));
+  dl.replaceChildren(
+    ...rows.flatMap(([k, v]) => {
+      const dt = document.createElement('dt');
+      dt.textContent = k;
+      const dd = document.createElement('dd');
+      dd.textContent = v;
+      dd.dataset.key = k;
+      return [dt, dd];
+    }),
+  );
 }

@@ -2,7 +2,7 @@
 // enough to hold a rank. Runs on the page's main thread (navigator.gpu exists in
 // workers too, but the page must be able to tell the user before starting one).
 
-import type { DeviceInfo } from '../protocol.ts';
+import type { DeviceInfo } from '../protocol';
 
 /** Limits a tab needs to hold a rank of a small model; the rank worker checks its real needs. */
 export const MIN_LIMITS: Readonly<Record<string, number>> = {
@@ -13,7 +13,12 @@ export const MIN_LIMITS: Readonly<Record<string, number>> = {
   maxStorageBuffersPerShaderStage: 6,
 };
 
-const REPORTED_LIMITS = [...Object.keys(MIN_LIMITS), 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupsPerDimension', 'maxBindGroups'];
+const REPORTED_LIMITS = [
+  ...Object.keys(MIN_LIMITS),
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupsPerDimension',
+  'maxBindGroups',
+];
 
 export async function describeDevice(gpu: GPU | undefined = globalThis.navigator?.gpu): Promise<DeviceInfo> {
   const userAgent = globalThis.navigator?.userAgent?.slice(0, 500);
@@ -35,8 +40,11 @@ export async function describeDevice(gpu: GPU | undefined = globalThis.navigator
   return {
     webgpu: true,
     adapter: {
-      vendor: info.vendor.slice(0, 200), architecture: info.architecture.slice(0, 200), device: info.device.slice(0, 200),
-      description: info.description.slice(0, 500), isFallbackAdapter: (info as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false,
+      vendor: info.vendor.slice(0, 200),
+      architecture: info.architecture.slice(0, 200),
+      device: info.device.slice(0, 200),
+      description: info.description.slice(0, 500),
+      isFallbackAdapter: (info as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false,
     },
     limits,
     features: [...adapter.features].slice(0, 64).map((f) => String(f).slice(0, 64)),
@@ -47,11 +55,14 @@ export async function describeDevice(gpu: GPU | undefined = globalThis.navigator
 
 /** Why this browser cannot take part, in words for the contributor; null when it can. */
 export function cannotTakePart(d: DeviceInfo): string | null {
-  if (!d.webgpu) return 'This browser has no WebGPU adapter. Use a recent Chrome or Edge (or Firefox/Safari with WebGPU enabled) on a machine with a GPU.';
+  if (!d.webgpu)
+    return 'This browser has no WebGPU adapter. Use a recent Chrome or Edge (or Firefox/Safari with WebGPU enabled) on a machine with a GPU.';
   const short = Object.entries(MIN_LIMITS).filter(([k, min]) => (d.limits?.[k] ?? 0) < min);
-  if (short.length) return `This GPU's limits are too small to hold a rank: ${short.map(([k, min]) => `${k} ${d.limits?.[k] ?? 'missing'} < ${min}`).join(', ')}.`;
+  if (short.length)
+    return `This GPU's limits are too small to hold a rank: ${short.map(([k, min]) => `${k} ${d.limits?.[k] ?? 'missing'} < ${min}`).join(', ')}.`;
   return null;
 }
 
 /** Shown while the tab is in the background (browsers throttle hidden tabs). */
-export const BACKGROUND_WARNING = 'This tab is in the background: the browser may slow it down, which holds up every other rank. Keep it visible while training.';
+export const BACKGROUND_WARNING =
+  'This tab is in the background: the browser may slow it down, which holds up every other rank. Keep it visible while training.';

@@ -2,11 +2,20 @@
 // browser can take part (and why not), the assigned rank and what it computes, the run's
 // state and this tab's throughput. Everything is async and light, so the page never freezes.
 
-import type { Assignment } from '../protocol.ts';
-import { BACKGROUND_WARNING, cannotTakePart, describeDevice } from './join-device.ts';
-import { JoinError, joinRun, type Control, type RunConnection } from './join.ts';
+import type { Assignment } from '../protocol';
+import { BACKGROUND_WARNING, cannotTakePart, describeDevice } from './join-device';
+import { JoinError, joinRun, type Control, type RunConnection } from './join';
 
-export type PanelState = 'checking' | 'unsupported' | 'joining' | 'standby' | 'assigned' | 'training' | 'paused' | 'stopped' | 'error';
+export type PanelState =
+  | 'checking'
+  | 'unsupported'
+  | 'joining'
+  | 'standby'
+  | 'assigned'
+  | 'training'
+  | 'paused'
+  | 'stopped'
+  | 'error';
 
 export interface JoinPanelOptions {
   coordinatorUrl: string;
@@ -46,9 +55,15 @@ export async function mountJoinPanel(host: HTMLElement, o: JoinPanelOptions): Pr
     status.textContent = text;
   };
   const panel: JoinPanel = {
-    get state() { return state; },
-    get connection() { return connection; },
-    setThroughput(tps) { host.querySelector('.join-throughput')!.textContent = `${tps.toFixed(0)} tokens/s`; },
+    get state() {
+      return state;
+    },
+    get connection() {
+      return connection;
+    },
+    setThroughput(tps) {
+      host.querySelector('.join-throughput')!.textContent = `${tps.toFixed(0)} tokens/s`;
+    },
   };
 
   const showBackground = () => {
@@ -61,8 +76,12 @@ export async function mountJoinPanel(host: HTMLElement, o: JoinPanelOptions): Pr
   const device = await describeDevice();
   const dl = host.querySelector<HTMLElement>('.join-device')!;
   if (device.adapter) {
-    row(dl, 'adapter', [device.adapter.vendor, device.adapter.architecture, device.adapter.description].filter(Boolean).join(' · ') +
-      (device.adapter.isFallbackAdapter ? ' (software fallback)' : ''));
+    row(
+      dl,
+      'adapter',
+      [device.adapter.vendor, device.adapter.architecture, device.adapter.description].filter(Boolean).join(' · ') +
+        (device.adapter.isFallbackAdapter ? ' (software fallback)' : ''),
+    );
   }
   for (const [k, v] of Object.entries(device.limits ?? {})) row(dl, k, v.toLocaleString());
   const why = cannotTakePart(device);
@@ -77,8 +96,16 @@ export async function mountJoinPanel(host: HTMLElement, o: JoinPanelOptions): Pr
     r.replaceChildren();
     r.dataset.rank = String(a.rank);
     row(r, 'rank', `${a.rank} of ${a.sizes.world} (tp ${a.coords.tp}, pp ${a.coords.pp}, dp ${a.coords.dp})`);
-    row(r, 'computes', `layers ${a.layers.start}–${a.layers.end - 1} of pipeline stage ${a.coords.pp}, tensor shard ${a.shard.index + 1}/${a.shard.count}`);
-    row(r, 'data', `replica ${a.data.dpRank + 1}/${a.data.dpSize}, ${a.data.microBatchSize} × ${a.data.seqLength} tokens per microbatch`);
+    row(
+      r,
+      'computes',
+      `layers ${a.layers.start}–${a.layers.end - 1} of pipeline stage ${a.coords.pp}, tensor shard ${a.shard.index + 1}/${a.shard.count}`,
+    );
+    row(
+      r,
+      'data',
+      `replica ${a.data.dpRank + 1}/${a.data.dpSize}, ${a.data.microBatchSize} × ${a.data.seqLength} tokens per microbatch`,
+    );
   };
   let pending: Assignment | null = null;
   const deliver = (a: Assignment, conn: RunConnection) => {
@@ -88,7 +115,10 @@ export async function mountJoinPanel(host: HTMLElement, o: JoinPanelOptions): Pr
   };
   try {
     connection = await joinRun({
-      coordinatorUrl: o.coordinatorUrl, runId: o.runId, joinToken: o.joinToken, device,
+      coordinatorUrl: o.coordinatorUrl,
+      runId: o.runId,
+      joinToken: o.joinToken,
+      device,
       onAssignment: (a) => {
         showAssignment(a);
         set('assigned', `Assigned rank ${a.rank}; preparing…`);
@@ -97,16 +127,31 @@ export async function mountJoinPanel(host: HTMLElement, o: JoinPanelOptions): Pr
       },
       onControl: (msg) => {
         switch (msg.type) {
-          case 'standby': set('standby', `Every rank is taken: waiting as standby #${msg.position}.`); break;
-          case 'start': case 'resume': set('training', 'Training.'); break;
-          case 'pause': set('paused', `Paused: ${msg.reason}`); break;
-          case 'stop': set('stopped', `The run stopped: ${msg.reason}`); break;
-          case 'error': if (msg.fatal) set('error', msg.message); break;
-          case 'peers': case 'pong': break;
+          case 'standby':
+            set('standby', `Every rank is taken: waiting as standby #${msg.position}.`);
+            break;
+          case 'start':
+          case 'resume':
+            set('training', 'Training.');
+            break;
+          case 'pause':
+            set('paused', `Paused: ${msg.reason}`);
+            break;
+          case 'stop':
+            set('stopped', `The run stopped: ${msg.reason}`);
+            break;
+          case 'error':
+            if (msg.fatal) set('error', msg.message);
+            break;
+          case 'peers':
+          case 'pong':
+            break;
         }
         o.onControl?.(msg);
       },
-      onClosed: (reason) => { if (state !== 'stopped') set('error', `Disconnected: ${reason}`); },
+      onClosed: (reason) => {
+        if (state !== 'stopped') set('error', `Disconnected: ${reason}`);
+      },
     });
     if (pending) deliver(pending, connection); // it arrived before joinRun resolved
   } catch (e) {

@@ -3,10 +3,20 @@
 // so a reloaded tab takes its rank back within the coordinator's grace period.
 
 import {
-  ApiErrorSchema, ControlMessageSchema, JoinResponseSchema, PROTOCOL_VERSION, assertNever, parseFrame,
-  type Assignment, type ControlMessage, type DeviceInfo, type JoinRequest, type JoinResponse, type TabMessage,
-} from '../protocol.ts';
-import { describeDevice } from './join-device.ts';
+  ApiErrorSchema,
+  ControlMessageSchema,
+  JoinResponseSchema,
+  PROTOCOL_VERSION,
+  assertNever,
+  parseFrame,
+  type Assignment,
+  type ControlMessage,
+  type DeviceInfo,
+  type JoinRequest,
+  type JoinResponse,
+  type TabMessage,
+} from '../protocol';
+import { describeDevice } from './join-device';
 
 /** Messages other than welcome/assign, for the page or the rank worker to act on. */
 export type Control = Exclude<ControlMessage, { type: 'welcome' | 'assign' }>;
@@ -35,7 +45,11 @@ export interface RunConnection {
 }
 
 export class JoinError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'JoinError';
   }
@@ -43,7 +57,9 @@ export class JoinError extends Error {
 
 const credentialKey = (runId: string) => `tabtron:join:${runId}`;
 
-export async function requestJoin(o: Pick<JoinOptions, 'coordinatorUrl' | 'runId' | 'joinToken' | 'device' | 'fetch' | 'storage'>): Promise<JoinResponse> {
+export async function requestJoin(
+  o: Pick<JoinOptions, 'coordinatorUrl' | 'runId' | 'joinToken' | 'device' | 'fetch' | 'storage'>,
+): Promise<JoinResponse> {
   const doFetch = o.fetch ?? fetch;
   const saved = o.storage?.getItem(credentialKey(o.runId));
   const body: JoinRequest = { joinToken: o.joinToken, device: o.device ?? (await describeDevice()) };
@@ -51,23 +67,36 @@ export async function requestJoin(o: Pick<JoinOptions, 'coordinatorUrl' | 'runId
   const url = new URL(`/api/runs/${encodeURIComponent(o.runId)}/join`, o.coordinatorUrl);
   let res: Response;
   try {
-    res = await doFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    res = await doFetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   } catch (e) {
-    throw new JoinError(0, 'unreachable', `cannot reach the coordinator at ${o.coordinatorUrl}: ${(e as Error).message}`);
+    throw new JoinError(
+      0,
+      'unreachable',
+      `cannot reach the coordinator at ${o.coordinatorUrl}: ${(e as Error).message}`,
+    );
   }
   const data: unknown = await res.json().catch(() => null);
   if (!res.ok) {
     const err = ApiErrorSchema.safeParse(data);
-    throw err.success ? new JoinError(res.status, err.data.error.code, err.data.error.message) : new JoinError(res.status, 'http_error', `join failed with HTTP ${res.status}`);
+    throw err.success
+      ? new JoinError(res.status, err.data.error.code, err.data.error.message)
+      : new JoinError(res.status, 'http_error', `join failed with HTTP ${res.status}`);
   }
   const join = JoinResponseSchema.parse(data);
-  o.storage?.setItem(credentialKey(o.runId), JSON.stringify({ participantId: join.participantId, secret: join.secret }));
+  o.storage?.setItem(
+    credentialKey(o.runId),
+    JSON.stringify({ participantId: join.participantId, secret: join.secret }),
+  );
   return join;
 }
 
 /** Joins and resolves once the coordinator welcomed the socket. */
 export async function joinRun(o: JoinOptions): Promise<RunConnection> {
-  const storage = o.storage === undefined ? globalThis.sessionStorage ?? null : o.storage;
+  const storage = o.storage === undefined ? (globalThis.sessionStorage ?? null) : o.storage;
   const join = await requestJoin({ ...o, storage });
   const WS = o.WebSocket ?? globalThis.WebSocket;
   const retry = o.reconnect ?? { attempts: 5, delayMs: 1000 };
@@ -91,10 +120,13 @@ export async function joinRun(o: JoinOptions): Promise<RunConnection> {
     const open = () => {
       const ws = new WS(wsUrl.href);
       socket = ws;
-      ws.addEventListener('open', () => send({ type: 'hello', protocol: PROTOCOL_VERSION, participantId: join.participantId, secret: join.secret }));
+      ws.addEventListener('open', () =>
+        send({ type: 'hello', protocol: PROTOCOL_VERSION, participantId: join.participantId, secret: join.secret }),
+      );
       ws.addEventListener('message', (ev: MessageEvent) => {
         const parsed = parseFrame(ControlMessageSchema, String(ev.data));
-        if (!parsed.ok) return send({ type: 'log', level: 'warn', message: `bad control message: ${parsed.error}`.slice(0, 2000) });
+        if (!parsed.ok)
+          return send({ type: 'log', level: 'warn', message: `bad control message: ${parsed.error}`.slice(0, 2000) });
         const msg = parsed.value;
         switch (msg.type) {
           case 'welcome':
@@ -120,7 +152,12 @@ export async function joinRun(o: JoinOptions): Promise<RunConnection> {
             o.onControl(msg);
             o.onClosed?.(msg.reason);
             return;
-          case 'standby': case 'peers': case 'start': case 'pause': case 'resume': case 'pong':
+          case 'standby':
+          case 'peers':
+          case 'start':
+          case 'pause':
+          case 'resume':
+          case 'pong':
             o.onControl(msg);
             return;
           default:
@@ -141,12 +178,16 @@ export async function joinRun(o: JoinOptions): Promise<RunConnection> {
   await welcomed;
 
   if (typeof document !== 'undefined') {
-    document.addEventListener('visibilitychange', () => send({ type: 'visibility', hidden: document.visibilityState === 'hidden' }));
+    document.addEventListener('visibilitychange', () =>
+      send({ type: 'visibility', hidden: document.visibilityState === 'hidden' }),
+    );
   }
 
   return {
     join,
-    get assignment() { return assignment; },
+    get assignment() {
+      return assignment;
+    },
     send,
     ready() {
       if (!assignment) throw new Error('ready() before an assignment');

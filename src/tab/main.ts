@@ -30,7 +30,17 @@ function setStatus(id: string, text: string, state: string): void {
 }
 
 function showChart(): void {
-  chart ??= new uPlot({ width: 560, height: 220, title: 'train loss', series: [{ label: 'step' }, { label: 'loss', stroke: '#3366cc' }], scales: { x: { time: false } } }, lossSeries, $('loss-chart'));
+  chart ??= new uPlot(
+    {
+      width: 560,
+      height: 220,
+      title: 'train loss',
+      series: [{ label: 'step' }, { label: 'loss', stroke: '#3366cc' }],
+      scales: { x: { time: false } },
+    },
+    lossSeries,
+    $('loss-chart'),
+  );
 }
 
 function onEvent(e: TrainEvent): void {
@@ -38,7 +48,11 @@ function onEvent(e: TrainEvent): void {
   (window as unknown as { tabtronReport?: (e: TrainEvent) => void }).tabtronReport?.(e);
   switch (e.kind) {
     case 'start':
-      setStatus('run-status', `Training ${(e.params / 1e6).toFixed(2)}M parameters, ${e.tokensPerStep} tokens/step, ${e.trainIters} steps`, 'running');
+      setStatus(
+        'run-status',
+        `Training ${(e.params / 1e6).toFixed(2)}M parameters, ${e.tokensPerStep} tokens/step, ${e.trainIters} steps`,
+        'running',
+      );
       break;
     case 'step':
       $('m-step').textContent = String(e.step);
@@ -53,10 +67,20 @@ function onEvent(e: TrainEvent): void {
       $('m-val').textContent = e.loss.toFixed(4);
       break;
     case 'done':
-      setStatus('run-status', `Done: train loss ${e.trainLoss.toFixed(4)}, validation loss ${e.validLoss.toFixed(4)}`, 'done');
+      setStatus(
+        'run-status',
+        `Done: train loss ${e.trainLoss.toFixed(4)}, validation loss ${e.validLoss.toFixed(4)}`,
+        'done',
+      );
       break;
     case 'checkpoint':
-      setStatus('run-status', e.action === 'loaded' ? `Resumed from checkpoint iteration ${e.iteration} (step ${e.step})` : `Saved checkpoint at step ${e.step}`, 'running');
+      setStatus(
+        'run-status',
+        e.action === 'loaded'
+          ? `Resumed from checkpoint iteration ${e.iteration} (step ${e.step})`
+          : `Saved checkpoint at step ${e.step}`,
+        'running',
+      );
       break;
     case 'error':
       setStatus('run-status', `Error: ${e.message}`, 'error');
@@ -82,14 +106,22 @@ async function train(config: TrainConfig, corpusText: string | null = null, maxS
 
 async function checkGpu(): Promise<boolean> {
   if (!('gpu' in navigator)) {
-    setStatus('gpu-status', 'This browser has no WebGPU, so this tab cannot train. Try a recent Chrome or Edge (or Firefox/Safari with WebGPU enabled).', 'error');
+    setStatus(
+      'gpu-status',
+      'This browser has no WebGPU, so this tab cannot train. Try a recent Chrome or Edge (or Firefox/Safari with WebGPU enabled).',
+      'error',
+    );
     return false;
   }
   try {
     const adapter = await rank.adapter();
     if (!adapter) throw new Error('no adapter');
     renderAdapter($('gpu-info'), adapter);
-    setStatus('gpu-status', `WebGPU ready: ${adapter.vendor || 'unknown vendor'} ${adapter.architecture || adapter.device}${adapter.isFallbackAdapter ? ' (software fallback)' : ''}`, 'ok');
+    setStatus(
+      'gpu-status',
+      `WebGPU ready: ${adapter.vendor || 'unknown vendor'} ${adapter.architecture || adapter.device}${adapter.isFallbackAdapter ? ' (software fallback)' : ''}`,
+      'ok',
+    );
     return true;
   } catch (e) {
     setStatus('gpu-status', `WebGPU could not start: ${(e as Error).message}`, 'error');
@@ -105,13 +137,20 @@ async function joinAndTrain(runId: string, joinToken: string): Promise<void> {
   setStatus('run-status', 'Waiting for a rank…', 'idle');
   let lastPeers: Control | null = null;
   await mountJoinPanel($('join-panel'), {
-    coordinatorUrl: location.origin, runId, joinToken,
+    coordinatorUrl: location.origin,
+    runId,
+    joinToken,
     onAssignment: (a, connection) => {
       if (api.session) return api.session.reassigned(); // the same rank again after a reconnect
       showChart();
       api.session = new RankSession({
-        assignment: a, connection, worker: rank, coordinatorUrl: location.origin, onEvent,
-        onState: (s, text) => setStatus('run-status', text, s === 'error' ? 'error' : s === 'done' ? 'done' : 'running'),
+        assignment: a,
+        connection,
+        worker: rank,
+        coordinatorUrl: location.origin,
+        onEvent,
+        onState: (s, text) =>
+          setStatus('run-status', text, s === 'error' ? 'error' : s === 'done' ? 'done' : 'running'),
       });
       if (lastPeers) api.session.control(lastPeers);
     },

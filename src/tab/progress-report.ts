@@ -23,12 +23,21 @@ export class ProgressReport {
       case 'step':
         this.flush();
         if (e.breakdown?.spans?.length) {
-          const spans: Span[] = e.breakdown.spans.slice(0, MAX_SPANS).map((sp) => ({ kind: sp.kind, microbatch: sp.microbatch, startMs: Math.max(0, sp.startMs), endMs: Math.max(0, sp.endMs, sp.startMs) }));
+          const spans: Span[] = e.breakdown.spans.slice(0, MAX_SPANS).map((sp) => ({
+            kind: sp.kind,
+            microbatch: sp.microbatch,
+            startMs: Math.max(0, sp.startMs),
+            endMs: Math.max(0, sp.endMs, sp.startMs),
+          }));
           this.send({ type: 'spans', step: e.step, spans });
         }
         this.pending = {
-          type: 'progress', step: e.step, loss: finite(e.loss), lr: finite(e.lr),
-          tokensPerSec: Number.isFinite(e.tokensPerSec) ? Math.max(0, e.tokensPerSec) : undefined, timings: { stepMs: Math.max(0, e.ms) },
+          type: 'progress',
+          step: e.step,
+          loss: finite(e.loss),
+          lr: finite(e.lr),
+          tokensPerSec: Number.isFinite(e.tokensPerSec) ? Math.max(0, e.tokensPerSec) : undefined,
+          timings: { stepMs: Math.max(0, e.ms) },
         };
         return;
       case 'eval':
@@ -41,7 +50,8 @@ export class ProgressReport {
         this.flush();
         return;
       case 'checkpoint':
-        if (e.action === 'saved' && e.file) this.send({ type: 'checkpoint', step: e.step, name: e.file, bytes: e.bytes ?? 0, sha256: e.sha256 });
+        if (e.action === 'saved' && e.file)
+          this.send({ type: 'checkpoint', step: e.step, name: e.file, bytes: e.bytes ?? 0, sha256: e.sha256 });
         return;
       case 'done':
       case 'error':

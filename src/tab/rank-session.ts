@@ -17,7 +17,15 @@ import type { GateState } from './run-gate';
 
 const PEERS_GRACE_MS = 5_000;
 
-export type SessionState = 'connecting' | 'loading' | 'waiting-start' | 'running' | 'paused' | 'done' | 'stopped' | 'error';
+export type SessionState =
+  | 'connecting'
+  | 'loading'
+  | 'waiting-start'
+  | 'running'
+  | 'paused'
+  | 'done'
+  | 'stopped'
+  | 'error';
 
 export interface RankSessionOptions {
   assignment: Assignment;
@@ -34,14 +42,25 @@ export interface RankSessionOptions {
 /** Every rank this one exchanges tensors with: its TP, PP and DP groups (collectives run
  *  over whole groups, so ring neighbours beyond the pipeline's next stage count too). */
 export function linkedRanks(a: Assignment): number[] {
-  return [...new Set([...a.groups.tp, ...a.groups.pp, ...a.groups.dp])].filter((r) => r !== a.rank).sort((x, y) => x - y);
+  return [...new Set([...a.groups.tp, ...a.groups.pp, ...a.groups.dp])]
+    .filter((r) => r !== a.rank)
+    .sort((x, y) => x - y);
 }
 
 export function signallingServer(coordinatorUrl: string, peerServer: JoinResponse['peerServer']): SignallingServer {
-  if (!peerServer) throw new Error(`the coordinator at ${coordinatorUrl} runs no PeerJS server, so ranks cannot connect to each other`);
+  if (!peerServer)
+    throw new Error(
+      `the coordinator at ${coordinatorUrl} runs no PeerJS server, so ranks cannot connect to each other`,
+    );
   const u = new URL(coordinatorUrl);
   const secure = u.protocol === 'https:';
-  return { host: u.hostname, port: Number(u.port || (secure ? 443 : 80)), path: peerServer.path, key: peerServer.key, secure };
+  return {
+    host: u.hostname,
+    port: Number(u.port || (secure ? 443 : 80)),
+    path: peerServer.path,
+    key: peerServer.key,
+    secure,
+  };
 }
 
 export class RankSession {
@@ -83,11 +102,21 @@ export class RankSession {
         this.startReceived();
         void this.o.worker.start();
         return;
-      case 'pause': void this.o.worker.pause(); return;
-      case 'resume': void this.o.worker.resume(); return;
-      case 'stop': this.stop(msg.reason); return;
-      case 'error': if (msg.fatal) this.stop(msg.message); return;
-      case 'standby': case 'pong': return;
+      case 'pause':
+        void this.o.worker.pause();
+        return;
+      case 'resume':
+        void this.o.worker.resume();
+        return;
+      case 'stop':
+        this.stop(msg.reason);
+        return;
+      case 'error':
+        if (msg.fatal) this.stop(msg.message);
+        return;
+      case 'standby':
+      case 'pong':
+        return;
     }
   }
 
@@ -107,26 +136,47 @@ export class RankSession {
   private async run(): Promise<RankOutcome | null> {
     const a = this.o.assignment;
     const c = a.config as unknown as TrainConfig & { data_path?: string | null };
-    if (c.data_path) throw new Error(`data_path ${JSON.stringify(c.data_path)} is a file on the coordinator's machine; tabs train on the default corpus only (remove data_path)`);
+    if (c.data_path)
+      throw new Error(
+        `data_path ${JSON.stringify(c.data_path)} is a file on the coordinator's machine; tabs train on the default corpus only (remove data_path)`,
+      );
     const peers = linkedRanks(a);
     if (peers.length > 0) {
       this.set('connecting', `Rank ${a.rank}: waiting for ranks ${peers.join(', ')} to join…`);
       // A first assignment is followed by the list of peers; a tab that rejoins with its old
       // rank (after a reload) gets none, as nothing changed: then it just dials its peers.
-      await Promise.race([this.peersReady, new Promise<void>((r) => setTimeout(() => { if (!this.sawPeers) r(); }, PEERS_GRACE_MS))]);
+      await Promise.race([
+        this.peersReady,
+        new Promise<void>((r) =>
+          setTimeout(() => {
+            if (!this.sawPeers) r();
+          }, PEERS_GRACE_MS),
+        ),
+      ]);
       this.set('connecting', `Rank ${a.rank}: connecting to ranks ${peers.join(', ')} over WebRTC…`);
       await unlockHostCandidates();
       this.transport = await PeerTransport.connect({
-        rank: a.rank, worldSize: a.sizes.world, runId: a.runId, peers,
+        rank: a.rank,
+        worldSize: a.sizes.world,
+        runId: a.runId,
+        peers,
         server: signallingServer(this.o.coordinatorUrl, this.o.connection.join.peerServer),
         connectTimeoutMs: this.o.connectTimeoutMs ?? 60_000,
       });
       this.transport.onPeerLost((rank, err) => {
-        if (!this.stopping) this.o.connection.send({ type: 'log', level: 'warn', message: `rank ${a.rank} lost rank ${rank}: ${err.message}`.slice(0, 2000) });
+        if (!this.stopping)
+          this.o.connection.send({
+            type: 'log',
+            level: 'warn',
+            message: `rank ${a.rank} lost rank ${rank}: ${err.message}`.slice(0, 2000),
+          });
       });
     }
     if (this.stopping) return null;
-    this.set('loading', `Rank ${a.rank}: loading stage ${a.coords.pp} (layers ${a.layers.start}–${a.layers.end - 1}), data replica ${a.data.dpRank + 1}/${a.data.dpSize}…`);
+    this.set(
+      'loading',
+      `Rank ${a.rank}: loading stage ${a.coords.pp} (layers ${a.layers.start}–${a.layers.end - 1}), data replica ${a.data.dpRank + 1}/${a.data.dpSize}…`,
+    );
     const { port1, port2 } = new MessageChannel();
     if (this.transport) serveComm(this.transport, port1);
     if (peers.length === 0) {
@@ -135,7 +185,12 @@ export class RankSession {
     }
     const { participantId, secret } = this.o.connection.join;
     const job: RankJob = {
-      config: c, corpusText: null, rank: a.rank, world: a.sizes.world, groups: { dp: a.groups.dp, pp: a.groups.pp }, maxSteps: this.o.maxSteps,
+      config: c,
+      corpusText: null,
+      rank: a.rank,
+      world: a.sizes.world,
+      groups: { dp: a.groups.dp, pp: a.groups.pp },
+      maxSteps: this.o.maxSteps,
       checkpoints: { coordinatorUrl: this.o.coordinatorUrl, runId: a.runId, auth: { participantId, secret } },
     };
     const report = new ProgressReport((m) => this.o.connection.send(m));
@@ -151,11 +206,20 @@ export class RankSession {
       else if (s === 'paused') this.set('paused', `Rank ${a.rank}: paused after step ${step}.`);
     };
     try {
-      const outcome = await this.o.worker.trainRank(job, Comlink.transfer(port2, [port2]), Comlink.proxy(onEvent), Comlink.proxy(onGate));
+      const outcome = await this.o.worker.trainRank(
+        job,
+        Comlink.transfer(port2, [port2]),
+        Comlink.proxy(onEvent),
+        Comlink.proxy(onGate),
+      );
       report.flush();
       this.outcome = outcome;
       if (outcome.stopped) this.set('stopped', `Rank ${a.rank}: stopped (${outcome.reason}).`);
-      else this.set('done', `Rank ${a.rank}: done: train loss ${outcome.trainLoss.toFixed(4)}, validation loss ${outcome.validLoss.toFixed(4)}.`);
+      else
+        this.set(
+          'done',
+          `Rank ${a.rank}: done: train loss ${outcome.trainLoss.toFixed(4)}, validation loss ${outcome.validLoss.toFixed(4)}.`,
+        );
       return outcome;
     } catch (e) {
       if (!this.stopping) throw e;

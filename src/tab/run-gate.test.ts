@@ -2,25 +2,37 @@
 // loop (a data-parallel all-reduce and a pipeline send/recv per step) through their gates.
 import { describe, expect, it } from 'vitest';
 import { createLoopbackWorld } from '../comm/loopback';
-import { directComm, type RankComm } from '../train/dist/rank-comm';
+import { directComm, type RankComm } from '../train/distributed/rank-comm';
 import { RunGate, RunStopped, type GateState } from './run-gate';
 
 // rank = dp + 2·pp: DP groups [0,1] [2,3], PP groups [0,2] [1,3]
 const groupsOf = (r: number) => ({ dp: r < 2 ? [0, 1] : [2, 3], pp: [r % 2, (r % 2) + 2] });
 
-interface Rank { gate: RunGate; comm: RankComm; states: string[]; steps: number }
+interface Rank {
+  gate: RunGate;
+  comm: RankComm;
+  states: string[];
+  steps: number;
+}
 
 function world(): Rank[] {
   const loop = createLoopbackWorld(4);
   return loop.transports.map((t, r) => {
     const states: string[] = [];
-    const gate = new RunGate(directComm(t), groupsOf(r), (s: GateState, step?: number) => states.push(step === undefined ? s : `${s}@${step}`));
+    const gate = new RunGate(directComm(t), groupsOf(r), (s: GateState, step?: number) =>
+      states.push(step === undefined ? s : `${s}@${step}`),
+    );
     return { gate, comm: gate.wrap(), states, steps: 0 };
   });
 }
 
 /** A stand-in for trainRank: each step sums a value over DP, then stage 0 sends to stage 1. */
-async function loop(me: Rank, r: number, steps: number, onStep?: (step: number) => void | Promise<void>): Promise<number[]> {
+async function loop(
+  me: Rank,
+  r: number,
+  steps: number,
+  onStep?: (step: number) => void | Promise<void>,
+): Promise<number[]> {
   const sums: number[] = [];
   const { dp, pp } = groupsOf(r);
   for (let s = 1; s <= steps; s++) {
@@ -54,13 +66,22 @@ describe('RunGate', () => {
     const ranks = world();
     ranks.forEach((x) => x.gate.start());
     // rank 3 alone hears "pause" during step 2; the others hear it much later
-    const runs = ranks.map((me, r) => loop(me, r, 6, (s) => { if (r === 3 && s === 1) me.gate.pause(); }));
+    const runs = ranks.map((me, r) =>
+      loop(me, r, 6, (s) => {
+        if (r === 3 && s === 1) me.gate.pause();
+      }),
+    );
     await tick(50);
     const held = ranks.map((x) => x.steps);
-    expect(held.every((s) => s === held[0]), `steps ${held}`).toBe(true);
+    expect(
+      held.every((s) => s === held[0]),
+      `steps ${held}`,
+    ).toBe(true);
     expect(held[0]).toBeLessThan(6);
     for (const x of ranks) expect(x.states.at(-1)).toMatch(/^paused@/);
-    ranks.forEach((x, r) => { if (r !== 3) x.gate.pause(); });
+    ranks.forEach((x, r) => {
+      if (r !== 3) x.gate.pause();
+    });
     await tick(20);
     expect(ranks.map((x) => x.steps)).toEqual(held);
     ranks.forEach((x) => x.gate.resume());
@@ -72,16 +93,24 @@ describe('RunGate', () => {
   it('lets a rank that already saw pause and resume go on, while the others wait for theirs', async () => {
     const ranks = world();
     ranks.forEach((x) => x.gate.start());
-    const runs = ranks.map((me, r) => loop(me, r, 4, (s) => {
-      if (s !== 1) return;
-      if (r === 0) me.gate.pause(); // votes to pause after step 1
-      if (r === 1) { me.gate.pause(); me.gate.resume(); } // both came before it agreed
-    }));
+    const runs = ranks.map((me, r) =>
+      loop(me, r, 4, (s) => {
+        if (s !== 1) return;
+        if (r === 0) me.gate.pause(); // votes to pause after step 1
+        if (r === 1) {
+          me.gate.pause();
+          me.gate.resume();
+        } // both came before it agreed
+      }),
+    );
     await tick(30);
     expect(ranks.map((x) => x.steps)).toEqual([1, 1, 1, 1]);
     expect(ranks.map((x) => x.states.includes('paused@1'))).toEqual([true, false, true, true]);
     ranks[0].gate.resume();
-    for (const x of ranks.slice(2)) { x.gate.pause(); x.gate.resume(); } // their messages arrive late
+    for (const x of ranks.slice(2)) {
+      x.gate.pause();
+      x.gate.resume();
+    } // their messages arrive late
     await Promise.all(runs);
     expect(ranks.map((x) => x.steps)).toEqual([4, 4, 4, 4]);
   });

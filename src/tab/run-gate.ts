@@ -6,7 +6,7 @@
 // that reaches every rank), so all ranks pause after the same step and nobody is left
 // waiting mid-step on a paused peer. A stop fails the next network operation.
 import type { GroupSpec } from '../comm/worker-bridge';
-import type { RankComm } from '../train/dist/rank-comm';
+import type { RankComm } from '../train/distributed/rank-comm';
 
 export type GateState = 'waiting-start' | 'running' | 'paused' | 'stopped';
 
@@ -25,7 +25,10 @@ interface Latch {
 
 function latch(): Latch {
   let open!: () => void, fail!: (e: Error) => void;
-  const promise = new Promise<void>((res, rej) => { open = res; fail = rej; });
+  const promise = new Promise<void>((res, rej) => {
+    open = res;
+    fail = rej;
+  });
   promise.catch(() => {}); // a stop before anyone waits is not an unhandled rejection
   return { promise, open, fail };
 }
@@ -58,7 +61,9 @@ export class RunGate {
     this.started.open();
   }
 
-  pause(): void { this.paused = true; }
+  pause(): void {
+    this.paused = true;
+  }
 
   resume(): void {
     this.paused = false;
@@ -75,19 +80,39 @@ export class RunGate {
   }
 
   /** Call after every optimizer step: the next network operation checks for a pause first. */
-  boundary(): void { this.atBoundary = true; }
+  boundary(): void {
+    this.atBoundary = true;
+  }
 
   /** The rank's comm with every operation behind the gate. */
   wrap(): RankComm {
     const c = this.comm;
     return {
       rank: c.rank,
-      allReduce: async (a, g, op) => { await this.pass(); return c.allReduce(a, g, op); },
-      reduceScatter: async (a, g, op) => { await this.pass(); return c.reduceScatter(a, g, op); },
-      allGather: async (a, g) => { await this.pass(); return c.allGather(a, g); },
-      broadcast: async (a, g, root) => { await this.pass(); return c.broadcast(a, g, root); },
-      send: async (to, tag, a) => { await this.pass(); return c.send(to, tag, a); },
-      recv: async (from, tag, bytes) => { await this.pass(); return c.recv(from, tag, bytes); },
+      allReduce: async (a, g, op) => {
+        await this.pass();
+        return c.allReduce(a, g, op);
+      },
+      reduceScatter: async (a, g, op) => {
+        await this.pass();
+        return c.reduceScatter(a, g, op);
+      },
+      allGather: async (a, g) => {
+        await this.pass();
+        return c.allGather(a, g);
+      },
+      broadcast: async (a, g, root) => {
+        await this.pass();
+        return c.broadcast(a, g, root);
+      },
+      send: async (to, tag, a) => {
+        await this.pass();
+        return c.send(to, tag, a);
+      },
+      recv: async (from, tag, bytes) => {
+        await this.pass();
+        return c.recv(from, tag, bytes);
+      },
     };
   }
 
@@ -112,8 +137,16 @@ export class RunGate {
   private async agree(): Promise<void> {
     const n = ++this.agreements;
     let votes: Float32Array = Float32Array.of(this.paused ? 1 : 0);
-    for (const [name, ranks] of [['dp', this.groups.dp], ['pp', this.groups.pp]] as const) {
-      if (ranks.length > 1) votes = await this.comm.allReduce(votes, { ranks, name: `pause-${name}[${ranks.join(',')}]` } satisfies GroupSpec, 'sum');
+    for (const [name, ranks] of [
+      ['dp', this.groups.dp],
+      ['pp', this.groups.pp],
+    ] as const) {
+      if (ranks.length > 1)
+        votes = await this.comm.allReduce(
+          votes,
+          { ranks, name: `pause-${name}[${ranks.join(',')}]` } satisfies GroupSpec,
+          'sum',
+        );
     }
     // Someone was asked to pause. Every rank gets the same pause and then resume, so a rank
     // that is not paused but saw no resume since the last agreement has its pause still to

@@ -34,9 +34,37 @@ export interface StepBreakdown {
 }
 
 export type TrainEvent =
-  | { kind: 'start'; adapter?: AdapterSummary; params: number; tokensPerStep: number; trainIters: number; corpusTokens: number; vocab: number; memory?: RankMemory }
-  | { kind: 'step'; step: number; loss: number; lr: number; gradNorm: number; ms: number; tokensPerSec: number; breakdown?: StepBreakdown }
+  | {
+      kind: 'start';
+      adapter?: AdapterSummary;
+      params: number;
+      tokensPerStep: number;
+      trainIters: number;
+      corpusTokens: number;
+      vocab: number;
+      memory?: RankMemory;
+    }
+  | {
+      kind: 'step';
+      step: number;
+      loss: number;
+      lr: number;
+      gradNorm: number;
+      ms: number;
+      tokensPerSec: number;
+      breakdown?: StepBreakdown;
+    }
   | { kind: 'eval'; step: number; split: 'valid' | 'test'; loss: number }
   | { kind: 'done'; step: number; trainLoss: number; validLoss: number; elapsedMs: number }
-  | { kind: 'checkpoint'; action: 'saved' | 'loaded'; step: number; iteration: number; file?: string; bytes?: number; sha256?: string; files?: number; complete?: boolean }
+  | {
+      kind: 'checkpoint';
+      action: 'saved' | 'loaded';
+      step: number;
+      iteration: number;
+      file?: string;
+      bytes?: number;
+      sha256?: string;
+      files?: number;
+      complete?: boolean;
+    }
   | { kind: 'error'; message: string };

@@ -26,7 +26,7 @@ describe('learningRate (NeoX AnnealingLR)', () => {
   });
   it('exponential halves over decayIters', () => {
     const s = { ...base, style: 'exponential' as const, warmup: 0, minLr: 0 };
-    expect(learningRate(s, 100)).toBeCloseTo(1e-3 * Math.exp(-0.693), 12);
+    expect(learningRate(s, 100)).toBeCloseTo(1e-3 * Math.exp(-Math.LN2), 12);
   });
   it('never goes below min_lr', () => {
     for (const style of ['linear', 'cosine', 'exponential'] as const) {

@@ -7,8 +7,8 @@ export type DecayStyle = 'constant' | 'linear' | 'cosine' | 'exponential';
 export interface LrSchedule {
   lr: number;
   minLr: number;
-  warmup: number;      // fraction of decayIters
-  decayIters: number;  // lr_decay_iters, default train_iters
+  warmup: number; // fraction of decayIters
+  decayIters: number; // lr_decay_iters, default train_iters
   style: DecayStyle;
 }
 
@@ -22,9 +22,15 @@ export function learningRate(s: LrSchedule, iter: number): number {
   const span = s.decayIters - warmupIters;
   let lr: number;
   switch (s.style) {
-    case 'linear': lr = (s.lr * (span - done)) / span; break;
-    case 'cosine': lr = (s.lr / 2) * (Math.cos((Math.PI * done) / span) + 1); break;
-    case 'exponential': lr = s.lr * Math.exp((-0.693 * done) / s.decayIters); break;
+    case 'linear':
+      lr = (s.lr * (span - done)) / span;
+      break;
+    case 'cosine':
+      lr = (s.lr / 2) * (Math.cos((Math.PI * done) / span) + 1);
+      break;
+    case 'exponential':
+      lr = s.lr * Math.exp((-Math.LN2 * done) / s.decayIters);
+      break;
   }
   return Math.max(lr, s.minLr);
 }

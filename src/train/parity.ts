@@ -25,7 +25,10 @@ export interface ParityReport {
 export async function runParity(ctx: GpuContext, f: ParityFiles): Promise<ParityReport> {
   const v = f.variant;
   const trainer = new Trainer(ctx, {
-    spec: v.spec, microBatchSize: v.B, gradAccumSteps: 1, adam: v.adam,
+    spec: v.spec,
+    microBatchSize: v.B,
+    gradAccumSteps: 1,
+    adam: v.adam,
     schedule: { lr: v.lr, minLr: 0, warmup: 0, decayIters: v.steps, style: 'constant' },
   });
   const { tensors } = readSafetensors(f.inputs, `${v.name}/inputs.safetensors`);
@@ -33,14 +36,24 @@ export async function runParity(ctx: GpuContext, f: ParityFiles): Promise<Parity
   const flat = new Float32Array(layout.total);
   for (const slot of layout.slots) {
     const t = tensors[slot.name];
-    if (!t || t.data.length !== slot.length) throw new Error(`inputs.safetensors lacks ${slot.name} of ${slot.length} values`);
+    if (!t || t.data.length !== slot.length)
+      throw new Error(`inputs.safetensors lacks ${slot.name} of ${slot.length} values`);
     flat.set(t.data as Float32Array, slot.offset);
   }
   trainer.loadParams(flat);
-  const batch = { tokens: tensors['batch.tokens'].data as Int32Array, targets: tensors['batch.targets'].data as Int32Array };
+  const batch = {
+    tokens: tensors['batch.tokens'].data as Int32Array,
+    targets: tensors['batch.targets'].data as Int32Array,
+  };
   const golden = readSafetensors(f.goldenGrads, `${v.name}/golden_grads.safetensors`).tensors;
   const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
-  const report: ParityReport = { variant: v.name, initialLoss: { ours: NaN, torch: f.golden.initial_loss, rel: NaN }, grads: [], losses: [], gradNorms: [] };
+  const report: ParityReport = {
+    variant: v.name,
+    initialLoss: { ours: NaN, torch: f.golden.initial_loss, rel: NaN },
+    grads: [],
+    losses: [],
+    gradNorms: [],
+  };
   for (let step = 0; step < v.steps; step++) {
     const r = await trainer.trainStep([batch]);
     if (step === 0) {
@@ -48,12 +61,16 @@ export async function runParity(ctx: GpuContext, f: ParityFiles): Promise<Parity
       const grads = await trainer.readGrads();
       for (const slot of layout.slots) {
         const want = golden[slot.name].data;
-        let maxDiff = 0, maxRef = 0;
+        let maxDiff = 0,
+          maxRef = 0;
         for (let i = 0; i < slot.length; i++) {
           maxDiff = Math.max(maxDiff, Math.abs(grads[slot.offset + i] - want[i]));
           maxRef = Math.max(maxRef, Math.abs(want[i]));
         }
-        report.grads.push({ name: slot.name, rel: Number.isFinite(maxDiff) ? maxDiff / Math.max(maxRef, 1e-30) : Infinity });
+        report.grads.push({
+          name: slot.name,
+          rel: Number.isFinite(maxDiff) ? maxDiff / Math.max(maxRef, 1e-30) : Infinity,
+        });
       }
     }
     report.losses.push({ step, ours: r.loss, torch: f.golden.losses[step], rel: rel(r.loss, f.golden.losses[step]) });

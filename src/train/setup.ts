@@ -58,8 +58,10 @@ export interface TrainConfig {
 export function modelSpec(c: TrainConfig, tokenizer: Tokenizer, tp = 1): ModelSpec {
   const hd = c.hidden_size / c.num_attention_heads;
   const pos = c.pos_emb as PosEmbKind;
-  if (!['learned', 'rotary', 'none'].includes(pos)) throw new Error(`pos_emb "${c.pos_emb}" is not implemented yet (learned, rotary, none are)`);
-  if (!['layernorm', 'rmsnorm'].includes(c.norm)) throw new Error(`norm "${c.norm}" is not implemented yet (layernorm, rmsnorm are)`);
+  if (!['learned', 'rotary', 'none'].includes(pos))
+    throw new Error(`pos_emb "${c.pos_emb}" is not implemented yet (learned, rotary, none are)`);
+  if (!['layernorm', 'rmsnorm'].includes(c.norm))
+    throw new Error(`norm "${c.norm}" is not implemented yet (layernorm, rmsnorm are)`);
   let rotaryDims = Math.floor(hd * c.rotary_pct);
   rotaryDims -= rotaryDims % 2;
   return {
@@ -95,11 +97,23 @@ export function peakLr(c: TrainConfig): number {
 
 export function adamHyper(c: TrainConfig): AdamHyper {
   const [beta1, beta2] = c.optimizer.params.betas ?? [0.9, 0.999];
-  return { beta1, beta2, eps: c.optimizer.params.eps ?? 1e-8, weightDecay: c.optimizer.params.weight_decay ?? c.weight_decay, maxGradNorm: c.gradient_clipping };
+  return {
+    beta1,
+    beta2,
+    eps: c.optimizer.params.eps ?? 1e-8,
+    weightDecay: c.optimizer.params.weight_decay ?? c.weight_decay,
+    maxGradNorm: c.gradient_clipping,
+  };
 }
 
 export function lrSchedule(c: TrainConfig): LrSchedule {
-  return { lr: peakLr(c), minLr: c.min_lr, warmup: c.warmup, decayIters: c.lr_decay_iters ?? c.train_iters, style: c.lr_decay_style as DecayStyle };
+  return {
+    lr: peakLr(c),
+    minLr: c.min_lr,
+    warmup: c.warmup,
+    decayIters: c.lr_decay_iters ?? c.train_iters,
+    style: c.lr_decay_style as DecayStyle,
+  };
 }
 
 export interface Corpus {
@@ -114,6 +128,7 @@ export function buildCorpus(c: TrainConfig, text: string): Corpus {
   const tokenizer = getTokenizer(c.tokenizer_type);
   const tokens = Int32Array.from(tokenizer.encode(text));
   const ranges = splitRanges(tokens.length, parseSplit(c.split));
-  const mk = (name: 'train' | 'valid' | 'test', salt: number) => new WindowDataset(tokens, ranges[name], c.seq_length, c.seed + salt, name);
+  const mk = (name: 'train' | 'valid' | 'test', salt: number) =>
+    new WindowDataset(tokens, ranges[name], c.seq_length, c.seed + salt, name);
   return { tokenizer, train: mk('train', 0), valid: mk('valid', 1), test: mk('test', 2), numTokens: tokens.length };
 }

@@ -2,24 +2,13 @@
 // eval_iters validation batches), reporting progress as TrainEvents.
 
 import type { GpuContext } from '../gpu/context';
-import type { GroupSpec } from '../comm/worker-bridge';
-import { dpGradReducer, dpLossReducer } from './dist/data-parallel';
-import type { RankComm } from './dist/rank-comm';
 import { sampleIds } from '../data/dataset';
 import { initFlat } from '../model/init';
 import type { TrainEvent } from './events';
 import { adamHyper, buildCorpus, lrSchedule, modelSpec, type Corpus, type TrainConfig } from './setup';
 import { Trainer, type MicroBatch } from './trainer';
 
-/** This rank's place in a data-parallel run (tensor/pipeline parallelism: see src/train/dist). */
-export interface DataParallelPlace {
-  comm: RankComm;
-  dpRank: number;
-  dpGroup: GroupSpec;
-}
-
 export interface RunOptions {
-  dist?: DataParallelPlace;
   /** stop after this many steps (defaults to train_iters) */
   maxSteps?: number;
   signal?: { aborted: boolean };
@@ -29,20 +18,39 @@ function evalBatches(corpus: Corpus, c: TrainConfig, micro: number): MicroBatch[
   return Array.from({ length: c.eval_iters }, (_, i) => corpus.valid.batch(sampleIds(i, 0, micro, 1)));
 }
 
-export async function trainSingleRank(ctx: GpuContext, c: TrainConfig, text: string, emit: (e: TrainEvent) => void, opts: RunOptions = {}): Promise<{ trainLoss: number; validLoss: number }> {
+export async function trainSingleRank(
+  ctx: GpuContext,
+  c: TrainConfig,
+  text: string,
+  emit: (e: TrainEvent) => void,
+  opts: RunOptions = {},
+): Promise<{ trainLoss: number; validLoss: number }> {
   const micro = c.train_micro_batch_size_per_gpu ?? 1;
   const accum = c.gradient_accumulation_steps ?? 1;
   const corpus = buildCorpus(c, text);
   const spec = modelSpec(c, corpus.tokenizer);
-  const checkpointLayers = c.checkpoint_activations ? c.checkpoint_num_layers ?? 1 : 0;
-  const trainer = new Trainer(ctx, { spec, microBatchSize: micro, gradAccumSteps: accum, adam: adamHyper(c), schedule: lrSchedule(c), checkpointLayers });
+  const recomputeLayers = c.checkpoint_activations ? (c.checkpoint_num_layers ?? 1) : 0;
+  const trainer = new Trainer(ctx, {
+    spec,
+    microBatchSize: micro,
+    gradAccumSteps: accum,
+    adam: adamHyper(c),
+    schedule: lrSchedule(c),
+    recomputeLayers,
+  });
   trainer.loadParams(initFlat(trainer.model.layout, c.seed));
   const steps = Math.min(opts.maxSteps ?? c.train_iters, c.train_iters);
-  const dist = opts.dist;
-  const dp = dist?.dpGroup.ranks.length ?? 1, dpRank = dist?.dpRank ?? 0;
-  const reducers = dist ? { reduceGrads: dpGradReducer(dist.comm, dist.dpGroup), reduceLoss: dpLossReducer(dist.comm, dist.dpGroup) } : {};
-  const tokensPerStep = micro * accum * spec.T * (opts.dist?.dpGroup.ranks.length ?? 1);
-  emit({ kind: 'start', adapter: ctx.adapter, params: trainer.model.layout.count, tokensPerStep, trainIters: steps, corpusTokens: corpus.numTokens, vocab: spec.V, memory: trainer.memory() });
+  const tokensPerStep = micro * accum * spec.T;
+  emit({
+    kind: 'start',
+    adapter: ctx.adapter,
+    params: trainer.model.layout.count,
+    tokensPerStep,
+    trainIters: steps,
+    corpusTokens: corpus.numTokens,
+    vocab: spec.V,
+    memory: trainer.memory(),
+  });
   const valid = evalBatches(corpus, c, micro);
   let validLoss = await trainer.evaluate(valid);
   emit({ kind: 'eval', step: 0, split: 'valid', loss: validLoss });
@@ -50,11 +58,19 @@ export async function trainSingleRank(ctx: GpuContext, c: TrainConfig, text: str
   let trainLoss = NaN;
   for (let step = 0; step < steps && !opts.signal?.aborted; step++) {
     const ts = performance.now();
-    const batches = Array.from({ length: accum }, (_, m) => corpus.train.batch(sampleIds(step, m, micro, accum, dpRank, dp)));
-    const r = await trainer.trainStep(batches, reducers);
+    const batches = Array.from({ length: accum }, (_, m) => corpus.train.batch(sampleIds(step, m, micro, accum)));
+    const r = await trainer.trainStep(batches);
     const ms = performance.now() - ts;
     trainLoss = r.loss;
-    emit({ kind: 'step', step: r.step, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, ms, tokensPerSec: (tokensPerStep / ms) * 1000 });
+    emit({
+      kind: 'step',
+      step: r.step,
+      loss: r.loss,
+      lr: r.lr,
+      gradNorm: r.gradNorm,
+      ms,
+      tokensPerSec: (tokensPerStep / ms) * 1000,
+    });
     if (!Number.isFinite(r.loss)) throw new Error(`loss became ${r.loss} at step ${r.step}`);
     if (c.eval_interval > 0 && (r.step % c.eval_interval === 0 || step === steps - 1)) {
       validLoss = await trainer.evaluate(valid);

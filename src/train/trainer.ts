@@ -18,8 +18,8 @@ import type { RankMemory } from './events';
 import { learningRate, type LrSchedule } from './lr';
 
 export interface MicroBatch {
-  tokens: Int32Array;   // (B*T)
-  targets: Int32Array;  // (B*T)
+  tokens: Int32Array; // (B*T)
+  targets: Int32Array; // (B*T)
 }
 
 export interface TrainerOptions {
@@ -33,8 +33,8 @@ export interface TrainerOptions {
   slots?: number;
   /** tensor parallelism: this rank's place and its group's collectives */
   tp?: { place: TpPlace; collectives: TpCollectives };
-  /** activation checkpointing: chunk size in layers (0 = off) */
-  checkpointLayers?: number;
+  /** activation recompute (NeoX checkpoint_activations): chunk size in layers (0 = off) */
+  recomputeLayers?: number;
   /** ZeRO-1: the optimizer state is split into `shards` equal parts of the (padded) flat
    *  vector and this rank updates part `index` */
   zero?: { shards: number; index: number };
@@ -58,7 +58,10 @@ export function zeroFlatLength(total: number, shards: number): number {
 /** The parts of `skip` inside `range`, shifted to be relative to its start. */
 function clipRanges(skip: readonly Range[], range: Range): Range[] {
   return skip
-    .map((r) => ({ start: Math.max(r.start, range.start) - range.start, end: Math.min(r.end, range.end) - range.start }))
+    .map((r) => ({
+      start: Math.max(r.start, range.start) - range.start,
+      end: Math.min(r.end, range.end) - range.start,
+    }))
     .filter((r) => r.end > r.start);
 }
 
@@ -81,12 +84,23 @@ export class Trainer {
   readonly tpCollectives: TpCollectives | null;
   step = 0;
 
-  constructor(readonly ctx: GpuContext, readonly opts: TrainerOptions) {
+  constructor(
+    readonly ctx: GpuContext,
+    readonly opts: TrainerOptions,
+  ) {
     const { spec, microBatchSize, gradAccumSteps } = opts;
     const tokensPerStep = microBatchSize * spec.T * gradAccumSteps;
     const zero = opts.zero ?? { shards: 1, index: 0 };
-    const stageModel = { stage: opts.stage, slots: opts.slots, tp: opts.tp?.place, checkpointLayers: opts.checkpointLayers };
-    this.model = new Gpt(ctx, spec, microBatchSize, 1 / tokensPerStep, { ...stageModel, flatLength: (total) => (zero.shards > 1 ? zeroFlatLength(total, zero.shards) : total) });
+    const stageModel = {
+      stage: opts.stage,
+      slots: opts.slots,
+      tp: opts.tp?.place,
+      recomputeLayers: opts.recomputeLayers,
+    };
+    this.model = new Gpt(ctx, spec, microBatchSize, 1 / tokensPerStep, {
+      ...stageModel,
+      flatLength: (total) => (zero.shards > 1 ? zeroFlatLength(total, zero.shards) : total),
+    });
     const flatLength = this.model.flatLength;
     this.tpCollectives = opts.tp && opts.tp.place.size > 1 ? opts.tp.collectives : null;
     const S = flatLength / zero.shards;
@@ -98,18 +112,46 @@ export class Trainer {
     this.lossSum = ctx.tensor([this.model.N], 'lossSum');
     const view = (which: 'params' | 'grads'): GpuTensor => {
       const t = this.model.flat(which, true);
-      return { ...t, offset: this.optRange.start * 4, length: S, shape: [S], name: `${which}[${this.optRange.start}, ${this.optRange.end})` };
+      return {
+        ...t,
+        offset: this.optRange.start * 4,
+        length: S,
+        shape: [S],
+        name: `${which}[${this.optRange.start}, ${this.optRange.end})`,
+      };
     };
     const partials = ctx.tensor([numPartials(ctx, S)], 'gradNormPartials');
-    this.normDispatches = gradSquaredNorm(ctx, view('grads'), partials, this.gradSq, clipRanges(opts.normSkip?.(this.model.layout) ?? [], this.optRange));
+    this.normDispatches = gradSquaredNorm(
+      ctx,
+      view('grads'),
+      partials,
+      this.gradSq,
+      clipRanges(opts.normSkip?.(this.model.layout) ?? [], this.optRange),
+    );
     const decay = Math.min(S, Math.max(0, this.model.layout.decayCount - this.optRange.start));
-    this.updateDispatch = adamw(ctx, view('params'), view('grads'), this.m, this.v, decay, this.stepScalars, this.gradSq, opts.adam);
-    this.accumulateLoss = this.model.stage.hasHead ? this.model.slots.map((sl) => addInto(ctx, this.lossSum, sl.acts.losses)) : [];
+    this.updateDispatch = adamw(
+      ctx,
+      view('params'),
+      view('grads'),
+      this.m,
+      this.v,
+      decay,
+      this.stepScalars,
+      this.gradSq,
+      opts.adam,
+    );
+    this.accumulateLoss = this.model.stage.hasHead
+      ? this.model.slots.map((sl) => addInto(ctx, this.lossSum, sl.acts.losses))
+      : [];
     this.betaPowers = [opts.adam.beta1, opts.adam.beta2];
   }
 
   memory(): RankMemory {
-    return { paramBytes: 2 * this.model.flatLength * 4, optimizerBytes: (this.m.length + this.v.length) * 4, activationBytes: this.model.activationBytes };
+    return {
+      paramBytes: 2 * this.model.flatLength * 4,
+      optimizerBytes: (this.m.length + this.v.length) * 4,
+      activationBytes: this.model.activationBytes,
+    };
   }
 
   /** Runs a recorded pass (dispatches, and TP talk where the model has it). */
@@ -119,14 +161,16 @@ export class Trainer {
 
   /** Writes the full flat parameter vector (e.g. from initFlat or a checkpoint). */
   loadParams(flat: Float32Array): void {
-    if (flat.length !== this.model.layout.total) throw new Error(`loadParams: got ${flat.length} values, model has ${this.model.layout.total}`);
+    if (flat.length !== this.model.layout.total)
+      throw new Error(`loadParams: got ${flat.length} values, model has ${this.model.layout.total}`);
     this.ctx.device.queue.writeBuffer(this.model.params, 0, flat.buffer, flat.byteOffset, flat.byteLength);
   }
 
   /** Writes Adam's moments for optRange (e.g. from a checkpoint). */
   loadMoments(m: Float32Array, v: Float32Array): void {
     const S = this.optRange.end - this.optRange.start;
-    if (m.length !== S || v.length !== S) throw new Error(`loadMoments: got ${m.length} and ${v.length} values, this rank's optimizer holds ${S}`);
+    if (m.length !== S || v.length !== S)
+      throw new Error(`loadMoments: got ${m.length} and ${v.length} values, this rank's optimizer holds ${S}`);
     this.ctx.write(this.m, m);
     this.ctx.write(this.v, v);
   }
@@ -150,12 +194,14 @@ export class Trainer {
   }
 
   writeGrads(flat: Float32Array, offset = 0): void {
-    if (offset + flat.length > this.model.flatLength) throw new Error(`writeGrads: ${flat.length} values at ${offset} overflow the model's ${this.model.flatLength}`);
+    if (offset + flat.length > this.model.flatLength)
+      throw new Error(`writeGrads: ${flat.length} values at ${offset} overflow the model's ${this.model.flatLength}`);
     this.ctx.device.queue.writeBuffer(this.model.grads, offset * 4, flat.buffer, flat.byteOffset, flat.byteLength);
   }
 
   writeParams(flat: Float32Array, offset = 0): void {
-    if (offset + flat.length > this.model.flatLength) throw new Error(`writeParams: ${flat.length} values at ${offset} overflow the model's ${this.model.flatLength}`);
+    if (offset + flat.length > this.model.flatLength)
+      throw new Error(`writeParams: ${flat.length} values at ${offset} overflow the model's ${this.model.flatLength}`);
     this.ctx.device.queue.writeBuffer(this.model.params, offset * 4, flat.buffer, flat.byteOffset, flat.byteLength);
   }
 
@@ -163,8 +209,12 @@ export class Trainer {
   beginStep(): number {
     const lr = learningRate(this.opts.schedule, this.step);
     const t = this.step + 1;
-    this.ctx.write(this.stepScalars, new Float32Array([lr, 1 - this.betaPowers[0] ** t, 1 - this.betaPowers[1] ** t, 0]));
-    for (const sl of this.model.slots) this.ctx.write(sl.acts.dropSeed, new Uint32Array([(this.opts.spec.seed * 7919 + t) >>> 0, 0, 0, 0]));
+    this.ctx.write(
+      this.stepScalars,
+      new Float32Array([lr, 1 - this.betaPowers[0] ** t, 1 - this.betaPowers[1] ** t, 0]),
+    );
+    for (const sl of this.model.slots)
+      this.ctx.write(sl.acts.dropSeed, new Uint32Array([(this.opts.spec.seed * 7919 + t) >>> 0, 0, 0, 0]));
     const enc = this.ctx.device.createCommandEncoder();
     enc.clearBuffer(this.model.grads);
     enc.clearBuffer(this.lossSum.buffer);
@@ -180,11 +230,17 @@ export class Trainer {
     return total / this.model.N;
   }
 
-  upload(mb: MicroBatch, slot = 0, parts: { tokens?: boolean; targets?: boolean } = { tokens: true, targets: true }): void {
+  upload(
+    mb: MicroBatch,
+    slot = 0,
+    parts: { tokens?: boolean; targets?: boolean } = { tokens: true, targets: true },
+  ): void {
     const a = this.model.slots[slot].acts;
     const N = this.model.N;
     if (mb.tokens.length !== N || mb.targets.length !== N) {
-      throw new Error(`micro-batch has ${mb.tokens.length} tokens and ${mb.targets.length} targets; the model expects ${N} (micro batch × seq_length)`);
+      throw new Error(
+        `micro-batch has ${mb.tokens.length} tokens and ${mb.targets.length} targets; the model expects ${N} (micro batch × seq_length)`,
+      );
     }
     if (parts.tokens) {
       this.ctx.write(a.tokens, mb.tokens);
@@ -201,8 +257,18 @@ export class Trainer {
   }
 
   /** Forward + backward of every micro-batch, then the optimizer; resolves with the mean loss. */
-  async trainStep(micro: readonly MicroBatch[], options: { skipOptimizer?: boolean; reduceGrads?: (t: Trainer) => Promise<void>; reduceLoss?: (loss: number) => Promise<number> } = {}): Promise<StepResult> {
-    if (micro.length !== this.opts.gradAccumSteps) throw new Error(`trainStep: got ${micro.length} micro-batches, gradient_accumulation_steps is ${this.opts.gradAccumSteps}`);
+  async trainStep(
+    micro: readonly MicroBatch[],
+    options: {
+      skipOptimizer?: boolean;
+      reduceGrads?: (t: Trainer) => Promise<void>;
+      reduceLoss?: (loss: number) => Promise<number>;
+    } = {},
+  ): Promise<StepResult> {
+    if (micro.length !== this.opts.gradAccumSteps)
+      throw new Error(
+        `trainStep: got ${micro.length} micro-batches, gradient_accumulation_steps is ${this.opts.gradAccumSteps}`,
+      );
     const lr = this.beginStep();
     const pass = new ProgramBuilder().append(this.forwardOf(0)).append(this.model.slots[0].backward).steps;
     for (const mb of micro) {
@@ -216,9 +282,17 @@ export class Trainer {
   }
 
   /** Counts the step and reads back its mean loss and gradient norm. */
-  async finishStep(lr: number, microBatches: number, reduceLoss?: (loss: number) => Promise<number>, skipped = false): Promise<StepResult> {
+  async finishStep(
+    lr: number,
+    microBatches: number,
+    reduceLoss?: (loss: number) => Promise<number>,
+    skipped = false,
+  ): Promise<StepResult> {
     if (!skipped) this.step++;
-    const [lossTotal, gradSq] = await Promise.all([this.model.stage.hasHead ? this.readLossSum() : Promise.resolve(0), this.ctx.read(this.gradSq)]);
+    const [lossTotal, gradSq] = await Promise.all([
+      this.model.stage.hasHead ? this.readLossSum() : Promise.resolve(0),
+      this.ctx.read(this.gradSq),
+    ]);
     let loss = lossTotal / microBatches;
     if (reduceLoss) loss = await reduceLoss(loss);
     return { step: this.step, loss, lr, gradNorm: Math.sqrt(gradSq[0]) };

@@ -10,7 +10,8 @@ let bad = 0;
 for (const r of results) {
   const ok = r.relErr <= r.tol;
   if (!ok) bad++;
-  if (!ok || process.env.VERBOSE) console.log(`${ok ? 'ok  ' : 'FAIL'} ${r.name} ${r.relErr} (tol ${r.tol}) ${r.detail ?? ''}`);
+  if (!ok || process.env.VERBOSE)
+    console.log(`${ok ? 'ok  ' : 'FAIL'} ${r.name} ${r.relErr} (tol ${r.tol}) ${r.detail ?? ''}`);
 }
 console.log(`${results.length - bad}/${results.length} passed`);
 process.exit(bad ? 1 : 0);

@@ -4,20 +4,37 @@ import { loadConfig } from '../../src/config/load-files';
 import { defaultCorpus } from '../../src/data/corpus';
 import { createNodeContext } from '../../src/gpu/device-node';
 import { createLoopbackWorld } from '../../src/comm/loopback';
-import { directComm } from '../../src/train/dist/rank-comm';
-import { trainRank } from '../../src/train/dist/rank-loop';
+import { directComm } from '../../src/train/distributed/rank-comm';
+import { trainRank } from '../../src/train/distributed/rank-loop';
 import { trainSingleRank } from '../../src/train/single-rank';
 import type { TrainEvent } from '../../src/train/events';
 
 const STEPS = Number(process.env.STEPS ?? 10);
-const tiny = { seq_length: 32, hidden_size: 32, num_layers: 2, train_micro_batch_size_per_gpu: 2, eval_interval: 5, eval_iters: 2, train_iters: STEPS, lr_decay_iters: STEPS, warmup: 0.2 };
+const tiny = {
+  seq_length: 32,
+  hidden_size: 32,
+  num_layers: 2,
+  train_micro_batch_size_per_gpu: 2,
+  eval_interval: 5,
+  eval_iters: 2,
+  train_iters: STEPS,
+  lr_decay_iters: STEPS,
+  warmup: 0.2,
+};
 const extra = JSON.parse(process.argv[2] ?? '{}');
 const world = Number(process.argv[3] ?? 2);
 const refAccum = Number(process.argv[4] ?? 1);
 const ctx = await createNodeContext({ preferSwiftShader: true });
 const text = await defaultCorpus();
 const ref: TrainEvent[] = [];
-const base = loadConfig(['configs/tiny.yml'], { ...tiny, ...extra, pipe_parallel_size: 0, model_parallel_size: 1, zero_optimization: { stage: 0 }, gradient_accumulation_steps: refAccum }).config;
+const base = loadConfig(['configs/tiny.yml'], {
+  ...tiny,
+  ...extra,
+  pipe_parallel_size: 0,
+  model_parallel_size: 1,
+  zero_optimization: { stage: 0 },
+  gradient_accumulation_steps: refAccum,
+}).config;
 let t0 = performance.now();
 await trainSingleRank(ctx, base as any, text, (e) => ref.push(e), { maxSteps: STEPS });
 const tRef = performance.now() - t0;
@@ -25,7 +42,13 @@ const cfg = loadConfig(['configs/tiny.yml'], { ...tiny, ...extra }).config;
 const loop = createLoopbackWorld(world);
 const events: TrainEvent[][] = Array.from({ length: world }, () => []);
 t0 = performance.now();
-await Promise.all(events.map((ev, r) => trainRank(ctx, cfg as any, text, { comm: directComm(loop.transports[r]), rank: r, world }, (e) => ev.push(e), { maxSteps: STEPS })));
+await Promise.all(
+  events.map((ev, r) =>
+    trainRank(ctx, cfg as any, text, { comm: directComm(loop.transports[r]), rank: r, world }, (e) => ev.push(e), {
+      maxSteps: STEPS,
+    }),
+  ),
+);
 const tLay = performance.now() - t0;
 const want = ref.filter((e) => e.kind === 'step').map((e: any) => e.loss);
 let worst = 0;
@@ -34,5 +57,13 @@ for (const ev of events) {
   got.forEach((l, i) => (worst = Math.max(worst, Math.abs(l - want[i]) / want[i])));
   if (got.length !== want.length) worst = Infinity;
 }
-console.log(JSON.stringify({ want: want.map((x) => +x.toFixed(5)), got: events[0].filter((e) => e.kind === 'step').map((e: any) => +e.loss.toFixed(5)), worst, tRef: Math.round(tRef), tLay: Math.round(tLay) }));
+console.log(
+  JSON.stringify({
+    want: want.map((x) => +x.toFixed(5)),
+    got: events[0].filter((e) => e.kind === 'step').map((e: any) => +e.loss.toFixed(5)),
+    worst,
+    tRef: Math.round(tRef),
+    tLay: Math.round(tLay),
+  }),
+);
 process.exit(0);

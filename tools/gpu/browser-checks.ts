@@ -10,7 +10,9 @@ const { server, url } = await startVite();
 const browser = await launchChromium();
 try {
   const page = await browser.newPage();
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') console.error('[page]', m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') console.error('[page]', m.text());
+  });
   const t0 = Date.now();
   let out: { adapter: unknown; results: CheckResult[] } | undefined;
   // Vite may reload the page once while it optimizes dependencies, or when files change
@@ -18,7 +20,13 @@ try {
     await page.goto(`${url}/tools/gpu/check-page.html`);
     await page.waitForFunction(() => 'kernelChecks' in window);
     try {
-      out = await page.evaluate((f) => (window as unknown as { kernelChecks: (f?: string) => Promise<{ adapter: unknown; results: CheckResult[] }> }).kernelChecks(f), filter);
+      out = await page.evaluate(
+        (f) =>
+          (
+            window as unknown as { kernelChecks: (f?: string) => Promise<{ adapter: unknown; results: CheckResult[] }> }
+          ).kernelChecks(f),
+        filter,
+      );
     } catch (e) {
       if (attempt >= 2 || !String(e).includes('context was destroyed')) throw e;
     }
@@ -27,7 +35,9 @@ try {
   for (const r of out.results) {
     const ok = r.relErr <= r.tol;
     if (!ok) bad++;
-    console.log(`${ok ? 'ok  ' : 'FAIL'} ${r.name}  relErr=${r.relErr.toExponential(2)} tol=${r.tol}${ok ? '' : '  ' + (r.detail ?? '')}`);
+    console.log(
+      `${ok ? 'ok  ' : 'FAIL'} ${r.name}  relErr=${r.relErr.toExponential(2)} tol=${r.tol}${ok ? '' : `  ${r.detail ?? ''}`}`,
+    );
   }
   console.log(`${out.results.length} results, ${bad} failed, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   process.exitCode = bad ? 1 : 0;

@@ -12,12 +12,13 @@ for (const v of PARITY_VARIANTS) {
   const dir = new URL(`${v.name}/`, root);
   mkdirSync(dir, { recursive: true });
   const tensors: Record<string, NamedTensor> = {};
-  for (const d of paramDefs(v.spec)) tensors[d.name] = { dtype: 'F32', shape: d.shape, data: initParam(d, v.spec.seed) };
+  for (const d of paramDefs(v.spec))
+    tensors[d.name] = { dtype: 'F32', shape: d.shape, data: initParam(d, v.spec.seed) };
   const batch = parityBatch(v);
   tensors['batch.tokens'] = { dtype: 'I32', shape: [v.B, v.spec.T], data: batch.tokens };
   tensors['batch.targets'] = { dtype: 'I32', shape: [v.B, v.spec.T], data: batch.targets };
   const decay = Object.fromEntries(paramDefs(v.spec).map((d) => [d.name, d.decay]));
   writeFileSync(new URL('inputs.safetensors', dir), writeSafetensors(tensors));
-  writeFileSync(new URL('variant.json', dir), JSON.stringify({ ...v, decay }, null, 1) + '\n');
+  writeFileSync(new URL('variant.json', dir), `${JSON.stringify({ ...v, decay }, null, 1)}\n`);
   console.log(`wrote ${v.name}: ${Object.keys(tensors).length} tensors`);
 }

@@ -9,7 +9,10 @@ export const geluCheck: KernelCheck = {
     const n = 1000 * 7 + 3; // not a multiple of the workgroup size
     const x = randn(n, 1, 3);
     const dy = randn(n, 2);
-    const inp = ctx.tensorFrom(x), out = ctx.tensor([n]), dout = ctx.tensorFrom(dy), dinp = ctx.tensor([n]);
+    const inp = ctx.tensorFrom(x),
+      out = ctx.tensor([n]),
+      dout = ctx.tensorFrom(dy),
+      dinp = ctx.tensor([n]);
     ctx.run([geluForward(ctx, inp, out), geluBackward(ctx, inp, dout, dinp)]);
     return [
       compare('gelu_fwd', await ctx.read(out), geluRef(x), 1e-6),

@@ -18,17 +18,31 @@ export interface KernelCheck {
 
 export function compare(name: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: number): CheckResult {
   if (got.length < want.length) return { name, relErr: Infinity, tol, detail: `length ${got.length} < ${want.length}` };
-  let maxDiff = 0, maxRef = 0, worst = -1;
+  let maxDiff = 0,
+    maxRef = 0,
+    worst = -1;
   for (let i = 0; i < want.length; i++) {
     const d = Math.abs(got[i] - want[i]);
-    if (!(d <= maxDiff)) { maxDiff = Number.isNaN(d) ? Infinity : d; worst = i; }
+    if (!(d <= maxDiff)) {
+      maxDiff = Number.isNaN(d) ? Infinity : d;
+      worst = i;
+    }
     maxRef = Math.max(maxRef, Math.abs(want[i]));
   }
   const relErr = maxDiff / Math.max(maxRef, 1e-30);
-  return { name, relErr, tol, detail: worst >= 0 ? `worst at ${worst}: got ${got[worst]} want ${want[worst]}` : undefined };
+  return {
+    name,
+    relErr,
+    tol,
+    detail: worst >= 0 ? `worst at ${worst}: got ${got[worst]} want ${want[worst]}` : undefined,
+  };
 }
 
-export async function runChecks(ctx: GpuContext, checks: readonly KernelCheck[], filter?: string): Promise<CheckResult[]> {
+export async function runChecks(
+  ctx: GpuContext,
+  checks: readonly KernelCheck[],
+  filter?: string,
+): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   for (const c of checks) {
     if (filter && !c.name.includes(filter)) continue;

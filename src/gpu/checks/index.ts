@@ -11,4 +11,16 @@ import type { KernelCheck } from './harness';
 import { matmulCheck } from './matmul.check';
 import { optimizerCheck } from './optimizer.check';
 
-export const allChecks: KernelCheck[] = [geluCheck, elementwiseCheck, matmulCheck, layernormCheck, rmsnormCheck, crossEntropyCheck, attentionCheck, embeddingCheck, optimizerCheck, dropoutCheck, determinismCheck];
+export const allChecks: KernelCheck[] = [
+  geluCheck,
+  elementwiseCheck,
+  matmulCheck,
+  layernormCheck,
+  rmsnormCheck,
+  crossEntropyCheck,
+  attentionCheck,
+  embeddingCheck,
+  optimizerCheck,
+  dropoutCheck,
+  determinismCheck,
+];

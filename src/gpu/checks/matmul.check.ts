@@ -1,11 +1,24 @@
 import type { GpuContext } from '../context';
-import { defaultMatmulConfig, matmul, MATMUL_CONFIGS, type MatmulConfig, matmulConfigName, matmulConfigProblem, type MatmulSpec, matmulWith } from '../kernels/matmul';
+import {
+  defaultMatmulConfig,
+  matmul,
+  MATMUL_CONFIGS,
+  type MatmulConfig,
+  matmulConfigName,
+  matmulConfigProblem,
+  type MatmulSpec,
+  matmulWith,
+} from '../kernels/matmul';
 import type { GpuTensor } from '../tensor';
 import { matmulRef } from '../../reference/matmul';
 import { randn } from '../../util/rng';
 import { type CheckResult, compare, type KernelCheck } from './harness';
 
-interface Case { name: string; spec: MatmulSpec; nanC?: boolean }
+interface Case {
+  name: string;
+  spec: MatmulSpec;
+  nanC?: boolean;
+}
 
 const transposes = (['nn', 'nt', 'tn', 'tt'] as const).map((t) => ({ transA: t[0] === 't', transB: t[1] === 't', t }));
 
@@ -13,9 +26,27 @@ const transposes = (['nn', 'nt', 'tn', 'tt'] as const).map((t) => ({ transA: t[0
 const CASES: Case[] = [
   { name: '1x1x1', spec: { M: 1, N: 1, K: 1 } },
   { name: '7x13x5', spec: { M: 7, N: 13, K: 5 } },
-  ...transposes.map(({ transA, transB, t }) => ({ name: `65x33x129_${t}`, spec: { M: 65, N: 33, K: 129, transA, transB } })),
-  { name: 'batch3_strided_tn', spec: { M: 19, N: 37, K: 23, batch: 3, transA: true, strideA: 19 * 23 + 7, strideB: 23 * 37 + 300, strideC: 19 * 37 + 5 } },
-  { name: 'batch3_sharedB_nt', spec: { M: 21, N: 10, K: 9, batch: 3, transB: true, strideB: 0, strideC: 21 * 10 + 64 } },
+  ...transposes.map(({ transA, transB, t }) => ({
+    name: `65x33x129_${t}`,
+    spec: { M: 65, N: 33, K: 129, transA, transB },
+  })),
+  {
+    name: 'batch3_strided_tn',
+    spec: {
+      M: 19,
+      N: 37,
+      K: 23,
+      batch: 3,
+      transA: true,
+      strideA: 19 * 23 + 7,
+      strideB: 23 * 37 + 300,
+      strideC: 19 * 37 + 5,
+    },
+  },
+  {
+    name: 'batch3_sharedB_nt',
+    spec: { M: 21, N: 10, K: 9, batch: 3, transB: true, strideB: 0, strideC: 21 * 10 + 64 },
+  },
   { name: 'beta1_alpha0.5_tn', spec: { M: 33, N: 70, K: 40, transA: true, alpha: 0.5, beta: 1 } },
   { name: 'beta0_over_nan_nt', spec: { M: 45, N: 19, K: 17, transB: true }, nanC: true },
   { name: 'multi_tile_nt', spec: { M: 200, N: 260, K: 100, transB: true } },
@@ -23,7 +54,14 @@ const CASES: Case[] = [
   { name: 'aligned_tn_beta1', spec: { M: 128, N: 256, K: 32, transA: true, beta: 1 } },
 ];
 // run again under every other config that fits the device
-const PER_CONFIG = ['65x33x129_nt', '65x33x129_tn', 'batch3_strided_tn', 'multi_tile_nt', 'aligned_nn', 'aligned_tn_beta1'];
+const PER_CONFIG = [
+  '65x33x129_nt',
+  '65x33x129_tn',
+  'batch3_strided_tn',
+  'multi_tile_nt',
+  'aligned_nn',
+  'aligned_tn_beta1',
+];
 
 const GUARD = 64; // elements of untouched memory before and after C
 
@@ -43,11 +81,14 @@ async function runCase(ctx: GpuContext, c: Case, cfg: MatmulConfig | 'auto', see
   const lenB = (batch - 1) * (c.spec.strideB ?? K * N) + K * N;
   const lenC = (batch - 1) * (c.spec.strideC ?? M * N) + M * N;
   const align = ctx.alignment / 4;
-  const offA = align, offB = roundUp(offA + lenA, align) + align;
+  const offA = align,
+    offB = roundUp(offA + lenA, align) + align;
   const ab = ctx.createBuffer((offB + lenB) * 4, 'matmul_check.ab');
-  const a = randn(lenA, seed), b = randn(lenB, seed + 1);
+  const a = randn(lenA, seed),
+    b = randn(lenB, seed + 1);
   ctx.write(view(ab, 0, offB + lenB, 'ab'), new Float32Array(offB + lenB).fill(7));
-  const A = view(ab, offA * 4, lenA, 'A'), B = view(ab, offB * 4, lenB, 'B');
+  const A = view(ab, offA * 4, lenA, 'A'),
+    B = view(ab, offB * 4, lenB, 'B');
   ctx.write(A, a);
   ctx.write(B, b);
 
@@ -78,10 +119,14 @@ export const matmulCheck: KernelCheck = {
     let seed = 100;
     for (const c of CASES) out.push(await runCase(ctx, c, base, (seed += 10)));
     // the public entry point, which picks a config per shape
-    for (const c of CASES.filter((x) => x.name === 'multi_tile_nt' || x.name === 'batch3_strided_tn')) out.push(await runCase(ctx, c, 'auto', (seed += 10)));
-    const others = MATMUL_CONFIGS.filter((cfg) => matmulConfigName(cfg) !== matmulConfigName(base) && matmulConfigProblem(ctx, cfg) === null);
+    for (const c of CASES.filter((x) => x.name === 'multi_tile_nt' || x.name === 'batch3_strided_tn'))
+      out.push(await runCase(ctx, c, 'auto', (seed += 10)));
+    const others = MATMUL_CONFIGS.filter(
+      (cfg) => matmulConfigName(cfg) !== matmulConfigName(base) && matmulConfigProblem(ctx, cfg) === null,
+    );
     for (const cfg of others) {
-      for (const c of CASES.filter((x) => PER_CONFIG.includes(x.name))) out.push(await runCase(ctx, c, cfg, (seed += 10)));
+      for (const c of CASES.filter((x) => PER_CONFIG.includes(x.name)))
+        out.push(await runCase(ctx, c, cfg, (seed += 10)));
     }
     return out;
   },

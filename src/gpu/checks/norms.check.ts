@@ -9,7 +9,10 @@ import { guardsIntact, packed } from './packed';
 import { throwsMatching } from './throws';
 
 // (N, C) pairs: C below, between and above power-of-two workgroup sizes, never a multiple
-const SHAPES: Array<[number, number]> = [[37, 300], [50, 45]];
+const SHAPES: Array<[number, number]> = [
+  [37, 300],
+  [50, 45],
+];
 const EPS = 1e-5;
 
 function inputs(N: number, C: number, seed: number) {
@@ -17,7 +20,9 @@ function inputs(N: number, C: number, seed: number) {
   const w = randn(C, seed + 1, 0.5).map((v) => v + 1);
   const b = randn(C, seed + 2, 0.2);
   const dy = randn(N * C, seed + 3);
-  const dinp0 = randn(N * C, seed + 4), dw0 = randn(C, seed + 5), db0 = randn(C, seed + 6);
+  const dinp0 = randn(N * C, seed + 4),
+    dw0 = randn(C, seed + 5),
+    db0 = randn(C, seed + 6);
   return { x, w, b, dy, dinp0, dw0, db0 };
 }
 
@@ -28,15 +33,23 @@ async function layernorm(ctx: GpuContext, N: number, C: number, seed: number): P
   const tag = `layernorm[${N}x${C}]`;
   const params = packed(ctx, { weight: [C], bias: [C] }, 'params');
   const grads = packed(ctx, { dweight: [C], dbias: [C] }, 'grads');
-  ctx.write(params.views.weight, d.w); ctx.write(params.views.bias, d.b);
-  ctx.write(grads.views.dweight, d.dw0); ctx.write(grads.views.dbias, d.db0);
-  const inp = ctx.tensorFrom(d.x), out = ctx.tensor([N, C]), mean = ctx.tensor([N]), rstd = ctx.tensor([N]);
-  const dout = ctx.tensorFrom(d.dy), dinp = ctx.tensorFrom(d.dinp0);
-  const errors = await noGpuErrors(ctx, `${tag}.gpuErrors`, () => ctx.run([
-    layernormForward(ctx, inp, params.views.weight, params.views.bias, out, mean, rstd, N, C, EPS),
-    layernormBackward(ctx, dout, inp, params.views.weight, mean, rstd, dinp, N, C),
-    layernormParamGrad(ctx, dout, inp, mean, rstd, grads.views.dweight, grads.views.dbias, N, C),
-  ]));
+  ctx.write(params.views.weight, d.w);
+  ctx.write(params.views.bias, d.b);
+  ctx.write(grads.views.dweight, d.dw0);
+  ctx.write(grads.views.dbias, d.db0);
+  const inp = ctx.tensorFrom(d.x),
+    out = ctx.tensor([N, C]),
+    mean = ctx.tensor([N]),
+    rstd = ctx.tensor([N]);
+  const dout = ctx.tensorFrom(d.dy),
+    dinp = ctx.tensorFrom(d.dinp0);
+  const errors = await noGpuErrors(ctx, `${tag}.gpuErrors`, () =>
+    ctx.run([
+      layernormForward(ctx, inp, params.views.weight, params.views.bias, out, mean, rstd, N, C, EPS),
+      layernormBackward(ctx, dout, inp, params.views.weight, mean, rstd, dinp, N, C),
+      layernormParamGrad(ctx, dout, inp, mean, rstd, grads.views.dweight, grads.views.dbias, N, C),
+    ]),
+  );
   const f = layernormRef(d.x, d.w, d.b, N, C, EPS);
   const g = layernormBackwardRef(d.dy, d.x, d.w, N, C, EPS);
   return [
@@ -48,7 +61,11 @@ async function layernorm(ctx: GpuContext, N: number, C: number, seed: number): P
     compare(`${tag}.bwd.dweight(+=)`, await ctx.read(grads.views.dweight), plus(g.dweight, d.dw0), 1e-5),
     compare(`${tag}.bwd.dbias(+=)`, await ctx.read(grads.views.dbias), plus(g.dbias, d.db0), 1e-5),
     await guardsIntact(ctx, grads, `${tag}.bwd.guards`),
-    throwsMatching(`${tag}.badShape`, () => layernormForward(ctx, inp, params.views.weight, params.views.bias, out, mean, rstd, N, C + 1, EPS), /layernormForward: inp .* expected/),
+    throwsMatching(
+      `${tag}.badShape`,
+      () => layernormForward(ctx, inp, params.views.weight, params.views.bias, out, mean, rstd, N, C + 1, EPS),
+      /layernormForward: inp .* expected/,
+    ),
   ];
 }
 
@@ -57,13 +74,19 @@ async function rmsnorm(ctx: GpuContext, N: number, C: number, seed: number): Pro
   const tag = `rmsnorm[${N}x${C}]`;
   const grads = packed(ctx, { other: [5], dweight: [C] }, 'grads');
   ctx.write(grads.views.dweight, d.dw0);
-  const weight = ctx.tensorFrom(d.w), inp = ctx.tensorFrom(d.x), out = ctx.tensor([N, C]), rstd = ctx.tensor([N]);
-  const dout = ctx.tensorFrom(d.dy), dinp = ctx.tensorFrom(d.dinp0);
-  const errors = await noGpuErrors(ctx, `${tag}.gpuErrors`, () => ctx.run([
-    rmsnormForward(ctx, inp, weight, out, rstd, N, C, EPS),
-    rmsnormBackward(ctx, dout, inp, weight, rstd, dinp, N, C),
-    rmsnormParamGrad(ctx, dout, inp, rstd, grads.views.dweight, N, C),
-  ]));
+  const weight = ctx.tensorFrom(d.w),
+    inp = ctx.tensorFrom(d.x),
+    out = ctx.tensor([N, C]),
+    rstd = ctx.tensor([N]);
+  const dout = ctx.tensorFrom(d.dy),
+    dinp = ctx.tensorFrom(d.dinp0);
+  const errors = await noGpuErrors(ctx, `${tag}.gpuErrors`, () =>
+    ctx.run([
+      rmsnormForward(ctx, inp, weight, out, rstd, N, C, EPS),
+      rmsnormBackward(ctx, dout, inp, weight, rstd, dinp, N, C),
+      rmsnormParamGrad(ctx, dout, inp, rstd, grads.views.dweight, N, C),
+    ]),
+  );
   const f = rmsnormRef(d.x, d.w, N, C, EPS);
   const g = rmsnormBackwardRef(d.dy, d.x, d.w, N, C, EPS);
   return [
@@ -73,7 +96,11 @@ async function rmsnorm(ctx: GpuContext, N: number, C: number, seed: number): Pro
     compare(`${tag}.bwd.dinp(+=)`, await ctx.read(dinp), plus(g.dinp, d.dinp0), 1e-5),
     compare(`${tag}.bwd.dweight(+=)`, await ctx.read(grads.views.dweight), plus(g.dweight, d.dw0), 1e-5),
     await guardsIntact(ctx, grads, `${tag}.bwd.guards`),
-    throwsMatching(`${tag}.badShape`, () => rmsnormBackward(ctx, dout, inp, weight, rstd, dinp, N + 1, C), /rmsnormBackward: dout .* expected/),
+    throwsMatching(
+      `${tag}.badShape`,
+      () => rmsnormBackward(ctx, dout, inp, weight, rstd, dinp, N + 1, C),
+      /rmsnormBackward: dout .* expected/,
+    ),
   ];
 }
 

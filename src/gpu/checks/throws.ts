@@ -7,7 +7,9 @@ export function throwsMatching(name: string, fn: () => unknown, pattern: RegExp)
     fn();
   } catch (e) {
     const msg = (e as Error).message;
-    return pattern.test(msg) ? { name, relErr: 0, tol: 0 } : { name, relErr: 1, tol: 0, detail: `threw the wrong error: ${msg}` };
+    return pattern.test(msg)
+      ? { name, relErr: 0, tol: 0 }
+      : { name, relErr: 1, tol: 0, detail: `threw the wrong error: ${msg}` };
   }
   return { name, relErr: 1, tol: 0, detail: `did not throw (expected ${pattern})` };
 }

@@ -18,10 +18,17 @@ export type { RotarySpec } from './rotary';
 // one cos/sin table per (device, T, dims, base), shared by every layer's dispatches
 const ropeTables = new WeakMap<GpuContext, Map<string, GpuTensor>>();
 
-function ropeBinding(ctx: GpuContext, kernel: string, T: number, hd: number, rotary: RotarySpec | null): { rope: GpuTensor; rot: number } {
+function ropeBinding(
+  ctx: GpuContext,
+  kernel: string,
+  T: number,
+  hd: number,
+  rotary: RotarySpec | null,
+): { rope: GpuTensor; rot: number } {
   if (rotary) {
     const { dims, base } = rotary;
-    if (!Number.isInteger(dims) || dims <= 0 || dims % 2 !== 0 || dims > hd) throw new Error(`${kernel}: rotary.dims must be an even integer in [2, hd=${hd}], got ${dims}`);
+    if (!Number.isInteger(dims) || dims <= 0 || dims % 2 !== 0 || dims > hd)
+      throw new Error(`${kernel}: rotary.dims must be an even integer in [2, hd=${hd}], got ${dims}`);
     expectFinite(kernel, { 'rotary.base': base });
   }
   const key = rotary ? `${T}|${rotary.dims}|${rotary.base}` : 'none';
@@ -29,38 +36,108 @@ function ropeBinding(ctx: GpuContext, kernel: string, T: number, hd: number, rot
   if (!cache) ropeTables.set(ctx, (cache = new Map()));
   let rope = cache.get(key);
   if (!rope) {
-    rope = rotary ? ctx.tensorFrom(rotaryTable(T, rotary), [2, T, rotary.dims / 2], 'rope') : ctx.tensor([1], 'rope.none');
+    rope = rotary
+      ? ctx.tensorFrom(rotaryTable(T, rotary), [2, T, rotary.dims / 2], 'rope')
+      : ctx.tensor([1], 'rope.none');
     cache.set(key, rope);
   }
   return { rope, rot: rotary?.dims ?? 0 };
 }
 
 /** qkv: (B*T, 3C) in NeoX per-head [q|k|v] layout (B, T, H, 3, hd) → q, k, v: (B, H, T, hd), rotary on q and k */
-export function qkvSplitForward(ctx: GpuContext, qkv: GpuTensor, q: GpuTensor, k: GpuTensor, v: GpuTensor, B: number, T: number, H: number, hd: number, rotary: RotarySpec | null): Dispatch {
+export function qkvSplitForward(
+  ctx: GpuContext,
+  qkv: GpuTensor,
+  q: GpuTensor,
+  k: GpuTensor,
+  v: GpuTensor,
+  B: number,
+  T: number,
+  H: number,
+  hd: number,
+  rotary: RotarySpec | null,
+): Dispatch {
   const kn = 'qkvSplitForward';
   expectPositiveInts(kn, { B, T, H, hd });
   const n = B * H * T * hd;
   expectLength(kn, 'qkv', qkv, 3 * n);
-  for (const [name, t] of [['q', q], ['k', k], ['v', v]] as const) expectLength(kn, name, t, n);
+  for (const [name, t] of [
+    ['q', q],
+    ['k', k],
+    ['v', v],
+  ] as const)
+    expectLength(kn, name, t, n);
   const { rope, rot } = ropeBinding(ctx, kn, T, hd, rotary);
   expectNoAlias(kn, { q, k, v }, { qkv });
   const WG = linearWorkgroup(ctx);
   const p = ctx.pipeline('qkv_split_fwd', qkvFwdSrc, { WG });
-  return ctx.bind(kn, p, [qkv, rope, q, k, v, uniforms([['u32', B], ['u32', T], ['u32', H], ['u32', hd], ['u32', rot]])], grid1d(Math.ceil(n / WG)));
+  return ctx.bind(
+    kn,
+    p,
+    [
+      qkv,
+      rope,
+      q,
+      k,
+      v,
+      uniforms([
+        ['u32', B],
+        ['u32', T],
+        ['u32', H],
+        ['u32', hd],
+        ['u32', rot],
+      ]),
+    ],
+    grid1d(Math.ceil(n / WG)),
+  );
 }
 
 /** dq, dk, dv: (B, H, T, hd) → dqkv: (B*T, 3C) overwritten, rotary transposed */
-export function qkvSplitBackward(ctx: GpuContext, dq: GpuTensor, dk: GpuTensor, dv: GpuTensor, dqkv: GpuTensor, B: number, T: number, H: number, hd: number, rotary: RotarySpec | null): Dispatch {
+export function qkvSplitBackward(
+  ctx: GpuContext,
+  dq: GpuTensor,
+  dk: GpuTensor,
+  dv: GpuTensor,
+  dqkv: GpuTensor,
+  B: number,
+  T: number,
+  H: number,
+  hd: number,
+  rotary: RotarySpec | null,
+): Dispatch {
   const kn = 'qkvSplitBackward';
   expectPositiveInts(kn, { B, T, H, hd });
   const n = B * H * T * hd;
   expectLength(kn, 'dqkv', dqkv, 3 * n);
-  for (const [name, t] of [['dq', dq], ['dk', dk], ['dv', dv]] as const) expectLength(kn, name, t, n);
+  for (const [name, t] of [
+    ['dq', dq],
+    ['dk', dk],
+    ['dv', dv],
+  ] as const)
+    expectLength(kn, name, t, n);
   const { rope, rot } = ropeBinding(ctx, kn, T, hd, rotary);
   expectNoAlias(kn, { dqkv }, { dq, dk, dv });
   const WG = linearWorkgroup(ctx);
   const p = ctx.pipeline('qkv_split_bwd', qkvBwdSrc, { WG });
-  return ctx.bind(kn, p, [dq, dk, dv, rope, dqkv, uniforms([['u32', B], ['u32', T], ['u32', H], ['u32', hd], ['u32', rot]])], grid1d(Math.ceil((3 * n) / WG)));
+  return ctx.bind(
+    kn,
+    p,
+    [
+      dq,
+      dk,
+      dv,
+      rope,
+      dqkv,
+      uniforms([
+        ['u32', B],
+        ['u32', T],
+        ['u32', H],
+        ['u32', hd],
+        ['u32', rot],
+      ]),
+    ],
+    grid1d(Math.ceil((3 * n) / WG)),
+  );
 }
 
 /** att: (BH, T, T) in place, scores → causal probs of softmax(scale·scores) */
@@ -71,38 +148,115 @@ export function causalSoftmaxForward(ctx: GpuContext, att: GpuTensor, BH: number
   expectLength(kn, 'att', att, BH * T * T);
   const WG = rowWorkgroup(ctx, T);
   const p = ctx.pipeline('causal_softmax_fwd', softmaxFwdSrc, { WG });
-  return ctx.bind(kn, p, [att, uniforms([['u32', BH * T], ['u32', T], ['f32', scale]])], grid1d(BH * T));
+  return ctx.bind(
+    kn,
+    p,
+    [
+      att,
+      uniforms([
+        ['u32', BH * T],
+        ['u32', T],
+        ['f32', scale],
+      ]),
+    ],
+    grid1d(BH * T),
+  );
 }
 
 /** att: (BH, T, T) probs; datt: (BH, T, T) in place, dprobs → dscores */
-export function causalSoftmaxBackward(ctx: GpuContext, att: GpuTensor, datt: GpuTensor, BH: number, T: number, scale: number): Dispatch {
+export function causalSoftmaxBackward(
+  ctx: GpuContext,
+  att: GpuTensor,
+  datt: GpuTensor,
+  BH: number,
+  T: number,
+  scale: number,
+): Dispatch {
   const kn = 'causalSoftmaxBackward';
   expectPositiveInts(kn, { BH, T });
   expectFinite(kn, { scale });
-  for (const [name, t] of [['att', att], ['datt', datt]] as const) expectLength(kn, name, t, BH * T * T);
+  for (const [name, t] of [
+    ['att', att],
+    ['datt', datt],
+  ] as const)
+    expectLength(kn, name, t, BH * T * T);
   expectNoAlias(kn, { datt }, { att });
   const WG = rowWorkgroup(ctx, T);
   const p = ctx.pipeline('causal_softmax_bwd', softmaxBwdSrc, { WG });
-  return ctx.bind(kn, p, [att, datt, uniforms([['u32', BH * T], ['u32', T], ['f32', scale]])], grid1d(BH * T));
+  return ctx.bind(
+    kn,
+    p,
+    [
+      att,
+      datt,
+      uniforms([
+        ['u32', BH * T],
+        ['u32', T],
+        ['f32', scale],
+      ]),
+    ],
+    grid1d(BH * T),
+  );
 }
 
 /** one element per (B, H, T, hd) moved between the head-major and row-major layouts */
-function heads(ctx: GpuContext, kn: string, label: string, code: string, [srcName, src]: [string, GpuTensor], [dstName, dst]: [string, GpuTensor], B: number, T: number, H: number, hd: number): Dispatch {
+function heads(
+  ctx: GpuContext,
+  kn: string,
+  label: string,
+  code: string,
+  [srcName, src]: [string, GpuTensor],
+  [dstName, dst]: [string, GpuTensor],
+  B: number,
+  T: number,
+  H: number,
+  hd: number,
+): Dispatch {
   expectPositiveInts(kn, { B, T, H, hd });
   const n = B * T * H * hd;
   expectLength(kn, srcName, src, n);
   expectLength(kn, dstName, dst, n);
   expectNoAlias(kn, { [dstName]: dst }, { [srcName]: src });
   const WG = linearWorkgroup(ctx);
-  return ctx.bind(kn, ctx.pipeline(label, code, { WG }), [src, dst, uniforms([['u32', B], ['u32', T], ['u32', H], ['u32', hd]])], grid1d(Math.ceil(n / WG)));
+  return ctx.bind(
+    kn,
+    ctx.pipeline(label, code, { WG }),
+    [
+      src,
+      dst,
+      uniforms([
+        ['u32', B],
+        ['u32', T],
+        ['u32', H],
+        ['u32', hd],
+      ]),
+    ],
+    grid1d(Math.ceil(n / WG)),
+  );
 }
 
 /** y: (B, H, T, hd) → out: (B*T, H*hd) overwritten */
-export function mergeHeads(ctx: GpuContext, y: GpuTensor, out: GpuTensor, B: number, T: number, H: number, hd: number): Dispatch {
+export function mergeHeads(
+  ctx: GpuContext,
+  y: GpuTensor,
+  out: GpuTensor,
+  B: number,
+  T: number,
+  H: number,
+  hd: number,
+): Dispatch {
   return heads(ctx, 'mergeHeads', 'merge_heads', mergeSrc, ['y', y], ['out', out], B, T, H, hd);
 }
 
 /** dout: (B*T, H*hd) → dy: (B, H, T, hd) overwritten */
-export function splitHeads(ctx: GpuContext, dout: GpuTensor, dy: GpuTensor, B: number, T: number, H: number, hd: number): Dispatch {
+export function splitHeads(
+  ctx: GpuContext,
+  dout: GpuTensor,
+  dy: GpuTensor,
+  B: number,
+  T: number,
+  H: number,
+  hd: number,
+): Dispatch {
   return heads(ctx, 'splitHeads', 'split_heads', splitSrc, ['dout', dout], ['dy', dy], B, T, H, hd);
 }

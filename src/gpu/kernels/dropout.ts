@@ -9,11 +9,17 @@ import { linearWorkgroup } from './workgroup';
 
 function dropout(ctx: GpuContext, kernel: string, x: GpuTensor, p: number, seed: GpuTensor, stream: number): Dispatch {
   if (!(p >= 0 && p < 1)) throw new Error(`${kernel}: p must lie in [0, 1), got ${p}`);
-  if (!Number.isInteger(stream) || stream < 0 || stream >= 2 ** 32) throw new Error(`${kernel}: stream must be a u32, got ${stream}`);
+  if (!Number.isInteger(stream) || stream < 0 || stream >= 2 ** 32)
+    throw new Error(`${kernel}: stream must be a u32, got ${stream}`);
   expectLength(kernel, 'seed', seed, 1);
   expectNoAlias(kernel, { x }, { seed });
   const WG = linearWorkgroup(ctx);
-  const u = uniforms([['u32', x.length], ['u32', stream], ['f32', p], ['f32', 1 / (1 - p)]]);
+  const u = uniforms([
+    ['u32', x.length],
+    ['u32', stream],
+    ['f32', p],
+    ['f32', 1 / (1 - p)],
+  ]);
   return ctx.bind(kernel, ctx.pipeline('dropout', src, { WG }), [x, seed, u], grid1d(Math.ceil(x.length / WG)));
 }
 

@@ -11,9 +11,21 @@ import type { GpuTensor } from '../tensor';
 import { expectFinite, expectLength, expectNoAlias, expectPositiveInts } from './validate';
 import { columnTiling, linearWorkgroup } from './workgroup';
 
-function linear(ctx: GpuContext, label: string, code: string, bindings: GpuTensor[], extra: Array<['u32' | 'f32', number]>, n: number): Dispatch {
+function linear(
+  ctx: GpuContext,
+  label: string,
+  code: string,
+  bindings: GpuTensor[],
+  extra: Array<['u32' | 'f32', number]>,
+  n: number,
+): Dispatch {
   const WG = linearWorkgroup(ctx);
-  return ctx.bind(label, ctx.pipeline(label, code, { WG }), [...bindings, uniforms([['u32', n], ...extra])], grid1d(Math.ceil(n / WG)));
+  return ctx.bind(
+    label,
+    ctx.pipeline(label, code, { WG }),
+    [...bindings, uniforms([['u32', n], ...extra])],
+    grid1d(Math.ceil(n / WG)),
+  );
 }
 
 /** acc += x. acc, x: (N) */
@@ -55,7 +67,19 @@ export function biasGrad(ctx: GpuContext, dy: GpuTensor, dbias: GpuTensor, rows:
   expectNoAlias('biasGrad', { dbias }, { dy });
   const { WG, TX } = columnTiling(ctx);
   const p = ctx.pipeline('bias_grad', biasGradSrc, { WG, TX });
-  return ctx.bind('bias_grad', p, [dy, dbias, uniforms([['u32', rows], ['u32', cols]])], grid1d(Math.ceil(cols / TX)));
+  return ctx.bind(
+    'bias_grad',
+    p,
+    [
+      dy,
+      dbias,
+      uniforms([
+        ['u32', rows],
+        ['u32', cols],
+      ]),
+    ],
+    grid1d(Math.ceil(cols / TX)),
+  );
 }
 
 /** x *= factor, in place. x: (N) */

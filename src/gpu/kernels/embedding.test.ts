@@ -29,7 +29,7 @@ describe('bucketTokens', () => {
 });
 
 describe('bucketTokens over a vocab-parallel shard', () => {
-  it('keeps only the shard\'s tokens, numbered from its first row', () => {
+  it("keeps only the shard's tokens, numbered from its first row", () => {
     const tokens = Int32Array.from([5, 2, 5, 9, 2, 7]);
     const b = bucketTokens(tokens, { start: 4, count: 4 }); // rows 4..7
     expect(b[0]).toBe(2);

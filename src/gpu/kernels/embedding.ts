@@ -11,7 +11,9 @@ import { linearWorkgroup, rowWorkgroup } from './workgroup';
 
 function expectRowsOf(kernel: string, arg: string, t: GpuTensor, C: number, minRows: number): void {
   if (t.length % C !== 0 || t.length < minRows * C) {
-    throw new Error(`${kernel}: ${arg} has ${t.length} elements, expected (rows, C=${C}) with at least ${minRows} rows`);
+    throw new Error(
+      `${kernel}: ${arg} has ${t.length} elements, expected (rows, C=${C}) with at least ${minRows} rows`,
+    );
   }
 }
 
@@ -23,7 +25,16 @@ export interface VocabRows {
 
 /** out[bt] = wte[tokens[bt] − start] (0 when the token is outside `rows`) + wpe[bt mod T].
  *  tokens: i32 (B*T); wte: (rows.count, C); wpe: (maxPos, C) | null; out: (B*T, C) */
-export function embeddingForward(ctx: GpuContext, tokens: GpuTensor, wte: GpuTensor, wpe: GpuTensor | null, out: GpuTensor, T: number, C: number, rows?: VocabRows): Dispatch {
+export function embeddingForward(
+  ctx: GpuContext,
+  tokens: GpuTensor,
+  wte: GpuTensor,
+  wpe: GpuTensor | null,
+  out: GpuTensor,
+  T: number,
+  C: number,
+  rows?: VocabRows,
+): Dispatch {
   const k = 'embeddingForward';
   expectPositiveInts(k, { T, C });
   const BT = tokens.length;
@@ -38,7 +49,24 @@ export function embeddingForward(ctx: GpuContext, tokens: GpuTensor, wte: GpuTen
   expectNoAlias(k, { out }, wpe ? { tokens, wte, wpe } : { tokens, wte });
   const WG = linearWorkgroup(ctx);
   const p = ctx.pipeline('embedding_fwd', fwdSrc, { WG, HAS_WPE: wpe ? 1 : 0 });
-  return ctx.bind(k, p, [tokens, wte, wpe ?? wte, out, uniforms([['u32', BT * C], ['u32', T], ['u32', C], ['u32', start], ['u32', count]])], grid1d(Math.ceil((BT * C) / WG)));
+  return ctx.bind(
+    k,
+    p,
+    [
+      tokens,
+      wte,
+      wpe ?? wte,
+      out,
+      uniforms([
+        ['u32', BT * C],
+        ['u32', T],
+        ['u32', C],
+        ['u32', start],
+        ['u32', count],
+      ]),
+    ],
+    grid1d(Math.ceil((BT * C) / WG)),
+  );
 }
 
 /** Length of the i32 buffer bucketTokens fills for BT tokens. */
@@ -55,8 +83,10 @@ export function bucketCapacity(BT: number): number {
 export function bucketTokens(tokens: Int32Array, rows?: VocabRows): Int32Array {
   const BT = tokens.length;
   const out = new Int32Array(bucketCapacity(BT));
-  for (let i = 0; i < BT; i++) if (tokens[i] < 0) throw new Error(`bucketTokens: token ${tokens[i]} at position ${i} is negative`);
-  const lo = rows?.start ?? 0, hi = rows ? rows.start + rows.count : Infinity;
+  for (let i = 0; i < BT; i++)
+    if (tokens[i] < 0) throw new Error(`bucketTokens: token ${tokens[i]} at position ${i} is negative`);
+  const lo = rows?.start ?? 0,
+    hi = rows ? rows.start + rows.count : Infinity;
   const order = Array.from({ length: BT }, (_, i) => i).filter((i) => tokens[i] >= lo && tokens[i] < hi);
   order.sort((a, b) => tokens[a] - tokens[b] || a - b);
   const positions = 1 + 3 * BT;
@@ -76,7 +106,14 @@ export function bucketTokens(tokens: Int32Array, rows?: VocabRows): Int32Array {
 }
 
 /** dwte[tok] += Σ dout[positions of tok]. dout: (BT, C); buckets: i32 (bucketCapacity(BT)); dwte: (V, C) */
-export function embeddingBackward(ctx: GpuContext, dout: GpuTensor, buckets: GpuTensor, dwte: GpuTensor, C: number, BT: number): Dispatch {
+export function embeddingBackward(
+  ctx: GpuContext,
+  dout: GpuTensor,
+  buckets: GpuTensor,
+  dwte: GpuTensor,
+  C: number,
+  BT: number,
+): Dispatch {
   const k = 'embeddingBackward';
   expectPositiveInts(k, { C, BT });
   expectLength(k, 'dout', dout, BT * C);
@@ -86,11 +123,32 @@ export function embeddingBackward(ctx: GpuContext, dout: GpuTensor, buckets: Gpu
   const WG = rowWorkgroup(ctx, C);
   const colBlocks = Math.ceil(C / WG);
   const p = ctx.pipeline('embedding_bwd', bwdSrc, { WG });
-  return ctx.bind(k, p, [dout, buckets, dwte, uniforms([['u32', BT], ['u32', C], ['u32', colBlocks]])], grid1d(BT * colBlocks));
+  return ctx.bind(
+    k,
+    p,
+    [
+      dout,
+      buckets,
+      dwte,
+      uniforms([
+        ['u32', BT],
+        ['u32', C],
+        ['u32', colBlocks],
+      ]),
+    ],
+    grid1d(BT * colBlocks),
+  );
 }
 
 /** dwpe[t] += Σ_b dout[b·T + t]. dout: (B*T, C); dwpe: (maxPos, C), maxPos ≥ T */
-export function positionEmbeddingBackward(ctx: GpuContext, dout: GpuTensor, dwpe: GpuTensor, B: number, T: number, C: number): Dispatch {
+export function positionEmbeddingBackward(
+  ctx: GpuContext,
+  dout: GpuTensor,
+  dwpe: GpuTensor,
+  B: number,
+  T: number,
+  C: number,
+): Dispatch {
   const k = 'positionEmbeddingBackward';
   expectPositiveInts(k, { B, T, C });
   expectLength(k, 'dout', dout, B * T * C);
@@ -98,5 +156,18 @@ export function positionEmbeddingBackward(ctx: GpuContext, dout: GpuTensor, dwpe
   expectNoAlias(k, { dwpe }, { dout });
   const WG = linearWorkgroup(ctx);
   const p = ctx.pipeline('position_embedding_bwd', posBwdSrc, { WG });
-  return ctx.bind(k, p, [dout, dwpe, uniforms([['u32', B], ['u32', T], ['u32', C]])], grid1d(Math.ceil((T * C) / WG)));
+  return ctx.bind(
+    k,
+    p,
+    [
+      dout,
+      dwpe,
+      uniforms([
+        ['u32', B],
+        ['u32', T],
+        ['u32', C],
+      ]),
+    ],
+    grid1d(Math.ceil((T * C) / WG)),
+  );
 }

@@ -9,11 +9,21 @@ const WG = 256;
 /** out = gelu(inp), elementwise */
 export function geluForward(ctx: GpuContext, inp: GpuTensor, out: GpuTensor): Dispatch {
   const n = inp.length;
-  return ctx.bind('gelu_fwd', ctx.pipeline('gelu_fwd', fwd, { WG }), [inp, out, uniforms([['u32', n]])], grid1d(Math.ceil(n / WG)));
+  return ctx.bind(
+    'gelu_fwd',
+    ctx.pipeline('gelu_fwd', fwd, { WG }),
+    [inp, out, uniforms([['u32', n]])],
+    grid1d(Math.ceil(n / WG)),
+  );
 }
 
 /** dinp = dout * gelu'(inp) (overwrites dinp) */
 export function geluBackward(ctx: GpuContext, inp: GpuTensor, dout: GpuTensor, dinp: GpuTensor): Dispatch {
   const n = inp.length;
-  return ctx.bind('gelu_bwd', ctx.pipeline('gelu_bwd', bwd, { WG }), [inp, dout, dinp, uniforms([['u32', n]])], grid1d(Math.ceil(n / WG)));
+  return ctx.bind(
+    'gelu_bwd',
+    ctx.pipeline('gelu_bwd', bwd, { WG }),
+    [inp, dout, dinp, uniforms([['u32', n]])],
+    grid1d(Math.ceil(n / WG)),
+  );
 }

@@ -20,10 +20,17 @@ export function expectFinite(kernel: string, values: Record<string, number>): vo
 }
 
 /** WebGPU rejects a dispatch that binds one buffer both read-only and writable. */
-export function expectNoAlias(kernel: string, written: Record<string, GpuTensor>, read: Record<string, GpuTensor>): void {
+export function expectNoAlias(
+  kernel: string,
+  written: Record<string, GpuTensor>,
+  read: Record<string, GpuTensor>,
+): void {
   for (const [w, wt] of Object.entries(written)) {
     for (const [r, rt] of Object.entries(read)) {
-      if (wt.buffer === rt.buffer) throw new Error(`${kernel}: output ${w} shares a GPU buffer with input ${r} (a written binding may not alias a read one)`);
+      if (wt.buffer === rt.buffer)
+        throw new Error(
+          `${kernel}: output ${w} shares a GPU buffer with input ${r} (a written binding may not alias a read one)`,
+        );
     }
   }
 }

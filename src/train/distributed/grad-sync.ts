@@ -35,13 +35,22 @@ export async function syncAndUpdate(t: Trainer, place: GradSyncPlace): Promise<S
   let commMs = 0;
   const timed = async <T>(f: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
-    try { return await f(); } finally { commMs += performance.now() - t0; }
+    try {
+      return await f();
+    } finally {
+      commMs += performance.now() - t0;
+    }
   };
   if (place.tiedEmbeddingGroup || dp > 1) {
     const grads = await t.readGrads(true);
     if (place.tiedEmbeddingGroup) {
       const wte = model.layout.byName.get('embed.wte')!;
-      grads.set(await timed(() => comm.allReduce(grads.slice(wte.offset, wte.offset + wte.length), place.tiedEmbeddingGroup!, 'sum')), wte.offset);
+      grads.set(
+        await timed(() =>
+          comm.allReduce(grads.slice(wte.offset, wte.offset + wte.length), place.tiedEmbeddingGroup!, 'sum'),
+        ),
+        wte.offset,
+      );
     }
     if (dp > 1 && place.zero) {
       t.writeGrads(await timed(() => comm.reduceScatter(grads, place.dpGroup, 'avg')), t.optRange.start);

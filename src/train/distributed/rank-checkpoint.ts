@@ -1,7 +1,13 @@
 // A rank's side of NeoX's save / load: its state into a checkpoint store (every
 // checkpoint_factor steps and at the end of training), and any layout's checkpoint into this
 // rank's params, Adam moments and step, so training continues exactly where it stopped.
-import { loadFromStore, saveRankState, type CheckpointLayout, type CheckpointStore, type PutResult } from '../../checkpoint';
+import {
+  loadFromStore,
+  saveRankState,
+  type CheckpointLayout,
+  type CheckpointStore,
+  type PutResult,
+} from '../../checkpoint';
 import type { StageRange } from '../../model/params';
 import type { ModelSpec } from '../../model/spec';
 import type { TpPlace } from '../../model/tp-shard';
@@ -27,11 +33,24 @@ export interface RankWhere {
 export async function saveRank(store: CheckpointStore, t: Trainer, w: RankWhere): Promise<PutResult | null> {
   const params = await t.readParams();
   const { m, v } = await t.readMoments();
-  return saveRankState(store, t.step, w.spec, w.layout, { step: t.step, coord: w.coord, stage: w.stage, params, m, v, optRange: t.optRange });
+  return saveRankState(store, t.step, w.spec, w.layout, {
+    step: t.step,
+    coord: w.coord,
+    stage: w.stage,
+    params,
+    m,
+    v,
+    optRange: t.optRange,
+  });
 }
 
 /** Loads the store's newest checkpoint into the trainer (any saved layout); returns its iteration. */
-export async function loadRank(store: CheckpointStore, t: Trainer, w: RankWhere, init: Float32Array): Promise<{ iteration: number; step: number; files: number }> {
+export async function loadRank(
+  store: CheckpointStore,
+  t: Trainer,
+  w: RankWhere,
+  init: Float32Array,
+): Promise<{ iteration: number; step: number; files: number }> {
   const st = await loadFromStore(store, { spec: w.spec, stage: w.stage, tp: w.tp, optRange: t.optRange, init });
   t.loadParams(st.params);
   t.loadMoments(st.m, st.v);

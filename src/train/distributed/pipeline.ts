@@ -25,7 +25,11 @@ export interface PipelinePlace extends GradSyncPlace {
 
 const f32 = (u: Uint8Array) => new Float32Array(u.buffer, u.byteOffset, u.byteLength / 4);
 
-export async function pipelineStep(t: Trainer, place: PipelinePlace, micro: readonly MicroBatch[]): Promise<StepResult & { breakdown: StepBreakdown }> {
+export async function pipelineStep(
+  t: Trainer,
+  place: PipelinePlace,
+  micro: readonly MicroBatch[],
+): Promise<StepResult & { breakdown: StepBreakdown }> {
   const { comm, ops } = place;
   const { ctx, model } = t;
   const t0 = performance.now();
@@ -35,7 +39,8 @@ export async function pipelineStep(t: Trainer, place: PipelinePlace, micro: read
   const slotOf = (mb: number) => mb % K;
   const bytes = model.N * model.spec.C * 4;
   const tag = (what: string, mb: number) => `pp:${what}:${step}:${mb}`;
-  let computeMs = 0, p2pMs = 0;
+  let computeMs = 0,
+    p2pMs = 0;
   const spans: OpSpan[] = [];
   const sending: Promise<void>[] = [];
   for (const op of ops) {
@@ -53,7 +58,10 @@ export async function pipelineStep(t: Trainer, place: PipelinePlace, micro: read
       case 'send': {
         const src = op.what === 'activation' ? acts.xFinal : acts.dx;
         const to = op.what === 'activation' ? place.nextRank : place.prevRank;
-        if (to === null) throw new Error(`stage ${place.stage}: schedule sends ${op.what} ${op.microbatch} past the end of the pipeline`);
+        if (to === null)
+          throw new Error(
+            `stage ${place.stage}: schedule sends ${op.what} ${op.microbatch} past the end of the pipeline`,
+          );
         const sendTag = tag(op.what, op.microbatch);
         const done = ctx.readRaw(src).then((bytes) => comm.send(to, sendTag, new Uint8Array(bytes)));
         done.catch(() => {}); // awaited with the others below; this keeps an early failure from going unhandled
@@ -62,7 +70,10 @@ export async function pipelineStep(t: Trainer, place: PipelinePlace, micro: read
       }
       case 'recv': {
         const from = op.what === 'activation' ? place.prevRank : place.nextRank;
-        if (from === null) throw new Error(`stage ${place.stage}: schedule receives ${op.what} ${op.microbatch} from outside the pipeline`);
+        if (from === null)
+          throw new Error(
+            `stage ${place.stage}: schedule receives ${op.what} ${op.microbatch} from outside the pipeline`,
+          );
         const got = await comm.recv(from, tag(op.what, op.microbatch), bytes);
         ctx.write(op.what === 'activation' ? model.inputOf(k) : acts.dx, f32(got));
         break;
@@ -70,7 +81,8 @@ export async function pipelineStep(t: Trainer, place: PipelinePlace, micro: read
     }
     if (op.kind === 'forward' || op.kind === 'backward') await ctx.sync();
     const s1 = performance.now();
-    if (op.kind === 'forward' || op.kind === 'backward') computeMs += s1 - s0; else p2pMs += s1 - s0;
+    if (op.kind === 'forward' || op.kind === 'backward') computeMs += s1 - s0;
+    else p2pMs += s1 - s0;
     spans.push({ kind: op.kind, microbatch: op.microbatch, startMs: s0 - t0, endMs: s1 - t0 });
   }
   const w0 = performance.now();
@@ -78,7 +90,14 @@ export async function pipelineStep(t: Trainer, place: PipelinePlace, micro: read
   p2pMs += performance.now() - w0;
   const g0 = performance.now();
   const sync = await syncAndUpdate(t, place);
-  spans.push({ kind: 'allreduce', startMs: g0 - t0, endMs: g0 - t0 + sync.allReduceMs }, { kind: 'optimizer', startMs: g0 - t0 + sync.allReduceMs, endMs: performance.now() - t0 });
-  const r = await t.finishStep(lr, micro.length, async (loss) => (place.stages > 1 ? (await comm.allReduce(Float32Array.of(loss), { ...place.ppGroup, name: 'pp-loss' }, 'sum'))[0] : loss));
+  spans.push(
+    { kind: 'allreduce', startMs: g0 - t0, endMs: g0 - t0 + sync.allReduceMs },
+    { kind: 'optimizer', startMs: g0 - t0 + sync.allReduceMs, endMs: performance.now() - t0 },
+  );
+  const r = await t.finishStep(lr, micro.length, async (loss) =>
+    place.stages > 1
+      ? (await comm.allReduce(Float32Array.of(loss), { ...place.ppGroup, name: 'pp-loss' }, 'sum'))[0]
+      : loss,
+  );
   return { ...r, breakdown: { computeMs, p2pMs, ...sync, totalMs: performance.now() - t0, spans } };
 }
