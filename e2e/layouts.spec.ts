@@ -106,6 +106,16 @@ const cases: Case[] = [
     zero: true,
     recompute: true,
   },
+  {
+    // dropout masks follow (step, global sample, global head), so every layout drops the same elements
+    name: 'TP2×PP2×DP2 with hidden and attention dropout 0.1',
+    world: 8,
+    tp: 2,
+    pipe: 2,
+    accum: 2,
+    dp: 2,
+    model: { hidden_dropout: 0.1, attention_dropout: 0.1 },
+  },
 ];
 
 describe.each(cases)('$name = single rank', ({ world, tp, pipe, accum, dp, zero, recompute, model }) => {
@@ -156,5 +166,21 @@ describe('memory, measured from the buffers each rank allocates', () => {
       `[memory] 4 layers, micro batch 2×32: activations ${full.activationBytes} B → ${recompute.activationBytes} B with recompute; Adam state ${plain[0].optimizerBytes} B → ${zero[0].optimizerBytes} B per rank with ZeRO-1 over 2`,
     );
     expect(recompute.activationBytes).toBeLessThan(0.7 * full.activationBytes);
+  });
+});
+
+describe('dropout (NeoX default 0.1)', () => {
+  it('trains with dropout on one rank; evaluation applies none', async () => {
+    const withDropout = await reference(1, { hidden_dropout: 0.1, attention_dropout: 0.1 });
+    const without = await reference(1, {});
+    const losses = (ev: TrainEvent[]) => of(ev, 'step').map((e) => e.loss);
+    expect(losses(withDropout)).toHaveLength(STEPS);
+    expect(losses(withDropout).every(Number.isFinite)).toBe(true);
+    expect(losses(withDropout)[STEPS - 1]).toBeLessThan(losses(withDropout)[0]);
+    // the first step's forward sees the same weights: only dropout makes the training losses differ
+    expect(Math.abs(losses(withDropout)[0] - losses(without)[0])).toBeGreaterThan(1e-3);
+    // evaluation before any step: same weights, no dropout, so the same validation loss to the last bit
+    const valid0 = (ev: TrainEvent[]) => of(ev, 'eval').find((e) => e.step === 0)!.loss;
+    expect(valid0(withDropout)).toBe(valid0(without));
   });
 });

@@ -46,12 +46,15 @@ export class WindowDataset {
     }
   }
 
-  /** Fills rows of (inputs, targets) for the given global sample ids (wrapping over epochs). */
-  batch(sampleIds: readonly number[]): { tokens: Int32Array; targets: Int32Array } {
+  /** Fills rows of (inputs, targets) for the given consecutive global sample ids (wrapping over epochs). */
+  batch(sampleIds: readonly number[]): { tokens: Int32Array; targets: Int32Array; firstSample: number } {
     if (this.numSamples === 0)
       throw new Error(
         `the ${this.name} split has fewer than seq_length + 1 = ${this.T + 1} tokens; use a larger corpus or a smaller seq_length`,
       );
+    sampleIds.forEach((id, i) => {
+      if (id !== sampleIds[0] + i) throw new Error(`${this.name} batch: sample ids must be consecutive, got ${sampleIds}`);
+    });
     const T = this.T;
     const tokens = new Int32Array(sampleIds.length * T),
       targets = new Int32Array(sampleIds.length * T);
@@ -62,7 +65,7 @@ export class WindowDataset {
         targets[row * T + t] = this.tokens[start + t + 1];
       }
     });
-    return { tokens, targets };
+    return { tokens, targets, firstSample: sampleIds[0] ?? 0 };
   }
 }
 

@@ -84,7 +84,7 @@ export interface Acts {
   dh: GpuTensor; // (N, f)
   dg: GpuTensor; // (N, f)
   dlogits: GpuTensor; // (N, v)
-  dropSeed: GpuTensor; // u32 (1) per-step dropout seed
+  dropSeed: GpuTensor; // u32 (4) [step seed, first sample id, 0, 0], written with each micro-batch
 }
 
 type Alloc = (name: string, ...shape: number[]) => GpuTensor;

@@ -26,7 +26,7 @@ import {
   type RotarySpec,
 } from '../gpu/kernels/attention';
 import { crossEntropyBackward, crossEntropyForward, targetLogit } from '../gpu/kernels/crossentropy';
-import { dropoutBackward, dropoutForward } from '../gpu/kernels/dropout';
+import { type DropoutLayout, dropoutBackward, dropoutForward } from '../gpu/kernels/dropout';
 import type { Acts, LayerActs, LocalDims } from './activations';
 import { linearBackward, linearForward } from './linear';
 import { normBackward, normForward, type NormParams } from './norm';
@@ -44,6 +44,8 @@ export interface PassContext {
   dims: LocalDims;
   vocab: VocabRows;
   lossScale: number;
+  /** training passes apply dropout; evaluation passes do not */
+  dropout: boolean;
   param(name: string, grad?: boolean): GpuTensor;
   norm(prefix: string): NormParams;
   rotary(): RotarySpec | null;
@@ -52,6 +54,19 @@ export interface PassContext {
 }
 
 const stream = (l: number, site: number) => l * 8 + site + 8;
+
+/** Hidden states (N, C): one group per sample (replicated across TP ranks: the same mask everywhere). */
+const hiddenLayout = (m: PassContext): DropoutLayout => ({ groupSize: m.spec.T * m.spec.C, groups: 1, groupBase: 0 });
+
+/** Attention probabilities (B*h, T, T): this TP rank's h heads of each sample, from global head tp·h. */
+const attentionLayout = (m: PassContext): DropoutLayout => ({
+  groupSize: m.spec.T * m.spec.T,
+  groups: m.dims.h,
+  groupBase: m.tp.rank * m.dims.h,
+});
+
+/** The hidden dropout probability this pass applies (none when evaluating). */
+const hiddenP = (m: PassContext) => (m.dropout ? m.spec.hiddenDropout : 0);
 
 /** y = x·Wᵀ summed over the TP group, then + b. x: (N, in/tp) W: (out, in/tp) y: (N, out) */
 function rowParallelForward(
@@ -83,12 +98,12 @@ export function embeddingForwardPass(m: PassContext, b: ProgramBuilder, a: Acts,
   const wpe = s.posEmb === 'learned' && m.tp.rank === 0 ? m.param('embed.wpe') : null;
   b.push(embeddingForward(ctx, a.tokens, m.param('embed.wte'), wpe, x0, s.T, s.C, m.vocab));
   if (m.tp.size > 1) b.tpSum(x0, 'embedding output');
-  if (s.hiddenDropout > 0) b.push(dropoutForward(ctx, x0, s.hiddenDropout, a.dropSeed, 0));
+  if (hiddenP(m) > 0) b.push(dropoutForward(ctx, x0, hiddenP(m), a.dropSeed, 0, hiddenLayout(m)));
 }
 
 export function embeddingBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts): void {
   const { ctx, spec: s } = m;
-  if (s.hiddenDropout > 0) b.push(dropoutBackward(ctx, a.dx, s.hiddenDropout, a.dropSeed, 0));
+  if (hiddenP(m) > 0) b.push(dropoutBackward(ctx, a.dx, hiddenP(m), a.dropSeed, 0, hiddenLayout(m)));
   b.push(embeddingBackward(ctx, a.dx, a.buckets, m.param('embed.wte', true), s.C, m.N));
   if (s.posEmb === 'learned') b.push(positionEmbeddingBackward(ctx, a.dx, m.param('embed.wpe', true), m.B, s.T, s.C));
 }
@@ -107,8 +122,9 @@ export function layerForwardPass(
   const { C, T, hd } = s;
   const BH = B * d.h,
     scale = 1 / Math.sqrt(hd),
-    hp = s.hiddenDropout,
+    hp = hiddenP(m),
     p = `layers.${l}`;
+  const attDrop = m.dropout ? A.attDrop : null;
   b.push(...normForward(ctx, s, m.norm(`${p}.ln1`), A.x, A.ln1, A.ln1Mean, A.ln1Rstd, N));
   b.push(
     ...linearForward(ctx, A.ln1, m.param(`${p}.attn.qkv.weight`), m.param(`${p}.attn.qkv.bias`), A.qkv, N, C, 3 * d.a),
@@ -116,12 +132,12 @@ export function layerForwardPass(
   b.push(qkvSplitForward(ctx, A.qkv, A.q, A.k, A.v, B, T, d.h, hd, m.rotary()));
   b.push(matmul(ctx, A.q, A.k, A.att, { batch: BH, M: T, N: T, K: hd, transB: true }));
   b.push(causalSoftmaxForward(ctx, A.att, BH, T, scale));
-  if (A.attDrop)
+  if (attDrop)
     b.push(
-      copy(ctx, A.att, A.attDrop),
-      dropoutForward(ctx, A.attDrop, s.attentionDropout, a.dropSeed, stream(l, 0) * m.tp.size + m.tp.rank),
+      copy(ctx, A.att, attDrop),
+      dropoutForward(ctx, attDrop, s.attentionDropout, a.dropSeed, stream(l, 0), attentionLayout(m)),
     );
-  b.push(matmul(ctx, A.attDrop ?? A.att, A.v, A.yh, { batch: BH, M: T, N: hd, K: T }));
+  b.push(matmul(ctx, attDrop ?? A.att, A.v, A.yh, { batch: BH, M: T, N: hd, K: T }));
   b.push(mergeHeads(ctx, A.yh, A.y, B, T, d.h, hd));
   rowParallelForward(
     m,
@@ -134,7 +150,7 @@ export function layerForwardPass(
     C,
     `${p}.attn.dense output`,
   );
-  if (hp > 0) b.push(dropoutForward(ctx, A.attnOut, hp, a.dropSeed, stream(l, 1)));
+  if (hp > 0) b.push(dropoutForward(ctx, A.attnOut, hp, a.dropSeed, stream(l, 1), hiddenLayout(m)));
   const mlpIn = s.parallelResidual ? A.x : A.xMid;
   if (!s.parallelResidual) b.push(add(ctx, A.x, A.attnOut, A.xMid));
   b.push(...normForward(ctx, s, m.norm(`${p}.ln2`), mlpIn, A.ln2, A.ln2Mean, A.ln2Rstd, N));
@@ -151,7 +167,7 @@ export function layerForwardPass(
     C,
     `${p}.mlp.down output`,
   );
-  if (hp > 0) b.push(dropoutForward(ctx, A.mlpOut, hp, a.dropSeed, stream(l, 2)));
+  if (hp > 0) b.push(dropoutForward(ctx, A.mlpOut, hp, a.dropSeed, stream(l, 2), hiddenLayout(m)));
   if (s.parallelResidual) b.push(add(ctx, A.x, A.attnOut, xNext), addInto(ctx, xNext, A.mlpOut));
   else b.push(add(ctx, A.xMid, A.mlpOut, xNext));
 }
@@ -162,7 +178,7 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
   const { C, T, hd } = s;
   const BH = B * d.h,
     scale = 1 / Math.sqrt(hd),
-    hp = s.hiddenDropout,
+    hp = hiddenP(m),
     p = `layers.${l}`;
   const mlpIn = s.parallelResidual ? A.x : A.xMid;
   // The parallel residual feeds the same gradient to both branches.
@@ -171,7 +187,7 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
   // MLP branch
   let dMlp = dOut;
   if (hp > 0) {
-    b.push(copy(ctx, dOut, a.dBranch), dropoutBackward(ctx, a.dBranch, hp, a.dropSeed, stream(l, 2)));
+    b.push(copy(ctx, dOut, a.dBranch), dropoutBackward(ctx, a.dBranch, hp, a.dropSeed, stream(l, 2), hiddenLayout(m)));
     dMlp = a.dBranch;
   }
   b.push(
@@ -209,7 +225,7 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
   // attention branch
   let dAttn = s.parallelResidual ? dOut : a.dx;
   if (hp > 0) {
-    b.push(copy(ctx, dAttn, a.dBranch), dropoutBackward(ctx, a.dBranch, hp, a.dropSeed, stream(l, 1)));
+    b.push(copy(ctx, dAttn, a.dBranch), dropoutBackward(ctx, a.dBranch, hp, a.dropSeed, stream(l, 1), hiddenLayout(m)));
     dAttn = a.dBranch;
   }
   b.push(
@@ -230,7 +246,7 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
   b.push(matmul(ctx, a.dyh, A.v, a.datt, { batch: BH, M: T, N: T, K: hd, transB: true }));
   b.push(matmul(ctx, A.attDrop ?? A.att, a.dyh, a.dv, { batch: BH, M: T, N: hd, K: T, transA: true }));
   if (A.attDrop)
-    b.push(dropoutBackward(ctx, a.datt, s.attentionDropout, a.dropSeed, stream(l, 0) * m.tp.size + m.tp.rank));
+    b.push(dropoutBackward(ctx, a.datt, s.attentionDropout, a.dropSeed, stream(l, 0), attentionLayout(m)));
   b.push(causalSoftmaxBackward(ctx, A.att, a.datt, BH, T, scale));
   b.push(matmul(ctx, a.datt, A.k, a.dq, { batch: BH, M: T, N: hd, K: T }));
   b.push(matmul(ctx, a.datt, A.q, a.dk, { batch: BH, M: T, N: hd, K: T, transA: true }));

@@ -40,8 +40,11 @@ export interface GptOptions {
 
 export interface Slot {
   acts: Acts;
+  /** the training forward (with dropout) and its backward */
   forward: Program;
   backward: Program;
+  /** the forward for evaluation: no dropout (the training forward when the model has none) */
+  evalForward: Program;
 }
 
 export class Gpt {
@@ -81,16 +84,20 @@ export class Gpt {
     const before = ctx.bytesAllocated;
     const scratch =
       k > 0 && numLayers > 0 ? allocRecomputeScratch(ctx, spec, this.dims, B, Math.min(k, numLayers)) : null;
-    const pass = this.passContext(lossScale);
+    const pass = this.passContext(lossScale, true);
+    const evalPass = this.passContext(lossScale, false);
+    const hasDropout = spec.hiddenDropout > 0 || spec.attentionDropout > 0;
     for (let i = 0; i < (opts.slots ?? 1); i++) {
       const acts = allocActs(ctx, spec, this.dims, B, bucketCapacity(this.N), numLayers, {
         tag: `s${i}.`,
         recompute: scratch ? { chunk: scratch.length, scratch } : undefined,
       });
+      const forward = this.recordForward(pass, acts);
       this.slots.push({
         acts,
-        forward: this.recordForward(pass, acts),
+        forward,
         backward: this.recordBackward(pass, acts, scratch?.length ?? 0),
+        evalForward: hasDropout ? this.recordForward(evalPass, acts) : forward,
       });
     }
     this.activationBytes = ctx.bytesAllocated - before;
@@ -133,7 +140,7 @@ export class Gpt {
     return this.tp.size > 1 ? localTargets(targets, this.vocab) : targets;
   }
 
-  private passContext(lossScale: number): PassContext {
+  private passContext(lossScale: number, dropout: boolean): PassContext {
     const s = this.spec;
     const norm = (prefix: string): NormParams => {
       const hasBias = s.norm === 'layernorm';
@@ -154,6 +161,7 @@ export class Gpt {
       dims: this.dims,
       vocab: this.vocab,
       lossScale,
+      dropout,
       param: (name, grad) => this.param(name, grad),
       norm,
       rotary,

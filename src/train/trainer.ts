@@ -20,6 +20,8 @@ import { learningRate, type LrSchedule } from './lr';
 export interface MicroBatch {
   tokens: Int32Array; // (B*T)
   targets: Int32Array; // (B*T)
+  /** global id of the first of its B consecutive samples: dropout masks follow the sample, not the rank */
+  firstSample?: number;
 }
 
 export interface TrainerOptions {
@@ -205,7 +207,12 @@ export class Trainer {
     this.ctx.device.queue.writeBuffer(this.model.params, offset * 4, flat.buffer, flat.byteOffset, flat.byteLength);
   }
 
-  /** Sets this step's learning rate, Adam bias corrections and dropout seed; zeroes gradients and the loss sum. */
+  /** This step's dropout seed: every mask of the step derives from it and the global sample. */
+  dropoutSeed(): number {
+    return (this.opts.spec.seed * 7919 + this.step + 1) >>> 0;
+  }
+
+  /** Sets this step's learning rate and Adam bias corrections; zeroes gradients and the loss sum. */
   beginStep(): number {
     const lr = learningRate(this.opts.schedule, this.step);
     const t = this.step + 1;
@@ -213,8 +220,6 @@ export class Trainer {
       this.stepScalars,
       new Float32Array([lr, 1 - this.betaPowers[0] ** t, 1 - this.betaPowers[1] ** t, 0]),
     );
-    for (const sl of this.model.slots)
-      this.ctx.write(sl.acts.dropSeed, new Uint32Array([(this.opts.spec.seed * 7919 + t) >>> 0, 0, 0, 0]));
     const enc = this.ctx.device.createCommandEncoder();
     enc.clearBuffer(this.model.grads);
     enc.clearBuffer(this.lossSum.buffer);
@@ -247,6 +252,7 @@ export class Trainer {
       this.ctx.write(a.buckets, this.model.prepareTokens(mb.tokens));
     }
     if (parts.targets) this.ctx.write(a.targets, this.model.prepareTargets(mb.targets));
+    this.ctx.write(a.dropSeed, new Uint32Array([this.dropoutSeed(), (mb.firstSample ?? 0) >>> 0, 0, 0]));
   }
 
   /** forward + (last stage) loss accumulation, for activation slot k */
@@ -303,7 +309,7 @@ export class Trainer {
     let total = 0;
     for (const mb of batches) {
       this.upload(mb);
-      await this.run(this.model.slots[0].forward);
+      await this.run(this.model.slots[0].evalForward);
       const losses = await this.ctx.read(this.model.acts.losses);
       for (let i = 0; i < losses.length; i++) total += losses[i];
     }

@@ -111,7 +111,7 @@ async function pipelineEval(
       const got = await comm.recv(place.prevRank, tag, bytes);
       ctx.write(model.inputOf(0), new Float32Array(got.buffer, got.byteOffset, got.byteLength / 4));
     }
-    await t.run(model.slots[0].forward);
+    await t.run(model.slots[0].evalForward);
     if (place.nextRank !== null)
       await comm.send(place.nextRank, tag, new Uint8Array(await ctx.readRaw(model.acts.xFinal)));
     if (model.stage.hasHead) {
