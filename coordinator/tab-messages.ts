@@ -88,6 +88,9 @@ export function handleTabMessage(
     case 'leave':
       runs.leave(p.id, msg.reason ?? 'left');
       return;
+    case 'halted':
+    case 'restored':
+      return; // elastic runs: handled by the recovery protocol (coordinator/recovery.ts)
     case 'ping':
       runs.send(p.id, { type: 'pong', t: msg.t });
       return;

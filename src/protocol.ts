@@ -8,7 +8,7 @@
 
 import { z } from 'zod';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 export const WS_PATH = '/ws';
 /** Largest WebSocket frame the coordinator accepts from a tab. */
 export const MAX_TAB_MESSAGE_BYTES = 64 * 1024;
@@ -79,6 +79,52 @@ export type Assignment = z.infer<typeof AssignmentSchema>;
 export const PeerEntrySchema = z.strictObject({ rank: RankNum, peerId: IdSchema.nullable() });
 export type PeerEntry = z.infer<typeof PeerEntrySchema>;
 
+const Step = RankNum.max(1e9);
+const Generation = z.number().int().min(1).max(1e9);
+
+/** The layout a generation trains in: the config's TP and PP; DP may be smaller than the
+ *  config's while replicas are missing, with gradient accumulation raised to keep the global batch. */
+export const ElasticLayoutSchema = z.strictObject({ tp: RankNum, pp: RankNum, dp: RankNum, accum: RankNum });
+export type ElasticLayout = z.infer<typeof ElasticLayoutSchema>;
+
+/** Where a rank's state at the generation's step comes from, fastest first:
+ *  keep   the tab has it in memory (after at most one step of undo);
+ *  dp-peer another rank of the new layout (a data-parallel replica of the same stage and shard) sends it;
+ *  local  the tab's own snapshot (IndexedDB), e.g. after a reload;
+ *  checkpoint the run's (or `load`'s) complete checkpoint of that iteration;
+ *  init   fresh weights at step 0. */
+export const RestoreSourceSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('keep') }),
+  z.strictObject({ kind: z.literal('dp-peer'), from: RankNum }),
+  z.strictObject({ kind: z.literal('local') }),
+  z.strictObject({ kind: z.literal('checkpoint'), iteration: Step, source: z.enum(['save', 'load']) }),
+  z.strictObject({ kind: z.literal('init') }),
+]);
+export type RestoreSource = z.infer<typeof RestoreSourceSchema>;
+export type RestoreKind = RestoreSource['kind'];
+
+/** One membership generation for one rank: every rank of the layout resumes from `step`. */
+export const GenerationPlanSchema = z.strictObject({
+  generation: Generation,
+  step: Step,
+  layout: ElasticLayoutSchema,
+  restore: RestoreSourceSchema,
+  /** ranks (of this layout) this rank sends its state to: it is their dp-peer source */
+  donate: z.array(RankNum).max(1024),
+});
+export type GenerationPlan = z.infer<typeof GenerationPlanSchema>;
+
+/** What a halted rank can resume from without fetching anything, and its own snapshots. */
+export const HaltReportSchema = z.strictObject({
+  /** the step of the state in memory (null: none, e.g. a tab that just reloaded) */
+  step: Step.nullable(),
+  /** steps reachable from memory: the current one when whole, and one step of undo */
+  reachable: z.array(Step).max(4),
+  /** steps of this tab's local snapshots for the rank it holds */
+  snapshots: z.array(Step).max(64),
+});
+export type HaltReport = z.infer<typeof HaltReportSchema>;
+
 export const SpanKindSchema = z.enum(['forward', 'backward', 'send', 'recv', 'allreduce', 'optimizer', 'idle']);
 export const SpanSchema = z.strictObject({
   kind: SpanKindSchema,
@@ -131,8 +177,23 @@ export const TabMessageSchema = z.discriminatedUnion('type', [
     participantId: IdSchema,
     secret: Text(256),
   }),
-  /** The rank has loaded its shard and connected to its peers. */
-  z.strictObject({ type: z.literal('ready'), rank: RankNum }),
+  /** The rank has its state for the generation and is connected to its peers. */
+  z.strictObject({ type: z.literal('ready'), rank: RankNum, generation: Generation.optional() }),
+  /** The rank stopped at a safe point: asked to (halt), or because a peer failed (reason). */
+  z.strictObject({
+    type: z.literal('halted'),
+    generation: z.number().int().min(0).max(1e9),
+    reason: Text(500),
+    report: HaltReportSchema,
+  }),
+  /** Where the rank's state came from in this generation, and how long restoring took. */
+  z.strictObject({
+    type: z.literal('restored'),
+    generation: Generation,
+    step: Step,
+    from: z.enum(['keep', 'dp-peer', 'local', 'checkpoint', 'init']),
+    ms: Ms,
+  }),
   z.strictObject({
     type: z.literal('progress'),
     step: RankNum.max(1e9),
@@ -179,9 +240,15 @@ export const ControlMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('assign'), assignment: AssignmentSchema }),
   /** No rank free: wait; `position` counts from 1 in the standby queue. */
   z.strictObject({ type: z.literal('standby'), position: RankNum }),
+  /** Set up a generation: connect to the peers of `assignment` (PeerJS ids carry the
+   *  generation), get the state at plan.step from plan.restore, send it to plan.donate, then `ready`. */
+  z.strictObject({ type: z.literal('generation'), plan: GenerationPlanSchema, assignment: AssignmentSchema }),
+  /** Stop at a safe point and report (`halted`): the run moves to `generation`. */
+  z.strictObject({ type: z.literal('halt'), generation: Generation, reason: z.string() }),
+  /** Every rank is ready: train from `step`. */
+  z.strictObject({ type: z.literal('start'), step: Step, generation: Generation.optional() }),
   /** Current holders of every rank this rank must connect to (null: vacant). */
   z.strictObject({ type: z.literal('peers'), peers: z.array(PeerEntrySchema) }),
-  z.strictObject({ type: z.literal('start'), step: RankNum.max(1e9) }),
   z.strictObject({ type: z.literal('pause'), reason: z.string() }),
   z.strictObject({ type: z.literal('resume') }),
   z.strictObject({ type: z.literal('stop'), reason: z.string() }),

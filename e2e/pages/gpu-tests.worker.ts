@@ -11,6 +11,7 @@ import { createLoopbackWorld } from '../../src/comm/loopback';
 import { directComm } from '../../src/train/distributed/rank-comm';
 import { trainRank } from '../../src/train/distributed/rank-loop';
 import { memoryCheckpointStore, type CheckpointStore } from '../../src/checkpoint';
+import { type ElasticResult, type ElasticScenario, runElastic } from './elastic-harness';
 
 /** Checkpoint stores that outlive one call, by name (a "directory" the test's runs share). */
 const stores = new Map<string, CheckpointStore>();
@@ -34,6 +35,10 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
 }
 
 const api = {
+  /** An elastic run over loopback with injected failures (see elastic-harness.ts). */
+  async elastic(config: TrainConfig, scenario: ElasticScenario): Promise<ElasticResult> {
+    return runElastic(await context(), config, await defaultCorpus(), scenario);
+  },
   async parity(name: string): Promise<ParityReport> {
     const base = `/tools/reference/fixtures/${name}/`;
     const files: ParityFiles = {

@@ -53,7 +53,8 @@ export class WindowDataset {
         `the ${this.name} split has fewer than seq_length + 1 = ${this.T + 1} tokens; use a larger corpus or a smaller seq_length`,
       );
     sampleIds.forEach((id, i) => {
-      if (id !== sampleIds[0] + i) throw new Error(`${this.name} batch: sample ids must be consecutive, got ${sampleIds}`);
+      if (id !== sampleIds[0] + i)
+        throw new Error(`${this.name} batch: sample ids must be consecutive, got ${sampleIds}`);
     });
     const T = this.T;
     const tokens = new Int32Array(sampleIds.length * T),

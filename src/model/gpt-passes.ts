@@ -245,8 +245,7 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
   b.push(splitHeads(ctx, a.dy, a.dyh, B, T, d.h, hd));
   b.push(matmul(ctx, a.dyh, A.v, a.datt, { batch: BH, M: T, N: T, K: hd, transB: true }));
   b.push(matmul(ctx, A.attDrop ?? A.att, a.dyh, a.dv, { batch: BH, M: T, N: hd, K: T, transA: true }));
-  if (A.attDrop)
-    b.push(dropoutBackward(ctx, a.datt, s.attentionDropout, a.dropSeed, stream(l, 0), attentionLayout(m)));
+  if (A.attDrop) b.push(dropoutBackward(ctx, a.datt, s.attentionDropout, a.dropSeed, stream(l, 0), attentionLayout(m)));
   b.push(causalSoftmaxBackward(ctx, A.att, a.datt, BH, T, scale));
   b.push(matmul(ctx, a.datt, A.k, a.dq, { batch: BH, M: T, N: hd, K: T }));
   b.push(matmul(ctx, a.datt, A.q, a.dk, { batch: BH, M: T, N: hd, K: T, transA: true }));

@@ -30,7 +30,13 @@ export function dropoutUniform(seed: number, stream: number, sample: number, gro
 }
 
 /** x with dropped elements zeroed and kept ones scaled by 1/(1-p); p compared as f32 like the GPU */
-export function dropoutRef(x: ArrayLike<number>, p: number, seed: number, stream: number, place: DropoutPlace): Float64Array {
+export function dropoutRef(
+  x: ArrayLike<number>,
+  p: number,
+  seed: number,
+  stream: number,
+  place: DropoutPlace,
+): Float64Array {
   const pf = Math.fround(p);
   const out = new Float64Array(x.length);
   for (let i = 0; i < x.length; i++) {

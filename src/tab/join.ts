@@ -152,6 +152,8 @@ export async function joinRun(o: JoinOptions): Promise<RunConnection> {
             o.onControl(msg);
             o.onClosed?.(msg.reason);
             return;
+          case 'generation':
+          case 'halt':
           case 'standby':
           case 'peers':
           case 'start':

@@ -85,6 +85,8 @@ function onEvent(e: TrainEvent): void {
     case 'error':
       setStatus('run-status', `Error: ${e.message}`, 'error');
       break;
+    case 'restored':
+      break;
     default: {
       const never: never = e;
       throw new Error(`unknown event ${JSON.stringify(never)}`);

@@ -1,5 +1,6 @@
 // Progress events of a training run, streamed from the worker to the page (and to the CLI).
 import type { AdapterSummary } from '../gpu/context';
+import type { RestoreKind } from '../protocol';
 
 /** GPU bytes a rank allocated, by purpose (measured from the buffers created). */
 export interface RankMemory {
@@ -7,8 +8,10 @@ export interface RankMemory {
   paramBytes: number;
   /** Adam's m and v (a 1/DP shard with ZeRO-1) */
   optimizerBytes: number;
-  /** activations of every slot (+ checkpoint scratch) */
+  /** activations of every slot (+ recompute scratch) */
   activationBytes: number;
+  /** one step of undo (a copy of parameters and moments) kept by ranks of an elastic run */
+  undoBytes?: number;
 }
 
 /** One op of a rank's step on its timeline (ms since the step began). */
@@ -67,4 +70,6 @@ export type TrainEvent =
       files?: number;
       complete?: boolean;
     }
-  | { kind: 'error'; message: string };
+  | { kind: 'error'; message: string }
+  /** a generation of an elastic run began from `step`, the state restored from `from` */
+  | { kind: 'restored'; generation: number; step: number; from: RestoreKind; ms: number };

@@ -48,7 +48,9 @@ export const dropoutCheck: KernelCheck = {
       other = ctx.tensorFrom(x),
       otherSeed = ctx.tensorFrom(x);
     // the same tensor computed in parts: heads 2..3 on another "TP rank", samples 3.. in another micro-batch
-    const heads = Array.from({ length: samples }, (_, s) => x.slice((s * groups + 2) * groupSize, (s + 1) * groups * groupSize));
+    const heads = Array.from({ length: samples }, (_, s) =>
+      x.slice((s * groups + 2) * groupSize, (s + 1) * groups * groupSize),
+    );
     const tpPart = ctx.tensorFrom(Float32Array.from(heads.flatMap((h) => Array.from(h))));
     const laterSamples = ctx.tensorFrom(x.slice(3 * groups * groupSize));
     const seedLater = ctx.tensorFrom(Uint32Array.from([stepSeed, firstSample + 3, 0, 0]));

@@ -1,0 +1,85 @@
+// Where a rank sits in a plan: its stage, tensor shard and data replica, and the groups and
+// neighbours it talks to (src/parallel says who is where; this turns it into what the trainer uses).
+import type { GroupSpec } from '../../comm/worker-bridge';
+import type { Range } from '../../gpu/kernels/optimizer';
+import type { ParamLayout, StageRange } from '../../model/params';
+import type { TpCollectives } from '../../model/program';
+import type { TpPlace } from '../../model/tp-shard';
+import { rankOf } from '../../parallel/grid';
+import type { Plan } from '../../parallel/plan';
+import type { PipelinePlace } from './pipeline';
+import type { RankComm } from './rank-comm';
+
+export interface RankIdentity {
+  comm: RankComm;
+  rank: number;
+  world: number;
+}
+
+export interface RankPlacement {
+  place: PipelinePlace;
+  stage: StageRange;
+  slots: number;
+  dpRank: number;
+  tp: TpPlace;
+  tpGroup: GroupSpec;
+}
+
+export function placeRank(plan: Plan, id: RankIdentity, tiedEmbeddings: boolean, zeroStage = 0): RankPlacement {
+  if (plan.virtualChunks > 1)
+    throw new Error('interleaved 1F1B (virtual stages) is not implemented in the trainer yet');
+  const grid = plan.grid;
+  const me = grid.coords[id.rank];
+  const sp = plan.stages[me.pp];
+  const find = (groups: number[][]) => groups.find((g) => g.includes(id.rank))!;
+  const ppRanks = find(grid.groups.pp);
+  const group = (name: string, ranks: number[]): GroupSpec => ({ name: `${name}[${ranks.join(',')}]`, ranks });
+  const last = plan.pp - 1;
+  const tiedAcross = plan.pp > 1 && tiedEmbeddings;
+  // stages 2 and 3 (config warnings say so) run as stage 1: optimizer state sharded, same numbers
+  const zero = zeroStage >= 1 && plan.dp > 1;
+  const tpGroup = group('tp', find(grid.groups.tp)),
+    ppGroup = group('pp', ppRanks),
+    dpGroup = group('dp', find(grid.groups.dp));
+  return {
+    stage: { firstLayer: sp.layers[0], endLayer: sp.layers[1], hasEmbedding: me.pp === 0, hasHead: me.pp === last },
+    slots: Math.max(1, sp.bufferSlots),
+    dpRank: me.dp,
+    tp: { size: plan.tp, rank: me.tp },
+    tpGroup,
+    place: {
+      comm: id.comm,
+      stage: me.pp,
+      stages: plan.pp,
+      prevRank: me.pp > 0 ? rankOf(grid, { ...me, pp: me.pp - 1 }) : null,
+      nextRank: me.pp < last ? rankOf(grid, { ...me, pp: me.pp + 1 }) : null,
+      ppGroup,
+      tiedEmbeddingGroup:
+        tiedAcross && (me.pp === 0 || me.pp === last) ? group('tied', [ppRanks[0], ppRanks[last]]) : null,
+      dpGroup,
+      zero,
+      normGroups: zero ? [tpGroup, ppGroup, dpGroup] : [tpGroup, ppGroup],
+      ops: sp.schedule,
+    },
+  };
+}
+
+/** Flat ranges this rank leaves out of the gradient norm because another rank counts them:
+ *  TP-replicated tensors (counted on TP rank 0) and the last stage's copy of tied embeddings. */
+export function normSkipRanges(layout: ParamLayout, tp: TpPlace, stage: StageRange, tiedCopy: boolean): Range[] {
+  const skip: Range[] = [];
+  if (tiedCopy && stage.hasHead && !stage.hasEmbedding) {
+    const wte = layout.byName.get('embed.wte')!;
+    skip.push({ start: wte.offset, end: wte.offset + wte.length });
+  }
+  if (tp.rank > 0 && layout.replicated.end > layout.replicated.start) skip.push(layout.replicated);
+  return skip;
+}
+
+export function tpCollectives(comm: RankComm, group: GroupSpec): TpCollectives {
+  return {
+    size: group.ranks.length,
+    sum: (a) => comm.allReduce(a, group, 'sum'),
+    gather: (a) => comm.allGather(a, group),
+  };
+}
