@@ -3,7 +3,7 @@
 // every rank; a lost rank goes to a standby; telemetry lands in the database.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Assignment } from '../src/protocol';
+import { PROTOCOL_VERSION, type Assignment } from '../src/protocol';
 import {
   RawTab,
   TINY,
@@ -171,7 +171,12 @@ describe('run lifecycle over WebSockets', () => {
     // Reconnect quickly with the same credentials: same rank, assignment repeated.
     tabs[0].ws.terminate();
     const again = await RawTab.open(c.url);
-    again.send({ type: 'hello', protocol: 1, participantId: tabs[0].participantId, secret: tabs[0].secret });
+    again.send({
+      type: 'hello',
+      protocol: PROTOCOL_VERSION,
+      participantId: tabs[0].participantId,
+      secret: tabs[0].secret,
+    });
     expect((await again.next('assign')).assignment.rank).toBe(a0.rank);
     await new Promise((r) => setTimeout(r, 600));
     expect(tabs[4].all('assign')).toHaveLength(0);
@@ -262,7 +267,7 @@ describe('message validation', () => {
       })
     ).body;
     const wrong = await RawTab.open(c.url);
-    wrong.send({ type: 'hello', protocol: 1, participantId: j.participantId, secret: 'guess' });
+    wrong.send({ type: 'hello', protocol: PROTOCOL_VERSION, participantId: j.participantId, secret: 'guess' });
     expect(await wrong.next('error')).toMatchObject({ code: 'bad_credentials', fatal: true });
     expect((await wrong.waitClosed()).code).toBe(4003);
 

@@ -4,6 +4,7 @@
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { RawTab, api, createRun, startCoordinatorProcess, tempDir, type CoordinatorProcess } from './test-helpers';
+import { PROTOCOL_VERSION } from '../src/protocol';
 
 const procs: CoordinatorProcess[] = [];
 afterAll(async () => {
@@ -58,7 +59,7 @@ describe('restart on the same data dir', () => {
         });
         expect(j.body.participantId).toBe(t.participantId);
         const tab = await RawTab.open(second.url);
-        tab.send({ type: 'hello', protocol: 1, participantId: t.participantId, secret: t.secret });
+        tab.send({ type: 'hello', protocol: PROTOCOL_VERSION, participantId: t.participantId, secret: t.secret });
         return tab;
       }),
     );
