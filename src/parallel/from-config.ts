@@ -2,6 +2,7 @@
 // The vocabulary is the tokenizer's size, padded by the plan as NeoX pads it.
 
 import { TOKENIZER_VOCAB_SIZES } from '../config/index';
+import { BATCH_KEYS } from './batch';
 import { PlanError } from './errors';
 import type { NormKind } from './params';
 import { makePlan, type Plan, type PlanInput } from './plan';
@@ -23,8 +24,6 @@ export interface PlanOverrides {
 
 /** Tokenizer sizes before padding; HFTokenizer is taken to be GPT-NeoX-20B's (Pythia's). */
 export const TOKENIZER_VOCAB: Readonly<Record<string, number>> = { ...TOKENIZER_VOCAB_SIZES, HFTokenizer: 50277 };
-
-const BATCH_KEYS = ['train_batch_size', 'train_micro_batch_size_per_gpu', 'gradient_accumulation_steps'] as const;
 
 export function planInputFromConfig(
   config: object,

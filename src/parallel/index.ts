@@ -3,7 +3,7 @@
 
 export { PlanError } from './errors';
 export { rankGrid, rankOf, coordOf, type GridSizes, type RankCoord, type RankGrid } from './grid';
-export { deriveBatch, type Batch, type BatchInput } from './batch';
+export { BATCH_KEYS, deriveBatch, type Batch, type BatchGiven } from './batch';
 export {
   type ComputeOp,
   type CommOp,

@@ -94,7 +94,7 @@ describe('makePlan', () => {
     );
     fails(
       { trainBatchSize: 33 },
-      'batch sizes do not multiply out: train_batch_size 33 != train_micro_batch_size_per_gpu 2 × gradient_accumulation_steps 8 × data-parallel size 2 (= 32)',
+      'train_batch_size (33) must equal train_micro_batch_size_per_gpu (2) * gradient_accumulation_steps (8) * data-parallel size (2) = 32',
     );
     fails(
       { gradientAccumulationSteps: 3 },

@@ -112,12 +112,14 @@ export function makePlan(input: PlanInput): Plan {
     );
   }
   const dp = world / (pp * tp);
-  const batch = deriveBatch({
+  const batch = deriveBatch(
+    {
+      train_batch_size: input.trainBatchSize,
+      train_micro_batch_size_per_gpu: input.microBatch,
+      gradient_accumulation_steps: input.gradientAccumulationSteps,
+    },
     dp,
-    train_batch_size: input.trainBatchSize,
-    train_micro_batch_size_per_gpu: input.microBatch,
-    gradient_accumulation_steps: input.gradientAccumulationSteps,
-  });
+  );
   const m = batch.gradient_accumulation_steps;
   if (pp > 1 && m < pp) {
     throw new PlanError(
