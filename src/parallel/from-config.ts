@@ -108,7 +108,6 @@ export function planInputFromConfig(
     partitionMethod: str('pipe_partition_method', 'type:transformer'),
     zeroStage,
     recomputeActivations: bool('checkpoint_activations', false),
-    partitionActivations: bool('partition_activations', false),
   };
   return { input, warnings };
 }
@@ -140,7 +139,12 @@ function givenBatch(
 /** Config → validated Plan, with the adapter's warnings. */
 export function planFromConfig(config: object, options: PlanOverrides = {}): { plan: Plan; warnings: string[] } {
   const { input, warnings } = planInputFromConfig(config, options);
-  return { plan: makePlan(input), warnings };
+  const made = makePlan(input);
+  if (made.zeroStageRun !== made.zeroStage)
+    warnings.push(
+      `zero_optimization.stage ${made.zeroStage} runs as stage ${made.zeroStageRun}: memory is planned for stage ${made.zeroStageRun} (Adam's state sharded, gradients and parameters whole)`,
+    );
+  return { plan: made, warnings };
 }
 
 /** Config → the plan as a JSON-ready object (what `tabtron plan --json` prints). */
