@@ -10,6 +10,7 @@ import {
   api,
   createRun,
   startCoordinatorProcess,
+  removeTempDirs,
   tempDir,
   type CoordinatorProcess,
 } from './test-helpers';
@@ -21,6 +22,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await c?.kill('SIGTERM');
+  removeTempDirs();
 });
 
 const detail = async (runId: string) => (await api(c.url, 'GET', `/api/runs/${runId}`)).body;

@@ -11,6 +11,7 @@ import {
   api,
   createRun,
   startCoordinatorProcess,
+  removeTempDirs,
   tempDir,
   type CoordinatorProcess,
 } from '../coordinator/test-helpers';
@@ -27,6 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await coord?.kill('SIGTERM');
+  removeTempDirs();
 });
 
 type JoinState = { state: string | undefined; assignment: Assignment | null; controls: string[] };
