@@ -2,15 +2,15 @@
 // the filesystem store from a synthetic TP2 × PP2 model.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { fsCheckpointStore } from '../src/checkpoint/fs-store';
 import { decodeRankFile, rankStateOf } from '../src/checkpoint/rank-file';
 import { loadFromStore, saveRankState } from '../src/checkpoint/save-load';
 import { bits, flatOf, layoutOf, randomModel, rankStates, stagesOf, tinySpec } from '../src/checkpoint/test-fixtures';
 import { fullModel } from '../src/model/params';
+import { removeTempDirs, tempDir } from '../src/node/temp-dirs';
 
 const root = join(import.meta.dirname, '..');
 const tabtron = (...args: string[]) =>
@@ -20,12 +20,14 @@ const spec = tinySpec({ tied: false, posEmb: 'rotary', rotaryDims: 4 }),
 const layout = layoutOf(2, 2, 1);
 
 async function checkpointDir(iterations = [10]): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'tabtron-cli-ckpt-'));
+  const dir = tempDir('tabtron-cli-ckpt-');
   const store = fsCheckpointStore(dir);
   for (const it of iterations)
     for (const s of rankStates(spec, model, layout, it)) await saveRankState(store, it, spec, layout, s);
   return dir;
 }
+
+afterAll(removeTempDirs);
 
 describe('tabtron checkpoint', () => {
   it('inspect prints the manifest summary and verifies every checksum; a corrupted file fails naming it', async () => {
@@ -60,8 +62,8 @@ describe('tabtron checkpoint', () => {
 
   it('merge writes one rank file of full tensors that loads back as a 1-rank checkpoint', async () => {
     const dir = await checkpointDir();
-    const out = join(mkdtempSync(join(tmpdir(), 'tabtron-merged-')), 'model.safetensors');
-    const outDir = mkdtempSync(join(tmpdir(), 'tabtron-merged-dir-'));
+    const out = join(tempDir('tabtron-merged-'), 'model.safetensors');
+    const outDir = tempDir('tabtron-merged-dir-');
     const r = tabtron('merge', dir, '--out', out, '--out-dir', outDir);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(

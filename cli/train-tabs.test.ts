@@ -1,9 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { planRun } from '../coordinator/planning';
+import { removeTempDirs, tempDir } from '../src/node/temp-dirs';
 import { CliError, planTabsRun, trainTabsCommand } from './train-tabs';
+
+afterAll(removeTempDirs);
 
 describe('tabtron train --tabs (planning, before any tab opens)', () => {
   it('plans configs/tiny-3d.yml as 4 ranks, TP2 × PP2', () => {
@@ -32,14 +34,14 @@ describe('tabtron train --tabs (planning, before any tab opens)', () => {
   });
 
   it('plans all three kinds of parallelism from a merged config', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tabtron-tabs-'));
+    const dir = tempDir('tabtron-tabs-');
     const all3 = join(dir, 'all3.yml');
     writeFileSync(all3, 'global_num_gpus: 8\n');
     expect(planTabsRun(['configs/tiny-3d.yml', all3])).toMatchObject({ world: 8, tp: 2, sizes: 'PP 2 × TP 2 × DP 2' });
   });
 
   it('names the file when the plan is impossible', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tabtron-tabs-'));
+    const dir = tempDir('tabtron-tabs-');
     const bad = join(dir, 'bad.yml');
     writeFileSync(bad, 'global_num_gpus: 6\npipe_parallel_size: 4\n');
     expect(() => planTabsRun(['configs/tiny-3d.yml', bad])).toThrow(CliError);

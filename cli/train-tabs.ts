@@ -1,11 +1,13 @@
 // `tabtron train <config> --tabs N`: an in-process coordinator and N headless Chromium tabs
 // train the config's pipeline × data-parallel layout together over WebRTC (runHeadless), with a
-// progress bar from the coordinator's metrics, ending with the final losses.
+// progress bar and NeoX's interval log (cli/train-log.ts) from the coordinator's metrics,
+// ending with the final losses.
 import { readFileSync } from 'node:fs';
-import cliProgress from 'cli-progress';
 import { runHeadless, type HeadlessUpdate } from '../coordinator/headless';
 import { planRun } from '../coordinator/planning';
 import type { ConfigSource } from '../coordinator/store';
+import { formatEntry, IntervalLog } from './train-log';
+import { TrainProgress } from './train-progress';
 
 /** A failure explained to the user (cli/main.ts prints its message without a stack). */
 export class CliError extends Error {
@@ -27,6 +29,7 @@ export interface TabsPlan {
   tp: number;
   sizes: string;
   trainIters: number;
+  logInterval: number;
 }
 
 /** Reads and plans the run as the coordinator will; `--max-steps` becomes a last config file
@@ -56,6 +59,7 @@ export function planTabsRun(paths: string[], maxSteps?: number): TabsPlan {
     tp: p.tp,
     sizes: `PP ${p.pp} × TP ${p.tp} × DP ${p.dp}`,
     trainIters: Math.min(iters, maxSteps ?? iters),
+    logInterval: config.log_interval as number,
   };
 }
 
@@ -66,22 +70,14 @@ export async function trainTabsCommand(paths: string[], opts: TabsRunOptions): P
     throw new CliError(
       `--tabs ${tabs} is fewer than the ${plan.world} ranks ${paths.join(' + ')} needs (${plan.sizes}); use --tabs ${plan.world}`,
     );
-  const log = (s: string) => {
-    if (!opts.quiet) process.stderr.write(`${s}\n`);
-  };
-  const tty = Boolean(process.stderr.isTTY);
-  const bar = new cliProgress.SingleBar(
-    {
-      format: 'train |{bar}| {value}/{total} steps | loss {loss} | val {val} | {tps} tok/s | {state}',
-      hideCursor: true,
-      noTTYOutput: !tty,
-      notTTYSchedule: 2000,
-      stream: process.stderr,
-    },
-    cliProgress.Presets.shades_classic,
+  const bar = new TrainProgress(
+    'train |{bar}| {value}/{total} steps | loss {loss} | val {val} | {tps} tok/s | {state}',
+    opts.quiet,
   );
+  const log = (s: string) => bar.line(s);
+  const intervals = new IntervalLog(plan.logInterval, plan.trainIters);
   const fmt = (x: number | null, digits = 4) => (x === null ? '–' : x.toFixed(digits));
-  let barOn = false;
+  let interval = { loss: '–', tps: '–' };
   let lastState = '';
   const t0 = Date.now();
   let firstRunning = 0;
@@ -89,14 +85,17 @@ export async function trainTabsCommand(paths: string[], opts: TabsRunOptions): P
     const state =
       u.run.state === 'running' ? 'running' : `${u.run.state}${u.run.stateReason ? `: ${u.run.stateReason}` : ''}`;
     if (u.run.state === 'running' && !firstRunning) firstRunning = Date.now();
-    if (state !== lastState && (!barOn || !tty)) log(`run ${u.run.id}: ${state}`);
+    if (state !== lastState && !bar.shown) log(`run ${u.run.id}: ${state}`);
     lastState = state;
-    if (opts.quiet) return;
-    const values = { loss: fmt(u.trainLoss), val: fmt(u.valLoss), tps: fmt(u.tokensPerSec, 0), state: u.run.state };
-    if (!barOn && u.run.state === 'running') {
-      bar.start(plan.trainIters, Math.min(u.run.step, plan.trainIters), values);
-      barOn = true;
-    } else if (barOn) bar.update(Math.min(u.run.step, plan.trainIters), values);
+    for (const s of u.steps) {
+      const entry = intervals.add(s);
+      if (!entry) continue;
+      log(formatEntry(entry, plan.trainIters));
+      interval = { loss: fmt(entry.train_loss), tps: fmt(entry.tokens_per_sec, 0) };
+    }
+    const values = { ...interval, val: fmt(u.valLoss), state: u.run.state };
+    if (u.run.state === 'running') bar.start(plan.trainIters, Math.min(u.run.step, plan.trainIters), values);
+    bar.update(Math.min(u.run.step, plan.trainIters), values);
   };
   log(`${tabs} tabs for ${plan.world} ranks (${plan.sizes}); ${plan.trainIters} steps`);
   try {
@@ -126,6 +125,7 @@ export async function trainTabsCommand(paths: string[], opts: TabsRunOptions): P
       tokens_per_sec: r.tokensPerSec,
       seconds: (Date.now() - t0) / 1000,
       train_seconds: trainSeconds,
+      log: intervals.entries,
     };
     if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     else

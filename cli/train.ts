@@ -2,14 +2,16 @@
 // Chromium tab(s) on WebGPU (the real GPU where there is one, SwiftShader otherwise),
 // with a progress bar, and exits with the final losses. One rank: one standalone tab;
 // more (pipeline/data-parallel configs, or --tabs N > 1): N tabs and a coordinator
-// (cli/train-tabs.ts).
+// (cli/train-tabs.ts). Every log_interval steps (and after the last) a line gives the train
+// loss averaged over the interval, as NeoX logs it; --json adds those lines as `log`.
 import { readFileSync } from 'node:fs';
-import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import { loadConfig } from '../src/config/load-files';
 import { trainInHeadlessTab } from '../src/node/headless-train';
 import type { TrainEvent } from '../src/train/events';
 import type { TrainConfig } from '../src/train/setup';
+import { formatEntry, IntervalLog } from './train-log';
+import { TrainProgress } from './train-progress';
 import { CliError, planTabsRun, trainTabsCommand } from './train-tabs';
 import { validateCommand } from './validate';
 
@@ -25,7 +27,7 @@ export interface TrainCliOptions {
 export async function trainCommand(paths: string[], opts: TrainCliOptions): Promise<number> {
   const { config, warnings } = loadConfig(paths);
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-  const c = config as unknown as TrainConfig & { data_path?: string | null };
+  const c = config as unknown as TrainConfig & { data_path?: string | null; log_interval: number };
   if (opts.tabs !== undefined && (!Number.isInteger(opts.tabs) || opts.tabs < 1))
     throw new CliError(`--tabs must be a positive integer, got ${opts.tabs}`);
   const world = planTabsRun(paths).world;
@@ -39,20 +41,13 @@ export async function trainCommand(paths: string[], opts: TrainCliOptions): Prom
     return trainTabsCommand(paths, opts);
   }
   const corpusText = c.data_path ? readFileSync(c.data_path, 'utf8') : null;
-  const log = (s: string) => {
-    if (!opts.quiet) process.stderr.write(`${s}\n`);
-  };
-  const bar = new cliProgress.SingleBar(
-    {
-      format: 'train |{bar}| {value}/{total} steps | loss {loss} | val {val} | {tps} tok/s',
-      hideCursor: true,
-      noTTYOutput: !process.stderr.isTTY,
-      notTTYSchedule: 2000,
-      stream: process.stderr,
-    },
-    cliProgress.Presets.shades_classic,
+  const bar = new TrainProgress(
+    'train |{bar}| {value}/{total} steps | loss {loss} | val {val} | {tps} tok/s',
+    opts.quiet,
   );
+  const log = (s: string) => bar.line(s);
   let val = '–';
+  let intervals = null as IntervalLog | null;
   const history: TrainEvent[] = [];
   const onEvent = (e: TrainEvent) => {
     history.push(e);
@@ -64,15 +59,21 @@ export async function trainCommand(paths: string[], opts: TrainCliOptions): Prom
         log(
           `model: ${(e.params / 1e6).toFixed(3)}M parameters, vocab ${e.vocab}; corpus ${e.corpusTokens} tokens; ${e.tokensPerStep} tokens/step`,
         );
-        if (!opts.quiet) bar.start(e.trainIters, 0, { loss: '–', val, tps: '–' });
+        intervals = new IntervalLog(c.log_interval, e.trainIters);
+        bar.start(e.trainIters, 0, { loss: '–', val, tps: '–' });
         break;
-      case 'step':
-        if (!opts.quiet) bar.update(e.step, { loss: e.loss.toFixed(4), val, tps: e.tokensPerSec.toFixed(0) });
+      case 'step': {
+        const entry = intervals?.add({ step: e.step, loss: e.loss, lr: e.lr, tokensPerSec: e.tokensPerSec });
+        if (entry) {
+          log(formatEntry(entry, intervals!.lastStep));
+          bar.update(e.step, { loss: entry.train_loss.toFixed(4), tps: entry.tokens_per_sec?.toFixed(0) ?? '–' });
+        } else bar.update(e.step, {});
         break;
+      }
       case 'eval':
         val = e.loss.toFixed(4);
-        if (!opts.quiet && e.step > 0) bar.update({ val });
-        if (!process.stderr.isTTY) log(`step ${e.step}: validation loss ${val}`);
+        if (e.step > 0) bar.update(null, { val });
+        if (!bar.shown) log(`step ${e.step}: validation loss ${val}`);
         break;
       case 'checkpoint':
         log(
@@ -102,6 +103,7 @@ export async function trainCommand(paths: string[], opts: TrainCliOptions): Prom
       initial_valid_loss: evals[0]?.loss,
       final_train_loss: result.trainLoss,
       final_valid_loss: result.validLoss,
+      log: intervals?.entries ?? [],
     };
     if (opts.json) process.stdout.write(`${JSON.stringify({ ...summary, history })}\n`);
     else

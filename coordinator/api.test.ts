@@ -12,6 +12,7 @@ import {
   api,
   createRun,
   startCoordinatorProcess,
+  removeTempDirs,
   tempDir,
   type CoordinatorProcess,
 } from './test-helpers';
@@ -22,6 +23,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await c?.kill('SIGTERM');
+  removeTempDirs();
 });
 
 describe('runs', () => {

@@ -21,6 +21,7 @@ import {
   api,
   createRun,
   startCoordinatorProcess,
+  removeTempDirs,
   tempDir,
   type CoordinatorProcess,
 } from './test-helpers';
@@ -39,6 +40,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await c?.kill('SIGTERM');
+  removeTempDirs();
 });
 
 const saveConfig = (dir: string, key = 'save') => ({ file: `${key}.yml`, text: `{ "${key}": "${dir}" }\n` });

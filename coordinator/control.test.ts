@@ -10,6 +10,7 @@ import {
   api,
   createRun,
   startCoordinatorProcess,
+  removeTempDirs,
   tempDir,
   type CoordinatorProcess,
 } from './test-helpers';
@@ -21,6 +22,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await c?.kill('SIGTERM');
+  removeTempDirs();
 });
 
 const detail = async (runId: string) => (await api(c.url, 'GET', `/api/runs/${runId}`)).body;
@@ -181,7 +183,7 @@ describe('run lifecycle over WebSockets', () => {
     await new Promise((r) => setTimeout(r, 600));
     expect(tabs[4].all('assign')).toHaveLength(0);
 
-    // Gone for longer than the grace period: the standby takes over.
+    // Gone for longer than the grace period: the rank is assigned to the standby.
     again.ws.terminate();
     expect((await tabs[4].next('assign', 5000)).assignment.rank).toBe(a0.rank);
     const participants = (await detail(run.id)).participants;

@@ -1,8 +1,10 @@
 // Headless N-tab runs: start a coordinator (or use one by URL), create a run from NeoX
 // YAML, open N headless Chromium tabs on its contributor URL, follow progress through the
 // admin API until the run stops, and return the final losses. For `tabtron train --tabs N`.
+// An in-process coordinator without a given data directory keeps its data in a temporary one,
+// removed when the run ends: returned, failed, or interrupted (SIGINT / SIGTERM).
 
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -14,11 +16,22 @@ import { startCoordinator, type Coordinator } from './server';
 import type { ConfigSource } from './store';
 import { createLogger } from './telemetry';
 
+/** One completed step's numbers as the ranks reported them (loss and lr: mean; tokens/s: sum). */
+export interface StepReport {
+  step: number;
+  loss: number;
+  lr: number | null;
+  tokensPerSec: number | null;
+}
+
 export interface HeadlessUpdate {
   run: RunSummary;
   trainLoss: number | null;
   valLoss: number | null;
   tokensPerSec: number | null;
+  /** steps complete since the previous update, in order: a step is complete once a later step
+   *  has reported a loss, or the run has stopped (ranks report a step at different moments) */
+  steps: StepReport[];
 }
 
 export interface HeadlessResult extends HeadlessUpdate {
@@ -32,7 +45,10 @@ export interface HeadlessRunOptions {
   /** An already running coordinator (needs adminToken); else one is started in-process. */
   coordinatorUrl?: string;
   adminToken?: string;
+  /** the in-process coordinator's data directory (kept); default: a temporary one, removed at the end */
   dataDir?: string;
+  /** where that temporary directory is made (default: the OS temp dir) */
+  tempRoot?: string;
   /** Page the tabs open, given ?run=&token= (default '/', the contributor page). */
   pagePath?: string;
   timeoutMs?: number;
@@ -75,12 +91,36 @@ export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult
     throw new Error('--coordinator needs the admin token (--admin-token or TABTRON_ADMIN_TOKEN)');
   let local: Coordinator | null = null;
   let browser: Browser | null = null;
+  let tempDir: string | null = null;
+  const removeTempDir = () => {
+    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+    tempDir = null;
+  };
+  const shutDown = async () => {
+    try {
+      await browser?.close().catch(() => {});
+      browser = null;
+      await local?.close();
+      local = null;
+    } finally {
+      removeTempDir();
+    }
+  };
+  // Interrupted: close, remove, and exit as the signal would have. Another handler may exit first
+  // (Playwright's, once its browsers are closed): the exit handler still removes the directory.
+  const onSignal = (signal: NodeJS.Signals) => {
+    void shutDown()
+      .catch(() => {})
+      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal).once('exit', removeTempDir);
   try {
     const token = o.adminToken ?? newSecret(18);
     if (!o.coordinatorUrl) {
+      if (!o.dataDir) tempDir = mkdtempSync(join(o.tempRoot ?? tmpdir(), 'tabtron-headless-'));
       local = await startCoordinator({
         port: 0,
-        dataDir: o.dataDir ?? mkdtempSync(join(tmpdir(), 'tabtron-headless-')),
+        dataDir: o.dataDir ?? tempDir!,
         adminToken: token,
         web: 'vite',
         webWatch: false,
@@ -112,6 +152,7 @@ export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult
 
     const series = new MetricSeries();
     let after = 0;
+    let reportedThrough = 0;
     const deadline = Date.now() + (o.timeoutMs ?? 24 * 3600_000);
     let last = { key: '', at: Date.now() };
     for (;;) {
@@ -121,11 +162,21 @@ export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult
       ]);
       series.add(metrics.points);
       after = metrics.last;
+      const lossSteps = series.steps(['loss']);
+      const completeThrough = detail.run.state === 'stopped' ? Infinity : (lossSteps.at(-1) ?? 0) - 1;
+      const fresh = lossSteps.filter((s) => s > reportedThrough && s <= completeThrough);
+      if (fresh.length) reportedThrough = fresh[fresh.length - 1];
+      const [losses, lrs, rates] = [
+        series.values('loss', fresh, 'mean'),
+        series.values('lr', fresh, 'mean'),
+        series.values('tokens_per_sec', fresh, 'sum'),
+      ];
       const update: HeadlessUpdate = {
         run: detail.run,
         trainLoss: series.latest('loss', 'mean')?.value ?? null,
         valLoss: series.latest('val_loss', 'mean')?.value ?? null,
         tokensPerSec: series.latest('tokens_per_sec', 'sum')?.value ?? null,
+        steps: fresh.map((step, i) => ({ step, loss: losses[i]!, lr: lrs[i], tokensPerSec: rates[i] })),
       };
       o.onUpdate?.(update);
       if (detail.run.state === 'stopped') return { runId, ...update };
@@ -145,7 +196,7 @@ export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult
       await new Promise((r) => setTimeout(r, o.pollMs ?? 500));
     }
   } finally {
-    await browser?.close().catch(() => {});
-    await local?.close();
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal).off('exit', removeTempDir);
+    await shutDown();
   }
 }

@@ -1,14 +1,19 @@
 // The spans table keeps only recent timelines: every rank sends one each step.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { openDatabase } from './db';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type DB, openDatabase } from './db';
 import { MetricsStore } from './metrics-store';
+import { removeTempDirs, tempDir } from './test-helpers';
+
+let db: DB | null = null;
+afterEach(() => {
+  db?.close();
+  db = null;
+  removeTempDirs();
+});
 
 describe('MetricsStore spans', () => {
   it('keeps the last 20 steps of timelines and serves the most recent ones', () => {
-    const db = openDatabase(mkdtempSync(join(tmpdir(), 'tabtron-metrics-')));
+    db = openDatabase(tempDir('tabtron-metrics-'));
     db.prepare(
       "INSERT INTO runs (id, name, state, sources_json, config_json, plan_json, join_token, created_at, updated_at) VALUES ('r1', 'r1', 'running', '[]', '{}', '{}', 't', 0, 0)",
     ).run();

@@ -3,12 +3,21 @@
 // take their ranks back when they reconnect.
 
 import { afterAll, describe, expect, it } from 'vitest';
-import { RawTab, api, createRun, startCoordinatorProcess, tempDir, type CoordinatorProcess } from './test-helpers';
+import {
+  RawTab,
+  api,
+  createRun,
+  startCoordinatorProcess,
+  removeTempDirs,
+  tempDir,
+  type CoordinatorProcess,
+} from './test-helpers';
 import { PROTOCOL_VERSION } from '../src/protocol';
 
 const procs: CoordinatorProcess[] = [];
 afterAll(async () => {
   for (const p of procs) await p.kill();
+  removeTempDirs();
 });
 
 describe('restart on the same data dir', () => {

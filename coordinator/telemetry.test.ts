@@ -2,7 +2,15 @@
 // database, and stdout is JSON lines.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawTab, api, createRun, startCoordinatorProcess, tempDir, type CoordinatorProcess } from './test-helpers';
+import {
+  RawTab,
+  api,
+  createRun,
+  startCoordinatorProcess,
+  removeTempDirs,
+  tempDir,
+  type CoordinatorProcess,
+} from './test-helpers';
 
 let c: CoordinatorProcess;
 beforeAll(async () => {
@@ -10,6 +18,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await c?.kill('SIGTERM');
+  removeTempDirs();
 });
 
 /** Value of one sample line `name{labels} value` in Prometheus text format. */

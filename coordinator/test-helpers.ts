@@ -2,8 +2,7 @@
 // and a raw WebSocket tab. No mocks: everything goes through sockets.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
@@ -23,7 +22,7 @@ export const DEVICE: DeviceInfo = {
   limits: { maxBufferSize: 1 << 30 },
 };
 
-export const tempDir = (prefix = 'tabtron-coord-') => mkdtempSync(join(tmpdir(), prefix));
+export { removeTempDirs, tempDir } from '../src/node/temp-dirs';
 
 export interface CoordinatorProcess {
   url: string;

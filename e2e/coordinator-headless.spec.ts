@@ -1,16 +1,24 @@
 // runHeadless: an in-process coordinator, N headless Chromium tabs, progress followed
 // through the admin API until the run finishes. The tabs open the test join page, so the
-// test plays the training ranks' part by sending their progress from the pages.
+// test plays the training ranks' part by sending their progress from the pages. The in-process
+// coordinator's temporary data directory exists during the run and is gone after it.
 
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runHeadless, type HeadlessUpdate } from '../coordinator/headless';
 import { TINY } from '../coordinator/test-helpers';
+
+const tempRoot = mkdtempSync(join(tmpdir(), 'tabtron-headless-spec-'));
+afterAll(() => rmSync(tempRoot, { recursive: true, force: true }));
 
 describe('headless N-tab run', () => {
   it('opens 3 tabs for a 2-rank run (one standby), follows progress and returns the final losses', async () => {
     const updates: HeadlessUpdate[] = [];
     const errors: string[] = [];
+    let duringRun: string[] = [];
     const result = await runHeadless({
       sources: [
         TINY,
@@ -20,12 +28,14 @@ describe('headless N-tab run', () => {
         },
       ],
       tabs: 3,
+      tempRoot,
       pagePath: '/e2e/pages/join.html',
       timeoutMs: 120_000,
       pollMs: 200,
       onUpdate: (u) => updates.push(u),
       onPageError: (tab, m) => errors.push(`tab ${tab}: ${m}`),
       onTabs: async (pages) => {
+        duringRun = readdirSync(tempRoot);
         const state = (p: Page) => p.evaluate(() => window.tabtronJoin?.panel?.state ?? '');
         const rankOf = (p: Page) => p.evaluate(() => window.tabtronJoin?.assignment?.rank ?? null);
         for (const p of pages)
@@ -62,6 +72,14 @@ describe('headless N-tab run', () => {
       run: { state: 'stopped', step: 3, stateReason: 'finished: every rank reached train_iters 3' },
     });
     expect(updates.at(-1)!.run.state).toBe('stopped');
+    // every step once, in order, with the last stage's numbers
+    expect(updates.flatMap((u) => u.steps)).toEqual([
+      { step: 1, loss: 4.5, lr: null, tokensPerSec: 100 },
+      { step: 2, loss: 4, lr: null, tokensPerSec: 100 },
+      { step: 3, loss: 3.5, lr: null, tokensPerSec: 100 },
+    ]);
+    expect(duringRun).toEqual([expect.stringMatching(/^tabtron-headless-/)]);
+    expect(readdirSync(tempRoot)).toEqual([]);
   });
 
   it('refuses fewer tabs than ranks, naming the sizes', async () => {

@@ -5,8 +5,7 @@
 // loss must equal one rank training all 6 steps in one tab (1e-4 relative), and `tabtron
 // checkpoint inspect` must verify the files on disk.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricsResponse } from '../coordinator/api-schemas';
@@ -14,6 +13,7 @@ import { runHeadless } from '../coordinator/headless';
 import { startCoordinator, type Coordinator } from '../coordinator/server';
 import { createLogger } from '../coordinator/telemetry';
 import { loadConfig } from '../src/config/load-files';
+import { removeTempDirs, tempDir } from '../src/node/temp-dirs';
 import type { TrainEvent } from '../src/train/events';
 import { launchChromium } from './browser';
 
@@ -25,12 +25,12 @@ const yaml = (o: Record<string, unknown>) =>
     .join('\n')}\n`;
 
 let coordinator: Coordinator;
-const ckptDir = mkdtempSync(join(tmpdir(), 'tabtron-ckpt-'));
+const ckptDir = tempDir('tabtron-ckpt-');
 
 beforeAll(async () => {
   coordinator = await startCoordinator({
     port: 0,
-    dataDir: mkdtempSync(join(tmpdir(), 'tabtron-multitab-ckpt-')),
+    dataDir: tempDir('tabtron-multitab-ckpt-'),
     adminToken: 'ckpt-admin',
     web: 'vite',
     webWatch: false,
@@ -40,6 +40,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await coordinator?.close();
+  removeTempDirs();
 });
 
 async function losses(runId: string): Promise<number[][]> {

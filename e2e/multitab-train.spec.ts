@@ -3,15 +3,14 @@
 // configs/tiny-3d.yml's model (shrunk to seq 32, hidden 32) for 10 steps, as TP2 × PP2 (the
 // file's layout) and as PP2 × DP2. Every rank must report the same losses, equal within 1e-4
 // relative to one rank training the same global batch in one tab, and the loss must fall.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricsResponse } from '../coordinator/api-schemas';
 import { runHeadless, type HeadlessUpdate } from '../coordinator/headless';
 import { startCoordinator, type Coordinator } from '../coordinator/server';
 import { createLogger } from '../coordinator/telemetry';
 import { loadConfig } from '../src/config/load-files';
+import { removeTempDirs, tempDir } from '../src/node/temp-dirs';
 import type { TrainEvent } from '../src/train/events';
 import type { Page } from 'playwright-core';
 import { launchChromium } from './browser';
@@ -36,7 +35,7 @@ let coordinator: Coordinator;
 beforeAll(async () => {
   coordinator = await startCoordinator({
     port: 0,
-    dataDir: mkdtempSync(join(tmpdir(), 'tabtron-multitab-')),
+    dataDir: tempDir('tabtron-multitab-'),
     adminToken: 'multitab-admin',
     web: 'vite',
     webWatch: false,
@@ -46,6 +45,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await coordinator?.close();
+  removeTempDirs();
 });
 
 /** One rank, one tab (the gpu-tests worker), the same model and global batch. */

@@ -1,7 +1,7 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { removeTempDirs, tempDir } from '../node/temp-dirs';
 import { fsCheckpointStore } from './fs-store';
 import { rankFileName } from './layout';
 import { memoryCheckpointStore } from './memory-store';
@@ -22,11 +22,13 @@ const STORES: [string, () => { store: CheckpointStore; dir?: string }][] = [
   [
     'filesystem',
     () => {
-      const dir = mkdtempSync(join(tmpdir(), 'tabtron-ckpt-'));
+      const dir = tempDir('tabtron-ckpt-');
       return { store: fsCheckpointStore(dir), dir };
     },
   ],
 ];
+
+afterAll(removeTempDirs);
 
 describe.each(STORES)('%s store', (_name, make) => {
   it('an iteration is listed only once its last file arrives; the manifest is written last', async () => {
@@ -121,7 +123,7 @@ describe.each(STORES)('%s store', (_name, make) => {
 
 describe('filesystem layout', () => {
   it('<dir>/iter_0000010/rank_*.safetensors + manifest.json, <dir>/latest; no temp files left', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tabtron-ckpt-'));
+    const dir = tempDir('tabtron-ckpt-');
     const store = fsCheckpointStore(dir);
     for (const s of states) await saveRankState(store, 10, spec, layout, s);
     expect(readdirSync(dir).sort()).toEqual(['iter_0000010', 'latest']);
@@ -132,7 +134,7 @@ describe('filesystem layout', () => {
   });
 
   it('a restarted store finishes an iteration begun before the restart', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tabtron-ckpt-'));
+    const dir = tempDir('tabtron-ckpt-');
     for (const s of states.slice(0, 2)) await saveRankState(fsCheckpointStore(dir), 10, spec, layout, s);
     const again = fsCheckpointStore(dir);
     await saveRankState(again, 10, spec, layout, states[2]);
@@ -142,7 +144,7 @@ describe('filesystem layout', () => {
   });
 
   it('a read-only store refuses writes; a missing latest pointer falls back to the newest manifest', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tabtron-ckpt-'));
+    const dir = tempDir('tabtron-ckpt-');
     for (const s of states) await saveRankState(fsCheckpointStore(dir), 30, spec, layout, s);
     writeFileSync(join(dir, 'latest'), 'garbage');
     const ro = fsCheckpointStore(dir, { readOnly: true });

@@ -26,6 +26,11 @@ export function initParam(slot: Pick<ParamSlot, 'name' | 'init' | 'shape'>, seed
       for (let i = 0; i < n; i++) out[i] = rng.normal() * slot.init.std;
       break;
     }
+    case 'uniform': {
+      const rng = new Rng(hashName(seed, slot.name));
+      for (let i = 0; i < n; i++) out[i] = (2 * rng.uniform() - 1) * slot.init.bound;
+      break;
+    }
   }
   return out;
 }

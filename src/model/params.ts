@@ -7,10 +7,10 @@
 // only, and embed.wte (first) is one range a pipeline's tied copy can skip.
 
 import { localShape } from './tp-shard';
-import { initStd, type ModelSpec } from './spec';
+import { type ModelSpec, type WeightInit, weightInit } from './spec';
 
 export type TpSplit = 'column' | 'row' | 'vocab' | 'replicated';
-export type ParamInit = { kind: 'normal'; std: number } | { kind: 'zeros' } | { kind: 'ones' };
+export type ParamInit = WeightInit | { kind: 'zeros' } | { kind: 'ones' };
 
 export interface ParamDef {
   name: string;
@@ -51,7 +51,7 @@ export function paramDefs(s: ModelSpec): ParamDef[] {
     shape: [out, inp],
     fullShape: [out, inp],
     decay: true,
-    init: { kind: 'normal', std: initStd(kind, s, inp, out) },
+    init: weightInit(kind, s, inp, out),
     tp,
   });
   const vec = (name: string, n: number, init: ParamInit, tp: TpSplit): ParamDef => ({
@@ -72,7 +72,7 @@ export function paramDefs(s: ModelSpec): ParamDef[] {
     shape: [s.V, s.C],
     fullShape: [s.V, s.C],
     decay: true,
-    init: { kind: 'normal', std: initStd(s.initMethod, s, s.C, s.V) },
+    init: weightInit(s.initMethod, s, s.C, s.V),
     tp: 'vocab',
   });
   if (s.posEmb === 'learned') {
@@ -81,7 +81,7 @@ export function paramDefs(s: ModelSpec): ParamDef[] {
       shape: [s.maxPos, s.C],
       fullShape: [s.maxPos, s.C],
       decay: true,
-      init: { kind: 'normal', std: initStd(s.initMethod, s, s.C, s.maxPos) },
+      init: weightInit(s.initMethod, s, s.C, s.maxPos),
       tp: 'replicated',
     });
   }

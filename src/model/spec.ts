@@ -43,27 +43,32 @@ export function padVocab(vocab: number, divisibleBy: number, tp = 1): number {
   return Math.ceil(vocab / m) * m;
 }
 
-/** Standard deviation of a weight initialised with NeoX's named method (biases and norms are not). */
-export function initStd(
+/** A weight's random draw: normal with mean 0, or uniform on [-bound, bound). */
+export type WeightInit = { kind: 'normal'; std: number } | { kind: 'uniform'; bound: number };
+
+/** How a weight (out, in) = (fanOut, fanIn) is drawn under NeoX's named method (biases and norms
+ *  are not weights). Xavier's fans are torch's: fan_in = in, fan_out = out, of the whole tensor. */
+export function weightInit(
   kind: InitKind,
   spec: Pick<ModelSpec, 'initStd' | 'L' | 'C'>,
   fanIn: number,
   fanOut: number,
-): number {
+): WeightInit {
+  const normal = (std: number): WeightInit => ({ kind: 'normal', std });
   switch (kind) {
     case 'normal':
-      return spec.initStd;
+      return normal(spec.initStd);
     case 'scaled_normal':
-      return spec.initStd / Math.sqrt(2 * spec.L);
+      return normal(spec.initStd / Math.sqrt(2 * spec.L));
     case 'small_init':
-      return Math.sqrt(2 / (5 * spec.C));
+      return normal(Math.sqrt(2 / (5 * spec.C)));
     case 'wang_init':
-      return 2 / spec.L / Math.sqrt(spec.C);
+      return normal(2 / spec.L / Math.sqrt(spec.C));
     case 'xavier_normal':
-      return Math.sqrt(2 / (fanIn + fanOut));
+      return normal(Math.sqrt(2 / (fanIn + fanOut)));
     case 'xavier_uniform':
-      return Math.sqrt(2 / (fanIn + fanOut)); // drawn normal with the same variance
+      return { kind: 'uniform', bound: Math.sqrt(6 / (fanIn + fanOut)) };
     case 'orthogonal':
-      return spec.initStd; // approximated by a normal draw (documented limitation)
+      return normal(spec.initStd); // not implemented: the config warnings say so
   }
 }

@@ -1,12 +1,11 @@
-// Batch arithmetic as DeepSpeed/NeoX derive it:
+// The batch triplet as DeepSpeed/NeoX derive it (the one implementation; src/config uses it too):
 //   train_batch_size = train_micro_batch_size_per_gpu × gradient_accumulation_steps × DP.
-// Any two given → the third; only train_batch_size → one accumulation step; only the micro
-// batch → one accumulation step. All three given → they must multiply out.
+// Any two given → the third; only the micro batch or only train_batch_size → one accumulation
+// step. All three given → they must multiply out. Failures are PlanErrors naming the numbers.
 
 import { PlanError } from './errors';
 
-export interface BatchInput {
-  dp: number;
+export interface BatchGiven {
   train_batch_size?: number;
   train_micro_batch_size_per_gpu?: number;
   gradient_accumulation_steps?: number;
@@ -18,79 +17,58 @@ export interface Batch {
   gradient_accumulation_steps: number;
 }
 
-export function deriveBatch(input: BatchInput): Batch {
-  const { dp } = input;
-  const train = input.train_batch_size;
-  const micro = input.train_micro_batch_size_per_gpu;
-  const gas = input.gradient_accumulation_steps;
-  for (const [key, v] of [
-    ['train_batch_size', train],
-    ['train_micro_batch_size_per_gpu', micro],
-    ['gradient_accumulation_steps', gas],
-  ] as const) {
-    if (v !== undefined && (!Number.isInteger(v) || v < 1))
-      throw new PlanError(`${key} must be a positive integer, got ${v}`);
-  }
+export const BATCH_KEYS = [
+  'train_batch_size',
+  'train_micro_batch_size_per_gpu',
+  'gradient_accumulation_steps',
+] as const;
 
-  let out: Batch;
-  if (train !== undefined && micro !== undefined && gas !== undefined) {
-    out = { train_batch_size: train, train_micro_batch_size_per_gpu: micro, gradient_accumulation_steps: gas };
-  } else if (train !== undefined && micro !== undefined) {
-    out = {
-      train_batch_size: train,
-      train_micro_batch_size_per_gpu: micro,
-      gradient_accumulation_steps: exactQuotient(
-        train,
-        micro * dp,
-        'gradient_accumulation_steps',
-        `train_batch_size ${train} / (train_micro_batch_size_per_gpu ${micro} × data-parallel size ${dp})`,
-      ),
-    };
-  } else if (train !== undefined && gas !== undefined) {
-    out = {
-      train_batch_size: train,
-      gradient_accumulation_steps: gas,
-      train_micro_batch_size_per_gpu: exactQuotient(
-        train,
-        gas * dp,
-        'train_micro_batch_size_per_gpu',
-        `train_batch_size ${train} / (gradient_accumulation_steps ${gas} × data-parallel size ${dp})`,
-      ),
-    };
-  } else if (micro !== undefined) {
-    const steps = gas ?? 1;
-    out = {
-      train_micro_batch_size_per_gpu: micro,
-      gradient_accumulation_steps: steps,
-      train_batch_size: micro * steps * dp,
-    };
-  } else if (train !== undefined) {
-    out = {
-      train_batch_size: train,
-      gradient_accumulation_steps: 1,
-      train_micro_batch_size_per_gpu: exactQuotient(
-        train,
-        dp,
-        'train_micro_batch_size_per_gpu',
-        `train_batch_size ${train} / data-parallel size ${dp}`,
-      ),
-    };
-  } else {
-    throw new PlanError('either train_batch_size or train_micro_batch_size_per_gpu must be given');
-  }
-
-  const product = out.train_micro_batch_size_per_gpu * out.gradient_accumulation_steps * dp;
-  if (out.train_batch_size !== product) {
-    throw new PlanError(
-      `batch sizes do not multiply out: train_batch_size ${out.train_batch_size} != train_micro_batch_size_per_gpu ${out.train_micro_batch_size_per_gpu} × gradient_accumulation_steps ${out.gradient_accumulation_steps} × data-parallel size ${dp} (= ${product})`,
-    );
-  }
-  return out;
+function fail(message: string): never {
+  throw new PlanError(message);
 }
 
-function exactQuotient(num: number, den: number, key: string, what: string): number {
-  const q = num / den;
-  if (!Number.isInteger(q) || q < 1)
-    throw new PlanError(`cannot derive ${key}: ${what} = ${+q.toFixed(4)} is not a positive integer`);
-  return q;
+/** `what (n)` must be a whole multiple of `by` (a product named in `byText`). */
+function exactQuotient(n: number, by: number, what: string, byText: string): number {
+  if (n % by !== 0 || n < by) fail(`${what} (${n}) must be a positive multiple of ${byText} = ${by}`);
+  return n / by;
+}
+
+const triplet = (train: number, micro: number, gas: number): Batch => ({
+  train_batch_size: train,
+  train_micro_batch_size_per_gpu: micro,
+  gradient_accumulation_steps: gas,
+});
+
+export function deriveBatch(given: BatchGiven, dp: number): Batch {
+  if (!Number.isInteger(dp) || dp < 1) fail(`data-parallel size must be a positive integer, got ${dp}`);
+  for (const key of BATCH_KEYS) {
+    const v = given[key];
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) fail(`${key} must be a positive integer, got ${v}`);
+  }
+  const { train_batch_size: train, train_micro_batch_size_per_gpu: micro, gradient_accumulation_steps: gas } = given;
+  const dpText = `data-parallel size (${dp})`;
+
+  if (train !== undefined && micro !== undefined && gas !== undefined) {
+    if (train !== micro * gas * dp) {
+      fail(
+        `train_batch_size (${train}) must equal train_micro_batch_size_per_gpu (${micro}) * ` +
+          `gradient_accumulation_steps (${gas}) * ${dpText} = ${micro * gas * dp}`,
+      );
+    }
+    return triplet(train, micro, gas);
+  }
+  if (train !== undefined && micro !== undefined) {
+    const byText = `train_micro_batch_size_per_gpu (${micro}) * ${dpText}`;
+    return triplet(train, micro, exactQuotient(train, micro * dp, 'train_batch_size', byText));
+  }
+  if (train !== undefined && gas !== undefined) {
+    const byText = `gradient_accumulation_steps (${gas}) * ${dpText}`;
+    return triplet(train, exactQuotient(train, gas * dp, 'train_batch_size', byText), gas);
+  }
+  if (micro !== undefined) {
+    const steps = gas ?? 1;
+    return triplet(micro * steps * dp, micro, steps);
+  }
+  if (train !== undefined) return triplet(train, exactQuotient(train, dp, 'train_batch_size', dpText), 1);
+  return fail('either train_batch_size or train_micro_batch_size_per_gpu must be set');
 }

@@ -2,6 +2,7 @@
 // The vocabulary is the tokenizer's size, padded by the plan as NeoX pads it.
 
 import { TOKENIZER_VOCAB_SIZES } from '../config/index';
+import { BATCH_KEYS } from './batch';
 import { PlanError } from './errors';
 import type { NormKind } from './params';
 import { makePlan, type Plan, type PlanInput } from './plan';
@@ -23,8 +24,6 @@ export interface PlanOverrides {
 
 /** Tokenizer sizes before padding; HFTokenizer is taken to be GPT-NeoX-20B's (Pythia's). */
 export const TOKENIZER_VOCAB: Readonly<Record<string, number>> = { ...TOKENIZER_VOCAB_SIZES, HFTokenizer: 50277 };
-
-const BATCH_KEYS = ['train_batch_size', 'train_micro_batch_size_per_gpu', 'gradient_accumulation_steps'] as const;
 
 export function planInputFromConfig(
   config: object,
@@ -109,7 +108,6 @@ export function planInputFromConfig(
     partitionMethod: str('pipe_partition_method', 'type:transformer'),
     zeroStage,
     recomputeActivations: bool('checkpoint_activations', false),
-    partitionActivations: bool('partition_activations', false),
   };
   return { input, warnings };
 }
@@ -141,7 +139,12 @@ function givenBatch(
 /** Config → validated Plan, with the adapter's warnings. */
 export function planFromConfig(config: object, options: PlanOverrides = {}): { plan: Plan; warnings: string[] } {
   const { input, warnings } = planInputFromConfig(config, options);
-  return { plan: makePlan(input), warnings };
+  const made = makePlan(input);
+  if (made.zeroStageRun !== made.zeroStage)
+    warnings.push(
+      `zero_optimization.stage ${made.zeroStage} runs as stage ${made.zeroStageRun}: memory is planned for stage ${made.zeroStageRun} (Adam's state sharded, gradients and parameters whole)`,
+    );
+  return { plan: made, warnings };
 }
 
 /** Config → the plan as a JSON-ready object (what `tabtron plan --json` prints). */

@@ -3,7 +3,7 @@
 
 export { PlanError } from './errors';
 export { rankGrid, rankOf, coordOf, type GridSizes, type RankCoord, type RankGrid } from './grid';
-export { deriveBatch, type Batch, type BatchInput } from './batch';
+export { BATCH_KEYS, deriveBatch, type Batch, type BatchGiven } from './batch';
 export {
   type ComputeOp,
   type CommOp,
@@ -28,7 +28,13 @@ export { timeSchedule, placeTransfers, producerOf, type Durations } from './plac
 export { simulateSchedules, type SimResult } from './simulate';
 export { partitionLayers, balancedBounds, type PartitionMethod } from './partition';
 export { pipeItems, totalParams, transformerLayerParams, type ModelShape, type PipeItem } from './params';
-export { estimateMemory, layerActivationBytes, type MemoryEstimate, type MemoryInput } from './memory';
+export {
+  estimateMemory,
+  layerActivationBytes,
+  zeroStageRun,
+  type MemoryEstimate,
+  type MemoryInput,
+} from './memory';
 export { makePlan, peakInFlightOf, type Plan, type PlanInput, type StagePlan } from './plan';
 export { planInputFromConfig, planFromConfig, plan, TOKENIZER_VOCAB, type PlanOverrides } from './from-config';
 export { planJson } from './plan-json';

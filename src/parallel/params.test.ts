@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimateMemory, layerActivationBytes } from './memory';
+import { estimateMemory, layerActivationBytes, zeroStageRun } from './memory';
 import { embeddingParams, pipeItems, totalParams, transformerLayerParams, type ModelShape } from './params';
 
 const neox = (numLayers: number, hidden: number, paddedVocab: number): ModelShape => ({
@@ -64,14 +64,16 @@ describe('memory estimate', () => {
     paddedVocab: 64,
     isLastStage: false,
     recomputeActivations: false,
-    partitionActivations: false,
   };
 
-  it('takes 4 bytes per parameter and gradient, 8 for Adam m and v, and shards by ZeRO stage', () => {
+  it('takes 4 bytes per parameter and gradient, 8 for Adam m and v, and ZeRO-1 shards m and v over DP', () => {
     expect(estimateMemory(base)).toMatchObject({ params: 4000, grads: 4000, optimizer: 8000 });
     expect(estimateMemory({ ...base, zeroStage: 1 })).toMatchObject({ params: 4000, grads: 4000, optimizer: 2000 });
-    expect(estimateMemory({ ...base, zeroStage: 2 })).toMatchObject({ params: 4000, grads: 1000, optimizer: 2000 });
-    expect(estimateMemory({ ...base, zeroStage: 3 })).toMatchObject({ params: 1000, grads: 1000, optimizer: 2000 });
+  });
+
+  it('knows only the ZeRO stages training runs: 2 and 3 run as 1', () => {
+    expect([0, 1, 2, 3].map(zeroStageRun)).toEqual([0, 1, 1, 1]);
+    expect(() => estimateMemory({ ...base, zeroStage: 2 })).toThrow('ZeRO stage 2 does not run in tabtron');
   });
 
   it('holds s·b·h·(10 + 24/t + 5as/(ht))·2 bytes per layer and in-flight microbatch', () => {
@@ -85,12 +87,8 @@ describe('memory estimate', () => {
   it('keeps only layer inputs with activation checkpointing, plus one layer being recomputed', () => {
     const recompute = estimateMemory({ ...base, recomputeActivations: true }).activations;
     expect(recompute).toBe(3 * 2 * (8 * 2 * 16 * 4) + layerActivationBytes(base));
-    const split = estimateMemory({
-      ...base,
-      tp: 2,
-      recomputeActivations: true,
-      partitionActivations: true,
-    }).activations;
-    expect(split).toBe((3 * 2 * (8 * 2 * 16 * 4)) / 2 + layerActivationBytes({ ...base, tp: 2 }));
+    // each TP rank keeps the whole input (partition_activations is not implemented)
+    const tp2 = estimateMemory({ ...base, tp: 2, recomputeActivations: true }).activations;
+    expect(tp2).toBe(3 * 2 * (8 * 2 * 16 * 4) + layerActivationBytes({ ...base, tp: 2 }));
   });
 });

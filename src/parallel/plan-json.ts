@@ -21,6 +21,8 @@ export function planJson(plan: Plan, warnings: readonly string[] = []) {
     padded_vocab_size: plan.paddedVocabSize,
     total_params: plan.totalParams,
     pipe_partition_method: plan.partitionMethod,
+    // memory_bytes_per_rank is computed for the stage that runs
+    zero_optimization: { stage: plan.zeroStage, stage_run: plan.zeroStageRun },
     bubble_fraction: plan.bubbleFraction,
     groups: plan.grid.groups,
     ranks: plan.grid.coords,

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { planInputFromConfig } from './from-config';
+import { resolveConfig } from '../config/index';
+import { planFromConfig, planInputFromConfig } from './from-config';
 import { isCompute } from './ops';
 import { makePlan, type PlanInput } from './plan';
 import { planJson } from './plan-json';
+import { renderPlanText } from './render-text';
 import { simulateSchedules } from './simulate';
 
 const input = (over: Partial<PlanInput> = {}): PlanInput => ({
@@ -24,7 +26,6 @@ const input = (over: Partial<PlanInput> = {}): PlanInput => ({
   partitionMethod: 'type:transformer',
   zeroStage: 1,
   recomputeActivations: false,
-  partitionActivations: false,
   ...over,
 });
 
@@ -94,7 +95,7 @@ describe('makePlan', () => {
     );
     fails(
       { trainBatchSize: 33 },
-      'batch sizes do not multiply out: train_batch_size 33 != train_micro_batch_size_per_gpu 2 × gradient_accumulation_steps 8 × data-parallel size 2 (= 32)',
+      'train_batch_size (33) must equal train_micro_batch_size_per_gpu (2) * gradient_accumulation_steps (8) * data-parallel size (2) = 32',
     );
     fails(
       { gradientAccumulationSteps: 3 },
@@ -203,5 +204,60 @@ describe('planInputFromConfig', () => {
   it('counts only computes in ops', () => {
     const p = makePlan(planInputFromConfig(config, { world: 16 }).input);
     expect(planJson(p).schedule[0].ops).toHaveLength(p.stages[0].schedule.filter(isCompute).length);
+  });
+});
+
+describe('the plan says what training does', () => {
+  const neox = {
+    num_layers: 4,
+    hidden_size: 64,
+    num_attention_heads: 4,
+    seq_length: 32,
+    train_iters: 10,
+    train_micro_batch_size_per_gpu: 2,
+    global_num_gpus: 4,
+    model_parallel_size: 2,
+    checkpoint_activations: true,
+    tokenizer_type: 'CharLevelTokenizer',
+    optimizer: { type: 'Adam', params: { lr: 0.001 } },
+  };
+  const planned = (change: Record<string, unknown>) => {
+    const resolved = resolveConfig([{ file: 'run.yml', data: { ...neox, ...change } }]);
+    const made = planFromConfig(resolved.config, { sources: resolved.sources });
+    return { ...made, configWarnings: resolved.warnings };
+  };
+
+  it('partition_activations is warned ignored and leaves the memory plan as it is', () => {
+    const off = planned({});
+    const on = planned({ partition_activations: true });
+    expect(on.configWarnings).toEqual([
+      'run.yml: partition_activations is a NeoX key that tabtron does not implement yet; ignored (value true)',
+    ]);
+    expect(on.plan.stages.map((s) => s.memory)).toEqual(off.plan.stages.map((s) => s.memory));
+    expect(on.plan.stages[0].memory.activations).toBeGreaterThan(0);
+  });
+
+  it('ZeRO stages 2 and 3 are planned as stage 1, and the text and JSON say so', () => {
+    const one = planned({ zero_optimization: { stage: 1 } });
+    const zero = planned({});
+    expect(one.plan.stages[0].memory.optimizer).toBe(zero.plan.stages[0].memory.optimizer / 2); // DP 2
+    for (const stage of [2, 3]) {
+      const p = planned({ zero_optimization: { stage } });
+      expect(p.plan.stages.map((s) => s.memory)).toEqual(one.plan.stages.map((s) => s.memory));
+      expect(p.plan.stages[0].memory.grads).toBe(zero.plan.stages[0].memory.grads);
+      expect(p.plan.stages[0].memory.params).toBe(zero.plan.stages[0].memory.params);
+      expect(planJson(p.plan).zero_optimization).toEqual({ stage, stage_run: 1 });
+      expect(p.warnings).toContain(
+        `zero_optimization.stage ${stage} runs as stage 1: memory is planned for stage 1 (Adam's state sharded, gradients and parameters whole)`,
+      );
+      const text = renderPlanText(p.plan, p.warnings);
+      expect(text).toContain(
+        `ZeRO         stage ${stage} runs as stage 1 (tabtron implements stage 1 only): Adam's m and v sharded over DP 2`,
+      );
+      expect(text).toContain('stages (memory per rank, f32, ZeRO stage 1)');
+    }
+    expect(planJson(one.plan).zero_optimization).toEqual({ stage: 1, stage_run: 1 });
+    expect(one.warnings).toEqual([]);
+    expect(renderPlanText(zero.plan)).toContain('ZeRO         stage 0: no sharding');
   });
 });

@@ -4,7 +4,7 @@
 import { deriveBatch, type Batch } from './batch';
 import { PlanError, requirePositiveInt } from './errors';
 import { rankGrid, type RankGrid } from './grid';
-import { estimateMemory, type MemoryEstimate } from './memory';
+import { estimateMemory, type MemoryEstimate, zeroStageRun } from './memory';
 import { isCompute, type ScheduleOp } from './ops';
 import { pipeItems, totalParams, type ModelShape, type NormKind } from './params';
 import { partitionLayers } from './partition';
@@ -33,9 +33,9 @@ export interface PlanInput {
   microBatch?: number;
   gradientAccumulationSteps?: number;
   partitionMethod: string;
+  /** zero_optimization.stage as configured */
   zeroStage: number;
   recomputeActivations: boolean;
-  partitionActivations: boolean;
 }
 
 export interface StagePlan {
@@ -68,6 +68,9 @@ export interface Plan extends Batch {
   paddedVocabSize: number;
   totalParams: number;
   partitionMethod: string;
+  /** zero_optimization.stage as configured, and the stage training runs (memory is its) */
+  zeroStage: number;
+  zeroStageRun: number;
   grid: RankGrid;
   stages: StagePlan[];
   bubbleFraction: number;
@@ -112,12 +115,14 @@ export function makePlan(input: PlanInput): Plan {
     );
   }
   const dp = world / (pp * tp);
-  const batch = deriveBatch({
+  const batch = deriveBatch(
+    {
+      train_batch_size: input.trainBatchSize,
+      train_micro_batch_size_per_gpu: input.microBatch,
+      gradient_accumulation_steps: input.gradientAccumulationSteps,
+    },
     dp,
-    train_batch_size: input.trainBatchSize,
-    train_micro_batch_size_per_gpu: input.microBatch,
-    gradient_accumulation_steps: input.gradientAccumulationSteps,
-  });
+  );
   const m = batch.gradient_accumulation_steps;
   if (pp > 1 && m < pp) {
     throw new PlanError(
@@ -158,7 +163,7 @@ export function makePlan(input: PlanInput): Plan {
     const memory = estimateMemory({
       params,
       dp,
-      zeroStage: input.zeroStage,
+      zeroStage: zeroStageRun(input.zeroStage),
       tp,
       heads: input.heads,
       hidden: input.hidden,
@@ -169,7 +174,6 @@ export function makePlan(input: PlanInput): Plan {
       layersPerMicrobatch: Math.max(...chunks.map(([a, b]) => b - a)),
       inFlight: peakInFlight,
       recomputeActivations: input.recomputeActivations,
-      partitionActivations: input.partitionActivations,
     });
     const holds = held.filter((it) => it.layer === undefined).map((it) => it.name);
     return {
@@ -197,6 +201,8 @@ export function makePlan(input: PlanInput): Plan {
     paddedVocabSize,
     totalParams: totalParams(shape),
     partitionMethod: input.partitionMethod,
+    zeroStage: input.zeroStage,
+    zeroStageRun: zeroStageRun(input.zeroStage),
     grid: rankGrid({ tp, pp, dp }),
     stages,
     bubbleFraction: bubbleFraction(pp, m, v),

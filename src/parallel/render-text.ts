@@ -30,6 +30,7 @@ export function renderPlanText(plan: Plan, warnings: readonly string[] = []): st
     `pipeline     ${kind}; ${plan.gradient_accumulation_steps} microbatches over ${pp} stage${pp === 1 ? '' : 's'}; bubble ${(plan.bubbleFraction * 100).toFixed(1)}%`,
   );
   out.push(`partition    ${plan.partitionMethod}`);
+  out.push(`ZeRO         ${zeroText(plan)}`);
 
   out.push('', 'rank grid (one box per pipeline stage; rows dp, columns tp)');
   out.push(...gridPicture(plan));
@@ -52,7 +53,7 @@ export function renderPlanText(plan: Plan, warnings: readonly string[] = []): st
     ),
   );
 
-  out.push('', 'stages (memory per rank, f32; ZeRO shards per config)');
+  out.push('', `stages (memory per rank, f32, ZeRO stage ${plan.zeroStageRun})`);
   const rows = plan.stages.map((s) => [
     String(s.stage),
     s.chunks.map(([a, b]) => `[${a},${b})`).join(' '),
@@ -191,4 +192,15 @@ export function fmtBytes(b: number): string {
   ];
   for (const [v, u] of units) if (b >= v) return `${(b / v).toFixed(2)} ${u}`;
   return `${Math.round(b)} B`;
+}
+
+/** The ZeRO stage configured and the one that runs (memory above and below is the latter's). */
+function zeroText(plan: Plan): string {
+  const run = plan.zeroStageRun;
+  const what =
+    run === 0
+      ? "no sharding: every rank holds Adam's m and v for its parameters"
+      : `Adam's m and v sharded over DP ${plan.dp}; parameters and gradients whole on every rank`;
+  if (plan.zeroStage === run) return `stage ${run}: ${what}`;
+  return `stage ${plan.zeroStage} runs as stage ${run} (tabtron implements stage 1 only): ${what}`;
 }

@@ -10,6 +10,7 @@ import {
   DEVICE,
   createRun,
   startCoordinatorProcess,
+  removeTempDirs,
   tempDir,
   type CoordinatorProcess,
 } from '../../coordinator/test-helpers';
@@ -128,6 +129,7 @@ describe('joinRun against a real coordinator', () => {
   });
   afterAll(async () => {
     await c?.kill('SIGTERM');
+    removeTempDirs();
   });
 
   it('gets a rank, reports ready, reconnects after a dropped socket, and hears stop', async () => {

@@ -31,7 +31,7 @@ export interface TrainConfig {
   seed: number;
   make_vocab_size_divisible_by: number;
   tokenizer_type: string;
-  optimizer: { type: string; params: { lr?: number; betas?: number[]; eps?: number; weight_decay?: number } };
+  optimizer: { type: string; params: { lr?: number; betas?: number[]; eps?: number } };
   lr?: number | null;
   min_lr: number;
   warmup: number;
@@ -95,13 +95,15 @@ export function peakLr(c: TrainConfig): number {
   return lr;
 }
 
+/** Adam's settings. Weight decay is the top-level weight_decay, as NeoX applies it to its decay
+ *  group; optimizer.params.weight_decay is ignored (the config warnings say so). */
 export function adamHyper(c: TrainConfig): AdamHyper {
   const [beta1, beta2] = c.optimizer.params.betas ?? [0.9, 0.999];
   return {
     beta1,
     beta2,
     eps: c.optimizer.params.eps ?? 1e-8,
-    weightDecay: c.optimizer.params.weight_decay ?? c.weight_decay,
+    weightDecay: c.weight_decay,
     maxGradNorm: c.gradient_clipping,
   };
 }
