@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULTS, startCoordinator, type Coordinator } from '../coordinator/server';
+import { DEFAULT_TIMEOUTS } from '../coordinator/lifecycle';
 import type { WebMode } from '../coordinator/web';
 
 const int = (name: string, min: number) => (v: string) => {
@@ -23,6 +24,9 @@ export interface CoordinatorCliOptions {
   dp?: number;
   name?: string;
   rankGraceMs: number;
+  reconnectGraceMs: number;
+  haltTimeoutMs: number;
+  restoreTimeoutMs: number;
   joinLimit: number;
   checkpointMaxBytes?: number;
 }
@@ -50,9 +54,24 @@ export function coordinatorCommand(): Command {
     )
     .option('--name <name>', 'name of the run created from [configs...]')
     .addOption(
-      new Option('--rank-grace-ms <ms>', 'how long a rank waits for its disconnected tab')
+      new Option('--rank-grace-ms <ms>', 'how long a tab may be without a socket (standbys; all tabs after a restart)')
         .default(DEFAULTS.rankGraceMs)
         .argParser(int('--rank-grace-ms', 0)),
+    )
+    .addOption(
+      new Option('--reconnect-grace-ms <ms>', "how long a rank waits for its tab's socket to come back (a reload)")
+        .default(DEFAULT_TIMEOUTS.reconnectGraceMs)
+        .argParser(int('--reconnect-grace-ms', 0)),
+    )
+    .addOption(
+      new Option('--halt-timeout-ms <ms>', 'how long a rank has to stop and report when membership changes')
+        .default(DEFAULT_TIMEOUTS.haltTimeoutMs)
+        .argParser(int('--halt-timeout-ms', 1)),
+    )
+    .addOption(
+      new Option('--restore-timeout-ms <ms>', 'how long the ranks of a new generation have to connect and restore')
+        .default(DEFAULT_TIMEOUTS.restoreTimeoutMs)
+        .argParser(int('--restore-timeout-ms', 1)),
     )
     .addOption(
       new Option('--join-limit <n>', 'joins per minute per client address')
@@ -89,6 +108,11 @@ export async function serve(configs: string[], opts: CoordinatorCliOptions): Pro
     adminToken: opts.adminToken,
     web: opts.web,
     rankGraceMs: opts.rankGraceMs,
+    elastic: {
+      reconnectGraceMs: opts.reconnectGraceMs,
+      haltTimeoutMs: opts.haltTimeoutMs,
+      restoreTimeoutMs: opts.restoreTimeoutMs,
+    },
     joinRateLimit: { windowMs: 60_000, limit: opts.joinLimit },
     checkpointMaxBytes: opts.checkpointMaxBytes,
     initialRuns: sources.length ? [{ name: opts.name, sources, dp: opts.dp }] : [],

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import type { Coords, DeviceInfo } from '../src/protocol';
 import type { CheckpointRow, MetricPoint, SpanRow } from './metrics-store';
 import type { ParticipantState, RunState } from './store';
+import type { ElasticLayout } from '../src/protocol';
+import type { RecoveryRow } from './store';
 
 export const MAX_BODY_BYTES = 512 * 1024;
 /** Default for the largest rank checkpoint file a PUT may carry (`--checkpoint-max-bytes`). */
@@ -44,7 +46,11 @@ export interface RunSummary {
   stateReason: string;
   paused: boolean;
   step: number;
+  /** the configured layout's sizes (all replicas) */
   sizes: { tp: number; pp: number; dp: number; world: number };
+  /** the membership generation and the layout it trains in (fewer replicas while some are missing) */
+  generation: number;
+  layout: ElasticLayout | null;
   held: number;
   ready: number;
   standbys: number;
@@ -79,6 +85,8 @@ export interface RunDetail {
   participants: ParticipantView[];
   checkpoints: CheckpointRow[];
   events: { at: number; kind: string; detail: string }[];
+  /** membership changes, newest first (coordinator/generations.ts) */
+  recoveries: RecoveryRow[];
 }
 
 export interface MetricsResponse {

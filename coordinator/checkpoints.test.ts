@@ -68,7 +68,7 @@ describe('checkpoint API', () => {
     const { run, joinToken } = await createRun(c.url, [TINY, GRID_2x2, saveConfig(saveDir)]);
     const tabs = await Promise.all([0, 1, 2, 3].map(() => RawTab.join(c.url, run.id, joinToken)));
     const byRank = new Map<number, (typeof tabs)[number]>();
-    for (const t of tabs) byRank.set((await t.next('assign')).assignment.rank, t);
+    for (const t of tabs) byRank.set((await t.next('generation')).assignment.rank, t);
     const storeOf = (rank: number) =>
       new HttpCheckpointStore({
         coordinatorUrl: c.url,

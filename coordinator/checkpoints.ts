@@ -23,11 +23,30 @@ export class RunCheckpoints {
     private readonly dataDir: string,
   ) {}
 
-  /** The run's layout from its plan and config (the layout every rank file must be saved under). */
+  /** The layout the run trains in now (every rank file must be saved under it). */
   layout(run: Run): CheckpointLayout {
-    const v = this.runs.view(run);
+    const v = this.runs.currentView(run);
     const zero = run.config.zero_optimization as { stage?: number } | undefined;
     return { tp: v.tp, pp: v.pp, dp: v.dp, zeroStage: zero?.stage ?? 0, world: v.world };
+  }
+
+  /** Steps of the complete checkpoints in the run's save and load directories. */
+  async completeSteps(run: Run): Promise<{ save: number[]; load: number[] }> {
+    const steps = async (source: CheckpointSource): Promise<number[]> => {
+      if (!this.dir(run, source)) return [];
+      try {
+        const { store } = this.store(run, source);
+        const out: number[] = [];
+        for (const it of await store.iterations()) {
+          const m = await store.manifest(it);
+          if (m) out.push(m.step);
+        }
+        return out;
+      } catch {
+        return []; // an unreadable directory offers nothing to resume from
+      }
+    };
+    return { save: await steps('save'), load: await steps('load') };
   }
 
   dir(run: Run, source: CheckpointSource): string | null {

@@ -1,9 +1,11 @@
-// The WebSocket control channel of a real coordinator process: tabs join, get distinct ranks
-// matching the plan's groups, extras wait as standbys; ready → start; pause/resume/stop reach
-// every rank; a lost rank goes to a standby; telemetry lands in the database.
+// The WebSocket control channel of a real coordinator process: tabs join and are seated as
+// generation 1 (distinct ranks matching the plan's groups), extras wait as standbys; ready →
+// start; pause/resume/stop reach every rank; a lost rank halts the others, who report, and a
+// new generation seats the standby with its state from the right place; telemetry lands in
+// the database and /metrics.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROTOCOL_VERSION, type Assignment } from '../src/protocol';
+import { PROTOCOL_VERSION, type Assignment, type ControlMessage } from '../src/protocol';
 import {
   RawTab,
   TINY,
@@ -18,7 +20,7 @@ import {
 type Tab = Awaited<ReturnType<typeof RawTab.join>>;
 let c: CoordinatorProcess;
 beforeAll(async () => {
-  c = await startCoordinatorProcess(tempDir(), ['--rank-grace-ms', '400']);
+  c = await startCoordinatorProcess(tempDir(), ['--rank-grace-ms', '400', '--reconnect-grace-ms', '400']);
 });
 afterAll(async () => {
   await c?.kill('SIGTERM');
@@ -27,18 +29,51 @@ afterAll(async () => {
 
 const detail = async (runId: string) => (await api(c.url, 'GET', `/api/runs/${runId}`)).body;
 
+type GenerationMsg = Extract<ControlMessage, { type: 'generation' }>;
+
+/** The tabs seated by generation `g`, by rank. */
+async function seated(tabs: Tab[], g: number, from: number[] = tabs.map(() => 0)) {
+  const byRank = new Map<number, { tab: Tab; msg: GenerationMsg; a: Assignment }>();
+  await Promise.all(
+    tabs.map(async (tab, i) => {
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline) {
+        const msg = tab.all('generation', from[i]).find((m) => m.plan.generation === g);
+        if (msg) return byRank.set(msg.assignment.rank, { tab, msg, a: msg.assignment });
+        if (tab.all('standby', from[i]).length > 0 && tab.all('generation', from[i]).length === 0) {
+          await new Promise((r) => setTimeout(r, 100));
+          if (Date.now() > deadline - 9_000) return; // a standby stays one
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }),
+  );
+  return byRank;
+}
+
+const report = (step: number | null, reachable: number[] = step === null ? [] : [step]) => ({
+  step,
+  reachable,
+  snapshots: [] as number[],
+});
+
 describe('run lifecycle over WebSockets', () => {
-  it('assigns ranks, starts when all are ready, pauses, replaces a lost rank, stops', async () => {
+  it('seats generation 1, starts when all are ready, pauses, recovers from a lost rank, stops', async () => {
     const { run, joinToken } = await createRun(c.url); // 2 stages × 2 TP ranks
     const tabs: Tab[] = [];
     for (let i = 0; i < 5; i++) tabs.push(await RawTab.join(c.url, run.id, joinToken));
     const plan = (await detail(run.id)).plan;
 
-    const assigned = await Promise.all(tabs.slice(0, 4).map((t) => t.next('assign')));
-    const byRank = new Map<number, { tab: Tab; a: Assignment }>();
-    assigned.forEach((m, i) => byRank.set(m.assignment.rank, { tab: tabs[i], a: m.assignment }));
+    const byRank = await seated(tabs, 1);
     expect([...byRank.keys()].sort()).toEqual([0, 1, 2, 3]);
-    for (const [rank, { a, tab }] of byRank) {
+    for (const [rank, { a, tab, msg }] of byRank) {
+      expect(msg.plan).toEqual({
+        generation: 1,
+        step: 0,
+        layout: { tp: 2, pp: 2, dp: 1, accum: 2 },
+        restore: { kind: 'init' },
+        donate: [],
+      });
       expect(a.participantId).toBe(tab.participantId);
       expect(a.sizes).toEqual({ tp: 2, pp: 2, dp: 1, world: 4 });
       expect(a.groups.tp).toEqual(plan.groups.tp.find((g: number[]) => g.includes(rank)));
@@ -56,13 +91,7 @@ describe('run lifecycle over WebSockets', () => {
       expect(a.config.num_layers).toBe(2);
     }
     expect(await tabs[4].next('standby')).toEqual({ type: 'standby', position: 1 });
-    expect(tabs[4].all('assign')).toHaveLength(0);
-
-    // Rank 0 (tp 0, pp 0) talks to its TP partner 1 and its next stage 2.
-    const lastPeers = (t: Tab) => t.all('peers').at(-1)!.peers;
-    const peerIdOf = (rank: number) => byRank.get(rank)!.a.peerId;
-    expect(lastPeers(byRank.get(0)!.tab)).toEqual([1, 2].map((r) => ({ rank: r, peerId: peerIdOf(r) })));
-    expect(lastPeers(byRank.get(3)!.tab)).toEqual([1, 2].map((r) => ({ rank: r, peerId: peerIdOf(r) })));
+    expect(tabs[4].all('generation')).toHaveLength(0);
 
     let d = await detail(run.id);
     expect(d.run).toMatchObject({ state: 'waiting', held: 4, ready: 0, standbys: 1 });
@@ -71,13 +100,14 @@ describe('run lifecycle over WebSockets', () => {
     );
 
     // Not started until every rank is ready.
-    for (const r of [0, 1, 2]) byRank.get(r)!.tab.send({ type: 'ready', rank: r });
+    for (const r of [0, 1, 2]) byRank.get(r)!.tab.send({ type: 'ready', rank: r, generation: 1 });
     await new Promise((r) => setTimeout(r, 200));
     expect(byRank.get(0)!.tab.all('start')).toHaveLength(0);
-    byRank.get(3)!.tab.send({ type: 'ready', rank: 2 });
+    byRank.get(3)!.tab.send({ type: 'ready', rank: 2, generation: 1 });
     expect((await byRank.get(3)!.tab.next('error')).code).toBe('wrong_rank');
-    byRank.get(3)!.tab.send({ type: 'ready', rank: 3 });
-    for (const { tab } of byRank.values()) expect(await tab.next('start')).toEqual({ type: 'start', step: 0 });
+    byRank.get(3)!.tab.send({ type: 'ready', rank: 3, generation: 1 });
+    for (const { tab } of byRank.values())
+      expect(await tab.next('start')).toEqual({ type: 'start', step: 0, generation: 1 });
     expect((await detail(run.id)).run).toMatchObject({ state: 'running', ready: 4 });
 
     // Telemetry: stored and served back.
@@ -135,28 +165,46 @@ describe('run lifecycle over WebSockets', () => {
     expect(tabs[4].all('pause', before[4])).toHaveLength(0);
     expect((await detail(run.id)).run.state).toBe('running');
 
-    // Rank 1 leaves: the standby takes rank 1, the others pause and learn the new peer id.
+    // Rank 1 leaves: the others are halted towards generation 2 and report what they hold.
     const standby = tabs[4];
     const beforeLeave = tabs.map(mark);
+    for (const r of [0, 2, 3]) byRank.get(r)!.tab.send({ type: 'progress', step: 2 });
     byRank.get(1)!.tab.send({ type: 'leave', reason: 'closing the tab' });
-    const promoted = (await standby.next('assign')).assignment;
-    expect(promoted.rank).toBe(1);
-    expect(await byRank.get(0)!.tab.next('pause', 5000, beforeLeave[tabs.indexOf(byRank.get(0)!.tab)])).toMatchObject({
-      reason: '4 of 4 ranks held, 3 ready',
+    for (const r of [0, 2, 3]) {
+      const tab = byRank.get(r)!.tab;
+      expect(await tab.next('halt', 5000, beforeLeave[tabs.indexOf(tab)])).toMatchObject({ generation: 2 });
+    }
+    expect((await detail(run.id)).run.state).toBe('waiting');
+    for (const r of [0, 2, 3])
+      byRank.get(r)!.tab.send({ type: 'halted', generation: 2, reason: 'asked', report: report(2, [2, 1]) });
+    // TP × PP has no replica of rank 1's state and there is no checkpoint: everyone starts over
+    const g2 = await seated([standby, ...[0, 2, 3].map((r) => byRank.get(r)!.tab)], 2, [
+      beforeLeave[4],
+      ...[0, 2, 3].map((r) => beforeLeave[tabs.indexOf(byRank.get(r)!.tab)]),
+    ]);
+    expect(g2.get(1)!.tab).toBe(standby);
+    expect([...g2.values()].map((x) => [x.msg.plan.step, x.msg.plan.restore.kind])).toEqual(
+      [...g2.values()].map(() => [0, 'init']),
+    );
+    for (const [rank, { tab }] of g2) tab.send({ type: 'ready', rank, generation: 2 });
+    expect(await standby.next('start', 5000, beforeLeave[4])).toEqual({ type: 'start', step: 0, generation: 2 });
+    d = await detail(run.id);
+    expect(d.run).toMatchObject({ state: 'running', held: 4, standbys: 0 });
+    expect(d.recoveries[0]).toMatchObject({
+      cause: 'close',
+      generation: 2,
+      lost: [{ rank: 1 }],
+      tookOver: [{ rank: 1, participant: standby.participantId, from: 'init' }],
+      restoredFrom: 'init',
+      committedStep: 2,
+      resumeStep: 0,
     });
-    const peers0 = byRank
-      .get(0)!
-      .tab.all('peers', beforeLeave[tabs.indexOf(byRank.get(0)!.tab)])
-      .at(-1)!.peers;
-    expect(peers0.find((p) => p.rank === 1)!.peerId).toBe(promoted.peerId);
-    standby.send({ type: 'ready', rank: 1 });
-    expect(await standby.next('start')).toEqual({ type: 'start', step: 2 });
-    expect((await detail(run.id)).run).toMatchObject({ state: 'running', held: 4, standbys: 0 });
+    expect(d.recoveries[0].finishedAt).toBeGreaterThanOrEqual(d.recoveries[0].startedAt);
 
     // Stop: every tab is told, and the sockets close.
     await api(c.url, 'POST', `/api/runs/${run.id}/stop`);
     for (const r of [0, 1, 2, 3]) {
-      const tab = r === 1 ? standby : byRank.get(r)!.tab;
+      const tab = g2.get(r)!.tab;
       expect(await tab.next('stop')).toEqual({ type: 'stop', reason: 'stopped by admin' });
       expect((await tab.waitClosed()).code).toBe(1000);
     }
@@ -164,30 +212,69 @@ describe('run lifecycle over WebSockets', () => {
     expect(d.participants.map((p: { state: string }) => p.state)).toEqual(['left', 'left', 'left', 'left', 'left']);
   });
 
-  it('gives a disconnected rank to a standby after the grace period; a reload within it keeps the rank', async () => {
-    const { run, joinToken } = await createRun(c.url, undefined, undefined);
+  it('a replica sends a lost rank its state (PP2 × DP2): no rollback; /metrics counts the recovery', async () => {
+    const { run, joinToken } = await createRun(c.url, [
+      TINY,
+      { file: 'pp2dp2.yml', text: 'pipe_parallel_size: 2\nglobal_num_gpus: 4\ngradient_accumulation_steps: 2' },
+    ]);
     const tabs: Tab[] = [];
     for (let i = 0; i < 5; i++) tabs.push(await RawTab.join(c.url, run.id, joinToken));
-    const a0 = (await tabs[0].next('assign')).assignment;
+    const g1 = await seated(tabs, 1);
+    for (const [rank, { tab }] of g1) tab.send({ type: 'ready', rank, generation: 1 });
+    await Promise.all([...g1.values()].map(({ tab }) => tab.next('start')));
+    const mark = tabs.map((t) => t.messages.length);
+    // rank 3 = (pp 1, dp 1) goes; rank 2 = (pp 1, dp 0) holds the same state
+    g1.get(3)!.tab.ws.terminate();
+    const survivors = [0, 1, 2].map((r) => g1.get(r)!.tab);
+    for (const t of survivors) await t.next('halt', 5000, mark[tabs.indexOf(t)]);
+    survivors.forEach((t, i) =>
+      t.send({ type: 'halted', generation: 2, reason: 'asked', report: report(5, i === 0 ? [5] : [6, 5]) }),
+    );
+    const g2 = await seated(
+      tabs.filter((t) => t !== g1.get(3)!.tab),
+      2,
+      mark.filter((_, i) => tabs[i] !== g1.get(3)!.tab),
+    );
+    // rank 0 had not finished step 6, its replica (rank 1) had: rank 0 takes step 6 from it
+    expect(g2.get(3)!.msg.plan).toMatchObject({ step: 6, restore: { kind: 'dp-peer', from: 2 } });
+    expect(g2.get(2)!.msg.plan).toMatchObject({ restore: { kind: 'keep' }, donate: [3] });
+    expect(g2.get(0)!.msg.plan).toMatchObject({ restore: { kind: 'dp-peer', from: 1 } });
+    expect(g2.get(1)!.msg.plan).toMatchObject({ restore: { kind: 'keep' }, donate: [0] });
+    for (const [rank, { tab }] of g2) tab.send({ type: 'ready', rank, generation: 2 });
+    await g2.get(3)!.tab.next('start');
+    const d = await detail(run.id);
+    expect(d.recoveries[0]).toMatchObject({ cause: 'crash', restoredFrom: 'dp-peer', resumeStep: 6 });
+    const metrics = await (await fetch(`${c.url}/metrics`)).text();
+    expect(metrics).toMatch(
+      new RegExp(`tabtron_recoveries_total\\{run="${run.id}",cause="crash",restored_from="dp-peer"\\} 1`),
+    );
+    expect(metrics).toMatch(new RegExp(`tabtron_generation\\{run="${run.id}"\\} 2`));
+    for (const t of tabs) t.close();
+  });
 
-    // Reconnect quickly with the same credentials: same rank, assignment repeated.
-    tabs[0].ws.terminate();
+  it('a holder whose socket drops and comes back in time keeps its rank and nothing restarts', async () => {
+    const { run, joinToken } = await createRun(c.url);
+    const tabs: Tab[] = [];
+    for (let i = 0; i < 4; i++) tabs.push(await RawTab.join(c.url, run.id, joinToken));
+    const g1 = await seated(tabs, 1);
+    for (const [rank, { tab }] of g1) tab.send({ type: 'ready', rank, generation: 1 });
+    await Promise.all(tabs.map((t) => t.next('start')));
+    const a0 = g1.get(0)!;
+    a0.tab.ws.terminate();
     const again = await RawTab.open(c.url);
     again.send({
       type: 'hello',
       protocol: PROTOCOL_VERSION,
-      participantId: tabs[0].participantId,
-      secret: tabs[0].secret,
+      participantId: a0.tab.participantId,
+      secret: a0.tab.secret,
+      generation: 1,
     });
-    expect((await again.next('assign')).assignment.rank).toBe(a0.rank);
-    await new Promise((r) => setTimeout(r, 600));
-    expect(tabs[4].all('assign')).toHaveLength(0);
-
-    // Gone for longer than the grace period: the rank is assigned to the standby.
-    again.ws.terminate();
-    expect((await tabs[4].next('assign', 5000)).assignment.rank).toBe(a0.rank);
-    const participants = (await detail(run.id)).participants;
-    expect(participants[0]).toMatchObject({ state: 'left', rank: null });
+    expect((await again.next('assign')).assignment.rank).toBe(0);
+    await new Promise((r) => setTimeout(r, 1200)); // past the reconnect grace
+    for (const t of tabs.slice(1)) expect(t.all('halt')).toHaveLength(0);
+    expect(again.all('halt')).toHaveLength(0);
+    expect((await detail(run.id)).run.state).toBe('running');
+    again.close();
     for (const t of tabs.slice(1)) t.close();
   });
 });
@@ -199,11 +286,11 @@ describe('finishing', () => {
       { file: 'pp2.yml', text: 'pipe_parallel_size: 2\ngradient_accumulation_steps: 2\ntrain_iters: 5' },
     ]);
     const tabs = [await RawTab.join(c.url, run.id, joinToken), await RawTab.join(c.url, run.id, joinToken)];
-    const ranks = await Promise.all(tabs.map(async (t) => (await t.next('assign')).assignment.rank));
-    tabs.forEach((t, i) => t.send({ type: 'ready', rank: ranks[i] }));
+    const g1 = await seated(tabs, 1);
+    for (const [rank, { tab }] of g1) tab.send({ type: 'ready', rank, generation: 1 });
     await Promise.all(tabs.map((t) => t.next('start')));
-    const last = tabs[ranks.indexOf(1)],
-      first = tabs[ranks.indexOf(0)];
+    const last = g1.get(1)!.tab,
+      first = g1.get(0)!.tab;
     last.send({ type: 'progress', step: 5, loss: 3.25 });
     await new Promise((r) => setTimeout(r, 200));
     expect(last.all('stop')).toHaveLength(0); // rank 0 has not finished yet

@@ -65,6 +65,25 @@ const MIGRATIONS: string[] = [
     run_id TEXT NOT NULL, at INTEGER NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL DEFAULT ''
   );
   `,
+  // elastic runs: numbered membership generations, the layout each trains in, and recoveries
+  `
+  ALTER TABLE runs ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE runs ADD COLUMN layout_json TEXT;   -- ElasticLayout of the current generation
+  ALTER TABLE participants ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;  -- of the rank it holds
+  CREATE TABLE recoveries (        -- one per membership change of a run
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL, generation INTEGER NOT NULL,
+    cause TEXT NOT NULL,           -- start | close | crash | reload | silent | peer | grow | coordinator-restart
+    detail TEXT NOT NULL DEFAULT '',
+    lost_json TEXT NOT NULL,       -- [{rank, participant}] ranks whose holder went away
+    took_over_json TEXT NOT NULL,  -- [{rank, participant, from}] ranks filled by another tab
+    restored_from TEXT,            -- none | dp-peer | local | checkpoint | init
+    committed_step INTEGER NOT NULL, resume_step INTEGER,
+    layout_json TEXT,
+    started_at INTEGER NOT NULL, finished_at INTEGER
+  );
+  CREATE INDEX recoveries_run ON recoveries(run_id, id);
+  `,
 ];
 
 export function openDatabase(dataDir: string): DB {

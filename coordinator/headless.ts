@@ -56,7 +56,8 @@ export interface HeadlessRunOptions {
   stallMs?: number;
   pollMs?: number;
   onUpdate?: (u: HeadlessUpdate) => void;
-  onTabs?: (pages: Page[], run: { id: string; url: string }) => void | Promise<void>;
+  /** the tabs as opened; `open` adds one more (a new volunteer, in a browser context of its own) */
+  onTabs?: (pages: Page[], run: { id: string; url: string; open: () => Promise<Page> }) => void | Promise<void>;
   onPageError?: (tab: number, message: string) => void;
 }
 
@@ -72,17 +73,6 @@ async function call<T>(base: string, token: string, method: string, path: string
   const data = (await res.json().catch(() => null)) as { error?: { message: string } } | null;
   if (!res.ok) throw new Error(`coordinator ${method} ${path}: ${data?.error?.message ?? `HTTP ${res.status}`}`);
   return data as T;
-}
-
-/** A rank holder that left an unfinished run ends it: ranks keep no checkpoint to hand over
- *  yet, so the others cannot go on. The coordinator's event says who and why. */
-function rankLeft(detail: RunDetail): string | null {
-  for (const e of [...detail.events].reverse()) {
-    // events come newest first; the first rank to go is the cause
-    const m = e.kind === 'left' ? /\(rank (\d+)\): (.*)$/s.exec(e.detail) : null;
-    if (m) return `rank ${m[1]} left: ${m[2]}`;
-  }
-  return null;
 }
 
 export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult> {
@@ -142,13 +132,19 @@ export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult
     browser = await launchChromium();
     const pages: Page[] = [];
     const url = `${base}${o.pagePath ?? '/'}?run=${runId}&token=${encodeURIComponent(created.joinToken)}`;
-    for (let i = 0; i < o.tabs; i++) {
-      const page = await browser.newPage();
+    // each tab in a browser context of its own, as each volunteer has their own browser
+    // (separate sessionStorage and IndexedDB: a tab's snapshots are its own)
+    const opened = browser;
+    const open = async (): Promise<Page> => {
+      const i = pages.length;
+      const page = await (await opened.newContext()).newPage();
       page.on('pageerror', (e) => o.onPageError?.(i, e.message));
-      await page.goto(url);
       pages.push(page);
-    }
-    await o.onTabs?.(pages, { id: runId, url });
+      await page.goto(url);
+      return page;
+    };
+    for (let i = 0; i < o.tabs; i++) await open();
+    await o.onTabs?.(pages, { id: runId, url, open });
 
     const series = new MetricSeries();
     let after = 0;
@@ -180,8 +176,6 @@ export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult
       };
       o.onUpdate?.(update);
       if (detail.run.state === 'stopped') return { runId, ...update };
-      const gone = rankLeft(detail);
-      if (gone) throw new Error(`run ${runId} failed: ${gone}`);
       if (Date.now() > deadline)
         throw new Error(
           `run ${runId} did not finish within ${o.timeoutMs} ms (state ${detail.run.state}: ${detail.run.stateReason})`,

@@ -1,15 +1,20 @@
-// Run lifecycle: create → waiting for PP·TP·DP ranks → (every rank ready) running ⇄ paused → stopped.
-// Tabs join over HTTP, attach a WebSocket, get the lowest vacant rank in join order or wait
-// as standbys; a rank whose tab is gone longer than the grace period goes to the next standby.
+// Run lifecycle: create → assemble tabs → generation 1 (every rank restored and ready) →
+// running ⇄ paused → stopped, with membership generations whenever tabs come and go
+// (coordinator/generations.ts). Tabs join over HTTP and attach a WebSocket; the planner
+// seats them (join order) or keeps them as standbys. A rank holder whose socket closes has
+// a short grace to come back (a reload keeps its rank); after that its rank is re-planned.
 
-import type { ControlMessage, JoinRequest, JoinResponse } from '../src/protocol';
+import type { ControlMessage, ElasticLayout, HaltReport, JoinRequest, JoinResponse } from '../src/protocol';
 import { PROTOCOL_VERSION, WS_PATH } from '../src/protocol';
 import { HttpError, conflict, notFound } from './errors';
+import { type Cause, type GenerationHost, RunGenerations, type Timeouts } from './generations';
+import type { RecoveryPlan } from '../src/parallel/recovery-plan';
 import { hashSecret, newParticipantId, newRunId, newSecret, peerIdFor, sameSecret } from './ids';
 import type { MetricsStore } from './metrics-store';
-import { assignmentFor, peersOf, planRun, planView, type PlanView } from './planning';
+import { assignmentFor, configuredLayout, layoutView, planRun, planView, type PlanView } from './planning';
+import { RecoveryRecorder } from './recovery-log';
 import type { ConfigSource, Participant, Run, Store } from './store';
-import type { Logger } from './telemetry';
+import type { Logger, Telemetry } from './telemetry';
 
 /** The coordinator's end of one tab's WebSocket. */
 export interface TabLink {
@@ -17,17 +22,24 @@ export interface TabLink {
   close(code: number, reason: string): void;
 }
 
-export interface LifecycleOptions {
-  /** How long a rank waits for its disconnected tab before going to a standby. */
+export interface LifecycleOptions extends Partial<Timeouts> {
+  /** How long a participant may stay without a socket (standbys; every tab after a restart). */
   rankGraceMs: number;
   peerServer: { path: string; key: string } | null;
+  /** complete checkpoint steps of a run's save and load stores (for the recovery planner) */
+  checkpointSteps?: (run: Run) => Promise<{ save: number[]; load: number[] }>;
+  telemetry?: Telemetry;
 }
+
+export const DEFAULT_TIMEOUTS: Timeouts = { reconnectGraceMs: 5_000, haltTimeoutMs: 30_000, restoreTimeoutMs: 120_000 };
 
 export class RunManager {
   private readonly links = new Map<string, TabLink>();
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private readonly views = new Map<string, PlanView>();
-  private readonly doneRanks = new Map<string, Set<number>>();
+  private readonly elastic = new Map<string, RunGenerations>();
+  readonly timeouts: Timeouts;
+  readonly recoveries: RecoveryRecorder;
 
   constructor(
     readonly store: Store,
@@ -35,22 +47,33 @@ export class RunManager {
     readonly log: Logger,
     readonly opts: LifecycleOptions,
   ) {
-    // After a restart no socket is open: every tab gets the grace period to come back.
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...definedTimeouts(opts) };
+    this.recoveries = new RecoveryRecorder(store, log, opts.telemetry);
+    // After a restart no socket is open: every tab gets the grace period to come back, and a
+    // run that was training goes on once its tabs are back (they kept training meanwhile).
     for (const run of store.listRuns()) {
       if (run.state === 'stopped') continue;
+      const gens = this.generations(run.id);
+      if (run.generation > 0) gens.resumeAfterRestart(run.state === 'running' ? 'running' : 'other');
       if (run.state === 'running')
-        store.setRunState(run.id, 'waiting', 'coordinator restarted: waiting for ranks to reconnect');
+        store.setRunState(run.id, 'running', 'coordinator restarted: the tabs are reconnecting');
       for (const p of store.activeParticipants(run.id)) {
         store.setConnected(p.id, false);
-        this.startGrace(p);
+        this.startGrace(p, Math.max(this.opts.rankGraceMs, this.timeouts.reconnectGraceMs));
       }
     }
   }
 
+  /** The plan view of the run's configured layout. */
   view(run: Run): PlanView {
     let v = this.views.get(run.id);
     if (!v) this.views.set(run.id, (v = planView(run.plan, run.config)));
     return v;
+  }
+
+  /** The plan view of the layout the run trains in now (fewer replicas while some are missing). */
+  currentView(run: Run): PlanView {
+    return run.layout ? layoutView(run, run.layout, this.views) : this.view(run);
   }
 
   getRun(id: string): Run {
@@ -62,19 +85,22 @@ export class RunManager {
   createRun(input: { name?: string; sources: ConfigSource[]; dp?: number }): { run: Run; warnings: string[] } {
     const planned = planRun(input.sources, input.dp);
     const id = newRunId();
+    const now = Date.now();
     const run: Run = {
       id,
       name: input.name ?? id,
       state: 'waiting',
-      stateReason: 'waiting for ranks',
+      stateReason: 'waiting for tabs',
       paused: false,
       sources: input.sources,
       config: planned.config,
       plan: planned.plan,
       joinToken: newSecret(16),
       step: 0,
-      createdAt: Date.now(),
-      updatedAt: Date.now(),
+      generation: 0,
+      layout: null,
+      createdAt: now,
+      updatedAt: now,
     };
     this.view(run); // a plan the coordinator cannot read is a bug: fail at creation, not at the first join
     this.store.insertRun(run);
@@ -116,12 +142,12 @@ export class RunManager {
     };
     this.store.insertParticipant(p);
     this.store.addEvent(runId, 'joined', id);
-    this.startGrace(p); // released if its socket never arrives
+    this.startGrace(p, this.opts.rankGraceMs); // released if its socket never arrives
     return { ...base, participantId: id, secret, peerId: p.peerId };
   }
 
-  /** A socket said hello: bind it to the participant and hand out ranks. */
-  attach(participantId: string, secret: string, link: TabLink): Participant {
+  /** A socket said hello (`generation`: the one its tab trains, 0 for none): bind it and plan. */
+  attach(participantId: string, secret: string, link: TabLink, generation = 0): Participant {
     const p = this.store.getParticipant(participantId);
     if (!p || p.state === 'left' || hashSecret(secret) !== p.secretHash)
       throw new HttpError(403, 'bad_credentials', `unknown participant or wrong secret for ${participantId}`);
@@ -132,29 +158,38 @@ export class RunManager {
     this.stopGrace(p.id);
     this.store.setConnected(p.id, true);
     link.send({ type: 'welcome', protocol: PROTOCOL_VERSION, runId: run.id, participantId: p.id, runState: run.state });
+    const gens = this.generations(run.id);
     if (p.rank !== null) {
-      // Reconnected holder: repeat its assignment; it must report ready again.
-      this.store.setParticipantState(p.id, 'assigned');
-      link.send({
-        type: 'assign',
-        assignment: assignmentFor(this.view(run), run, { participantId: p.id, peerId: p.peerId }, p.rank),
-      });
+      // the tab learns (again) where it sits; a reloaded one then reports what it can restore
+      link.send({ type: 'assign', assignment: this.assignment(run, p, p.rank) });
+      if (generation === run.generation && generation > 0) {
+        gens.holderReconnected(p);
+        gens.restartSettled();
+      } else gens.holderReloaded(p);
+    } else {
+      this.sendStandbyPositions(run.id);
+      gens.membersChanged();
     }
-    this.rebalance(run.id);
     return this.store.getParticipant(p.id)!;
   }
 
-  detach(participantId: string, link: TabLink): void {
+  detach(participantId: string, link: TabLink, code = 1006): void {
     if (this.links.get(participantId) !== link) return; // an older socket of a reconnected tab
     this.links.delete(participantId);
     const p = this.store.getParticipant(participantId);
     if (!p || p.state === 'left') return;
     this.store.setConnected(p.id, false);
-    if (p.rank === null) this.leave(p.id, 'standby disconnected');
-    else this.startGrace(p);
+    if (p.rank === null) return this.leave(p.id, 'standby disconnected');
+    // a clean close (1000/1001) is a tab closed or reloading; anything else, a crash or a cut
+    const cause: Cause = code === 1000 || code === 1001 ? 'close' : 'crash';
+    this.disconnectCause.set(p.id, cause);
+    this.startGrace(p, this.timeouts.reconnectGraceMs);
+    this.generations(p.runId).holderDisconnected(p, cause);
   }
 
-  leave(participantId: string, reason: string): void {
+  private readonly disconnectCause = new Map<string, Cause>();
+
+  leave(participantId: string, reason: string, cause: Cause = 'close'): void {
     const p = this.store.getParticipant(participantId);
     if (!p || p.state === 'left') return;
     this.stopGrace(p.id);
@@ -164,10 +199,13 @@ export class RunManager {
     const link = this.links.get(p.id);
     this.links.delete(p.id);
     link?.close(1000, reason);
-    this.rebalance(p.runId);
+    const why = this.disconnectCause.get(p.id) ?? cause;
+    this.disconnectCause.delete(p.id);
+    const run = this.getRun(p.runId);
+    if (run.state !== 'stopped') this.generations(p.runId).participantLeft(p, why, `rank ${p.rank}: ${reason}`);
   }
 
-  markReady(p: Participant, rank: number): void {
+  markReady(p: Participant, rank: number, generation: number | undefined): void {
     if (p.rank !== rank) {
       this.send(p.id, {
         type: 'error',
@@ -178,20 +216,23 @@ export class RunManager {
       return;
     }
     if (p.state === 'assigned') this.store.setParticipantState(p.id, 'ready');
-    this.evaluate(p.runId);
+    this.generations(p.runId).markReady(p, generation ?? this.getRun(p.runId).generation);
   }
 
-  /** Progress of a rank; once every rank reported step >= train_iters the run is finished (stopped). */
+  halted(p: Participant, generation: number, report: HaltReport, reason: string): void {
+    this.generations(p.runId).halted(p, generation, report, reason);
+  }
+
+  /** Progress of a rank; once every rank of the layout reported step >= train_iters the run is finished. */
   reportStep(p: Participant, step: number): void {
     this.store.advanceRunStep(p.runId, step);
+    const gens = this.generations(p.runId);
+    gens.reportStep(p, step);
     const run = this.getRun(p.runId);
     const iters = run.config.train_iters;
     if (p.rank === null || typeof iters !== 'number' || step < iters || run.state === 'stopped') return;
-    let done = this.doneRanks.get(run.id);
-    if (!done) this.doneRanks.set(run.id, (done = new Set()));
-    done.add(p.rank);
-    if (done.size < this.view(run).world) return;
-    this.doneRanks.delete(run.id);
+    gens.done.add(p.rank);
+    if (gens.done.size < this.currentView(run).world) return;
     this.store.addEvent(run.id, 'finished', `step ${step}`);
     this.stop(run.id, `finished: every rank reached train_iters ${iters}`);
   }
@@ -207,9 +248,10 @@ export class RunManager {
 
   resume(runId: string): Run {
     const run = this.live(runId);
-    this.store.setRunState(run.id, 'waiting', 'resumed by admin', false);
+    const training = this.generations(run.id).phase === 'running';
+    this.store.setRunState(run.id, training ? 'running' : 'waiting', training ? '' : 'resumed by admin', false);
     this.store.addEvent(run.id, 'resumed');
-    this.evaluate(run.id, run.state === 'paused');
+    this.broadcast(run.id, { type: 'resume' }, true);
     return this.getRun(runId);
   }
 
@@ -219,6 +261,7 @@ export class RunManager {
     this.store.setRunState(run.id, 'stopped', reason);
     this.store.addEvent(run.id, 'stopped', reason);
     this.broadcast(run.id, { type: 'stop', reason }, false);
+    this.elastic.get(run.id)?.close();
     for (const p of this.store.activeParticipants(run.id)) {
       this.stopGrace(p.id);
       this.store.markLeft(p.id);
@@ -233,12 +276,87 @@ export class RunManager {
     this.links.get(participantId)?.send(msg);
   }
 
+  /** The generations state machine of a run (phase, for views and tests). */
+  generations(runId: string): RunGenerations {
+    let g = this.elastic.get(runId);
+    if (!g) this.elastic.set(runId, (g = this.makeGenerations(runId)));
+    return g;
+  }
+
   close(): void {
     for (const t of this.graceTimers.values()) clearTimeout(t);
     this.graceTimers.clear();
+    for (const g of this.elastic.values()) g.close();
   }
 
   // ---- internals
+  private assignment(run: Run, p: Participant, rank: number) {
+    return assignmentFor(this.currentView(run), run, { participantId: p.id, peerId: p.peerId }, rank);
+  }
+
+  private makeGenerations(runId: string): RunGenerations {
+    const host: GenerationHost = {
+      run: () => this.getRun(runId),
+      members: () => this.store.activeParticipants(runId),
+      connected: (id: string) => this.links.has(id),
+      configured: (): ElasticLayout => configuredLayout(this.view(this.getRun(runId))),
+      zero: () => ((this.getRun(runId).config.zero_optimization as { stage?: number } | undefined)?.stage ?? 0) >= 1,
+      checkpointSteps: () =>
+        this.opts.checkpointSteps?.(this.getRun(runId)) ??
+        Promise.resolve({ save: [] as number[], load: [] as number[] }),
+      halt: (p: Participant, generation: number, reason: string) =>
+        this.send(p.id, { type: 'halt', generation, reason }),
+      begin: (generation, plan) => this.beginGeneration(runId, generation, plan),
+      start: (generation: number, step: number) => {
+        for (const p of this.store.activeParticipants(runId).filter((m) => m.rank !== null)) {
+          this.store.setParticipantState(p.id, 'training');
+          this.send(p.id, { type: 'start', step, generation });
+          if (this.getRun(runId).paused) this.send(p.id, { type: 'pause', reason: 'paused by admin' });
+        }
+        this.store.addEvent(runId, 'running', `generation ${generation} from step ${step}`);
+        this.log.info({ run: runId, generation, step }, 'run running');
+      },
+      setState: (state: 'waiting' | 'running', reason: string) => {
+        const run = this.getRun(runId);
+        if (run.state === 'stopped') return;
+        const next = state === 'running' && run.paused ? 'paused' : state;
+        this.store.setRunState(runId, next, reason);
+      },
+      drop: (id: string, reason: string) => this.leave(id, reason, 'silent'),
+      recorded: this.recoveries.forRun(runId),
+    };
+    return new RunGenerations(host, this.timeouts);
+  }
+
+  private beginGeneration(runId: string, generation: number, plan: Extract<RecoveryPlan, { kind: 'go' }>): void {
+    this.store.beginGeneration(
+      runId,
+      generation,
+      plan.layout,
+      plan.assignments.map((a) => ({ participantId: a.member, rank: a.rank })),
+    );
+    const run = this.getRun(runId);
+    for (const a of plan.assignments) {
+      const p = this.store.getParticipant(a.member)!;
+      this.send(p.id, {
+        type: 'generation',
+        plan: { generation, step: plan.step, layout: plan.layout, restore: a.restore, donate: a.donate },
+        assignment: this.assignment(run, p, a.rank),
+      });
+    }
+    this.sendStandbyPositions(runId);
+    this.store.addEvent(
+      runId,
+      'generation',
+      `${generation}: ${plan.layout.tp}×${plan.layout.pp}×${plan.layout.dp} from step ${plan.step} (${plan.restoredFrom})`,
+    );
+  }
+
+  private sendStandbyPositions(runId: string): void {
+    const waiting = this.store.activeParticipants(runId).filter((p) => p.rank === null && this.links.has(p.id));
+    waiting.forEach((p, i) => this.send(p.id, { type: 'standby', position: i + 1 }));
+  }
+
   private live(runId: string): Run {
     const run = this.getRun(runId);
     if (run.state === 'stopped') throw conflict('run_stopped', `run ${runId} is stopped`);
@@ -249,77 +367,15 @@ export class RunManager {
     for (const p of this.store.activeParticipants(runId)) if (!ranksOnly || p.rank !== null) this.send(p.id, msg);
   }
 
-  /** Connected standbys take vacant ranks (lowest rank first, in join order); everyone learns their peers. */
-  private rebalance(runId: string): void {
-    const run = this.getRun(runId);
-    if (run.state === 'stopped') return;
-    const view = this.view(run);
-    const active = this.store.activeParticipants(runId);
-    const held = new Set(active.filter((p) => p.rank !== null).map((p) => p.rank));
-    const vacant = Array.from({ length: view.world }, (_, r) => r).filter((r) => !held.has(r));
-    const waiting = active.filter((p) => p.rank === null && p.connected);
-    let changed = false;
-    for (const p of waiting.splice(0, vacant.length)) {
-      const rank = vacant.shift()!;
-      this.store.assignRank(p.id, runId, rank);
-      this.store.addEvent(runId, 'assigned', `${p.id} → rank ${rank}`);
-      this.send(p.id, {
-        type: 'assign',
-        assignment: assignmentFor(view, run, { participantId: p.id, peerId: p.peerId }, rank),
-      });
-      changed = true;
-    }
-    waiting.forEach((p, i) => this.send(p.id, { type: 'standby', position: i + 1 }));
-    if (changed || vacant.length > 0) this.sendPeers(runId, view);
-    this.evaluate(runId);
-  }
-
-  private sendPeers(runId: string, view: PlanView): void {
-    const holders = new Map<number, string>();
-    const active = this.store.activeParticipants(runId);
-    for (const p of active) if (p.rank !== null) holders.set(p.rank, p.peerId);
-    for (const p of active) {
-      if (p.rank === null) continue;
-      this.send(p.id, {
-        type: 'peers',
-        peers: peersOf(view, p.rank).map((rank) => ({ rank, peerId: holders.get(rank) ?? null })),
-      });
-    }
-  }
-
-  /** Moves the run between waiting and running as ranks fill, get ready, or go. */
-  private evaluate(runId: string, resumed = false): void {
-    const run = this.getRun(runId);
-    if (run.state === 'stopped' || run.paused) return;
-    const view = this.view(run);
-    const holders = this.store.activeParticipants(runId).filter((p) => p.rank !== null);
-    const ready = holders.filter((p) => p.state === 'ready' || p.state === 'training');
-    if (holders.length === view.world && ready.length === view.world) {
-      if (run.state === 'running') return;
-      this.store.setRunState(runId, 'running', '');
-      this.store.addEvent(runId, resumed ? 'resumed-running' : 'running', `step ${run.step}`);
-      for (const p of holders) {
-        this.store.setParticipantState(p.id, 'training');
-        this.send(p.id, resumed && p.state === 'training' ? { type: 'resume' } : { type: 'start', step: run.step });
-      }
-      this.log.info({ run: runId, step: run.step }, 'run running');
-      return;
-    }
-    const reason = `${holders.length} of ${view.world} ranks held, ${ready.length} ready`;
-    if (run.state === 'running') this.broadcast(runId, { type: 'pause', reason }, true);
-    this.store.setRunState(runId, 'waiting', reason);
-  }
-
-  private startGrace(p: Participant): void {
+  private startGrace(p: Participant, ms: number): void {
     this.stopGrace(p.id);
     this.graceTimers.set(
       p.id,
       setTimeout(() => {
         this.graceTimers.delete(p.id);
         const now = this.store.getParticipant(p.id);
-        if (now && !now.connected && now.state !== 'left')
-          this.leave(p.id, `no connection for ${this.opts.rankGraceMs} ms`);
-      }, this.opts.rankGraceMs).unref(),
+        if (now && !this.links.has(p.id) && now.state !== 'left') this.leave(p.id, `no connection for ${ms} ms`);
+      }, ms).unref(),
     );
   }
 
@@ -328,4 +384,12 @@ export class RunManager {
     if (t) clearTimeout(t);
     this.graceTimers.delete(id);
   }
+}
+
+function definedTimeouts(o: Partial<Timeouts>): Partial<Timeouts> {
+  const out: Partial<Timeouts> = {};
+  if (o.reconnectGraceMs !== undefined) out.reconnectGraceMs = o.reconnectGraceMs;
+  if (o.haltTimeoutMs !== undefined) out.haltTimeoutMs = o.haltTimeoutMs;
+  if (o.restoreTimeoutMs !== undefined) out.restoreTimeoutMs = o.restoreTimeoutMs;
+  return out;
 }

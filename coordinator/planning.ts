@@ -7,7 +7,9 @@ import { planInputFromConfig } from '../src/parallel/from-config';
 import { coordOf } from '../src/parallel/grid';
 import { planJson } from '../src/parallel/plan-json';
 import { makePlan } from '../src/parallel/plan';
-import type { Assignment } from '../src/protocol';
+import type { Assignment, ElasticLayout } from '../src/protocol';
+import { configFor } from '../src/train/elastic/layout';
+import type { TrainConfig } from '../src/train/setup';
 import { badRequest } from './errors';
 import type { ConfigSource } from './store';
 
@@ -144,4 +146,26 @@ export function assignmentFor(
     config: run.config,
     plan: run.plan,
   };
+}
+
+/** The layout a plan view describes (the configured one for the run's own plan). */
+export function configuredLayout(view: PlanView): ElasticLayout {
+  return { tp: view.tp, pp: view.pp, dp: view.dp, accum: view.gradientAccumulationSteps };
+}
+
+/** The plan view of `layout` (e.g. fewer replicas with more accumulation), cached by run and layout. */
+export function layoutView(
+  run: { id: string; config: Record<string, unknown>; plan: Record<string, unknown> },
+  layout: ElasticLayout,
+  cache: Map<string, PlanView>,
+): PlanView {
+  const key = `${run.id}:${layout.tp}.${layout.pp}.${layout.dp}.${layout.accum}`;
+  let v = cache.get(key);
+  if (!v) {
+    const config = configFor(run.config as unknown as TrainConfig, layout) as Record<string, unknown>;
+    const world = layout.tp * layout.pp * layout.dp;
+    const { input } = planInputFromConfig(config, { world });
+    cache.set(key, (v = planView(planJson(makePlan(input)) as unknown as Record<string, unknown>, config)));
+  }
+  return v;
 }

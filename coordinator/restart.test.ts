@@ -28,8 +28,8 @@ describe('restart on the same data dir', () => {
     const { run, joinToken } = await createRun(first.url);
     const tabs = [];
     for (let i = 0; i < 5; i++) tabs.push(await RawTab.join(first.url, run.id, joinToken));
-    const ranks = await Promise.all(tabs.slice(0, 4).map(async (t) => (await t.next('assign')).assignment.rank));
-    tabs.slice(0, 4).forEach((t, i) => t.send({ type: 'ready', rank: ranks[i] }));
+    const ranks = await Promise.all(tabs.slice(0, 4).map(async (t) => (await t.next('generation')).assignment.rank));
+    tabs.slice(0, 4).forEach((t, i) => t.send({ type: 'ready', rank: ranks[i], generation: 1 }));
     await Promise.all(tabs.slice(0, 4).map((t) => t.next('start')));
     const last = tabs[ranks.indexOf(3)];
     for (let step = 1; step <= 3; step++)
@@ -49,7 +49,8 @@ describe('restart on the same data dir', () => {
     const after = (await api(second.url, 'GET', `/api/runs/${run.id}`)).body;
     expect(after.config).toEqual(before.config);
     expect(after.plan).toEqual(before.plan);
-    expect(after.run).toMatchObject({ id: run.id, step: 3, held: 4, standbys: 1, state: 'waiting' });
+    // the tabs train on over WebRTC while the coordinator is away: the run is still running
+    expect(after.run).toMatchObject({ id: run.id, step: 3, held: 4, standbys: 1, state: 'running', generation: 1 });
     expect(after.run.stateReason).toMatch(/restarted/);
     expect(after.participants.map((p: { id: string; rank: number | null }) => [p.id, p.rank])).toEqual(
       before.participants.map((p: { id: string; rank: number | null }) => [p.id, p.rank]),
@@ -59,7 +60,7 @@ describe('restart on the same data dir', () => {
     expect((await api(second.url, 'GET', `/api/runs/${run.id}/metrics`)).body.points).toEqual(metricsBefore);
     expect((await api(second.url, 'GET', '/api/runs')).body.runs.map((r: { id: string }) => r.id)).toEqual([run.id]);
 
-    // The tabs come back with their credentials and get the same ranks; the run resumes at step 3.
+    // The tabs come back with their credentials, still in generation 1: same ranks, nothing restarts.
     const back = await Promise.all(
       tabs.slice(0, 4).map(async (t) => {
         const j = await api(second.url, 'POST', `/api/runs/${run.id}/join`, {
@@ -68,14 +69,24 @@ describe('restart on the same data dir', () => {
         });
         expect(j.body.participantId).toBe(t.participantId);
         const tab = await RawTab.open(second.url);
-        tab.send({ type: 'hello', protocol: PROTOCOL_VERSION, participantId: t.participantId, secret: t.secret });
+        tab.send({
+          type: 'hello',
+          protocol: PROTOCOL_VERSION,
+          participantId: t.participantId,
+          secret: t.secret,
+          generation: 1,
+        });
         return tab;
       }),
     );
     const ranksBack = await Promise.all(back.map(async (t) => (await t.next('assign')).assignment.rank));
     expect(ranksBack).toEqual(ranks);
-    back.forEach((t, i) => t.send({ type: 'ready', rank: ranks[i] }));
-    for (const t of back) expect(await t.next('start')).toEqual({ type: 'start', step: 3 });
+    await new Promise((r) => setTimeout(r, 300));
+    for (const t of back) expect(t.all('halt')).toHaveLength(0);
+    const settled = (await api(second.url, 'GET', `/api/runs/${run.id}`)).body;
+    expect(settled.run).toMatchObject({ state: 'running', stateReason: '', generation: 1 });
+    expect(settled.recoveries[0]).toMatchObject({ cause: 'coordinator-restart', restoredFrom: 'none', lost: [] });
+    expect(settled.recoveries[0].finishedAt).not.toBeNull();
     back.forEach((t) => t.close());
   });
 });

@@ -13,6 +13,7 @@ import { MAX_CHECKPOINT_FILE_BYTES } from './api-schemas';
 import { RunCheckpoints } from './checkpoints';
 import { createApiRouter, errorHandler, requestMetrics } from './http';
 import { RunManager } from './lifecycle';
+import type { Timeouts } from './generations';
 import { MetricsStore } from './metrics-store';
 import { mountPeerServer } from './peer-mount';
 import { Store, type ConfigSource } from './store';
@@ -30,6 +31,8 @@ export interface CoordinatorOptions {
   /** vite mode: watch files and serve HMR (default true; headless runs turn it off) */
   webWatch?: boolean;
   rankGraceMs: number;
+  /** membership changes: reconnect grace of a rank holder, halt and restore timeouts (ms) */
+  elastic?: Partial<Timeouts>;
   joinRateLimit: { windowMs: number; limit: number };
   /** largest rank checkpoint file a PUT may carry (default 1 GiB) */
   checkpointMaxBytes?: number;
@@ -81,14 +84,17 @@ export async function startCoordinator(
   const peerUpgrades = takeUpgradeListeners();
   const web = await webApp(o.web, server, undefined, o.webWatch ?? true);
   const viteUpgrades = takeUpgradeListeners();
+  let checkpoints: RunCheckpoints | null = null;
   const runs = new RunManager(new Store(db), new MetricsStore(db), log, {
     rankGraceMs: o.rankGraceMs,
     peerServer: peer,
+    ...o.elastic,
+    checkpointSteps: (run) => checkpoints?.completeSteps(run) ?? Promise.resolve({ save: [], load: [] }),
   });
   const control = createControlChannel(runs, telemetry, log, { ...DEFAULT_CHANNEL, ...o.channel });
 
   app.use(requestMetrics(telemetry, log));
-  const checkpoints = new RunCheckpoints(runs, o.dataDir);
+  checkpoints = new RunCheckpoints(runs, o.dataDir);
   app.use(
     '/api',
     createApiRouter({

@@ -1,7 +1,7 @@
 // Typed reads and writes of runs and participants (the SQLite rows of db.ts).
 
 import type { DB } from './db';
-import type { DeviceInfo } from '../src/protocol';
+import type { DeviceInfo, ElasticLayout } from '../src/protocol';
 
 export type RunState = 'waiting' | 'running' | 'paused' | 'stopped';
 export type ParticipantState = 'assigned' | 'ready' | 'training' | 'standby' | 'left';
@@ -22,6 +22,10 @@ export interface Run {
   plan: Record<string, unknown>;
   joinToken: string;
   step: number;
+  /** the membership generation training now or being set up (0: none yet) */
+  generation: number;
+  /** the layout of that generation (null before the first) */
+  layout: ElasticLayout | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -43,6 +47,42 @@ export interface Participant {
 
 type Row = Record<string, unknown>;
 
+/** One membership change of a run: why, who went and who took over, where the state came
+ *  from, how far the run went back, and how long it took (finishedAt − startedAt). */
+export interface RecoveryRow {
+  id: number;
+  runId: string;
+  generation: number;
+  cause: string;
+  detail: string;
+  lost: { rank: number; participant: string }[];
+  tookOver: { rank: number; participant: string; from: string }[];
+  restoredFrom: string | null;
+  committedStep: number;
+  resumeStep: number | null;
+  layout: ElasticLayout | null;
+  startedAt: number;
+  finishedAt: number | null;
+}
+
+function toRecovery(r: Row): RecoveryRow {
+  return {
+    id: r.id as number,
+    runId: r.run_id as string,
+    generation: r.generation as number,
+    cause: r.cause as string,
+    detail: r.detail as string,
+    lost: JSON.parse(r.lost_json as string),
+    tookOver: JSON.parse(r.took_over_json as string),
+    restoredFrom: (r.restored_from as string | null) ?? null,
+    committedStep: r.committed_step as number,
+    resumeStep: (r.resume_step as number | null) ?? null,
+    layout: r.layout_json ? JSON.parse(r.layout_json as string) : null,
+    startedAt: r.started_at as number,
+    finishedAt: (r.finished_at as number | null) ?? null,
+  };
+}
+
 function toRun(r: Row): Run {
   return {
     id: r.id as string,
@@ -55,6 +95,8 @@ function toRun(r: Row): Run {
     plan: JSON.parse(r.plan_json as string),
     joinToken: r.join_token as string,
     step: r.step as number,
+    generation: r.generation as number,
+    layout: r.layout_json ? JSON.parse(r.layout_json as string) : null,
     createdAt: r.created_at as number,
     updatedAt: r.updated_at as number,
   };
@@ -211,6 +253,88 @@ export class Store {
       .prepare(`SELECT rank, participant_id AS participantId, assigned_at AS assignedAt, released_at AS releasedAt
       FROM assignments WHERE run_id = ? ORDER BY assigned_at, rowid`)
       .all(runId) as never;
+  }
+
+  // ---- elastic generations
+  /** Starts generation `generation` in `layout`: ranks go to the given participants (all
+   *  others of the run hold none), in one transaction. */
+  beginGeneration(
+    runId: string,
+    generation: number,
+    layout: ElasticLayout,
+    seats: { participantId: string; rank: number }[],
+  ): void {
+    const now = Date.now();
+    this.db.transaction(() => {
+      this.db
+        .prepare('UPDATE runs SET generation = ?, layout_json = ?, updated_at = ? WHERE id = ?')
+        .run(generation, JSON.stringify(layout), now, runId);
+      const holders = this.db
+        .prepare("SELECT id, rank FROM participants WHERE run_id = ? AND rank IS NOT NULL AND state != 'left'")
+        .all(runId) as { id: string; rank: number }[];
+      const next = new Map(seats.map((s) => [s.participantId, s.rank]));
+      for (const h of holders) {
+        if (next.get(h.id) === h.rank) continue;
+        this.db
+          .prepare('UPDATE assignments SET released_at = ? WHERE participant_id = ? AND released_at IS NULL')
+          .run(now, h.id);
+        this.db.prepare("UPDATE participants SET rank = NULL, state = 'standby' WHERE id = ?").run(h.id);
+      }
+      for (const s of seats) {
+        const was = holders.find((h) => h.id === s.participantId);
+        this.db
+          .prepare("UPDATE participants SET rank = ?, state = 'assigned', generation = ? WHERE id = ?")
+          .run(s.rank, generation, s.participantId);
+        if (was?.rank !== s.rank)
+          this.db
+            .prepare('INSERT INTO assignments (run_id, rank, participant_id, assigned_at) VALUES (?, ?, ?, ?)')
+            .run(runId, s.rank, s.participantId, now);
+      }
+    })();
+  }
+
+  addRecovery(
+    r: Omit<RecoveryRow, 'id' | 'finishedAt' | 'restoredFrom' | 'resumeStep' | 'layout' | 'tookOver'>,
+  ): number {
+    const info = this.db
+      .prepare(
+        `INSERT INTO recoveries (run_id, generation, cause, detail, lost_json, took_over_json, committed_step, started_at)
+        VALUES (?, ?, ?, ?, ?, '[]', ?, ?)`,
+      )
+      .run(r.runId, r.generation, r.cause, r.detail, JSON.stringify(r.lost), r.committedStep, r.startedAt);
+    return Number(info.lastInsertRowid);
+  }
+
+  updateRecovery(id: number, patch: Partial<Pick<RecoveryRow, 'generation' | 'lost' | 'detail'>>): void {
+    if (patch.generation !== undefined)
+      this.db.prepare('UPDATE recoveries SET generation = ? WHERE id = ?').run(patch.generation, id);
+    if (patch.lost !== undefined)
+      this.db.prepare('UPDATE recoveries SET lost_json = ? WHERE id = ?').run(JSON.stringify(patch.lost), id);
+    if (patch.detail !== undefined)
+      this.db.prepare('UPDATE recoveries SET detail = ? WHERE id = ?').run(patch.detail, id);
+  }
+
+  planRecovery(
+    id: number,
+    p: Pick<RecoveryRow, 'generation' | 'tookOver' | 'restoredFrom' | 'resumeStep' | 'layout'>,
+  ): void {
+    this.db
+      .prepare(
+        'UPDATE recoveries SET generation = ?, took_over_json = ?, restored_from = ?, resume_step = ?, layout_json = ? WHERE id = ?',
+      )
+      .run(p.generation, JSON.stringify(p.tookOver), p.restoredFrom, p.resumeStep, JSON.stringify(p.layout), id);
+  }
+
+  finishRecovery(id: number, restoredFrom: string): void {
+    this.db
+      .prepare('UPDATE recoveries SET finished_at = ?, restored_from = COALESCE(restored_from, ?) WHERE id = ?')
+      .run(Date.now(), restoredFrom, id);
+  }
+
+  recoveries(runId: string, limit = 200): RecoveryRow[] {
+    return (
+      this.db.prepare('SELECT * FROM recoveries WHERE run_id = ? ORDER BY id DESC LIMIT ?').all(runId, limit) as Row[]
+    ).map(toRecovery);
   }
 
   // ---- events

@@ -8,7 +8,15 @@ import { coordsOf } from './planning';
 type Point = Omit<MetricPoint, 'id' | 'at'>;
 
 /** Messages only a rank holder may send. */
-const RANK_ONLY = new Set<TabMessage['type']>(['ready', 'progress', 'spans', 'links', 'checkpoint']);
+const RANK_ONLY = new Set<TabMessage['type']>([
+  'ready',
+  'progress',
+  'spans',
+  'links',
+  'checkpoint',
+  'halted',
+  'restored',
+]);
 
 export function handleTabMessage(
   runs: RunManager,
@@ -30,7 +38,7 @@ export function handleTabMessage(
   }
   switch (msg.type) {
     case 'ready':
-      runs.markReady(p, msg.rank);
+      runs.markReady(p, msg.rank, msg.generation);
       return;
     case 'progress': {
       const points: Point[] = [];
@@ -89,8 +97,15 @@ export function handleTabMessage(
       runs.leave(p.id, msg.reason ?? 'left');
       return;
     case 'halted':
+      runs.halted(p, msg.generation, msg.report, msg.reason);
+      return;
     case 'restored':
-      return; // elastic runs: handled by the recovery protocol (coordinator/recovery.ts)
+      runs.store.addEvent(
+        p.runId,
+        'restored',
+        `rank ${rank} (${p.id}): step ${msg.step} from ${msg.from} in ${(msg.ms / 1000).toFixed(2)} s (generation ${msg.generation})`,
+      );
+      return;
     case 'ping':
       runs.send(p.id, { type: 'pong', t: msg.t });
       return;

@@ -38,9 +38,9 @@ describe('observability', () => {
     const { run, joinToken } = await createRun(c.url);
     const tabs = [];
     for (let i = 0; i < 5; i++) tabs.push(await RawTab.join(c.url, run.id, joinToken));
-    const assigned = await Promise.all(tabs.slice(0, 4).map((t) => t.next('assign')));
+    const assigned = await Promise.all(tabs.slice(0, 4).map((t) => t.next('generation')));
     const rank3 = tabs[assigned.findIndex((a) => a.assignment.rank === 3)];
-    rank3.send({ type: 'ready', rank: 3 });
+    rank3.send({ type: 'ready', rank: 3, generation: 1 });
     rank3.send({ type: 'progress', step: 7, loss: 4.25, tokensPerSec: 321 });
     rank3.send({ type: 'ping', t: 0 });
     await rank3.next('pong');

@@ -81,6 +81,36 @@ export function createTelemetry(db: DB): Telemetry {
        JOIN runs r ON r.id = m.run_id WHERE m.name = 'tokens_per_sec' AND r.state != 'stopped' GROUP BY m.run_id`,
     (r) => ({ run: String(r.run_id) }),
   );
+  // membership changes (coordinator/generations.ts), finished ones, from the recoveries table
+  const finished = "FROM recoveries WHERE finished_at IS NOT NULL AND cause != 'start'";
+  fromDb(
+    'tabtron_recoveries_total',
+    'Membership changes recovered from, by cause and where the state came from',
+    ['run', 'cause', 'restored_from'],
+    `SELECT run_id, cause, restored_from, COUNT(*) AS v ${finished} GROUP BY run_id, cause, restored_from`,
+    (r) => ({ run: String(r.run_id), cause: String(r.cause), restored_from: String(r.restored_from ?? 'none') }),
+  );
+  fromDb(
+    'tabtron_rollback_steps_total',
+    'Finished steps given up by rolling back to an earlier state',
+    ['run'],
+    `SELECT run_id, SUM(MAX(0, committed_step - COALESCE(resume_step, committed_step))) AS v ${finished} GROUP BY run_id`,
+    (r) => ({ run: String(r.run_id) }),
+  );
+  fromDb(
+    'tabtron_recovery_seconds_total',
+    'Seconds from noticing a membership change to training again, summed',
+    ['run'],
+    `SELECT run_id, SUM(finished_at - started_at) / 1000.0 AS v ${finished} GROUP BY run_id`,
+    (r) => ({ run: String(r.run_id) }),
+  );
+  fromDb(
+    'tabtron_generation',
+    'Membership generation each live run trains in',
+    ['run'],
+    "SELECT id, generation AS v FROM runs WHERE state != 'stopped'",
+    (r) => ({ run: String(r.id) }),
+  );
 
   return {
     registry,

@@ -31,6 +31,8 @@ export function runSummary(runs: RunManager, run: Run): RunSummary {
     paused: run.paused,
     step: run.step,
     sizes: { tp: v.tp, pp: v.pp, dp: v.dp, world: v.world },
+    generation: run.generation,
+    layout: run.layout,
     held: holders.length,
     ready: holders.filter((p) => p.state === 'ready' || p.state === 'training').length,
     standbys: active.length - holders.length,
@@ -39,7 +41,7 @@ export function runSummary(runs: RunManager, run: Run): RunSummary {
 }
 
 export function runDetail(runs: RunManager, run: Run): RunDetail {
-  const v = runs.view(run);
+  const v = runs.currentView(run);
   const all = runs.store.allParticipants(run.id);
   const byRank = new Map(all.filter((p) => p.rank !== null).map((p) => [p.rank!, p]));
   const grid: GridCell[] = Array.from({ length: v.world }, (_, rank) => {
@@ -56,5 +58,6 @@ export function runDetail(runs: RunManager, run: Run): RunDetail {
     participants: all.map(participantView),
     checkpoints: runs.metrics.checkpoints(run.id),
     events: runs.store.events(run.id),
+    recoveries: runs.store.recoveries(run.id).filter((r) => r.cause !== 'start'),
   };
 }

@@ -99,7 +99,7 @@ export function createControlChannel(
           return reject('hello_expected', CLOSE.protocol, `first message must be 'hello', got '${msg.type}'`);
         clearTimeout(helloTimer);
         try {
-          participantId = runs.attach(msg.participantId, msg.secret, link).id;
+          participantId = runs.attach(msg.participantId, msg.secret, link, msg.generation ?? 0).id;
           log.info({ participant: participantId, ip: req.socket.remoteAddress }, 'tab attached');
         } catch (e) {
           const err = e as Error;
@@ -117,9 +117,9 @@ export function createControlChannel(
       }
     });
 
-    ws.on('close', () => {
+    ws.on('close', (code) => {
       clearTimeout(helloTimer);
-      if (participantId) runs.detach(participantId, link);
+      if (participantId) runs.detach(participantId, link, code);
     });
     ws.on('error', (err) => {
       // Oversized frames end here (ws closes with 1009); count them.

@@ -176,6 +176,8 @@ export const TabMessageSchema = z.discriminatedUnion('type', [
     protocol: z.literal(PROTOCOL_VERSION),
     participantId: IdSchema,
     secret: Text(256),
+    /** the membership generation the tab trains (absent or 0: none, e.g. just loaded) */
+    generation: z.number().int().min(0).max(1e9).optional(),
   }),
   /** The rank has its state for the generation and is connected to its peers. */
   z.strictObject({ type: z.literal('ready'), rank: RankNum, generation: Generation.optional() }),

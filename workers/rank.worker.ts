@@ -1,23 +1,26 @@
 // The rank worker: owns the GPUDevice and runs training; exposed to the page with comlink.
-// Standalone: `train` runs one whole model. In a run: `trainRank` runs this tab's rank of a
-// pipeline × data-parallel layout, with the network served by the page on a MessagePort
-// (WebRTC exists only on the page's thread) behind a RunGate for start/pause/resume/stop.
+// Standalone: `train` runs one whole model. In a run: `join` sets up this tab's elastic rank
+// (config, data, checkpoints, local snapshots in IndexedDB); then each membership generation
+// `runGeneration` restores the rank's state and trains it, with the network served by the
+// page on a MessagePort (WebRTC exists only on the page's thread) behind a RunGate for
+// start/pause/resume/stop, until training is done or the page halts the generation.
 import * as Comlink from 'comlink';
-import { commClient } from '../src/comm/worker-bridge';
-import { createBrowserContext } from '../src/gpu/device-browser';
-import type { AdapterSummary, GpuContext } from '../src/gpu/context';
-import { defaultCorpus } from '../src/data/corpus';
-import { RunGate, RunStopped, type GateState } from '../src/tab/run-gate';
 import { HttpCheckpointStore, type CheckpointAuth } from '../src/checkpoint';
-import { trainRank } from '../src/train/distributed/rank-loop';
-import type { RankCheckpointing } from '../src/train/distributed/rank-checkpoint';
+import { commClient } from '../src/comm/worker-bridge';
+import { defaultCorpus } from '../src/data/corpus';
+import type { AdapterSummary, GpuContext } from '../src/gpu/context';
+import { createBrowserContext } from '../src/gpu/device-browser';
+import type { ElasticLayout, GenerationPlan, HaltReport } from '../src/protocol';
+import { IdbSnapshotStore } from '../src/tab/idb-snapshots';
+import { RunGate, RunStopped, type GateState } from '../src/tab/run-gate';
+import { ElasticRank, type GenerationOutcome } from '../src/train/elastic/elastic-rank';
+import { HaltSignal, haltable } from '../src/train/elastic/halt';
 import type { TrainEvent } from '../src/train/events';
-import type { TrainConfig } from '../src/train/setup';
+import { buildCorpus, modelSpec, type TrainConfig } from '../src/train/setup';
 import { trainSingleRank } from '../src/train/single-rank';
 
 let ctx: Promise<GpuContext> | null = null;
 const signal = { aborted: false };
-let gate: RunGate | null = null;
 let deviceLost: string | null = null;
 
 function context(): Promise<GpuContext> {
@@ -37,31 +40,39 @@ function explain(e: unknown): string {
   return deviceLost && !message.includes(deviceLost) ? `${deviceLost}; then: ${message}` : message;
 }
 
-/** What one rank of a run trains (from the coordinator's assignment). */
+/** What this tab's rank trains, whatever rank and generation it holds (from the coordinator). */
 export interface RankJob {
+  runId: string;
   config: TrainConfig;
   corpusText: string | null;
-  rank: number;
-  world: number;
-  /** this rank's data- and pipeline-parallel groups (itself included) */
-  groups: { dp: number[]; pp: number[] };
   maxSteps?: number;
   /** the coordinator's checkpoint API for this run (the config's save / load say whether to use it) */
-  checkpoints?: { coordinatorUrl: string; runId: string; auth: CheckpointAuth };
+  checkpoints?: { coordinatorUrl: string; auth: CheckpointAuth };
+  /** local snapshots every N steps (null: chosen from the measured cost; 0: off) */
+  snapshotInterval?: number | null;
 }
 
-function checkpointStores(job: RankJob): RankCheckpointing {
+/** One generation, from the page: which rank, its groups for the pause gate. */
+export interface GenerationJob {
+  plan: GenerationPlan;
+  rank: number;
+  groups: { dp: number[]; pp: number[] };
+}
+
+let elastic: ElasticRank | null = null;
+let generation: { halt: HaltSignal; gate: RunGate; start: () => void } | null = null;
+
+function checkpointStores(job: RankJob) {
   const api = job.checkpoints;
   if (!api) return {};
-  const store = (source: 'save' | 'load') => new HttpCheckpointStore({ ...api, source });
+  const store = (source: 'save' | 'load') =>
+    new HttpCheckpointStore({ coordinatorUrl: api.coordinatorUrl, runId: job.runId, auth: api.auth, source });
   return {
     save: job.config.save ? store('save') : undefined,
     every: job.config.checkpoint_factor ?? null,
     load: job.config.load ? store('load') : undefined,
   };
 }
-
-export type RankOutcome = { trainLoss: number; validLoss: number; stopped: false } | { stopped: true; reason: string };
 
 const api = {
   async adapter(): Promise<AdapterSummary | undefined> {
@@ -82,53 +93,90 @@ const api = {
       throw e;
     }
   },
-  /** Trains rank `job.rank`; `port` is the page's end of serveComm. The first network
-   *  operation waits for start(); onGate reports waiting/running/paused/stopped. */
-  async trainRank(
-    job: RankJob,
+
+  /** Sets up this tab's rank for a run (once). */
+  async join(job: RankJob, onEvent: (e: TrainEvent) => void): Promise<void> {
+    if (elastic) return;
+    const corpus = buildCorpus(job.config, job.corpusText ?? (await defaultCorpus()));
+    elastic = new ElasticRank(await context(), {
+      runId: job.runId,
+      config: job.config,
+      spec: modelSpec(job.config, corpus.tokenizer),
+      corpus,
+      emit: (e) => onEvent(e),
+      checkpoints: checkpointStores(job),
+      snapshots: new IdbSnapshotStore(),
+      snapshotInterval: job.snapshotInterval ?? null,
+      maxSteps: job.maxSteps,
+      stopSignal: signal,
+    });
+  },
+
+  /** Restores and trains one generation; `port` is the page's end of serveComm for it. */
+  async runGeneration(
+    job: GenerationJob,
     port: MessagePort,
-    onEvent: (e: TrainEvent) => void,
+    onReady: () => void,
     onGate: (s: GateState, step?: number) => void,
-  ): Promise<RankOutcome> {
-    if (gate) throw new Error(`this worker already trains a rank`);
-    signal.aborted = false;
-    const comm = { rank: job.rank, ...commClient(port) };
-    const g = (gate = new RunGate(comm, job.groups, onGate));
-    const emit = (e: TrainEvent) => {
-      if (e.kind === 'step') g.boundary();
-      onEvent(e);
-    };
+  ): Promise<GenerationOutcome> {
+    if (!elastic) throw new Error('runGeneration before join');
+    generation?.halt.halt('a newer generation began');
+    const halt = new HaltSignal();
+    const comm = haltable({ rank: job.rank, ...commClient(port) }, halt);
+    const gate = new RunGate(comm, job.groups, onGate);
+    let start!: () => void;
+    const started = new Promise<void>((r) => {
+      start = r;
+    });
+    const mine = (generation = {
+      halt,
+      gate,
+      start: () => {
+        gate.start();
+        start();
+      },
+    });
     try {
-      const text = job.corpusText ?? (await defaultCorpus());
-      const r = await trainRank(
-        await context(),
-        job.config,
-        text,
-        { comm: g.wrap(), rank: job.rank, world: job.world },
-        emit,
-        { maxSteps: job.maxSteps, signal, checkpoints: checkpointStores(job) },
-      );
-      return { ...r, stopped: false };
+      return await elastic.runGeneration(job.plan, job.rank, {
+        comm,
+        trainComm: gate.wrap(),
+        halt,
+        ready: () => onReady(),
+        started,
+        onStep: () => gate.boundary(),
+      });
     } catch (e) {
-      if (e instanceof RunStopped) return { stopped: true, reason: e.message };
-      const message = explain(e);
-      onEvent({ kind: 'error', message });
-      throw new Error(message);
+      if (e instanceof RunStopped || signal.aborted) return { kind: 'stopped' };
+      throw new Error(explain(e));
+    } finally {
+      if (generation === mine) generation = null;
     }
   },
-  /** The coordinator's control messages, for the rank being trained. */
+
+  /** What this tab could restore from (for the coordinator), given the rank it holds. */
+  async report(layout: ElasticLayout, rank: number): Promise<HaltReport> {
+    if (!elastic) return { step: null, reachable: [], snapshots: [] };
+    const r = await elastic.report();
+    if (r.step !== null) return r;
+    return { ...r, snapshots: await elastic.snapshotSteps(layout, rank).catch(() => []) };
+  },
+
+  /** The coordinator's control messages, for the generation being trained. */
+  halt(reason: string): void {
+    generation?.halt.halt(reason);
+  },
   start(): void {
-    gate?.start();
+    generation?.start();
   },
   pause(): void {
-    gate?.pause();
+    generation?.gate.pause();
   },
   resume(): void {
-    gate?.resume();
+    generation?.gate.resume();
   },
   stop(reason?: string): void {
     signal.aborted = true;
-    gate?.stop(reason);
+    generation?.gate.stop(reason);
   },
 };
 

@@ -35,6 +35,8 @@ export interface PeerTransportOptions extends Partial<PacingOptions> {
   rank: number;
   worldSize: number;
   runId: string;
+  /** the run's membership generation: ids and connections of other generations never mix */
+  generation?: number;
   server: SignallingServer;
   /** STUN/TURN servers; empty (the default) uses host candidates only */
   iceServers?: RTCIceServer[];
@@ -45,6 +47,8 @@ export interface PeerTransportOptions extends Partial<PacingOptions> {
   connectTimeoutMs?: number;
   /** a peer whose ICE stays 'disconnected' this long is declared lost (ms) */
   disconnectGraceMs?: number;
+  /** abandons connecting (e.g. the run moved on to another generation meanwhile) */
+  signal?: AbortSignal;
 }
 
 interface Link {
@@ -85,7 +89,7 @@ export class PeerTransport implements Transport {
       throw new Error(`worldSize must be a positive integer, got ${worldSize}`);
     if (!Number.isInteger(rank) || rank < 0 || rank >= worldSize)
       throw new Error(`rank ${rank} is outside 0…${worldSize - 1}`);
-    const peerjs = new Peer(peerId(runId, rank), {
+    const peerjs = new Peer(peerId(runId, rank, opts.generation), {
       host: opts.server.host,
       port: opts.server.port,
       path: opts.server.path ?? '/',
@@ -96,9 +100,14 @@ export class PeerTransport implements Transport {
     });
     const t = new PeerTransport(peerjs, opts);
     globalThis.addEventListener?.('pagehide', t.onPageHide);
+    const abandoned = new Promise<never>((_, reject) => {
+      const why = () => reject(new Error(`rank ${rank}: connecting was abandoned`));
+      if (opts.signal?.aborted) why();
+      opts.signal?.addEventListener('abort', why, { once: true });
+    });
+    abandoned.catch(() => {});
     try {
-      await t.register();
-      await t.openLinks();
+      await Promise.race([t.register().then(() => t.openLinks()), abandoned]);
     } catch (e) {
       t.close();
       throw e;
@@ -257,11 +266,14 @@ export class PeerTransport implements Transport {
         }
       };
       this.peerjs.on('connection', (conn) => {
-        const meta = conn.metadata as { runId?: string; rank?: number; channel?: number } | undefined;
+        const meta = conn.metadata as
+          | { runId?: string; generation?: number; rank?: number; channel?: number }
+          | undefined;
         const link = meta?.rank !== undefined ? this.links.get(meta.rank) : undefined;
         if (
           !meta ||
           meta.runId !== this.opts.runId ||
+          (meta.generation ?? 0) !== (this.opts.generation ?? 0) ||
           !link ||
           !Number.isInteger(meta.channel) ||
           meta.channel! >= this.channels ||
@@ -278,7 +290,8 @@ export class PeerTransport implements Transport {
           return console.warn(`rank ${this.rank}: PeerJS error ${e.type}: ${e.message}`);
         // the peer has not registered yet: dial it again shortly
         for (const link of this.links.values()) {
-          if (!e.message.includes(peerId(this.opts.runId, link.peer)) || link.peer < this.rank) continue;
+          if (!e.message.includes(peerId(this.opts.runId, link.peer, this.opts.generation)) || link.peer < this.rank)
+            continue;
           link.conns.forEach((c, ch) => {
             if (c && !c.open) setTimeout(() => !this.closed && this.dial(link, ch, opened), 300);
           });
@@ -291,10 +304,10 @@ export class PeerTransport implements Transport {
 
   private dial(link: Link, channel: number, opened: () => void): void {
     link.conns[channel]?.removeAllListeners();
-    const conn = this.peerjs.connect(peerId(this.opts.runId, link.peer), {
+    const conn = this.peerjs.connect(peerId(this.opts.runId, link.peer, this.opts.generation), {
       reliable: true, // ordered: a part's header and bytes must arrive in order
       serialization: 'raw',
-      metadata: { runId: this.opts.runId, rank: this.rank, channel },
+      metadata: { runId: this.opts.runId, generation: this.opts.generation ?? 0, rank: this.rank, channel },
     });
     this.adopt(link, channel, conn, opened);
   }
@@ -349,8 +362,9 @@ export class PeerTransport implements Transport {
   }
 }
 
-export function peerId(runId: string, rank: number): string {
-  return `${runId}-${rank}`;
+/** The PeerJS id of `rank` in a run (and generation: a rank's holder changes between them). */
+export function peerId(runId: string, rank: number, generation = 0): string {
+  return generation > 0 ? `${runId}-g${generation}-${rank}` : `${runId}-${rank}`;
 }
 
 function describeServer(s: SignallingServer): string {

@@ -24,7 +24,10 @@ export interface JoinPanelOptions {
   /** Report `ready` as soon as a rank is assigned (until the rank worker does it; issue 6). */
   autoReady?: boolean;
   onAssignment?: (a: Assignment, conn: RunConnection) => void;
-  onControl?: (msg: Control) => void;
+  /** the membership generation this tab trains, told to the coordinator on every (re)connect */
+  generation?: () => number;
+  /** every control message; `conn` is null only before joining completes */
+  onControl?: (msg: Control, conn: RunConnection | null) => void;
 }
 
 export interface JoinPanel {
@@ -119,6 +122,7 @@ export async function mountJoinPanel(host: HTMLElement, o: JoinPanelOptions): Pr
       runId: o.runId,
       joinToken: o.joinToken,
       device,
+      generation: o.generation,
       onAssignment: (a) => {
         showAssignment(a);
         set('assigned', `Assigned rank ${a.rank}; preparing…`);
@@ -143,11 +147,18 @@ export async function mountJoinPanel(host: HTMLElement, o: JoinPanelOptions): Pr
           case 'error':
             if (msg.fatal) set('error', msg.message);
             break;
+          case 'generation':
+            showAssignment(msg.assignment);
+            set('assigned', `Rank ${msg.assignment.rank} (generation ${msg.plan.generation}); restoring…`);
+            break;
+          case 'halt':
+            set('assigned', `The run is changing membership: ${msg.reason}`);
+            break;
           case 'peers':
           case 'pong':
             break;
         }
-        o.onControl?.(msg);
+        o.onControl?.(msg, connection);
       },
       onClosed: (reason) => {
         if (state !== 'stopped') set('error', `Disconnected: ${reason}`);

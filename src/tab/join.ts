@@ -34,7 +34,12 @@ export interface JoinOptions {
   WebSocket?: new (url: string) => WebSocket;
   storage?: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null;
   reconnect?: { attempts: number; delayMs: number };
+  /** the membership generation this tab trains (0: none), sent in every hello */
+  generation?: () => number;
 }
+
+/** Messages kept while the control socket is down (e.g. the coordinator restarts), sent on reconnect. */
+const MAX_QUEUED = 1000;
 
 export interface RunConnection {
   readonly join: JoinResponse;
@@ -99,12 +104,14 @@ export async function joinRun(o: JoinOptions): Promise<RunConnection> {
   const storage = o.storage === undefined ? (globalThis.sessionStorage ?? null) : o.storage;
   const join = await requestJoin({ ...o, storage });
   const WS = o.WebSocket ?? globalThis.WebSocket;
-  const retry = o.reconnect ?? { attempts: 5, delayMs: 1000 };
+  // long enough for a coordinator to restart: training goes on meanwhile over WebRTC
+  const retry = o.reconnect ?? { attempts: 60, delayMs: 1000 };
   const wsUrl = new URL(join.wsPath, o.coordinatorUrl);
   wsUrl.protocol = wsUrl.protocol === 'https:' ? 'wss:' : 'ws:';
 
   let socket: WebSocket | null = null;
   let assignment: Assignment | null = null;
+  let generation = 0;
   let finished = false;
   let failures = 0;
   const finish = (reason: string) => {
@@ -112,8 +119,11 @@ export async function joinRun(o: JoinOptions): Promise<RunConnection> {
     finished = true;
     o.onClosed?.(reason);
   };
+  const queued: TabMessage[] = [];
+  let welcomedOnce = false;
   const send = (msg: TabMessage) => {
-    if (socket?.readyState === 1) socket.send(JSON.stringify(msg));
+    if (socket?.readyState === 1 && (welcomedOnce || msg.type === 'hello')) socket.send(JSON.stringify(msg));
+    else if (!finished && queued.length < MAX_QUEUED) queued.push(msg);
   };
 
   const welcomed = new Promise<void>((resolve, reject) => {
@@ -121,7 +131,13 @@ export async function joinRun(o: JoinOptions): Promise<RunConnection> {
       const ws = new WS(wsUrl.href);
       socket = ws;
       ws.addEventListener('open', () =>
-        send({ type: 'hello', protocol: PROTOCOL_VERSION, participantId: join.participantId, secret: join.secret }),
+        send({
+          type: 'hello',
+          protocol: PROTOCOL_VERSION,
+          participantId: join.participantId,
+          secret: join.secret,
+          generation: o.generation?.() ?? 0,
+        }),
       );
       ws.addEventListener('message', (ev: MessageEvent) => {
         const parsed = parseFrame(ControlMessageSchema, String(ev.data));
@@ -131,6 +147,8 @@ export async function joinRun(o: JoinOptions): Promise<RunConnection> {
         switch (msg.type) {
           case 'welcome':
             failures = 0;
+            welcomedOnce = true;
+            for (const m of queued.splice(0)) send(m);
             resolve();
             return;
           case 'assign':
@@ -153,6 +171,10 @@ export async function joinRun(o: JoinOptions): Promise<RunConnection> {
             o.onClosed?.(msg.reason);
             return;
           case 'generation':
+            assignment = msg.assignment;
+            generation = msg.plan.generation;
+            o.onControl(msg);
+            return;
           case 'halt':
           case 'standby':
           case 'peers':
@@ -172,7 +194,8 @@ export async function joinRun(o: JoinOptions): Promise<RunConnection> {
           reject(new JoinError(0, 'closed', `control channel closed (${ev.code} ${ev.reason})`));
           return finish(ev.reason || `connection closed (${ev.code})`);
         }
-        setTimeout(open, retry.delayMs * failures);
+        welcomedOnce = false;
+        setTimeout(open, retry.delayMs * Math.min(failures, 3));
       });
     };
     open();
@@ -193,7 +216,7 @@ export async function joinRun(o: JoinOptions): Promise<RunConnection> {
     send,
     ready() {
       if (!assignment) throw new Error('ready() before an assignment');
-      send({ type: 'ready', rank: assignment.rank });
+      send({ type: 'ready', rank: assignment.rank, generation: generation || undefined });
     },
     leave(reason) {
       send({ type: 'leave', reason });

@@ -11,7 +11,7 @@ import type { RankWorkerApi } from '../../workers/rank.worker';
 import type { TrainEvent } from '../train/events';
 import type { TrainConfig } from '../train/setup';
 import { renderAdapter } from './adapter-view';
-import type { Control } from './join';
+import type { RunConnection } from './join';
 import { mountJoinPanel } from './join-panel';
 import { RankSession } from './rank-session';
 import { tinyConfig } from './tiny-config';
@@ -137,28 +137,26 @@ async function joinAndTrain(runId: string, joinToken: string): Promise<void> {
   ($('train-standalone') as HTMLButtonElement).hidden = true;
   ($('stop') as HTMLButtonElement).hidden = true;
   setStatus('run-status', 'Waiting for a rank…', 'idle');
-  let lastPeers: Control | null = null;
+  const session = (connection: RunConnection): RankSession => {
+    if (api.session) return api.session;
+    showChart();
+    api.session = new RankSession({
+      connection,
+      worker: rank,
+      coordinatorUrl: location.origin,
+      onEvent,
+      onState: (s, text) => setStatus('run-status', text, s === 'error' ? 'error' : s === 'done' ? 'done' : 'running'),
+    });
+    return api.session;
+  };
   await mountJoinPanel($('join-panel'), {
     coordinatorUrl: location.origin,
     runId,
     joinToken,
-    onAssignment: (a, connection) => {
-      if (api.session) return api.session.reassigned(); // the same rank again after a reconnect
-      showChart();
-      api.session = new RankSession({
-        assignment: a,
-        connection,
-        worker: rank,
-        coordinatorUrl: location.origin,
-        onEvent,
-        onState: (s, text) =>
-          setStatus('run-status', text, s === 'error' ? 'error' : s === 'done' ? 'done' : 'running'),
-      });
-      if (lastPeers) api.session.control(lastPeers);
-    },
-    onControl: (msg) => {
-      if (msg.type === 'peers') lastPeers = msg;
-      api.session?.control(msg);
+    generation: () => api.session?.generation ?? 0,
+    onAssignment: (a, connection) => session(connection).assigned(a),
+    onControl: (msg, connection) => {
+      if (connection) session(connection).control(msg);
     },
   });
 }
