@@ -71,6 +71,13 @@ export const IMPLEMENTED_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * tabtron's own keys (not NeoX's). Until the training loop applies them they are left out of
+ * IMPLEMENTED_KEYS, and a config that sets them draws a warning saying so; add them there once
+ * the loop reads them.
+ */
+export const TABTRON_KEYS: ReadonlySet<string> = new Set(['local_sgd', 'pipe_compression']);
+
+/**
  * For implemented keys, the values tabtron implements. `optimizer_type` is the lowercased
  * `optimizer.type`; `attention_type` is each entry of `attention_config`; `zero_stage` is
  * `zero_optimization.stage`; `precision` is derived from `fp16`/`bf16` when not given.
