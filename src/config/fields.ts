@@ -64,7 +64,8 @@ export function strictDict<S extends z.ZodRawShape>(shape: S) {
   const known = Object.keys(shape);
   return z.strictObject(shape, {
     error: (issue: { code?: string; input?: unknown; keys?: string[] }) => {
-      if (issue.code !== 'unrecognized_keys') return issue.input === undefined ? 'is required' : 'must be a mapping of keys to values';
+      if (issue.code !== 'unrecognized_keys')
+        return issue.input === undefined ? 'is required' : 'must be a mapping of keys to values';
       const names = (issue.keys ?? []).map((k) => {
         const near = closest(k, known);
         return `"${k}"${distance(k, near) <= Math.max(2, Math.floor(k.length / 4)) ? ` (did you mean "${near}"?)` : ''}`;

@@ -65,7 +65,10 @@ describe('local_sgd', () => {
       'local_sgd.outer_optimizer.type must be one of "nesterov", "sgd", got "adam"',
     ],
     [{ local_sgd: { outer_optimizer: { lr: -1 } } }, 'local_sgd.outer_optimizer.lr must be a positive number, got -1'],
-    [{ local_sgd: { outer_optimizer: { momentum: 1 } } }, 'local_sgd.outer_optimizer.momentum must be in [0, 1), got 1'],
+    [
+      { local_sgd: { outer_optimizer: { momentum: 1 } } },
+      'local_sgd.outer_optimizer.momentum must be in [0, 1), got 1',
+    ],
     [
       { local_sgd: { compression: { type: 'int4' } } },
       'local_sgd.compression.type must be one of "none", "int8", got "int4"',
