@@ -112,3 +112,17 @@ async function allGatherEncoded(
     forward = got ?? null;
   }
 }
+
+/** Bytes one member sends in compressedAllReduce: every chunk but its own in the reduce-scatter,
+ *  every chunk but the next member's in the all-gather. */
+export function ringBytesSent(n: number, position: number, length: number, codec: WireCodec): number {
+  if (n === 1) return 0;
+  const plan = ringPlan(n, position, length);
+  let total = 0;
+  plan.chunks.forEach((c, i) => {
+    const b = c.end > c.start ? codec.bytes(c.end - c.start) : 0;
+    if (i !== plan.rank) total += b;
+    if (i !== plan.next) total += b;
+  });
+  return total;
+}

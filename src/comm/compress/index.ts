@@ -2,6 +2,7 @@
 // all-reduces (local SGD's pseudo-gradients), fp16/int8 per-row codecs for pipeline tensors.
 export {
   compressedAllReduce,
+  ringBytesSent,
   transportP2P,
   type CompressedAllReduceOptions,
   type PointToPoint,

@@ -50,7 +50,7 @@ export function encodeInt8Blocks(x: Float32Array, blockSize: number, out?: Uint8
     const inv = 1 / scale;
     for (let i = start; i < end; i++) {
       const v = Math.round(x[i] * inv);
-      q[i] = v > INT8_MAX ? INT8_MAX : v < -INT8_MAX ? -INT8_MAX : v;
+      q[i] = Math.min(INT8_MAX, Math.max(-INT8_MAX, v));
     }
   }
   return bytes;
