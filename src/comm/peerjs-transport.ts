@@ -5,6 +5,7 @@
 
 import { type DataConnection, Peer } from 'peerjs';
 import { Inbound } from './inbound';
+import { LinkMeter } from './link-meter';
 import { rtcConfig } from './ice';
 import { Mailbox } from './mailbox';
 import { ChannelSender, type DataChannelLike, type PacingOptions } from './outbound';
@@ -66,6 +67,7 @@ export class PeerTransport implements Transport {
   private readonly links = new Map<number, Link>();
   private pacing: PacingOptions;
   private closed = false;
+  readonly meter = new LinkMeter();
 
   private constructor(
     private readonly peerjs: Peer,
@@ -113,6 +115,7 @@ export class PeerTransport implements Transport {
     const id = link.nextId++;
     const parts = planParts(bytes.byteLength, this.channels, this.pacing.chunkBytes, id % this.channels);
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const sent = this.meter.sending(to, bytes.byteLength);
     try {
       await Promise.all(
         parts.map((p) => {
@@ -132,6 +135,8 @@ export class PeerTransport implements Transport {
         to,
         lost ? lost.reason : `sending '${tag}' (${bytes.byteLength} B): ${String(reason)}`,
       );
+    } finally {
+      sent();
     }
   }
 
@@ -314,10 +319,16 @@ export class PeerTransport implements Transport {
       if (typeof d === 'string') {
         const m = parseNotice(d);
         if (typeof m === 'string') return this.lose(p, `protocol error: ${m}`);
-        if (m.k === 'part') return link.inbound.header(channel, m);
+        if (m.k === 'part') {
+          if (m.o === 0) this.meter.received(p, 0, 1); // a transfer's first part: one message
+          return link.inbound.header(channel, m);
+        }
         return this.lose(m.r, m.r === p ? m.why : `rank ${p} reports: ${m.why}`, p);
       }
-      if (d instanceof ArrayBuffer) return link.inbound.binary(channel, d);
+      if (d instanceof ArrayBuffer) {
+        this.meter.received(p, d.byteLength, 0);
+        return link.inbound.binary(channel, d);
+      }
       this.lose(p, `protocol error: unexpected ${Object.prototype.toString.call(d)} message`);
     });
     conn.on('close', () => this.lose(p, `data channel ${channel} closed`));

@@ -138,14 +138,15 @@ export class TcpTransport extends MailboxTransport implements Transport {
 
   private attach(peer: number, sock: Socket, rest: Buffer): void {
     this.sockets.set(peer, sock);
-    const reader = new FrameReader((tag, data) =>
+    const reader = new FrameReader((tag, data) => {
+      this.meter.received(peer, data.byteLength);
       this.inbox[peer].announce({
         tag,
         bytes: data.byteLength,
         data: Promise.resolve(data),
         received: () => data.byteLength,
-      }),
-    );
+      });
+    });
     if (rest.length) reader.push(rest);
     sock.on('data', (c: Buffer) => reader.push(c));
     const gone = (why: string) => this.peerGone(peer, why);
@@ -164,9 +165,11 @@ export class TcpTransport extends MailboxTransport implements Transport {
     tagBytes.copy(head, 4);
     const body = bytesOf(data);
     head.writeUInt32LE(body.byteLength, 4 + tagBytes.length);
+    const sent = this.meter.sending(to, body.byteLength);
     sock.write(head);
     const flushed = sock.write(Buffer.from(body.slice())); // a copy: the caller may reuse `data` once this resolves
     if (!flushed) await new Promise<void>((res) => sock.once('drain', () => res()));
+    sent();
   }
 
   close(): void {
