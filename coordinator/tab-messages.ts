@@ -8,7 +8,7 @@ import { coordsOf } from './planning';
 type Point = Omit<MetricPoint, 'id' | 'at'>;
 
 /** Messages only a rank holder may send. */
-const RANK_ONLY = new Set<TabMessage['type']>(['ready', 'progress', 'spans', 'links', 'checkpoint']);
+const RANK_ONLY = new Set<TabMessage['type']>(['ready', 'progress', 'spans', 'links', 'round', 'checkpoint']);
 
 export function handleTabMessage(
   runs: RunManager,
@@ -55,20 +55,29 @@ export function handleTabMessage(
       runs.metrics.addSpans(p.runId, rank!, stage, msg.step, msg.spans);
       return;
     }
-    case 'links':
+    case 'links': {
+      const step = runs.getRun(p.runId).step;
       runs.metrics.add(
         p.runId,
-        msg.links
-          .filter((l) => l.ms > 0)
-          .map((l) => ({
-            rank,
-            step: runs.getRun(p.runId).step,
-            name: 'link_bytes_per_sec',
-            peerRank: l.peerRank,
-            value: l.bytes / (l.ms / 1000),
-          })),
+        msg.links.flatMap((l) => [
+          { rank, step, name: 'link_bytes', peerRank: l.peerRank, value: l.bytes },
+          ...(l.ms > 0
+            ? [{ rank, step, name: 'link_bytes_per_sec', peerRank: l.peerRank, value: l.bytes / (l.ms / 1000) }]
+            : []),
+        ]),
       );
       return;
+    }
+    case 'round': {
+      const at = { rank, step: msg.step, peerRank: null };
+      runs.metrics.add(p.runId, [
+        { ...at, name: 'round_bytes', value: msg.bytes },
+        { ...at, name: 'outer_delta_norm', value: msg.deltaNorm },
+        { ...at, name: 'outer_update_norm', value: msg.updateNorm },
+        { ...at, name: 'round_ms', value: msg.ms },
+      ]);
+      return;
+    }
     case 'checkpoint':
       runs.metrics.addCheckpoint(p.runId, {
         rank: rank!,
