@@ -21,7 +21,7 @@ export interface ShapedNetSpec {
   /** upload limit of each node (Mbit/s); one number for all, or one per node */
   upMbit: number | number[];
   /** download limit of each node (Mbit/s), null: unlimited */
-  downMbit?: number | number[] | null;
+  downMbit?: number | Array<number | null> | null;
   /** first three octets of the nodes' /24 (default 10.213.0) */
   subnet?: string;
 }
@@ -53,7 +53,7 @@ export function tbfArgs(mbit: number): string[] {
   return ['tbf', 'rate', `${mbit}mbit`, 'burst', String(burst), 'latency', '100ms'];
 }
 
-function perNode(v: number | number[] | null | undefined, n: number, what: string): Array<number | null> {
+function perNode(v: number | Array<number | null> | null | undefined, n: number, what: string): Array<number | null> {
   const list = Array.isArray(v) ? v : Array(n).fill(v ?? null);
   if (list.length !== n) throw new Error(`shaped net: ${what} lists ${list.length} rates for ${n} nodes`);
   for (const x of list)
