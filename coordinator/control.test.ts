@@ -85,6 +85,8 @@ describe('run lifecycle over WebSockets', () => {
     r3.send({ type: 'progress', step: 1, loss: 5.5, tokensPerSec: 120, timings: { forwardMs: 3, backwardMs: 6 } });
     r3.send({ type: 'progress', step: 2, loss: 5.25, valLoss: 5.4, tokensPerSec: 130 });
     r3.send({ type: 'links', links: [{ peerRank: 1, bytes: 2_000_000, ms: 500 }] });
+    // with what arrived from the peer, the rate is the receiver's: link 2 → 3 at 3 MB/s
+    r3.send({ type: 'links', links: [{ peerRank: 2, bytes: 0, ms: 0, bytesIn: 600_000, msIn: 200 }] });
     r3.send({
       type: 'round',
       step: 2,
@@ -121,6 +123,9 @@ describe('run lifecycle over WebSockets', () => {
       peerRank: 1,
       value: 4_000_000,
     });
+    expect(
+      m.points.find((p: { name: string; rank: number }) => p.name === 'link_bytes_per_sec' && p.rank === 2),
+    ).toMatchObject({ peerRank: 3, value: 3_000_000 });
     expect(m.points.find((p: { name: string }) => p.name === 'link_bytes')).toMatchObject({
       rank: 3,
       peerRank: 1,

@@ -56,14 +56,17 @@ export function handleTabMessage(
       return;
     }
     case 'links': {
+      // link_bytes: what this rank sent each peer. link_bytes_per_sec (rank → peerRank): measured
+      // where the bytes arrived when the receiver says (bytesIn/msIn), else the sender's send time
       const step = runs.getRun(p.runId).step;
+      const rate = (from: number, to: number, bytes: number, ms: number) =>
+        ms > 0 ? [{ rank: from, step, name: 'link_bytes_per_sec', peerRank: to, value: bytes / (ms / 1000) }] : [];
+      const received = msg.links.some((l) => l.msIn !== undefined);
       runs.metrics.add(
         p.runId,
         msg.links.flatMap((l) => [
           { rank, step, name: 'link_bytes', peerRank: l.peerRank, value: l.bytes },
-          ...(l.ms > 0
-            ? [{ rank, step, name: 'link_bytes_per_sec', peerRank: l.peerRank, value: l.bytes / (l.ms / 1000) }]
-            : []),
+          ...(received ? rate(l.peerRank, rank!, l.bytesIn ?? 0, l.msIn ?? 0) : rate(rank!, l.peerRank, l.bytes, l.ms)),
         ]),
       );
       return;

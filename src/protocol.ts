@@ -205,11 +205,22 @@ export const TabMessageSchema = z.discriminatedUnion('type', [
   }),
   /** Pipeline timeline of one step; times are ms since the tab's own clock origin. */
   z.strictObject({ type: z.literal('spans'), step: RankNum.max(1e9), spans: z.array(SpanSchema).max(512) }),
-  /** Traffic to peer ranks since the last report (sent once a step): message bytes sent and
-   *  the ms sends to that peer were in progress (src/comm/link-meter.ts). */
+  /** Traffic with peer ranks since the last report (sent once a step; src/comm/link-meter.ts):
+   *  bytes sent to the peer and the ms sends to it were in progress; bytesIn/msIn: bytes that
+   *  came from the peer over msIn ms of arrival (the peer → this rank link's throughput). */
   z.strictObject({
     type: z.literal('links'),
-    links: z.array(z.strictObject({ peerRank: RankNum, bytes: z.number().int().min(0), ms: Ms })).max(256),
+    links: z
+      .array(
+        z.strictObject({
+          peerRank: RankNum,
+          bytes: z.number().int().min(0),
+          ms: Ms,
+          bytesIn: z.number().int().min(0).optional(),
+          msIn: Ms.optional(),
+        }),
+      )
+      .max(256),
   }),
   /** One local-SGD sync of this rank's part of a parameter fragment (src/train/local-sgd). */
   z.strictObject({

@@ -237,7 +237,11 @@ export class PeerTransport implements Transport {
       const link: Link = {
         peer: p,
         mailbox,
-        inbound: new Inbound(mailbox, (reason) => this.lose(p, `protocol error: ${reason}`)),
+        inbound: new Inbound(
+          mailbox,
+          (reason) => this.lose(p, `protocol error: ${reason}`),
+          (bytes, firstAt, firstBytes) => this.meter.received(p, bytes, firstAt, firstBytes),
+        ),
         conns: [],
         senders: [],
         nextId: 0,
@@ -319,16 +323,10 @@ export class PeerTransport implements Transport {
       if (typeof d === 'string') {
         const m = parseNotice(d);
         if (typeof m === 'string') return this.lose(p, `protocol error: ${m}`);
-        if (m.k === 'part') {
-          if (m.o === 0) this.meter.received(p, 0, 1); // a transfer's first part: one message
-          return link.inbound.header(channel, m);
-        }
+        if (m.k === 'part') return link.inbound.header(channel, m);
         return this.lose(m.r, m.r === p ? m.why : `rank ${p} reports: ${m.why}`, p);
       }
-      if (d instanceof ArrayBuffer) {
-        this.meter.received(p, d.byteLength, 0);
-        return link.inbound.binary(channel, d);
-      }
+      if (d instanceof ArrayBuffer) return link.inbound.binary(channel, d);
       this.lose(p, `protocol error: unexpected ${Object.prototype.toString.call(d)} message`);
     });
     conn.on('close', () => this.lose(p, `data channel ${channel} closed`));

@@ -4,15 +4,22 @@ import { TabMessageSchema } from '../protocol';
 import { linksMessage, roundMessage } from './link-report';
 
 describe("a tab's traffic reports", () => {
-  it('turns a step of link counters into a valid links message, peers without sends left out', () => {
+  it('turns a step of link counters into a valid links message, peers without traffic left out', () => {
     let t = 0;
     const m = new LinkMeter(() => t);
     const done = m.sending(2, 3_000_000);
-    m.received(1, 500);
     t = 250;
+    m.received(1, 500_000, 50, 100_000);
     done();
+    m.sending(3, 0)();
     const msg = linksMessage(m.take());
-    expect(msg).toEqual({ type: 'links', links: [{ peerRank: 2, bytes: 3_000_000, ms: 250 }] });
+    expect(msg).toEqual({
+      type: 'links',
+      links: [
+        { peerRank: 1, bytes: 0, ms: 0, bytesIn: 400_000, msIn: 200 },
+        { peerRank: 2, bytes: 3_000_000, ms: 250, bytesIn: 0, msIn: 0 },
+      ],
+    });
     expect(TabMessageSchema.parse(msg)).toEqual(msg);
     expect(linksMessage(m.take())).toBeNull();
   });

@@ -1,7 +1,7 @@
 // What a rank's tab tells the coordinator about its traffic: after every step the `links`
-// message (bytes sent to each peer since the last report, and how long those sends took: the
-// admin page shows bytes per step and each link's throughput), after every local-SGD sync a
-// `round` message. The tab reads its transport's meter (src/comm/link-meter.ts):
+// message (bytes sent to each peer since the last report, and the bytes that arrived from each
+// peer with the time they took: the admin page shows bytes per step and each link's throughput
+// as its receiver measured it), after every local-SGD sync a `round` message. The tab reads its transport's meter (src/comm/link-meter.ts):
 //   connection.send(linksMessage(transport.meter.take()))   // on each 'step' event
 //   connection.send(roundMessage(report))                   // on each local-SGD report
 import type { LinkStats } from '../comm/link-meter';
@@ -11,12 +11,18 @@ import type { OuterRoundReport } from '../train/local-sgd/local-sgd';
 type LinksMessage = Extract<TabMessage, { type: 'links' }>;
 type RoundMessage = Extract<TabMessage, { type: 'round' }>;
 
-/** Peers this rank sent to since the last take; null when it sent nothing. */
+/** Peers this rank exchanged messages with since the last take; null when there were none. */
 export function linksMessage(stats: readonly LinkStats[]): LinksMessage | null {
   const links = stats
-    .filter((s) => s.bytesSent > 0)
+    .filter((s) => s.bytesSent > 0 || s.bytesReceived > 0)
     .slice(0, 256)
-    .map((s) => ({ peerRank: s.peer, bytes: s.bytesSent, ms: Math.max(0, s.sendMs) }));
+    .map((s) => ({
+      peerRank: s.peer,
+      bytes: s.bytesSent,
+      ms: Math.max(0, s.sendMs),
+      bytesIn: s.timedBytesReceived,
+      msIn: Math.max(0, s.receiveMs),
+    }));
   return links.length ? { type: 'links', links } : null;
 }
 
