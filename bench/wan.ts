@@ -8,7 +8,7 @@
 // bytes_per_token counts every message byte every rank sent; final_loss is the validation loss
 // after the last step (all replicas hold the same model then).
 // Needs root (network namespaces).  npm run bench:wan -- --json [--mbit 10,50] [--dp 2] [--steps 60]
-//   [--inner-steps 30] [--modes sync,diloco] [--latency-ms 0] [--eval-iters 8]
+//   [--inner-steps 30] [--modes sync,diloco] [--latency-ms 0] [--eval-iters 8] [--verbose: ranks' events on stderr]
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { IMPLEMENTED_KEYS } from '../src/config/support';
@@ -18,6 +18,7 @@ import { runWanRank, type WanRankJob } from './wan-rank';
 const { values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
+    verbose: { type: 'boolean', default: false },
     mbit: { type: 'string', default: '10,50' },
     dp: { type: 'string', default: '2' },
     steps: { type: 'string', default: '60' },
@@ -99,7 +100,7 @@ async function runMode(mbit: number, mode: Mode): Promise<ModeResult> {
                 const msg = JSON.parse(buf.slice(0, i));
                 buf = buf.slice(i + 1);
                 lines.push(msg);
-                if (process.env.WAN_DEBUG) console.error(JSON.stringify(msg).slice(0, 200));
+                if (values.verbose) console.error(JSON.stringify(msg).slice(0, 300));
                 if (msg.kind === 'traffic' && ++finished === dp) for (const c of children) c.stdin?.end();
               }
             });
