@@ -11,7 +11,6 @@
 //   [--inner-steps 30] [--modes sync,diloco] [--latency-ms 0] [--eval-iters 8] [--verbose: ranks' events on stderr]
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { IMPLEMENTED_KEYS } from '../src/config/support';
 import { ShapedNet, shapedNetUnavailable } from '../tools/netns/shaped-net';
 import { runWanRank, type WanRankJob } from './wan-rank';
 
@@ -44,9 +43,6 @@ interface ModeResult {
   final_loss: number;
   wall_s: number;
 }
-
-/** Whether the rank loop applies local_sgd yet (the config warns while it does not). */
-export const DILOCO_WIRED = IMPLEMENTED_KEYS.has('local_sgd');
 
 function overrides(mode: Mode, dp: number): Record<string, unknown> {
   const steps = Number(values.steps);
@@ -140,16 +136,8 @@ async function main(): Promise<void> {
   const why = shapedNetUnavailable();
   if (why) throw new Error(`bench:wan shapes links with network namespaces: ${why}`);
   const rates = values.mbit.split(',').map(Number);
-  const asked = (values.modes ?? (DILOCO_WIRED ? 'sync,diloco' : 'sync')).split(',') as Mode[];
+  const asked = (values.modes ?? 'sync,diloco').split(',') as Mode[];
   for (const m of asked) if (m !== 'sync' && m !== 'diloco') throw new Error(`--modes: unknown mode "${m}"`);
-  if (asked.includes('diloco') && !DILOCO_WIRED)
-    throw new Error(
-      "--modes diloco: the rank loop does not apply local_sgd yet (see README, 'Training over slow links')",
-    );
-  if (!values.modes && !DILOCO_WIRED)
-    console.error(
-      "bench:wan: diloco mode left out: the rank loop does not apply local_sgd yet (README, 'Training over slow links')",
-    );
   const latency = Number(values['latency-ms']);
   const links = [];
   for (const mbit of rates) {

@@ -10,7 +10,7 @@ export { deriveBatch, type Batch, type BatchGiven } from './batch';
 export { ConfigError, type ConfigIssue } from './errors';
 export { parseSplit, type SplitFractions } from './split';
 export { padVocabSize, expandAttentionConfig } from './derive';
-export { IMPLEMENTED_KEYS, IMPLEMENTED_VALUES, TABTRON_KEYS, TOKENIZER_VOCAB_SIZES } from './support';
+export { IMPLEMENTED_KEYS, IMPLEMENTED_VALUES, TOKENIZER_VOCAB_SIZES } from './support';
 export type { NeoXConfig, OptimizerConfig, AttentionType } from './schema';
 export {
   LOCAL_SGD_DEFAULTS,

@@ -68,14 +68,10 @@ export const IMPLEMENTED_KEYS: ReadonlySet<string> = new Set([
   'load',
   'save_interval',
   'checkpoint_factor',
+  // training over slow links (tabtron's own keys)
+  'local_sgd',
+  'pipe_compression',
 ]);
-
-/**
- * tabtron's own keys (not NeoX's). Until the training loop applies them they are left out of
- * IMPLEMENTED_KEYS, and a config that sets them draws a warning saying so; add them there once
- * the loop reads them.
- */
-export const TABTRON_KEYS: ReadonlySet<string> = new Set(['local_sgd', 'pipe_compression']);
 
 /**
  * For implemented keys, the values tabtron implements. `optimizer_type` is the lowercased

@@ -5,13 +5,7 @@
 import { inFiles, showValue } from './errors';
 import { OTHER_NEOX_KEYS } from './neox-keys';
 import { configShape, type ModeledKey } from './schema';
-import {
-  IMPLEMENTED_KEYS,
-  IMPLEMENTED_OPTIMIZER_PARAMS,
-  IMPLEMENTED_VALUES,
-  TABTRON_KEYS,
-  TOKENIZER_VOCAB_SIZES,
-} from './support';
+import { IMPLEMENTED_KEYS, IMPLEMENTED_OPTIMIZER_PARAMS, IMPLEMENTED_VALUES, TOKENIZER_VOCAB_SIZES } from './support';
 
 type Values = Record<string, unknown>;
 
@@ -22,16 +16,10 @@ function neoxDefault(key: string): unknown {
   return OTHER_NEOX_KEYS[key] ?? null;
 }
 
-function unimplementedKeys(given: Values, config: Values, sources: Record<string, string>): string[] {
+function unimplementedKeys(given: Values, sources: Record<string, string>): string[] {
   const out: string[] = [];
   for (const [key, file] of Object.entries(sources)) {
-    if (IMPLEMENTED_KEYS.has(key)) continue;
-    if (TABTRON_KEYS.has(key)) {
-      if (!same(config[key], neoxDefault(key)))
-        out.push(inFiles([file], `${key} is not applied by tabtron's training loop yet; ignored`));
-      continue;
-    }
-    if (same(given[key], neoxDefault(key))) continue;
+    if (IMPLEMENTED_KEYS.has(key) || same(given[key], neoxDefault(key))) continue;
     out.push(
       inFiles(
         [file],
@@ -108,7 +96,7 @@ function tokenizerFileWarnings(config: Values, sources: Record<string, string>):
  */
 export function collectWarnings(given: Values, config: Values, sources: Record<string, string>): string[] {
   return [
-    ...unimplementedKeys(given, config, sources),
+    ...unimplementedKeys(given, sources),
     ...unimplementedValues(config, sources),
     ...optimizerParamWarnings(config, sources),
     ...tokenizerFileWarnings(config, sources),
