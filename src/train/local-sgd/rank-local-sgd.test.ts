@@ -81,7 +81,7 @@ async function train(
 
 const cfg = (c: Partial<LocalSgdConfig>): LocalSgdConfig => ({ ...structuredClone(LOCAL_SGD_DEFAULTS), ...c });
 
-describe('LocalSgd with the GPU trainer', () => {
+describe('LocalSgd with the GPU trainer', { timeout: 300_000 }, () => {
   it('inner_steps 1, outer lr 1, momentum 0: replicas on the same data train exactly like one trainer', async () => {
     const [single, a, b] = await replicas(3);
     const one = await train([single], null, 4, (_, s) => s);

@@ -48,7 +48,8 @@ async function run(change: Record<string, unknown>, world: number) {
 const of = <K extends TrainEvent['kind']>(events: TrainEvent[], kind: K) =>
   events.filter((e): e is Extract<TrainEvent, { kind: K }> => e.kind === kind);
 
-describe('the rank loop over slow links', () => {
+// a few tiny training runs on a CPU WebGPU: seconds each, more on a loaded machine
+describe('the rank loop over slow links', { timeout: 300_000 }, () => {
   it('local_sgd: replicas sync every inner_steps, end with one model, and send a fraction of the bytes', async () => {
     const sync = await run({ global_num_gpus: 2 }, 2);
     const diloco = await run(
