@@ -115,6 +115,18 @@ describe('run lifecycle over WebSockets', () => {
     r3.send({ type: 'progress', step: 1, loss: 5.5, tokensPerSec: 120, timings: { forwardMs: 3, backwardMs: 6 } });
     r3.send({ type: 'progress', step: 2, loss: 5.25, valLoss: 5.4, tokensPerSec: 130 });
     r3.send({ type: 'links', links: [{ peerRank: 1, bytes: 2_000_000, ms: 500 }] });
+    // with what arrived from the peer, the rate is the receiver's: link 2 → 3 at 3 MB/s
+    r3.send({ type: 'links', links: [{ peerRank: 2, bytes: 0, ms: 0, bytesIn: 600_000, msIn: 200 }] });
+    r3.send({
+      type: 'round',
+      step: 2,
+      fragment: 0,
+      fragments: 1,
+      bytes: 5000,
+      deltaNorm: 0.5,
+      updateNorm: 0.8,
+      ms: 40,
+    });
     r3.send({
       type: 'spans',
       step: 2,
@@ -141,6 +153,17 @@ describe('run lifecycle over WebSockets', () => {
       peerRank: 1,
       value: 4_000_000,
     });
+    expect(
+      m.points.find((p: { name: string; rank: number }) => p.name === 'link_bytes_per_sec' && p.rank === 2),
+    ).toMatchObject({ peerRank: 3, value: 3_000_000 });
+    expect(m.points.find((p: { name: string }) => p.name === 'link_bytes')).toMatchObject({
+      rank: 3,
+      peerRank: 1,
+      value: 2_000_000,
+    });
+    expect(['round_bytes', 'outer_delta_norm', 'outer_update_norm', 'round_ms'].map((n) => val(n, 2))).toEqual([
+      5000, 0.5, 0.8, 40,
+    ]);
     expect(m.spans).toEqual([
       { rank: 3, stage: 1, step: 2, kind: 'forward', microbatch: 0, startMs: 10, endMs: 12 },
       { rank: 3, stage: 1, step: 2, kind: 'backward', microbatch: 0, startMs: 12, endMs: 16 },

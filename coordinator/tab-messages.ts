@@ -13,6 +13,7 @@ const RANK_ONLY = new Set<TabMessage['type']>([
   'progress',
   'spans',
   'links',
+  'round',
   'checkpoint',
   'halted',
   'restored',
@@ -63,20 +64,32 @@ export function handleTabMessage(
       runs.metrics.addSpans(p.runId, rank!, stage, msg.step, msg.spans);
       return;
     }
-    case 'links':
+    case 'links': {
+      // link_bytes: what this rank sent each peer. link_bytes_per_sec (rank → peerRank): measured
+      // where the bytes arrived when the receiver says (bytesIn/msIn), else the sender's send time
+      const step = runs.getRun(p.runId).step;
+      const rate = (from: number, to: number, bytes: number, ms: number) =>
+        ms > 0 ? [{ rank: from, step, name: 'link_bytes_per_sec', peerRank: to, value: bytes / (ms / 1000) }] : [];
+      const received = msg.links.some((l) => l.msIn !== undefined);
       runs.metrics.add(
         p.runId,
-        msg.links
-          .filter((l) => l.ms > 0)
-          .map((l) => ({
-            rank,
-            step: runs.getRun(p.runId).step,
-            name: 'link_bytes_per_sec',
-            peerRank: l.peerRank,
-            value: l.bytes / (l.ms / 1000),
-          })),
+        msg.links.flatMap((l) => [
+          { rank, step, name: 'link_bytes', peerRank: l.peerRank, value: l.bytes },
+          ...(received ? rate(l.peerRank, rank!, l.bytesIn ?? 0, l.msIn ?? 0) : rate(rank!, l.peerRank, l.bytes, l.ms)),
+        ]),
       );
       return;
+    }
+    case 'round': {
+      const at = { rank, step: msg.step, peerRank: null };
+      runs.metrics.add(p.runId, [
+        { ...at, name: 'round_bytes', value: msg.bytes },
+        { ...at, name: 'outer_delta_norm', value: msg.deltaNorm },
+        { ...at, name: 'outer_update_norm', value: msg.updateNorm },
+        { ...at, name: 'round_ms', value: msg.ms },
+      ]);
+      return;
+    }
     case 'checkpoint':
       runs.metrics.addCheckpoint(p.runId, {
         rank: rank!,

@@ -112,6 +112,17 @@ describe('coordinator with browser tabs', () => {
         type: 'links',
         links: [{ peerRank: r ^ 1, bytes: 12_600_000 * (r + 1), ms: 1000 }],
       });
+      for (const step of [2, 4])
+        await sendFrom(pageOfRank(r), {
+          type: 'round',
+          step,
+          fragment: 0,
+          fragments: 1,
+          bytes: 1000 * (r + 1),
+          deltaNorm: 3 * step,
+          updateNorm: 4 * step,
+          ms: 50 + r,
+        });
     }
 
     const admin = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -128,7 +139,12 @@ describe('coordinator with browser tabs', () => {
       { timeout: 20_000 },
     );
     await admin.waitForFunction(
-      () => [...document.querySelectorAll<HTMLElement>('.uplot')].every((u) => Number(u.dataset.points) >= 4),
+      () =>
+        ['#loss-chart', '#tput-chart'].every(
+          (id) => Number(document.querySelector<HTMLElement>(`${id} .uplot`)?.dataset.points) >= 4,
+        ) &&
+        Number(document.querySelector<HTMLElement>('#traffic-chart .uplot')?.dataset.points) >= 1 &&
+        document.querySelectorAll('table.rounds tr[data-round]').length === 2,
       null,
       { timeout: 20_000 },
     );
@@ -153,9 +169,17 @@ describe('coordinator with browser tabs', () => {
     expect(await admin.textContent('#run-state')).toMatch(
       /^running .*4\/4 ranks held \(PP 2 × TP 2 × DP 1\), 4 ready, 1 standby/,
     );
-    expect(await admin.$$eval('.uplot', (u) => u.length)).toBe(2);
+    expect(await admin.$$eval('.uplot', (u) => u.length)).toBe(3);
     expect(await admin.$$eval('.lane[data-stage="1"] .span.backward', (s) => s.length)).toBe(4);
-    expect(await admin.textContent('table.links tr[data-link="3>2"]')).toMatch(/50\.40 MB\/s/);
+    expect(await admin.textContent('table.links tr[data-link="3>2"]')).toMatch(/50\.40 MB\/s.*50\.40 MB/);
+    // rounds: 4 ranks (dp 1) each report their part; ‖whole‖ = sqrt(4 · (3·step)²) = 6·step
+    const rounds = await admin.$$eval('table.rounds tr[data-round]', (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+    );
+    expect(rounds).toEqual([
+      ['4', '10.0 kB', '24.00', '32.00', '53 ms'],
+      ['2', '10.0 kB', '12.00', '16.00', '53 ms'],
+    ]);
     expect(JSON.parse((await admin.textContent('#plan'))!).groups).toEqual(plan.groups);
     mkdirSync(ARTIFACTS, { recursive: true });
     await admin.screenshot({ path: `${ARTIFACTS}admin-4-tabs.png`, fullPage: true });

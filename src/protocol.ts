@@ -207,10 +207,36 @@ export const TabMessageSchema = z.discriminatedUnion('type', [
   }),
   /** Pipeline timeline of one step; times are ms since the tab's own clock origin. */
   z.strictObject({ type: z.literal('spans'), step: RankNum.max(1e9), spans: z.array(SpanSchema).max(512) }),
-  /** Measured bandwidth to peer ranks since the last report. */
+  /** Traffic with peer ranks since the last report (sent once a step; src/comm/link-meter.ts):
+   *  bytes sent to the peer and the ms sends to it were in progress; bytesIn/msIn: bytes that
+   *  came from the peer over msIn ms of arrival (the peer → this rank link's throughput). */
   z.strictObject({
     type: z.literal('links'),
-    links: z.array(z.strictObject({ peerRank: RankNum, bytes: z.number().int().min(0), ms: Ms })).max(256),
+    links: z
+      .array(
+        z.strictObject({
+          peerRank: RankNum,
+          bytes: z.number().int().min(0),
+          ms: Ms,
+          bytesIn: z.number().int().min(0).optional(),
+          msIn: Ms.optional(),
+        }),
+      )
+      .max(256),
+  }),
+  /** One local-SGD sync of this rank's part of a parameter fragment (src/train/local-sgd). */
+  z.strictObject({
+    type: z.literal('round'),
+    /** inner step after which the outer update was applied */
+    step: RankNum.max(1e9),
+    fragment: RankNum,
+    fragments: RankNum.min(1),
+    /** bytes this rank sent for the sync */
+    bytes: z.number().int().min(0),
+    /** ‖averaged pseudo-gradient‖₂ and ‖outer update‖₂ over this rank's part */
+    deltaNorm: z.number().finite().min(0),
+    updateNorm: z.number().finite().min(0),
+    ms: Ms,
   }),
   z.strictObject({
     type: z.literal('checkpoint'),

@@ -2,7 +2,7 @@
 
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { MetricSeries } from './series';
+import { formatBytes, type MetricSeries } from './series';
 
 interface Chart {
   plot: uPlot;
@@ -10,7 +10,13 @@ interface Chart {
   reduce: ('mean' | 'sum')[];
 }
 
-function make(host: HTMLElement, title: string, series: { label: string; stroke: string }[], yLabel: string): uPlot {
+function make(
+  host: HTMLElement,
+  title: string,
+  series: { label: string; stroke: string }[],
+  yLabel: string,
+  yValues?: (v: number) => string,
+): uPlot {
   const width = Math.max(320, host.clientWidth || 480);
   return new uPlot(
     {
@@ -18,7 +24,10 @@ function make(host: HTMLElement, title: string, series: { label: string; stroke:
       width,
       height: 220,
       scales: { x: { time: false } },
-      axes: [{ label: 'step' }, { label: yLabel }],
+      axes: [
+        { label: 'step' },
+        { label: yLabel, ...(yValues ? { values: (_u: uPlot, ticks: number[]) => ticks.map(yValues) } : {}) },
+      ],
       series: [
         { label: 'step' },
         ...series.map((s) => ({ ...s, width: 2, spanGaps: true, points: { show: true, size: 4 } })),
@@ -32,7 +41,7 @@ function make(host: HTMLElement, title: string, series: { label: string; stroke:
 export class RunCharts {
   private readonly charts: Chart[];
 
-  constructor(lossHost: HTMLElement, tputHost: HTMLElement) {
+  constructor(lossHost: HTMLElement, tputHost: HTMLElement, trafficHost?: HTMLElement) {
     this.charts = [
       {
         plot: make(
@@ -53,6 +62,18 @@ export class RunCharts {
         reduce: ['sum'],
       },
     ];
+    if (trafficHost)
+      this.charts.push({
+        plot: make(
+          trafficHost,
+          'bytes sent per step (all ranks)',
+          [{ label: 'bytes', stroke: '#9333ea' }],
+          'bytes',
+          formatBytes,
+        ),
+        names: ['link_bytes'],
+        reduce: ['sum'],
+      });
   }
 
   update(m: MetricSeries): void {

@@ -1,4 +1,4 @@
-// The admin page: pick a run, watch its rank grid, charts, links and pipeline timeline
+// The admin page: pick a run, watch its rank grid, charts, links, local-SGD rounds and pipeline timeline
 // (polled once a second), and create, pause, resume or stop runs.
 // Token: admin.html#token=... (kept in sessionStorage, removed from the URL) or the form.
 
@@ -6,7 +6,7 @@ import { AdminApi, AdminApiError, type RunDetail } from './api';
 import { RunCharts } from './charts';
 import { renderGrid, renderStandbys } from './grid';
 import { MetricSeries } from './series';
-import { renderLinks, renderTimeline } from './timeline';
+import { renderLinks, renderRounds, renderTimeline } from './timeline';
 
 const TOKEN_KEY = 'tabtron:admin-token';
 const POLL_MS = 1000;
@@ -111,9 +111,10 @@ class AdminPage {
 
     renderGrid($('grid'), d);
     renderStandbys($('standbys'), d);
-    this.charts ??= new RunCharts($('loss-chart'), $('tput-chart'));
+    this.charts ??= new RunCharts($('loss-chart'), $('tput-chart'), $('traffic-chart'));
     this.charts.update(this.series);
     renderLinks($('links'), this.series);
+    renderRounds($('rounds'), this.series, dp);
     renderTimeline($('timeline'), spans, pp);
     const config = JSON.stringify(d.config, null, 2);
     if ($('config').textContent !== config) $('config').textContent = config;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MetricSeries, formatBytesPerSec, timelineRows, type MetricPoint } from './series';
+import { MetricSeries, formatBytes, formatBytesPerSec, timelineRows, type MetricPoint } from './series';
 
 let id = 0;
 const pt = (rank: number, step: number, name: string, value: number, peerRank: number | null = null): MetricPoint => ({
@@ -26,18 +26,46 @@ describe('MetricSeries', () => {
     expect(s.latest('lr', 'mean')).toBeNull();
   });
 
-  it('keeps the latest bandwidth per directed link, busiest first', () => {
+  it('keeps the latest bandwidth and bytes per directed link, busiest first', () => {
     const s = new MetricSeries();
     s.add([
       pt(0, 1, 'link_bytes_per_sec', 1e6, 1),
       pt(1, 1, 'link_bytes_per_sec', 3e6, 0),
       pt(0, 2, 'link_bytes_per_sec', 2e6, 1),
+      pt(0, 2, 'link_bytes', 5e5, 1),
+      pt(1, 2, 'link_bytes', 7e5, 0),
     ]);
-    expect(s.linkTable().map((l) => [l.rank, l.peerRank, l.bytesPerSec, l.step])).toEqual([
-      [1, 0, 3e6, 1],
-      [0, 1, 2e6, 2],
+    expect(s.linkTable().map((l) => [l.rank, l.peerRank, l.bytesPerSec, l.bytes, l.step])).toEqual([
+      [1, 0, 3e6, 7e5, 2],
+      [0, 1, 2e6, 5e5, 2],
     ]);
     expect(s.steps(['link_bytes_per_sec'])).toEqual([]);
+    // bytes per step, summed over every rank's links (the traffic chart)
+    expect(s.values('link_bytes', s.steps(['link_bytes']), 'sum')).toEqual([1.2e6]);
+  });
+
+  it('combines local-SGD syncs over ranks: bytes summed, norms of the whole model, newest first', () => {
+    const s = new MetricSeries();
+    // dp 2, two ranks per replica (two shards): 4 ranks report each round
+    for (const [step, scale] of [
+      [500, 1],
+      [1000, 2],
+    ]) {
+      for (const rank of [0, 1, 2, 3]) {
+        const part = rank % 2 === 0 ? 3 : 4; // shard norms 3 and 4: the whole model's is 5
+        s.add([
+          pt(rank, step, 'round_bytes', 1000, null),
+          pt(rank, step, 'outer_delta_norm', part * scale, null),
+          pt(rank, step, 'outer_update_norm', 2 * part * scale, null),
+          pt(rank, step, 'round_ms', 10 + rank, null),
+        ]);
+      }
+    }
+    const rounds = s.rounds(2);
+    expect(rounds.map((r) => r.step)).toEqual([1000, 500]);
+    expect(rounds[1]).toEqual({ step: 500, bytes: 4000, deltaNorm: 5, updateNorm: 10, ms: 13 });
+    expect(rounds[0].deltaNorm).toBeCloseTo(10, 12);
+    expect(s.rounds(2, 1)).toHaveLength(1);
   });
 });
 
@@ -72,6 +100,7 @@ describe('timelineRows', () => {
   });
 
   it('formats bandwidth', () => {
+    expect([formatBytes(999), formatBytes(1500), formatBytes(2.5e6)]).toEqual(['999 B', '1.5 kB', '2.50 MB']);
     expect([formatBytesPerSec(512), formatBytesPerSec(12_600_000), formatBytesPerSec(2.5e9)]).toEqual([
       '512 B/s',
       '12.60 MB/s',

@@ -8,23 +8,25 @@ export type { MetricPoint, SpanRow };
 /** Accumulates points across polls, keyed by step. */
 export class MetricSeries {
   private readonly byName = new Map<string, Map<number, number[]>>();
-  private readonly links = new Map<
-    string,
-    { rank: number; peerRank: number; bytesPerSec: number; step: number; at: number }
-  >();
+  private readonly links = new Map<string, LinkRow>();
 
   add(points: readonly MetricPoint[]): void {
     for (const p of points) {
-      if (p.name === 'link_bytes_per_sec') {
-        if (p.rank !== null && p.peerRank !== null)
-          this.links.set(`${p.rank}>${p.peerRank}`, {
-            rank: p.rank,
-            peerRank: p.peerRank,
-            bytesPerSec: p.value,
-            step: p.step,
-            at: p.at,
-          });
-        continue;
+      if (p.name === 'link_bytes_per_sec' || p.name === 'link_bytes') {
+        if (p.rank === null || p.peerRank === null) continue;
+        const key = `${p.rank}>${p.peerRank}`;
+        const row = this.links.get(key) ?? {
+          rank: p.rank,
+          peerRank: p.peerRank,
+          bytesPerSec: null,
+          bytes: null,
+          step: p.step,
+        };
+        if (p.step >= row.step) row.step = p.step;
+        if (p.name === 'link_bytes_per_sec') row.bytesPerSec = p.value;
+        else row.bytes = p.value;
+        this.links.set(key, row);
+        if (p.name === 'link_bytes_per_sec') continue;
       }
       let steps = this.byName.get(p.name);
       if (!steps) this.byName.set(p.name, (steps = new Map()));
@@ -62,12 +64,50 @@ export class MetricSeries {
     return { step, value: this.values(name, [step], reduce)[0]! };
   }
 
-  /** Latest measured bandwidth of each directed link, busiest first. */
-  linkTable(): { rank: number; peerRank: number; bytesPerSec: number; step: number }[] {
+  /** Latest report of each directed link (bytes of that report, throughput while sending), busiest first. */
+  linkTable(): LinkRow[] {
     return [...this.links.values()].sort(
-      (a, b) => b.bytesPerSec - a.bytesPerSec || a.rank - b.rank || a.peerRank - b.peerRank,
+      (a, b) => (b.bytesPerSec ?? 0) - (a.bytesPerSec ?? 0) || a.rank - b.rank || a.peerRank - b.peerRank,
     );
   }
+
+  /**
+   * The local-SGD syncs, newest first: bytes every rank sent for them, and the norms of the
+   * whole model's averaged pseudo-gradient and outer update. Ranks report the norm of their own
+   * part; the dp replicas of a part report the same one, so ‖·‖ = sqrt(Σ_ranks ‖part‖² / dp).
+   */
+  rounds(dp: number, limit = 20): RoundRow[] {
+    const steps = this.steps(['round_bytes']).reverse().slice(0, limit);
+    const whole = (name: string, step: number) => {
+      const v = this.byName.get(name)?.get(step) ?? [];
+      return Math.sqrt(v.reduce((a, x) => a + x * x, 0) / Math.max(1, dp));
+    };
+    return steps.map((step) => ({
+      step,
+      bytes: this.values('round_bytes', [step], 'sum')[0] ?? 0,
+      deltaNorm: whole('outer_delta_norm', step),
+      updateNorm: whole('outer_update_norm', step),
+      ms: Math.max(...(this.byName.get('round_ms')?.get(step) ?? [0])),
+    }));
+  }
+}
+
+export interface LinkRow {
+  rank: number;
+  peerRank: number;
+  /** throughput while sends to the peer were in progress (latest report) */
+  bytesPerSec: number | null;
+  /** bytes of the latest report (one step's traffic) */
+  bytes: number | null;
+  step: number;
+}
+
+export interface RoundRow {
+  step: number;
+  bytes: number;
+  deltaNorm: number;
+  updateNorm: number;
+  ms: number;
 }
 
 export interface TimelineRow {
@@ -104,6 +144,13 @@ export function timelineRows(
     durationMs = Math.max(durationMs, span.end);
   }
   return { step, rows, durationMs };
+}
+
+export function formatBytes(b: number): string {
+  if (b >= 1e9) return `${(b / 1e9).toFixed(2)} GB`;
+  if (b >= 1e6) return `${(b / 1e6).toFixed(2)} MB`;
+  if (b >= 1e3) return `${(b / 1e3).toFixed(1)} kB`;
+  return `${b.toFixed(0)} B`;
 }
 
 export function formatBytesPerSec(b: number): string {

@@ -1,8 +1,8 @@
 // Pipeline timeline (one lane per stage, forward/backward spans of the latest step) and
-// the per-link bandwidth table. Spans are positioned elements, scaled to the step.
+// the per-link traffic table, and the local-SGD rounds table. Spans are positioned elements, scaled to the step.
 
 import type { SpanRow } from './series';
-import { formatBytesPerSec, timelineRows, type MetricSeries } from './series';
+import { formatBytes, formatBytesPerSec, timelineRows, type MetricSeries } from './series';
 
 export function renderTimeline(host: HTMLElement, spans: readonly SpanRow[], pp: number): void {
   const t = timelineRows(spans, pp);
@@ -39,20 +39,52 @@ export function renderTimeline(host: HTMLElement, spans: readonly SpanRow[], pp:
 
 export function renderLinks(host: HTMLElement, m: MetricSeries): void {
   const rows = m.linkTable();
-  if (!rows.length) {
-    const p = document.createElement('p');
-    p.className = 'muted';
-    p.textContent = 'no link measurements yet';
-    return host.replaceChildren(p);
-  }
+  if (!rows.length) return host.replaceChildren(muted('no link measurements yet'));
   const table = document.createElement('table');
   table.className = 'links';
-  table.innerHTML = '<tr><th>from rank</th><th>to rank</th><th>bandwidth</th><th>step</th></tr>';
+  table.innerHTML =
+    '<tr><th>from rank</th><th>to rank</th><th>throughput while sending</th><th>bytes (last step)</th><th>step</th></tr>';
   for (const l of rows) {
     const tr = table.insertRow();
     tr.dataset.link = `${l.rank}>${l.peerRank}`;
-    for (const v of [String(l.rank), String(l.peerRank), formatBytesPerSec(l.bytesPerSec), String(l.step)])
-      tr.insertCell().textContent = v;
+    const cells = [
+      String(l.rank),
+      String(l.peerRank),
+      l.bytesPerSec === null ? '–' : formatBytesPerSec(l.bytesPerSec),
+      l.bytes === null ? '–' : formatBytes(l.bytes),
+      String(l.step),
+    ];
+    for (const v of cells) tr.insertCell().textContent = v;
   }
   host.replaceChildren(table);
+}
+
+/** Local-SGD syncs, newest first (empty for synchronous runs). */
+export function renderRounds(host: HTMLElement, m: MetricSeries, dp: number): void {
+  const rows = m.rounds(dp);
+  if (!rows.length) return host.replaceChildren(muted('no local-SGD rounds (synchronous data parallelism)'));
+  const table = document.createElement('table');
+  table.className = 'rounds';
+  table.innerHTML =
+    '<tr><th>after step</th><th>bytes sent (all ranks)</th><th>‖Δ‖ averaged pseudo-gradient</th><th>‖outer update‖</th><th>slowest sync</th></tr>';
+  for (const r of rows) {
+    const tr = table.insertRow();
+    tr.dataset.round = String(r.step);
+    const cells = [
+      String(r.step),
+      formatBytes(r.bytes),
+      r.deltaNorm.toPrecision(4),
+      r.updateNorm.toPrecision(4),
+      `${r.ms.toFixed(0)} ms`,
+    ];
+    for (const v of cells) tr.insertCell().textContent = v;
+  }
+  host.replaceChildren(table);
+}
+
+function muted(text: string): HTMLElement {
+  const p = document.createElement('p');
+  p.className = 'muted';
+  p.textContent = text;
+  return p;
 }

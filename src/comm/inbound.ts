@@ -13,6 +13,10 @@ interface Transfer {
   buf?: Uint8Array;
   received: number;
   announced: boolean;
+  /** when the first bytes came and how many (for the link meter); completed: reported */
+  firstAt?: number;
+  firstBytes: number;
+  completed: boolean;
   readonly data: Promise<Uint8Array>;
   resolve(d: Uint8Array): void;
   reject(e: Error): void;
@@ -31,10 +35,12 @@ export class Inbound {
   private readonly open: Array<OpenPart | undefined> = [];
   private failure?: string;
 
-  /** `protocolError` is called when the peer breaks the wire protocol (the link is then unusable). */
+  /** `protocolError` is called when the peer breaks the wire protocol (the link is then unusable);
+   *  `completed` once per whole transfer, with when its first bytes arrived and how many. */
   constructor(
     private readonly mailbox: Mailbox,
     private readonly protocolError: (reason: string) => void,
+    private readonly completed?: (bytes: number, firstAt: number, firstBytes: number) => void,
   ) {}
 
   header(channel: number, h: PartHeader): void {
@@ -67,6 +73,7 @@ export class Inbound {
       );
     }
     const t = p.t;
+    if (t.firstAt === undefined) [t.firstAt, t.firstBytes] = [performance.now(), data.byteLength];
     if (!t.buf && p.at === 0 && data.byteLength === t.total)
       t.buf = new Uint8Array(data); // one message: keep it, no copy
     else (t.buf ??= new Uint8Array(t.total)).set(new Uint8Array(data), p.at);
@@ -91,7 +98,18 @@ export class Inbound {
       reject = rej;
     });
     data.catch(() => {}); // a transfer nobody received yet may fail with its peer
-    const t: Transfer = { id: h.i, tag: h.g, total: h.n, received: 0, announced: false, data, resolve, reject };
+    const t: Transfer = {
+      id: h.i,
+      tag: h.g,
+      total: h.n,
+      received: 0,
+      announced: false,
+      firstBytes: 0,
+      completed: false,
+      data,
+      resolve,
+      reject,
+    };
     this.live.set(h.i, t);
     return t;
   }
@@ -109,6 +127,10 @@ export class Inbound {
   private maybeComplete(t: Transfer): void {
     if (t.received < t.total) return;
     t.resolve(t.buf ?? new Uint8Array(0));
+    if (!t.completed) {
+      t.completed = true;
+      this.completed?.(t.total, t.firstAt ?? performance.now(), t.firstAt === undefined ? t.total : t.firstBytes);
+    }
     if (t.announced) this.live.delete(t.id);
   }
 }

@@ -39,8 +39,11 @@ export class LoopbackTransport extends MailboxTransport implements Transport {
     const op = opts.op ?? 'send';
     this.checkSend(to, op);
     const copy = bytesOf(data).slice();
+    const sent = this.meter.sending(to, copy.byteLength);
     await Promise.resolve();
+    sent();
     const target = this.world[to];
+    target.meter.received(this.rank, copy.byteLength);
     target.inbox[this.rank].announce({
       tag,
       bytes: copy.byteLength,

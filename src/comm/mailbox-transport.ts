@@ -1,5 +1,6 @@
 // What every Transport built on one Mailbox per peer shares: matching receives to
 // announced messages, and keeping track of which peers are lost.
+import { LinkMeter } from './link-meter';
 import { Mailbox } from './mailbox';
 import { PeerHealth } from './peer-health';
 import { checkRank, CommError, type PeerLostListener, type RecvOptions, type Tag } from './transport';
@@ -9,6 +10,7 @@ export abstract class MailboxTransport {
   /** inbox[peer]: messages from that peer */
   protected readonly inbox: Mailbox[];
   protected closed = false;
+  readonly meter = new LinkMeter();
 
   constructor(
     readonly rank: number,

@@ -5,6 +5,7 @@
 
 import { type DataConnection, Peer } from 'peerjs';
 import { Inbound } from './inbound';
+import { LinkMeter } from './link-meter';
 import { rtcConfig } from './ice';
 import { Mailbox } from './mailbox';
 import { ChannelSender, type DataChannelLike, type PacingOptions } from './outbound';
@@ -70,6 +71,7 @@ export class PeerTransport implements Transport {
   private readonly links = new Map<number, Link>();
   private pacing: PacingOptions;
   private closed = false;
+  readonly meter = new LinkMeter();
 
   private constructor(
     private readonly peerjs: Peer,
@@ -122,6 +124,7 @@ export class PeerTransport implements Transport {
     const id = link.nextId++;
     const parts = planParts(bytes.byteLength, this.channels, this.pacing.chunkBytes, id % this.channels);
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const sent = this.meter.sending(to, bytes.byteLength);
     try {
       await Promise.all(
         parts.map((p) => {
@@ -141,6 +144,8 @@ export class PeerTransport implements Transport {
         to,
         lost ? lost.reason : `sending '${tag}' (${bytes.byteLength} B): ${String(reason)}`,
       );
+    } finally {
+      sent();
     }
   }
 
@@ -241,7 +246,11 @@ export class PeerTransport implements Transport {
       const link: Link = {
         peer: p,
         mailbox,
-        inbound: new Inbound(mailbox, (reason) => this.lose(p, `protocol error: ${reason}`)),
+        inbound: new Inbound(
+          mailbox,
+          (reason) => this.lose(p, `protocol error: ${reason}`),
+          (bytes, firstAt, firstBytes) => this.meter.received(p, bytes, firstAt, firstBytes),
+        ),
         conns: [],
         senders: [],
         nextId: 0,

@@ -40,6 +40,21 @@ describe('TcpTransport', () => {
     for (const g of gathered) expect(Array.from(g)).toEqual([0, 10, 20, 30]);
   });
 
+  it('holds every received message back by the emulated latency, in order', async () => {
+    const ports = await freePorts(2);
+    open = await Promise.all(
+      ports.map((_, rank) => TcpTransport.connect({ rank, worldSize: 2, ports, latencyMs: rank === 1 ? 150 : 0 })),
+    );
+    const [a, b] = open;
+    const t0 = performance.now();
+    await Promise.all([1, 2, 3].map((i) => a.send(1, 'late', Uint8Array.of(i))));
+    const got = [];
+    for (let i = 0; i < 3; i++) got.push((await b.recv(0, 'late'))[0]);
+    expect(got).toEqual([1, 2, 3]);
+    // a lower bound only (never an upper one): the messages cannot arrive before the delay
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(149);
+  });
+
   it('fails a pending receive naming the peer when that rank goes away', async () => {
     const [a, b] = await world(2);
     const pending = a.recv(1, 'never', { op: 'allReduce' });

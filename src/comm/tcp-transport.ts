@@ -15,16 +15,23 @@ export interface TcpTransportOptions {
   /** each rank's host (default 127.0.0.1 for all) */
   hosts?: string[];
   connectTimeoutMs?: number;
+  /** one-way delay added to every message this rank receives (ms): emulated latency, for
+   *  shaped-link benchmarks on kernels without netem (default 0) */
+  latencyMs?: number;
 }
 
-/** Reads frames from a byte stream; calls `onFrame` once per whole frame. */
+/** Reads frames from a byte stream; calls `onFrame` once per whole frame, with when the
+ *  frame's first bytes arrived and how many came then (for the link meter). */
 class FrameReader {
   private chunks: Buffer[] = [];
   private have = 0;
+  private firstAt = 0;
+  private firstBytes = 0;
 
-  constructor(private readonly onFrame: (tag: string, data: Uint8Array) => void) {}
+  constructor(private readonly onFrame: (tag: string, data: Uint8Array, firstAt: number, firstBytes: number) => void) {}
 
   push(chunk: Buffer): void {
+    if (this.have === 0) [this.firstAt, this.firstBytes] = [performance.now(), chunk.length];
     this.chunks.push(chunk);
     this.have += chunk.length;
     for (;;) {
@@ -39,7 +46,11 @@ class FrameReader {
       this.onFrame(
         tag,
         new Uint8Array(frame.buffer.slice(frame.byteOffset + 8 + tagLen, frame.byteOffset + 8 + tagLen + len)),
+        this.firstAt,
+        Math.min(len, Math.max(0, this.firstBytes - 8 - tagLen)),
       );
+      // what is left began arriving with the chunk that completed this frame
+      [this.firstAt, this.firstBytes] = [performance.now(), this.have];
     }
   }
 
@@ -60,12 +71,14 @@ class FrameReader {
 
 export class TcpTransport extends MailboxTransport implements Transport {
   private readonly sockets = new Map<number, Socket>();
+  private readonly latencyMs: number;
 
   private constructor(
     private readonly server: Server,
     opts: TcpTransportOptions,
   ) {
     super(opts.rank, opts.worldSize);
+    this.latencyMs = opts.latencyMs ?? 0;
   }
 
   /** Listens, dials every lower rank, and resolves once connected to every other rank. */
@@ -138,14 +151,19 @@ export class TcpTransport extends MailboxTransport implements Transport {
 
   private attach(peer: number, sock: Socket, rest: Buffer): void {
     this.sockets.set(peer, sock);
-    const reader = new FrameReader((tag, data) =>
-      this.inbox[peer].announce({
-        tag,
-        bytes: data.byteLength,
-        data: Promise.resolve(data),
-        received: () => data.byteLength,
-      }),
-    );
+    const reader = new FrameReader((tag, data, firstAt, firstBytes) => {
+      this.meter.received(peer, data.byteLength, firstAt, firstBytes);
+      const announce = () =>
+        this.inbox[peer].announce({
+          tag,
+          bytes: data.byteLength,
+          data: Promise.resolve(data),
+          received: () => data.byteLength,
+        });
+      // equal delays keep the order: timers of one duration fire in the order they were set
+      if (this.latencyMs > 0) setTimeout(announce, this.latencyMs);
+      else announce();
+    });
     if (rest.length) reader.push(rest);
     sock.on('data', (c: Buffer) => reader.push(c));
     const gone = (why: string) => this.peerGone(peer, why);
@@ -164,9 +182,11 @@ export class TcpTransport extends MailboxTransport implements Transport {
     tagBytes.copy(head, 4);
     const body = bytesOf(data);
     head.writeUInt32LE(body.byteLength, 4 + tagBytes.length);
+    const sent = this.meter.sending(to, body.byteLength);
     sock.write(head);
     const flushed = sock.write(Buffer.from(body.slice())); // a copy: the caller may reuse `data` once this resolves
     if (!flushed) await new Promise<void>((res) => sock.once('drain', () => res()));
+    sent();
   }
 
   close(): void {

@@ -2,6 +2,8 @@
 // Everything above it (collectives, pipeline p2p) is written against this interface;
 // `loopback.ts` runs N ranks in one process, `peerjs-transport.ts` runs over WebRTC.
 
+import type { LinkMeter } from './link-meter';
+
 export type Tag = string;
 
 export interface RecvOptions {
@@ -33,6 +35,8 @@ export interface Transport {
   /** Why `rank` is unusable, or undefined while it is healthy. */
   lostPeer(rank: number): CommError | undefined;
   close(): void;
+  /** Per-peer bytes and send time (every transport in this repo has one). */
+  readonly meter?: LinkMeter;
 }
 
 export const DEFAULT_TIMEOUT_MS = 60_000;

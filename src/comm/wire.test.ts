@@ -75,7 +75,12 @@ describe('Inbound reassembly', () => {
   it('rebuilds transfers split over channels, delivering one tag in send order even when a later one completes first', async () => {
     const errors: string[] = [];
     const mailbox = new Mailbox(1, 0);
-    const inbound = new Inbound(mailbox, (e) => errors.push(e));
+    const completed: Array<[number, number]> = [];
+    const inbound = new Inbound(
+      mailbox,
+      (e) => errors.push(e),
+      (bytes, _firstAt, firstBytes) => completed.push([bytes, firstBytes]),
+    );
     const big = testBytes(1, 1000);
     const small = testBytes(2, 5);
     const empty = new Uint8Array(0);
@@ -90,6 +95,12 @@ describe('Inbound reassembly', () => {
     expect(await mailbox.take('x', { bytes: 1000 })).toEqual(big);
     expect(await mailbox.take('x', { bytes: 5 })).toEqual(small);
     expect(await mailbox.take('y', { bytes: 0 })).toEqual(empty);
+    // the link meter hears of each transfer once: its size and the bytes of its first piece
+    expect(completed.sort((x, y) => x[0] - y[0])).toEqual([
+      [0, 0],
+      [5, 5],
+      [1000, 64],
+    ]);
   });
 
   it('reports bytes outside a transfer, too many bytes, and a header inside a part', () => {

@@ -23,6 +23,7 @@ export function formatPath(key: string, path: readonly PropertyKey[]): string {
 function describe(key: string, issue: z.core.$ZodIssue): string {
   const where = formatPath(key, issue.path);
   if (issue.message === 'is required') return `${where} is required (NeoX has no default for it)`;
+  if (issue.code === 'unrecognized_keys') return `${where} ${issue.message}`; // names the keys already
   return `${where} ${issue.message}, got ${showValue((issue as { input?: unknown }).input)}`;
 }
 

@@ -2,6 +2,7 @@
 // offending value are added by the formatter (resolve.ts), giving
 // `num_layers must be an integer, got "twelve"`.
 
+import { closest, distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 
 /** Error text for every failure of one field; a missing required field says so instead. */
@@ -56,4 +57,20 @@ export function oneOf<const T extends readonly [string, ...string[]]>(choices: T
 /** A YAML mapping whose extra keys are kept (DeepSpeed-style dicts such as `fp16`). */
 export function dict<S extends z.ZodRawShape>(shape: S) {
   return z.looseObject(shape, says('must be a mapping of keys to values'));
+}
+
+/** A YAML mapping of exactly these keys: another key is an error naming it (and the nearest known one). */
+export function strictDict<S extends z.ZodRawShape>(shape: S) {
+  const known = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (issue: { code?: string; input?: unknown; keys?: string[] }) => {
+      if (issue.code !== 'unrecognized_keys')
+        return issue.input === undefined ? 'is required' : 'must be a mapping of keys to values';
+      const names = (issue.keys ?? []).map((k) => {
+        const near = closest(k, known);
+        return `"${k}"${distance(k, near) <= Math.max(2, Math.floor(k.length / 4)) ? ` (did you mean "${near}"?)` : ''}`;
+      });
+      return `has unknown key${names.length > 1 ? 's' : ''} ${names.join(', ')}; its keys are ${known.join(', ')}`;
+    },
+  });
 }

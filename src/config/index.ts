@@ -12,3 +12,9 @@ export { parseSplit, type SplitFractions } from './split';
 export { padVocabSize, expandAttentionConfig } from './derive';
 export { IMPLEMENTED_KEYS, IMPLEMENTED_VALUES, TOKENIZER_VOCAB_SIZES } from './support';
 export type { NeoXConfig, OptimizerConfig, AttentionType } from './schema';
+export {
+  LOCAL_SGD_DEFAULTS,
+  type LocalSgdConfig,
+  type PipeCodec,
+  type PipeCompressionConfig,
+} from './local-sgd';

@@ -1,6 +1,7 @@
 // Cross-field rules, one small named function each. A rule runs only when every key it
 // reads passed its own checks; it returns the broken rule as a sentence, or null.
 
+import type { LocalSgdConfig } from './local-sgd';
 import type { AttentionType } from './schema';
 
 type Values = Record<string, unknown>;
@@ -98,6 +99,24 @@ function zeroStageWithoutPipeline(v: Values): string | null {
     : null;
 }
 
+function localSgdKeepsOptimizerState(v: Values): string | null {
+  const stage = (v.zero_optimization as { stage: number }).stage;
+  return v.local_sgd !== null && stage >= 1
+    ? `local_sgd needs every data-parallel replica to keep its own optimizer state, but zero_optimization.stage (${stage}) shards it across the replicas; set zero_optimization.stage to 0`
+    : null;
+}
+
+function localSgdStreamingFitsRound(v: Values): string | null {
+  const sgd = v.local_sgd as LocalSgdConfig | null;
+  if (sgd === null) return null;
+  const { inner_steps: h, streaming: s } = sgd;
+  if (s.fragments > h)
+    return `local_sgd.streaming.fragments (${s.fragments}) must be <= local_sgd.inner_steps (${h}): each fragment syncs once per round`;
+  if (s.overlap_steps * s.fragments >= h)
+    return `local_sgd.streaming.overlap_steps (${s.overlap_steps}) * fragments (${s.fragments}) must be < inner_steps (${h}): one fragment's sync must finish before the next one starts`;
+  return null;
+}
+
 export const RULES: readonly Rule[] = [
   { name: 'hiddenDivisibleByHeads', keys: ['hidden_size', 'num_attention_heads'], check: hiddenDivisibleByHeads },
   { name: 'positionsCoverSequence', keys: ['max_position_embeddings', 'seq_length'], check: positionsCoverSequence },
@@ -139,4 +158,10 @@ export const RULES: readonly Rule[] = [
     keys: ['zero_optimization', 'pipe_parallel_size'],
     check: zeroStageWithoutPipeline,
   },
+  {
+    name: 'localSgdKeepsOptimizerState',
+    keys: ['local_sgd', 'zero_optimization'],
+    check: localSgdKeepsOptimizerState,
+  },
+  { name: 'localSgdStreamingFitsRound', keys: ['local_sgd'], check: localSgdStreamingFitsRound },
 ];

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { splitProblem } from './split';
 import { bool, dict, inRange, int, intBetween, nonNegInt, nonNegNum, oneOf, posInt, posNum, str } from './fields';
+import { localSgdBlock, pipeCompressionBlock } from './local-sgd';
 
 export const NORMS = [
   'layernorm',
@@ -167,6 +168,9 @@ export const configShape = {
   weight_decay: nonNegNum().default(0.01),
   gradient_clipping: nonNegNum().default(0),
   zero_optimization: dict({ stage: intBetween(0, 3).default(0) }).default({ stage: 0 }),
+  // training over slow links (tabtron's keys, see local-sgd.ts): federated rounds, compressed pipeline traffic
+  local_sgd: localSgdBlock.nullable().default(null),
+  pipe_compression: pipeCompressionBlock.default({ activations: 'none', gradients: 'none' }),
   lr_decay_style: oneOf(LR_DECAY_STYLES).default('linear'),
   lr_decay_iters: posInt().optional(),
   warmup: inRange(0, 1, '[]').default(0.01),

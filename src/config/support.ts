@@ -68,6 +68,9 @@ export const IMPLEMENTED_KEYS: ReadonlySet<string> = new Set([
   'load',
   'save_interval',
   'checkpoint_factor',
+  // training over slow links (tabtron's own keys)
+  'local_sgd',
+  'pipe_compression',
 ]);
 
 /**

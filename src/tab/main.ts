@@ -86,6 +86,7 @@ function onEvent(e: TrainEvent): void {
       setStatus('run-status', `Error: ${e.message}`, 'error');
       break;
     case 'restored':
+    case 'round':
       break;
     default: {
       const never: never = e;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TabMessageSchema } from '../protocol';
 import type { TrainEvent } from '../train/events';
+import { LinkMeter } from '../comm/link-meter';
 import { ProgressReport, type Progress } from './progress-report';
 import type { TabMessage } from '../protocol';
 
@@ -97,6 +98,38 @@ describe('ProgressReport', () => {
       bytes: 1234,
       sha256: 'a'.repeat(64),
     });
+    for (const m of sent) expect(TabMessageSchema.safeParse(m).success, JSON.stringify(m)).toBe(true);
+  });
+
+  it("sends each step's traffic as links and each local-SGD sync as round, valid protocol messages", () => {
+    const sent: TabMessage[] = [];
+    let t = 0;
+    const meter = new LinkMeter(() => t);
+    const r = new ProgressReport(
+      (m) => sent.push(m),
+      () => meter.take(),
+    );
+    const done = meter.sending(1, 4096);
+    t = 10;
+    done();
+    r.add(step(1, 5.5));
+    r.add(step(2, 5.4)); // nothing exchanged during step 2: no links message
+    r.add({
+      kind: 'round',
+      startedAt: 2,
+      appliedAt: 2,
+      fragment: 0,
+      fragments: 1,
+      values: 100,
+      bytesSent: 800,
+      deltaNorm: 0.5,
+      updateNorm: 0.6,
+      ms: 3,
+    });
+    r.flush();
+    expect(sent.map((m) => m.type)).toEqual(['links', 'progress', 'round', 'progress']);
+    expect(sent[0]).toEqual({ type: 'links', links: [{ peerRank: 1, bytes: 4096, ms: 10, bytesIn: 0, msIn: 0 }] });
+    expect(sent[2]).toMatchObject({ type: 'round', step: 2, bytes: 800, deltaNorm: 0.5, updateNorm: 0.6 });
     for (const m of sent) expect(TabMessageSchema.safeParse(m).success, JSON.stringify(m)).toBe(true);
   });
 });

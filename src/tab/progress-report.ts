@@ -2,20 +2,28 @@
 // rank knows whether a validation loss comes with it (the eval right after that step), so
 // the last step's message carries the final validation loss: the coordinator ends the run
 // when every rank has reported its last step, and nothing may be lost after that.
-// A step's op timeline goes out as a `spans` message (the admin page's pipeline timeline) and
-// a saved checkpoint file as a `checkpoint` message.
+// A step's op timeline goes out as a `spans` message (the admin page's pipeline timeline), the
+// traffic with each peer since the last step as a `links` message (when the page gives its
+// transport's meter), a local-SGD sync as a `round` message and a saved checkpoint file as a
+// `checkpoint` message.
+import type { LinkStats } from '../comm/link-meter';
 import type { Span, TabMessage } from '../protocol';
 import type { TrainEvent } from '../train/events';
+import { linksMessage, roundMessage } from './link-report';
 
 export type Progress = Extract<TabMessage, { type: 'progress' }>;
-type Report = Progress | Extract<TabMessage, { type: 'spans' | 'checkpoint' }>;
+type Report = Progress | Extract<TabMessage, { type: 'spans' | 'checkpoint' | 'links' | 'round' }>;
 
 const MAX_SPANS = 512;
 
 export class ProgressReport {
   private pending: Progress | null = null;
 
-  constructor(private readonly send: (m: Report) => void) {}
+  /** `links`: the traffic since its previous call (the page's `transport.meter.take()`) */
+  constructor(
+    private readonly send: (m: Report) => void,
+    private readonly links?: () => readonly LinkStats[],
+  ) {}
 
   /** Feeds one event; sends whatever became complete. */
   add(e: TrainEvent): void {
@@ -30,6 +38,10 @@ export class ProgressReport {
             endMs: Math.max(0, sp.endMs, sp.startMs),
           }));
           this.send({ type: 'spans', step: e.step, spans });
+        }
+        if (this.links) {
+          const traffic = linksMessage(this.links());
+          if (traffic) this.send(traffic);
         }
         this.pending = {
           type: 'progress',
@@ -53,11 +65,15 @@ export class ProgressReport {
         if (e.action === 'saved' && e.file)
           this.send({ type: 'checkpoint', step: e.step, name: e.file, bytes: e.bytes ?? 0, sha256: e.sha256 });
         return;
+      case 'round':
+        this.send(roundMessage(e));
+        return;
       case 'done':
       case 'error':
         this.flush();
         return;
       case 'start':
+      case 'restored':
         return;
     }
   }

@@ -1,4 +1,5 @@
 // Progress events of a training run, streamed from the worker to the page (and to the CLI).
+import type { OuterRoundReport } from './local-sgd/local-sgd';
 import type { AdapterSummary } from '../gpu/context';
 import type { RestoreKind } from '../protocol';
 
@@ -72,4 +73,6 @@ export type TrainEvent =
     }
   | { kind: 'error'; message: string }
   /** a generation of an elastic run began from `step`, the state restored from `from` */
-  | { kind: 'restored'; generation: number; step: number; from: RestoreKind; ms: number };
+  | { kind: 'restored'; generation: number; step: number; from: RestoreKind; ms: number }
+  /** one local-SGD sync of this rank's part of a parameter fragment */
+  | ({ kind: 'round' } & OuterRoundReport);

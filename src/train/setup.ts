@@ -1,6 +1,7 @@
 // From a resolved NeoX config to what one rank trains: model spec, optimizer, schedule,
 // tokenizer and datasets. Only the NeoX keys read here (by their NeoX names) matter.
 
+import type { LocalSgdConfig, PipeCompressionConfig } from '../config/local-sgd';
 import type { AdamHyper } from '../gpu/kernels/optimizer';
 import { padVocab, type InitKind, type ModelSpec, type NormKind, type PosEmbKind } from '../model/spec';
 import { getTokenizer, type Tokenizer } from '../data/tokenizer';
@@ -53,6 +54,10 @@ export interface TrainConfig {
   save?: string | null;
   load?: string | null;
   checkpoint_factor?: number | null;
+  /** federated rounds between data-parallel replicas (src/train/local-sgd); null: synchronous */
+  local_sgd?: LocalSgdConfig | null;
+  /** what pipeline activations and their gradients travel as (default f32) */
+  pipe_compression?: PipeCompressionConfig;
 }
 
 export function modelSpec(c: TrainConfig, tokenizer: Tokenizer, tp = 1): ModelSpec {

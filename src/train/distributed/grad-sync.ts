@@ -1,7 +1,8 @@
 // After the schedule, every rank's gradients become the global ones and the optimizer steps:
 //   1. tied embeddings: the first and last stage's copies of embed.wte have their gradients summed;
 //   2. data parallel: gradients averaged over the replicas by ring all-reduce, or with ZeRO-1
-//      reduce-scattered so each replica gets the average of only the shard it updates;
+//      reduce-scattered so each replica gets the average of only the shard it updates (not with
+//      local SGD: each replica steps on its own gradients, and rounds average the weights);
 //   3. the global gradient norm: each rank's Σ g² (its optimizer range, minus what another rank
 //      counts) summed over the norm group, so every rank clips by the same coefficient;
 //   4. clip + AdamW over the rank's range; with ZeRO-1 the updated shards are all-gathered.
@@ -16,6 +17,8 @@ export interface GradSyncPlace {
   dpGroup: GroupSpec;
   /** ZeRO-1: the optimizer state is split over dpGroup */
   zero: boolean;
+  /** false with local SGD: each replica steps on its own gradients (rounds average the weights) */
+  dpAverage?: boolean;
   /** Σ g² is summed over these groups in turn (TP, then PP, then DP with ZeRO), which covers
    *  every rank whose gradients are part of the global norm */
   normGroups: GroupSpec[];
@@ -31,7 +34,7 @@ export interface SyncTimes {
 export async function syncAndUpdate(t: Trainer, place: GradSyncPlace): Promise<SyncTimes> {
   const { comm } = place;
   const { ctx, model } = t;
-  const dp = place.dpGroup.ranks.length;
+  const dp = place.dpAverage === false ? 1 : place.dpGroup.ranks.length;
   let commMs = 0;
   const timed = async <T>(f: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();

@@ -1,6 +1,6 @@
 // Evaluation through the whole pipeline: forward only, no dropout, every stage in turn.
 import type { MicroBatch, Trainer } from '../trainer';
-import type { PipelinePlace } from './pipeline';
+import { pipeBytes, pipeUnwire, pipeWire, type PipelinePlace } from './pipeline';
 
 /** Forward-only mean loss over `batches`, through the whole pipeline. */
 export async function pipelineEval(
@@ -11,18 +11,19 @@ export async function pipelineEval(
 ): Promise<number> {
   const { comm } = place,
     { ctx, model } = t;
-  const bytes = model.N * model.spec.C * 4;
+  const [rows, cols] = [model.N, model.spec.C];
+  const codec = place.pipeCodecs?.activations ?? 'none';
   let total = 0;
   for (let i = 0; i < batches.length; i++) {
     const tag = `eval:${round}:${i}`;
     t.upload(batches[i], 0, { tokens: model.stage.hasEmbedding, targets: model.stage.hasHead });
     if (place.prevRank !== null) {
-      const got = await comm.recv(place.prevRank, tag, bytes);
-      ctx.write(model.inputOf(0), new Float32Array(got.buffer, got.byteOffset, got.byteLength / 4));
+      const got = await comm.recv(place.prevRank, tag, pipeBytes(codec, rows, cols));
+      ctx.write(model.inputOf(0), pipeUnwire(codec, got, rows, cols));
     }
     await t.run(model.slots[0].evalForward);
     if (place.nextRank !== null)
-      await comm.send(place.nextRank, tag, new Uint8Array(await ctx.readRaw(model.acts.xFinal)));
+      await comm.send(place.nextRank, tag, pipeWire(codec, await ctx.readRaw(model.acts.xFinal), rows, cols));
     if (model.stage.hasHead) {
       const losses = await ctx.read(model.acts.losses);
       for (let j = 0; j < losses.length; j++) total += losses[j];

@@ -5,7 +5,9 @@
 // work cannot overwrite what is sent) and its readback and transfer finish in the background
 // while the stage goes on; the step waits for them before the gradient sync.
 // Then grad-sync.ts makes the gradients global and steps the optimizer.
+import { decodeRows, encodeRows, rowCodecBytes } from '../../comm/compress/row-codec';
 import type { GroupSpec } from '../../comm/worker-bridge';
+import type { PipeCodec } from '../../config/local-sgd';
 import type { ScheduleOp } from '../../parallel/ops';
 import type { OpSpan, StepBreakdown } from '../events';
 import type { StepResult, MicroBatch, Trainer } from '../trainer';
@@ -21,9 +23,25 @@ export interface PipelinePlace extends GradSyncPlace {
   nextRank: number | null;
   ppGroup: GroupSpec;
   ops: readonly ScheduleOp[];
+  /** what activations and their gradients travel as (pipe_compression; default f32) */
+  pipeCodecs?: { activations: PipeCodec; gradients: PipeCodec };
 }
 
-const f32 = (u: Uint8Array) => new Float32Array(u.buffer, u.byteOffset, u.byteLength / 4);
+/** A (rows, cols) f32 tensor read back from the GPU → the bytes to send with `codec`. */
+export function pipeWire(codec: PipeCodec, raw: ArrayBuffer, rows: number, cols: number): Uint8Array {
+  return codec === 'none' ? new Uint8Array(raw) : encodeRows(codec, new Float32Array(raw), rows, cols);
+}
+
+/** Received bytes → the f32 tensor to write to the GPU. */
+export function pipeUnwire(codec: PipeCodec, got: Uint8Array, rows: number, cols: number): Float32Array {
+  return codec === 'none'
+    ? new Float32Array(got.buffer, got.byteOffset, got.byteLength / 4)
+    : decodeRows(codec, got, rows, cols);
+}
+
+export function pipeBytes(codec: PipeCodec, rows: number, cols: number): number {
+  return rowCodecBytes(codec, rows, cols);
+}
 
 export async function pipelineStep(
   t: Trainer,
@@ -37,7 +55,9 @@ export async function pipelineStep(
   const lr = t.beginStep();
   const step = t.step;
   const slotOf = (mb: number) => mb % K;
-  const bytes = model.N * model.spec.C * 4;
+  const [rows, cols] = [model.N, model.spec.C];
+  const codecOf = (what: 'activation' | 'grad'): PipeCodec =>
+    (what === 'activation' ? place.pipeCodecs?.activations : place.pipeCodecs?.gradients) ?? 'none';
   const tag = (what: string, mb: number) => `pp:${what}:${step}:${mb}`;
   let computeMs = 0,
     p2pMs = 0;
@@ -63,7 +83,8 @@ export async function pipelineStep(
             `stage ${place.stage}: schedule sends ${op.what} ${op.microbatch} past the end of the pipeline`,
           );
         const sendTag = tag(op.what, op.microbatch);
-        const done = ctx.readRaw(src).then((bytes) => comm.send(to, sendTag, new Uint8Array(bytes)));
+        const codec = codecOf(op.what);
+        const done = ctx.readRaw(src).then((raw) => comm.send(to, sendTag, pipeWire(codec, raw, rows, cols)));
         done.catch(() => {}); // awaited with the others below; this keeps an early failure from going unhandled
         sending.push(done);
         break;
@@ -74,8 +95,9 @@ export async function pipelineStep(
           throw new Error(
             `stage ${place.stage}: schedule receives ${op.what} ${op.microbatch} from outside the pipeline`,
           );
-        const got = await comm.recv(from, tag(op.what, op.microbatch), bytes);
-        ctx.write(op.what === 'activation' ? model.inputOf(k) : acts.dx, f32(got));
+        const codec = codecOf(op.what);
+        const got = await comm.recv(from, tag(op.what, op.microbatch), pipeBytes(codec, rows, cols));
+        ctx.write(op.what === 'activation' ? model.inputOf(k) : acts.dx, pipeUnwire(codec, got, rows, cols));
         break;
       }
     }

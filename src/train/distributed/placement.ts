@@ -1,6 +1,7 @@
 // Where a rank sits in a plan: its stage, tensor shard and data replica, and the groups and
 // neighbours it talks to (src/parallel says who is where; this turns it into what the trainer uses).
 import type { GroupSpec } from '../../comm/worker-bridge';
+import type { PipeCodec } from '../../config/local-sgd';
 import type { Range } from '../../gpu/kernels/optimizer';
 import type { ParamLayout, StageRange } from '../../model/params';
 import type { TpCollectives } from '../../model/program';
@@ -25,7 +26,20 @@ export interface RankPlacement {
   tpGroup: GroupSpec;
 }
 
-export function placeRank(plan: Plan, id: RankIdentity, tiedEmbeddings: boolean, zeroStage = 0): RankPlacement {
+/** How the rank's traffic travels: local SGD (no per-step gradient average over the replicas)
+ *  and the pipeline's codecs (config keys local_sgd and pipe_compression). */
+export interface RankWire {
+  localSgd?: boolean;
+  pipe?: { activations: PipeCodec; gradients: PipeCodec };
+}
+
+export function placeRank(
+  plan: Plan,
+  id: RankIdentity,
+  tiedEmbeddings: boolean,
+  zeroStage = 0,
+  wire: RankWire = {},
+): RankPlacement {
   if (plan.virtualChunks > 1)
     throw new Error('interleaved 1F1B (virtual stages) is not implemented in the trainer yet');
   const grid = plan.grid;
@@ -60,6 +74,8 @@ export function placeRank(plan: Plan, id: RankIdentity, tiedEmbeddings: boolean,
       zero,
       normGroups: zero ? [tpGroup, ppGroup, dpGroup] : [tpGroup, ppGroup],
       ops: sp.schedule,
+      dpAverage: !wire.localSgd,
+      pipeCodecs: wire.pipe ?? { activations: 'none', gradients: 'none' },
     },
   };
 }

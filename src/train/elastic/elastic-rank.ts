@@ -16,11 +16,13 @@ import type { GpuContext } from '../../gpu/context';
 import type { ModelSpec } from '../../model/spec';
 import type { GenerationPlan, HaltReport, RestoreKind } from '../../protocol';
 import type { CheckpointStore } from '../../checkpoint';
+import type { LocalSgdConfig } from '../../config/local-sgd';
 import { pipelineEval } from '../distributed/pipeline-eval';
 import { pipelineStep } from '../distributed/pipeline';
 import type { RankComm } from '../distributed/rank-comm';
 import { saveRank } from '../distributed/rank-checkpoint';
 import type { TrainEvent } from '../events';
+import { rankLocalSgd } from '../local-sgd/rank-local-sgd';
 import type { Corpus, TrainConfig } from '../setup';
 import type { MicroBatch } from '../trainer';
 import { Halted, type HaltSignal, SwitchableComm } from './halt';
@@ -174,6 +176,7 @@ export class ElasticRank {
       this.evaluatedAt = 0;
       this.o.emit({ kind: 'eval', step: 0, split: 'valid', loss: validLoss });
     }
+    const local = c.local_sgd ? await this.startLocalSgd(c.local_sgd, steps) : null;
     const t0 = performance.now();
     let trainLoss = Number.NaN;
     const ck = this.o.checkpoints ?? {};
@@ -198,6 +201,8 @@ export class ElasticRank {
             )[0]
           : r.loss;
       if (!Number.isFinite(trainLoss)) throw new Error(`loss became ${trainLoss} at step ${r.step}`);
+      if (local)
+        for (const round of await local.sgd.afterStep(r.step, local.io)) this.o.emit({ kind: 'round', ...round });
       // saved before the step is reported: a run ends when every rank has reported its last step
       if (ck.save && ((ck.every && r.step % ck.every === 0) || step === steps - 1)) await this.save(ck.save);
       this.snapshots?.afterStep(m, this.o.runId, ms);
@@ -221,6 +226,17 @@ export class ElasticRank {
     await this.snapshots?.settled();
     this.o.emit({ kind: 'done', step: t.step, trainLoss, validLoss, elapsedMs: performance.now() - t0 });
     return { kind: 'done', trainLoss, validLoss };
+  }
+
+  /** Local SGD over this rank's data-parallel group from the current step. At step 0 every replica
+   *  holds the same initial weights; a later generation may begin mid-round, when the replicas hold
+   *  different ones: the round then starts from their average (the outer momentum from zero). */
+  private async startLocalSgd(c: LocalSgdConfig, steps: number) {
+    const { trainer: t, placement } = this.model!;
+    const dp = placement.place.dpGroup;
+    if (dp.ranks.length > 1 && t.step > 0)
+      t.writeParams(await this.comm.allReduce(await t.readParams(), { ...dp, name: `${dp.name}:localsgd` }, 'avg'));
+    return rankLocalSgd(c, t, this.comm, dp.ranks, steps);
   }
 
   /** This rank's checkpoint file for its step, unless that iteration is already complete

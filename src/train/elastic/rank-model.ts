@@ -36,7 +36,10 @@ export class RankModel {
     this.plan = planFor(c, layout);
     const zeroStage = c.zero_optimization?.stage ?? 0;
     const world = this.plan.world;
-    this.placement = placeRank(this.plan, { comm, rank, world }, spec.tied, zeroStage);
+    this.placement = placeRank(this.plan, { comm, rank, world }, spec.tied, zeroStage, {
+      localSgd: !!c.local_sgd,
+      pipe: c.pipe_compression,
+    });
     const { place, stage, slots, dpRank, tp, tpGroup } = this.placement;
     this.trainer = new Trainer(ctx, {
       spec,
