@@ -86,7 +86,11 @@ export class RankSession {
   private readonly report: ProgressReport;
 
   constructor(private readonly o: RankSessionOptions) {
-    this.report = new ProgressReport((m) => this.o.connection.send(m));
+    // each step's report carries the bytes and throughput of this rank's links (the admin page's links view)
+    this.report = new ProgressReport(
+      (m) => this.o.connection.send(m),
+      () => this.transport?.meter.take() ?? [],
+    );
   }
 
   /** The coordinator told this tab which rank it holds (first, or again after a reconnect). */
