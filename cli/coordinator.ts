@@ -28,6 +28,8 @@ export interface CoordinatorCliOptions {
   haltTimeoutMs: number;
   restoreTimeoutMs: number;
   joinLimit: number;
+  /** vite mode: watch source files and hot-reload pages (default true) */
+  watch: boolean;
   checkpointMaxBytes?: number;
 }
 
@@ -53,6 +55,7 @@ export function coordinatorCommand(): Command {
       ).argParser(int('--dp', 1)),
     )
     .option('--name <name>', 'name of the run created from [configs...]')
+    .option('--no-watch', 'vite mode: do not watch source files (edits never reload training tabs)')
     .addOption(
       new Option('--rank-grace-ms <ms>', 'how long a tab may be without a socket (standbys; all tabs after a restart)')
         .default(DEFAULTS.rankGraceMs)
@@ -107,6 +110,7 @@ export async function serve(configs: string[], opts: CoordinatorCliOptions): Pro
     dataDir: resolve(opts.dataDir),
     adminToken: opts.adminToken,
     web: opts.web,
+    webWatch: opts.watch,
     rankGraceMs: opts.rankGraceMs,
     elastic: {
       reconnectGraceMs: opts.reconnectGraceMs,

@@ -54,6 +54,8 @@ export interface HeadlessRunOptions {
   timeoutMs?: number;
   /** fail when the run's step and state have not changed for this long (ms; default: never) */
   stallMs?: number;
+  /** how long the coordinator may be unreachable (restarting) before the run counts as failed (ms) */
+  coordinatorAwayMs?: number;
   pollMs?: number;
   onUpdate?: (u: HeadlessUpdate) => void;
   /** the tabs as opened; `open` adds one more (a new volunteer, in a browser context of its own) */
@@ -151,11 +153,25 @@ export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult
     let reportedThrough = 0;
     const deadline = Date.now() + (o.timeoutMs ?? 24 * 3600_000);
     let last = { key: '', at: Date.now() };
+    let unreachableSince: number | null = null;
     for (;;) {
-      const [detail, metrics] = await Promise.all([
-        call<RunDetail>(base, token, 'GET', `/api/runs/${runId}`),
-        call<MetricsResponse>(base, token, 'GET', `/api/runs/${runId}/metrics?after=${after}`),
-      ]);
+      let detail: RunDetail, metrics: MetricsResponse;
+      try {
+        [detail, metrics] = await Promise.all([
+          call<RunDetail>(base, token, 'GET', `/api/runs/${runId}`),
+          call<MetricsResponse>(base, token, 'GET', `/api/runs/${runId}/metrics?after=${after}`),
+        ]);
+        unreachableSince = null;
+      } catch (e) {
+        // a coordinator that restarts is away for a while; the tabs train on meanwhile
+        if (!isUnreachable(e)) throw e;
+        unreachableSince ??= Date.now();
+        const limit = o.coordinatorAwayMs ?? 120_000;
+        if (Date.now() - unreachableSince > limit)
+          throw new Error(`the coordinator at ${base} has been unreachable for ${Math.round(limit / 1000)} s`);
+        await new Promise((r) => setTimeout(r, o.pollMs ?? 500));
+        continue;
+      }
       series.add(metrics.points);
       after = metrics.last;
       const lossSteps = series.steps(['loss']);
@@ -193,4 +209,10 @@ export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal).off('exit', removeTempDir);
     await shutDown();
   }
+}
+
+/** fetch's failure to connect (the coordinator is not listening), as opposed to an HTTP error. */
+function isUnreachable(e: unknown): boolean {
+  const err = e as { name?: string; message?: string; cause?: { code?: string } };
+  return err?.name === 'TypeError' && /fetch failed/.test(err.message ?? '');
 }
