@@ -19,14 +19,14 @@ import type { CheckpointWriter } from '../src/checkpoint/store';
 import type { StageRange } from '../src/model/params';
 import { CliError } from './train-tabs';
 
-interface Opened {
+export interface Opened {
   root: string;
   iteration: number;
   store: CheckpointWriter;
   manifest: Manifest;
 }
 
-async function openDir(dir: string, iteration?: number): Promise<Opened> {
+export async function openDir(dir: string, iteration?: number): Promise<Opened> {
   let root = resolve(dir);
   if (!existsSync(root)) throw new CliError(`checkpoint directory ${dir} does not exist`);
   const own = iterationOfDirName(basename(root));
