@@ -17,7 +17,7 @@ import { describeRankFile } from '../src/checkpoint/rank-file';
 import { sha256Hex } from '../src/checkpoint/sha256';
 import type { CheckpointWriter } from '../src/checkpoint/store';
 import type { StageRange } from '../src/model/params';
-import { CliError } from './train-tabs';
+import { CliError } from './errors';
 
 export interface Opened {
   root: string;

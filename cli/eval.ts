@@ -14,7 +14,7 @@ import type { EvalWindow } from '../src/inference/windows';
 import { intArg } from './args';
 import { ensureVulkanLoader, nodeGpu } from './gpu-node';
 import { loadModelSource, type SourceOptions } from './model-source';
-import { CliError } from './train-tabs';
+import { CliError } from './errors';
 import { writeFolder } from './write-files';
 import { dirname, basename } from 'node:path';
 

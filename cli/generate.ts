@@ -14,7 +14,7 @@ import { checkSampling } from '../src/inference/sampler';
 import { intArg, numberArg } from './args';
 import { ensureVulkanLoader, nodeGpu } from './gpu-node';
 import { loadModelSource, type SourceOptions } from './model-source';
-import { CliError } from './train-tabs';
+import { CliError } from './errors';
 
 export interface GenerateCliOptions extends SourceOptions {
   prompt: string;

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { GpuContext } from '../src/gpu/context';
 import { createNodeContext } from '../src/gpu/device-node';
-import { CliError } from './train-tabs';
+import { CliError } from './errors';
 
 const CHROMIUM_DIR = '/usr/lib/chromium';
 const MARK = 'TABTRON_GPU_REEXEC';

@@ -16,7 +16,7 @@ import { parseConfigText } from '../src/config/parse';
 import { chooseTokenizer } from '../src/hf/choose-tokenizer';
 import { readHfFolder } from '../src/hf/hf-folder';
 import { importCheckpoint } from '../src/hf/import';
-import { CliError } from './train-tabs';
+import { CliError } from './errors';
 import { writeFolder } from './write-files';
 
 export const NEOX_CONFIG_NAME = 'neox.yml';

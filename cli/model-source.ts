@@ -8,7 +8,7 @@ import { chooseTokenizer, type TokenizerChoice } from '../src/hf/choose-tokenize
 import { checkpointTensors, tensorsToFlat } from '../src/hf/flat';
 import { isHfFolder, readHfFolder } from '../src/hf/hf-folder';
 import { openDir } from './checkpoint';
-import { CliError } from './train-tabs';
+import { CliError } from './errors';
 
 export interface ModelSource {
   what: string;

@@ -2,7 +2,7 @@
 // never sees half a file), after checking that none would replace an existing file.
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CliError } from './train-tabs';
+import { CliError } from './errors';
 
 export function writeFolder(dir: string, files: Record<string, Uint8Array | string>, overwrite = false): void {
   const clash = Object.keys(files).filter((f) => existsSync(join(dir, f)));
