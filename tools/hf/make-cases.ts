@@ -30,13 +30,32 @@ const char = { V: 256, C: 32, H: 4, hd: 8, F: 64, L: 3 };
 export const CASES: Case[] = [
   {
     name: 'neox-partial-rotary-parallel-untied-tp2pp2',
-    spec: tinySpec({ ...char, T: 16, maxPos: 16, posEmb: 'rotary', rotaryDims: 4, parallelResidual: true, tied: false }),
+    spec: tinySpec({
+      ...char,
+      T: 16,
+      maxPos: 16,
+      posEmb: 'rotary',
+      rotaryDims: 4,
+      parallelResidual: true,
+      tied: false,
+    }),
     layout: layoutOf(2, 2, 1),
     tokenizer: 'CharLevelTokenizer',
   },
   {
     name: 'neox-rotary-sequential-tied-gpt2bpe-zero1',
-    spec: tinySpec({ V: 50304, C: 32, H: 2, hd: 16, F: 128, L: 2, T: 32, maxPos: 64, posEmb: 'rotary', rotaryDims: 16 }),
+    spec: tinySpec({
+      V: 50304,
+      C: 32,
+      H: 2,
+      hd: 16,
+      F: 128,
+      L: 2,
+      T: 32,
+      maxPos: 64,
+      posEmb: 'rotary',
+      rotaryDims: 16,
+    }),
     layout: layoutOf(1, 1, 2, 1),
     tokenizer: 'GPT2BPETokenizer',
   },
@@ -63,6 +82,8 @@ for (const c of CASES) {
   for (const t of model.values()) for (let i = 0; i < t.param.length; i++) t.param[i] *= 0.3;
   const store = fsCheckpointStore(join(dir, 'checkpoint'));
   for (const s of rankStates(c.spec, model, c.layout, 5)) await saveRankState(store, 5, c.spec, c.layout, s);
-  process.stdout.write(await exportHfCommand(join(dir, 'checkpoint'), { out: join(dir, 'hf'), tokenizerType: c.tokenizer }));
+  process.stdout.write(
+    await exportHfCommand(join(dir, 'checkpoint'), { out: join(dir, 'hf'), tokenizerType: c.tokenizer }),
+  );
   writeFileSync(join(dir, 'text.txt'), TEXT);
 }
