@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { layoutText } from '../src/checkpoint/layout';
 import { chooseTokenizer } from '../src/hf/choose-tokenizer';
 import { exportHf } from '../src/hf/export';
+import { chooseArchitecture } from '../src/hf/hf-config';
 import { checkpointTensors } from '../src/hf/flat';
 import { intArg } from './args';
 import { openDir } from './checkpoint';
@@ -21,6 +22,7 @@ export interface ExportOptions {
 export async function exportHfCommand(dir: string, o: ExportOptions): Promise<string> {
   const { iteration, store, manifest } = await openDir(dir, o.iteration);
   const spec = manifest.spec;
+  chooseArchitecture(spec); // a model HF cannot express is refused before anything else
   const tok = chooseTokenizer({ V: spec.V, source: dir, explicit: o.tokenizerType });
   if (tok.note) process.stderr.write(`tokenizer: ${tok.note}\n`);
   const tensors = await checkpointTensors(manifest, (name) => store.get(iteration, name));
