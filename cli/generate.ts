@@ -9,7 +9,7 @@ import { Command } from 'commander';
 import { getTokenizer } from '../src/data/tokenizer';
 import { nextLogitsOf } from '../src/inference/evaluate';
 import { ForwardModel } from '../src/inference/forward-model';
-import { generateTokens } from '../src/inference/generate';
+import { generateText } from '../src/inference/generate';
 import { checkSampling } from '../src/inference/sampler';
 import { intArg, numberArg } from './args';
 import { ensureVulkanLoader, nodeGpu } from './gpu-node';
@@ -41,20 +41,18 @@ export async function generateCommand(path: string, o: GenerateCliOptions): Prom
   } catch (e) {
     throw new CliError((e as Error).message);
   }
-  const prompt = tok.encode(o.prompt);
-  const start = prompt.length ? prompt : [tok.eod];
-  const W = Math.min(src.spec.T, start.length + o.maxNewTokens);
+  const W = Math.min(src.spec.T, Math.max(1, tok.encode(o.prompt).length) + o.maxNewTokens);
   const ctx = await nodeGpu();
   const model = new ForwardModel(ctx, { ...src.spec, T: Math.max(1, W) }, 1);
   model.load(src.flat);
-  const tokens = await generateTokens(start, nextLogitsOf(model), {
+  const out = await generateText(tok, o.prompt, nextLogitsOf(model), {
     ...sampling,
     maxNewTokens: o.maxNewTokens,
     window: model.spec.T,
     seed: o.seed,
     stopToken: src.tokenizer.name === 'GPT2BPETokenizer' ? tok.eod : undefined,
   });
-  return { prompt: o.prompt, text: tok.decode(tokens), tokens };
+  return { prompt: o.prompt, ...out };
 }
 
 export function generateCliCommand(): Command {

@@ -17,7 +17,19 @@ const root = join(import.meta.dirname, '..');
 const tabtron = (...args: string[]) => spawnSync('npx', ['tabtron', ...args], { cwd: root, encoding: 'utf8' });
 const tmp = (what: string) => mkdtempSync(join(tmpdir(), `tabtron-hf-${what}-`));
 
-const spec = tinySpec({ V: 256, C: 16, H: 2, hd: 8, F: 32, L: 2, T: 16, maxPos: 16, posEmb: 'rotary', rotaryDims: 4, tied: false });
+const spec = tinySpec({
+  V: 256,
+  C: 16,
+  H: 2,
+  hd: 8,
+  F: 32,
+  L: 2,
+  T: 16,
+  maxPos: 16,
+  posEmb: 'rotary',
+  rotaryDims: 4,
+  tied: false,
+});
 const model = randomModel(spec, 2);
 for (const f of model.values()) for (let i = 0; i < f.param.length; i++) f.param[i] *= 0.3;
 
@@ -51,7 +63,10 @@ describe('tabtron export-hf and import-hf', () => {
     const im = tabtron('import-hf', hf, '--out', out);
     expect(im.status, im.stderr).toBe(0);
     expect(im.stdout).toContain(`fine-tune it with: npx tabtron train ${join(out, 'neox.yml')}`);
-    const file = decodeRankFile(new Uint8Array(readFileSync(join(out, 'iter_0000000', 'rank_00000.safetensors'))));
+    const file = decodeRankFile(
+      new Uint8Array(readFileSync(join(out, 'iter_0000000', 'rank_00000.safetensors'))),
+      'rank_00000.safetensors',
+    );
     const original = new Map([...model].map(([k, f]) => [k, { data: f.param }]));
     expect(bits(file.params!)).toEqual(bits(tensorsToFlat(spec, original)));
     expect(readFileSync(join(out, 'latest'), 'utf8').trim()).toBe('iter_0000000');
@@ -132,13 +147,27 @@ describe('tabtron eval and generate', () => {
     const one = join(tmp('t'), 'one.txt');
     writeFileSync(one, 'x');
     expect(tabtron('eval', ck, '--text', one).stderr).toContain('1 token(s); at least 2 are needed');
-    expect(tabtron('eval', ck, '--text', join(tmp('t'), 'none.txt')).stderr).toContain('none.txt: cannot read it (ENOENT)');
+    expect(tabtron('eval', ck, '--text', join(tmp('t'), 'none.txt')).stderr).toContain(
+      'none.txt: cannot read it (ENOENT)',
+    );
   });
 
   it('generate: greedy does not depend on the seed; bad sampling options are refused', async () => {
     const ck = await checkpoint();
     const g = (seed: string) =>
-      tabtron('generate', ck, '--prompt', 'Call me', '--max-new-tokens', '5', '--temperature', '0', '--seed', seed, '--json');
+      tabtron(
+        'generate',
+        ck,
+        '--prompt',
+        'Call me',
+        '--max-new-tokens',
+        '5',
+        '--temperature',
+        '0',
+        '--seed',
+        seed,
+        '--json',
+      );
     const a = g('1'),
       b = g('2');
     expect(a.status, a.stderr).toBe(0);

@@ -2,7 +2,7 @@
 // model as the NextLogits function generation needs.
 
 import type { ForwardModel } from './forward-model';
-import type { NextLogits } from './generate';
+import { type NextLogits, windowedNextLogits } from './generate';
 import { batchWindows, evalWindows, type EvalWindow } from './windows';
 
 export interface EvalResult {
@@ -51,14 +51,9 @@ export async function evaluateTokens(
 
 /** The model (B = 1) as NextLogits: the context padded to T, the logits at its last position. */
 export function nextLogitsOf(model: ForwardModel): NextLogits {
-  const T = model.spec.T;
   if (model.B !== 1) throw new Error('nextLogitsOf: the model must have B = 1');
-  return async (context) => {
-    if (context.length < 1 || context.length > T)
-      throw new Error(`nextLogits: context of ${context.length} tokens, the window is 1..${T}`);
-    const tokens = new Int32Array(T);
-    tokens.set(context);
+  return windowedNextLogits(model.spec.T, async (tokens, position) => {
     await model.forward(tokens);
-    return model.logitsRow(context.length - 1);
-  };
+    return model.logitsRow(position);
+  });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generateTokens, type NextLogits } from './generate';
+import { generateText, generateTokens, type NextLogits, windowedNextLogits } from './generate';
 
 // A "model" over 5 tokens whose next token is (sum of the context) mod 5, with a margin.
 const contexts: number[][] = [];
@@ -43,5 +43,32 @@ describe('generateTokens', () => {
     await expect(
       generateTokens([], model, { maxNewTokens: 1, window: 4, seed: 1, temperature: 0, topK: 0, vocabSize: 5 }),
     ).rejects.toThrow('no tokens');
+  });
+});
+
+describe('windowedNextLogits and generateText', () => {
+  it('pads the context to the window and reads the last real position; an empty prompt starts at eod', async () => {
+    const seen: [number[], number][] = [];
+    const next = windowedNextLogits(4, async (tokens, position) => {
+      seen.push([[...tokens], position]);
+      return Float32Array.from({ length: 3 }, (_, i) => (i === (position + 1) % 3 ? 1 : 0));
+    });
+    const tok = { eod: 2, encode: (s: string) => [...s].map(Number), decode: (ids: readonly number[]) => ids.join('') };
+    const r = await generateText(tok, '', next, {
+      maxNewTokens: 3,
+      window: 4,
+      seed: 1,
+      temperature: 0,
+      topK: 0,
+      vocabSize: 3,
+    });
+    expect(r.tokens).toEqual([1, 2, 0]);
+    expect(r.text).toBe('120');
+    expect(seen).toEqual([
+      [[2, 0, 0, 0], 0],
+      [[2, 1, 0, 0], 1],
+      [[2, 1, 2, 0], 2],
+    ]);
+    await expect(next([1, 1, 1, 1, 1])).rejects.toThrow('window is 1..4');
   });
 });

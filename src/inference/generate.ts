@@ -43,3 +43,38 @@ export async function generateTokens(
   }
   return out;
 }
+
+/** NextLogits for a model that runs a fixed window of T tokens: the context is padded with 0
+ *  after its end (causal attention: padding never changes earlier positions) and the logits
+ *  are read at its last position. `logitsAt` runs the model on the T tokens and returns the
+ *  row of logits at `position`. */
+export function windowedNextLogits(
+  T: number,
+  logitsAt: (tokens: Int32Array, position: number) => Promise<ArrayLike<number>>,
+): NextLogits {
+  return async (context) => {
+    if (context.length < 1 || context.length > T)
+      throw new Error(`nextLogits: context of ${context.length} tokens, the window is 1..${T}`);
+    const tokens = new Int32Array(T);
+    tokens.set(context);
+    return logitsAt(tokens, context.length - 1);
+  };
+}
+
+export interface TextTokenizer {
+  readonly eod: number;
+  encode(text: string): number[];
+  decode(ids: readonly number[]): string;
+}
+
+/** The continuation of `prompt` as text (an empty prompt starts from the end-of-document token). */
+export async function generateText(
+  tokenizer: TextTokenizer,
+  prompt: string,
+  nextLogits: NextLogits,
+  o: GenerateOptions,
+): Promise<{ text: string; tokens: number[] }> {
+  const ids = tokenizer.encode(prompt);
+  const tokens = await generateTokens(ids.length ? ids : [tokenizer.eod], nextLogits, o);
+  return { text: tokenizer.decode(tokens), tokens };
+}
