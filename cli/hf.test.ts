@@ -1,10 +1,9 @@
 // `tabtron export-hf | import-hf | eval | generate` in child processes, on checkpoint
 // directories written by the filesystem store from synthetic models (TP2 × PP2 and others).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { fsCheckpointStore } from '../src/checkpoint/fs-store';
 import { decodeRankFile } from '../src/checkpoint/rank-file';
 import { readSafetensors } from '../src/checkpoint/safetensors';
@@ -12,10 +11,12 @@ import { saveRankState } from '../src/checkpoint/save-load';
 import { bits, layoutOf, randomModel, rankStates, tinySpec } from '../src/checkpoint/test-fixtures';
 import { tensorsToFlat } from '../src/hf/flat';
 import type { ModelSpec } from '../src/model/spec';
+import { removeTempDirs, tempDir } from '../src/node/temp-dirs';
 
 const root = join(import.meta.dirname, '..');
 const tabtron = (...args: string[]) => spawnSync('npx', ['tabtron', ...args], { cwd: root, encoding: 'utf8' });
-const tmp = (what: string) => mkdtempSync(join(tmpdir(), `tabtron-hf-${what}-`));
+const tmp = (what: string) => tempDir(`tabtron-hf-${what}-`);
+afterAll(removeTempDirs);
 
 const spec = tinySpec({
   V: 256,

@@ -4,20 +4,22 @@
 // tab. The first step's loss (computed before any update) equals that of the same config
 // loading the original checkpoint, so the weights went through HF and back unchanged.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { fsCheckpointStore } from '../src/checkpoint/fs-store';
 import { saveRankState } from '../src/checkpoint/save-load';
 import { layoutOf, randomModel, rankStates, tinySpec } from '../src/checkpoint/test-fixtures';
+import { removeTempDirs, tempDir } from '../src/node/temp-dirs';
 
 const tabtron = (...args: string[]) =>
   spawnSync(process.execPath, ['bin/tabtron.mjs', ...args], { encoding: 'utf8', timeout: 280_000 });
 
+afterAll(removeTempDirs);
+
 describe('tabtron import-hf → train (fine-tuning)', () => {
   it('trains the imported model from its weights', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tabtron-finetune-'));
+    const dir = tempDir('tabtron-finetune-');
     const spec = tinySpec({
       V: 256,
       C: 32,

@@ -1,8 +1,5 @@
 // import-hf's pieces: the NeoX config it writes builds the same model, and a rank loading the
 // checkpoint (as `load` does) gets the HF weights and trains from them (WebGPU, Dawn).
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fsCheckpointStore } from '../checkpoint/fs-store';
 import { SINGLE_RANK } from '../checkpoint/merge';
@@ -14,6 +11,7 @@ import { getTokenizer } from '../data/tokenizer';
 import type { GpuContext } from '../gpu/context';
 import { createNodeContext } from '../gpu/device-node';
 import { ForwardModel } from '../inference/forward-model';
+import { removeTempDirs, tempDir } from '../node/temp-dirs';
 import { fullModel } from '../model/params';
 import type { ModelSpec } from '../model/spec';
 import { NO_TP } from '../model/tp-shard';
@@ -81,13 +79,16 @@ describe('loading an imported checkpoint (NeoX load) and fine-tuning it', () => 
   beforeAll(async () => {
     ctx = await createNodeContext({ preferSwiftShader: true });
   });
-  afterAll(() => ctx?.device.destroy());
+  afterAll(() => {
+    ctx?.device.destroy();
+    removeTempDirs();
+  });
 
   it("a rank gets the HF weights and Adam starts fresh; the first step's loss is the model's", async () => {
     const imp = importCheckpoint(spec, tensors, 'CharLevelTokenizer', '/x', {
       optimizer: { type: 'Adam', params: { lr: 0.003 } },
     });
-    const dir = mkdtempSync(join(tmpdir(), 'tabtron-import-'));
+    const dir = tempDir('tabtron-import-');
     const store = fsCheckpointStore(dir);
     await store.put(0, 'rank_00000.safetensors', imp.rankFile, {
       sha256: await sha256Hex(imp.rankFile),
