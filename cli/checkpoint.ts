@@ -17,16 +17,16 @@ import { describeRankFile } from '../src/checkpoint/rank-file';
 import { sha256Hex } from '../src/checkpoint/sha256';
 import type { CheckpointWriter } from '../src/checkpoint/store';
 import type { StageRange } from '../src/model/params';
-import { CliError } from './train-tabs';
+import { CliError } from './errors';
 
-interface Opened {
+export interface Opened {
   root: string;
   iteration: number;
   store: CheckpointWriter;
   manifest: Manifest;
 }
 
-async function openDir(dir: string, iteration?: number): Promise<Opened> {
+export async function openDir(dir: string, iteration?: number): Promise<Opened> {
   let root = resolve(dir);
   if (!existsSync(root)) throw new CliError(`checkpoint directory ${dir} does not exist`);
   const own = iterationOfDirName(basename(root));

@@ -4,6 +4,10 @@
 import { Command } from 'commander';
 import { checkpointCommand } from './checkpoint';
 import { coordinatorCommand } from './coordinator';
+import { evalCliCommand } from './eval';
+import { exportHfCliCommand } from './export-hf';
+import { generateCliCommand } from './generate';
+import { importHfCliCommand } from './import-hf';
 import { planCommand } from './plan';
 import { trainCliCommand, validateCliCommand } from './train';
 
@@ -16,13 +20,17 @@ program.addCommand(trainCliCommand());
 program.addCommand(validateCliCommand());
 program.addCommand(coordinatorCommand());
 program.addCommand(checkpointCommand());
+program.addCommand(exportHfCliCommand());
+program.addCommand(importHfCliCommand());
+program.addCommand(evalCliCommand());
+program.addCommand(generateCliCommand());
 
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  // PlanError, ConfigError, CliError and CheckpointError carry messages meant for the user; anything else is a bug.
+  // PlanError, ConfigError, CliError, CheckpointError and HfError carry messages meant for the user; anything else is a bug.
   const err = e as Error;
-  const expected = ['PlanError', 'ConfigError', 'CliError', 'CheckpointError'].includes(err.name);
+  const expected = ['PlanError', 'ConfigError', 'CliError', 'CheckpointError', 'HfError'].includes(err.name);
   process.stderr.write(`tabtron: ${expected ? err.message : (err.stack ?? String(err))}\n`);
   process.exitCode = 1;
 }

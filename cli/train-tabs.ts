@@ -6,13 +6,11 @@ import { readFileSync } from 'node:fs';
 import { runHeadless, type HeadlessUpdate } from '../coordinator/headless';
 import { planRun } from '../coordinator/planning';
 import type { ConfigSource } from '../coordinator/store';
+import { CliError } from './errors';
 import { formatEntry, IntervalLog } from './train-log';
 import { TrainProgress } from './train-progress';
 
-/** A failure explained to the user (cli/main.ts prints its message without a stack). */
-export class CliError extends Error {
-  override name = 'CliError';
-}
+export { CliError };
 
 export interface TabsRunOptions {
   tabs?: number;

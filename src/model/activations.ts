@@ -87,9 +87,9 @@ export interface Acts {
   dropSeed: GpuTensor; // u32 (4) [step seed, first sample id, 0, 0], written with each micro-batch
 }
 
-type Alloc = (name: string, ...shape: number[]) => GpuTensor;
+export type Alloc = (name: string, ...shape: number[]) => GpuTensor;
 
-function layerActs(t: Alloc, s: ModelSpec, d: LocalDims, B: number, p: string, x: GpuTensor | null): LayerActs {
+export function layerActs(t: Alloc, s: ModelSpec, d: LocalDims, B: number, p: string, x: GpuTensor | null): LayerActs {
   const T = s.T,
     N = B * T,
     C = s.C,
