@@ -113,7 +113,10 @@ class CoordinatorProcess {
 
 async function participantOf(page: Page, runId: string): Promise<string | null> {
   return page
-    .evaluate((key) => JSON.parse(sessionStorage.getItem(key) ?? 'null')?.participantId ?? null, `tabtron:join:${runId}`)
+    .evaluate(
+      (key) => JSON.parse(sessionStorage.getItem(key) ?? 'null')?.participantId ?? null,
+      `tabtron:join:${runId}`,
+    )
     .catch(() => null);
 }
 
