@@ -25,6 +25,8 @@ export interface GenerationHost {
   /** participants of the run that have not left, in join order */
   members(): Participant[];
   connected(participantId: string): boolean;
+  /** why a holder without a socket lost it (close, crash, silent), if it did */
+  disconnectCause(participantId: string): Cause | null;
   configured(): ElasticLayout;
   zero(): boolean;
   checkpointSteps(): Promise<{ save: number[]; load: number[] }>;
@@ -42,6 +44,8 @@ export interface GenerationHost {
 export interface RecoveryLog {
   open(cause: Cause, detail: string, lost: { rank: number; participant: string }[], committed: number): number;
   lost(id: number, lost: { rank: number; participant: string }[]): void;
+  /** the cause turned out to be another (e.g. a tab that disconnected came back: a reload) */
+  recause(id: number, cause: Cause): void;
   planned(id: number, generation: number, plan: Extract<RecoveryPlan, { kind: 'go' }>, tookOver: TookOver[]): void;
   finished(id: number, seconds: number, rollback: number, restoredFrom: RestoreKind | 'none', cause: Cause): void;
 }
@@ -103,6 +107,10 @@ export class RunGenerations {
   /** A holder's tab reloaded (it says it trains no generation): its memory is gone. */
   holderReloaded(p: Participant): void {
     if (this.phase === 'halting') {
+      if (this.recovery && this.recovery.cause !== 'coordinator-restart') {
+        this.recovery.cause = 'reload';
+        this.host.recorded.recause(this.recovery.id, 'reload');
+      }
       this.host.halt(p, this.target, 'reloaded during a change of membership');
       return;
     }
@@ -139,7 +147,10 @@ export class RunGenerations {
       return this.check();
     }
     if (this.phase === 'running' || this.phase === 'restoring') {
-      this.beginHalting('peer', `rank ${p.rank} stopped: ${reason}`, []);
+      // a peer failed: most likely the tab whose socket is gone (its close tells how it went)
+      const gone = this.host.members().find((m) => m.rank !== null && !this.host.connected(m.id));
+      const cause = (gone && this.host.disconnectCause(gone.id)) ?? 'peer';
+      this.beginHalting(cause, `rank ${p.rank} stopped: ${reason}`, []);
       this.reports.set(p.id, report);
       this.check();
     }

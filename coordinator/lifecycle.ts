@@ -9,6 +9,7 @@ import { PROTOCOL_VERSION, WS_PATH } from '../src/protocol';
 import { HttpError, conflict, notFound } from './errors';
 import { type Cause, type GenerationHost, RunGenerations, type Timeouts } from './generations';
 import type { RecoveryPlan } from '../src/parallel/recovery-plan';
+import { SILENT_CLOSE } from './ws';
 import { hashSecret, newParticipantId, newRunId, newSecret, peerIdFor, sameSecret } from './ids';
 import type { MetricsStore } from './metrics-store';
 import { assignmentFor, configuredLayout, layoutView, planRun, planView, type PlanView } from './planning';
@@ -180,14 +181,32 @@ export class RunManager {
     if (!p || p.state === 'left') return;
     this.store.setConnected(p.id, false);
     if (p.rank === null) return this.leave(p.id, 'standby disconnected');
-    // a clean close (1000/1001) is a tab closed or reloading; anything else, a crash or a cut
-    const cause: Cause = code === 1000 || code === 1001 ? 'close' : 'crash';
+    // a clean close (1000/1001) is a tab closed or reloading; our cut for silence, a silent tab;
+    // anything else, a crash or a cut connection
+    const cause: Cause = code === 1000 || code === 1001 ? 'close' : code === SILENT_CLOSE ? 'silent' : 'crash';
     this.disconnectCause.set(p.id, cause);
     this.startGrace(p, this.timeouts.reconnectGraceMs);
     this.generations(p.runId).holderDisconnected(p, cause);
   }
 
   private readonly disconnectCause = new Map<string, Cause>();
+  /** recent step times (ms) of each run, as its ranks report them */
+  private readonly stepTimes = new Map<string, number[]>();
+
+  /** A rank reported how long its step took. */
+  noteStepMs(runId: string, ms: number): void {
+    const list = this.stepTimes.get(runId) ?? [];
+    list.push(ms);
+    if (list.length > 64) list.shift();
+    this.stepTimes.set(runId, list);
+  }
+
+  /** How long a rank's tab may stay silent: ten of the run's median steps (slow is not gone). */
+  silenceGraceMs(participantId: string): number {
+    const p = this.store.getParticipant(participantId);
+    const times = p ? [...(this.stepTimes.get(p.runId) ?? [])].sort((a, b) => a - b) : [];
+    return times.length ? 10 * times[Math.floor(times.length / 2)] : 0;
+  }
 
   leave(participantId: string, reason: string, cause: Cause = 'close'): void {
     const p = this.store.getParticipant(participantId);
@@ -299,6 +318,7 @@ export class RunManager {
       run: () => this.getRun(runId),
       members: () => this.store.activeParticipants(runId),
       connected: (id: string) => this.links.has(id),
+      disconnectCause: (id: string) => (this.links.has(id) ? null : (this.disconnectCause.get(id) ?? null)),
       configured: (): ElasticLayout => configuredLayout(this.view(this.getRun(runId))),
       zero: () => ((this.getRun(runId).config.zero_optimization as { stage?: number } | undefined)?.stage ?? 0) >= 1,
       checkpointSteps: () =>
@@ -367,14 +387,22 @@ export class RunManager {
     for (const p of this.store.activeParticipants(runId)) if (!ranksOnly || p.rank !== null) this.send(p.id, msg);
   }
 
-  private startGrace(p: Participant, ms: number): void {
+  /** A participant without a socket leaves after `ms`, unless it holds a rank of a run that
+   *  kept finishing steps meanwhile: every rank takes part in every step, so it is alive and
+   *  only its control socket is down (a busy tab); then it gets another grace. */
+  private startGrace(p: Participant, ms: number, stepThen = this.store.getRun(p.runId)?.step ?? 0): void {
     this.stopGrace(p.id);
     this.graceTimers.set(
       p.id,
       setTimeout(() => {
         this.graceTimers.delete(p.id);
         const now = this.store.getParticipant(p.id);
-        if (now && !this.links.has(p.id) && now.state !== 'left') this.leave(p.id, `no connection for ${ms} ms`);
+        if (!now || this.links.has(p.id) || now.state === 'left') return;
+        const run = this.store.getRun(p.runId);
+        const step = run?.step ?? 0;
+        const training = run?.state === 'running' && this.generations(p.runId).phase === 'running';
+        if (now.rank !== null && training && step > stepThen) return this.startGrace(now, ms, step);
+        this.leave(p.id, `no connection for ${ms} ms`);
       }, ms).unref(),
     );
   }

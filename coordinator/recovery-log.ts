@@ -36,6 +36,9 @@ export class RecoveryRecorder {
         const seen = new Set((row?.lost ?? []).map((l) => l.participant));
         store.updateRecovery(id, { lost: [...(row?.lost ?? []), ...lost.filter((l) => !seen.has(l.participant))] });
       },
+      recause(id: number, cause: Cause): void {
+        store.updateRecovery(id, { cause });
+      },
       planned(id: number, generation: number, plan: Extract<RecoveryPlan, { kind: 'go' }>, tookOver: TookOver[]): void {
         store.planRecovery(id, {
           generation,

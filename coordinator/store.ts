@@ -305,7 +305,8 @@ export class Store {
     return Number(info.lastInsertRowid);
   }
 
-  updateRecovery(id: number, patch: Partial<Pick<RecoveryRow, 'generation' | 'lost' | 'detail'>>): void {
+  updateRecovery(id: number, patch: Partial<Pick<RecoveryRow, 'generation' | 'lost' | 'detail' | 'cause'>>): void {
+    if (patch.cause !== undefined) this.db.prepare('UPDATE recoveries SET cause = ? WHERE id = ?').run(patch.cause, id);
     if (patch.generation !== undefined)
       this.db.prepare('UPDATE recoveries SET generation = ? WHERE id = ?').run(patch.generation, id);
     if (patch.lost !== undefined)

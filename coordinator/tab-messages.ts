@@ -56,6 +56,7 @@ export function handleTabMessage(
       add('optimizer_ms', msg.timings?.optimizerMs);
       add('step_ms', msg.timings?.stepMs);
       runs.metrics.add(p.runId, points);
+      if (msg.timings?.stepMs !== undefined) runs.noteStepMs(p.runId, msg.timings.stepMs);
       runs.reportStep(p, msg.step);
       return;
     }

@@ -18,6 +18,10 @@ export interface ControlChannelOptions {
   /** Invalid frames tolerated before the socket is closed. */
   maxInvalid: number;
   pingIntervalMs: number;
+  /** a socket that answers no ping and sends nothing for this long (at least; a run's grace
+   *  grows with its measured step time) is cut. Pongs come from the browser's network stack,
+   *  not the page's busy thread, so a slow tab keeps answering. */
+  silenceMs: number;
 }
 
 export const DEFAULT_CHANNEL: ControlChannelOptions = {
@@ -25,8 +29,12 @@ export const DEFAULT_CHANNEL: ControlChannelOptions = {
   messagesPerSecond: 50,
   burst: 200,
   maxInvalid: 20,
-  pingIntervalMs: 15_000,
+  pingIntervalMs: 10_000,
+  silenceMs: 60_000,
 };
+
+/** Close code a socket gets when the coordinator cut it for silence (no pong, no message). */
+export const SILENT_CLOSE = 4010;
 
 // Close codes (4000-4999 are the application's).
 export const CLOSE = {
@@ -45,22 +53,26 @@ export function createControlChannel(
   o: ControlChannelOptions = DEFAULT_CHANNEL,
 ) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_TAB_MESSAGE_BYTES });
-  const alive = new WeakMap<WebSocket, boolean>();
+  const heard = new WeakMap<WebSocket, number>();
+  const silentFor = new WeakMap<WebSocket, () => number>();
 
   const pinger = setInterval(() => {
+    const now = Date.now();
     for (const ws of wss.clients) {
-      if (alive.get(ws) === false) {
-        ws.terminate();
+      const grace = silentFor.get(ws)?.() ?? o.silenceMs;
+      if (now - (heard.get(ws) ?? now) > grace) {
+        t.wsRejected.inc({ reason: 'silent' });
+        ws.close(SILENT_CLOSE, `silent for ${Math.round(grace / 1000)} s`);
+        setTimeout(() => ws.terminate(), 1000).unref();
         continue;
       }
-      alive.set(ws, false);
       ws.ping();
     }
   }, o.pingIntervalMs).unref();
 
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
-    alive.set(ws, true);
-    ws.on('pong', () => alive.set(ws, true));
+    heard.set(ws, Date.now());
+    ws.on('pong', () => heard.set(ws, Date.now()));
     const send = (msg: ControlMessage) => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
     };
@@ -80,6 +92,7 @@ export function createControlChannel(
     );
 
     ws.on('message', (data, isBinary) => {
+      heard.set(ws, Date.now());
       const now = Date.now();
       tokens = Math.min(o.burst, tokens + ((now - refilledAt) / 1000) * o.messagesPerSecond);
       refilledAt = now;
@@ -100,6 +113,8 @@ export function createControlChannel(
         clearTimeout(helloTimer);
         try {
           participantId = runs.attach(msg.participantId, msg.secret, link, msg.generation ?? 0).id;
+          const id = participantId;
+          silentFor.set(ws, () => Math.max(o.silenceMs, runs.silenceGraceMs(id)));
           log.info({ participant: participantId, ip: req.socket.remoteAddress }, 'tab attached');
         } catch (e) {
           const err = e as Error;

@@ -69,6 +69,11 @@ export class ProgressReport {
         this.send(roundMessage(e));
         return;
       case 'done':
+        this.flush();
+        // a rank that had nothing left to train (it resumed at its last step) still says where it ended:
+        // the run finishes once every rank reported train_iters
+        if (this.sentStep < e.step) this.send({ type: 'progress', step: e.step });
+        return;
       case 'error':
         this.flush();
         return;
@@ -82,8 +87,12 @@ export class ProgressReport {
     if (!this.pending) return;
     const m = this.pending;
     this.pending = null;
+    this.sentStep = Math.max(this.sentStep, m.step);
     this.send(m);
   }
+
+  /** the highest step a progress message went out for */
+  private sentStep = -1;
 }
 
 /** The protocol takes finite numbers only: a NaN loss is left out (the rank reports the error). */

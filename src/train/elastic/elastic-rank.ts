@@ -69,6 +69,9 @@ export type GenerationOutcome =
   | { kind: 'halted'; reason: string; report: HaltReport }
   | { kind: 'stopped' };
 
+/** how long a rank keeps trying to upload a checkpoint file while the coordinator is away (ms) */
+const SAVE_RETRY_MS = 60_000;
+
 /** Errors that mean "the generation is over", not "this rank is broken". */
 export function endsGeneration(e: unknown): boolean {
   const name = (e as { name?: string } | null)?.name;
@@ -242,6 +245,28 @@ export class ElasticRank {
   /** This rank's checkpoint file for its step, unless that iteration is already complete
    *  (a step replayed after a rollback saves nothing new). */
   private async save(store: CheckpointStore): Promise<void> {
+    const m = this.model!;
+    const step = m.trainer.step;
+    // the coordinator may be away (restarting) for a while: try again, then go on without this
+    // checkpoint rather than stop training (the next one, or the ranks' memory, still has the state)
+    for (let attempt = 0, deadline = Date.now() + SAVE_RETRY_MS; ; attempt++) {
+      try {
+        await this.saveOnce(store);
+        return;
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        const transient = code === 'unreachable' || ((e as { status?: number }).status ?? 0) >= 500;
+        if (!transient || Date.now() > deadline) {
+          if (!transient) throw e;
+          this.o.emit({ kind: 'error', message: `checkpoint of step ${step} skipped: ${(e as Error).message}` });
+          return;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(5000, 500 * 2 ** attempt)));
+      }
+    }
+  }
+
+  private async saveOnce(store: CheckpointStore): Promise<void> {
     const m = this.model!;
     if (await store.manifest(m.trainer.step)) return;
     const put = await saveRank(store, m.trainer, m.where);
