@@ -159,6 +159,7 @@ for (const s of scenarios.filter((x) => !opts.only || opts.only.split(',').inclu
         .filter((x) => x.cause !== 'start')
         .map((x) => ({
           cause: x.cause,
+          detail: x.detail,
           lost_ranks: x.lost.map((l) => l.rank),
           took_over: x.tookOver.map((t) => `${t.rank}:${t.from}`),
           restored_from: x.restoredFrom,

@@ -29,7 +29,8 @@ function cellState(p: Participant | null): string {
 }
 
 export function renderGrid(host: HTMLElement, d: RunDetail): void {
-  const { tp, pp, dp } = d.run.sizes;
+  const { tp, pp } = d.run.sizes;
+  const dp = d.run.layout?.dp ?? d.run.sizes.dp; // the replicas the run trains with now
   const frag = document.createDocumentFragment();
   for (let r = 0; r < dp; r++) {
     const table = el('table', { class: 'grid', 'data-dp': String(r) });

@@ -7,6 +7,7 @@ import { RunCharts } from './charts';
 import { renderGrid, renderStandbys } from './grid';
 import { MetricSeries } from './series';
 import { renderLinks, renderRounds, renderTimeline } from './timeline';
+import { renderRecoveries } from './recoveries';
 
 const TOKEN_KEY = 'tabtron:admin-token';
 const POLL_MS = 1000;
@@ -98,10 +99,14 @@ class AdminPage {
     $('run-title').textContent = `${d.run.name} (${d.run.id})`;
     const state = $('run-state');
     state.dataset.state = d.run.state;
-    const { tp, pp, dp, world } = d.run.sizes;
+    const { tp, pp, dp } = d.run.sizes;
+    const now = d.run.layout ?? { dp };
+    const world = tp * pp * now.dp;
+    const shrunk = now.dp < dp ? ` (${now.dp} of ${dp} replicas while tabs are missing)` : '';
     state.textContent =
       `${d.run.state}${d.run.stateReason ? ` — ${d.run.stateReason}` : ''} · step ${d.run.step} · ` +
-      `${d.run.held}/${world} ranks held (PP ${pp} × TP ${tp} × DP ${dp}), ${d.run.ready} ready, ${d.run.standbys} standby`;
+      `generation ${d.run.generation} · ${d.run.held}/${world} ranks held (PP ${pp} × TP ${tp} × DP ${now.dp})${shrunk}, ` +
+      `${d.run.ready} ready, ${d.run.standbys} standby`;
     const join = $<HTMLAnchorElement>('join-link');
     join.href = `/?run=${encodeURIComponent(d.run.id)}&token=${encodeURIComponent(d.joinToken)}`;
     join.textContent = new URL(join.href, location.href).href;
@@ -116,6 +121,7 @@ class AdminPage {
     renderLinks($('links'), this.series);
     renderRounds($('rounds'), this.series, dp);
     renderTimeline($('timeline'), spans, pp);
+    renderRecoveries($('recoveries'), d);
     const config = JSON.stringify(d.config, null, 2);
     if ($('config').textContent !== config) $('config').textContent = config;
     const plan = JSON.stringify(d.plan, null, 2);

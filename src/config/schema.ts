@@ -171,6 +171,9 @@ export const configShape = {
   // training over slow links (tabtron's keys, see local-sgd.ts): federated rounds, compressed pipeline traffic
   local_sgd: localSgdBlock.nullable().default(null),
   pipe_compression: pipeCompressionBlock.default({ activations: 'none', gradients: 'none' }),
+  // volunteers come and go (tabtron's key): a tab's own snapshot of its rank every N steps, for
+  // coming back after a reload (null: N chosen from the measured cost, ~5% of training time; 0: off)
+  snapshot_interval: nonNegInt().nullable().default(null),
   lr_decay_style: oneOf(LR_DECAY_STYLES).default('linear'),
   lr_decay_iters: posInt().optional(),
   warmup: inRange(0, 1, '[]').default(0.01),

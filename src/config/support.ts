@@ -71,6 +71,8 @@ export const IMPLEMENTED_KEYS: ReadonlySet<string> = new Set([
   // training over slow links (tabtron's own keys)
   'local_sgd',
   'pipe_compression',
+  // volunteers coming and going (tabtron's own key)
+  'snapshot_interval',
 ]);
 
 /**

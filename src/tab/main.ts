@@ -85,9 +85,26 @@ function onEvent(e: TrainEvent): void {
     case 'error':
       setStatus('run-status', `Error: ${e.message}`, 'error');
       break;
-    case 'restored':
     case 'round':
       break;
+    case 'restored': {
+      // a volunteer who comes back (reload, or a new generation) is told where training resumed
+      if (e.generation === 1 && e.from === 'init') break;
+      const from = {
+        keep: 'where it was',
+        'dp-peer': 'a copy sent by another tab that trains the same part of the model',
+        local: "this tab's own saved state (nothing was lost)",
+        checkpoint: 'the last checkpoint',
+        init: 'the start',
+      }[e.from];
+      const note = $('run-note');
+      note.hidden = false;
+      note.textContent =
+        e.from === 'local'
+          ? `Welcome back: this tab resumed its part of the run at step ${e.step}, from ${from}.`
+          : `The run changed who trains what; this tab resumed at step ${e.step} from ${from}.`;
+      break;
+    }
     default: {
       const never: never = e;
       throw new Error(`unknown event ${JSON.stringify(never)}`);

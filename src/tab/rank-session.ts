@@ -171,7 +171,7 @@ export class RankSession {
         corpusText: null,
         maxSteps: this.o.maxSteps,
         checkpoints: { coordinatorUrl: this.o.coordinatorUrl, auth: { participantId, secret } },
-        snapshotInterval: (config as unknown as { snapshot_interval?: number | null }).snapshot_interval ?? null,
+        snapshotInterval: config.snapshot_interval ?? null,
       },
       Comlink.proxy(this.onEvent),
     );

@@ -54,6 +54,8 @@ export interface TrainConfig {
   save?: string | null;
   load?: string | null;
   checkpoint_factor?: number | null;
+  /** a tab's local snapshot every N steps (null: from the measured cost; 0: off) */
+  snapshot_interval?: number | null;
   /** federated rounds between data-parallel replicas (src/train/local-sgd); null: synchronous */
   local_sgd?: LocalSgdConfig | null;
   /** what pipeline activations and their gradients travel as (default f32) */
