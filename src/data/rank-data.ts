@@ -116,15 +116,15 @@ export async function openRankData(c: DataConfig, source: DataSource, o: RankDat
     return fromText(await defaultCorpus(), DEFAULT_CORPUS_NAME);
   }
   const files = source.kind === 'files' ? source.files : httpDataFiles(source);
-  const globalBatch = o.globalBatch ?? c.train_batch_size;
-  if (!globalBatch)
-    throw new Error('the data needs the global batch size (train_batch_size) to count samples as NeoX does');
-  const counts = splitSampleCounts(c, globalBatch);
   if (plan.mode === 'data_path' && (await files.kind(plan.path)) === 'text') {
     const t = await files.textTokens(plan.path, tokenizer);
     const splits = textSplits(c, tokenizer, t.read, t.numTokens, `data_path ${plan.path}`);
     return { tokenizer, numTokens: t.numTokens, description: `text: ${plan.path}`, ...splits };
   }
+  const globalBatch = o.globalBatch ?? c.train_batch_size;
+  if (!globalBatch)
+    throw new Error('the data needs the global batch size (train_batch_size) to count samples as NeoX does');
+  const counts = splitSampleCounts(c, globalBatch);
   const sets = await openSampleSets(c, files, counts);
   const [train, valid, test] = SPLITS.map((name) => sampleSplit(name, sets[name], c, tokenizer, sets.why));
   return { tokenizer, numTokens: sets.numTokens, description: sets.description, train, valid, test };
