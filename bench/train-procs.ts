@@ -94,16 +94,22 @@ async function child(job: { layout: Layout; rank: number; ports: number[] }): Pr
   const comm = transport
     ? directComm(transport)
     : directComm((await import('../src/comm/loopback')).createLoopbackWorld(1).transports[0]);
-  await trainRank(ctx, config as never, await defaultCorpus(), { comm, rank: job.rank, world }, (e) => {
-    if (e.kind === 'step' || e.kind === 'start')
-      process.stdout.write(
-        `${JSON.stringify({
-          rank: job.rank,
-          ...e,
-          adapter: e.kind === 'start' ? e.adapter?.description || e.adapter?.device : undefined,
-        })}\n`,
-      );
-  });
+  await trainRank(
+    ctx,
+    config as never,
+    { kind: 'text', text: await defaultCorpus() },
+    { comm, rank: job.rank, world },
+    (e) => {
+      if (e.kind === 'step' || e.kind === 'start')
+        process.stdout.write(
+          `${JSON.stringify({
+            rank: job.rank,
+            ...e,
+            adapter: e.kind === 'start' ? e.adapter?.description || e.adapter?.device : undefined,
+          })}\n`,
+        );
+    },
+  );
   // A rank that is done may not leave yet: a peer still in its last collective would see it
   // lost. The parent closes every child's stdin once all of them have finished.
   process.stdout.write(`${JSON.stringify({ rank: job.rank, kind: 'finished' })}\n`);

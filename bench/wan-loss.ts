@@ -17,7 +17,8 @@ import { sampleIds } from '../src/data/dataset';
 import { createNodeContext } from '../src/gpu/device-node';
 import { initFlat } from '../src/model/init';
 import { rankLocalSgd } from '../src/train/local-sgd/rank-local-sgd';
-import { adamHyper, buildCorpus, lrSchedule, modelSpec, type TrainConfig } from '../src/train/setup';
+import { openRankData } from '../src/data/rank-data';
+import { adamHyper, lrSchedule, modelSpec, type TrainConfig } from '../src/train/setup';
 import { Trainer } from '../src/train/trainer';
 import { ensureDawnEnv } from './layouts/dawn-env';
 
@@ -42,11 +43,11 @@ const { config: resolved } = loadConfig(['configs/tiny.yml'], {
   global_num_gpus: dp,
 });
 const config = resolved as unknown as TrainConfig;
-const corpus = buildCorpus(config, await defaultCorpus());
+const corpus = await openRankData(config, { kind: 'text', text: await defaultCorpus() });
 const ctx = await createNodeContext({ preferSwiftShader: true });
 const spec = modelSpec(config, corpus.tokenizer);
 const micro = config.train_micro_batch_size_per_gpu ?? 1;
-const valid = Array.from({ length: 8 }, (_, i) => corpus.valid.batch(sampleIds(i, 0, micro, 1)));
+const valid = await Promise.all(Array.from({ length: 8 }, (_, i) => corpus.valid.batch(sampleIds(i, 0, micro, 1))));
 
 const sgd = (c: Partial<LocalSgdConfig>): LocalSgdConfig => ({
   ...structuredClone(LOCAL_SGD_DEFAULTS),
@@ -87,7 +88,7 @@ async function run(mode: string, c: LocalSgdConfig | null) {
       const group = new Group(world.transports[r], ranks);
       const local = c && (await rankLocalSgd(c, t, transportP2P(world.transports[r]), ranks, steps));
       for (let s = 0; s < steps; s++) {
-        const batch = [corpus.train.batch(sampleIds(s, 0, micro, 1, r, dp))];
+        const batch = [await corpus.train.batch(sampleIds(s, 0, micro, 1, r, dp))];
         await t.trainStep(batch, {
           reduceGrads: local
             ? undefined

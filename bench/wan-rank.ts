@@ -39,7 +39,7 @@ export async function runWanRank(job: WanRankJob): Promise<void> {
   await trainRank(
     ctx,
     config as never,
-    await defaultCorpus(),
+    { kind: 'text', text: await defaultCorpus() },
     { comm: directComm(transport), rank: job.rank, world },
     (e) => {
       if (e.kind === 'start' || e.kind === 'step' || e.kind === 'done' || e.kind === 'eval')

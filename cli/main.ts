@@ -8,7 +8,9 @@ import { evalCliCommand } from './eval';
 import { exportHfCliCommand } from './export-hf';
 import { generateCliCommand } from './generate';
 import { importHfCliCommand } from './import-hf';
+import { dataCommand } from './data';
 import { planCommand } from './plan';
+import { preprocessCliCommand } from './preprocess';
 import { trainCliCommand, validateCliCommand } from './train';
 
 const program = new Command('tabtron')
@@ -24,13 +26,18 @@ program.addCommand(exportHfCliCommand());
 program.addCommand(importHfCliCommand());
 program.addCommand(evalCliCommand());
 program.addCommand(generateCliCommand());
+program.addCommand(dataCommand());
+program.addCommand(preprocessCliCommand());
 
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  // PlanError, ConfigError, CliError, CheckpointError and HfError carry messages meant for the user; anything else is a bug.
+  // PlanError, ConfigError, CliError, CheckpointError, HfError and DataFormatError carry messages meant for the user;
+  // anything else is a bug.
   const err = e as Error;
-  const expected = ['PlanError', 'ConfigError', 'CliError', 'CheckpointError', 'HfError'].includes(err.name);
+  const expected = ['PlanError', 'ConfigError', 'CliError', 'CheckpointError', 'HfError', 'DataFormatError'].includes(
+    err.name,
+  );
   process.stderr.write(`tabtron: ${expected ? err.message : (err.stack ?? String(err))}\n`);
   process.exitCode = 1;
 }

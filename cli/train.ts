@@ -7,6 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { loadConfig } from '../src/config/load-files';
+import { dataPaths } from '../src/data/data-config';
+import { locateData } from '../src/node/data-files';
 import { trainInHeadlessTab } from '../src/node/headless-train';
 import type { TrainEvent } from '../src/train/events';
 import type { TrainConfig } from '../src/train/setup';
@@ -27,20 +29,23 @@ export interface TrainCliOptions {
 export async function trainCommand(paths: string[], opts: TrainCliOptions): Promise<number> {
   const { config, warnings } = loadConfig(paths);
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-  const c = config as unknown as TrainConfig & { data_path?: string | null; log_interval: number };
+  const c = config as unknown as TrainConfig & { log_interval: number };
   if (opts.tabs !== undefined && (!Number.isInteger(opts.tabs) || opts.tabs < 1))
     throw new CliError(`--tabs must be a positive integer, got ${opts.tabs}`);
   const world = planTabsRun(paths).world;
-  // save / load go through a coordinator (it keeps the checkpoint files), so such runs take that road even on one tab
+  // save / load go through a coordinator (it keeps the checkpoint files), and so do indexed datasets (it
+  // serves them to tabs by byte range): such runs take that road even on one tab
   const checkpoints = Boolean(c.save || c.load);
-  if ((opts.tabs ?? world) > 1 || world > 1 || checkpoints) {
-    if (c.data_path)
-      throw new CliError(
-        `data_path ${c.data_path}: runs through the coordinator (several tabs, or save/load) train on the default corpus only for now (remove data_path, or train one tab without save/load)`,
-      );
-    return trainTabsCommand(paths, opts);
+  const dataFiles = dataPaths(c);
+  let textFile: string | null = null;
+  try {
+    if (dataFiles.length === 1 && locateData(dataFiles[0]).kind === 'text') textFile = locateData(dataFiles[0]).full;
+  } catch (e) {
+    throw new CliError((e as Error).message);
   }
-  const corpusText = c.data_path ? readFileSync(c.data_path, 'utf8') : null;
+  if ((opts.tabs ?? world) > 1 || world > 1 || checkpoints || (dataFiles.length > 0 && !textFile))
+    return trainTabsCommand(paths, opts);
+  const corpusText = textFile ? readFileSync(textFile, 'utf8') : null;
   const bar = new TrainProgress(
     'train |{bar}| {value}/{total} steps | loss {loss} | val {val} | {tps} tok/s',
     opts.quiet,

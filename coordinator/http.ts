@@ -6,6 +6,8 @@ import { rateLimit } from 'express-rate-limit';
 import type { z } from 'zod';
 import { IdSchema, JoinRequestSchema, describeZodError } from '../src/protocol';
 import { checkpointRouter } from './checkpoint-routes';
+import { dataRouter } from './data-routes';
+import type { RunData } from './run-data';
 import type { RunCheckpoints } from './checkpoints';
 import {
   CreateRunSchema,
@@ -30,6 +32,8 @@ export interface HttpOptions {
   checkpoints: RunCheckpoints;
   /** largest rank checkpoint file a PUT may carry */
   checkpointMaxBytes: number;
+  /** the runs' datasets (coordinator/run-data.ts) */
+  data: RunData;
 }
 
 function parse<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
@@ -86,6 +90,8 @@ export function createApiRouter(o: HttpOptions): express.Router {
     }),
   );
   api.use(requireJson, express.json({ limit: MAX_BODY_BYTES, strict: true }));
+
+  api.use('/runs/:id/data', dataRouter({ runs, data: o.data, adminToken: o.adminToken }));
 
   api.get('/health', (_req, res) => {
     res.json({ ok: true });

@@ -14,6 +14,7 @@ import { hashSecret, newParticipantId, newRunId, newSecret, peerIdFor, sameSecre
 import type { MetricsStore } from './metrics-store';
 import { assignmentFor, configuredLayout, layoutView, planRun, planView, type PlanView } from './planning';
 import { RecoveryRecorder } from './recovery-log';
+import { RunData } from './run-data';
 import type { ConfigSource, Participant, Run, Store } from './store';
 import type { Logger, Telemetry } from './telemetry';
 
@@ -85,6 +86,7 @@ export class RunManager {
 
   createRun(input: { name?: string; sources: ConfigSource[]; dp?: number }): { run: Run; warnings: string[] } {
     const planned = planRun(input.sources, input.dp);
+    RunData.check(planned.config); // data files missing or broken: refused before the run exists
     const id = newRunId();
     const now = Date.now();
     const run: Run = {

@@ -11,6 +11,7 @@ import { openDatabase } from './db';
 import { newSecret } from './ids';
 import { MAX_CHECKPOINT_FILE_BYTES } from './api-schemas';
 import { RunCheckpoints } from './checkpoints';
+import { RunData } from './run-data';
 import { createApiRouter, errorHandler, requestMetrics } from './http';
 import { RunManager } from './lifecycle';
 import type { Timeouts } from './generations';
@@ -105,6 +106,7 @@ export async function startCoordinator(
       joinRateLimit: o.joinRateLimit,
       checkpoints,
       checkpointMaxBytes: o.checkpointMaxBytes ?? MAX_CHECKPOINT_FILE_BYTES,
+      data: new RunData(),
     }),
   );
   app.get('/metrics', async (_req, res, next) => {

@@ -16,7 +16,9 @@ import { RunGate, RunStopped, type GateState } from '../src/tab/run-gate';
 import { ElasticRank, type GenerationOutcome } from '../src/train/elastic/elastic-rank';
 import { HaltSignal, haltable } from '../src/train/elastic/halt';
 import type { TrainEvent } from '../src/train/events';
-import { buildCorpus, modelSpec, type TrainConfig } from '../src/train/setup';
+import { modelSpec, type TrainConfig } from '../src/train/setup';
+import type { DataSource } from '../src/data/data-files';
+import { openRankData } from '../src/data/rank-data';
 import { trainSingleRank } from '../src/train/single-rank';
 
 let ctx: Promise<GpuContext> | null = null;
@@ -44,7 +46,8 @@ function explain(e: unknown): string {
 export interface RankJob {
   runId: string;
   config: TrainConfig;
-  corpusText: string | null;
+  /** text, or the run's data through the coordinator (the default corpus when the config names none) */
+  data: DataSource;
   maxSteps?: number;
   /** the coordinator's checkpoint API for this run (the config's save / load say whether to use it) */
   checkpoints?: { coordinatorUrl: string; auth: CheckpointAuth };
@@ -87,7 +90,7 @@ const api = {
     signal.aborted = false;
     try {
       const text = corpusText ?? (await defaultCorpus());
-      return await trainSingleRank(await context(), config, text, onEvent, { maxSteps, signal });
+      return await trainSingleRank(await context(), config, { kind: 'text', text }, onEvent, { maxSteps, signal });
     } catch (e) {
       onEvent({ kind: 'error', message: (e as Error).message });
       throw e;
@@ -97,7 +100,7 @@ const api = {
   /** Sets up this tab's rank for a run (once). */
   async join(job: RankJob, onEvent: (e: TrainEvent) => void): Promise<void> {
     if (elastic) return;
-    const corpus = buildCorpus(job.config, job.corpusText ?? (await defaultCorpus()));
+    const corpus = await openRankData(job.config, job.data);
     elastic = new ElasticRank(await context(), {
       runId: job.runId,
       config: job.config,

@@ -92,7 +92,9 @@ export async function runLayout(
       };
       if (baton) await baton.acquire();
       try {
-        await trainRank(ctx, config, text, { comm, rank: r, world: layout.world }, emit, { maxSteps: steps });
+        await trainRank(ctx, config, { kind: 'text', text }, { comm, rank: r, world: layout.world }, emit, {
+          maxSteps: steps,
+        });
       } finally {
         baton?.release();
       }

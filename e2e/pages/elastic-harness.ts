@@ -15,7 +15,8 @@ import { HaltSignal, haltable } from '../../src/train/elastic/halt';
 import { configuredLayout } from '../../src/train/elastic/layout';
 import { MemorySnapshotStore } from '../../src/train/elastic/snapshots';
 import type { TrainEvent } from '../../src/train/events';
-import { buildCorpus, modelSpec, type TrainConfig } from '../../src/train/setup';
+import { openRankData } from '../../src/data/rank-data';
+import { modelSpec, type TrainConfig } from '../../src/train/setup';
 
 export type Injection =
   /** the tab holding `rank` goes away at its `op`-th network operation of step `step` */
@@ -86,7 +87,7 @@ export async function runElastic(
   text: string,
   sc: ElasticScenario,
 ): Promise<ElasticResult> {
-  const corpus = buildCorpus(config, text);
+  const corpus = await openRankData(config, { kind: 'text', text });
   const spec = modelSpec(config, corpus.tokenizer);
   const save = sc.checkpointEvery > 0 ? memoryCheckpointStore() : undefined;
   const losses: number[] = [];

@@ -7,6 +7,8 @@ import { defaultCorpus } from '../../src/data/corpus';
 import type { TrainEvent } from '../../src/train/events';
 import type { TrainConfig } from '../../src/train/setup';
 import { trainSingleRank } from '../../src/train/single-rank';
+import type { DataSource } from '../../src/data/data-files';
+import { openRankData } from '../../src/data/rank-data';
 import { createLoopbackWorld } from '../../src/comm/loopback';
 import { directComm } from '../../src/train/distributed/rank-comm';
 import { trainRank } from '../../src/train/distributed/rank-loop';
@@ -72,7 +74,7 @@ const api = {
         trainRank(
           gpu,
           config,
-          text,
+          { kind: 'text', text },
           { comm: directComm(loop.transports[r]), rank: r, world },
           (e) => events[r].push(e),
           { maxSteps, checkpoints },
@@ -90,9 +92,26 @@ const api = {
       files: latest === null ? [] : (await s.manifest(latest))!.files.map((f) => f.name),
     };
   },
+  /** One rank training on `data` (e.g. a run's dataset through the coordinator). */
+  async trainOn(config: TrainConfig, data: DataSource, maxSteps?: number): Promise<TrainEvent[]> {
+    const events: TrainEvent[] = [];
+    await trainSingleRank(await context(), config, data, (e) => events.push(e), { maxSteps });
+    return events;
+  },
+  /** The micro-batches a rank reads for these train sample ids. */
+  async readTrain(config: TrainConfig, data: DataSource, globalBatch: number, ids: number[]): Promise<number[]> {
+    const d = await openRankData(config, data, { globalBatch });
+    return [...(await d.train.batch(ids)).tokens];
+  },
   async train(config: TrainConfig, maxSteps?: number): Promise<TrainEvent[]> {
     const events: TrainEvent[] = [];
-    await trainSingleRank(await context(), config, await defaultCorpus(), (e) => events.push(e), { maxSteps });
+    await trainSingleRank(
+      await context(),
+      config,
+      { kind: 'text', text: await defaultCorpus() },
+      (e) => events.push(e),
+      { maxSteps },
+    );
     return events;
   },
 };

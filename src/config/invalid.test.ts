@@ -174,6 +174,23 @@ const cases: Array<[string, Record<string, unknown>, string]> = [
     'num_layers_per_virtual_pipeline_stage (1) needs pipe_parallel_size >= 2, got 0',
   ],
   ['optimizer as a string', { optimizer: 'adam' }, 'optimizer must be a mapping of keys to values, got "adam"'],
+  [
+    'train_data_paths alone',
+    { train_data_paths: ['data/a_text_document'] },
+    'train_data_paths is set without valid_data_paths and test_data_paths: give all three, or data_path alone',
+  ],
+  [
+    'a weight short',
+    {
+      train_data_paths: ['a', 'b'],
+      valid_data_paths: ['a'],
+      test_data_paths: ['b'],
+      train_data_weights: [1],
+    },
+    'train_data_weights has 1 entries but train_data_paths has 2: one weight per dataset',
+  ],
+  ['data paths as a string', { valid_data_paths: 'data/a' }, 'valid_data_paths must be a list of dataset paths'],
+  ['negative data weight', { train_data_weights: [1, -2] }, 'train_data_weights[1] must be a number >= 0, got -2'],
 ];
 
 describe('invalid configs', () => {

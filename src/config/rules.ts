@@ -117,6 +117,26 @@ function localSgdStreamingFitsRound(v: Values): string | null {
   return null;
 }
 
+const SEPARATE_PATHS = ['train_data_paths', 'valid_data_paths', 'test_data_paths'];
+
+function separateDataPathsTogether(v: Values): string | null {
+  const given = SEPARATE_PATHS.filter((k) => v[k] != null);
+  if (given.length === 0 || given.length === 3) return null;
+  const missing = SEPARATE_PATHS.filter((k) => v[k] == null);
+  return `${given.join(' and ')} ${given.length === 1 ? 'is' : 'are'} set without ${missing.join(' and ')}: give all three, or data_path alone`;
+}
+
+function dataWeightsMatchPaths(v: Values): string | null {
+  for (const split of ['train', 'valid', 'test']) {
+    const paths = v[`${split}_data_paths`] as unknown[] | null;
+    const weights = v[`${split}_data_weights`] as unknown[] | null;
+    if (paths && weights && paths.length !== weights.length)
+      return `${split}_data_weights has ${weights.length} entries but ${split}_data_paths has ${paths.length}: one weight per dataset`;
+    if (!paths && weights) return `${split}_data_weights is set without ${split}_data_paths`;
+  }
+  return null;
+}
+
 export const RULES: readonly Rule[] = [
   { name: 'hiddenDivisibleByHeads', keys: ['hidden_size', 'num_attention_heads'], check: hiddenDivisibleByHeads },
   { name: 'positionsCoverSequence', keys: ['max_position_embeddings', 'seq_length'], check: positionsCoverSequence },
@@ -153,6 +173,12 @@ export const RULES: readonly Rule[] = [
     check: gpusDivisibleByModelAndPipe,
   },
   { name: 'oneHalfPrecision', keys: ['fp16', 'bf16'], check: oneHalfPrecision },
+  { name: 'separateDataPathsTogether', keys: SEPARATE_PATHS, check: separateDataPathsTogether },
+  {
+    name: 'dataWeightsMatchPaths',
+    keys: [...SEPARATE_PATHS, 'train_data_weights', 'valid_data_weights', 'test_data_weights'],
+    check: dataWeightsMatchPaths,
+  },
   {
     name: 'zeroStageWithoutPipeline',
     keys: ['zero_optimization', 'pipe_parallel_size'],

@@ -118,6 +118,13 @@ function isTypeRegex(method: string): boolean {
   }
 }
 
+const pathList = () =>
+  z.array(str(), { error: 'must be a list of dataset paths (prefixes of .bin/.idx files)' }).min(1, {
+    error: 'must name at least one dataset',
+  });
+
+const weightList = () => z.array(nonNegNum(), { error: 'must be a list of non-negative numbers' });
+
 const splitString = str().refine((s) => splitProblem(s) === null, {
   error: (issue) => splitProblem(String(issue.input)) ?? 'is malformed',
 });
@@ -185,8 +192,19 @@ export const configShape = {
   // activation checkpointing
   checkpoint_activations: bool().default(false),
   checkpoint_num_layers: posInt().default(1),
-  // data and tokenizer (no data_path: tabtron's default corpus, Moby Dick)
+  // data and tokenizer (no data_path: tabtron's default corpus, Moby Dick); data_path is an indexed
+  // dataset prefix (<path>.bin + <path>.idx) or a text file; or train/valid/test_data_paths (all three)
   data_path: str().nullable().default(null),
+  train_data_paths: pathList().nullable().default(null),
+  valid_data_paths: pathList().nullable().default(null),
+  test_data_paths: pathList().nullable().default(null),
+  train_data_weights: weightList().nullable().default(null),
+  valid_data_weights: weightList().nullable().default(null),
+  test_data_weights: weightList().nullable().default(null),
+  weight_by_num_documents: bool().default(false),
+  weighted_sampler_alpha: nonNegNum().default(1.0),
+  data_impl: oneOf(['infer', 'mmap', 'cached']).default('infer'),
+  pack_impl: oneOf(['packed', 'pack_until_overflow', 'unpacked']).default('packed'),
   split: splitString.default('969, 30, 1'),
   tokenizer_type: oneOf(TOKENIZER_TYPES).default('GPT2BPETokenizer'),
   vocab_file: str().nullable().default(null),

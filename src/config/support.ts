@@ -56,6 +56,20 @@ export const IMPLEMENTED_KEYS: ReadonlySet<string> = new Set([
   'checkpoint_num_layers',
   // data, tokenizer, evaluation, logging, checkpoints
   'data_path',
+  'train_data_paths',
+  'valid_data_paths',
+  'test_data_paths',
+  'train_data_weights',
+  'valid_data_weights',
+  'test_data_weights',
+  'weight_by_num_documents',
+  'weighted_sampler_alpha',
+  'data_impl',
+  'pack_impl',
+  // read by NeoX's loader only for speed or file sharing: no effect on what is trained
+  'mmap_warmup',
+  'use_shared_fs',
+  'num_workers',
   'split',
   'tokenizer_type',
   'vocab_file',
@@ -92,6 +106,9 @@ export const IMPLEMENTED_VALUES: Readonly<Record<string, readonly unknown[]>> = 
   // "flash" is NeoX's flash-attention kernel for exact global attention: the same math.
   attention_type: ['global', 'flash'],
   zero_stage: [0, 1],
+  // "infer" reads the .idx magic; tabtron reads mmap datasets ("cached" is the older TNTIDX format)
+  data_impl: ['infer', 'mmap'],
+  pack_impl: ['packed'],
 };
 
 /** Keys inside `optimizer.params` that tabtron's Adam reads; others draw a warning. */

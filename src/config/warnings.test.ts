@@ -25,7 +25,7 @@ describe('warnings for what tabtron does not implement yet', () => {
 
   it.each([
     ['sparsity_config', { sparsity_config: { block: 16 } }],
-    ['data_impl', { 'data-impl': 'mmap' }],
+    ['dataset_impl', { 'dataset-impl': 'pairwise' }],
     ['hostfile', { hostfile: '/job/hostfile' }],
     ['deepspeed_mpi', { deepspeed_mpi: true }],
     ['deepspeed_extra_args', { deepspeed_extra_args: { comms_logger: { enabled: true } } }],
@@ -34,11 +34,25 @@ describe('warnings for what tabtron does not implement yet', () => {
     ['bias_gelu_fusion', { 'bias-gelu-fusion': true }],
     ['scaled_upper_triang_masked_softmax_fusion', { scaled_upper_triang_masked_softmax_fusion: true }],
     ['num_kv_heads', { num_kv_heads: 2 }],
-    ['train_data_paths', { train_data_paths: ['a', 'b'] }],
+    ['train_label_data_paths', { train_label_data_paths: ['a', 'b'] }],
   ])('names %s when it is set to a non-default value', (key, change) => {
     const warnings = warningsFor(change);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain(`run.yml: ${key} is a NeoX key that tabtron does not implement yet; ignored`);
+  });
+
+  it('names data values tabtron does not read, and a data_path that train/valid/test_data_paths override', () => {
+    expect(warningsFor({ data_impl: 'cached' })).toEqual([
+      'run.yml: data_impl "cached" is not implemented in tabtron yet (implemented: "infer", "mmap")',
+    ]);
+    expect(warningsFor({ 'pack-impl': 'unpacked' })).toEqual([
+      'run.yml: pack_impl "unpacked" is not implemented in tabtron yet (implemented: "packed")',
+    ]);
+    const paths = { train_data_paths: ['a'], valid_data_paths: ['b'], test_data_paths: ['c'] };
+    expect(warningsFor({ ...paths, data_impl: 'mmap', mmap_warmup: true })).toEqual([]);
+    expect(warningsFor({ ...paths, data_path: 'd' })).toEqual([
+      'run.yml: data_path is ignored: train/valid/test_data_paths are set, and they are what NeoX reads (NeoX itself refuses both)',
+    ]);
   });
 
   it('stays quiet about unimplemented keys left at NeoX defaults (e.g. fusion flags set to false)', () => {

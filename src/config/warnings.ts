@@ -39,7 +39,16 @@ function valueNotImplemented(name: string, value: unknown, how: string, file: st
 
 function unimplementedValues(config: Values, sources: Record<string, string>): string[] {
   const out: Array<string | null> = [];
-  for (const key of ['tokenizer_type', 'norm', 'pos_emb', 'activation', 'init_method', 'output_layer_init_method']) {
+  for (const key of [
+    'tokenizer_type',
+    'norm',
+    'pos_emb',
+    'activation',
+    'init_method',
+    'output_layer_init_method',
+    'data_impl',
+    'pack_impl',
+  ]) {
     if (key in sources) out.push(valueNotImplemented(key, config[key], key, sources[key]));
   }
   const precisionFrom = sources.precision ?? sources.fp16 ?? sources.bf16;
@@ -90,6 +99,17 @@ function tokenizerFileWarnings(config: Values, sources: Record<string, string>):
     .map((key) => inFiles([sources[key]], `${key} is ignored: tabtron's ${type} has a built-in vocabulary`));
 }
 
+function dataPathWarnings(config: Values, sources: Record<string, string>): string[] {
+  const separate = ['train_data_paths', 'valid_data_paths', 'test_data_paths'];
+  if (!config.data_path || !separate.every((k) => config[k] != null)) return [];
+  return [
+    inFiles(
+      [sources.data_path, ...separate.map((k) => sources[k])],
+      'data_path is ignored: train/valid/test_data_paths are set, and they are what NeoX reads (NeoX itself refuses both)',
+    ),
+  ];
+}
+
 /**
  * @param given the merged values as the user wrote them (top-level keys canonical)
  * @param config the resolved values (defaults and derived values filled in)
@@ -100,5 +120,6 @@ export function collectWarnings(given: Values, config: Values, sources: Record<s
     ...unimplementedValues(config, sources),
     ...optimizerParamWarnings(config, sources),
     ...tokenizerFileWarnings(config, sources),
+    ...dataPathWarnings(config, sources),
   ];
 }

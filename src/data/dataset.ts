@@ -23,12 +23,20 @@ export function splitRanges(numTokens: number, weights: [number, number, number]
   return { train: [0, a], valid: [a, b], test: [b, numTokens] };
 }
 
+/** Tokens [start, start + count) of a tokenized text, wherever it is held. */
+export type ReadTokens = (start: number, count: number) => Promise<Int32Array>;
+
+export const tokensInMemory =
+  (tokens: Int32Array): ReadTokens =>
+  async (start, count) =>
+    tokens.subarray(start, start + count);
+
 export class WindowDataset {
   readonly numSamples: number;
   private readonly order: Int32Array;
 
   constructor(
-    private readonly tokens: Int32Array,
+    private readonly read: ReadTokens,
     private readonly range: [number, number],
     readonly T: number,
     seed: number,
@@ -46,28 +54,32 @@ export class WindowDataset {
     }
   }
 
-  /** Fills rows of (inputs, targets) for the given consecutive global sample ids (wrapping over epochs). */
-  batch(sampleIds: readonly number[]): { tokens: Int32Array; targets: Int32Array; firstSample: number } {
+  /** Each sample's T + 1 tokens, for the given global sample ids (wrapping over epochs). */
+  async samples(sampleIds: readonly number[]): Promise<Int32Array[]> {
     if (this.numSamples === 0)
       throw new Error(
         `the ${this.name} split has fewer than seq_length + 1 = ${this.T + 1} tokens; use a larger corpus or a smaller seq_length`,
       );
-    sampleIds.forEach((id, i) => {
-      if (id !== sampleIds[0] + i)
-        throw new Error(`${this.name} batch: sample ids must be consecutive, got ${sampleIds}`);
-    });
-    const T = this.T;
-    const tokens = new Int32Array(sampleIds.length * T),
-      targets = new Int32Array(sampleIds.length * T);
-    sampleIds.forEach((id, row) => {
-      const start = this.range[0] + this.order[id % this.numSamples] * T;
-      for (let t = 0; t < T; t++) {
-        tokens[row * T + t] = this.tokens[start + t];
-        targets[row * T + t] = this.tokens[start + t + 1];
-      }
-    });
-    return { tokens, targets, firstSample: sampleIds[0] ?? 0 };
+    return Promise.all(
+      sampleIds.map((id) => this.read(this.range[0] + this.order[id % this.numSamples] * this.T, this.T + 1)),
+    );
   }
+}
+
+/** Rows of seq_length + 1 tokens of samples firstSample, firstSample + 1, … → inputs (all but the
+ *  last token) and targets (all but the first); firstSample seeds the micro-batch's dropout. */
+export function toMicroBatch(
+  rows: readonly Int32Array[],
+  T: number,
+  firstSample = 0,
+): { tokens: Int32Array; targets: Int32Array; firstSample: number } {
+  const tokens = new Int32Array(rows.length * T),
+    targets = new Int32Array(rows.length * T);
+  rows.forEach((row, r) => {
+    tokens.set(row.subarray(0, T), r * T);
+    targets.set(row.subarray(1, T + 1), r * T);
+  });
+  return { tokens, targets, firstSample };
 }
 
 /** Global sample ids of micro-batch `micro` of optimizer step `step` for data-parallel rank `dpRank`. */

@@ -13,6 +13,7 @@ export interface Tokenizer {
 }
 
 const utf8 = new TextEncoder();
+const NO_SPECIAL = new Set<string>();
 const utf8Decoder = new TextDecoder();
 
 export const charLevelTokenizer: Tokenizer = {
@@ -27,7 +28,9 @@ export const gpt2BpeTokenizer: Tokenizer = {
   name: 'GPT2BPETokenizer',
   vocabSize: 50257,
   eod: 50256,
-  encode: (text) => bpeEncode(text),
+  // NeoX's GPT-2 tokenizer has no special tokens in text: "<|endoftext|>" written in a document is
+  // ordinary text (7 ids), never id 50256
+  encode: (text) => bpeEncode(text, { disallowedSpecial: NO_SPECIAL }),
   decode: (ids) => bpeDecode(ids as number[]),
 };
 

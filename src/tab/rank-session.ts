@@ -168,7 +168,7 @@ export class RankSession {
       {
         runId,
         config,
-        corpusText: null,
+        data: { kind: 'coordinator', coordinatorUrl: this.o.coordinatorUrl, runId, auth: { participantId, secret } },
         maxSteps: this.o.maxSteps,
         checkpoints: { coordinatorUrl: this.o.coordinatorUrl, auth: { participantId, secret } },
         snapshotInterval: config.snapshot_interval ?? null,
@@ -191,11 +191,7 @@ export class RankSession {
     const abort = new AbortController();
     this.current = { generation: plan.generation, abort };
     try {
-      const c = a.config as unknown as TrainConfig & { data_path?: string | null };
-      if (c.data_path)
-        throw new Error(
-          `data_path ${JSON.stringify(c.data_path)} is a file on the coordinator's machine; tabs train on the default corpus only (remove data_path)`,
-        );
+      const c = a.config as unknown as TrainConfig;
       await this.join(c, a.runId);
       const peers = linkedRanks(a);
       try {

@@ -1,15 +1,15 @@
 // From a resolved NeoX config to what one rank trains: model spec, optimizer, schedule,
-// tokenizer and datasets. Only the NeoX keys read here (by their NeoX names) matter.
+// (the data: src/data/rank-data.ts). Only the NeoX keys read here (by their NeoX names) matter.
 
 import type { LocalSgdConfig, PipeCompressionConfig } from '../config/local-sgd';
 import type { AdamHyper } from '../gpu/kernels/optimizer';
 import { padVocab, type InitKind, type ModelSpec, type NormKind, type PosEmbKind } from '../model/spec';
-import { getTokenizer, type Tokenizer } from '../data/tokenizer';
-import { parseSplit, splitRanges, WindowDataset } from '../data/dataset';
+import type { DataConfig } from '../data/data-config';
+import type { Tokenizer } from '../data/tokenizer';
 import type { DecayStyle, LrSchedule } from './lr';
 
 /** The NeoX keys a single rank's training reads (all already defaulted and validated). */
-export interface TrainConfig {
+export interface TrainConfig extends DataConfig {
   num_layers: number;
   hidden_size: number;
   num_attention_heads: number;
@@ -123,21 +123,4 @@ export function lrSchedule(c: TrainConfig): LrSchedule {
     decayIters: c.lr_decay_iters ?? c.train_iters,
     style: c.lr_decay_style as DecayStyle,
   };
-}
-
-export interface Corpus {
-  tokenizer: Tokenizer;
-  train: WindowDataset;
-  valid: WindowDataset;
-  test: WindowDataset;
-  numTokens: number;
-}
-
-export function buildCorpus(c: TrainConfig, text: string): Corpus {
-  const tokenizer = getTokenizer(c.tokenizer_type);
-  const tokens = Int32Array.from(tokenizer.encode(text));
-  const ranges = splitRanges(tokens.length, parseSplit(c.split));
-  const mk = (name: 'train' | 'valid' | 'test', salt: number) =>
-    new WindowDataset(tokens, ranges[name], c.seq_length, c.seed + salt, name);
-  return { tokenizer, train: mk('train', 0), valid: mk('valid', 1), test: mk('test', 2), numTokens: tokens.length };
 }

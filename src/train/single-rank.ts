@@ -5,7 +5,9 @@ import type { GpuContext } from '../gpu/context';
 import { sampleIds } from '../data/dataset';
 import { initFlat } from '../model/init';
 import type { TrainEvent } from './events';
-import { adamHyper, buildCorpus, lrSchedule, modelSpec, type Corpus, type TrainConfig } from './setup';
+import type { DataSource } from '../data/data-files';
+import { openRankData, type RankData } from '../data/rank-data';
+import { adamHyper, lrSchedule, modelSpec, type TrainConfig } from './setup';
 import { Trainer, type MicroBatch } from './trainer';
 
 export interface RunOptions {
@@ -14,20 +16,20 @@ export interface RunOptions {
   signal?: { aborted: boolean };
 }
 
-function evalBatches(corpus: Corpus, c: TrainConfig, micro: number): MicroBatch[] {
-  return Array.from({ length: c.eval_iters }, (_, i) => corpus.valid.batch(sampleIds(i, 0, micro, 1)));
+function evalBatches(corpus: RankData, c: TrainConfig, micro: number): Promise<MicroBatch[]> {
+  return Promise.all(Array.from({ length: c.eval_iters }, (_, i) => corpus.valid.batch(sampleIds(i, 0, micro, 1))));
 }
 
 export async function trainSingleRank(
   ctx: GpuContext,
   c: TrainConfig,
-  text: string,
+  data: DataSource,
   emit: (e: TrainEvent) => void,
   opts: RunOptions = {},
 ): Promise<{ trainLoss: number; validLoss: number }> {
   const micro = c.train_micro_batch_size_per_gpu ?? 1;
   const accum = c.gradient_accumulation_steps ?? 1;
-  const corpus = buildCorpus(c, text);
+  const corpus = await openRankData(c, data, { globalBatch: micro * accum });
   const spec = modelSpec(c, corpus.tokenizer);
   const recomputeLayers = c.checkpoint_activations ? (c.checkpoint_num_layers ?? 1) : 0;
   const trainer = new Trainer(ctx, {
@@ -51,14 +53,16 @@ export async function trainSingleRank(
     vocab: spec.V,
     memory: trainer.memory(),
   });
-  const valid = evalBatches(corpus, c, micro);
+  const valid = await evalBatches(corpus, c, micro);
   let validLoss = await trainer.evaluate(valid);
   emit({ kind: 'eval', step: 0, split: 'valid', loss: validLoss });
   const t0 = performance.now();
   let trainLoss = NaN;
   for (let step = 0; step < steps && !opts.signal?.aborted; step++) {
     const ts = performance.now();
-    const batches = Array.from({ length: accum }, (_, m) => corpus.train.batch(sampleIds(step, m, micro, accum)));
+    const batches = await Promise.all(
+      Array.from({ length: accum }, (_, m) => corpus.train.batch(sampleIds(step, m, micro, accum))),
+    );
     const r = await trainer.trainStep(batches);
     const ms = performance.now() - ts;
     trainLoss = r.loss;

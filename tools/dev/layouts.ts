@@ -36,7 +36,7 @@ const base = loadConfig(['configs/tiny.yml'], {
   gradient_accumulation_steps: refAccum,
 }).config;
 let t0 = performance.now();
-await trainSingleRank(ctx, base as any, text, (e) => ref.push(e), { maxSteps: STEPS });
+await trainSingleRank(ctx, base as any, { kind: 'text', text }, (e) => ref.push(e), { maxSteps: STEPS });
 const tRef = performance.now() - t0;
 const cfg = loadConfig(['configs/tiny.yml'], { ...tiny, ...extra }).config;
 const loop = createLoopbackWorld(world);
@@ -44,9 +44,16 @@ const events: TrainEvent[][] = Array.from({ length: world }, () => []);
 t0 = performance.now();
 await Promise.all(
   events.map((ev, r) =>
-    trainRank(ctx, cfg as any, text, { comm: directComm(loop.transports[r]), rank: r, world }, (e) => ev.push(e), {
-      maxSteps: STEPS,
-    }),
+    trainRank(
+      ctx,
+      cfg as any,
+      { kind: 'text', text },
+      { comm: directComm(loop.transports[r]), rank: r, world },
+      (e) => ev.push(e),
+      {
+        maxSteps: STEPS,
+      },
+    ),
   ),
 );
 const tLay = performance.now() - t0;

@@ -2,7 +2,9 @@
 // a single generation of an ElasticRank, starting from fresh weights or from the newest
 // checkpoint of `load`, over a network that is there from start to end.
 import type { GpuContext } from '../../gpu/context';
-import { buildCorpus, modelSpec, type TrainConfig } from '../setup';
+import type { DataSource } from '../../data/data-files';
+import { openRankData } from '../../data/rank-data';
+import { modelSpec, type TrainConfig } from '../setup';
 import type { TrainEvent } from '../events';
 import { ElasticRank } from '../elastic/elastic-rank';
 import { HaltSignal } from '../elastic/halt';
@@ -27,12 +29,12 @@ export interface TrainRankOptions {
 export async function trainRank(
   ctx: GpuContext,
   c: TrainConfig,
-  text: string,
+  data: DataSource,
   id: RankIdentity,
   emit: (e: TrainEvent) => void,
   opts: TrainRankOptions = {},
 ): Promise<{ trainLoss: number; validLoss: number }> {
-  const corpus = buildCorpus(c, text);
+  const corpus = await openRankData(c, data);
   const spec = modelSpec(c, corpus.tokenizer);
   const ck = opts.checkpoints ?? {};
   const rank = new ElasticRank(ctx, {

@@ -23,7 +23,8 @@ import type { RankComm } from '../distributed/rank-comm';
 import { saveRank } from '../distributed/rank-checkpoint';
 import type { TrainEvent } from '../events';
 import { rankLocalSgd } from '../local-sgd/rank-local-sgd';
-import type { Corpus, TrainConfig } from '../setup';
+import type { RankData } from '../../data/rank-data';
+import type { TrainConfig } from '../setup';
 import type { MicroBatch } from '../trainer';
 import { Halted, type HaltSignal, SwitchableComm } from './halt';
 import { RankModel, rankSignature, snapshotKeyFor } from './rank-model';
@@ -36,7 +37,7 @@ export interface ElasticRankOptions {
   runId: string;
   config: TrainConfig;
   spec: ModelSpec;
-  corpus: Corpus;
+  corpus: RankData;
   emit: (e: TrainEvent) => void;
   /** NeoX save (every checkpoint_factor steps and at the end) and load */
   checkpoints?: { save?: CheckpointStore; every?: number | null; load?: CheckpointStore };
@@ -169,8 +170,8 @@ export class ElasticRank {
       vocab: spec.V,
       memory: { ...t.memory(), undoBytes: m.undo.bytes },
     });
-    const valid: MicroBatch[] = Array.from({ length: c.eval_iters }, (_, i) =>
-      corpus.valid.batch(sampleIds(i, 0, micro, 1)),
+    const valid: MicroBatch[] = await Promise.all(
+      Array.from({ length: c.eval_iters }, (_, i) => corpus.valid.batch(sampleIds(i, 0, micro, 1))),
     );
     let round = 0;
     let validLoss = Number.NaN;
@@ -188,8 +189,8 @@ export class ElasticRank {
       if (this.o.stopSignal?.aborted) return { kind: 'stopped' };
       const ts = performance.now();
       m.undo.save();
-      const batches = Array.from({ length: accum }, (_, k) =>
-        corpus.train.batch(sampleIds(step, k, micro, accum, dpRank, plan.dp)),
+      const batches = await Promise.all(
+        Array.from({ length: accum }, (_, k) => corpus.train.batch(sampleIds(step, k, micro, accum, dpRank, plan.dp))),
       );
       const r = await pipelineStep(t, place, batches);
       const ms = performance.now() - ts;

@@ -36,8 +36,12 @@ async function run(change: Record<string, unknown>, world: number) {
   const events = loop.transports.map(() => [] as TrainEvent[]);
   const out = await Promise.all(
     loop.transports.map((t, rank) =>
-      trainRank(ctx, config as unknown as TrainConfig, text, { comm: directComm(t), rank, world }, (e) =>
-        events[rank].push(e),
+      trainRank(
+        ctx,
+        config as unknown as TrainConfig,
+        { kind: 'text', text },
+        { comm: directComm(t), rank, world },
+        (e) => events[rank].push(e),
       ),
     ),
   );
