@@ -39,6 +39,7 @@ export interface GenerationHost {
   /** a participant that never reported or came back in time: it leaves the run */
   drop(participantId: string, reason: string): void;
   recorded: RecoveryLog;
+  log?: (e: Error) => void;
 }
 
 export interface RecoveryLog {
@@ -77,6 +78,7 @@ export class RunGenerations {
   private recovery: { id: number; startedAt: number; cause: Cause; committed: number } | null = null;
   private timer: NodeJS.Timeout | null = null;
   private planning = false;
+  private planAgain = false;
   private resumeStep = 0;
 
   constructor(
@@ -93,7 +95,7 @@ export class RunGenerations {
 
   /** Tabs joined, left or came back: a run waiting for tabs may be able to go on. */
   membersChanged(): void {
-    if (this.phase === 'assembling') void this.plan();
+    if (this.phase === 'assembling') this.replan();
     else if (this.phase === 'running') this.maybeGrow();
   }
 
@@ -133,7 +135,7 @@ export class RunGenerations {
       return this.check();
     }
     if (this.phase === 'running' || this.phase === 'restoring') return this.beginHalting(why, detail, lost);
-    void this.plan();
+    this.replan();
   }
 
   /** A rank stopped: asked to (for `target`), or on its own because a peer failed. */
@@ -260,7 +262,7 @@ export class RunGenerations {
       return;
     }
     for (const h of silent) this.host.drop(h.id, `did not report within ${this.t.haltTimeoutMs} ms of halt`);
-    void this.plan();
+    this.replan();
   }
 
   private maybeGrow(): void {
@@ -272,10 +274,25 @@ export class RunGenerations {
     this.beginHalting('grow', `${idle.length} standby tab(s) can form another replica`, []);
   }
 
+  /** plan(), with a failure reported where the admin sees it instead of lost */
+  private replan(): void {
+    this.plan().catch((e: Error) => {
+      this.planning = false;
+      this.phase = 'assembling';
+      this.host.setState('waiting', `cannot plan the next generation: ${e.message}`);
+      this.host.log?.(e);
+    });
+  }
+
   private async plan(): Promise<void> {
-    if (this.planning) return;
+    // one plan at a time; news that arrives meanwhile (a tab joined) is planned again after it
+    if (this.planning) {
+      this.planAgain = true;
+      return;
+    }
     this.planning = true;
     try {
+      const checkpoints = await this.host.checkpointSteps();
       const run = this.host.run();
       const members: Member[] = this.host
         .members()
@@ -287,7 +304,7 @@ export class RunGenerations {
         current: run.layout,
         zero: this.host.zero(),
         members,
-        checkpoints: await this.host.checkpointSteps(),
+        checkpoints,
         allowShrink: !first,
       });
       if (plan.kind === 'wait') {
@@ -321,6 +338,10 @@ export class RunGenerations {
       });
     } finally {
       this.planning = false;
+      if (this.planAgain) {
+        this.planAgain = false;
+        if (this.phase === 'assembling' || this.phase === 'halting') this.replan();
+      }
     }
   }
 

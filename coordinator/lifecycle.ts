@@ -346,6 +346,7 @@ export class RunManager {
       },
       drop: (id: string, reason: string) => this.leave(id, reason, 'silent'),
       recorded: this.recoveries.forRun(runId),
+      log: (e) => this.log.error({ run: runId, err: e }, 'planning failed'),
     };
     return new RunGenerations(host, this.timeouts);
   }
