@@ -9,14 +9,11 @@ struct Params { n: u32 }
 
 override WG: u32 = 256u;
 
-// #include erf.wgsl
+// #include gelu.wgsl
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = (wid.x + wid.y * nwg.x) * WG + lid.x;
   if (i >= params.n) { return; }
-  let x = inp[i];
-  let cdf = 0.5 * (1.0 + erf_approx(x * 0.70710678118654752));
-  let pdf = 0.3989422804014327 * exp(-0.5 * x * x);
-  dinp[i] = dout[i] * (cdf + x * pdf);
+  dinp[i] = dout[i] * gelu_grad(inp[i]);
 }

@@ -80,7 +80,7 @@ function rowParallelForward(
   outF: number,
   what: string,
 ): void {
-  b.push(matmul(m.ctx, x, W, y, { M: m.N, N: outF, K: inLocal, transB: true }));
+  b.push(...matmul(m.ctx, x, W, y, { M: m.N, N: outF, K: inLocal, transB: true }));
   if (m.tp.size > 1) b.tpSum(y, what);
   b.push(biasAdd(m.ctx, y, bias, m.N, outF));
 }
@@ -130,14 +130,14 @@ export function layerForwardPass(
     ...linearForward(ctx, A.ln1, m.param(`${p}.attn.qkv.weight`), m.param(`${p}.attn.qkv.bias`), A.qkv, N, C, 3 * d.a),
   );
   b.push(qkvSplitForward(ctx, A.qkv, A.q, A.k, A.v, B, T, d.h, hd, m.rotary()));
-  b.push(matmul(ctx, A.q, A.k, A.att, { batch: BH, M: T, N: T, K: hd, transB: true }));
+  b.push(...matmul(ctx, A.q, A.k, A.att, { batch: BH, M: T, N: T, K: hd, transB: true }));
   b.push(causalSoftmaxForward(ctx, A.att, BH, T, scale));
   if (attDrop)
     b.push(
       copy(ctx, A.att, attDrop),
       dropoutForward(ctx, attDrop, s.attentionDropout, a.dropSeed, stream(l, 0), attentionLayout(m)),
     );
-  b.push(matmul(ctx, attDrop ?? A.att, A.v, A.yh, { batch: BH, M: T, N: hd, K: T }));
+  b.push(...matmul(ctx, attDrop ?? A.att, A.v, A.yh, { batch: BH, M: T, N: hd, K: T }));
   b.push(mergeHeads(ctx, A.yh, A.y, B, T, d.h, hd));
   rowParallelForward(
     m,
@@ -243,12 +243,12 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
     ),
   );
   b.push(splitHeads(ctx, a.dy, a.dyh, B, T, d.h, hd));
-  b.push(matmul(ctx, a.dyh, A.v, a.datt, { batch: BH, M: T, N: T, K: hd, transB: true }));
-  b.push(matmul(ctx, A.attDrop ?? A.att, a.dyh, a.dv, { batch: BH, M: T, N: hd, K: T, transA: true }));
+  b.push(...matmul(ctx, a.dyh, A.v, a.datt, { batch: BH, M: T, N: T, K: hd, transB: true }));
+  b.push(...matmul(ctx, A.attDrop ?? A.att, a.dyh, a.dv, { batch: BH, M: T, N: hd, K: T, transA: true }));
   if (A.attDrop) b.push(dropoutBackward(ctx, a.datt, s.attentionDropout, a.dropSeed, stream(l, 0), attentionLayout(m)));
   b.push(causalSoftmaxBackward(ctx, A.att, a.datt, BH, T, scale));
-  b.push(matmul(ctx, a.datt, A.k, a.dq, { batch: BH, M: T, N: hd, K: T }));
-  b.push(matmul(ctx, a.datt, A.q, a.dk, { batch: BH, M: T, N: hd, K: T, transA: true }));
+  b.push(...matmul(ctx, a.datt, A.k, a.dq, { batch: BH, M: T, N: hd, K: T }));
+  b.push(...matmul(ctx, a.datt, A.q, a.dk, { batch: BH, M: T, N: hd, K: T, transA: true }));
   b.push(qkvSplitBackward(ctx, a.dq, a.dk, a.dv, a.dqkv, B, T, d.h, hd, m.rotary()));
   b.push(
     ...linearBackward(
@@ -273,7 +273,7 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
 export function headForwardPass(m: PassContext, b: ProgramBuilder, a: Acts): void {
   const { ctx, spec: s, N, dims: d } = m;
   b.push(...normForward(ctx, s, m.norm('final_norm'), a.xFinal, a.lnf, a.lnfMean, a.lnfRstd, N));
-  b.push(matmul(ctx, a.lnf, m.headWeight(), a.logits, { M: N, N: d.v, K: s.C, transB: true }));
+  b.push(...matmul(ctx, a.lnf, m.headWeight(), a.logits, { M: N, N: d.v, K: s.C, transB: true }));
   b.push(crossEntropyForward(ctx, a.logits, a.targets, a.losses, a.lse, N, d.v));
   if (m.tp.size > 1) {
     b.push(targetLogit(ctx, a.logits, a.targets, a.targetLogit, N, d.v));

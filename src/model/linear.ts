@@ -16,7 +16,7 @@ export function linearForward(
   inF: number,
   outF: number,
 ): Dispatch[] {
-  const d = [matmul(ctx, x, W, y, { M: N, N: outF, K: inF, transB: true })];
+  const d = matmul(ctx, x, W, y, { M: N, N: outF, K: inF, transB: true });
   if (b) d.push(biasAdd(ctx, y, b, N, outF));
   return d;
 }
@@ -34,8 +34,8 @@ export function linearBackward(
   inF: number,
   outF: number,
 ): Dispatch[] {
-  const d = [matmul(ctx, dy, x, dW, { M: outF, N: inF, K: N, transA: true, beta: 1 })];
+  const d = matmul(ctx, dy, x, dW, { M: outF, N: inF, K: N, transA: true, beta: 1 });
   if (db) d.push(biasGrad(ctx, dy, db, N, outF));
-  if (dx) d.push(matmul(ctx, dy, W, dx, { M: N, N: inF, K: outF }));
+  if (dx) d.push(...matmul(ctx, dy, W, dx, { M: N, N: inF, K: outF }));
   return d;
 }

@@ -9,12 +9,14 @@ import { geluCheck } from './gelu.check';
 import { layernormCheck, rmsnormCheck } from './norms.check';
 import type { KernelCheck } from './harness';
 import { matmulCheck } from './matmul.check';
+import { matmulVec4Check } from './matmul-vec4.check';
 import { optimizerCheck } from './optimizer.check';
 
 export const allChecks: KernelCheck[] = [
   geluCheck,
   elementwiseCheck,
   matmulCheck,
+  matmulVec4Check,
   layernormCheck,
   rmsnormCheck,
   crossEntropyCheck,
