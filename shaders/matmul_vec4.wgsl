@@ -96,6 +96,7 @@ fn putB(stage: u32, t: u32, i: u32, v: vec4<f32>) {
 }
 
 // #include matmul_staging.wgsl
+// #include matmul_tile_order.wgsl
 // #include matmul_epilogue.wgsl
 
 // beta = 0 never reads C (NaN there does not leak); N % 4 == 0, so 4 columns are in or out together
@@ -112,18 +113,9 @@ var<private> kEnd: u32;
 
 @compute @workgroup_size(WX, WY)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  var tileM = wid.y;
-  var tileN = wid.x;
-  if (GROUP_M > 0u) {
-    let pid = wid.x + wid.y * nwg.x;
-    let perGroup = GROUP_M * nwg.x;
-    let firstM = (pid / perGroup) * GROUP_M;
-    let rows = min(nwg.y - firstM, GROUP_M);
-    tileM = firstM + (pid % perGroup) % rows;
-    tileN = (pid % perGroup) / rows;
-  }
-  let row0 = tileM * BM;
-  let col0 = tileN * BN;
+  let tile = output_tile(wid, nwg); // (row, column)
+  let row0 = tile.x * BM;
+  let col0 = tile.y * BN;
   let baseA = wid.z * p.strideA;
   let baseB = wid.z * p.strideB;
   let kBegin = wid.z * p.kStep;
