@@ -1,5 +1,6 @@
 // The WGSL snippets of shaders/lib/ by the name a shader includes them with
 // (`// #include workgroup_sum.wgsl`, resolved by GpuContext.pipeline through wgsl-include.ts).
+import attentionTiles from '../../shaders/lib/attention_tiles.wgsl?raw';
 import columnSum from '../../shaders/lib/column_sum.wgsl?raw';
 import erf from '../../shaders/lib/erf.wgsl?raw';
 import gelu from '../../shaders/lib/gelu.wgsl?raw';
@@ -14,6 +15,7 @@ import onlineSoftmax from '../../shaders/lib/online_softmax.wgsl?raw';
 import workgroupSum from '../../shaders/lib/workgroup_sum.wgsl?raw';
 
 export const shaderLib: Readonly<Record<string, string>> = {
+  'attention_tiles.wgsl': attentionTiles,
   'column_sum.wgsl': columnSum,
   'erf.wgsl': erf,
   'gelu.wgsl': gelu,

@@ -5,6 +5,7 @@ import { determinismCheck } from './determinism.check';
 import { dropoutCheck } from './dropout.check';
 import { elementwiseCheck } from './elementwise.check';
 import { embeddingCheck } from './embedding.check';
+import { fusedAttentionCheck } from './fused-attention.check';
 import { geluCheck } from './gelu.check';
 import { layernormCheck, rmsnormCheck } from './norms.check';
 import type { KernelCheck } from './harness';
@@ -21,6 +22,7 @@ export const allChecks: KernelCheck[] = [
   rmsnormCheck,
   crossEntropyCheck,
   attentionCheck,
+  fusedAttentionCheck,
   embeddingCheck,
   optimizerCheck,
   dropoutCheck,
