@@ -29,6 +29,7 @@ override SM_DS: u32 = SM_P + OTHER * TY;
 override SM_QUADS: u32 = SM_DS + OTHER * TY;
 
 // #include attention_tiles.wgsl
+// #include attention_q_dout.wgsl
 
 @compute @workgroup_size(TX, TY)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -37,22 +38,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let bh = wid.y;
   let tx = lid.x;
   let ty = lid.y;
-  for (var e = tx + ty * TX; e < OWN * HQ; e += THREADS) {
-    let at = quad_at(bh, key0 + e / HQ, e % HQ);
-    sm[SM_K + (e / HQ) * RS + e % HQ] = select(vec4<f32>(0.0), k[at.x], at.y == 1u);
-    sm[SM_V + (e / HQ) * RS + e % HQ] = select(vec4<f32>(0.0), v[at.x], at.y == 1u);
-  }
+  load_kv(SM_K, SM_V, bh, key0, OWN, tx + ty * TX);
   var accK: RowQuads;
   var accV: RowQuads;
   let last = (T + OTHER - 1u) / OTHER;
   for (var qb = key0 / OTHER; qb < last; qb++) {
     let q0 = qb * OTHER;
     workgroupBarrier();
-    for (var e = tx + ty * TX; e < OTHER * HQ; e += THREADS) {
-      let at = quad_at(bh, q0 + e / HQ, e % HQ);
-      sm[SM_Q + (e / HQ) * RS + e % HQ] = select(vec4<f32>(0.0), q[at.x], at.y == 1u);
-      sm[SM_DO + (e / HQ) * RS + e % HQ] = select(vec4<f32>(0.0), dout[at.x], at.y == 1u);
-    }
+    load_q_dout(SM_Q, SM_DO, bh, q0, OTHER, tx + ty * TX);
     workgroupBarrier();
     let queries = vec4<u32>(q0 + tx) + vec4<u32>(0u, TX, 2u * TX, 3u * TX);
     let live = queries < vec4<u32>(T);

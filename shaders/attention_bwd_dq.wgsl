@@ -28,6 +28,7 @@ override SM_ROWS: u32 = SM_DS + OTHER * TY;
 override SM_QUADS: u32 = SM_ROWS + 2u * TY;
 
 // #include attention_tiles.wgsl
+// #include attention_q_dout.wgsl
 
 @compute @workgroup_size(TX, TY)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -36,11 +37,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let bh = wid.y;
   let tx = lid.x;
   let ty = lid.y;
-  for (var e = tx + ty * TX; e < OWN * HQ; e += THREADS) {
-    let at = quad_at(bh, row0 + e / HQ, e % HQ);
-    sm[SM_Q + (e / HQ) * RS + e % HQ] = select(vec4<f32>(0.0), q[at.x], at.y == 1u);
-    sm[SM_DO + (e / HQ) * RS + e % HQ] = select(vec4<f32>(0.0), dout[at.x], at.y == 1u);
-  }
+  load_q_dout(SM_Q, SM_DO, bh, row0, OWN, tx + ty * TX);
   workgroupBarrier();
   if (tx == 0u) {
     var rowLse = vec4<f32>(0.0);
@@ -64,22 +61,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var acc: RowQuads;
   let blocks = min((T + OTHER - 1u) / OTHER, (row0 + OWN - 1u) / OTHER + 1u);
   for (var kb = 0u; kb < blocks; kb++) {
-    let key0 = kb * OTHER;
     workgroupBarrier();
-    for (var e = tx + ty * TX; e < OTHER * HQ; e += THREADS) {
-      let at = quad_at(bh, key0 + e / HQ, e % HQ);
-      sm[SM_K + (e / HQ) * RS + e % HQ] = select(vec4<f32>(0.0), k[at.x], at.y == 1u);
-      sm[SM_V + (e / HQ) * RS + e % HQ] = select(vec4<f32>(0.0), v[at.x], at.y == 1u);
-    }
+    load_kv(SM_K, SM_V, bh, kb * OTHER, OTHER, tx + ty * TX);
     workgroupBarrier();
     let rowLse = sm[SM_ROWS + ty];
     let rowD = sm[SM_ROWS + TY + ty];
+    let key0 = kb * OTHER;
     let s = dots_4x4(SM_Q, SM_K, tx, ty);
     let dp = dots_4x4(SM_DO, SM_V, tx, ty);
     var ds: array<vec4<f32>, 4>;
-    let keys = vec4<u32>(key0 + tx) + vec4<u32>(0u, TX, 2u * TX, 3u * TX);
     for (var i = 0u; i < 4u; i++) {
-      let ok = (keys <= vec4<u32>(row0 + ty * 4u + i)) & (keys < vec4<u32>(T));
+      let ok = causal_keys(key0, tx, row0 + ty * 4u + i);
       let pr = select(vec4<f32>(0.0), exp(p.scale * s[i] - vec4<f32>(rowLse[i])), ok);
       ds[i] = p.scale * pr * (dp[i] - vec4<f32>(rowD[i]));
     }

@@ -53,24 +53,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let at = quad_at(bh, row0 + e / HQ, e % HQ);
     sm[SM_Q + (e / HQ) * RS + e % HQ] = select(vec4<f32>(0.0), q[at.x], at.y == 1u);
   }
+  var acc: RowQuads;
   var m = vec4<f32>(LOWEST); // running max of own rows ty*4 + i
   var l = vec4<f32>(0.0); // this invocation's part of Σ exp(s - m)
-  var acc: RowQuads;
   let blocks = min((T + OTHER - 1u) / OTHER, (row0 + OWN - 1u) / OTHER + 1u);
   for (var kb = 0u; kb < blocks; kb++) {
+    workgroupBarrier();
+    load_kv(SM_K, SM_V, bh, kb * OTHER, OTHER, tx + ty * TX);
+    workgroupBarrier();
     let key0 = kb * OTHER;
-    workgroupBarrier();
-    for (var e = tx + ty * TX; e < OTHER * HQ; e += THREADS) {
-      let at = quad_at(bh, key0 + e / HQ, e % HQ);
-      sm[SM_K + (e / HQ) * RS + e % HQ] = select(vec4<f32>(0.0), k[at.x], at.y == 1u);
-      sm[SM_V + (e / HQ) * RS + e % HQ] = select(vec4<f32>(0.0), v[at.x], at.y == 1u);
-    }
-    workgroupBarrier();
     var s = dots_4x4(SM_Q, SM_K, tx, ty);
-    let keys = vec4<u32>(key0 + tx) + vec4<u32>(0u, TX, 2u * TX, 3u * TX);
     for (var i = 0u; i < 4u; i++) {
-      let ok = (keys <= vec4<u32>(row0 + ty * 4u + i)) & (keys < vec4<u32>(T));
-      s[i] = select(vec4<f32>(LOWEST), p.scale * s[i], ok);
+      s[i] = select(vec4<f32>(LOWEST), p.scale * s[i], causal_keys(key0, tx, row0 + ty * 4u + i));
       set_partial(ty * 4u + i, tx, max(max(s[i].x, s[i].y), max(s[i].z, s[i].w)));
     }
     workgroupBarrier();

@@ -62,3 +62,18 @@ fn put_transposed(w: u32, s: array<vec4<f32>, 4>, tx: u32, ty: u32) {
     sm[w + (tx + j * TX) * TY + ty] = vec4<f32>(s[0][j], s[1][j], s[2][j], s[3][j]);
   }
 }
+
+// rows row0.. of a (BH, T, hd) tensor's head bh into sm regions, OWN or OTHER rows (zero-padded)
+fn load_kv(kr: u32, vr: u32, bh: u32, row0: u32, rows: u32, t: u32) {
+  for (var e = t; e < rows * HQ; e += THREADS) {
+    let at = quad_at(bh, row0 + e / HQ, e % HQ);
+    sm[kr + (e / HQ) * RS + e % HQ] = select(vec4<f32>(0.0), k[at.x], at.y == 1u);
+    sm[vr + (e / HQ) * RS + e % HQ] = select(vec4<f32>(0.0), v[at.x], at.y == 1u);
+  }
+}
+
+// which of the keys key0 + tx + TX·j (j < 4) query `row` attends to: key ≤ row, key < T
+fn causal_keys(key0: u32, tx: u32, row: u32) -> vec4<bool> {
+  let keys = vec4<u32>(key0 + tx) + vec4<u32>(0u, TX, 2u * TX, 3u * TX);
+  return (keys <= vec4<u32>(row)) & (keys < vec4<u32>(p.t));
+}

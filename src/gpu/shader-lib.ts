@@ -1,5 +1,6 @@
 // The WGSL snippets of shaders/lib/ by the name a shader includes them with
 // (`// #include workgroup_sum.wgsl`, resolved by GpuContext.pipeline through wgsl-include.ts).
+import attentionQDout from '../../shaders/lib/attention_q_dout.wgsl?raw';
 import attentionTiles from '../../shaders/lib/attention_tiles.wgsl?raw';
 import columnSum from '../../shaders/lib/column_sum.wgsl?raw';
 import erf from '../../shaders/lib/erf.wgsl?raw';
@@ -15,6 +16,7 @@ import onlineSoftmax from '../../shaders/lib/online_softmax.wgsl?raw';
 import workgroupSum from '../../shaders/lib/workgroup_sum.wgsl?raw';
 
 export const shaderLib: Readonly<Record<string, string>> = {
+  'attention_q_dout.wgsl': attentionQDout,
   'attention_tiles.wgsl': attentionTiles,
   'column_sum.wgsl': columnSum,
   'erf.wgsl': erf,
