@@ -123,6 +123,9 @@ export function vec4ConfigProblem(ctx: GpuContext, cfg: Vec4Config): string | nu
 
 const SMALL_TILES = tiling(64, 64, 16, 1, true, 0);
 const SMALL_VEC4 = vtiling(64, 64, 16, 0);
+/** split-K's tiles and those of large Aᵀ·B products (bench/README.md) */
+const SPLIT_TILES = vtiling(128, 64, 16, 8);
+const WIDE_TILES = vtiling(128, 256, 16, 8);
 
 function firstFitting<T>(ctx: GpuContext, order: readonly T[], problem: (c: T) => string | null, what: string): T {
   const ok = order.find((cfg) => problem(cfg) === null);
@@ -142,4 +145,4 @@ export function defaultVec4Config(ctx: GpuContext): Vec4Config {
   return firstFitting(ctx, order, (c) => vec4ConfigProblem(ctx, c), 'matmul_vec4');
 }
 
-export { SMALL_TILES, SMALL_VEC4 };
+export { SMALL_TILES, SMALL_VEC4, SPLIT_TILES, WIDE_TILES };

@@ -12,7 +12,9 @@ import {
   type MatmulConfig,
   matmulConfigProblem,
   SMALL_TILES,
+  SPLIT_TILES,
   type Vec4Config,
+  WIDE_TILES,
   vec4ConfigProblem,
 } from './matmul-config';
 import { type MatmulEpilogue, epilogueBindings } from './matmul-epilogue';
@@ -92,18 +94,21 @@ export function vec4Aligned(spec: MatmulSpec, ...tensors: GpuTensor[]): boolean 
   return dims.every((d) => d % 4 === 0) && tensors.every((t) => t.offset % 16 === 0);
 }
 
-/** Below this many output tiles a large GPU is under-filled: split K so that tiles × splits reaches it. */
-export const SPLIT_K_TARGET_WORKGROUPS = 264;
-/** Each split keeps at least this much of K (its partial sums cost an extra M×N write and read). */
+/** A product with fewer 128×128 output tiles than this leaves a large GPU idle: matmul() splits K. */
+export const SPLIT_K_BELOW_TILES = 200;
+/** ...into S splits of 128×64 tiles, the smallest S of SPLIT_K_COUNTS giving this many workgroups, */
+export const SPLIT_K_TARGET_WORKGROUPS = 2048;
+export const SPLIT_K_COUNTS: readonly number[] = [2, 3, 4, 6, 8, 12, 16];
+/** ...each split keeping at least this much of K (its partial sums cost an extra M×N write and read). */
 export const SPLIT_K_MIN_K = 512;
 
-/** How many K splits matmul() uses for this product and tile (1: none). Pure; batch products never split. */
-export function splitKFor(spec: MatmulSpec, cfg: Vec4Config, fallbackAdapter = false): number {
+/** How many K splits of a cfg-tiled product give SPLIT_K_TARGET_WORKGROUPS (1: none fits). Pure. */
+export function splitKFor(spec: MatmulSpec, cfg: Vec4Config): number {
   const s = resolveMatmulSpec(spec);
-  if (s.batch > 1 || fallbackAdapter) return 1;
+  if (s.batch > 1) return 1;
   const tiles = Math.ceil(s.M / cfg.BM) * Math.ceil(s.N / cfg.BN);
-  const wanted = Math.ceil(SPLIT_K_TARGET_WORKGROUPS / tiles);
-  return Math.max(1, Math.min(wanted, Math.floor(s.K / SPLIT_K_MIN_K)));
+  const fits = SPLIT_K_COUNTS.filter((n) => s.K / n >= SPLIT_K_MIN_K);
+  return fits.find((n) => tiles * n >= SPLIT_K_TARGET_WORKGROUPS) ?? fits[fits.length - 1] ?? 1;
 }
 
 /** The default matmul.wgsl config, or small tiles when its grid would leave a GPU idle. */
@@ -118,6 +123,40 @@ export function matmulFusable(spec: MatmulSpec, a: GpuTensor, b: GpuTensor, c: G
   return (spec.batch ?? 1) === 1 && vec4Aligned(spec, a, b, c);
 }
 
+/** Which kernel, tile config and number of K splits matmul() uses for a product. */
+export type MatmulPlan =
+  | { kernel: 'vec4'; config: Vec4Config; splits: number }
+  | { kernel: 'scalar'; config: MatmulConfig; splits: 1 };
+
+/** Per product, from the H200 sweep (bench/README.md): small output grids split K over 128×64
+ * tiles; plain products (no transpose) run matmul.wgsl, whose scalar loads of A beat vec4 loads
+ * stored transposed; Aᵀ·B (weight gradients) 128×256 tiles; the rest the default vec4 tiles. A CPU
+ * fallback adapter (SwiftShader) takes small vec4 tiles for every aligned product, never split. */
+export function planMatmul(
+  ctx: GpuContext,
+  spec: MatmulSpec,
+  a: GpuTensor,
+  b: GpuTensor,
+  c: GpuTensor,
+  fused = false,
+): MatmulPlan {
+  const scalar = (): MatmulPlan => ({ kernel: 'scalar', config: chooseMatmulConfig(ctx, spec), splits: 1 });
+  if (!vec4Aligned(spec, a, b, c)) return scalar();
+  const vec4 = (config: Vec4Config, splits = 1): MatmulPlan => ({ kernel: 'vec4', config, splits });
+  const base = defaultVec4Config(ctx);
+  if (ctx.adapter?.isFallbackAdapter) return vec4(base);
+  const fits = (cfg: Vec4Config) => vec4ConfigProblem(ctx, cfg) === null;
+  const s = resolveMatmulSpec(spec);
+  const tiles128 = Math.ceil(s.M / 128) * Math.ceil(s.N / 128);
+  if (s.batch === 1 && tiles128 < SPLIT_K_BELOW_TILES && fits(SPLIT_TILES)) {
+    const splits = splitKFor(spec, SPLIT_TILES);
+    if (splits > 1) return vec4(SPLIT_TILES, splits);
+  }
+  if (!s.transA && !s.transB && !fused) return scalar();
+  if (s.transA && !s.transB && fits(WIDE_TILES)) return vec4(WIDE_TILES);
+  return vec4(base);
+}
+
 /** C[i] = epilogue(alpha · op(A[i]) · op(B[i]) + beta · C[i]), i < batch; see MatmulSpec and
  * MatmulEpilogue (fused epilogues need matmulFusable). One dispatch, or two with split-K. */
 export function matmul(
@@ -128,14 +167,11 @@ export function matmul(
   spec: MatmulSpec,
   epilogue: MatmulEpilogue = { kind: 'none' },
 ): Dispatch[] {
-  if (vec4Aligned(spec, a, b, c)) {
-    const cfg = defaultVec4Config(ctx);
-    const splits = splitKFor(spec, cfg, ctx.adapter?.isFallbackAdapter);
-    return matmulVec4With(ctx, a, b, c, spec, cfg, splits, epilogue);
-  }
+  const plan = planMatmul(ctx, spec, a, b, c, epilogue.kind !== 'none');
+  if (plan.kernel === 'vec4') return matmulVec4With(ctx, a, b, c, spec, plan.config, plan.splits, epilogue);
   if (epilogue.kind !== 'none')
     throw new Error(`matmul: a fused '${epilogue.kind}' epilogue needs 16-byte aligned operands (see matmulFusable)`);
-  return [matmulWith(ctx, a, b, c, spec, chooseMatmulConfig(ctx, spec))];
+  return [matmulWith(ctx, a, b, c, spec, plan.config)];
 }
 
 /** matmul.wgsl with an explicit tile config (any shape; benchmarks and checks). */
