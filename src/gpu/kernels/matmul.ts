@@ -129,8 +129,9 @@ export type MatmulPlan =
   | { kernel: 'scalar'; config: MatmulConfig; splits: 1 };
 
 /** Per product, from the H200 sweep (bench/README.md): small output grids split K over 128×64
- * tiles; plain products (no transpose) run matmul.wgsl, whose scalar loads of A beat vec4 loads
- * stored transposed; Aᵀ·B (weight gradients) 128×256 tiles; the rest the default vec4 tiles. A CPU
+ * tiles; plain single products (no transpose) run matmul.wgsl, whose scalar loads of A beat vec4
+ * loads stored transposed (batched ones, attention's, do better on vec4); Aᵀ·B (weight gradients)
+ * 128×256 tiles; the rest the default vec4 tiles. A CPU
  * fallback adapter (SwiftShader) takes small vec4 tiles for every aligned product, never split. */
 export function planMatmul(
   ctx: GpuContext,
@@ -152,7 +153,7 @@ export function planMatmul(
     const splits = splitKFor(spec, SPLIT_TILES);
     if (splits > 1) return vec4(SPLIT_TILES, splits);
   }
-  if (!s.transA && !s.transB && !fused) return scalar();
+  if (!s.transA && !s.transB && s.batch === 1 && !fused) return scalar();
   if (s.transA && !s.transB && fits(WIDE_TILES)) return vec4(WIDE_TILES);
   return vec4(base);
 }
