@@ -121,10 +121,17 @@ export async function benchAttention(
     const tiled = (pass: AttentionPass) =>
       [null, ...ATTENTION_SHAPES].flatMap((shp) => {
         const tl = shp ? tilingFor(s.hd, shp) : attentionTiling(ctx, pass, s.hd);
-        return tl && attentionTilingProblem(ctx, pass, tl) === null ? [{ label: shp ? `${tl.TX}x${tl.TY}` : 'auto', tl }] : [];
+        return tl && attentionTilingProblem(ctx, pass, tl) === null
+          ? [{ label: shp ? `${tl.TX}x${tl.TY}` : 'auto', tl }]
+          : [];
       });
     for (const { label, tl } of tiled('fwd')) {
-      const r = await timed('fwd', `fused ${label}`, [fusedAttentionForward(ctx, q, k, v, o, lse, shape, tl)], rowBytes);
+      const r = await timed(
+        'fwd',
+        `fused ${label}`,
+        [fusedAttentionForward(ctx, q, k, v, o, lse, shape, tl)],
+        rowBytes,
+      );
       if (label === 'auto') r.maxRelDiffToUnfused = await maxRelDiff(ctx, [[o, ref[0]]]);
     }
     ctx.run([fusedAttentionForward(ctx, q, k, v, o, lse, shape)]);

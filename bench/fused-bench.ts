@@ -42,7 +42,12 @@ export async function benchFused(ctx: GpuContext, timer: Timer, opts: TimeOption
     return x;
   };
   const out: FusedResult[] = [];
-  const compare = async (name: string, separate: Dispatch[], fused: Dispatch[], outs: Array<[GpuTensor, GpuTensor]>) => {
+  const compare = async (
+    name: string,
+    separate: Dispatch[],
+    fused: Dispatch[],
+    outs: Array<[GpuTensor, GpuTensor]>,
+  ) => {
     const r: FusedResult = { name, dispatches: [separate.length, fused.length] };
     try {
       ctx.run(separate);
@@ -61,7 +66,12 @@ export async function benchFused(ctx: GpuContext, timer: Timer, opts: TimeOption
     const x = t(ROWS * HIDDEN, 'x'),
       wUp = t(FFN * HIDDEN, 'mlp.up.weight'),
       bUp = t(FFN, 'mlp.up.bias');
-    const [h1, g1, h2, g2] = [t(ROWS * FFN, 'h'), t(ROWS * FFN, 'g'), t(ROWS * FFN, 'h.fused'), t(ROWS * FFN, 'g.fused')];
+    const [h1, g1, h2, g2] = [
+      t(ROWS * FFN, 'h'),
+      t(ROWS * FFN, 'g'),
+      t(ROWS * FFN, 'h.fused'),
+      t(ROWS * FFN, 'g.fused'),
+    ];
     const up = { M: ROWS, N: FFN, K: HIDDEN, transB: true };
     await compare(
       `mlp_up fwd + bias + gelu (${ROWS}x${FFN}x${HIDDEN})`,

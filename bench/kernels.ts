@@ -50,9 +50,12 @@ function methodsFor(ctx: GpuContext, c: MatmulCase): MatmulMethod[] {
   for (const cfg of fits) methods.push({ kind: 'vec4', cfg, splits: 1 });
   const tiles = Math.ceil(c.M / 128) * Math.ceil(c.N / 128);
   if (tiles < 264) {
-    const splitCfgs = fits.filter((cfg) => ['v128x128x16g8q', 'v128x64x16g8q', 'v64x64x16g8q'].includes(vec4ConfigName(cfg)));
+    const splitCfgs = fits.filter((cfg) =>
+      ['v128x128x16g8q', 'v128x64x16g8q', 'v64x64x16g8q'].includes(vec4ConfigName(cfg)),
+    );
     for (const cfg of splitCfgs)
-      for (const splits of [2, 3, 4, 6, 8, 12, 16]) if (c.K / splits >= 256) methods.push({ kind: 'vec4', cfg, splits });
+      for (const splits of [2, 3, 4, 6, 8, 12, 16])
+        if (c.K / splits >= 256) methods.push({ kind: 'vec4', cfg, splits });
   }
   return methods;
 }
@@ -93,7 +96,14 @@ async function main(): Promise<void> {
       }));
       if (rows.error) rows.rows.forEach((r) => (r.error ??= rows.error));
       for (const r of rows.rows) {
-        log(c.name, r.method, r.plan ?? '', r.tflops?.toFixed(2) ?? r.error, 'TFLOP/s err', r.sampleRelErr?.toExponential(1));
+        log(
+          c.name,
+          r.method,
+          r.plan ?? '',
+          r.tflops?.toFixed(2) ?? r.error,
+          'TFLOP/s err',
+          r.sampleRelErr?.toExponential(1),
+        );
         matmul.push(r);
       }
     }
@@ -103,12 +113,14 @@ async function main(): Promise<void> {
   if (!has('--no-attention')) {
     const shape = has('--tiny') ? { B: 1, H: 2, T: 64, hd: 16 } : { B: 4, H: 12, T: 2048, hd: 64 };
     out.attention = await benchAttention(ctx, timer, shape, timing);
-    for (const r of out.attention as Array<Record<string, unknown>>) log(r.pass, r.method, r.ms, 'ms', r.tflops, r.error ?? '');
+    for (const r of out.attention as Array<Record<string, unknown>>)
+      log(r.pass, r.method, r.ms, 'ms', r.tflops, r.error ?? '');
   }
 
   if (!has('--no-fused') && !has('--tiny')) {
     out.fused = await benchFused(ctx, timer, timing);
-    for (const r of out.fused as Array<Record<string, unknown>>) log(r.name, r.separateMs, '→', r.fusedMs, 'ms', r.error ?? '');
+    for (const r of out.fused as Array<Record<string, unknown>>)
+      log(r.name, r.separateMs, '→', r.fusedMs, 'ms', r.error ?? '');
   }
 
   if (!has('--no-memory') && !has('--tiny')) {

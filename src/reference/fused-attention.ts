@@ -2,15 +2,7 @@
 // forward o = softmax(scale · q kᵀ, causal) v with its log-sum-exp, and the backward.
 // q, k, v, o, dO: (BH, T, hd)   lse: (BH, T)
 
-function causalProbs(
-  q: ArrayLike<number>,
-  k: ArrayLike<number>,
-  base: number,
-  i: number,
-  T: number,
-  hd: number,
-  scale: number,
-) {
+function causalProbs(q: ArrayLike<number>, k: ArrayLike<number>, base: number, i: number, hd: number, scale: number) {
   const s = new Float64Array(i + 1);
   let m = -Infinity;
   for (let j = 0; j <= i; j++) {
@@ -39,7 +31,7 @@ export function causalAttentionRef(
   for (let bh = 0; bh < BH; bh++) {
     const base = bh * T;
     for (let i = 0; i < T; i++) {
-      const { probs, lse: l } = causalProbs(q, k, base, i, T, hd, scale);
+      const { probs, lse: l } = causalProbs(q, k, base, i, hd, scale);
       lse[base + i] = l;
       for (let j = 0; j <= i; j++)
         for (let d = 0; d < hd; d++) o[(base + i) * hd + d] += probs[j] * v[(base + j) * hd + d];
@@ -66,7 +58,7 @@ export function causalAttentionBackwardRef(
   for (let bh = 0; bh < BH; bh++) {
     const base = bh * T;
     for (let i = 0; i < T; i++) {
-      const { probs } = causalProbs(q, k, base, i, T, hd, scale);
+      const { probs } = causalProbs(q, k, base, i, hd, scale);
       // dP[j] = dO_i · v_j;  dS[j] = P[j] (dP[j] - Σ_l P[l] dP[l])
       const dP = new Float64Array(i + 1);
       let dot = 0;
