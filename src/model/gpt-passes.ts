@@ -144,7 +144,7 @@ export function layerForwardPass(
         dropoutForward(ctx, attDrop, s.attentionDropout, a.dropSeed, stream(l, 0), attentionLayout(m)),
       );
     b.push(...matmul(ctx, attDrop ?? A.att, A.v, A.yh, { batch: BH, M: T, N: hd, K: T }));
-  }
+  } else throw new Error(`layer ${l}: neither attention probabilities nor log-sum-exp were allocated`);
   b.push(mergeHeads(ctx, A.yh, A.y, B, T, d.h, hd));
   rowParallelForward(
     m,
@@ -261,7 +261,7 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
     b.push(causalSoftmaxBackward(ctx, A.att, a.datt, BH, T, scale));
     b.push(...matmul(ctx, a.datt, A.k, a.dq, { batch: BH, M: T, N: hd, K: T }));
     b.push(...matmul(ctx, a.datt, A.q, a.dk, { batch: BH, M: T, N: hd, K: T, transA: true }));
-  }
+  } else throw new Error(`layer ${l}: the backward has neither the fused nor the unfused attention buffers`);
   b.push(qkvSplitBackward(ctx, a.dq, a.dk, a.dv, a.dqkv, B, T, d.h, hd, m.rotary()));
   b.push(
     ...linearBackward(
