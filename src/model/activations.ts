@@ -37,17 +37,21 @@ export function localDims(s: ModelSpec, tp: number): LocalDims {
 
 /** Which fused kernels a rank's passes use, and so which buffers it needs. */
 export interface Fusion {
-  /** fused causal attention: no (B*h, T, T) probabilities (needs attention dropout 0) */
+  /** fused causal attention where no attention dropout applies (evaluation, or dropout 0): lse, dsum */
   attention: boolean;
+  /** the (B*h, T, T) probabilities, for training with attention dropout or without the fused kernels */
+  probabilities: boolean;
   /** the MLP-down input gradient through the GELU in one matmul: no dg scratch */
   geluBackward: boolean;
 }
 
-const NO_FUSION: Fusion = { attention: false, geluBackward: false };
+const NO_FUSION: Fusion = { attention: false, probabilities: true, geluBackward: false };
 
 export function fusionFor(ctx: GpuContext, s: ModelSpec, d: LocalDims, B: number): Fusion {
+  const attention = fusedAttentionSupported(ctx, s.hd);
   return {
-    attention: s.attentionDropout === 0 && fusedAttentionSupported(ctx, s.hd),
+    attention,
+    probabilities: !attention || s.attentionDropout > 0,
     geluBackward: vec4Aligned({ M: B * s.T, N: d.f, K: s.C }),
   };
 }
@@ -61,8 +65,8 @@ export interface LayerActs {
   q: GpuTensor; // (B, h, T, hd)
   k: GpuTensor; // (B, h, T, hd)
   v: GpuTensor; // (B, h, T, hd)
-  att: GpuTensor | null; // (B*h, T, T) softmax probabilities (not with fused attention)
-  lse: GpuTensor | null; // (B*h, T) log-sum-exp of each score row (fused attention only)
+  att: GpuTensor | null; // (B*h, T, T) softmax probabilities (Fusion.probabilities)
+  lse: GpuTensor | null; // (B*h, T) log-sum-exp of each score row (Fusion.attention)
   attDrop: GpuTensor | null; // (B*h, T, T) after attention dropout
   yh: GpuTensor; // (B, h, T, hd)
   y: GpuTensor; // (N, a) heads merged
@@ -98,8 +102,8 @@ export interface Acts {
   dq: GpuTensor;
   dk: GpuTensor;
   dv: GpuTensor; // (B, h, T, hd)
-  datt: GpuTensor | null; // (B*h, T, T) (not with fused attention)
-  dsum?: GpuTensor | null; // (B*h, T) rowsum(dyh ∘ yh) (fused attention only)
+  datt: GpuTensor | null; // (B*h, T, T) (Fusion.probabilities)
+  dsum?: GpuTensor | null; // (B*h, T) rowsum(dyh ∘ yh) (Fusion.attention)
   dyh: GpuTensor; // (B, h, T, hd)
   dy: GpuTensor; // (N, a)
   dh: GpuTensor; // (N, f)
@@ -133,7 +137,7 @@ export function layerActs(
     q: t(`${p}q`, B, h, T, hd),
     k: t(`${p}k`, B, h, T, hd),
     v: t(`${p}v`, B, h, T, hd),
-    att: fused.attention ? null : t(`${p}att`, B * h, T, T),
+    att: fused.probabilities ? t(`${p}att`, B * h, T, T) : null,
     lse: fused.attention ? t(`${p}lse`, B * h, T) : null,
     attDrop: s.attentionDropout > 0 ? t(`${p}attDrop`, B * h, T, T) : null,
     yh: t(`${p}yh`, B, h, T, hd),
@@ -214,7 +218,7 @@ export function allocActs(
     dq: t('dq', B, h, T, hd),
     dk: t('dk', B, h, T, hd),
     dv: t('dv', B, h, T, hd),
-    datt: fused.attention ? null : t('datt', B * h, T, T),
+    datt: fused.probabilities ? t('datt', B * h, T, T) : null,
     dsum: fused.attention ? t('dsum', B * h, T) : null,
     dyh: t('dyh', B, h, T, hd),
     dy: t('dy', N, d.a),

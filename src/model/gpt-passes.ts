@@ -134,7 +134,8 @@ export function layerForwardPass(
     ...linearForward(ctx, A.ln1, m.param(`${p}.attn.qkv.weight`), m.param(`${p}.attn.qkv.bias`), A.qkv, N, C, 3 * d.a),
   );
   b.push(qkvSplitForward(ctx, A.qkv, A.q, A.k, A.v, B, T, d.h, hd, m.rotary()));
-  if (A.lse) b.push(fusedAttentionForward(ctx, A.q, A.k, A.v, A.yh, A.lse, { BH, T, hd, scale }));
+  // fused unless attention dropout applies (it needs the probabilities)
+  if (A.lse && !attDrop) b.push(fusedAttentionForward(ctx, A.q, A.k, A.v, A.yh, A.lse, { BH, T, hd, scale }));
   else if (A.att) {
     b.push(...matmul(ctx, A.q, A.k, A.att, { batch: BH, M: T, N: T, K: hd, transB: true }));
     b.push(causalSoftmaxForward(ctx, A.att, BH, T, scale));
@@ -250,7 +251,7 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
     ),
   );
   b.push(splitHeads(ctx, a.dy, a.dyh, B, T, d.h, hd));
-  if (A.lse && a.dsum) {
+  if (A.lse && a.dsum && !(m.dropout && A.attDrop)) {
     const saved = { q: A.q, k: A.k, v: A.v, o: A.yh, lse: A.lse, dout: a.dyh };
     b.push(...fusedAttentionBackward(ctx, saved, { dq: a.dq, dk: a.dk, dv: a.dv, dsum: a.dsum }, { BH, T, hd, scale }));
   } else if (A.att && a.datt) {
