@@ -1,30 +1,30 @@
-// Every kernel against its CPU reference in real headless Chromium (WebGPU in a Worker).
-import { beforeAll, describe, expect, it } from 'vitest';
+// Every kernel against its CPU reference in real headless Chromium (WebGPU in a Worker), one
+// test per check (each on a fresh device), so that no single hook has to hold all of them.
+import { describe, expect, it } from 'vitest';
 import type { CheckResult } from '../src/gpu/checks/harness';
 import { allChecks } from '../src/gpu/checks';
 import { useGpuTestPage } from './gpu-page';
 
-const gpu = useGpuTestPage('/e2e/pages/kernels.html', 'kernelChecks');
-let results: CheckResult[] = [];
-let adapter: { vendor?: string; architecture?: string } = {};
+interface Run {
+  adapter: { vendor?: string; architecture?: string };
+  results: CheckResult[];
+}
 
-beforeAll(async () => {
-  const out = await gpu.page.evaluate(() =>
-    (window as unknown as { kernelChecks: () => Promise<{ adapter: unknown; results: CheckResult[] }> }).kernelChecks(),
+const gpu = useGpuTestPage('/e2e/pages/kernels.html', 'kernelChecks');
+
+const runCheck = (name: string): Promise<Run> =>
+  gpu.page.evaluate(
+    (n) => (window as unknown as { kernelChecks: (f: string, exact: boolean) => Promise<Run> }).kernelChecks(n, true),
+    name,
   );
-  results = out.results;
-  adapter = out.adapter as typeof adapter;
-});
 
 describe('kernels in headless Chromium', () => {
-  it('runs on a WebGPU adapter', () => {
-    expect(adapter.vendor ?? adapter.architecture).toBeTruthy();
-  });
   for (const check of allChecks) {
-    it(check.name, () => {
-      const mine = results.filter((r) => r.name.startsWith(check.name));
-      expect(mine.length, `no results for ${check.name}`).toBeGreaterThan(0);
-      for (const r of mine) expect(r.relErr, `${r.name}: ${r.detail ?? ''}`).toBeLessThanOrEqual(r.tol);
+    it(check.name, async () => {
+      const { adapter, results } = await runCheck(check.name);
+      expect(adapter.vendor ?? adapter.architecture, 'a WebGPU adapter').toBeTruthy();
+      expect(results.length, `no results for ${check.name}`).toBeGreaterThan(0);
+      for (const r of results) expect(r.relErr, `${r.name}: ${r.detail ?? ''}`).toBeLessThanOrEqual(r.tol);
     });
   }
 });

@@ -9,7 +9,8 @@ struct Params { rows: u32, t: u32, scale: f32 }
 
 override WG: u32 = 256u;
 
-var<workgroup> red: array<f32, WG>;
+alias RowSum = f32;
+// #include workgroup_sum.wgsl
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -20,13 +21,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let base = row * T;
   var s = 0.0;
   for (var j = lid.x; j <= i; j += WG) { s += att[base + j] * datt[base + j]; }
-  red[lid.x] = s;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid.x < stride) { red[lid.x] += red[lid.x + stride]; }
-    workgroupBarrier();
-  }
-  let dot = red[0];
+  let dot = workgroup_sum(s, lid.x);
   for (var j = lid.x; j < T; j += WG) {
     datt[base + j] = select(0.0, params.scale * att[base + j] * (datt[base + j] - dot), j <= i);
   }

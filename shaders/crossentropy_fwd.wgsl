@@ -11,10 +11,8 @@ struct Params { n: u32, v: u32 }
 @group(0) @binding(4) var<uniform> params: Params;
 
 override WG: u32 = 256u;
-const LOWEST: f32 = -3.4028234e38;
 
-var<workgroup> red_max: array<f32, WG>;
-var<workgroup> red_sum: array<f32, WG>;
+// #include online_softmax.wgsl
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -22,27 +20,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (row >= params.n) { return; }
   let V = params.v;
   let base = row * V;
-  var m = LOWEST;
-  var s = 0.0;
-  for (var j = lid.x; j < V; j += WG) {
-    let x = logits[base + j];
-    if (x > m) { s = s * exp(m - x) + 1.0; m = x; } else { s += exp(x - m); }
-  }
-  red_max[lid.x] = m;
-  red_sum[lid.x] = s;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid.x < stride) {
-      let m1 = red_max[lid.x];
-      let m2 = red_max[lid.x + stride];
-      let mm = max(m1, m2);
-      red_sum[lid.x] = red_sum[lid.x] * exp(m1 - mm) + red_sum[lid.x + stride] * exp(m2 - mm);
-      red_max[lid.x] = mm;
-    }
-    workgroupBarrier();
-  }
+  var ms = EMPTY_MAX_SUM;
+  for (var j = lid.x; j < V; j += WG) { ms = online_max_sum(ms, logits[base + j]); }
+  let stats = workgroup_max_sum(ms, lid.x); // (max, Σ exp)
   if (lid.x == 0u) {
-    let lse = red_max[0] + log(red_sum[0]);
+    let lse = stats.x + log(stats.y);
     lse_out[row] = lse;
     let t = targets[row];
     if (t < 0) {

@@ -8,20 +8,11 @@ struct Params { n: u32 }
 
 override WG: u32 = 256u;
 
-// erf with |error| < 1.2e-7 (Numerical Recipes erfc, Chebyshev fit)
-fn erf_approx(x: f32) -> f32 {
-  let z = abs(x);
-  let t = 1.0 / (1.0 + 0.5 * z);
-  let r = t * exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
-          t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +
-          t * (-0.82215223 + t * 0.17087277)))))))));
-  return select(r - 1.0, 1.0 - r, x >= 0.0);
-}
+// #include gelu.wgsl
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = (wid.x + wid.y * nwg.x) * WG + lid.x;
   if (i >= params.n) { return; }
-  let x = inp[i];
-  out[i] = 0.5 * x * (1.0 + erf_approx(x * 0.70710678118654752));
+  out[i] = gelu(inp[i]);
 }

@@ -8,17 +8,13 @@ struct Params { np: u32 }
 
 override WG: u32 = 256u;
 
-var<workgroup> red: array<f32, WG>;
+alias RowSum = f32;
+// #include workgroup_sum.wgsl
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>) {
   var s = 0.0;
   for (var i = lid.x; i < params.np; i += WG) { s += partials[i]; }
-  red[lid.x] = s;
-  workgroupBarrier();
-  for (var k = WG / 2u; k > 0u; k >>= 1u) {
-    if (lid.x < k) { red[lid.x] += red[lid.x + k]; }
-    workgroupBarrier();
-  }
-  if (lid.x == 0u) { out[0] = red[0]; }
+  let total = workgroup_sum(s, lid.x);
+  if (lid.x == 0u) { out[0] = total; }
 }

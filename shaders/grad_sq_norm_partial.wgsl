@@ -11,7 +11,8 @@ struct Params { p: u32, np: u32, s0_lo: u32, s0_hi: u32, s1_lo: u32, s1_hi: u32 
 
 override WG: u32 = 256u;
 
-var<workgroup> red: array<f32, WG>;
+alias RowSum = f32;
+// #include workgroup_sum.wgsl
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -21,11 +22,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let skipped = (i >= params.s0_lo && i < params.s0_hi) || (i >= params.s1_lo && i < params.s1_hi);
     if (!skipped) { let g = grads[i]; s += g * g; }
   }
-  red[lid.x] = s;
-  workgroupBarrier();
-  for (var k = WG / 2u; k > 0u; k >>= 1u) {
-    if (lid.x < k) { red[lid.x] += red[lid.x + k]; }
-    workgroupBarrier();
-  }
-  if (lid.x == 0u) { partials[wid.x] = red[0]; }
+  let total = workgroup_sum(s, lid.x);
+  if (lid.x == 0u) { partials[wid.x] = total; }
 }

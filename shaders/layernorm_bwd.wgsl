@@ -14,19 +14,8 @@ struct Params { n: u32, c: u32 }
 
 override WG: u32 = 256u;
 
-var<workgroup> red: array<vec2<f32>, WG>;
-
-fn workgroup_sum2(v: vec2<f32>, lid: u32) -> vec2<f32> {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] += red[lid + s]; }
-    workgroupBarrier();
-  }
-  let total = red[0];
-  workgroupBarrier();
-  return total;
-}
+alias RowSum = vec2<f32>;
+// #include workgroup_sum.wgsl
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -42,7 +31,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let xhat = (inp[base + c] - mu) * rs;
     acc += vec2<f32>(dnorm, dnorm * xhat);
   }
-  let sums = workgroup_sum2(acc, lid.x) / f32(C);
+  let sums = workgroup_sum(acc, lid.x) / f32(C);
   for (var c = lid.x; c < C; c += WG) {
     let dnorm = dout[base + c] * weight[c];
     let xhat = (inp[base + c] - mu) * rs;

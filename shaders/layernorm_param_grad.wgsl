@@ -1,6 +1,4 @@
-// LayerNorm parameter gradients, deterministic column sums: each workgroup owns TX
-// adjacent columns; its WG/TX row lanes sum rows lane, lane+TY, ... in order, then a
-// fixed tree adds the lanes.
+// LayerNorm parameter gradients, deterministic column sums (lib/column_sum.wgsl):
 // dweight[c] += Σ_r dout[r,c]·xhat[r,c]    dbias[c] += Σ_r dout[r,c]
 // dout: (N, C)   inp: (N, C)   mean: (N)   rstd: (N)   dweight: (C)   dbias: (C) accumulated
 
@@ -16,31 +14,25 @@ struct Params { n: u32, c: u32 }
 override WG: u32 = 256u;
 override TX: u32 = 32u;
 
-var<workgroup> part: array<vec2<f32>, WG>;
+alias ColSum = vec2<f32>;
+// #include column_sum.wgsl
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let TY = WG / TX;
-  let tx = lid.x % TX;
-  let ty = lid.x / TX;
+  let lane = column_lane(lid.x); // (tx, ty)
   let C = params.c;
-  let c = (wid.x + wid.y * nwg.x) * TX + tx;
+  let c = (wid.x + wid.y * nwg.x) * TX + lane.x;
   var s = vec2<f32>(0.0);
   if (c < C) {
-    for (var r = ty; r < params.n; r += TY) {
+    for (var r = lane.y; r < params.n; r += WG / TX) {
       let d = dout[r * C + c];
       let xhat = (inp[r * C + c] - mean[r]) * rstd[r];
       s += vec2<f32>(d * xhat, d);
     }
   }
-  part[lid.x] = s;
-  workgroupBarrier();
-  for (var stride = TY / 2u; stride > 0u; stride >>= 1u) {
-    if (ty < stride) { part[lid.x] += part[lid.x + stride * TX]; }
-    workgroupBarrier();
-  }
-  if (ty == 0u && c < C) {
-    dweight[c] = dweight[c] + part[tx].x;
-    dbias[c] = dbias[c] + part[tx].y;
+  let total = column_lanes_sum(s, lane.x, lane.y);
+  if (lane.y == 0u && c < C) {
+    dweight[c] = dweight[c] + total.x;
+    dbias[c] = dbias[c] + total.y;
   }
 }

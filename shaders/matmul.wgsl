@@ -94,6 +94,9 @@ fn putB(stage: u32, t: u32, i: u32, v: vec4<f32>) {
   Bs[(stage * BK + qk.y) * BS + qk.x] = v;
 }
 
+// #include matmul_staging.wgsl
+// #include matmul_tile_order.wgsl
+
 // beta = 0 never reads C into the result (select), so NaN there does not leak
 fn store1(at: u32, ok: bool, v: f32) {
   if (ok) { c[at] = p.alpha * v + select(0.0, p.beta * c[at], p.beta != 0.0); }
@@ -110,60 +113,25 @@ fn store4(base: u32, row: u32, col: u32, v: vec4<f32>) {
 
 @compute @workgroup_size(WX, WY)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  var tileM = wid.y;
-  var tileN = wid.x;
-  if (GROUP_M > 0u) {
-    let pid = wid.x + wid.y * nwg.x;
-    let perGroup = GROUP_M * nwg.x;
-    let firstM = (pid / perGroup) * GROUP_M;
-    let rows = min(nwg.y - firstM, GROUP_M);
-    tileM = firstM + (pid % perGroup) % rows;
-    tileN = (pid % perGroup) / rows;
-  }
-  let row0 = tileM * BM;
-  let col0 = tileN * BN;
+  let tile = output_tile(wid, nwg); // (row, column)
+  let row0 = tile.x * BM;
+  let col0 = tile.y * BN;
   let baseA = wid.z * p.strideA;
   let baseB = wid.z * p.strideB;
   let tx = lid.x;
   let ty = lid.y;
   let t = tx + ty * WX;
 
-  // accumulators: rows ty*4+i (i<4: c<i>0, c<i>1) and BM/2+ty*4+i (d<i>0, d<i>1);
-  // column bands tx*4 (…0) and BN/2+tx*4 (…1)
-  var c00 = vec4<f32>(0.0); var c01 = vec4<f32>(0.0); var c10 = vec4<f32>(0.0); var c11 = vec4<f32>(0.0);
-  var c20 = vec4<f32>(0.0); var c21 = vec4<f32>(0.0); var c30 = vec4<f32>(0.0); var c31 = vec4<f32>(0.0);
-  var d00 = vec4<f32>(0.0); var d01 = vec4<f32>(0.0); var d10 = vec4<f32>(0.0); var d11 = vec4<f32>(0.0);
-  var d20 = vec4<f32>(0.0); var d21 = vec4<f32>(0.0); var d30 = vec4<f32>(0.0); var d31 = vec4<f32>(0.0);
-  // the next step's tiles
-  var na0 = vec4<f32>(0.0); var na1 = vec4<f32>(0.0); var na2 = vec4<f32>(0.0); var na3 = vec4<f32>(0.0);
-  var nb0 = vec4<f32>(0.0); var nb1 = vec4<f32>(0.0); var nb2 = vec4<f32>(0.0); var nb3 = vec4<f32>(0.0);
+  // #include matmul_regs_8x8.wgsl
+  var staged: Staged; // the next step's tiles
 
   let steps = (p.K + BK - 1u) / BK;
   for (var s = 0u; s <= steps; s++) {
     // fetch step s into registers, then into buffer s % STAGES (before or after computing s-1)
     let fetch = s < steps;
-    if (fetch) {
-      let k0 = s * BK;
-      na0 = fetchA(baseA, row0, k0, t, 0u);
-      if (LOADS_A > 1u) { na1 = fetchA(baseA, row0, k0, t, 1u); }
-      if (LOADS_A > 2u) { na2 = fetchA(baseA, row0, k0, t, 2u); }
-      if (LOADS_A > 3u) { na3 = fetchA(baseA, row0, k0, t, 3u); }
-      nb0 = fetchB(baseB, col0, k0, t, 0u);
-      if (LOADS_B > 1u) { nb1 = fetchB(baseB, col0, k0, t, 1u); }
-      if (LOADS_B > 2u) { nb2 = fetchB(baseB, col0, k0, t, 2u); }
-      if (LOADS_B > 3u) { nb3 = fetchB(baseB, col0, k0, t, 3u); }
-    }
+    if (fetch) { staged = fetch_staged(baseA, baseB, row0, col0, s * BK, t); }
     let next = s % STAGES;
-    if (fetch && !PREFETCH) {
-      putA(next, t, 0u, na0);
-      if (LOADS_A > 1u) { putA(next, t, 1u, na1); }
-      if (LOADS_A > 2u) { putA(next, t, 2u, na2); }
-      if (LOADS_A > 3u) { putA(next, t, 3u, na3); }
-      putB(next, t, 0u, nb0);
-      if (LOADS_B > 1u) { putB(next, t, 1u, nb1); }
-      if (LOADS_B > 2u) { putB(next, t, 2u, nb2); }
-      if (LOADS_B > 3u) { putB(next, t, 3u, nb3); }
-    }
+    if (fetch && !PREFETCH) { put_staged(next, t, staged); }
     if (s > 0u) {
       let sa = ((s - 1u) % STAGES) * BK * AS;
       let sb = ((s - 1u) % STAGES) * BK * BS;
@@ -172,42 +140,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         let a1 = As[sa + k * AS + WY + ty];
         let b0 = Bs[sb + k * BS + tx];
         let b1 = Bs[sb + k * BS + WX + tx];
-        c00 += a0.x * b0; c01 += a0.x * b1;
-        c10 += a0.y * b0; c11 += a0.y * b1;
-        c20 += a0.z * b0; c21 += a0.z * b1;
-        c30 += a0.w * b0; c31 += a0.w * b1;
-        d00 += a1.x * b0; d01 += a1.x * b1;
-        d10 += a1.y * b0; d11 += a1.y * b1;
-        d20 += a1.z * b0; d21 += a1.z * b1;
-        d30 += a1.w * b0; d31 += a1.w * b1;
+        // #include matmul_fma_8x8.wgsl
       }
     }
     // one buffer: everyone must be done reading before it is overwritten
     if (STAGES == 1u) { workgroupBarrier(); }
-    if (fetch && PREFETCH) {
-      putA(next, t, 0u, na0);
-      if (LOADS_A > 1u) { putA(next, t, 1u, na1); }
-      if (LOADS_A > 2u) { putA(next, t, 2u, na2); }
-      if (LOADS_A > 3u) { putA(next, t, 3u, na3); }
-      putB(next, t, 0u, nb0);
-      if (LOADS_B > 1u) { putB(next, t, 1u, nb1); }
-      if (LOADS_B > 2u) { putB(next, t, 2u, nb2); }
-      if (LOADS_B > 3u) { putB(next, t, 3u, nb3); }
-    }
+    if (fetch && PREFETCH) { put_staged(next, t, staged); }
     workgroupBarrier();
   }
 
   let baseC = wid.z * p.strideC;
-  let r0 = row0 + ty * 4u;
-  let r1 = row0 + BM / 2u + ty * 4u;
-  let q0 = col0 + tx * 4u;
-  let q1 = col0 + BN / 2u + tx * 4u;
-  store4(baseC, r0, q0, c00); store4(baseC, r0, q1, c01);
-  store4(baseC, r0 + 1u, q0, c10); store4(baseC, r0 + 1u, q1, c11);
-  store4(baseC, r0 + 2u, q0, c20); store4(baseC, r0 + 2u, q1, c21);
-  store4(baseC, r0 + 3u, q0, c30); store4(baseC, r0 + 3u, q1, c31);
-  store4(baseC, r1, q0, d00); store4(baseC, r1, q1, d01);
-  store4(baseC, r1 + 1u, q0, d10); store4(baseC, r1 + 1u, q1, d11);
-  store4(baseC, r1 + 2u, q0, d20); store4(baseC, r1 + 2u, q1, d21);
-  store4(baseC, r1 + 3u, q0, d30); store4(baseC, r1 + 3u, q1, d31);
+  // #include matmul_store_8x8.wgsl
 }

@@ -14,6 +14,8 @@ struct Params { b: u32, t: u32, h: u32, hd: u32, rot: u32 }
 
 override WG: u32 = 256u;
 
+// #include head_index.wgsl
+
 // element d of head vector at qkv[src..src+hd), rotated for position t
 fn rotated(src: u32, d: u32, t: u32) -> f32 {
   let x = qkv[src + d];
@@ -31,12 +33,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let i = (wid.x + wid.y * nwg.x) * WG + lid.x; // index into (B, H, T, hd)
   let hd = params.hd;
   if (i >= params.b * params.h * params.t * hd) { return; }
-  let d = i % hd;
-  let t = (i / hd) % params.t;
-  let h = (i / (hd * params.t)) % params.h;
-  let b = i / (hd * params.t * params.h);
-  let src = ((b * params.t + t) * params.h + h) * 3u * hd;
-  q[i] = rotated(src, d, t);
-  k[i] = rotated(src + hd, d, t);
-  v[i] = qkv[src + 2u * hd + d];
+  let at = head_index(i, params.h, params.t, hd);
+  let src = ((at.b * params.t + at.t) * params.h + at.h) * 3u * hd;
+  q[i] = rotated(src, at.d, at.t);
+  k[i] = rotated(src + hd, at.d, at.t);
+  v[i] = qkv[src + 2u * hd + at.d];
 }

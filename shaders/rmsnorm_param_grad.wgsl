@@ -1,4 +1,4 @@
-// RMSNorm weight gradient, deterministic column sums (see layernorm_param_grad.wgsl):
+// RMSNorm weight gradient, deterministic column sums (lib/column_sum.wgsl):
 // dweight[c] += Σ_r dout[r,c] · inp[r,c] · rstd[r]
 // dout: (N, C)   inp: (N, C)   rstd: (N)   dweight: (C) accumulated
 
@@ -12,24 +12,18 @@ struct Params { n: u32, c: u32 }
 override WG: u32 = 256u;
 override TX: u32 = 32u;
 
-var<workgroup> part: array<f32, WG>;
+alias ColSum = f32;
+// #include column_sum.wgsl
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let TY = WG / TX;
-  let tx = lid.x % TX;
-  let ty = lid.x / TX;
+  let lane = column_lane(lid.x); // (tx, ty)
   let C = params.c;
-  let c = (wid.x + wid.y * nwg.x) * TX + tx;
+  let c = (wid.x + wid.y * nwg.x) * TX + lane.x;
   var s = 0.0;
   if (c < C) {
-    for (var r = ty; r < params.n; r += TY) { s += dout[r * C + c] * inp[r * C + c] * rstd[r]; }
+    for (var r = lane.y; r < params.n; r += WG / TX) { s += dout[r * C + c] * inp[r * C + c] * rstd[r]; }
   }
-  part[lid.x] = s;
-  workgroupBarrier();
-  for (var stride = TY / 2u; stride > 0u; stride >>= 1u) {
-    if (ty < stride) { part[lid.x] += part[lid.x + stride * TX]; }
-    workgroupBarrier();
-  }
-  if (ty == 0u && c < C) { dweight[c] = dweight[c] + part[tx]; }
+  let total = column_lanes_sum(s, lane.x, lane.y);
+  if (lane.y == 0u && c < C) { dweight[c] = dweight[c] + total; }
 }

@@ -8,14 +8,13 @@ struct Params { b: u32, t: u32, h: u32, hd: u32 }
 
 override WG: u32 = 256u;
 
+// #include head_index.wgsl
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = (wid.x + wid.y * nwg.x) * WG + lid.x; // index into (B, H, T, hd)
   let hd = params.hd;
   if (i >= params.b * params.h * params.t * hd) { return; }
-  let d = i % hd;
-  let t = (i / hd) % params.t;
-  let h = (i / (hd * params.t)) % params.h;
-  let b = i / (hd * params.t * params.h);
-  dy[i] = dout[(b * params.t + t) * params.h * hd + h * hd + d];
+  let at = head_index(i, params.h, params.t, hd);
+  dy[i] = dout[(at.b * params.t + at.t) * params.h * hd + at.h * hd + at.d];
 }

@@ -4,10 +4,10 @@ import { runChecks, type CheckResult } from '../../src/gpu/checks/harness';
 import { createBrowserContext } from '../../src/gpu/device-browser';
 
 const api = {
-  async run(filter?: string): Promise<{ adapter: unknown; results: CheckResult[] }> {
+  async run(filter?: string, exact = false): Promise<{ adapter: unknown; results: CheckResult[] }> {
     const ctx = await createBrowserContext();
     try {
-      return { adapter: ctx.adapter, results: await runChecks(ctx, allChecks, filter) };
+      return { adapter: ctx.adapter, results: await runChecks(ctx, allChecks, filter, exact) };
     } finally {
       ctx.device.destroy();
     }

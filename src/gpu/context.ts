@@ -4,7 +4,9 @@
 
 import type { Dispatch } from './dispatch';
 import { encodeDispatches } from './dispatch';
+import { shaderLib } from './shader-lib';
 import type { GpuTensor } from './tensor';
+import { resolveIncludes } from './wgsl-include';
 
 export type Binding = GpuTensor | { uniform: ArrayBuffer };
 
@@ -73,15 +75,16 @@ export class GpuContext {
     this.alignment = device.limits.minStorageBufferOffsetAlignment;
   }
 
-  /** Compiles (once) a compute pipeline from WGSL source with override constants. */
-  pipeline(label: string, code: string, constants: Record<string, number> = {}): GPUComputePipeline {
-    const key = `${label}|${JSON.stringify(constants)}|${code.length}`;
+  /** Compiles (once) a compute pipeline from WGSL source with override constants; the source's
+   * `// #include NAME` lines are replaced by the snippets of shaders/lib/ (wgsl-include.ts). */
+  pipeline(label: string, source: string, constants: Record<string, number> = {}): GPUComputePipeline {
+    const key = `${label}|${JSON.stringify(constants)}|${source.length}`;
     let p = this.pipelines.get(key);
     if (p) return p;
-    let module = this.modules.get(code);
+    let module = this.modules.get(source);
     if (!module) {
-      module = this.device.createShaderModule({ label, code });
-      this.modules.set(code, module);
+      module = this.device.createShaderModule({ label, code: resolveIncludes(source, shaderLib, label) });
+      this.modules.set(source, module);
     }
     p = this.device.createComputePipeline({
       label,

@@ -7,6 +7,8 @@
 // the backward pass.
 
 import type { GpuContext } from '../gpu/context';
+import { fusedAttentionSupported } from '../gpu/kernels/fused-attention';
+import { vec4Aligned } from '../gpu/kernels/matmul';
 import type { GpuTensor } from '../gpu/tensor';
 import type { ModelSpec } from './spec';
 
@@ -33,6 +35,27 @@ export function localDims(s: ModelSpec, tp: number): LocalDims {
   return { h: s.H / tp, a: (s.H / tp) * s.hd, f: s.F / tp, v: s.V / tp };
 }
 
+/** Which fused kernels a rank's passes use, and so which buffers it needs. */
+export interface Fusion {
+  /** fused causal attention where no attention dropout applies (evaluation, or dropout 0): lse, dsum */
+  attention: boolean;
+  /** the (B*h, T, T) probabilities, for training with attention dropout or without the fused kernels */
+  probabilities: boolean;
+  /** the MLP-down input gradient through the GELU in one matmul: no dg scratch */
+  geluBackward: boolean;
+}
+
+const NO_FUSION: Fusion = { attention: false, probabilities: true, geluBackward: false };
+
+export function fusionFor(ctx: GpuContext, s: ModelSpec, d: LocalDims, B: number): Fusion {
+  const attention = fusedAttentionSupported(ctx, s.hd);
+  return {
+    attention,
+    probabilities: !attention || s.attentionDropout > 0,
+    geluBackward: vec4Aligned({ M: B * s.T, N: d.f, K: s.C }),
+  };
+}
+
 export interface LayerActs {
   x: GpuTensor; // (N, C) residual stream entering the layer
   ln1: GpuTensor; // (N, C)
@@ -42,7 +65,8 @@ export interface LayerActs {
   q: GpuTensor; // (B, h, T, hd)
   k: GpuTensor; // (B, h, T, hd)
   v: GpuTensor; // (B, h, T, hd)
-  att: GpuTensor; // (B*h, T, T) softmax probabilities
+  att: GpuTensor | null; // (B*h, T, T) softmax probabilities (Fusion.probabilities)
+  lse: GpuTensor | null; // (B*h, T) log-sum-exp of each score row (Fusion.attention)
   attDrop: GpuTensor | null; // (B*h, T, T) after attention dropout
   yh: GpuTensor; // (B, h, T, hd)
   y: GpuTensor; // (N, a) heads merged
@@ -78,18 +102,27 @@ export interface Acts {
   dq: GpuTensor;
   dk: GpuTensor;
   dv: GpuTensor; // (B, h, T, hd)
-  datt: GpuTensor; // (B*h, T, T)
+  datt: GpuTensor | null; // (B*h, T, T) (Fusion.probabilities)
+  dsum?: GpuTensor | null; // (B*h, T) rowsum(dyh ∘ yh) (Fusion.attention)
   dyh: GpuTensor; // (B, h, T, hd)
   dy: GpuTensor; // (N, a)
   dh: GpuTensor; // (N, f)
-  dg: GpuTensor; // (N, f)
+  dg: GpuTensor | null; // (N, f) (not when the GELU backward is fused)
   dlogits: GpuTensor; // (N, v)
   dropSeed: GpuTensor; // u32 (4) [step seed, first sample id, 0, 0], written with each micro-batch
 }
 
 export type Alloc = (name: string, ...shape: number[]) => GpuTensor;
 
-export function layerActs(t: Alloc, s: ModelSpec, d: LocalDims, B: number, p: string, x: GpuTensor | null): LayerActs {
+export function layerActs(
+  t: Alloc,
+  s: ModelSpec,
+  d: LocalDims,
+  B: number,
+  p: string,
+  x: GpuTensor | null,
+  fused: Fusion = NO_FUSION,
+): LayerActs {
   const T = s.T,
     N = B * T,
     C = s.C,
@@ -104,7 +137,8 @@ export function layerActs(t: Alloc, s: ModelSpec, d: LocalDims, B: number, p: st
     q: t(`${p}q`, B, h, T, hd),
     k: t(`${p}k`, B, h, T, hd),
     v: t(`${p}v`, B, h, T, hd),
-    att: t(`${p}att`, B * h, T, T),
+    att: fused.probabilities ? t(`${p}att`, B * h, T, T) : null,
+    lse: fused.attention ? t(`${p}lse`, B * h, T) : null,
     attDrop: s.attentionDropout > 0 ? t(`${p}attDrop`, B * h, T, T) : null,
     yh: t(`${p}yh`, B, h, T, hd),
     y: t(`${p}y`, N, d.a),
@@ -130,7 +164,8 @@ export function allocRecomputeScratch(
 ): LayerActs[] {
   const t: Alloc = (name, ...shape) => ctx.tensor(shape, `recompute.${name}`);
   const none = null as unknown as GpuTensor;
-  return Array.from({ length: chunk }, (_, j) => layerActs(t, s, d, B, `L${j}.`, j === 0 ? none : null));
+  const fused = fusionFor(ctx, s, d, B);
+  return Array.from({ length: chunk }, (_, j) => layerActs(t, s, d, B, `L${j}.`, j === 0 ? none : null, fused));
 }
 
 export interface ActsOptions {
@@ -156,8 +191,9 @@ export function allocActs(
     h = d.h;
   const t: Alloc = (name, ...shape) => ctx.tensor(shape, tag + name);
   const ck = opts.recompute;
+  const fused = fusionFor(ctx, s, d, B);
   const layers: LayerActs[] = Array.from({ length: numLayers }, (_, l) => {
-    if (!ck) return layerActs(t, s, d, B, `L${l}.`, null);
+    if (!ck) return layerActs(t, s, d, B, `L${l}.`, null, fused);
     const scratch = ck.scratch[l % ck.chunk];
     return l % ck.chunk === 0 ? { ...scratch, x: t(`L${l}.x`, N, C) } : scratch;
   });
@@ -182,11 +218,12 @@ export function allocActs(
     dq: t('dq', B, h, T, hd),
     dk: t('dk', B, h, T, hd),
     dv: t('dv', B, h, T, hd),
-    datt: t('datt', B * h, T, T),
+    datt: fused.probabilities ? t('datt', B * h, T, T) : null,
+    dsum: fused.attention ? t('dsum', B * h, T) : null,
     dyh: t('dyh', B, h, T, hd),
     dy: t('dy', N, d.a),
     dh: t('dh', N, d.f),
-    dg: t('dg', N, d.f),
+    dg: fused.geluBackward ? null : t('dg', N, d.f),
     dlogits: t('dlogits', N, d.v),
     dropSeed: t('dropSeed', 4),
   };

@@ -14,7 +14,6 @@ import {
   positionEmbeddingBackward,
   type VocabRows,
 } from '../gpu/kernels/embedding';
-import { geluBackward, geluForward } from '../gpu/kernels/gelu';
 import { matmul } from '../gpu/kernels/matmul';
 import {
   causalSoftmaxBackward,
@@ -25,6 +24,7 @@ import {
   splitHeads,
   type RotarySpec,
 } from '../gpu/kernels/attention';
+import { fusedAttentionBackward, fusedAttentionForward } from '../gpu/kernels/fused-attention';
 import { crossEntropyBackward, crossEntropyForward, targetLogit } from '../gpu/kernels/crossentropy';
 import { type DropoutLayout, dropoutBackward, dropoutForward } from '../gpu/kernels/dropout';
 import type { Acts, LayerActs, LocalDims } from './activations';
@@ -80,8 +80,12 @@ function rowParallelForward(
   outF: number,
   what: string,
 ): void {
-  b.push(matmul(m.ctx, x, W, y, { M: m.N, N: outF, K: inLocal, transB: true }));
-  if (m.tp.size > 1) b.tpSum(y, what);
+  if (m.tp.size === 1) {
+    b.push(...linearForward(m.ctx, x, W, bias, y, m.N, inLocal, outF));
+    return;
+  }
+  b.push(...matmul(m.ctx, x, W, y, { M: m.N, N: outF, K: inLocal, transB: true }));
+  b.tpSum(y, what);
   b.push(biasAdd(m.ctx, y, bias, m.N, outF));
 }
 
@@ -130,14 +134,18 @@ export function layerForwardPass(
     ...linearForward(ctx, A.ln1, m.param(`${p}.attn.qkv.weight`), m.param(`${p}.attn.qkv.bias`), A.qkv, N, C, 3 * d.a),
   );
   b.push(qkvSplitForward(ctx, A.qkv, A.q, A.k, A.v, B, T, d.h, hd, m.rotary()));
-  b.push(matmul(ctx, A.q, A.k, A.att, { batch: BH, M: T, N: T, K: hd, transB: true }));
-  b.push(causalSoftmaxForward(ctx, A.att, BH, T, scale));
-  if (attDrop)
-    b.push(
-      copy(ctx, A.att, attDrop),
-      dropoutForward(ctx, attDrop, s.attentionDropout, a.dropSeed, stream(l, 0), attentionLayout(m)),
-    );
-  b.push(matmul(ctx, attDrop ?? A.att, A.v, A.yh, { batch: BH, M: T, N: hd, K: T }));
+  // fused unless attention dropout applies (it needs the probabilities)
+  if (A.lse && !attDrop) b.push(fusedAttentionForward(ctx, A.q, A.k, A.v, A.yh, A.lse, { BH, T, hd, scale }));
+  else if (A.att) {
+    b.push(...matmul(ctx, A.q, A.k, A.att, { batch: BH, M: T, N: T, K: hd, transB: true }));
+    b.push(causalSoftmaxForward(ctx, A.att, BH, T, scale));
+    if (attDrop)
+      b.push(
+        copy(ctx, A.att, attDrop),
+        dropoutForward(ctx, attDrop, s.attentionDropout, a.dropSeed, stream(l, 0), attentionLayout(m)),
+      );
+    b.push(...matmul(ctx, attDrop ?? A.att, A.v, A.yh, { batch: BH, M: T, N: hd, K: T }));
+  } else throw new Error(`layer ${l}: neither attention probabilities nor log-sum-exp were allocated`);
   b.push(mergeHeads(ctx, A.yh, A.y, B, T, d.h, hd));
   rowParallelForward(
     m,
@@ -154,8 +162,8 @@ export function layerForwardPass(
   const mlpIn = s.parallelResidual ? A.x : A.xMid;
   if (!s.parallelResidual) b.push(add(ctx, A.x, A.attnOut, A.xMid));
   b.push(...normForward(ctx, s, m.norm(`${p}.ln2`), mlpIn, A.ln2, A.ln2Mean, A.ln2Rstd, N));
-  b.push(...linearForward(ctx, A.ln2, m.param(`${p}.mlp.up.weight`), m.param(`${p}.mlp.up.bias`), A.h, N, C, d.f));
-  b.push(geluForward(ctx, A.h, A.g));
+  const [upW, upB] = [m.param(`${p}.mlp.up.weight`), m.param(`${p}.mlp.up.bias`)];
+  b.push(...linearForward(ctx, A.ln2, upW, upB, A.h, N, C, d.f, A.g)); // h = ln2·Wᵀ + b, g = gelu(h)
   rowParallelForward(
     m,
     b,
@@ -198,13 +206,13 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
       m.param(`${p}.mlp.down.weight`),
       m.param(`${p}.mlp.down.weight`, true),
       m.param(`${p}.mlp.down.bias`, true),
-      a.dg,
+      a.dh,
       N,
       d.f,
       C,
+      { preGelu: A.h, scratch: a.dg }, // dh = (dMlp·W) · gelu'(h)
     ),
   );
-  b.push(geluBackward(ctx, A.h, a.dg, a.dh));
   b.push(
     ...linearBackward(
       ctx,
@@ -243,12 +251,18 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
     ),
   );
   b.push(splitHeads(ctx, a.dy, a.dyh, B, T, d.h, hd));
-  b.push(matmul(ctx, a.dyh, A.v, a.datt, { batch: BH, M: T, N: T, K: hd, transB: true }));
-  b.push(matmul(ctx, A.attDrop ?? A.att, a.dyh, a.dv, { batch: BH, M: T, N: hd, K: T, transA: true }));
-  if (A.attDrop) b.push(dropoutBackward(ctx, a.datt, s.attentionDropout, a.dropSeed, stream(l, 0), attentionLayout(m)));
-  b.push(causalSoftmaxBackward(ctx, A.att, a.datt, BH, T, scale));
-  b.push(matmul(ctx, a.datt, A.k, a.dq, { batch: BH, M: T, N: hd, K: T }));
-  b.push(matmul(ctx, a.datt, A.q, a.dk, { batch: BH, M: T, N: hd, K: T, transA: true }));
+  if (A.lse && a.dsum && !(m.dropout && A.attDrop)) {
+    const saved = { q: A.q, k: A.k, v: A.v, o: A.yh, lse: A.lse, dout: a.dyh };
+    b.push(...fusedAttentionBackward(ctx, saved, { dq: a.dq, dk: a.dk, dv: a.dv, dsum: a.dsum }, { BH, T, hd, scale }));
+  } else if (A.att && a.datt) {
+    b.push(...matmul(ctx, a.dyh, A.v, a.datt, { batch: BH, M: T, N: T, K: hd, transB: true }));
+    b.push(...matmul(ctx, A.attDrop ?? A.att, a.dyh, a.dv, { batch: BH, M: T, N: hd, K: T, transA: true }));
+    if (A.attDrop)
+      b.push(dropoutBackward(ctx, a.datt, s.attentionDropout, a.dropSeed, stream(l, 0), attentionLayout(m)));
+    b.push(causalSoftmaxBackward(ctx, A.att, a.datt, BH, T, scale));
+    b.push(...matmul(ctx, a.datt, A.k, a.dq, { batch: BH, M: T, N: hd, K: T }));
+    b.push(...matmul(ctx, a.datt, A.q, a.dk, { batch: BH, M: T, N: hd, K: T, transA: true }));
+  } else throw new Error(`layer ${l}: the backward has neither the fused nor the unfused attention buffers`);
   b.push(qkvSplitBackward(ctx, a.dq, a.dk, a.dv, a.dqkv, B, T, d.h, hd, m.rotary()));
   b.push(
     ...linearBackward(
@@ -273,7 +287,7 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
 export function headForwardPass(m: PassContext, b: ProgramBuilder, a: Acts): void {
   const { ctx, spec: s, N, dims: d } = m;
   b.push(...normForward(ctx, s, m.norm('final_norm'), a.xFinal, a.lnf, a.lnfMean, a.lnfRstd, N));
-  b.push(matmul(ctx, a.lnf, m.headWeight(), a.logits, { M: N, N: d.v, K: s.C, transB: true }));
+  b.push(...matmul(ctx, a.lnf, m.headWeight(), a.logits, { M: N, N: d.v, K: s.C, transB: true }));
   b.push(crossEntropyForward(ctx, a.logits, a.targets, a.losses, a.lse, N, d.v));
   if (m.tp.size > 1) {
     b.push(targetLogit(ctx, a.logits, a.targets, a.targetLogit, N, d.v));

@@ -1,5 +1,6 @@
 // CPU reference for the batched GEMM of src/gpu/kernels/matmul.ts, in f64.
 import type { MatmulSpec } from '../gpu/kernels/matmul';
+import { geluBackwardRef, geluRef } from './gelu';
 
 /** Returns the whole C buffer after C[i] = alpha·op(A[i])·op(B[i]) + beta·C[i], i < batch.
  * a, b, c are the flat arrays the strides index into; elements of c outside the batch's
@@ -32,4 +33,21 @@ export function matmulRef(
     }
   }
   return out;
+}
+
+/** A fused matmul epilogue (src/gpu/kernels/matmul-epilogue.ts) on C (M, N) after the product, in f64:
+ * bias adds bias[col]; gelu also returns gelu(C); preGelu multiplies C by gelu'(preGelu). */
+export function matmulEpilogueRef(
+  c: ArrayLike<number>,
+  N: number,
+  e: { bias?: ArrayLike<number>; gelu?: boolean; preGelu?: ArrayLike<number> },
+): { c: Float64Array; gelu?: Float64Array } {
+  const out = Float64Array.from(c);
+  if (e.bias) for (let i = 0; i < out.length; i++) out[i] += e.bias[i % N];
+  if (e.preGelu) {
+    const ones = new Float64Array(out.length).fill(1);
+    const grad = geluBackwardRef(e.preGelu, ones);
+    for (let i = 0; i < out.length; i++) out[i] *= grad[i];
+  }
+  return { c: out, gelu: e.gelu ? geluRef(out) : undefined };
 }

@@ -1,6 +1,6 @@
 // Smoke test of the benchmark code path (timing, fills, spot checks) on one-tile shapes in
 // Chromium, where Dawn-in-Node cannot run here; driven by tools/gpu/bench-smoke.ts.
-import { benchMatmulCase, type MatmulCase } from '../../bench/matmul-bench';
+import { benchMatmulShape, type MatmulCase } from '../../bench/matmul-bench';
 import { benchMemoryCase } from '../../bench/memory-bench';
 import { geluCases } from '../../bench/memory/gelu';
 import { Timer } from '../../bench/timing';
@@ -17,9 +17,8 @@ const CASES: MatmulCase[] = [
   const ctx = await createBrowserContext();
   const timer = new Timer(ctx);
   const out: unknown[] = [];
-  for (const cfg of [defaultMatmulConfig(ctx), MATMUL_CONFIGS[1]]) {
-    for (const c of CASES) out.push(await benchMatmulCase(ctx, timer, c, cfg, true));
-  }
+  const methods = [defaultMatmulConfig(ctx), MATMUL_CONFIGS[1]].map((cfg) => ({ kind: 'scalar' as const, cfg }));
+  for (const c of CASES) out.push(...(await benchMatmulShape(ctx, timer, c, [{ kind: 'auto' }, ...methods])));
   out.push(await benchMemoryCase(ctx, timer, geluCases[0]));
   ctx.device.destroy();
   return out;

@@ -38,14 +38,16 @@ export function compare(name: string, got: ArrayLike<number>, want: ArrayLike<nu
   };
 }
 
+/** Runs the checks whose name contains `filter` (all without one; with `exact`, the one so named). */
 export async function runChecks(
   ctx: GpuContext,
   checks: readonly KernelCheck[],
   filter?: string,
+  exact = false,
 ): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   for (const c of checks) {
-    if (filter && !c.name.includes(filter)) continue;
+    if (filter && (exact ? c.name !== filter : !c.name.includes(filter))) continue;
     try {
       out.push(...(await c.run(ctx)));
     } catch (e) {

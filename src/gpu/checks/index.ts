@@ -5,20 +5,24 @@ import { determinismCheck } from './determinism.check';
 import { dropoutCheck } from './dropout.check';
 import { elementwiseCheck } from './elementwise.check';
 import { embeddingCheck } from './embedding.check';
+import { fusedAttentionCheck } from './fused-attention.check';
 import { geluCheck } from './gelu.check';
 import { layernormCheck, rmsnormCheck } from './norms.check';
 import type { KernelCheck } from './harness';
 import { matmulCheck } from './matmul.check';
+import { matmulVec4Check } from './matmul-vec4.check';
 import { optimizerCheck } from './optimizer.check';
 
 export const allChecks: KernelCheck[] = [
   geluCheck,
   elementwiseCheck,
   matmulCheck,
+  matmulVec4Check,
   layernormCheck,
   rmsnormCheck,
   crossEntropyCheck,
   attentionCheck,
+  fusedAttentionCheck,
   embeddingCheck,
   optimizerCheck,
   dropoutCheck,

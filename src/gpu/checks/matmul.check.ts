@@ -73,13 +73,28 @@ function roundUp(x: number, to: number): number {
   return Math.ceil(x / to) * to;
 }
 
+export interface PlacedOperands {
+  A: GpuTensor;
+  B: GpuTensor;
+  C: GpuTensor;
+  /** C with its guards */
+  all: GpuTensor;
+  a: Float32Array;
+  b: Float32Array;
+  cInit: Float32Array;
+  /** where C starts inside `all` */
+  offC: number;
+  lenC: number;
+  destroy(): void;
+}
+
 /** A and B as views inside one buffer at nonzero offsets; C inside another, between guards. */
-async function runCase(ctx: GpuContext, c: Case, cfg: MatmulConfig | 'auto', seed: number): Promise<CheckResult> {
-  const { M, N, K } = c.spec;
-  const batch = c.spec.batch ?? 1;
-  const lenA = (batch - 1) * (c.spec.strideA ?? M * K) + M * K;
-  const lenB = (batch - 1) * (c.spec.strideB ?? K * N) + K * N;
-  const lenC = (batch - 1) * (c.spec.strideC ?? M * N) + M * N;
+export function placeOperands(ctx: GpuContext, spec: MatmulSpec, seed: number, nanC = false): PlacedOperands {
+  const { M, N, K } = spec;
+  const batch = spec.batch ?? 1;
+  const lenA = (batch - 1) * (spec.strideA ?? M * K) + M * K;
+  const lenB = (batch - 1) * (spec.strideB ?? K * N) + K * N;
+  const lenC = (batch - 1) * (spec.strideC ?? M * N) + M * N;
   const align = ctx.alignment / 4;
   const offA = align,
     offB = roundUp(offA + lenA, align) + align;
@@ -95,20 +110,37 @@ async function runCase(ctx: GpuContext, c: Case, cfg: MatmulConfig | 'auto', see
   const offC = roundUp(GUARD, align);
   const whole = offC + lenC + GUARD;
   const cInit = randn(whole, seed + 2);
-  if (c.nanC) cInit.fill(NaN, offC, offC + lenC);
+  if (nanC) cInit.fill(NaN, offC, offC + lenC);
   const cBuf = ctx.createBuffer(whole * 4, 'matmul_check.c');
   const all = view(cBuf, 0, whole, 'C+guards');
   ctx.write(all, cInit);
   const C = view(cBuf, offC * 4, lenC, 'C');
+  const destroy = () => {
+    ab.destroy();
+    cBuf.destroy();
+  };
+  return { A, B, C, all, a, b, cInit, offC, lenC, destroy };
+}
 
-  ctx.run([cfg === 'auto' ? matmul(ctx, A, B, C, c.spec) : matmulWith(ctx, A, B, C, c.spec, cfg)]);
-  const got = await ctx.read(all);
-  const want = new Float64Array(whole);
-  want.set(cInit);
-  want.set(matmulRef(a, b, cInit.subarray(offC, offC + lenC), c.spec), offC);
-  ab.destroy();
-  cBuf.destroy();
-  return compare(`matmul ${c.name} [${cfg === 'auto' ? 'auto' : matmulConfigName(cfg)}]`, got, want, 1e-5);
+/** What the whole C buffer (guards included) must hold after the product. */
+export function expectedC(o: PlacedOperands, spec: MatmulSpec): Float64Array {
+  const want = new Float64Array(o.all.length);
+  want.set(o.cInit);
+  want.set(matmulRef(o.a, o.b, o.cInit.subarray(o.offC, o.offC + o.lenC), spec), o.offC);
+  return want;
+}
+
+async function runCase(ctx: GpuContext, c: Case, cfg: MatmulConfig | 'auto', seed: number): Promise<CheckResult> {
+  const o = placeOperands(ctx, c.spec, seed, c.nanC);
+  ctx.run(cfg === 'auto' ? matmul(ctx, o.A, o.B, o.C, c.spec) : [matmulWith(ctx, o.A, o.B, o.C, c.spec, cfg)]);
+  const got = await ctx.read(o.all);
+  o.destroy();
+  return compare(
+    `matmul ${c.name} [${cfg === 'auto' ? 'auto' : matmulConfigName(cfg)}]`,
+    got,
+    expectedC(o, c.spec),
+    1e-5,
+  );
 }
 
 export const matmulCheck: KernelCheck = {

@@ -1,7 +1,27 @@
-import code from '../../../shaders/matmul.wgsl?raw';
+// Batched GEMM, C[i] = alpha·op(A[i])·op(B[i]) + beta·C[i]: matmul_vec4.wgsl where every
+// operand is 16-byte aligned (vec4 loads, split-K for small output grids, fused epilogues),
+// matmul.wgsl otherwise (any shape and stride).
+import scalarCode from '../../../shaders/matmul.wgsl?raw';
+import vec4Code from '../../../shaders/matmul_vec4.wgsl?raw';
 import { type GpuContext, uniforms } from '../context';
 import { type Dispatch, MAX_WORKGROUPS_PER_DIM } from '../dispatch';
 import { describe, type GpuTensor } from '../tensor';
+import {
+  defaultMatmulConfig,
+  defaultVec4Config,
+  type MatmulConfig,
+  matmulConfigProblem,
+  SMALL_TILES,
+  SPLIT_TILES,
+  type Vec4Config,
+  WIDE_TILES,
+  vec4ConfigProblem,
+} from './matmul-config';
+import { type MatmulEpilogue, epilogueBindings } from './matmul-epilogue';
+import { splitKReduce, splitKWorkspace } from './matmul-splitk';
+
+export * from './matmul-config';
+export type { MatmulEpilogue } from './matmul-epilogue';
 
 export interface MatmulSpec {
   M: number;
@@ -17,112 +37,15 @@ export interface MatmulSpec {
   strideC?: number;
 }
 
-/** Tiling of one matmul pipeline: a BM×BN tile of C per workgroup (8×8 per invocation), K in
- * steps of BK, STAGES workgroup buffers, GROUP_M tile rows swept together (0 = row-major);
- * PREFETCH holds the next step in registers during compute (required with one stage). */
-export interface MatmulConfig {
-  BM: number;
-  BN: number;
-  BK: number;
-  STAGES: 1 | 2;
-  PREFETCH: boolean;
-  GROUP_M: number;
-}
+export type ResolvedSpec = Required<MatmulSpec>;
 
-const tiling = (
-  BM: number,
-  BN: number,
-  BK: number,
-  STAGES: 1 | 2,
-  PREFETCH: boolean,
-  GROUP_M: number,
-): MatmulConfig => ({ BM, BN, BK, STAGES, PREFETCH, GROUP_M });
-
-/** Variants tried by the benchmark sweep and exercised by the kernel checks, fastest first as
- * measured on an H100 (bench/README.md): the first that fits a real GPU is the default. */
-export const MATMUL_CONFIGS: readonly MatmulConfig[] = [
-  tiling(128, 128, 16, 1, true, 8),
-  tiling(128, 128, 8, 2, true, 8),
-  tiling(128, 128, 16, 2, true, 8),
-  tiling(128, 128, 16, 2, false, 8),
-  tiling(128, 128, 8, 2, false, 8),
-  tiling(128, 128, 32, 1, true, 8),
-  tiling(128, 128, 16, 2, true, 0),
-  tiling(64, 128, 16, 2, true, 8),
-  tiling(128, 64, 16, 2, true, 8),
-  tiling(64, 64, 16, 2, true, 0),
-  tiling(64, 64, 16, 1, true, 0),
-  tiling(32, 32, 8, 1, true, 0),
-];
-
-export function matmulConfigName(c: MatmulConfig): string {
-  return `${c.BM}x${c.BN}x${c.BK}s${c.STAGES}${c.PREFETCH ? 'p' : 'd'}g${c.GROUP_M}`;
-}
-
-/** Bytes of workgroup memory a config needs (padding included, worst case over transposes). */
-export function matmulSharedBytes(cfg: MatmulConfig): number {
-  return cfg.STAGES * cfg.BK * (cfg.BM / 4 + 1 + cfg.BN / 4 + 1) * 16;
-}
-
-/** Why a config cannot run on this device, or null when it can. */
-export function matmulConfigProblem(ctx: GpuContext, cfg: MatmulConfig): string | null {
-  const { BM, BN, BK } = cfg;
-  if (BM % 8 || BN % 8 || BK < 1) return `tile ${BM}×${BN}×${BK}: BM and BN must be multiples of 8`;
-  const threads = (BM / 8) * (BN / 8);
-  const lim = ctx.limits;
-  if (threads > lim.maxComputeInvocationsPerWorkgroup)
-    return `${threads} invocations > maxComputeInvocationsPerWorkgroup ${lim.maxComputeInvocationsPerWorkgroup}`;
-  if (BN / 8 > lim.maxComputeWorkgroupSizeX || BM / 8 > lim.maxComputeWorkgroupSizeY)
-    return `workgroup ${BN / 8}×${BM / 8} over the size limits`;
-  for (const rows of [BM, BN]) {
-    const loads = (BK * rows) / (4 * threads);
-    if (!Number.isInteger(loads) || loads < 1 || loads > 4)
-      return `tile ${BM}×${BN}×${BK}: ${BK}·${rows}/4 loads do not split into 1..4 per invocation`;
-  }
-  if (cfg.STAGES === 1 && !cfg.PREFETCH)
-    return 'one stage needs PREFETCH (the buffer is busy until the step is computed)';
-  const bytes = matmulSharedBytes(cfg);
-  if (bytes > lim.maxComputeWorkgroupStorageSize)
-    return `${bytes} B workgroup memory > maxComputeWorkgroupStorageSize ${lim.maxComputeWorkgroupStorageSize}`;
-  return null;
-}
-
-const SMALL_TILES = tiling(64, 64, 16, 1, true, 0);
-/** Below this many big-tile workgroups a GPU is under-filled: an H100 ran mlp_up.dW
- * (3072×768×8192, 144 tiles of 128²) at 21.6 TFLOP/s with 128² tiles, 26.4 with 64². */
-const SMALL_GRID = 160;
-
-/** Tuned choice per adapter: CPU fallback (SwiftShader) prefers small tiles; real GPUs the
- * first MATMUL_CONFIGS entry that fits the limits. */
-export function defaultMatmulConfig(ctx: GpuContext): MatmulConfig {
-  const order = ctx.adapter?.isFallbackAdapter ? [SMALL_TILES, ...MATMUL_CONFIGS] : MATMUL_CONFIGS;
-  const ok = order.find((cfg) => matmulConfigProblem(ctx, cfg) === null);
-  if (!ok)
-    throw new Error(`matmul: no tile config fits this device (limits ${JSON.stringify(ctx.adapter?.limits ?? {})})`);
-  return ok;
-}
-
-interface Resolved {
-  M: number;
-  N: number;
-  K: number;
-  batch: number;
-  transA: boolean;
-  transB: boolean;
-  alpha: number;
-  beta: number;
-  strideA: number;
-  strideB: number;
-  strideC: number;
-}
-
-function resolve(spec: MatmulSpec): Resolved {
+export function resolveMatmulSpec(spec: MatmulSpec): ResolvedSpec {
   const { M, N, K } = spec;
   const batch = spec.batch ?? 1;
   for (const [key, v] of Object.entries({ M, N, K, batch })) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`matmul: spec.${key} must be a positive integer, got ${v}`);
   }
-  const r: Resolved = {
+  const r: ResolvedSpec = {
     M,
     N,
     K,
@@ -143,25 +66,116 @@ function resolve(spec: MatmulSpec): Resolved {
   return r;
 }
 
-function checkFits(t: GpuTensor, role: string, stride: number, size: number, batch: number): void {
-  const need = (batch - 1) * stride + size;
-  if (need > t.length)
-    throw new Error(`matmul: ${role} ${describe(t)} holds ${t.length} elements, the spec needs ${need}`);
+function checkOperands(a: GpuTensor, b: GpuTensor, c: GpuTensor, s: ResolvedSpec): void {
+  const fits = (t: GpuTensor, role: string, stride: number, size: number) => {
+    const need = (s.batch - 1) * stride + size;
+    if (need > t.length)
+      throw new Error(`matmul: ${role} ${describe(t)} holds ${t.length} elements, the spec needs ${need}`);
+  };
+  fits(a, 'A', s.strideA, s.M * s.K);
+  fits(b, 'B', s.strideB, s.K * s.N);
+  fits(c, 'C', s.strideC, s.M * s.N);
+  if (c.buffer === a.buffer || c.buffer === b.buffer) {
+    throw new Error(
+      `matmul: C ${describe(c)} shares a GPUBuffer with ${c.buffer === a.buffer ? 'A' : 'B'}; WebGPU forbids writing a buffer bound twice in one dispatch`,
+    );
+  }
 }
 
-/** The default config, or small tiles when the default's grid would leave a GPU idle. */
+function checkGrid(gridM: number, gridN: number, s: ResolvedSpec): void {
+  if (gridN > MAX_WORKGROUPS_PER_DIM || gridM > MAX_WORKGROUPS_PER_DIM)
+    throw new Error(`matmul: ${s.M}×${s.N} needs a ${gridM}×${gridN} grid, over ${MAX_WORKGROUPS_PER_DIM}`);
+}
+
+/** Whether matmul_vec4.wgsl can run this product: every dimension, stride and offset a multiple of 4 elements. */
+export function vec4Aligned(spec: MatmulSpec, ...tensors: GpuTensor[]): boolean {
+  const s = resolveMatmulSpec(spec);
+  const dims = [s.M, s.N, s.K, s.strideA, s.strideB, s.strideC];
+  return dims.every((d) => d % 4 === 0) && tensors.every((t) => t.offset % 16 === 0);
+}
+
+/** A product with fewer 128×128 output tiles than this leaves a large GPU idle: matmul() splits K. */
+export const SPLIT_K_BELOW_TILES = 200;
+/** ...into S splits of 128×64 tiles, the smallest S of SPLIT_K_COUNTS giving this many workgroups, */
+export const SPLIT_K_TARGET_WORKGROUPS = 2048;
+export const SPLIT_K_COUNTS: readonly number[] = [2, 3, 4, 6, 8, 12, 16];
+/** ...each split keeping at least this much of K (its partial sums cost an extra M×N write and read). */
+export const SPLIT_K_MIN_K = 512;
+
+/** How many K splits of a cfg-tiled product give SPLIT_K_TARGET_WORKGROUPS (1: none fits). Pure. */
+export function splitKFor(spec: MatmulSpec, cfg: Vec4Config): number {
+  const s = resolveMatmulSpec(spec);
+  if (s.batch > 1) return 1;
+  const tiles = Math.ceil(s.M / cfg.BM) * Math.ceil(s.N / cfg.BN);
+  const fits = SPLIT_K_COUNTS.filter((n) => s.K / n >= SPLIT_K_MIN_K);
+  return fits.find((n) => tiles * n >= SPLIT_K_TARGET_WORKGROUPS) ?? fits[fits.length - 1] ?? 1;
+}
+
+/** The default matmul.wgsl config, or small tiles when its grid would leave a GPU idle. */
 export function chooseMatmulConfig(ctx: GpuContext, spec: MatmulSpec): MatmulConfig {
   const big = defaultMatmulConfig(ctx);
   const grid = Math.ceil(spec.M / big.BM) * Math.ceil(spec.N / big.BN) * (spec.batch ?? 1);
-  return grid < SMALL_GRID && matmulConfigProblem(ctx, SMALL_TILES) === null ? SMALL_TILES : big;
+  return grid < 160 && matmulConfigProblem(ctx, SMALL_TILES) === null ? SMALL_TILES : big;
 }
 
-/** C[i] = alpha · op(A[i]) · op(B[i]) + beta · C[i], i < batch; see MatmulSpec. */
-export function matmul(ctx: GpuContext, a: GpuTensor, b: GpuTensor, c: GpuTensor, spec: MatmulSpec): Dispatch {
-  return matmulWith(ctx, a, b, c, spec, chooseMatmulConfig(ctx, spec));
+/** Whether matmul() can fuse an epilogue into this product (vec4 path, one matrix). */
+export function matmulFusable(spec: MatmulSpec, a: GpuTensor, b: GpuTensor, c: GpuTensor): boolean {
+  return (spec.batch ?? 1) === 1 && vec4Aligned(spec, a, b, c);
 }
 
-/** matmul with an explicit tile config (benchmarks and checks). */
+/** Which kernel, tile config and number of K splits matmul() uses for a product. */
+export type MatmulPlan =
+  | { kernel: 'vec4'; config: Vec4Config; splits: number }
+  | { kernel: 'scalar'; config: MatmulConfig; splits: 1 };
+
+/** Per product, from the H200 sweep (bench/README.md): small output grids split K over 128×64
+ * tiles; plain single products (no transpose) run matmul.wgsl, whose scalar loads of A beat vec4
+ * loads stored transposed (batched ones, attention's, do better on vec4); Aᵀ·B (weight gradients)
+ * 128×256 tiles; the rest the default vec4 tiles. A CPU
+ * fallback adapter (SwiftShader) takes small vec4 tiles for every aligned product, never split. */
+export function planMatmul(
+  ctx: GpuContext,
+  spec: MatmulSpec,
+  a: GpuTensor,
+  b: GpuTensor,
+  c: GpuTensor,
+  fused = false,
+): MatmulPlan {
+  const scalar = (): MatmulPlan => ({ kernel: 'scalar', config: chooseMatmulConfig(ctx, spec), splits: 1 });
+  if (!vec4Aligned(spec, a, b, c)) return scalar();
+  const vec4 = (config: Vec4Config, splits = 1): MatmulPlan => ({ kernel: 'vec4', config, splits });
+  const base = defaultVec4Config(ctx);
+  if (ctx.adapter?.isFallbackAdapter) return vec4(base);
+  const fits = (cfg: Vec4Config) => vec4ConfigProblem(ctx, cfg) === null;
+  const s = resolveMatmulSpec(spec);
+  const tiles128 = Math.ceil(s.M / 128) * Math.ceil(s.N / 128);
+  if (s.batch === 1 && tiles128 < SPLIT_K_BELOW_TILES && fits(SPLIT_TILES)) {
+    const splits = splitKFor(spec, SPLIT_TILES);
+    if (splits > 1) return vec4(SPLIT_TILES, splits);
+  }
+  if (!s.transA && !s.transB && s.batch === 1 && !fused) return scalar();
+  if (s.transA && !s.transB && fits(WIDE_TILES)) return vec4(WIDE_TILES);
+  return vec4(base);
+}
+
+/** C[i] = epilogue(alpha · op(A[i]) · op(B[i]) + beta · C[i]), i < batch; see MatmulSpec and
+ * MatmulEpilogue (fused epilogues need matmulFusable). One dispatch, or two with split-K. */
+export function matmul(
+  ctx: GpuContext,
+  a: GpuTensor,
+  b: GpuTensor,
+  c: GpuTensor,
+  spec: MatmulSpec,
+  epilogue: MatmulEpilogue = { kind: 'none' },
+): Dispatch[] {
+  const plan = planMatmul(ctx, spec, a, b, c, epilogue.kind !== 'none');
+  if (plan.kernel === 'vec4') return matmulVec4With(ctx, a, b, c, spec, plan.config, plan.splits, epilogue);
+  if (epilogue.kind !== 'none')
+    throw new Error(`matmul: a fused '${epilogue.kind}' epilogue needs 16-byte aligned operands (see matmulFusable)`);
+  return [matmulWith(ctx, a, b, c, spec, plan.config)];
+}
+
+/** matmul.wgsl with an explicit tile config (any shape; benchmarks and checks). */
 export function matmulWith(
   ctx: GpuContext,
   a: GpuTensor,
@@ -170,21 +184,13 @@ export function matmulWith(
   spec: MatmulSpec,
   cfg: MatmulConfig,
 ): Dispatch {
-  const s = resolve(spec);
-  checkFits(a, 'A', s.strideA, s.M * s.K, s.batch);
-  checkFits(b, 'B', s.strideB, s.K * s.N, s.batch);
-  checkFits(c, 'C', s.strideC, s.M * s.N, s.batch);
-  if (c.buffer === a.buffer || c.buffer === b.buffer) {
-    throw new Error(
-      `matmul: C ${describe(c)} shares a GPUBuffer with ${c.buffer === a.buffer ? 'A' : 'B'}; WebGPU forbids writing a buffer bound twice in one dispatch`,
-    );
-  }
+  const s = resolveMatmulSpec(spec);
+  checkOperands(a, b, c, s);
   const problem = matmulConfigProblem(ctx, cfg);
   if (problem) throw new Error(`matmul: ${problem}`);
   const gridN = Math.ceil(s.N / cfg.BN);
   const gridM = Math.ceil(s.M / cfg.BM);
-  if (gridN > MAX_WORKGROUPS_PER_DIM || gridM > MAX_WORKGROUPS_PER_DIM)
-    throw new Error(`matmul: ${s.M}×${s.N} needs a ${gridM}×${gridN} grid, over ${MAX_WORKGROUPS_PER_DIM}`);
+  checkGrid(gridM, gridN, s);
   const aligned = s.M % cfg.BM === 0 && s.N % cfg.BN === 0 && s.K % cfg.BK === 0;
   const constants = {
     BM: cfg.BM,
@@ -208,5 +214,77 @@ export function matmulWith(
     ['f32', s.alpha],
     ['f32', s.beta],
   ]);
-  return ctx.bind(label, ctx.pipeline(label, code, constants), [a, b, c, params], [gridN, gridM, s.batch]);
+  return ctx.bind(label, ctx.pipeline(label, scalarCode, constants), [a, b, c, params], [gridN, gridM, s.batch]);
+}
+
+/** matmul_vec4.wgsl with an explicit tile config and number of K splits (benchmarks and checks). */
+export function matmulVec4With(
+  ctx: GpuContext,
+  a: GpuTensor,
+  b: GpuTensor,
+  c: GpuTensor,
+  spec: MatmulSpec,
+  cfg: Vec4Config,
+  splits = 1,
+  epilogue: MatmulEpilogue = { kind: 'none' },
+): Dispatch[] {
+  const s = resolveMatmulSpec(spec);
+  checkOperands(a, b, c, s);
+  if (!vec4Aligned(spec, a, b, c))
+    throw new Error(`matmul_vec4: ${s.M}×${s.N}×${s.K}, its strides and offsets must be multiples of 4 elements`);
+  const problem = vec4ConfigProblem(ctx, cfg);
+  if (problem) throw new Error(`matmul_vec4: ${problem}`);
+  if (!Number.isInteger(splits) || splits < 1) throw new Error(`matmul_vec4: splits must be ≥ 1, got ${splits}`);
+  if (splits > 1 && s.batch > 1) throw new Error('matmul_vec4: split-K runs on one matrix (batch 1)');
+  const gridN = Math.ceil(s.N / cfg.BN);
+  const gridM = Math.ceil(s.M / cfg.BM);
+  checkGrid(gridM, gridN, s);
+  // split z covers k in [z·kLen, (z+1)·kLen): whole BK steps except perhaps in the last split
+  const kLen = splits > 1 ? Math.ceil(s.K / splits / cfg.BK) * cfg.BK : s.K;
+  const used = Math.ceil(s.K / kLen);
+  const ext = epilogueBindings(ctx, 'matmul_vec4', epilogue, c, s, { A: a, B: b });
+  const whole = s.M % cfg.BM === 0 && s.N % cfg.BN === 0 && s.K % cfg.BK === 0 && kLen % cfg.BK === 0;
+  const constants = {
+    BM: cfg.BM,
+    BN: cfg.BN,
+    BK: cfg.BK,
+    GROUP_M: cfg.GROUP_M,
+    KQ_FAST: cfg.KQ_FAST ? 1 : 0,
+    TRANS_A: s.transA ? 1 : 0,
+    TRANS_B: s.transB ? 1 : 0,
+    CHECK_BOUNDS: whole ? 0 : 1,
+    EPILOGUE: used > 1 ? 0 : ext.code,
+  };
+  const label = `matmul_vec4_${s.transA ? 't' : 'n'}${s.transB ? 't' : 'n'}`;
+  const pipeline = ctx.pipeline(label, vec4Code, constants);
+  const params = (out: ResolvedSpec, alpha: number, beta: number, kStep: number) =>
+    uniforms([
+      ['u32', s.M],
+      ['u32', s.N],
+      ['u32', s.K],
+      ['u32', out.strideA],
+      ['u32', out.strideB],
+      ['u32', out.strideC],
+      ['f32', alpha],
+      ['f32', beta],
+      ['u32', kStep],
+      ['u32', kLen],
+    ]);
+  if (used === 1) {
+    const bindings = [a, b, c, params(s, s.alpha, s.beta, 0), ext.bias, ext.aux];
+    return [ctx.bind(label, pipeline, bindings, [gridN, gridM, s.batch])];
+  }
+  const partial = splitKWorkspace(ctx, used * s.M * s.N);
+  const bindings = [
+    a,
+    b,
+    partial,
+    params({ ...s, strideA: 0, strideB: 0, strideC: s.M * s.N }, 1, 0, kLen),
+    ext.bias,
+    ext.aux,
+  ];
+  return [
+    ctx.bind(`${label}_splitk`, pipeline, bindings, [gridN, gridM, used]),
+    splitKReduce(ctx, partial, c, s, used, ext),
+  ];
 }

@@ -1,0 +1,152 @@
+// Batched or split-K GEMM, f32, on 16-byte aligned operands (vec4 loads and stores; see
+// matmul.wgsl for any shape): C[z] = epilogue(alpha · op(A[z]) · op(B[z]) + beta · C[z]).
+// a: op(A) is (M, K); stored (M, K), or (K, M) when TRANS_A     batch stride p.strideA
+// b: op(B) is (K, N); stored (K, N), or (N, K) when TRANS_B     batch stride p.strideB
+// c: (M, N)                                                     batch stride p.strideC
+// bias: (N), aux: like C (lib/matmul_epilogue.wgsl)
+// M, N, K, the strides and the kStep/kLen below are multiples of 4 (in elements).
+// Workgroup z computes over k in [z·kStep, z·kStep + kLen) ∩ [0, K): a batch (kStep 0, kLen K)
+// or one split of K (split-K: strides A, B 0, C the split's partial sums, reduced afterwards
+// by matmul_splitk_reduce.wgsl).
+// A workgroup owns a BM×BN tile of C (8×8 outputs per invocation, lib/matmul_regs_8x8.wgsl) and
+// walks K in steps of BK through one workgroup buffer; the next step waits in registers.
+// An operand whose stored rows run along K is loaded 4 k at a time and written transposed.
+
+@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> c: array<vec4<f32>>;
+struct Params { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, strideC: u32, alpha: f32, beta: f32, kStep: u32, kLen: u32 }
+@group(0) @binding(3) var<uniform> p: Params;
+@group(0) @binding(4) var<storage, read> bias: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> aux: array<vec4<f32>>;
+
+override BM: u32 = 128u;
+override BN: u32 = 128u;
+override BK: u32 = 16u;
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
+// false only when every tile and K step is whole (M % BM, N % BN, kLen % BK all 0)
+override CHECK_BOUNDS: bool = true;
+// workgroups along M that share one sweep over N (L2 reuse); 0 = plain row-major order
+override GROUP_M: u32 = 0u;
+// k-contiguous loads: neighbouring invocations on neighbouring k quads (else on neighbouring rows)
+override KQ_FAST: bool = true;
+override EPILOGUE: u32 = 0u;
+
+override WX: u32 = BN / 8u;
+override WY: u32 = BM / 8u;
+override THREADS: u32 = WX * WY;
+// a transposed (k-contiguous) operand gets one vec4 of padding per k row (fewer bank conflicts)
+override AS: u32 = BM / 4u + select(1u, 0u, TRANS_A);
+override BS: u32 = BN / 4u + select(0u, 1u, TRANS_B);
+override LOADS_A: u32 = BK * BM / (4u * THREADS);
+override LOADS_B: u32 = BK * BN / (4u * THREADS);
+
+// As[k][m/4], Bs[k][n/4]
+var<workgroup> As: array<vec4<f32>, BK * AS>;
+var<workgroup> Bs: array<vec4<f32>, BK * BS>;
+
+// where load i of invocation t sits in a step's tile of `rows` rows × BK: (row, k), the vec4
+// covering rows row..row+3 at k (rowContiguous) or k..k+3 of row
+fn place(t: u32, i: u32, rowContiguous: bool, rows: u32) -> vec2<u32> {
+  let lin = t + i * THREADS;
+  if (rowContiguous) { return vec2<u32>((lin % (rows / 4u)) * 4u, lin / (rows / 4u)); }
+  if (KQ_FAST) { return vec2<u32>(lin / (BK / 4u), (lin % (BK / 4u)) * 4u); }
+  return vec2<u32>(lin % rows, (lin / rows) * 4u);
+}
+
+fn fetchA(base: u32, row0: u32, k0: u32, t: u32, i: u32) -> vec4<f32> {
+  let rk = place(t, i, TRANS_A, BM);
+  let r = row0 + rk.x;
+  let k = k0 + rk.y;
+  let at = select(base + r * p.K + k, base + k * p.M + r, TRANS_A);
+  let ok = !CHECK_BOUNDS | ((r < p.M) & (k < kEnd));
+  return select(vec4<f32>(0.0), a[select(0u, at / 4u, ok)], ok);
+}
+
+fn fetchB(base: u32, col0: u32, k0: u32, t: u32, i: u32) -> vec4<f32> {
+  let nk = place(t, i, !TRANS_B, BN);
+  let n = col0 + nk.x;
+  let k = k0 + nk.y;
+  let at = select(base + k * p.N + n, base + n * p.K + k, TRANS_B);
+  let ok = !CHECK_BOUNDS | ((n < p.N) & (k < kEnd));
+  return select(vec4<f32>(0.0), b[select(0u, at / 4u, ok)], ok);
+}
+
+fn putA(stage: u32, t: u32, i: u32, v: vec4<f32>) {
+  let rk = place(t, i, TRANS_A, BM);
+  if (TRANS_A) {
+    As[rk.y * AS + rk.x / 4u] = v;
+  } else {
+    let at = rk.y * AS + rk.x / 4u;
+    let j = rk.x % 4u;
+    As[at][j] = v.x; As[at + AS][j] = v.y; As[at + 2u * AS][j] = v.z; As[at + 3u * AS][j] = v.w;
+  }
+}
+
+fn putB(stage: u32, t: u32, i: u32, v: vec4<f32>) {
+  let nk = place(t, i, !TRANS_B, BN);
+  if (!TRANS_B) {
+    Bs[nk.y * BS + nk.x / 4u] = v;
+  } else {
+    let at = nk.y * BS + nk.x / 4u;
+    let j = nk.x % 4u;
+    Bs[at][j] = v.x; Bs[at + BS][j] = v.y; Bs[at + 2u * BS][j] = v.z; Bs[at + 3u * BS][j] = v.w;
+  }
+}
+
+// #include matmul_staging.wgsl
+// #include matmul_tile_order.wgsl
+// #include matmul_epilogue.wgsl
+
+// beta = 0 never reads C (NaN there does not leak); N % 4 == 0, so 4 columns are in or out together
+fn store4(base: u32, row: u32, col: u32, v: vec4<f32>) {
+  if (CHECK_BOUNDS && (row >= p.M || col >= p.N)) { return; }
+  let at = (base + row * p.N + col) / 4u;
+  var y = p.alpha * v;
+  if (p.beta != 0.0) { y += p.beta * c[at]; }
+  c[at] = epilogue(y, at, col);
+}
+
+// the end of this workgroup's k range (set once by main)
+var<private> kEnd: u32;
+
+@compute @workgroup_size(WX, WY)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let tile = output_tile(wid, nwg); // (row, column)
+  let row0 = tile.x * BM;
+  let col0 = tile.y * BN;
+  let baseA = wid.z * p.strideA;
+  let baseB = wid.z * p.strideB;
+  let kBegin = wid.z * p.kStep;
+  let end = min(p.K, kBegin + p.kLen);
+  kEnd = end;
+  let tx = lid.x;
+  let ty = lid.y;
+  let t = tx + ty * WX;
+
+  // #include matmul_regs_8x8.wgsl
+  var staged: Staged; // the next step's tiles
+
+  let steps = (end - min(kBegin, end) + BK - 1u) / BK;
+  for (var s = 0u; s <= steps; s++) {
+    let fetch = s < steps;
+    if (fetch) { staged = fetch_staged(baseA, baseB, row0, col0, kBegin + s * BK, t); }
+    if (s > 0u) {
+      for (var k = 0u; k < BK; k++) {
+        let a0 = As[k * AS + ty];
+        let a1 = As[k * AS + WY + ty];
+        let b0 = Bs[k * BS + tx];
+        let b1 = Bs[k * BS + WX + tx];
+        // #include matmul_fma_8x8.wgsl
+      }
+    }
+    // one buffer: everyone must be done reading it before it is overwritten
+    workgroupBarrier();
+    if (fetch) { put_staged(0u, t, staged); }
+    workgroupBarrier();
+  }
+
+  let baseC = wid.z * p.strideC;
+  // #include matmul_store_8x8.wgsl
+}

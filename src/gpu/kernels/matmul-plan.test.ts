@@ -1,0 +1,60 @@
+// matmul()'s choice of kernel, tiles and K splits per product (planMatmul), on the limits of an
+// H200 and of SwiftShader, at NeoX 125M's GEMMs (bench/matmul-shapes.json).
+import { describe, expect, it } from 'vitest';
+import type { GpuContext } from '../context';
+import type { GpuTensor } from '../tensor';
+import { type MatmulPlan, type MatmulSpec, matmulConfigName, planMatmul, splitKFor, vec4ConfigName } from './matmul';
+import { SPLIT_TILES } from './matmul-config';
+
+const device = (invocations: number, storage: number, fallback: boolean) =>
+  ({
+    limits: {
+      maxComputeInvocationsPerWorkgroup: invocations,
+      maxComputeWorkgroupSizeX: invocations,
+      maxComputeWorkgroupSizeY: invocations,
+      maxComputeWorkgroupStorageSize: storage,
+    },
+    adapter: { isFallbackAdapter: fallback },
+  }) as unknown as GpuContext;
+const h200 = device(1024, 48 * 1024, false);
+const swiftshader = device(256, 32 * 1024, true);
+const t = (offset = 0) => ({ offset }) as GpuTensor;
+
+const name = (p: MatmulPlan) =>
+  `${p.kernel}:${p.kernel === 'vec4' ? vec4ConfigName(p.config) : matmulConfigName(p.config)}k${p.splits}`;
+const plan = (ctx: GpuContext, spec: MatmulSpec, offset = 0, fused = false) =>
+  name(planMatmul(ctx, spec, t(offset), t(), t(), fused));
+
+describe('planMatmul on an H200', () => {
+  it('splits K of the small weight-gradient grids until there are about 2048 workgroups', () => {
+    expect(plan(h200, { M: 768, N: 768, K: 8192, transA: true, beta: 1 })).toBe('vec4:v128x64x16g8qk16');
+    expect(plan(h200, { M: 2304, N: 768, K: 8192, transA: true, beta: 1 })).toBe('vec4:v128x64x16g8qk12');
+    expect(plan(h200, { M: 3072, N: 768, K: 8192, transA: true, beta: 1 })).toBe('vec4:v128x64x16g8qk8');
+  });
+  it('runs plain products on matmul.wgsl unless an epilogue is fused, and Aᵀ·B on 128×256 tiles', () => {
+    expect(plan(h200, { M: 4096, N: 4096, K: 4096 })).toBe('scalar:128x128x16s1pg8k1');
+    expect(plan(h200, { M: 8192, N: 3072, K: 768 }, 0, true)).toBe('vec4:v128x128x16g8qk1');
+    expect(plan(h200, { M: 2048, N: 64, K: 2048, batch: 48 })).toBe('vec4:v128x128x16g8qk1');
+    expect(plan(h200, { M: 50304, N: 768, K: 8192, transA: true, beta: 1 })).toBe('vec4:v128x256x16g8qk1');
+    expect(plan(h200, { M: 8192, N: 2304, K: 768, transB: true })).toBe('vec4:v128x128x16g8qk1');
+  });
+  it('takes matmul.wgsl for operands that are not 16-byte aligned', () => {
+    expect(plan(h200, { M: 8192, N: 2304, K: 766, transB: true })).toMatch(/^scalar:/);
+    expect(plan(h200, { M: 8192, N: 2304, K: 768, transB: true }, 8)).toMatch(/^scalar:/);
+  });
+});
+
+describe('planMatmul on SwiftShader', () => {
+  it('takes small vec4 tiles for every aligned product and never splits K', () => {
+    expect(plan(swiftshader, { M: 768, N: 768, K: 8192, transA: true, beta: 1 })).toBe('vec4:v64x64x16g0qk1');
+    expect(plan(swiftshader, { M: 4096, N: 4096, K: 4096 })).toBe('vec4:v64x64x16g0qk1');
+  });
+});
+
+describe('splitKFor', () => {
+  it('keeps at least 512 of K per split and never splits batches', () => {
+    expect(splitKFor({ M: 64, N: 64, K: 2048 }, SPLIT_TILES)).toBe(4);
+    expect(splitKFor({ M: 64, N: 64, K: 1000 }, SPLIT_TILES)).toBe(1);
+    expect(splitKFor({ M: 64, N: 64, K: 8192, batch: 2 }, SPLIT_TILES)).toBe(1);
+  });
+});
