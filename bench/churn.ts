@@ -81,7 +81,7 @@ const scenarios: Scenario[] = [
 const tiny = { file: 'configs/tiny-3d.yml', text: readFileSync('configs/tiny-3d.yml', 'utf8') };
 
 async function run(s: Scenario, events: ChurnEvent[], saveDir: string): Promise<ChurnResult> {
-  const text = `${s.settings}train_iters: ${steps}\nlr_decay_iters: ${steps}\neval_interval: 8\nsave: ${saveDir}\ncheckpoint_factor: 2\n`;
+  const text = `${s.settings}train_iters: ${steps}\nlr_decay_iters: ${steps}\neval_interval: 8\nsave: ${saveDir}\ncheckpoint_factor: 2\nsnapshot_interval: 1\n`;
   return runChurn({
     sources: [tiny, { file: `${s.name}.yml`, text }],
     tabs: s.tabs,
