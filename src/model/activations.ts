@@ -10,6 +10,7 @@ import type { GpuContext } from '../gpu/context';
 import { fusedAttentionSupported } from '../gpu/kernels/fused-attention';
 import { vec4Aligned } from '../gpu/kernels/matmul';
 import type { GpuTensor } from '../gpu/tensor';
+import type { HostCopy } from './program';
 import type { ModelSpec } from './spec';
 
 /** What one TP rank holds of the split dimensions. */
@@ -83,6 +84,8 @@ export interface LayerActs {
 export interface Acts {
   tokens: GpuTensor; // i32 (N)
   targets: GpuTensor; // i32 (N)
+  /** what `targets` holds, kept by whoever writes it (the vocab-parallel loss needs no readback) */
+  targetsOnHost?: HostCopy<Int32Array>;
   buckets: GpuTensor; // i32 bucketTokens(tokens)
   layers: LayerActs[];
   xFinal: GpuTensor; // (N, C) output of the last layer
@@ -200,6 +203,7 @@ export function allocActs(
   return {
     tokens: t('tokens', N),
     targets: t('targets', N),
+    targetsOnHost: { current: null },
     buckets: t('buckets', bucketLen),
     layers,
     xFinal: t('xFinal', N, C),

@@ -291,7 +291,13 @@ export function headForwardPass(m: PassContext, b: ProgramBuilder, a: Acts): voi
   b.push(crossEntropyForward(ctx, a.logits, a.targets, a.losses, a.lse, N, d.v));
   if (m.tp.size > 1) {
     b.push(targetLogit(ctx, a.logits, a.targets, a.targetLogit, N, d.v));
-    b.vocabLoss({ lse: a.lse, targetLogit: a.targetLogit, targets: a.targets, losses: a.losses });
+    b.vocabLoss({
+      lse: a.lse,
+      targetLogit: a.targetLogit,
+      targets: a.targets,
+      losses: a.losses,
+      targetsOnHost: a.targetsOnHost,
+    });
   }
 }
 

@@ -191,6 +191,12 @@ export class Gpt {
     if (this.stage.hasHead) {
       b.clear(a.dx);
       headBackwardPass(m, b, a);
+      // a stage with the embedding adds to a tied embed.wte again in its embedding backward
+      b.mark(
+        this.paramNames(
+          (n) => n.startsWith('final_norm.') || n === 'head.weight' || (n === 'embed.wte' && !this.stage.hasEmbedding),
+        ),
+      );
     }
     const n = a.layers.length,
       k = chunk || n;
@@ -198,10 +204,20 @@ export class Gpt {
       const end = Math.min(n, start + k);
       if (chunk)
         for (let j = start; j < end; j++) layerForwardPass(m, b, a, a.layers[j], first + j, this.layerOutput(a, j));
-      for (let j = end - 1; j >= start; j--) layerBackwardPass(m, b, a, a.layers[j], first + j);
+      for (let j = end - 1; j >= start; j--) {
+        layerBackwardPass(m, b, a, a.layers[j], first + j);
+        b.mark(this.paramNames((name) => name.startsWith(`layers.${first + j}.`)));
+      }
     }
-    if (this.stage.hasEmbedding) embeddingBackwardPass(m, b, a);
+    if (this.stage.hasEmbedding) {
+      embeddingBackwardPass(m, b, a);
+      b.mark(this.paramNames((name) => name.startsWith('embed.')));
+    }
     return b.steps;
+  }
+
+  private paramNames(which: (name: string) => boolean): string[] {
+    return this.layout.slots.filter((s) => which(s.name)).map((s) => s.name);
   }
 
   private inputOfActs(a: Acts): GpuTensor {

@@ -11,7 +11,7 @@ import { adamw, gradSquaredNorm, numPartials, type AdamHyper, type Range } from 
 import { ALIGN_ELEMS, type ParamLayout, type StageRange } from '../model/params';
 import { Gpt } from '../model/gpt';
 import { ProgramBuilder, type Program, type TpCollectives } from '../model/program';
-import { runProgram } from '../model/run-program';
+import { runProgram, type RunHooks } from '../model/run-program';
 import type { ModelSpec } from '../model/spec';
 import type { TpPlace } from '../model/tp-shard';
 import type { RankMemory } from './events';
@@ -157,8 +157,8 @@ export class Trainer {
   }
 
   /** Runs a recorded pass (dispatches, and TP talk where the model has it). */
-  run(program: Program): Promise<void> {
-    return runProgram(this.ctx, program, this.tpCollectives);
+  run(program: Program, hooks?: RunHooks): Promise<void> {
+    return runProgram(this.ctx, program, this.tpCollectives, hooks);
   }
 
   /** Writes the full flat parameter vector (e.g. from initFlat or a checkpoint). */
@@ -251,7 +251,11 @@ export class Trainer {
       this.ctx.write(a.tokens, mb.tokens);
       this.ctx.write(a.buckets, this.model.prepareTokens(mb.tokens));
     }
-    if (parts.targets) this.ctx.write(a.targets, this.model.prepareTargets(mb.targets));
+    if (parts.targets) {
+      const targets = this.model.prepareTargets(mb.targets);
+      this.ctx.write(a.targets, targets);
+      if (a.targetsOnHost) a.targetsOnHost.current = targets;
+    }
     this.ctx.write(a.dropSeed, new Uint32Array([this.dropoutSeed(), (mb.firstSample ?? 0) >>> 0, 0, 0]));
   }
 
