@@ -8,6 +8,7 @@ import type { Dispatch } from '../gpu/dispatch';
 import type { GpuTensor } from '../gpu/tensor';
 import { addInto } from '../gpu/kernels/elementwise';
 import { adamw, gradSquaredNorm, numPartials, type AdamHyper, type Range } from '../gpu/kernels/optimizer';
+import type { AttentionBackward } from '../model/activations';
 import { ALIGN_ELEMS, type ParamLayout, type StageRange } from '../model/params';
 import { Gpt } from '../model/gpt';
 import { ProgramBuilder, type Program, type TpCollectives } from '../model/program';
@@ -42,6 +43,8 @@ export interface TrainerOptions {
   zero?: { shards: number; index: number };
   /** flat-buffer ranges this rank leaves out of the gradient norm (another rank counts them), given its layout */
   normSkip?: (layout: ParamLayout) => Range[];
+  /** the attention backward after a fused forward (model/activations.ts fusionFor); default: chosen by size */
+  attentionBackward?: AttentionBackward;
 }
 
 export interface StepResult {
@@ -98,6 +101,7 @@ export class Trainer {
       slots: opts.slots,
       tp: opts.tp?.place,
       recomputeLayers: opts.recomputeLayers,
+      attentionBackward: opts.attentionBackward,
     };
     this.model = new Gpt(ctx, spec, microBatchSize, 1 / tokensPerStep, {
       ...stageModel,
