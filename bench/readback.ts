@@ -1,7 +1,9 @@
 // GPU → host readback cost, the wait under every pipeline send, TP sum and gradient bucket:
 // a fresh MAP_READ buffer per read (created, mapped, destroyed: how GpuContext read before) against
-// GpuContext.read through its ring of reusable staging buffers, and readMany of two tensors against
-// two reads. Per size: median ms over `--reps` reads with the GPU idle. Prints one JSON object.
+// GpuContext.read through its ring of reusable staging buffers, readInto (the same into host memory
+// that is reused), and readMany of two tensors against
+// two reads; and host → GPU writes through queue.writeBuffer against the upload ring (each timed to
+// the GPU's completion). Per size: median ms over `--reps` with the GPU idle. Prints one JSON object.
 //   node --import tsx --import ./tools/register-raw.mjs bench/readback.ts [--reps 20] [--hardware]
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -52,8 +54,19 @@ for (const bytes of sizes) {
   const u = ctx.tensorFrom(new Float32Array(n), [n]);
   const fresh = await median(() => freshRead(ctx, t));
   const ring = await median(() => ctx.read(t));
+  const dst = new Float32Array(n);
+  const into = await median(() => ctx.readInto(t, dst));
   const two = await median(() => Promise.all([ctx.read(t), ctx.read(u)]));
   const many = await median(() => ctx.readMany([t, u]));
+  const host = new Float32Array(n).fill(1);
+  const writeBuffer = await median(async () => {
+    ctx.device.queue.writeBuffer(u.buffer, 0, host.buffer, 0, bytes);
+    await ctx.sync();
+  });
+  const uploadRing = await median(async () => {
+    ctx.uploads.write(u.buffer, 0, host);
+    await ctx.sync();
+  });
   const gbs = (ms: number) => +(bytes / ms / 1e6).toFixed(2);
   rows.push({
     bytes,
@@ -62,8 +75,11 @@ for (const bytes of sizes) {
     fresh_gb_s: gbs(fresh),
     ring_gb_s: gbs(ring),
     ring_speedup: +(fresh / ring).toFixed(2),
+    read_into_ms: +into.toFixed(3),
     two_reads_ms: +two.toFixed(3),
     read_many_ms: +many.toFixed(3),
+    write_buffer_ms: +writeBuffer.toFixed(3),
+    upload_ring_ms: +uploadRing.toFixed(3),
   });
   t.buffer.destroy();
   u.buffer.destroy();

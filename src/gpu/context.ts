@@ -6,6 +6,7 @@ import type { BufferRange, Dispatch } from './dispatch';
 import { encodeDispatches } from './dispatch';
 import { shaderLib } from './shader-lib';
 import { StagingRing } from './staging';
+import { UploadRing } from './uploads';
 import type { GpuTensor } from './tensor';
 import { resolveIncludes } from './wgsl-include';
 
@@ -69,6 +70,9 @@ export class GpuContext {
   bytesAllocated = 0;
   /** readbacks go through these reusable staging buffers */
   readonly staging: StagingRing;
+  /** writes of at least `uploadRingBytes` go through these reusable mapped buffers */
+  readonly uploads: UploadRing;
+  uploadRingBytes = 4 * 2 ** 20;
   /** Benchmarks' own-work timing: when set, the pipeline executor waits for the GPU after each
    *  forward and backward (so an op's span is its GPU time) and gradient buckets are reduced
    *  after the backward instead of during it. Off in training: the host runs ahead. */
@@ -81,6 +85,7 @@ export class GpuContext {
     this.limits = device.limits;
     this.alignment = device.limits.minStorageBufferOffsetAlignment;
     this.staging = new StagingRing(device);
+    this.uploads = new UploadRing(device);
   }
 
   /** Compiles (once) a compute pipeline from WGSL source with override constants; the source's
@@ -158,7 +163,13 @@ export class GpuContext {
   write(t: GpuTensor, data: Float32Array | Int32Array | Uint32Array): void {
     if (data.length > t.length)
       throw new Error(`write: ${data.length} elements into ${t.name ?? 'tensor'} of ${t.length}`);
-    this.device.queue.writeBuffer(t.buffer, t.offset, data.buffer, data.byteOffset, data.byteLength);
+    this.writeBuffer(t.buffer, t.offset, data);
+  }
+
+  /** queue.writeBuffer, or the upload ring for large writes (queue-ordered either way). */
+  writeBuffer(buffer: GPUBuffer, offset: number, data: ArrayBufferView): void {
+    if (data.byteLength >= this.uploadRingBytes && data.byteLength % 4 === 0) this.uploads.write(buffer, offset, data);
+    else this.device.queue.writeBuffer(buffer, offset, data.buffer, data.byteOffset, data.byteLength);
   }
 
   /** Encodes the dispatches in one compute pass and submits them. */
@@ -203,6 +214,29 @@ export class GpuContext {
     staging.unmap();
     this.staging.release(staging);
     return out;
+  }
+
+  /** Reads `t` into `dst` (no new host memory: on a VM, fresh pages for every large read are
+   *  what a readback costs most); copy and map are queued before this returns, as in readMany. */
+  async readInto(t: GpuTensor, dst: Float32Array | Int32Array): Promise<void> {
+    if (dst.length !== t.length)
+      throw new Error(`readInto: ${dst.length} elements for ${t.name ?? 'tensor'} of ${t.length}`);
+    const bytes = Math.max(16, Math.ceil((t.length * 4) / 16) * 16);
+    const staging = this.staging.acquire(bytes);
+    const enc = this.device.createCommandEncoder();
+    if (t.length > 0) enc.copyBufferToBuffer(t.buffer, t.offset, staging, 0, t.length * 4);
+    this.device.queue.submit([enc.finish()]);
+    try {
+      await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+    } catch (e) {
+      staging.destroy();
+      throw e;
+    }
+    new Uint8Array(dst.buffer, dst.byteOffset, dst.byteLength).set(
+      new Uint8Array(staging.getMappedRange(0, bytes), 0, dst.byteLength),
+    );
+    staging.unmap();
+    this.staging.release(staging);
   }
 
   async read(t: GpuTensor): Promise<Float32Array> {

@@ -41,6 +41,25 @@ describe('GpuContext readbacks through the staging ring', () => {
     expect(new Int32Array(rb)).toEqual(Int32Array.from([7, -1, 3]));
   });
 
+  it('large writes go through the upload ring: exact at any offset, in queue order, buffers reused', async () => {
+    const before = ctx.uploadRingBytes;
+    ctx.uploadRingBytes = 1024;
+    try {
+      const t = ctx.tensor([100_000]);
+      for (let round = 0; round < 4; round++) {
+        const data = ramp(50_000, round);
+        ctx.write({ ...t, offset: 4096, length: 50_000 }, data);
+        ctx.write({ ...t, offset: 4096 + 40_000 * 4, length: 10_000 }, ramp(10_000, -round)); // later write wins
+        const got = await ctx.read({ ...t, offset: 4096, length: 50_000 });
+        expect(got.subarray(0, 40_000)).toEqual(data.subarray(0, 40_000));
+        expect(got.subarray(40_000)).toEqual(ramp(10_000, -round));
+        await ctx.sync();
+      }
+    } finally {
+      ctx.uploadRingBytes = before;
+    }
+  });
+
   it('sizes staging buffers in powers of two from 64 KiB', () => {
     expect(stagingSize(1)).toBe(65536);
     expect(stagingSize(65537)).toBe(131072);

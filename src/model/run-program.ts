@@ -23,6 +23,15 @@ export function splitAtLastUse(pending: readonly Dispatch[], t: GpuTensor): [Dis
   return [pending.slice(0, cut), pending.slice(cut)];
 }
 
+// Host copies of the tensors TP sums read, kept across steps (no fresh pages per read); a comm
+// that moves whole buffers (the worker bridge) may take one, and then another is made.
+const hostCopies = new WeakMap<GpuTensor, Float32Array>();
+function hostCopyOf(t: GpuTensor): Float32Array {
+  let h = hostCopies.get(t);
+  if (!h || h.buffer.byteLength === 0) hostCopies.set(t, (h = new Float32Array(t.length)));
+  return h;
+}
+
 export async function runProgram(
   ctx: GpuContext,
   program: Program,
@@ -71,10 +80,12 @@ export async function runProgram(
         const [first, independent] = splitAtLastUse(pending, step.tensor);
         pending = first;
         submit();
-        const reading = ctx.read(step.tensor);
+        const host = hostCopyOf(step.tensor);
+        const reading = ctx.readInto(step.tensor, host);
         pending = independent;
         submit(); // runs while the sum is on the host
-        ctx.write(step.tensor, await g.sum(await reading, step.what));
+        await reading;
+        ctx.write(step.tensor, await g.sum(host, step.what));
         break;
       }
       case 'vocabLoss': {

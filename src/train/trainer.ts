@@ -202,13 +202,13 @@ export class Trainer {
   writeGrads(flat: Float32Array, offset = 0): void {
     if (offset + flat.length > this.model.flatLength)
       throw new Error(`writeGrads: ${flat.length} values at ${offset} overflow the model's ${this.model.flatLength}`);
-    this.ctx.device.queue.writeBuffer(this.model.grads, offset * 4, flat.buffer, flat.byteOffset, flat.byteLength);
+    this.ctx.writeBuffer(this.model.grads, offset * 4, flat);
   }
 
   writeParams(flat: Float32Array, offset = 0): void {
     if (offset + flat.length > this.model.flatLength)
       throw new Error(`writeParams: ${flat.length} values at ${offset} overflow the model's ${this.model.flatLength}`);
-    this.ctx.device.queue.writeBuffer(this.model.params, offset * 4, flat.buffer, flat.byteOffset, flat.byteLength);
+    this.ctx.writeBuffer(this.model.params, offset * 4, flat);
   }
 
   /** This step's dropout seed: every mask of the step derives from it and the global sample. */

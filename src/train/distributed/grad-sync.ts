@@ -45,6 +45,16 @@ export interface SyncTimes {
 
 const intersect = (a: Range, b: Range): Range => ({ start: Math.max(a.start, b.start), end: Math.min(a.end, b.end) });
 
+// Host memory the buckets are read into, one per trainer, kept across steps: allocating fresh
+// pages for every bucket of every step costs more than the copy itself on a VM.
+const mirrors = new WeakMap<Trainer, Float32Array>();
+function mirrorOf(t: Trainer): Float32Array {
+  let m = mirrors.get(t);
+  // a comm that moves whole buffers (the worker bridge) may have taken it: then make another
+  if (!m || m.buffer.byteLength === 0) mirrors.set(t, (m = new Float32Array(t.model.flatLength)));
+  return m;
+}
+
 /** One step's gradient synchronisation: `hooks` go to the last backward, then `finish()`. */
 export class GradSync {
   private readonly buckets: GradBucket[];
@@ -100,7 +110,8 @@ export class GradSync {
     await timed(() => Promise.all(this.inFlight));
     if (this.tied) {
       const tied = this.tied;
-      const g = await ctx.read(this.gradView(tied));
+      const g = mirrorOf(this.t).subarray(tied.start, tied.end);
+      await ctx.readInto(this.gradView(tied), g);
       const summed = await timed(() => comm.allReduce(g, this.place.tiedEmbeddingGroup!, 'sum'));
       if (this.dp > 1) await timed(() => this.reduceRange(tied, summed));
       else this.t.writeGrads(summed, tied.start);
@@ -130,8 +141,8 @@ export class GradSync {
     while (this.issued < this.buckets.length && this.buckets[this.issued].readyAt <= mark) {
       const b = this.buckets[this.issued++];
       // the readback is queued now, before the rest of the backward is submitted
-      const reading = this.t.ctx.read(this.gradView(b));
-      const done = reading.then((g) => this.reduceRange(b, g));
+      const host = mirrorOf(this.t).subarray(b.start, b.end);
+      const done = this.t.ctx.readInto(this.gradView(b), host).then(() => this.reduceRange(b, host));
       done.catch(() => {}); // awaited in finish() or settle(); this keeps an early failure from going unhandled
       this.inFlight.push(done);
     }
