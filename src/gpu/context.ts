@@ -70,9 +70,9 @@ export class GpuContext {
   bytesAllocated = 0;
   /** readbacks go through these reusable staging buffers */
   readonly staging: StagingRing;
-  /** writes of at least `uploadRingBytes` go through these reusable mapped buffers */
+  /** writes of at least `uploadRingBytes` go through these reusable mapped buffers (uploads.ts) */
   readonly uploads: UploadRing;
-  uploadRingBytes = 4 * 2 ** 20;
+  uploadRingBytes = 256 * 1024;
   /** Benchmarks' own-work timing: when set, the pipeline executor waits for the GPU after each
    *  forward and backward (so an op's span is its GPU time) and gradient buckets are reduced
    *  after the backward instead of during it. Off in training: the host runs ahead. */
