@@ -1,7 +1,8 @@
 // Reusable MAP_WRITE upload buffers for large host → GPU writes. queue.writeBuffer stages what it
-// is given in Dawn's own upload memory; on the H200 that took 1.5 ms for 2 MiB and 2.8 ms for 8 MiB
-// against 0.3 and 0.8 here (bench/readback.ts, results/h200-readback.json), while for 4 KiB it is
-// faster (0.02 against 0.08 ms): GpuContext sends writes from 256 KiB up this way.
+// is given in Dawn's own upload memory; on the H200 that took 0.24–1.5 ms for 2 MiB and 2.8–3.2 ms
+// for 8 MiB against 0.22–0.31 and 0.76–0.79 ms here, while for 4 KiB it is faster (0.01–0.02
+// against 0.04–0.08 ms; bench/readback.ts, bench/results/h200-train-overlap-run{2,3}.json):
+// GpuContext sends writes from 256 KiB up this way.
 // A write takes a buffer that is already mapped, copies the data in, unmaps it and queues its
 // copy into the destination (ordered with other queue work, like writeBuffer). The buffer is mapped
 // again in the background once the GPU has read it, and then serves the next write.
