@@ -1,6 +1,10 @@
 """PyTorch FP32 (TF32 off) training throughput of the same GPT as bench/train-throughput.ts.
 
-    python3 bench/torch_gpt.py --layers 12 --hidden 768 --heads 12 --seq 2048 --vocab 50304 --micro 1
+    python3 bench/torch_gpt.py --layers 12 --hidden 768 --heads 12 --seq 2048 --vocab 50304 --micro 1 [--attention sdpa]
+
+--attention eager (default): the golden-data reference's forward (explicit softmax over the T×T scores);
+--attention sdpa: the same model with torch.nn.functional.scaled_dot_product_attention(is_causal=True),
+what a PyTorch user would run (FP32 picks the memory-efficient kernel; there is no FP32 flash kernel).
 """
 import argparse
 import json
@@ -9,6 +13,7 @@ import time
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools" / "reference"))
 import gpt_reference as ref  # noqa: E402
@@ -18,6 +23,7 @@ for k, d in [("layers", 12), ("hidden", 768), ("heads", 12), ("seq", 2048), ("vo
     p.add_argument("--" + k, type=int, default=d)
 p.add_argument("--norm", default="layernorm")
 p.add_argument("--pos", default="rotary")
+p.add_argument("--attention", choices=["eager", "sdpa"], default="eager")
 a = p.parse_args()
 torch.backends.cuda.matmul.allow_tf32 = False
 torch.backends.cudnn.allow_tf32 = False
@@ -36,9 +42,40 @@ params = {k: (torch.randn(s, device=dev) * 0.02).requires_grad_(True) for k, s i
 opt = torch.optim.AdamW(list(params.values()), lr=1e-4, fused=True)
 tokens = torch.randint(0, 50257, (a.micro, T + 1), device=dev)
 x, y = tokens[:, :-1], tokens[:, 1:]
+def forward_sdpa(p, spec, tokens, targets):
+    """ref.forward with the attention core replaced by scaled_dot_product_attention."""
+    B, T = tokens.shape
+    C, H, hd = spec["C"], spec["H"], spec["hd"]
+    h = p["embed.wte"][tokens]
+    for l in range(spec["L"]):
+        pre = f"layers.{l}."
+        n1 = ref.norm(h, p, pre + "ln1", spec)
+        qkv = (n1 @ p[pre + "attn.qkv.weight"].T + p[pre + "attn.qkv.bias"]).view(B, T, H, 3 * hd).permute(0, 2, 1, 3)
+        q, k, v = qkv.split(hd, dim=-1)
+        q = ref.rotary(q, spec["rotaryDims"], spec["rotaryBase"])
+        k = ref.rotary(k, spec["rotaryDims"], spec["rotaryBase"])
+        att = F.scaled_dot_product_attention(q, k, v, is_causal=True).permute(0, 2, 1, 3).reshape(B, T, C)
+        mid = h + att @ p[pre + "attn.dense.weight"].T + p[pre + "attn.dense.bias"]
+        n2 = ref.norm(mid, p, pre + "ln2", spec)
+        m = F.gelu(n2 @ p[pre + "mlp.up.weight"].T + p[pre + "mlp.up.bias"])
+        h = mid + m @ p[pre + "mlp.down.weight"].T + p[pre + "mlp.down.bias"]
+    logits = ref.norm(h, p, "final_norm", spec) @ p["head.weight"].T
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+
+
+forward = forward_sdpa if a.attention == "sdpa" else ref.forward
+if a.attention == "sdpa" and a.pos != "rotary":
+    sys.exit("--attention sdpa is written for rotary positions (the 125M config)")
+
+
+# the two forwards compute the same loss (checked on the initial weights, before timing)
+with torch.no_grad():
+    same_loss = (forward(params, spec, x, y) - ref.forward(params, spec, x, y)).abs().item()
+
+
 def step():
     opt.zero_grad(set_to_none=True)
-    loss = ref.forward(params, spec, x, y)
+    loss = forward(params, spec, x, y)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(list(params.values()), 1.0)
     opt.step()
@@ -52,5 +89,9 @@ for _ in range(a.steps):
 torch.cuda.synchronize()
 sec = time.perf_counter() - t0
 n = sum(v.numel() for v in params.values())
-print(json.dumps({"impl": "pytorch-fp32-eager", "torch": torch.__version__, "params": n, "seq": T, "micro_batch": a.micro,
+torch.cuda.reset_peak_memory_stats()
+step()
+torch.cuda.synchronize()
+peak = torch.cuda.max_memory_allocated()
+print(json.dumps({"impl": "pytorch-fp32-" + a.attention, "peak_bytes": peak, "loss_diff_vs_eager": same_loss, "torch": torch.__version__, "params": n, "seq": T, "micro_batch": a.micro,
                   "steps": a.steps, "seconds": sec, "tokens_per_s": a.micro * T * a.steps / sec, "last_loss": loss.item()}))

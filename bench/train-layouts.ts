@@ -106,7 +106,11 @@ if (values.json) {
       ...head,
       adapter_info: a,
       seconds: Math.round((performance.now() - t0) / 1000),
-      layouts: results,
+      // tokens/s against the single rank of this run (the same GPU does all the work either way)
+      layouts: results.map((r) => {
+        const one = results.find((x) => x.name === '1rank');
+        return one ? { ...r, x_1rank: Math.round((r.tokens_per_s / one.tokens_per_s) * 1000) / 1000 } : r;
+      }),
     }),
   );
 } else {

@@ -1,9 +1,9 @@
 // Training across processes: every rank of a layout is its own Node process with its own
 // WebGPU device (Dawn) and CPU thread, talking over TCP (src/comm/tcp-transport.ts) — the
 // closest this repo gets, outside browsers, to "each stage has its own compute". Prints one
-// JSON object: per layout tokens/s, per-stage step breakdown (compute, p2p wait, all-reduce,
-// optimizer, medians over the measured steps) and, for pipelines, the measured efficiency
-// Σ_stages compute / (P × step time) next to the ideal m / (m + P − 1).
+// JSON object: per layout tokens/s and x_single (against the single rank of the same run), the
+// per-stage step breakdown (compute: host time in forward/backward ops, p2p wait, all-reduce,
+// optimizer, medians over the measured steps) and, for pipelines, the ideal m / (m + P − 1).
 //   node --import tsx --import ./tools/register-raw.mjs bench/train-procs.ts --json [--layouts pp4m16,tp2pp2] [--steps 4]
 // On a GPU machine: node tools/bundle-node.mjs build bench/train-procs.ts && ../shared/gpu/pack.sh build/train-procs.mjs,
 // then bash .gpu/run.sh train-procs.mjs --json (all processes share the machine's GPU 0 unless
@@ -206,15 +206,9 @@ async function runLayout(l: Layout): Promise<Record<string, unknown>> {
     tokens_per_s: (tokens / stepMs) * 1000,
     stages,
   };
-  if (l.pp > 1) {
-    const busy = stages.reduce((a, s) => a + s.compute_ms, 0);
-    const ideal = l.m / (l.m + l.pp - 1);
-    Object.assign(out, {
-      efficiency_measured: busy / (l.pp * stepMs),
-      ideal,
-      ratio_to_ideal: busy / (l.pp * stepMs) / ideal,
-    });
-  }
+  // compute_ms is the host's time in forward/backward ops, which no longer wait for the GPU: it is
+  // not busy time, so pipelines report only the ideal m / (m + P − 1) next to x_single
+  if (l.pp > 1) out.ideal = l.m / (l.m + l.pp - 1);
   return out;
 }
 
@@ -232,6 +226,9 @@ else {
     results.push(r);
     if (!values.json) console.error(JSON.stringify(r));
   }
+  const single = results.find((r) => r.layout === 'single');
+  for (const r of results)
+    if (single) r.x_single = Math.round(((r.tokens_per_s as number) / (single.tokens_per_s as number)) * 1000) / 1000;
   const report = {
     bench: 'train-procs',
     model: {

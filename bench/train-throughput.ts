@@ -1,11 +1,12 @@
 // Single-rank training throughput (tokens/s) of a NeoX config on WebGPU through Dawn in Node,
 // on random tokens. Prints one JSON object. On a GPU machine (see ../shared/gpu/README.md):
 //   node tools/bundle-node.mjs build bench/train-throughput.ts && ../shared/gpu/pack.sh build/train-throughput.mjs
-//   bash .gpu/run.sh train-throughput.mjs bench/configs/125M.yml --micro 1 --steps 5
+//   bash .gpu/run.sh train-throughput.mjs bench/configs/125M.yml --micro 1 --steps 5 [--attention-backward fused|recompute]
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/load-files';
 import { gpt2BpeTokenizer, getTokenizer } from '../src/data/tokenizer';
 import { createNodeContext } from '../src/gpu/device-node';
+import { fusionFor, localDims } from '../src/model/activations';
 import { initFlat } from '../src/model/init';
 import { adamHyper, lrSchedule, modelSpec, type TrainConfig } from '../src/train/setup';
 import { Trainer } from '../src/train/trainer';
@@ -19,8 +20,12 @@ const { values, positionals } = parseArgs({
     warmup: { type: 'string', default: '2' },
     seq: { type: 'string' },
     layers: { type: 'string' },
+    'attention-backward': { type: 'string' },
   },
 });
+const attentionBackward = values['attention-backward'];
+if (attentionBackward !== undefined && attentionBackward !== 'fused' && attentionBackward !== 'recompute')
+  throw new Error(`--attention-backward must be fused or recompute, got ${attentionBackward}`);
 const overrides: Record<string, unknown> = {};
 if (values.seq) overrides.seq_length = Number(values.seq);
 if (values.layers) overrides.num_layers = Number(values.layers);
@@ -38,6 +43,7 @@ const trainer = new Trainer(ctx, {
   gradAccumSteps: 1,
   adam: adamHyper(c),
   schedule: lrSchedule(c),
+  attentionBackward,
 });
 trainer.loadParams(initFlat(trainer.model.layout, c.seed));
 const N = micro * spec.T;
@@ -62,6 +68,9 @@ console.log(
     hidden: spec.C,
     seq: spec.T,
     micro_batch: micro,
+    attention_backward:
+      fusionFor(ctx, spec, localDims(spec, 1), micro, attentionBackward).attentionBackward ?? 'unfused',
+    activation_bytes: trainer.model.activationBytes,
     steps,
     seconds: sec,
     tokens_per_s: (N * steps) / sec,

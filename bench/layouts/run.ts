@@ -67,6 +67,8 @@ export async function runLayout(
   const params: number[] = [];
   let tokensPerStep = 0;
   const t0 = performance.now();
+  // serial mode times each op's own GPU work: the executor waits for the GPU after each compute op
+  ctx.measureOps = mode === 'serial';
   await Promise.all(
     plan.grid.coords.map(async (coord, r) => {
       const { comm, calls } = timedComm(directComm(loop.transports[r]), baton);
@@ -100,6 +102,7 @@ export async function runLayout(
       }
     }),
   );
+  ctx.measureOps = false;
   return {
     layout,
     mode,

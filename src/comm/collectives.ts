@@ -19,6 +19,16 @@ export interface CollectiveOptions {
   reduce?: Reducer;
   /** broadcast pipelines segments of this many bytes (default 1 MiB) */
   segmentBytes?: number;
+  /** all-reduce and reduce-scatter: `data` is elements [offset, offset + data.length) of a vector
+   *  of `total` elements, and the ring cuts that whole vector into its chunks. Each element is
+   *  then summed in the same order as by one collective over the whole vector, so a vector
+   *  reduced in such slices (gradient buckets) ends up bit for bit the same. */
+  slice?: SliceOf;
+}
+
+export interface SliceOf {
+  offset: number;
+  total: number;
 }
 
 export const cpuReduce: Reducer = (acc, incoming) => {
@@ -92,6 +102,18 @@ async function allGatherPhase(ctx: Ctx, plan: RingPlan, data: Float32Array): Pro
   }
 }
 
+/** The ring plan for `length` elements, or for a slice of a longer vector (chunks clipped to it,
+ *  relative to its start; chunks outside it are empty and their ring steps move nothing). */
+function slicePlan(group: Group, length: number, slice: SliceOf | undefined, op: string): RingPlan {
+  if (!slice) return ringPlan(group.size, group.position, length);
+  const { offset, total } = slice;
+  if (!Number.isInteger(offset) || offset < 0 || offset + length > total)
+    throw new Error(`${op}: slice [${offset}, ${offset + length}) lies outside a vector of ${total}`);
+  const whole = ringPlan(group.size, group.position, total);
+  const clip = (x: number) => Math.min(length, Math.max(0, x - offset));
+  return { ...whole, length, chunks: whole.chunks.map((c) => ({ start: clip(c.start), end: clip(c.end) })) };
+}
+
 /** In place: every member ends with the elementwise sum (or mean) of all members' `data`. */
 export function allReduce(
   group: Group,
@@ -101,7 +123,7 @@ export function allReduce(
 ): Promise<Float32Array> {
   const ctx = context(group, 'allReduce', opts);
   return group.guard(ctx.op, async () => {
-    const plan = ringPlan(group.size, group.position, data.length);
+    const plan = slicePlan(group, data.length, opts.slice, ctx.op);
     await reduceScatterPhase(ctx, plan, data, op, opts.reduce ?? cpuReduce);
     await allGatherPhase(ctx, plan, data);
     return data;
@@ -109,7 +131,8 @@ export function allReduce(
 }
 
 /** Reduces `data` (used as the work buffer) and returns this member's chunk of the result,
- *  chunk `position` of `chunkBounds(size, data.length)`, as a view into `data`. */
+ *  chunk `position` of `chunkBounds(size, data.length)`, as a view into `data` (with
+ *  `opts.slice`: that chunk of the whole vector, clipped to the slice; maybe empty). */
 export function reduceScatter(
   group: Group,
   data: Float32Array,
@@ -118,7 +141,7 @@ export function reduceScatter(
 ): Promise<Float32Array> {
   const ctx = context(group, 'reduceScatter', opts);
   return group.guard(ctx.op, async () => {
-    const plan = ringPlan(group.size, group.position, data.length);
+    const plan = slicePlan(group, data.length, opts.slice, ctx.op);
     await reduceScatterPhase(ctx, plan, data, op, opts.reduce ?? cpuReduce);
     const own = plan.chunks[plan.rank];
     return data.subarray(own.start, own.end);

@@ -4,7 +4,7 @@
 // (SharedArrayBuffer would not save a copy: RTCDataChannel.send rejects shared views.)
 
 import * as Comlink from 'comlink';
-import { allGather, allReduce, barrier, broadcast, reduceScatter, type ReduceOp } from './collectives';
+import { allGather, allReduce, barrier, broadcast, reduceScatter, type ReduceOp, type SliceOf } from './collectives';
 import { Group } from './group';
 import type { Transport } from './transport';
 
@@ -13,6 +13,9 @@ export interface GroupSpec {
   /** groups with the same name share a tag sequence (default: the rank list) */
   name?: string;
   timeoutMs?: number;
+  /** all-reduce and reduce-scatter of one slice of a longer vector (a gradient bucket): see
+   *  CollectiveOptions.slice. Per call, not per group: the group's tags are shared. */
+  slice?: SliceOf;
 }
 
 function makeApi(transport: Transport) {
@@ -31,10 +34,10 @@ function makeApi(transport: Transport) {
   };
   return {
     async allReduce(buf: ArrayBuffer, g: GroupSpec, op: ReduceOp = 'sum') {
-      return back(await allReduce(group(g), new Float32Array(buf), op, { timeoutMs: g.timeoutMs }));
+      return back(await allReduce(group(g), new Float32Array(buf), op, { timeoutMs: g.timeoutMs, slice: g.slice }));
     },
     async reduceScatter(buf: ArrayBuffer, g: GroupSpec, op: ReduceOp = 'sum') {
-      return back(await reduceScatter(group(g), new Float32Array(buf), op, { timeoutMs: g.timeoutMs }));
+      return back(await reduceScatter(group(g), new Float32Array(buf), op, { timeoutMs: g.timeoutMs, slice: g.slice }));
     },
     async allGather(buf: ArrayBuffer, g: GroupSpec) {
       return back(await allGather(group(g), new Float32Array(buf), { timeoutMs: g.timeoutMs }));

@@ -2,9 +2,11 @@
 // binding of kernels into Dispatches. Free of DOM APIs so it runs in a Worker
 // (browser) and in Node (Dawn, npm `webgpu`).
 
-import type { Dispatch } from './dispatch';
+import type { BufferRange, Dispatch } from './dispatch';
 import { encodeDispatches } from './dispatch';
 import { shaderLib } from './shader-lib';
+import { StagingRing } from './staging';
+import { UploadRing } from './uploads';
 import type { GpuTensor } from './tensor';
 import { resolveIncludes } from './wgsl-include';
 
@@ -66,6 +68,15 @@ export class GpuContext {
   readonly alignment: number;
   /** bytes of every GPUBuffer created through this context so far (a running total, for memory reports) */
   bytesAllocated = 0;
+  /** readbacks go through these reusable staging buffers */
+  readonly staging: StagingRing;
+  /** writes of at least `uploadRingBytes` go through these reusable mapped buffers (uploads.ts) */
+  readonly uploads: UploadRing;
+  uploadRingBytes = 256 * 1024;
+  /** Benchmarks' own-work timing: when set, the pipeline executor waits for the GPU after each
+   *  forward and backward (so an op's span is its GPU time) and gradient buckets are reduced
+   *  after the backward instead of during it. Off in training: the host runs ahead. */
+  measureOps = false;
 
   constructor(
     readonly device: GPUDevice,
@@ -73,6 +84,8 @@ export class GpuContext {
   ) {
     this.limits = device.limits;
     this.alignment = device.limits.minStorageBufferOffsetAlignment;
+    this.staging = new StagingRing(device);
+    this.uploads = new UploadRing(device);
   }
 
   /** Compiles (once) a compute pipeline from WGSL source with override constants; the source's
@@ -102,6 +115,7 @@ export class GpuContext {
     bindings: readonly Binding[],
     workgroups: readonly [number, number, number],
   ): Dispatch {
+    const touches: BufferRange[] = [];
     const entries: GPUBindGroupEntry[] = bindings.map((b, i) => {
       if ('uniform' in b) {
         const buf = this.device.createBuffer({
@@ -112,10 +126,12 @@ export class GpuContext {
         this.device.queue.writeBuffer(buf, 0, b.uniform);
         return { binding: i, resource: { buffer: buf } };
       }
-      return { binding: i, resource: { buffer: b.buffer, offset: b.offset, size: Math.max(4, b.length * 4) } };
+      const size = Math.max(4, b.length * 4);
+      touches.push({ buffer: b.buffer, offset: b.offset, size });
+      return { binding: i, resource: { buffer: b.buffer, offset: b.offset, size } };
     });
     const bindGroup = this.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
-    return { label, pipeline, bindGroup, workgroups };
+    return { label, pipeline, bindGroup, workgroups, touches };
   }
 
   createBuffer(bytes: number, label = 'buffer', extraUsage = 0): GPUBuffer {
@@ -147,7 +163,13 @@ export class GpuContext {
   write(t: GpuTensor, data: Float32Array | Int32Array | Uint32Array): void {
     if (data.length > t.length)
       throw new Error(`write: ${data.length} elements into ${t.name ?? 'tensor'} of ${t.length}`);
-    this.device.queue.writeBuffer(t.buffer, t.offset, data.buffer, data.byteOffset, data.byteLength);
+    this.writeBuffer(t.buffer, t.offset, data);
+  }
+
+  /** queue.writeBuffer, or the upload ring for large writes (queue-ordered either way). */
+  writeBuffer(buffer: GPUBuffer, offset: number, data: ArrayBufferView): void {
+    if (data.byteLength >= this.uploadRingBytes && data.byteLength % 4 === 0) this.uploads.write(buffer, offset, data);
+    else this.device.queue.writeBuffer(buffer, offset, data.buffer, data.byteOffset, data.byteLength);
   }
 
   /** Encodes the dispatches in one compute pass and submits them. */
@@ -160,20 +182,61 @@ export class GpuContext {
     this.device.queue.submit([enc.finish()]);
   }
 
-  async readRaw(t: GpuTensor): Promise<ArrayBuffer> {
-    const bytes = t.length * 4;
-    const staging = this.device.createBuffer({
-      size: Math.max(16, Math.ceil(bytes / 16) * 16),
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
+  /** The tensor's bytes. The copy is queued (and the map requested) before this returns its
+   *  promise, so GPU work submitted afterwards runs while the read is in flight. */
+  readRaw(t: GpuTensor): Promise<ArrayBuffer> {
+    return this.readMany([t]).then((r) => r[0]);
+  }
+
+  /** Several tensors with one copy submit and one map: one wait instead of one per tensor. */
+  async readMany(ts: readonly GpuTensor[]): Promise<ArrayBuffer[]> {
+    const at: number[] = [];
+    let bytes = 0;
+    for (const t of ts) {
+      at.push(bytes);
+      bytes += Math.ceil((t.length * 4) / 16) * 16;
+    }
+    const staging = this.staging.acquire(Math.max(16, bytes));
     const enc = this.device.createCommandEncoder();
-    enc.copyBufferToBuffer(t.buffer, t.offset, staging, 0, Math.ceil(bytes / 4) * 4);
+    ts.forEach((t, i) => {
+      if (t.length > 0) enc.copyBufferToBuffer(t.buffer, t.offset, staging, at[i], t.length * 4);
+    });
     this.device.queue.submit([enc.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
-    const out = staging.getMappedRange(0, bytes).slice(0);
+    try {
+      await staging.mapAsync(GPUMapMode.READ, 0, Math.max(16, bytes));
+    } catch (e) {
+      staging.destroy();
+      throw e;
+    }
+    const out = ts.map((t, i) =>
+      staging.getMappedRange(at[i], Math.ceil((t.length * 4) / 16) * 16).slice(0, t.length * 4),
+    );
     staging.unmap();
-    staging.destroy();
+    this.staging.release(staging);
     return out;
+  }
+
+  /** Reads `t` into `dst` (no new host memory: on a VM, fresh pages for every large read are
+   *  what a readback costs most); copy and map are queued before this returns, as in readMany. */
+  async readInto(t: GpuTensor, dst: Float32Array | Int32Array): Promise<void> {
+    if (dst.length !== t.length)
+      throw new Error(`readInto: ${dst.length} elements for ${t.name ?? 'tensor'} of ${t.length}`);
+    const bytes = Math.max(16, Math.ceil((t.length * 4) / 16) * 16);
+    const staging = this.staging.acquire(bytes);
+    const enc = this.device.createCommandEncoder();
+    if (t.length > 0) enc.copyBufferToBuffer(t.buffer, t.offset, staging, 0, t.length * 4);
+    this.device.queue.submit([enc.finish()]);
+    try {
+      await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+    } catch (e) {
+      staging.destroy();
+      throw e;
+    }
+    new Uint8Array(dst.buffer, dst.byteOffset, dst.byteLength).set(
+      new Uint8Array(staging.getMappedRange(0, bytes), 0, dst.byteLength),
+    );
+    staging.unmap();
+    this.staging.release(staging);
   }
 
   async read(t: GpuTensor): Promise<Float32Array> {

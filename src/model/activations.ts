@@ -10,6 +10,7 @@ import type { GpuContext } from '../gpu/context';
 import { fusedAttentionSupported } from '../gpu/kernels/fused-attention';
 import { vec4Aligned } from '../gpu/kernels/matmul';
 import type { GpuTensor } from '../gpu/tensor';
+import type { HostCopy } from './program';
 import type { ModelSpec } from './spec';
 
 /** What one TP rank holds of the split dimensions. */
@@ -37,21 +38,37 @@ export function localDims(s: ModelSpec, tp: number): LocalDims {
 
 /** Which fused kernels a rank's passes use, and so which buffers it needs. */
 export interface Fusion {
-  /** fused causal attention where no attention dropout applies (evaluation, or dropout 0): lse, dsum */
+  /** fused causal attention forward where no attention dropout applies (evaluation, or dropout 0): lse */
   attention: boolean;
-  /** the (B*h, T, T) probabilities, for training with attention dropout or without the fused kernels */
+  /** the (B*h, T, T) probabilities of every layer, for training with attention dropout or without the fused kernels */
   probabilities: boolean;
+  /** how training without attention dropout runs the attention backward after the fused forward:
+   *  'recompute' puts one layer's probabilities back in a (B*h, T, T) scratch shared by every layer
+   *  and slot (Q·Kᵀ and a softmax again) and uses the unfused backward's batched products;
+   *  'fused' runs the fused backward kernels (no T×T buffer at all: dsum). null: no fused forward. */
+  attentionBackward: AttentionBackward | null;
   /** the MLP-down input gradient through the GELU in one matmul: no dg scratch */
   geluBackward: boolean;
 }
 
-const NO_FUSION: Fusion = { attention: false, probabilities: true, geluBackward: false };
+export type AttentionBackward = 'fused' | 'recompute';
 
-export function fusionFor(ctx: GpuContext, s: ModelSpec, d: LocalDims, B: number): Fusion {
+/** Largest (B*h, T, T) scratch the recomputing backward takes (two of them: probabilities, gradient). */
+export const RECOMPUTE_SCRATCH_BYTES = 2 ** 30;
+
+const NO_FUSION: Fusion = { attention: false, probabilities: true, attentionBackward: null, geluBackward: false };
+
+/** `prefer` forces the attention backward; by default the recomputing one, which is faster on the
+ *  GPUs measured (bench/README.md), unless its scratch exceeds RECOMPUTE_SCRATCH_BYTES or a binding. */
+export function fusionFor(ctx: GpuContext, s: ModelSpec, d: LocalDims, B: number, prefer?: AttentionBackward): Fusion {
   const attention = fusedAttentionSupported(ctx, s.hd);
+  const probabilities = !attention || s.attentionDropout > 0;
+  const scratch = B * d.h * s.T * s.T * 4;
+  const fits = scratch <= Math.min(RECOMPUTE_SCRATCH_BYTES, Number(ctx.limits.maxStorageBufferBindingSize ?? Infinity));
   return {
     attention,
-    probabilities: !attention || s.attentionDropout > 0,
+    probabilities,
+    attentionBackward: !attention || probabilities ? null : (prefer ?? (fits ? 'recompute' : 'fused')),
     geluBackward: vec4Aligned({ M: B * s.T, N: d.f, K: s.C }),
   };
 }
@@ -83,6 +100,8 @@ export interface LayerActs {
 export interface Acts {
   tokens: GpuTensor; // i32 (N)
   targets: GpuTensor; // i32 (N)
+  /** what `targets` holds, kept by whoever writes it (the vocab-parallel loss needs no readback) */
+  targetsOnHost?: HostCopy<Int32Array>;
   buckets: GpuTensor; // i32 bucketTokens(tokens)
   layers: LayerActs[];
   xFinal: GpuTensor; // (N, C) output of the last layer
@@ -102,8 +121,10 @@ export interface Acts {
   dq: GpuTensor;
   dk: GpuTensor;
   dv: GpuTensor; // (B, h, T, hd)
-  datt: GpuTensor | null; // (B*h, T, T) (Fusion.probabilities)
-  dsum?: GpuTensor | null; // (B*h, T) rowsum(dyh ∘ yh) (Fusion.attention)
+  datt: GpuTensor | null; // (B*h, T, T) (Fusion.probabilities, or the recomputing backward's: shared)
+  /** (B*h, T, T) one layer's probabilities, recomputed in the backward (shared by every slot) */
+  attRecomputed?: GpuTensor | null;
+  dsum?: GpuTensor | null; // (B*h, T) rowsum(dyh ∘ yh) (the fused backward)
   dyh: GpuTensor; // (B, h, T, hd)
   dy: GpuTensor; // (N, a)
   dh: GpuTensor; // (N, f)
@@ -172,6 +193,27 @@ export interface ActsOptions {
   tag?: string;
   /** activation recompute (NeoX checkpoint_activations): chunk size k and the shared scratch layers */
   recompute?: { chunk: number; scratch: LayerActs[] };
+  /** the attention backward after a fused forward (default: fusionFor's choice) */
+  attentionBackward?: AttentionBackward;
+  /** the recomputing attention backward's scratch, shared by the slots (allocAttentionScratch) */
+  attentionScratch?: AttentionScratch | null;
+}
+
+export interface AttentionScratch {
+  att: GpuTensor; // (B*h, T, T)
+  datt: GpuTensor; // (B*h, T, T)
+}
+
+/** The recomputing attention backward's two (B*h, T, T) buffers, or null when it does not apply. */
+export function allocAttentionScratch(
+  ctx: GpuContext,
+  s: ModelSpec,
+  d: LocalDims,
+  B: number,
+  prefer?: AttentionBackward,
+): AttentionScratch | null {
+  if (fusionFor(ctx, s, d, B, prefer).attentionBackward !== 'recompute') return null;
+  return { att: ctx.tensor([B * d.h, s.T, s.T], 'attRecomputed'), datt: ctx.tensor([B * d.h, s.T, s.T], 'datt') };
 }
 
 export function allocActs(
@@ -191,7 +233,13 @@ export function allocActs(
     h = d.h;
   const t: Alloc = (name, ...shape) => ctx.tensor(shape, tag + name);
   const ck = opts.recompute;
-  const fused = fusionFor(ctx, s, d, B);
+  const fused = fusionFor(ctx, s, d, B, opts.attentionBackward);
+  const recompute =
+    fused.attentionBackward === 'recompute' && numLayers > 0
+      ? opts.attentionScratch === undefined
+        ? allocAttentionScratch(ctx, s, d, B, opts.attentionBackward)
+        : opts.attentionScratch
+      : null;
   const layers: LayerActs[] = Array.from({ length: numLayers }, (_, l) => {
     if (!ck) return layerActs(t, s, d, B, `L${l}.`, null, fused);
     const scratch = ck.scratch[l % ck.chunk];
@@ -200,6 +248,7 @@ export function allocActs(
   return {
     tokens: t('tokens', N),
     targets: t('targets', N),
+    targetsOnHost: { current: null },
     buckets: t('buckets', bucketLen),
     layers,
     xFinal: t('xFinal', N, C),
@@ -218,8 +267,9 @@ export function allocActs(
     dq: t('dq', B, h, T, hd),
     dk: t('dk', B, h, T, hd),
     dv: t('dv', B, h, T, hd),
-    datt: fused.probabilities ? t('datt', B * h, T, T) : null,
-    dsum: fused.attention ? t('dsum', B * h, T) : null,
+    datt: fused.probabilities ? t('datt', B * h, T, T) : (recompute?.datt ?? null),
+    attRecomputed: recompute?.att ?? null,
+    dsum: fused.attentionBackward === 'fused' ? t('dsum', B * h, T) : null,
     dyh: t('dyh', B, h, T, hd),
     dy: t('dy', N, d.a),
     dh: t('dh', N, d.f),

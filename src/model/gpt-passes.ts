@@ -251,18 +251,17 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
     ),
   );
   b.push(splitHeads(ctx, a.dy, a.dyh, B, T, d.h, hd));
-  if (A.lse && a.dsum && !(m.dropout && A.attDrop)) {
-    const saved = { q: A.q, k: A.k, v: A.v, o: A.yh, lse: A.lse, dout: a.dyh };
+  const fusedForward = A.lse && !(m.dropout && A.attDrop);
+  if (fusedForward && a.attRecomputed && a.datt) {
+    // this layer's probabilities again (into scratch shared by all layers), then the unfused backward
+    b.push(...matmul(ctx, A.q, A.k, a.attRecomputed, { batch: BH, M: T, N: T, K: hd, transB: true }));
+    b.push(causalSoftmaxForward(ctx, a.attRecomputed, BH, T, scale));
+    unfusedAttentionBackward(m, b, a, A, a.attRecomputed, a.datt, l);
+  } else if (fusedForward && a.dsum) {
+    const saved = { q: A.q, k: A.k, v: A.v, o: A.yh, lse: A.lse!, dout: a.dyh };
     b.push(...fusedAttentionBackward(ctx, saved, { dq: a.dq, dk: a.dk, dv: a.dv, dsum: a.dsum }, { BH, T, hd, scale }));
-  } else if (A.att && a.datt) {
-    b.push(...matmul(ctx, a.dyh, A.v, a.datt, { batch: BH, M: T, N: T, K: hd, transB: true }));
-    b.push(...matmul(ctx, A.attDrop ?? A.att, a.dyh, a.dv, { batch: BH, M: T, N: hd, K: T, transA: true }));
-    if (A.attDrop)
-      b.push(dropoutBackward(ctx, a.datt, s.attentionDropout, a.dropSeed, stream(l, 0), attentionLayout(m)));
-    b.push(causalSoftmaxBackward(ctx, A.att, a.datt, BH, T, scale));
-    b.push(...matmul(ctx, a.datt, A.k, a.dq, { batch: BH, M: T, N: hd, K: T }));
-    b.push(...matmul(ctx, a.datt, A.q, a.dk, { batch: BH, M: T, N: hd, K: T, transA: true }));
-  } else throw new Error(`layer ${l}: the backward has neither the fused nor the unfused attention buffers`);
+  } else if (A.att && a.datt) unfusedAttentionBackward(m, b, a, A, A.att, a.datt, l);
+  else throw new Error(`layer ${l}: the backward has neither the fused nor the unfused attention buffers`);
   b.push(qkvSplitBackward(ctx, a.dq, a.dk, a.dv, a.dqkv, B, T, d.h, hd, m.rotary()));
   b.push(
     ...linearBackward(
@@ -282,6 +281,30 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
   b.push(...normBackward(ctx, s, m.norm(`${p}.ln1`), a.dln, A.x, A.ln1Mean, A.ln1Rstd, a.dx, N));
 }
 
+/** dq, dk, dv from dyh through the softmax probabilities `att` (B*h, T, T), and attention dropout
+ *  where the layer applied it; datt: (B*h, T, T) scratch. */
+function unfusedAttentionBackward(
+  m: PassContext,
+  b: ProgramBuilder,
+  a: Acts,
+  A: LayerActs,
+  att: GpuTensor,
+  datt: GpuTensor,
+  l: number,
+): void {
+  const { ctx, spec: s, B, dims: d } = m;
+  const { T, hd } = s;
+  const BH = B * d.h,
+    scale = 1 / Math.sqrt(hd);
+  const attDrop = m.dropout ? A.attDrop : null;
+  b.push(...matmul(ctx, a.dyh, A.v, datt, { batch: BH, M: T, N: T, K: hd, transB: true }));
+  b.push(...matmul(ctx, attDrop ?? att, a.dyh, a.dv, { batch: BH, M: T, N: hd, K: T, transA: true }));
+  if (attDrop) b.push(dropoutBackward(ctx, datt, s.attentionDropout, a.dropSeed, stream(l, 0), attentionLayout(m)));
+  b.push(causalSoftmaxBackward(ctx, att, datt, BH, T, scale));
+  b.push(...matmul(ctx, datt, A.k, a.dq, { batch: BH, M: T, N: hd, K: T }));
+  b.push(...matmul(ctx, datt, A.q, a.dk, { batch: BH, M: T, N: hd, K: T, transA: true }));
+}
+
 // ---- head: xFinal → final norm → logits (N, v) → per-token losses (N) ----
 
 export function headForwardPass(m: PassContext, b: ProgramBuilder, a: Acts): void {
@@ -291,7 +314,13 @@ export function headForwardPass(m: PassContext, b: ProgramBuilder, a: Acts): voi
   b.push(crossEntropyForward(ctx, a.logits, a.targets, a.losses, a.lse, N, d.v));
   if (m.tp.size > 1) {
     b.push(targetLogit(ctx, a.logits, a.targets, a.targetLogit, N, d.v));
-    b.vocabLoss({ lse: a.lse, targetLogit: a.targetLogit, targets: a.targets, losses: a.losses });
+    b.vocabLoss({
+      lse: a.lse,
+      targetLogit: a.targetLogit,
+      targets: a.targets,
+      losses: a.losses,
+      targetsOnHost: a.targetsOnHost,
+    });
   }
 }
 

@@ -8,7 +8,16 @@ import type { GpuContext } from '../gpu/context';
 import type { GpuTensor } from '../gpu/tensor';
 import { bucketCapacity, bucketTokens, type VocabRows } from '../gpu/kernels/embedding';
 import type { RotarySpec } from '../gpu/kernels/attention';
-import { allocActs, allocRecomputeScratch, localDims, type Acts, type LayerActs, type LocalDims } from './activations';
+import {
+  allocActs,
+  allocAttentionScratch,
+  allocRecomputeScratch,
+  localDims,
+  type Acts,
+  type AttentionBackward,
+  type LayerActs,
+  type LocalDims,
+} from './activations';
 import {
   embeddingBackwardPass,
   embeddingForwardPass,
@@ -36,6 +45,8 @@ export interface GptOptions {
   recomputeLayers?: number;
   /** the flat parameter/gradient buffers' length for the layout's `total` elements (ZeRO pads it); default: total */
   flatLength?: (total: number) => number;
+  /** the attention backward after a fused forward (activations.ts fusionFor); default: chosen by size */
+  attentionBackward?: AttentionBackward;
 }
 
 export interface Slot {
@@ -87,10 +98,14 @@ export class Gpt {
     const pass = this.passContext(lossScale, true);
     const evalPass = this.passContext(lossScale, false);
     const hasDropout = spec.hiddenDropout > 0 || spec.attentionDropout > 0;
+    const attentionScratch =
+      numLayers > 0 ? allocAttentionScratch(ctx, spec, this.dims, B, opts.attentionBackward) : null;
     for (let i = 0; i < (opts.slots ?? 1); i++) {
       const acts = allocActs(ctx, spec, this.dims, B, bucketCapacity(this.N), numLayers, {
         tag: `s${i}.`,
         recompute: scratch ? { chunk: scratch.length, scratch } : undefined,
+        attentionBackward: opts.attentionBackward,
+        attentionScratch,
       });
       const forward = this.recordForward(pass, acts);
       this.slots.push({
@@ -191,6 +206,12 @@ export class Gpt {
     if (this.stage.hasHead) {
       b.clear(a.dx);
       headBackwardPass(m, b, a);
+      // a stage with the embedding adds to a tied embed.wte again in its embedding backward
+      b.mark(
+        this.paramNames(
+          (n) => n.startsWith('final_norm.') || n === 'head.weight' || (n === 'embed.wte' && !this.stage.hasEmbedding),
+        ),
+      );
     }
     const n = a.layers.length,
       k = chunk || n;
@@ -198,10 +219,20 @@ export class Gpt {
       const end = Math.min(n, start + k);
       if (chunk)
         for (let j = start; j < end; j++) layerForwardPass(m, b, a, a.layers[j], first + j, this.layerOutput(a, j));
-      for (let j = end - 1; j >= start; j--) layerBackwardPass(m, b, a, a.layers[j], first + j);
+      for (let j = end - 1; j >= start; j--) {
+        layerBackwardPass(m, b, a, a.layers[j], first + j);
+        b.mark(this.paramNames((name) => name.startsWith(`layers.${first + j}.`)));
+      }
     }
-    if (this.stage.hasEmbedding) embeddingBackwardPass(m, b, a);
+    if (this.stage.hasEmbedding) {
+      embeddingBackwardPass(m, b, a);
+      b.mark(this.paramNames((name) => name.startsWith('embed.')));
+    }
     return b.steps;
+  }
+
+  private paramNames(which: (name: string) => boolean): string[] {
+    return this.layout.slots.filter((s) => which(s.name)).map((s) => s.name);
   }
 
   private inputOfActs(a: Acts): GpuTensor {

@@ -46,11 +46,12 @@ export function linearBackward(
   outF: number,
   throughGelu?: { preGelu: GpuTensor; scratch: GpuTensor | null },
 ): Dispatch[] {
-  const d = matmul(ctx, dy, x, dW, { M: outF, N: inF, K: N, transA: true, beta: 1 });
-  if (db) d.push(biasGrad(ctx, dy, db, N, outF));
-  if (!dx) return d;
+  // dx first: a tensor-parallel sum of dx can then be under way while dW and db are computed
+  const d: Dispatch[] = [];
   const spec = { M: N, N: inF, K: outF };
-  if (!throughGelu) d.push(...matmul(ctx, dy, W, dx, spec));
+  if (!dx) {
+    // no input gradient
+  } else if (!throughGelu) d.push(...matmul(ctx, dy, W, dx, spec));
   else if (matmulFusable(spec, dy, W, dx))
     d.push(...matmul(ctx, dy, W, dx, spec, { kind: 'geluBackward', preGelu: throughGelu.preGelu }));
   else {
@@ -58,5 +59,7 @@ export function linearBackward(
     if (!scratch) throw new Error('linearBackward: an unfused GELU backward needs a scratch tensor');
     d.push(...matmul(ctx, dy, W, scratch, spec), geluBackward(ctx, preGelu, scratch, dx));
   }
+  d.push(...matmul(ctx, dy, x, dW, { M: outF, N: inF, K: N, transA: true, beta: 1 }));
+  if (db) d.push(biasGrad(ctx, dy, db, N, outF));
   return d;
 }

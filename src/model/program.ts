@@ -14,7 +14,23 @@ export type ProgramStep =
   /** lse (N): this rank's log-sum-exp over its vocabulary shard, replaced by the global one;
    *  targetLogit (N): the target's logit where this rank owns it, else 0; targets: i32 (N)
    *  local targets (−1 ignored); losses (N): written with lse − target logit */
-  | { kind: 'vocabLoss'; lse: GpuTensor; targetLogit: GpuTensor; targets: GpuTensor; losses: GpuTensor };
+  | {
+      kind: 'vocabLoss';
+      lse: GpuTensor;
+      targetLogit: GpuTensor;
+      targets: GpuTensor;
+      losses: GpuTensor;
+      /** the targets as last written to `targets`, kept on the host (no readback) */
+      targetsOnHost?: HostCopy<Int32Array>;
+    }
+  /** the gradients of these parameters get no further contribution in this pass (a data-parallel
+   *  bucket holding only finished gradients can be reduced from here on, during the rest of it) */
+  | { kind: 'mark'; finished: readonly string[] };
+
+/** A host-side copy of what a GPU tensor holds, set by whoever writes the tensor. */
+export interface HostCopy<T> {
+  current: T | null;
+}
 
 export type Program = readonly ProgramStep[];
 
@@ -52,6 +68,11 @@ export class ProgramBuilder {
     return this;
   }
 
+  mark(finished: readonly string[]): this {
+    this.steps.push({ kind: 'mark', finished });
+    return this;
+  }
+
   append(program: Program): this {
     for (const s of program) {
       if (s.kind === 'gpu') this.push(...s.dispatches);
@@ -59,6 +80,11 @@ export class ProgramBuilder {
     }
     return this;
   }
+}
+
+/** The parameter names of each mark step, in order. */
+export function marksOf(program: Program): (readonly string[])[] {
+  return program.flatMap((s) => (s.kind === 'mark' ? [s.finished] : []));
 }
 
 /** How many TP talk points a pass has (0 for a single rank). */

@@ -1,51 +1,106 @@
-// Runs a Program: consecutive dispatches share one compute pass; a TP talk step submits what
-// came before, reads the tensor back, combines it over the TP group and writes it again.
+// Runs a Program: consecutive dispatches share one compute pass. At a TP talk step the work
+// before it is submitted, the tensor's readback is queued and its map requested, and only then
+// is the work that does not touch the tensor submitted (in the backward, the weight gradients
+// recorded after the input gradient): the GPU computes it while the host reads the partial
+// sum, combines it over the TP group and writes it back. Mark steps, with a hook, submit what
+// came before and tell the caller which parameters' gradients are finished.
 import type { GpuContext } from '../gpu/context';
-import { encodeDispatches } from '../gpu/dispatch';
+import { type Dispatch, dispatchTouches, encodeDispatches } from '../gpu/dispatch';
+import type { GpuTensor } from '../gpu/tensor';
 import type { Program, TpCollectives } from './program';
 import { combineVocabParallel } from './vocab-parallel';
 
-export async function runProgram(ctx: GpuContext, program: Program, tp: TpCollectives | null): Promise<void> {
+export interface RunHooks {
+  /** at each mark step (numbered from 0 in program order), after the work before it is submitted */
+  onMark?(finished: readonly string[], index: number): void;
+}
+
+/** Splits `pending` at its last dispatch that touches `t`: [what must run first, what need not]. */
+export function splitAtLastUse(pending: readonly Dispatch[], t: GpuTensor): [Dispatch[], Dispatch[]] {
+  const range = { buffer: t.buffer, offset: t.offset, size: t.length * 4 };
+  let cut = pending.length;
+  while (cut > 0 && !dispatchTouches(pending[cut - 1], range)) cut--;
+  return [pending.slice(0, cut), pending.slice(cut)];
+}
+
+// Host copies of the tensors TP sums read, kept across steps (no fresh pages per read); a comm
+// that moves whole buffers (the worker bridge) may take one, and then another is made.
+const hostCopies = new WeakMap<GpuTensor, Float32Array>();
+function hostCopyOf(t: GpuTensor): Float32Array {
+  let h = hostCopies.get(t);
+  if (!h || h.buffer.byteLength === 0) hostCopies.set(t, (h = new Float32Array(t.length)));
+  return h;
+}
+
+export async function runProgram(
+  ctx: GpuContext,
+  program: Program,
+  tp: TpCollectives | null,
+  hooks: RunHooks = {},
+): Promise<void> {
   let enc: GPUCommandEncoder | null = null;
-  let pass: GPUComputePassEncoder | null = null;
-  const flush = () => {
-    pass?.end();
+  let pending: Dispatch[] = [];
+  const encodePending = () => {
+    if (pending.length === 0) return;
+    enc ??= ctx.device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    encodeDispatches(pass, pending);
+    pass.end();
+    pending = [];
+  };
+  const submit = () => {
+    encodePending();
     if (enc) ctx.device.queue.submit([enc.finish()]);
-    enc = pass = null;
+    enc = null;
   };
   const needTp = (what: string): TpCollectives => {
     if (!tp) throw new Error(`runProgram: ${what} needs the tensor-parallel group, and this rank has none`);
     return tp;
   };
+  let marks = 0;
   for (const step of program) {
     switch (step.kind) {
       case 'gpu':
-        enc ??= ctx.device.createCommandEncoder();
-        pass ??= enc.beginComputePass();
-        encodeDispatches(pass, step.dispatches);
+        pending.push(...step.dispatches);
         break;
       case 'clear':
-        pass?.end();
-        pass = null;
+        encodePending();
         enc ??= ctx.device.createCommandEncoder();
         enc.clearBuffer(step.tensor.buffer, step.tensor.offset, step.tensor.length * 4);
         break;
+      case 'mark':
+        if (hooks.onMark) {
+          submit();
+          hooks.onMark(step.finished, marks);
+        }
+        marks++;
+        break;
       case 'tpSum': {
         const g = needTp(step.what);
-        flush();
-        ctx.write(step.tensor, await g.sum(await ctx.read(step.tensor), step.what));
+        const [first, independent] = splitAtLastUse(pending, step.tensor);
+        pending = first;
+        submit();
+        const host = hostCopyOf(step.tensor);
+        const reading = ctx.readInto(step.tensor, host);
+        pending = independent;
+        submit(); // runs while the sum is on the host
+        await reading;
+        ctx.write(step.tensor, await g.sum(host, step.what));
         break;
       }
       case 'vocabLoss': {
         const g = needTp('vocab-parallel cross-entropy');
-        flush();
-        const [lse, tl, targets] = await Promise.all([
-          ctx.read(step.lse),
-          ctx.read(step.targetLogit),
-          ctx.readInt(step.targets),
+        submit();
+        const known = step.targetsOnHost?.current;
+        const [[lse, tl], targets] = await Promise.all([
+          ctx.readMany([step.lse, step.targetLogit]),
+          known && known.length === step.targets.length ? known : ctx.readInt(step.targets),
         ]);
-        const parts = await g.gather(lse, 'loss.lse');
-        const targetLogit = await g.sum(tl, 'loss.targetLogit');
+        // both collectives are issued at once (every TP rank in the same order)
+        const [parts, targetLogit] = await Promise.all([
+          g.gather(new Float32Array(lse), 'loss.lse'),
+          g.sum(new Float32Array(tl), 'loss.targetLogit'),
+        ]);
         const out = combineVocabParallel(parts, g.size, targetLogit, targets);
         ctx.write(step.lse, out.lse);
         ctx.write(step.losses, out.losses);
@@ -57,5 +112,5 @@ export async function runProgram(ctx: GpuContext, program: Program, tp: TpCollec
       }
     }
   }
-  flush();
+  submit();
 }

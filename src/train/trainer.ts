@@ -8,10 +8,11 @@ import type { Dispatch } from '../gpu/dispatch';
 import type { GpuTensor } from '../gpu/tensor';
 import { addInto } from '../gpu/kernels/elementwise';
 import { adamw, gradSquaredNorm, numPartials, type AdamHyper, type Range } from '../gpu/kernels/optimizer';
+import type { AttentionBackward } from '../model/activations';
 import { ALIGN_ELEMS, type ParamLayout, type StageRange } from '../model/params';
 import { Gpt } from '../model/gpt';
 import { ProgramBuilder, type Program, type TpCollectives } from '../model/program';
-import { runProgram } from '../model/run-program';
+import { runProgram, type RunHooks } from '../model/run-program';
 import type { ModelSpec } from '../model/spec';
 import type { TpPlace } from '../model/tp-shard';
 import type { RankMemory } from './events';
@@ -42,6 +43,8 @@ export interface TrainerOptions {
   zero?: { shards: number; index: number };
   /** flat-buffer ranges this rank leaves out of the gradient norm (another rank counts them), given its layout */
   normSkip?: (layout: ParamLayout) => Range[];
+  /** the attention backward after a fused forward (model/activations.ts fusionFor); default: chosen by size */
+  attentionBackward?: AttentionBackward;
 }
 
 export interface StepResult {
@@ -98,6 +101,7 @@ export class Trainer {
       slots: opts.slots,
       tp: opts.tp?.place,
       recomputeLayers: opts.recomputeLayers,
+      attentionBackward: opts.attentionBackward,
     };
     this.model = new Gpt(ctx, spec, microBatchSize, 1 / tokensPerStep, {
       ...stageModel,
@@ -157,8 +161,8 @@ export class Trainer {
   }
 
   /** Runs a recorded pass (dispatches, and TP talk where the model has it). */
-  run(program: Program): Promise<void> {
-    return runProgram(this.ctx, program, this.tpCollectives);
+  run(program: Program, hooks?: RunHooks): Promise<void> {
+    return runProgram(this.ctx, program, this.tpCollectives, hooks);
   }
 
   /** Writes the full flat parameter vector (e.g. from initFlat or a checkpoint). */
@@ -198,13 +202,13 @@ export class Trainer {
   writeGrads(flat: Float32Array, offset = 0): void {
     if (offset + flat.length > this.model.flatLength)
       throw new Error(`writeGrads: ${flat.length} values at ${offset} overflow the model's ${this.model.flatLength}`);
-    this.ctx.device.queue.writeBuffer(this.model.grads, offset * 4, flat.buffer, flat.byteOffset, flat.byteLength);
+    this.ctx.writeBuffer(this.model.grads, offset * 4, flat);
   }
 
   writeParams(flat: Float32Array, offset = 0): void {
     if (offset + flat.length > this.model.flatLength)
       throw new Error(`writeParams: ${flat.length} values at ${offset} overflow the model's ${this.model.flatLength}`);
-    this.ctx.device.queue.writeBuffer(this.model.params, offset * 4, flat.buffer, flat.byteOffset, flat.byteLength);
+    this.ctx.writeBuffer(this.model.params, offset * 4, flat);
   }
 
   /** This step's dropout seed: every mask of the step derives from it and the global sample. */
@@ -251,7 +255,11 @@ export class Trainer {
       this.ctx.write(a.tokens, mb.tokens);
       this.ctx.write(a.buckets, this.model.prepareTokens(mb.tokens));
     }
-    if (parts.targets) this.ctx.write(a.targets, this.model.prepareTargets(mb.targets));
+    if (parts.targets) {
+      const targets = this.model.prepareTargets(mb.targets);
+      this.ctx.write(a.targets, targets);
+      if (a.targetsOnHost) a.targetsOnHost.current = targets;
+    }
     this.ctx.write(a.dropSeed, new Uint32Array([this.dropoutSeed(), (mb.firstSample ?? 0) >>> 0, 0, 0]));
   }
 

@@ -1,13 +1,22 @@
-// After the schedule, every rank's gradients become the global ones and the optimizer steps:
-//   1. tied embeddings: the first and last stage's copies of embed.wte have their gradients summed;
-//   2. data parallel: gradients averaged over the replicas by ring all-reduce, or with ZeRO-1
+// After (and during) the schedule, every rank's gradients become the global ones and the optimizer steps:
+//   1. data parallel: gradients averaged over the replicas by ring all-reduce, or with ZeRO-1
 //      reduce-scattered so each replica gets the average of only the shard it updates (not with
-//      local SGD: each replica steps on its own gradients, and rounds average the weights);
+//      local SGD: each replica steps on its own gradients, and rounds average the weights).
+//      In buckets (grad-buckets.ts): a bucket is read back and reduced as soon as the last
+//      micro-batch's backward has finished its gradients, while the GPU goes on with the rest;
+//      every bucket uses the ring of the whole vector (CollectiveOptions.slice), so the sums are
+//      the same, bit for bit, as one collective over all gradients;
+//   2. tied embeddings: the first and last stage's copies of embed.wte have their gradients summed
+//      (then averaged over the replicas like a bucket);
 //   3. the global gradient norm: each rank's Σ g² (its optimizer range, minus what another rank
 //      counts) summed over the norm group, so every rank clips by the same coefficient;
 //   4. clip + AdamW over the rank's range; with ZeRO-1 the updated shards are all-gathered.
 import type { GroupSpec } from '../../comm/worker-bridge';
+import type { Range } from '../../gpu/kernels/optimizer';
+import { marksOf } from '../../model/program';
+import type { RunHooks } from '../../model/run-program';
 import type { Trainer } from '../trainer';
+import { bucketTarget, gradBuckets, type GradBucket } from './grad-buckets';
 import type { RankComm } from './rank-comm';
 
 export interface GradSyncPlace {
@@ -22,64 +31,141 @@ export interface GradSyncPlace {
   /** Σ g² is summed over these groups in turn (TP, then PP, then DP with ZeRO), which covers
    *  every rank whose gradients are part of the global norm */
   normGroups: GroupSpec[];
+  /** elements per data-parallel gradient bucket (default bucketTarget(flat length)) */
+  bucketElems?: number;
 }
 
 export interface SyncTimes {
-  /** ms in gradient collectives (tied, DP, norm, ZeRO gather) */
+  /** ms the step waited in gradient collectives (tied, DP buckets still in flight after the
+   *  backward, norm, ZeRO gather); bucket work overlapped with the backward is not counted */
   allReduceMs: number;
   /** ms in the norm + optimizer dispatches (and their readbacks) */
   optimizerMs: number;
 }
 
-export async function syncAndUpdate(t: Trainer, place: GradSyncPlace): Promise<SyncTimes> {
-  const { comm } = place;
-  const { ctx, model } = t;
-  const dp = place.dpAverage === false ? 1 : place.dpGroup.ranks.length;
-  let commMs = 0;
-  const timed = async <T>(f: () => Promise<T>): Promise<T> => {
-    const t0 = performance.now();
-    try {
-      return await f();
-    } finally {
-      commMs += performance.now() - t0;
+const intersect = (a: Range, b: Range): Range => ({ start: Math.max(a.start, b.start), end: Math.min(a.end, b.end) });
+
+// Host memory the buckets are read into, one per trainer, kept across steps: allocating fresh
+// pages for every bucket of every step costs more than the copy itself on a VM.
+const mirrors = new WeakMap<Trainer, Float32Array>();
+function mirrorOf(t: Trainer): Float32Array {
+  let m = mirrors.get(t);
+  // a comm that moves whole buffers (the worker bridge) may have taken it: then make another
+  if (!m || m.buffer.byteLength === 0) mirrors.set(t, (m = new Float32Array(t.model.flatLength)));
+  return m;
+}
+
+/** One step's gradient synchronisation: `hooks` go to the last backward, then `finish()`. */
+export class GradSync {
+  private readonly buckets: GradBucket[];
+  private readonly inFlight: Promise<void>[] = [];
+  private issued = 0;
+  private readonly dp: number;
+  private readonly flatLength: number;
+  private readonly tied: Range | null;
+  /** for the step's last backward: each mark starts the buckets it finishes */
+  readonly hooks: RunHooks;
+
+  constructor(
+    private readonly t: Trainer,
+    private readonly place: GradSyncPlace,
+  ) {
+    const { model } = t;
+    this.dp = place.dpAverage === false ? 1 : place.dpGroup.ranks.length;
+    this.flatLength = model.flatLength;
+    const wte = place.tiedEmbeddingGroup ? model.layout.byName.get('embed.wte')! : null;
+    this.tied = wte ? { start: wte.offset, end: wte.offset + wte.length } : null;
+    const marks = marksOf(model.slots[0].backward);
+    this.buckets =
+      this.dp > 1
+        ? gradBuckets(
+            model.layout,
+            this.flatLength,
+            marks,
+            place.bucketElems ?? bucketTarget(this.flatLength),
+            this.tied,
+          )
+        : [];
+    this.hooks = { onMark: (_, index) => this.issueUpTo(index) };
+  }
+
+  /** Waits for every bucket in flight, failed or not (after the step failed elsewhere). */
+  async settle(): Promise<void> {
+    await Promise.allSettled(this.inFlight);
+  }
+
+  async finish(): Promise<SyncTimes> {
+    const { comm } = this.place;
+    const { ctx } = this.t;
+    let commMs = 0;
+    const timed = async <T>(f: () => Promise<T>): Promise<T> => {
+      const t0 = performance.now();
+      try {
+        return await f();
+      } finally {
+        commMs += performance.now() - t0;
+      }
+    };
+    this.issueUpTo(Number.POSITIVE_INFINITY);
+    await timed(() => Promise.all(this.inFlight));
+    if (this.tied) {
+      const tied = this.tied;
+      const g = mirrorOf(this.t).subarray(tied.start, tied.end);
+      await ctx.readInto(this.gradView(tied), g);
+      const summed = await timed(() => comm.allReduce(g, this.place.tiedEmbeddingGroup!, 'sum'));
+      if (this.dp > 1) await timed(() => this.reduceRange(tied, summed));
+      else this.t.writeGrads(summed, tied.start);
     }
-  };
-  if (place.tiedEmbeddingGroup || dp > 1) {
-    const grads = await t.readGrads(true);
-    if (place.tiedEmbeddingGroup) {
-      const wte = model.layout.byName.get('embed.wte')!;
-      grads.set(
-        await timed(() =>
-          comm.allReduce(grads.slice(wte.offset, wte.offset + wte.length), place.tiedEmbeddingGroup!, 'sum'),
-        ),
-        wte.offset,
-      );
+    const o0 = performance.now();
+    ctx.run(this.t.normDispatches);
+    let optMs = 0;
+    const normGroups = this.place.normGroups.filter((g) => g.ranks.length > 1);
+    if (normGroups.length > 0) {
+      let sq = await ctx.read(this.t.gradSq);
+      optMs += performance.now() - o0;
+      for (const g of normGroups)
+        sq = await timed(() => comm.allReduce(sq, { ...g, name: `${g.name}:gradnorm` }, 'sum'));
+      ctx.write(this.t.gradSq, sq);
     }
-    if (dp > 1 && place.zero) {
-      t.writeGrads(await timed(() => comm.reduceScatter(grads, place.dpGroup, 'avg')), t.optRange.start);
-    } else {
-      t.writeGrads(dp > 1 ? await timed(() => comm.allReduce(grads, place.dpGroup, 'avg')) : grads);
+    const o1 = performance.now();
+    ctx.run([this.t.updateDispatch]);
+    if (this.dp > 1 && this.place.zero) {
+      const mine = await this.t.readOptParams();
+      optMs += performance.now() - o1;
+      this.t.writeParams(await timed(() => comm.allGather(mine, this.place.dpGroup)));
+    } else optMs += performance.now() - o1; // the loss readback that follows waits for the update
+    return { allReduceMs: commMs, optimizerMs: optMs };
+  }
+
+  private issueUpTo(mark: number): void {
+    while (this.issued < this.buckets.length && this.buckets[this.issued].readyAt <= mark) {
+      const b = this.buckets[this.issued++];
+      // the readback is queued now, before the rest of the backward is submitted
+      const host = mirrorOf(this.t).subarray(b.start, b.end);
+      const done = this.t.ctx.readInto(this.gradView(b), host).then(() => this.reduceRange(b, host));
+      done.catch(() => {}); // awaited in finish() or settle(); this keeps an early failure from going unhandled
+      this.inFlight.push(done);
     }
   }
-  const o0 = performance.now();
-  ctx.run(t.normDispatches);
-  let optMs = 0;
-  const normGroups = place.normGroups.filter((g) => g.ranks.length > 1);
-  if (normGroups.length > 0) {
-    let sq = await ctx.read(t.gradSq);
-    optMs += performance.now() - o0;
-    for (const g of normGroups) sq = await timed(() => comm.allReduce(sq, { ...g, name: `${g.name}:gradnorm` }, 'sum'));
-    ctx.write(t.gradSq, sq);
+
+  /** Averages `g` (the gradients in `r`) over the replicas and writes what this rank keeps. */
+  private async reduceRange(r: Range, g: Float32Array): Promise<void> {
+    const { comm, dpGroup } = this.place;
+    const group = { ...dpGroup, slice: { offset: r.start, total: this.flatLength } };
+    if (this.place.zero) {
+      const mine = await comm.reduceScatter(g, group, 'avg');
+      const kept = intersect(r, this.t.optRange);
+      if (kept.end > kept.start) this.t.writeGrads(mine, kept.start);
+    } else this.t.writeGrads(await comm.allReduce(g, group, 'avg'), r.start);
   }
-  const o1 = performance.now();
-  ctx.run([t.updateDispatch]);
-  if (dp > 1 && place.zero) {
-    const mine = await t.readOptParams();
-    optMs += performance.now() - o1;
-    t.writeParams(await timed(() => comm.allGather(mine, place.dpGroup)));
-  } else {
-    await ctx.sync();
-    optMs += performance.now() - o1;
+
+  private gradView(r: Range) {
+    const flat = this.t.model.flat('grads', true);
+    return { ...flat, offset: r.start * 4, length: r.end - r.start, shape: [r.end - r.start] };
   }
-  return { allReduceMs: commMs, optimizerMs: optMs };
+}
+
+/** The whole synchronisation after a backward that ran without hooks. */
+export function syncAndUpdate(t: Trainer, place: GradSyncPlace): Promise<SyncTimes> {
+  return new GradSync(t, place).finish();
 }

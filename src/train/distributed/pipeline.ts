@@ -1,17 +1,19 @@
 // Pipeline parallelism: one stage's step runs its 1F1B op list (src/parallel/schedule.ts)
 // in order. Activations go forward and gradients backward over the transport; micro-batch
 // i lives in activation slot i mod K (K = the most micro-batches this stage holds in flight).
-// A send does not hold the stage up: the tensor's copy is queued on the GPU at once (so later
-// work cannot overwrite what is sent) and its readback and transfer finish in the background
-// while the stage goes on; the step waits for them before the gradient sync.
-// Then grad-sync.ts makes the gradients global and steps the optimizer.
+// The host never waits for the GPU between ops: a forward or backward is recorded work that is
+// submitted and left to run; a send queues the tensor's copy at once (so later work cannot
+// overwrite what is sent) and its readback and transfer finish in the background while the
+// stage goes on; the step waits for them before the gradient sync. The last backward starts
+// the data-parallel gradient buckets as it finishes them (grad-sync.ts), which then makes
+// the gradients global and steps the optimizer.
 import { decodeRows, encodeRows, rowCodecBytes } from '../../comm/compress/row-codec';
 import type { GroupSpec } from '../../comm/worker-bridge';
 import type { PipeCodec } from '../../config/local-sgd';
 import type { ScheduleOp } from '../../parallel/ops';
 import type { OpSpan, StepBreakdown } from '../events';
 import type { StepResult, MicroBatch, Trainer } from '../trainer';
-import { syncAndUpdate, type GradSyncPlace } from './grad-sync';
+import { GradSync, type GradSyncPlace } from './grad-sync';
 import type { RankComm } from './rank-comm';
 
 export interface PipelinePlace extends GradSyncPlace {
@@ -63,55 +65,68 @@ export async function pipelineStep(
     p2pMs = 0;
   const spans: OpSpan[] = [];
   const sending: Promise<void>[] = [];
-  for (const op of ops) {
-    const k = 'microbatch' in op ? slotOf(op.microbatch) : 0;
-    const acts = model.slots[k].acts;
-    const s0 = performance.now();
-    switch (op.kind) {
-      case 'forward':
-        t.upload(micro[op.microbatch], k, { tokens: model.stage.hasEmbedding, targets: model.stage.hasHead });
-        await t.run(t.forwardOf(k));
-        break;
-      case 'backward':
-        await t.run(model.slots[k].backward);
-        break;
-      case 'send': {
-        const src = op.what === 'activation' ? acts.xFinal : acts.dx;
-        const to = op.what === 'activation' ? place.nextRank : place.prevRank;
-        if (to === null)
-          throw new Error(
-            `stage ${place.stage}: schedule sends ${op.what} ${op.microbatch} past the end of the pipeline`,
-          );
-        const sendTag = tag(op.what, op.microbatch);
-        const codec = codecOf(op.what);
-        const done = ctx.readRaw(src).then((raw) => comm.send(to, sendTag, pipeWire(codec, raw, rows, cols)));
-        done.catch(() => {}); // awaited with the others below; this keeps an early failure from going unhandled
-        sending.push(done);
-        break;
+  const grads = new GradSync(t, place);
+  // benchmarks' own-work timing waits for the GPU after each compute op (GpuContext.measureOps)
+  const measure = ctx.measureOps;
+  const lastBackward = ops.findLastIndex((op) => op.kind === 'backward');
+  let sync: Awaited<ReturnType<GradSync['finish']>>;
+  let g0 = 0;
+  try {
+    for (const [i, op] of ops.entries()) {
+      const k = 'microbatch' in op ? slotOf(op.microbatch) : 0;
+      const acts = model.slots[k].acts;
+      const s0 = performance.now();
+      switch (op.kind) {
+        case 'forward':
+          t.upload(micro[op.microbatch], k, { tokens: model.stage.hasEmbedding, targets: model.stage.hasHead });
+          await t.run(t.forwardOf(k));
+          break;
+        case 'backward':
+          await t.run(model.slots[k].backward, i === lastBackward && !measure ? grads.hooks : undefined);
+          break;
+        case 'send': {
+          const src = op.what === 'activation' ? acts.xFinal : acts.dx;
+          const to = op.what === 'activation' ? place.nextRank : place.prevRank;
+          if (to === null)
+            throw new Error(
+              `stage ${place.stage}: schedule sends ${op.what} ${op.microbatch} past the end of the pipeline`,
+            );
+          const sendTag = tag(op.what, op.microbatch);
+          const codec = codecOf(op.what);
+          const done = ctx.readRaw(src).then((raw) => comm.send(to, sendTag, pipeWire(codec, raw, rows, cols)));
+          done.catch(() => {}); // awaited with the others below; this keeps an early failure from going unhandled
+          sending.push(done);
+          break;
+        }
+        case 'recv': {
+          const from = op.what === 'activation' ? place.prevRank : place.nextRank;
+          if (from === null)
+            throw new Error(
+              `stage ${place.stage}: schedule receives ${op.what} ${op.microbatch} from outside the pipeline`,
+            );
+          const codec = codecOf(op.what);
+          const got = await comm.recv(from, tag(op.what, op.microbatch), pipeBytes(codec, rows, cols));
+          ctx.write(op.what === 'activation' ? model.inputOf(k) : acts.dx, pipeUnwire(codec, got, rows, cols));
+          break;
+        }
       }
-      case 'recv': {
-        const from = op.what === 'activation' ? place.prevRank : place.nextRank;
-        if (from === null)
-          throw new Error(
-            `stage ${place.stage}: schedule receives ${op.what} ${op.microbatch} from outside the pipeline`,
-          );
-        const codec = codecOf(op.what);
-        const got = await comm.recv(from, tag(op.what, op.microbatch), pipeBytes(codec, rows, cols));
-        ctx.write(op.what === 'activation' ? model.inputOf(k) : acts.dx, pipeUnwire(codec, got, rows, cols));
-        break;
-      }
+      const compute = op.kind === 'forward' || op.kind === 'backward';
+      if (compute && measure) await ctx.sync();
+      const s1 = performance.now();
+      if (compute) computeMs += s1 - s0;
+      else p2pMs += s1 - s0;
+      spans.push({ kind: op.kind, microbatch: op.microbatch, startMs: s0 - t0, endMs: s1 - t0 });
     }
-    if (op.kind === 'forward' || op.kind === 'backward') await ctx.sync();
-    const s1 = performance.now();
-    if (op.kind === 'forward' || op.kind === 'backward') computeMs += s1 - s0;
-    else p2pMs += s1 - s0;
-    spans.push({ kind: op.kind, microbatch: op.microbatch, startMs: s0 - t0, endMs: s1 - t0 });
+    const w0 = performance.now();
+    await Promise.all(sending);
+    p2pMs += performance.now() - w0;
+    g0 = performance.now();
+    sync = await grads.finish();
+  } catch (e) {
+    // nothing of this step may still be running when the caller moves on (e.g. undoes the step)
+    await Promise.allSettled([...sending, grads.settle()]);
+    throw e;
   }
-  const w0 = performance.now();
-  await Promise.all(sending);
-  p2pMs += performance.now() - w0;
-  const g0 = performance.now();
-  const sync = await syncAndUpdate(t, place);
   spans.push(
     { kind: 'allreduce', startMs: g0 - t0, endMs: g0 - t0 + sync.allReduceMs },
     { kind: 'optimizer', startMs: g0 - t0 + sync.allReduceMs, endMs: performance.now() - t0 },

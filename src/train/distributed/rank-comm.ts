@@ -26,8 +26,8 @@ export function directComm(transport: Transport): RankComm {
   };
   return {
     rank: transport.rank,
-    allReduce: (a, g, op = 'sum') => allReduce(group(g), a, op, { timeoutMs: g.timeoutMs }),
-    reduceScatter: (a, g, op = 'sum') => reduceScatter(group(g), a, op, { timeoutMs: g.timeoutMs }),
+    allReduce: (a, g, op = 'sum') => allReduce(group(g), a, op, { timeoutMs: g.timeoutMs, slice: g.slice }),
+    reduceScatter: (a, g, op = 'sum') => reduceScatter(group(g), a, op, { timeoutMs: g.timeoutMs, slice: g.slice }),
     allGather: (a, g) => allGather(group(g), a, { timeoutMs: g.timeoutMs }),
     broadcast: (a, g, root) => broadcast(group(g), a, root, { timeoutMs: g.timeoutMs }),
     send: (to, tag, a) => transport.send(to, tag, a),
