@@ -35,10 +35,10 @@ function settings(layout: string): { file: string; text: string } {
 async function uninterrupted(layout: string): Promise<number[]> {
   const extra = settings(layout);
   const cfg = loadConfig([base.file], Object.fromEntries(extra.text.trim().split('\n').map(kv))).config;
-  const ranks: TrainEvent[][] = await gpu.page.evaluate(
-    ([c, n]) => (window as any).gpuTests.trainLayout(c, 4, n),
-    [cfg, STEPS] as const,
-  );
+  const ranks: TrainEvent[][] = await gpu.page.evaluate(([c, n]) => (window as any).gpuTests.trainLayout(c, 4, n), [
+    cfg,
+    STEPS,
+  ] as const);
   return ranks[0].filter((e) => e.kind === 'step').map((e) => (e as { loss: number }).loss);
 }
 

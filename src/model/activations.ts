@@ -60,8 +60,14 @@ const NO_FUSION: Fusion = { attention: false, probabilities: true, attentionBack
 
 /** `prefer` forces the attention backward; by default the recomputing one, which is faster on the
  *  GPUs measured (bench/README.md), unless its scratch exceeds RECOMPUTE_SCRATCH_BYTES or a binding. */
+/** The fused (online-softmax) attention pays off when a layer's T × T probabilities would be
+ *  large: it keeps none in memory. Below this it is slower than the plain kernels (measured on
+ *  the H200 at small T), and far slower where WebGPU runs on the CPU (SwiftShader). */
+export const FUSED_ATTENTION_FROM_BYTES = 32 << 20;
+
 export function fusionFor(ctx: GpuContext, s: ModelSpec, d: LocalDims, B: number, prefer?: AttentionBackward): Fusion {
-  const attention = fusedAttentionSupported(ctx, s.hd);
+  const probabilitiesBytes = B * d.h * s.T * s.T * 4;
+  const attention = fusedAttentionSupported(ctx, s.hd) && probabilitiesBytes >= FUSED_ATTENTION_FROM_BYTES;
   const probabilities = !attention || s.attentionDropout > 0;
   const scratch = B * d.h * s.T * s.T * 4;
   const fits = scratch <= Math.min(RECOMPUTE_SCRATCH_BYTES, Number(ctx.limits.maxStorageBufferBindingSize ?? Infinity));
