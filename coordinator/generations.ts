@@ -131,7 +131,14 @@ export class RunGenerations {
     if (p.rank === null) return this.membersChanged();
     const lost = [{ rank: p.rank, participant: p.id }];
     if (this.phase === 'halting') {
-      if (this.recovery) this.host.recorded.lost(this.recovery.id, lost);
+      if (this.recovery) {
+        this.host.recorded.lost(this.recovery.id, lost);
+        // peers usually notice first (their links drop before the socket closes): the loss is the cause
+        if (this.recovery.cause === 'peer' && why !== 'peer') {
+          this.recovery.cause = why;
+          this.host.recorded.recause(this.recovery.id, why);
+        }
+      }
       return this.check();
     }
     if (this.phase === 'running' || this.phase === 'restoring') return this.beginHalting(why, detail, lost);

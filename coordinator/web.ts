@@ -44,7 +44,7 @@ export async function webApp(
     configFile: join(repoRoot, 'vite.config.ts'),
     // without watching, no HMR socket either: Vite's client reloads its page when that socket
     // comes back after a coordinator restart, which would throw away a training tab's state
-    server: { middlewareMode: true, ...(watch ? { hmr: { server } } : { watch: null, hmr: false }) },
+    server: { middlewareMode: true, ...(watch ? { ws: { server } } : { watch: null, hmr: false, ws: false }) },
     appType: 'mpa',
     logLevel: 'error',
   });

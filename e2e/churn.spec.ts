@@ -88,31 +88,25 @@ describe('volunteers come and go (real tabs, WebRTC, a coordinator process)', ()
     expect(r.recoveries.find((x) => x.cause === 'coordinator-restart')!.restoredFrom).toBe('none');
   });
 
-  it('PP2 × DP2, one standby: a replica sends the lost rank its state (no rollback); crash without a standby shrinks', async () => {
+  it('PP2 × DP2, one standby: dp-peer restore, reload, crash with no standby left shrinks, restart, grows back', async () => {
     const want = await uninterrupted(PP2DP2);
     const r = await churn(PP2DP2, 5, [
-      { kind: 'close', step: 2, rank: 3 },
+      { kind: 'close', step: 2, rank: 3 }, // the standby takes it: its replica sends the state
       { kind: 'reload', step: 4, rank: 1 },
-      { kind: 'crash', step: 6, rank: 2 },
-      { kind: 'coordinator-restart', step: 8 },
+      { kind: 'crash', step: 5, rank: 2 }, // no standby left: one replica goes on, accumulating twice
+      { kind: 'coordinator-restart', step: 7 },
+      { kind: 'join', step: 8 }, // a new tab: the second replica is back
     ]);
     expect(worstRelDiff(r.losses, want)).toBeLessThanOrEqual(1e-6);
-    const first = r.recoveries.find((x) => x.cause !== 'start')!;
-    expect(first.restoredFrom).toBe('dp-peer');
-    expect(first.resumeStep).toBeGreaterThanOrEqual(first.committedStep);
-    expect(r.recoveries.some((x) => x.layout?.dp === 1)).toBe(true);
-  });
-
-  it('PP2 × DP2 with no standby shrinks to one replica and grows back when a tab joins', async () => {
-    const want = await uninterrupted(PP2DP2);
-    const r = await churn(PP2DP2, 4, [
-      { kind: 'close', step: 2, rank: 1 },
-      { kind: 'join', step: 6 },
-    ]);
-    expect(worstRelDiff(r.losses, want)).toBeLessThanOrEqual(1e-6);
-    const dps = r.recoveries.filter((x) => x.layout).map((x) => [x.cause, x.layout!.dp, x.layout!.accum]);
-    expect(dps).toContainEqual(['close', 1, 4]);
-    expect(dps).toContainEqual(['grow', 2, 2]);
-    expect(r.recoveries.find((x) => x.cause === 'grow')!.restoredFrom).toBe('dp-peer');
+    const changes = r.recoveries.filter((x) => x.cause !== 'start');
+    const first = changes[0];
+    expect(first).toMatchObject({ cause: 'close', restoredFrom: 'dp-peer' });
+    expect(first.resumeStep).toBeGreaterThanOrEqual(first.committedStep); // nothing finished was given up
+    const layouts = changes.filter((x) => x.layout).map((x) => [x.cause, x.layout!.dp, x.layout!.accum]);
+    // (a crashed renderer's socket closes like a closed tab's: the coordinator cannot tell them apart)
+    expect(layouts.some(([, dp, accum]) => dp === 1 && accum === 4)).toBe(true);
+    expect(layouts).toContainEqual(['grow', 2, 2]);
+    expect(changes.find((x) => x.cause === 'grow')!.restoredFrom).toBe('dp-peer');
+    expect(changes.find((x) => x.cause === 'coordinator-restart')!.restoredFrom).toBe('none');
   });
 });

@@ -40,6 +40,8 @@ export interface JoinOptions {
 
 /** Messages kept while the control socket is down (e.g. the coordinator restarts), sent on reconnect. */
 const MAX_QUEUED = 1000;
+/** progress messages sent again after a reconnect */
+const RESENT_ON_RECONNECT = 16;
 
 export interface RunConnection {
   readonly join: JoinResponse;
@@ -120,10 +122,18 @@ export async function joinRun(o: JoinOptions): Promise<RunConnection> {
     o.onClosed?.(reason);
   };
   const queued: TabMessage[] = [];
+  // progress sent just before a connection drops may never have been read (a coordinator killed
+  // mid-stream): the last few are sent again after a reconnect (the coordinator takes repeats)
+  const recent: TabMessage[] = [];
   let welcomedOnce = false;
+  let welcomes = 0;
   const send = (msg: TabMessage) => {
+    if (msg.type === 'progress') {
+      recent.push(msg);
+      if (recent.length > RESENT_ON_RECONNECT) recent.shift();
+    }
     if (socket?.readyState === 1 && (welcomedOnce || msg.type === 'hello')) socket.send(JSON.stringify(msg));
-    else if (!finished && queued.length < MAX_QUEUED) queued.push(msg);
+    else if (!finished && queued.length < MAX_QUEUED && !queued.includes(msg)) queued.push(msg);
   };
 
   const welcomed = new Promise<void>((resolve, reject) => {
@@ -148,7 +158,8 @@ export async function joinRun(o: JoinOptions): Promise<RunConnection> {
           case 'welcome':
             failures = 0;
             welcomedOnce = true;
-            for (const m of queued.splice(0)) send(m);
+            if (welcomes++ > 0) queued.unshift(...recent.filter((m) => !queued.includes(m)));
+            for (const m of queued.splice(0)) socket?.send(JSON.stringify(m));
             resolve();
             return;
           case 'assign':

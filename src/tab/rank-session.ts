@@ -276,6 +276,8 @@ export class RankSession {
   }
 
   private async sendHalted(target: number, reason: string, a: Assignment): Promise<void> {
+    // a tab that just reloaded has no rank set up yet: its snapshots are found once it has
+    await this.join(a.config as unknown as TrainConfig, a.runId);
     const report = await this.o.worker.report(layoutOf(a), a.rank);
     this.o.connection.send({ type: 'halted', generation: target, reason: reason.slice(0, 500), report });
   }
