@@ -23,8 +23,8 @@ export interface WebApp {
 }
 
 /** `server`: the coordinator's HTTP server, on which Vite's HMR socket is served (vite mode).
- *  `watch: false`: no file watcher and no HMR socket, so nothing ever reloads a training tab
- *  (an edit on disk, or the coordinator restarting). */
+ *  `watch: false`: no file watcher, so no HMR update ever comes (an edit on disk must never
+ *  reload a training tab). */
 export async function webApp(
   mode: WebMode,
   server: Server,
@@ -42,9 +42,9 @@ export async function webApp(
   const { createServer } = await import('vite');
   const vite = await createServer({
     configFile: join(repoRoot, 'vite.config.ts'),
-    // without watching, no HMR socket either: Vite's client reloads its page when that socket
-    // comes back after a coordinator restart, which would throw away a training tab's state
-    server: { middlewareMode: true, ...(watch ? { ws: { server } } : { watch: null, hmr: false, ws: false }) },
+    // Vite's HMR socket rides the coordinator's own server (no port of its own); a page in a run
+    // refuses the reload Vite's client does when that socket comes back (src/tab/main.ts)
+    server: { middlewareMode: true, ws: { server }, ...(watch ? {} : { watch: null }) },
     appType: 'mpa',
     logLevel: 'error',
   });

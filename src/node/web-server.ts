@@ -6,7 +6,7 @@ export async function startWebServer(port = 0, host = '127.0.0.1'): Promise<{ se
   // No file watching and no HMR: a headless run must never be reloaded by an edit on disk.
   const server = await createServer({
     configFile,
-    server: { port, host, strictPort: port !== 0, hmr: false, ws: false, watch: null },
+    server: { port, host, strictPort: port !== 0, hmr: false, watch: null },
     logLevel: 'error',
     clearScreen: false,
   });

@@ -184,6 +184,12 @@ const api = { train, events, stop: () => rank.stop(), ready: checkGpu(), session
 
 const query = new URLSearchParams(location.search);
 const runId = query.get('run');
+if (runId && import.meta.hot) {
+  // Served by Vite's dev server: its client reloads the page when its socket comes back after the
+  // server restarted (here: the coordinator), which would throw away this tab's training state.
+  // It waits for every listener of the disconnect first; this one never finishes.
+  import.meta.hot.on('vite:ws:disconnect', () => new Promise<never>(() => {}));
+}
 if (runId) {
   void joinAndTrain(runId, query.get('token') ?? '');
 } else {
