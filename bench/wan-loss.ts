@@ -21,6 +21,7 @@ import { openRankData } from '../src/data/rank-data';
 import { adamHyper, lrSchedule, modelSpec, type TrainConfig } from '../src/train/setup';
 import { Trainer } from '../src/train/trainer';
 import { ensureDawnEnv } from './layouts/dawn-env';
+import { WAN_CONFIGS } from './wan-rank';
 
 ensureDawnEnv();
 
@@ -31,13 +32,15 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '60' },
     'inner-steps': { type: 'string', default: '20' },
     modes: { type: 'string' },
+    'eval-iters': { type: 'string', default: '32' },
+    config: { type: 'string', default: WAN_CONFIGS.join(',') },
   },
 });
 const dp = Number(values.dp),
   steps = Number(values.steps),
   H = Number(values['inner-steps']);
 
-const { config: resolved } = loadConfig(['configs/tiny.yml'], {
+const { config: resolved } = loadConfig(values.config.split(','), {
   train_iters: steps,
   lr_decay_iters: steps,
   global_num_gpus: dp,
@@ -47,7 +50,9 @@ const corpus = await openRankData(config, { kind: 'text', text: await defaultCor
 const ctx = await createNodeContext({ preferSwiftShader: true });
 const spec = modelSpec(config, corpus.tokenizer);
 const micro = config.train_micro_batch_size_per_gpu ?? 1;
-const valid = await Promise.all(Array.from({ length: 8 }, (_, i) => corpus.valid.batch(sampleIds(i, 0, micro, 1))));
+const valid = await Promise.all(
+  Array.from({ length: Number(values['eval-iters']) }, (_, i) => corpus.valid.batch(sampleIds(i, 0, micro, 1))),
+);
 
 const sgd = (c: Partial<LocalSgdConfig>): LocalSgdConfig => ({
   ...structuredClone(LOCAL_SGD_DEFAULTS),
