@@ -46,15 +46,15 @@ const kinds = <K extends TrainEvent['kind']>(events: TrainEvent[], kind: K) =>
   events.filter((e): e is Extract<TrainEvent, { kind: K }> => e.kind === kind);
 
 describe('local_sgd in an elastic run (DP2)', { timeout: 600_000 }, () => {
-  it('a reloaded replica resumes mid-round: both restart from their average and end as one model', async () => {
+  it('a membership change mid-round: the replicas restart from their average and end as one model', async () => {
     const reference = await run({});
-    // rank 1 reloads during step 5: it comes back from its own snapshot, rank 0 keeps its state;
-    // after step 4 (one step past the round at 3) the two replicas differ
-    const r = await run({ injections: [{ kind: 'reload', rank: 1, step: 5, op: 1 }] });
+    // a tab joins after step 4 (one step past the round at 3): the run halts and replans; both
+    // replicas keep their own, different, states
+    const r = await run({ injections: [{ kind: 'join', step: 4 }] });
     expect(r.generations).toHaveLength(2);
     const resumed = r.generations[1];
-    expect(resumed.sources).toContain('1:local');
-    expect(resumed.step).toBe(4);
+    expect(resumed.sources).toEqual(['0:keep', '1:keep']);
+    expect(resumed.step % 3, 'resumed mid-round').not.toBe(0);
     // the round schedule is the run's (multiples of inner_steps, and the last step), not the generation's
     const rounds = kinds(r.events, 'round').map((x) => x.appliedAt);
     expect([...new Set(rounds)]).toEqual([3, 6, 8]);
