@@ -4,7 +4,7 @@
 // with error feedback and int8 without it on the wire, and Streaming DiLoCo's fragments. Prints
 // one JSON object: per mode the final validation loss (all replicas hold the same model then),
 // its ratio to sync's, and bytes sent per token (every message byte of every replica).
-//   node --import tsx --import ./tools/register-raw.mjs bench/wan-loss.ts --json [--dp 2] [--steps 60] [--inner-steps 20]
+//   node --import tsx --import ./tools/register-raw.mjs bench/wan-loss.ts --json [--dp 2] [--steps 60] [--inner-steps 30]
 import { parseArgs } from 'node:util';
 import { allReduce } from '../src/comm/collectives';
 import { transportP2P } from '../src/comm/compress/compressed-ring';
@@ -30,7 +30,7 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     dp: { type: 'string', default: '2' },
     steps: { type: 'string', default: '60' },
-    'inner-steps': { type: 'string', default: '20' },
+    'inner-steps': { type: 'string', default: '30' },
     modes: { type: 'string' },
     'eval-iters': { type: 'string', default: '32' },
     config: { type: 'string', default: WAN_CONFIGS.join(',') },
