@@ -151,14 +151,15 @@ describe.each(LAYOUTS)('4 tabs train $name over WebRTC', ({ name, extra, sizes, 
     expect(result.trainLoss).toBeCloseTo(losses[0][STEPS - 1], 6);
     expect(result.valLoss).toBeCloseTo(valLosses[0][2][1], 6);
 
-    // the admin page's links view: both directions between pipeline neighbours (0-2, 1-3) and
-    // between tensor-parallel (TP2 × PP2) or data-parallel (PP2 × DP2) partners (0-1, 2-3), each
-    // with bytes sent and a throughput measured where they arrived
+    // the admin page's links view: a row for both directions between pipeline neighbours (0-2,
+    // 1-3) and between tensor-parallel (TP2 × PP2) or data-parallel (PP2 × DP2) partners (0-1, 2-3),
+    // each with the bytes sent. (This model's messages arrive in one piece each, so no throughput
+    // is measured here: see the local_sgd run below.)
     const view = new MetricSeries();
     view.add(points);
-    const links = new Map(view.linkTable().map((l) => [`${l.rank}>${l.peerRank}`, l]));
+    const links = new Set(view.linkTable().map((l) => `${l.rank}>${l.peerRank}`));
     for (const key of ['0>2', '2>0', '1>3', '3>1', '0>1', '1>0', '2>3', '3>2']) {
-      expect(links.get(key)?.bytesPerSec, `link ${key}`).toBeGreaterThan(0);
+      expect(links.has(key), `link ${key}`).toBe(true);
       const [from, to] = key.split('>').map(Number);
       const sent = points.filter((p) => p.name === 'link_bytes' && p.rank === from && p.peerRank === to);
       expect(
@@ -220,7 +221,7 @@ describe('4 tabs (TP2 × PP2) under the admin controls', () => {
 });
 
 describe('2 tabs (DP2) with local_sgd over WebRTC', () => {
-  it('each round is reported and the admin page lists the rounds and the links', async () => {
+  it('each round is reported; the admin page lists the rounds, and each link with its throughput', async () => {
     const STEPS_L = 4;
     const result = await runHeadless({
       sources: [
@@ -233,7 +234,11 @@ describe('2 tabs (DP2) with local_sgd over WebRTC', () => {
             train_iters: STEPS_L,
             lr_decay_iters: STEPS_L,
             eval_interval: STEPS_L,
-            local_sgd: { inner_steps: 2, compression: { type: 'int8', block_size: 64 } },
+            // each round's ring messages (half the model, f32) exceed one 256 KiB WebRTC piece, so
+            // the receiver times them: the links view shows a throughput
+            hidden_size: 64,
+            num_layers: 4,
+            local_sgd: { inner_steps: 2 },
           }),
         },
       ],
