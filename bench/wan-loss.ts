@@ -1,7 +1,8 @@
-// What each way of saving traffic costs in loss: data-parallel replicas of the tiny model in one
+// What each way of saving traffic costs in loss: data-parallel replicas of bench:wan's model in one
 // process (GPU trainers on one WebGPU device through Dawn, the loopback transport between them),
 // the same tokens in every mode: `sync` (gradients averaged every step), `diloco` with f32, int8
-// with error feedback and int8 without it on the wire, and Streaming DiLoCo's fragments. Prints
+// with error feedback and int8 without it on the wire, int8 with plain averaging as the outer step
+// (outer SGD, lr 1, no momentum), and Streaming DiLoCo's fragments. Prints
 // one JSON object: per mode the final validation loss (all replicas hold the same model then),
 // its ratio to sync's, and bytes sent per token (every message byte of every replica).
 //   node --import tsx --import ./tools/register-raw.mjs bench/wan-loss.ts --json [--dp 2] [--steps 60] [--inner-steps 30]
@@ -63,6 +64,11 @@ const MODES: Record<string, LocalSgdConfig | null> = {
   sync: null,
   'diloco-f32': sgd({}),
   'diloco-int8': sgd({ compression: { type: 'int8', block_size: 256, error_feedback: true } }),
+  // outer SGD with lr 1 and no momentum: each round ends at the replicas' mean (federated averaging)
+  'diloco-int8-fedavg': sgd({
+    outer_optimizer: { type: 'sgd', lr: 1, momentum: 0 },
+    compression: { type: 'int8', block_size: 256, error_feedback: true },
+  }),
   'diloco-int8-no-feedback': sgd({ compression: { type: 'int8', block_size: 256, error_feedback: false } }),
   'streaming-4-fragments-int8': sgd({
     compression: { type: 'int8', block_size: 256, error_feedback: true },
