@@ -8,8 +8,8 @@
 //    {"mode": "diloco", "inner_steps", "compression", "rounds", ...}], "diloco_vs_sync": {...}}], "goals"}
 // wall_s is the training loop of the slowest rank, from before step 1 to its last step's report
 // (not process start, device setup or evaluation); tokens_per_s = tokens / wall_s; collective_s is
-// its time in data-parallel collectives (each step's gradient all-reduce, or the rounds), waiting
-// for the other rank included; bytes_per_token counts every message byte every rank sent;
+// its time waiting on data-parallel collectives (each step's gradient all-reduce, past what overlapped
+// the backward, or the rounds), the other rank included; bytes_per_token counts every message byte;
 // final_loss is the validation loss after the last step (all replicas hold the same model then).
 // Needs root (network namespaces).  npm run bench:wan -- --json [--mbit 10,50] [--dp 2] [--steps 60]
 //   [--inner-steps 30] [--modes sync,diloco] [--latency-ms 0] [--eval-iters 32] [--config a.yml,b.yml]
@@ -151,8 +151,8 @@ async function runMode(mbit: number, mode: Mode): Promise<ModeResult> {
       if (!begin || !end) throw new Error(`${mode} at ${mbit} Mbit/s: a rank reported no steps`);
       return end.t - begin.t;
     });
-    // time in data-parallel traffic (waiting for the other rank included): each step's gradient
-    // collectives, and the rounds' all-reduces
+    // time waiting on data-parallel traffic (the other rank included): each step's gradient
+    // collectives (grad-sync's allReduceMs: past what overlapped the backward), and the rounds
     const collectiveMs = ranks.map((ls) =>
       ls.reduce(
         (a, l) => a + (l.kind === 'step' ? (l.breakdown?.allReduceMs ?? 0) : l.kind === 'round' ? l.ms! : 0),
