@@ -1,10 +1,11 @@
-// What each way of saving traffic costs in loss: data-parallel replicas of the tiny model in one
+// What each way of saving traffic costs in loss: data-parallel replicas of bench:wan's model in one
 // process (GPU trainers on one WebGPU device through Dawn, the loopback transport between them),
 // the same tokens in every mode: `sync` (gradients averaged every step), `diloco` with f32, int8
-// with error feedback and int8 without it on the wire, and Streaming DiLoCo's fragments. Prints
+// with error feedback and int8 without it on the wire, int8 with plain averaging as the outer step
+// (outer SGD, lr 1, no momentum), and Streaming DiLoCo's fragments. Prints
 // one JSON object: per mode the final validation loss (all replicas hold the same model then),
 // its ratio to sync's, and bytes sent per token (every message byte of every replica).
-//   node --import tsx --import ./tools/register-raw.mjs bench/wan-loss.ts --json [--dp 2] [--steps 60] [--inner-steps 20]
+//   node --import tsx --import ./tools/register-raw.mjs bench/wan-loss.ts --json [--dp 2] [--steps 60] [--inner-steps 30]
 import { parseArgs } from 'node:util';
 import { allReduce } from '../src/comm/collectives';
 import { transportP2P } from '../src/comm/compress/compressed-ring';
@@ -21,6 +22,7 @@ import { openRankData } from '../src/data/rank-data';
 import { adamHyper, lrSchedule, modelSpec, type TrainConfig } from '../src/train/setup';
 import { Trainer } from '../src/train/trainer';
 import { ensureDawnEnv } from './layouts/dawn-env';
+import { WAN_CONFIGS } from './wan-rank';
 
 ensureDawnEnv();
 
@@ -29,15 +31,17 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     dp: { type: 'string', default: '2' },
     steps: { type: 'string', default: '60' },
-    'inner-steps': { type: 'string', default: '20' },
+    'inner-steps': { type: 'string', default: '30' },
     modes: { type: 'string' },
+    'eval-iters': { type: 'string', default: '32' },
+    config: { type: 'string', default: WAN_CONFIGS.join(',') },
   },
 });
 const dp = Number(values.dp),
   steps = Number(values.steps),
   H = Number(values['inner-steps']);
 
-const { config: resolved } = loadConfig(['configs/tiny.yml'], {
+const { config: resolved } = loadConfig(values.config.split(','), {
   train_iters: steps,
   lr_decay_iters: steps,
   global_num_gpus: dp,
@@ -47,7 +51,9 @@ const corpus = await openRankData(config, { kind: 'text', text: await defaultCor
 const ctx = await createNodeContext({ preferSwiftShader: true });
 const spec = modelSpec(config, corpus.tokenizer);
 const micro = config.train_micro_batch_size_per_gpu ?? 1;
-const valid = await Promise.all(Array.from({ length: 8 }, (_, i) => corpus.valid.batch(sampleIds(i, 0, micro, 1))));
+const valid = await Promise.all(
+  Array.from({ length: Number(values['eval-iters']) }, (_, i) => corpus.valid.batch(sampleIds(i, 0, micro, 1))),
+);
 
 const sgd = (c: Partial<LocalSgdConfig>): LocalSgdConfig => ({
   ...structuredClone(LOCAL_SGD_DEFAULTS),
@@ -58,6 +64,11 @@ const MODES: Record<string, LocalSgdConfig | null> = {
   sync: null,
   'diloco-f32': sgd({}),
   'diloco-int8': sgd({ compression: { type: 'int8', block_size: 256, error_feedback: true } }),
+  // outer SGD with lr 1 and no momentum: each round ends at the replicas' mean (federated averaging)
+  'diloco-int8-fedavg': sgd({
+    outer_optimizer: { type: 'sgd', lr: 1, momentum: 0 },
+    compression: { type: 'int8', block_size: 256, error_feedback: true },
+  }),
   'diloco-int8-no-feedback': sgd({ compression: { type: 'int8', block_size: 256, error_feedback: false } }),
   'streaming-4-fragments-int8': sgd({
     compression: { type: 'int8', block_size: 256, error_feedback: true },

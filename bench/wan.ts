@@ -1,18 +1,23 @@
-// Training over home-internet links: the same small model, the same number of tokens, trained
+// Training over home-internet links: the same model, the same tokens (the same samples) trained
 // by data-parallel ranks in `sync` mode (gradients all-reduced every step) and in `diloco` mode
 // (local_sgd: inner steps, then int8 pseudo-gradients averaged), each rank a Node process in its
-// own network namespace whose upload is limited by tbf (tools/netns). Prints one JSON object:
-//   {"shaping": "...", "links": [{"mbit": 10, "modes": [{"mode": "sync", "tokens", "tokens_per_s",
-//    "bytes_per_token", "final_loss", "wall_s"}, {"mode": "diloco", "inner_steps", "compression", ...}]}]}
-// tokens_per_s and wall_s cover the training loop (not process start or device setup);
-// bytes_per_token counts every message byte every rank sent; final_loss is the validation loss
-// after the last step (all replicas hold the same model then).
+// own network namespace whose upload is limited by tbf (tools/netns). The model is
+// configs/tiny.yml with bench/configs/wan.yml over it (--config). Prints one JSON object:
+//   {"shaping", "model", "machine", "links": [{"mbit": 10, "modes": [{"mode": "sync", "tokens",
+//    "tokens_per_s", "bytes_per_token", "final_loss", "wall_s", "collective_s"},
+//    {"mode": "diloco", "inner_steps", "compression", "rounds", ...}], "diloco_vs_sync": {...}}], "goals"}
+// wall_s is the training loop of the slowest rank, from before step 1 to its last step's report
+// (not process start, device setup or evaluation); tokens_per_s = tokens / wall_s; collective_s is
+// its time waiting on data-parallel collectives (each step's gradient all-reduce, past what overlapped
+// the backward, or the rounds), the other rank included; bytes_per_token counts every message byte;
+// final_loss is the validation loss after the last step (all replicas hold the same model then).
 // Needs root (network namespaces).  npm run bench:wan -- --json [--mbit 10,50] [--dp 2] [--steps 60]
-//   [--inner-steps 30] [--modes sync,diloco] [--latency-ms 0] [--eval-iters 8] [--verbose: ranks' events on stderr]
-import { spawn } from 'node:child_process';
+//   [--inner-steps 30] [--modes sync,diloco] [--latency-ms 0] [--eval-iters 32] [--config a.yml,b.yml]
+//   [--verbose: ranks' events on stderr]. Progress (one line per mode) goes to stderr.
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ShapedNet, shapedNetUnavailable } from '../tools/netns/shaped-net';
-import { runWanRank, type WanRankJob } from './wan-rank';
+import { runWanRank, WAN_CONFIGS, type WanRankJob } from './wan-rank';
 
 const { values } = parseArgs({
   options: {
@@ -25,13 +30,31 @@ const { values } = parseArgs({
     compression: { type: 'string', default: 'int8' },
     modes: { type: 'string' },
     'latency-ms': { type: 'string', default: '0' },
-    'eval-iters': { type: 'string', default: '8' },
+    'eval-iters': { type: 'string', default: '32' },
+    config: { type: 'string', default: WAN_CONFIGS.join(',') },
     port: { type: 'string', default: '7300' },
     child: { type: 'string' },
   },
 });
 
 type Mode = 'sync' | 'diloco';
+
+interface RankLine {
+  rank: number;
+  kind: string;
+  /** the rank process's clock (ms) */
+  t: number;
+  step?: number;
+  ms?: number;
+  breakdown?: { allReduceMs: number };
+}
+
+interface LinkTotals {
+  bytesSent: number;
+}
+
+/** what the ranks said of the model at start (the last mode run) */
+let model: { params: number; tokensPerStep: number; trainIters: number } | null = null;
 
 interface ModeResult {
   mode: Mode;
@@ -42,6 +65,8 @@ interface ModeResult {
   bytes_per_token: number;
   final_loss: number;
   wall_s: number;
+  collective_s: number;
+  rounds?: number;
 }
 
 function overrides(mode: Mode, dp: number): Record<string, unknown> {
@@ -79,6 +104,7 @@ async function runMode(mbit: number, mode: Mode): Promise<ModeResult> {
               rank,
               hosts,
               port: Number(values.port),
+              configs: values.config.split(','),
               overrides: overrides(mode, dp),
               latencyMs: Number(values['latency-ms']),
             };
@@ -111,13 +137,34 @@ async function runMode(mbit: number, mode: Mode): Promise<ModeResult> {
           }),
       ),
     );
-    const of = (kind: string) => lines.filter((l) => l.kind === kind);
-    const start = of('start')[0] as unknown as { tokensPerStep: number; trainIters: number };
-    const done = of('done') as unknown as Array<{ validLoss: number; elapsedMs: number }>;
-    const traffic = of('traffic') as unknown as Array<{ links: Array<{ bytesSent: number }> }>;
+    const ranks = Array.from({ length: dp }, (_, r) => lines.filter((l) => l.rank === r) as unknown as RankLine[]);
+    const start = ranks[0].find((l) => l.kind === 'start') as unknown as {
+      params: number;
+      tokensPerStep: number;
+      trainIters: number;
+    };
+    // the training loop: from the evaluation before step 1 to the report of the last step (the
+    // evaluation after it is not training); the slowest rank's
+    const loopMs = ranks.map((ls) => {
+      const begin = ls.find((l) => l.kind === 'eval' && l.step === 0);
+      const end = ls.filter((l) => l.kind === 'step').at(-1);
+      if (!begin || !end) throw new Error(`${mode} at ${mbit} Mbit/s: a rank reported no steps`);
+      return end.t - begin.t;
+    });
+    // time waiting on data-parallel traffic (the other rank included): each step's gradient
+    // collectives (grad-sync's allReduceMs: past what overlapped the backward), and the rounds
+    const collectiveMs = ranks.map((ls) =>
+      ls.reduce(
+        (a, l) => a + (l.kind === 'step' ? (l.breakdown?.allReduceMs ?? 0) : l.kind === 'round' ? l.ms! : 0),
+        0,
+      ),
+    );
+    const done = ranks.map((ls) => ls.find((l) => l.kind === 'done') as unknown as { validLoss: number });
+    const traffic = ranks.map((ls) => ls.find((l) => l.kind === 'traffic') as unknown as { links: LinkTotals[] });
     const tokens = start.tokensPerStep * start.trainIters;
-    const wall = Math.max(...done.map((d) => d.elapsedMs)) / 1000;
+    const wall = Math.max(...loopMs) / 1000;
     const bytes = traffic.flatMap((t) => t.links).reduce((a, l) => a + l.bytesSent, 0);
+    model = { params: start.params, tokensPerStep: start.tokensPerStep, trainIters: start.trainIters };
     return {
       mode,
       ...(mode === 'diloco' ? { inner_steps: Number(values['inner-steps']), compression: values.compression } : {}),
@@ -126,10 +173,24 @@ async function runMode(mbit: number, mode: Mode): Promise<ModeResult> {
       bytes_per_token: bytes / tokens,
       final_loss: done[0].validLoss,
       wall_s: wall,
+      collective_s: Math.max(...collectiveMs) / 1000,
+      ...(mode === 'diloco' ? { rounds: ranks[0].filter((l) => l.kind === 'round').length } : {}),
     };
   } finally {
     net.destroy();
   }
+}
+
+/** sync ÷ diloco bytes per token and tokens/s diloco ÷ sync, diloco's final loss ÷ sync's */
+function compare(modes: ModeResult[]) {
+  const sync = modes.find((m) => m.mode === 'sync');
+  const diloco = modes.find((m) => m.mode === 'diloco');
+  if (!sync || !diloco) return null;
+  return {
+    bytes_per_token_ratio: sync.bytes_per_token / diloco.bytes_per_token,
+    final_loss_ratio: diloco.final_loss / sync.final_loss,
+    tokens_per_s_ratio: diloco.tokens_per_s / sync.tokens_per_s,
+  };
 }
 
 async function main(): Promise<void> {
@@ -139,15 +200,18 @@ async function main(): Promise<void> {
   const asked = (values.modes ?? 'sync,diloco').split(',') as Mode[];
   for (const m of asked) if (m !== 'sync' && m !== 'diloco') throw new Error(`--modes: unknown mode "${m}"`);
   const latency = Number(values['latency-ms']);
+  const loadBefore = loadavg().map((x) => +x.toFixed(2));
   const links = [];
   for (const mbit of rates) {
     const modes: ModeResult[] = [];
     for (const m of asked) {
       modes.push(await runMode(mbit, m));
-      if (!values.json) console.error(JSON.stringify({ mbit, ...modes.at(-1) }));
+      console.error(JSON.stringify({ mbit, ...modes.at(-1) }));
     }
-    links.push({ mbit, modes });
+    links.push({ mbit, modes, diloco_vs_sync: compare(modes) });
   }
+  const compared = links.map((l) => l.diloco_vs_sync).filter((c) => c !== null);
+  const slowest = links.reduce((a, l) => (l.mbit < a.mbit ? l : a), links[0]);
   const report = {
     shaping:
       `tbf in network namespaces, egress ${rates.join('/')} Mbit/s per rank, ${values.dp} data-parallel ranks ` +
@@ -155,7 +219,16 @@ async function main(): Promise<void> {
       (latency > 0
         ? `latency ${latency} ms one-way emulated in the transport (no netem in this kernel)`
         : 'no added latency'),
+    model: { ...model, dp: Number(values.dp), config: values.config.split(',') },
+    machine: { cpus: cpus().length, load_before: loadBefore, load_after: loadavg().map((x) => +x.toFixed(2)) },
     links,
+    goals: compared.length
+      ? {
+          bytes_per_token_100x_fewer: compared.every((c) => c.bytes_per_token_ratio >= 100),
+          final_loss_within_3pct: compared.every((c) => Math.abs(c.final_loss_ratio - 1) <= 0.03),
+          tokens_per_s_10x_on_slowest_link: (slowest.diloco_vs_sync?.tokens_per_s_ratio ?? 0) >= 10,
+        }
+      : null,
   };
   process.stdout.write(`${JSON.stringify(report, null, values.json ? 0 : 2)}\n`);
 }

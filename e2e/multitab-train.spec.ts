@@ -2,10 +2,13 @@
 // (index.html?run=…), WebGPU in each tab's rank worker and WebRTC between the tabs, train
 // configs/tiny-3d.yml's model (shrunk to seq 32, hidden 32) for 10 steps, as TP2 × PP2 (the
 // file's layout) and as PP2 × DP2. Every rank must report the same losses, equal within 1e-4
-// relative to one rank training the same global batch in one tab, and the loss must fall.
+// relative to one rank training the same global batch in one tab, and the loss must fall. Each
+// run's link metrics (what the admin page's links view shows) carry every neighbour's measured
+// throughput. Two tabs with local_sgd report their rounds, which the admin page lists.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricsResponse } from '../coordinator/api-schemas';
+import { MetricSeries } from '../src/admin/series';
 import { runHeadless, type HeadlessUpdate } from '../coordinator/headless';
 import { startCoordinator, type Coordinator } from '../coordinator/server';
 import { createLogger } from '../coordinator/telemetry';
@@ -27,7 +30,7 @@ const SHRINK = {
 };
 const yaml = (o: Record<string, unknown>) =>
   `${Object.entries(o)
-    .map(([k, v]) => `${k}: ${v}`)
+    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`)
     .join('\n')}\n`;
 
 let coordinator: Coordinator;
@@ -148,6 +151,23 @@ describe.each(LAYOUTS)('4 tabs train $name over WebRTC', ({ name, extra, sizes, 
     expect(result.trainLoss).toBeCloseTo(losses[0][STEPS - 1], 6);
     expect(result.valLoss).toBeCloseTo(valLosses[0][2][1], 6);
 
+    // the admin page's links view: a row for both directions between pipeline neighbours (0-2,
+    // 1-3) and between tensor-parallel (TP2 × PP2) or data-parallel (PP2 × DP2) partners (0-1, 2-3),
+    // each with the bytes sent. (This model's messages arrive in one piece each, so no throughput
+    // is measured here: see the local_sgd run below.)
+    const view = new MetricSeries();
+    view.add(points);
+    const links = new Set(view.linkTable().map((l) => `${l.rank}>${l.peerRank}`));
+    for (const key of ['0>2', '2>0', '1>3', '3>1', '0>1', '1>0', '2>3', '3>2']) {
+      expect(links.has(key), `link ${key}`).toBe(true);
+      const [from, to] = key.split('>').map(Number);
+      const sent = points.filter((p) => p.name === 'link_bytes' && p.rank === from && p.peerRank === to);
+      expect(
+        sent.reduce((a, p) => a + p.value, 0),
+        `bytes ${key}`,
+      ).toBeGreaterThan(0);
+    }
+
     const stepMs = [0, 1, 2, 3].flatMap((r) => series(r, 'step_ms').map((p) => p.value)).sort((a, b) => a - b);
     console.log(
       `multitab ${name}: ${wallS.toFixed(1)} s wall for the run; step time median ${stepMs[stepMs.length >> 1].toFixed(0)} ms; losses ${losses[0].map((l) => l.toFixed(4)).join(' ')}; validation ${valLosses[0].map(([s, l]) => `${s}:${l.toFixed(4)}`).join(' ')}`,
@@ -197,5 +217,73 @@ describe('4 tabs (TP2 × PP2) under the admin controls', () => {
     for (const r of [1, 2, 3]) expect(losses[r]).toEqual(losses[0]);
     expect(losses[0].map(([step]) => step)).toEqual(Array.from({ length: STEPS_P }, (_, i) => i + 1));
     console.log(`multitab pause: every rank paused after step ${pausedAt[0]} and held for 2 s`);
+  });
+});
+
+describe('2 tabs (DP2) with local_sgd over WebRTC', () => {
+  it('each round is reported; the admin page lists the rounds, and each link with its throughput', async () => {
+    const STEPS_L = 4;
+    const result = await runHeadless({
+      sources: [
+        { file: 'configs/tiny.yml', text: readFileSync('configs/tiny.yml', 'utf8') },
+        {
+          file: 'local-sgd.yml',
+          text: yaml({
+            ...SHRINK,
+            global_num_gpus: 2,
+            train_iters: STEPS_L,
+            lr_decay_iters: STEPS_L,
+            eval_interval: STEPS_L,
+            // each round's ring messages (half the model, f32) exceed one 256 KiB WebRTC piece, so
+            // the receiver times them: the links view shows a throughput
+            hidden_size: 64,
+            num_layers: 4,
+            local_sgd: { inner_steps: 2 },
+          }),
+        },
+      ],
+      tabs: 2,
+      coordinatorUrl: coordinator.url,
+      adminToken: 'multitab-admin',
+      timeoutMs: 150_000,
+      stallMs: 90_000,
+      pollMs: 250,
+    });
+    expect(result.run).toMatchObject({ state: 'stopped', step: STEPS_L, sizes: { pp: 1, dp: 2, tp: 1, world: 2 } });
+    const { points } = await metrics(result.runId);
+    // a round after steps 2 and 4, from both ranks, each with the bytes it sent and the norms
+    const rounds = points.filter((p) => p.name === 'round_bytes');
+    expect(rounds.map((p) => [p.step, p.rank]).sort()).toEqual([
+      [2, 0],
+      [2, 1],
+      [4, 0],
+      [4, 1],
+    ]);
+    for (const p of rounds) expect(p.value).toBeGreaterThan(0);
+    for (const name of ['outer_delta_norm', 'outer_update_norm'])
+      for (const p of points.filter((q) => q.name === name)) expect(p.value, name).toBeGreaterThan(0);
+
+    const browser = await launchChromium();
+    try {
+      const admin = await browser.newPage();
+      await admin.goto(`${coordinator.url}/admin.html?run=${result.runId}#token=multitab-admin`);
+      await admin.waitForFunction(
+        () =>
+          document.querySelectorAll('table.rounds tr[data-round]').length === 2 &&
+          document.querySelectorAll('table.links tr[data-link]').length === 2,
+        null,
+        { timeout: 30_000 },
+      );
+      const table = (sel: string) =>
+        admin.$$eval(sel, (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+      const roundRows = await table('table.rounds tr[data-round]');
+      expect(roundRows.map((r) => r[0])).toEqual(['4', '2']);
+      for (const r of roundRows) expect(Number.parseFloat(r[1]), `bytes of the round: ${r[1]}`).toBeGreaterThan(0);
+      const linkRows = await table('table.links tr[data-link]');
+      expect(linkRows.map((r) => `${r[0]}>${r[1]}`).sort()).toEqual(['0>1', '1>0']);
+      for (const r of linkRows) expect(Number.parseFloat(r[2]), `throughput: ${r[2]}`).toBeGreaterThan(0);
+    } finally {
+      await browser.close();
+    }
   });
 });

@@ -1,8 +1,14 @@
 // LocalSgd driving the real GPU trainer (WebGPU through Dawn in Node; SwiftShader without a
 // GPU): data-parallel replicas, each a Trainer taking ordinary AdamW steps on its own batches,
-// synced by rounds over the loopback transport.
+// synced by rounds over the loopback transport. What inner_steps 1 / outer lr 1 / momentum 0
+// means with AdamW as the inner optimizer: the replicas' end points averaged after every step.
+// That is one trainer's run when every replica sees the same batches, and not synchronous data
+// parallelism when they see their own (Adam's step is not linear in the gradient, and each
+// replica's moments follow its own gradients); equivalence.test.ts has the exact case (inner SGD).
 import { describe, expect, it } from 'vitest';
+import { allReduce } from '../../comm/collectives';
 import { transportP2P } from '../../comm/compress/compressed-ring';
+import { Group } from '../../comm/group';
 import { createLoopbackWorld } from '../../comm/loopback';
 import { LOCAL_SGD_DEFAULTS, type LocalSgdConfig } from '../../config/local-sgd';
 import { resolveConfig } from '../../config/resolve';
@@ -68,9 +74,12 @@ async function train(
   const reports = await Promise.all(
     trainers.map(async (t, r) => {
       const local = c && (await rankLocalSgd(c, t, transportP2P(world.transports[r], 20_000), ranks, steps));
+      // without rounds: synchronous data parallelism (gradients averaged every step)
+      const group = new Group(world.transports[r], ranks);
+      const average = async (tr: Trainer) => tr.writeGrads(await allReduce(group, await tr.readGrads(), 'avg'));
       const out = [];
       for (let s = 0; s < steps; s++) {
-        await t.trainStep(batch(data(r, s)));
+        await t.trainStep(batch(data(r, s)), { reduceGrads: local ? undefined : average });
         if (local) out.push(...(await local.sgd.afterStep(t.step, local.io)));
       }
       return out;
@@ -80,28 +89,40 @@ async function train(
 }
 
 const cfg = (c: Partial<LocalSgdConfig>): LocalSgdConfig => ({ ...structuredClone(LOCAL_SGD_DEFAULTS), ...c });
+const fedAvgEveryStep = () => cfg({ inner_steps: 1, outer_optimizer: { type: 'nesterov', lr: 1, momentum: 0 } });
+
+/** max |a − b| over max |b| */
+function relDiff(a: Float32Array, b: Float32Array): number {
+  let worst = 0,
+    scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    worst = Math.max(worst, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return worst / scale;
+}
 
 describe('LocalSgd with the GPU trainer', { timeout: 300_000 }, () => {
   it('inner_steps 1, outer lr 1, momentum 0: replicas on the same data train exactly like one trainer', async () => {
     const [single, a, b] = await replicas(3);
     const one = await train([single], null, 4, (_, s) => s);
-    const two = await train(
-      [a, b],
-      cfg({ inner_steps: 1, outer_optimizer: { type: 'nesterov', lr: 1, momentum: 0 } }),
-      4,
-      (_, s) => s,
-    );
-    const ref = one.params[0];
-    let worst = 0,
-      scale = 0;
-    for (let i = 0; i < ref.length; i++) {
-      worst = Math.max(worst, Math.abs(two.params[0][i] - ref[i]));
-      scale = Math.max(scale, Math.abs(ref[i]));
-    }
+    const two = await train([a, b], fedAvgEveryStep(), 4, (_, s) => s);
     // start − (start − end) is end up to f32 rounding; 4 AdamW steps carry it along
-    expect(worst / scale).toBeLessThan(1e-5);
+    expect(relDiff(two.params[0], one.params[0])).toBeLessThan(1e-5);
     expect(two.params[1]).toEqual(two.params[0]);
     expect(two.reports[0]).toHaveLength(4);
+  });
+
+  it('inner_steps 1, outer lr 1, momentum 0: replicas on their own data do not train like synchronous AdamW', async () => {
+    const [a, b, c, d] = await replicas(4);
+    const own = (r: number, s: number) => 100 * r + s;
+    const sync = await train([a, b], null, 4, own);
+    const fedAvg = await train([c, d], fedAvgEveryStep(), 4, own);
+    expect(sync.params[1]).toEqual(sync.params[0]);
+    expect(fedAvg.params[1]).toEqual(fedAvg.params[0]);
+    // Adam's first step moves each weight by ±lr·sign(g): where the replicas' gradients disagree in
+    // sign, the average of their steps is 0 and the step with their averaged gradient is ±lr
+    expect(relDiff(fedAvg.params[0], sync.params[0])).toBeGreaterThan(1e-3);
   });
 
   it('DiLoCo with int8 pseudo-gradients: replicas on their own data end identical and learned', async () => {

@@ -73,6 +73,39 @@ describe('the rank loop over slow links', { timeout: 300_000 }, () => {
     expect(Math.abs(diloco.out[0].validLoss / sync.out[0].validLoss - 1)).toBeLessThan(0.05);
   });
 
+  it('local_sgd streaming: staggered fragments whose syncs overlap the next inner step', async () => {
+    const streamed = await run(
+      {
+        global_num_gpus: 2,
+        local_sgd: {
+          inner_steps: 3,
+          compression: { type: 'int8', block_size: 64 },
+          streaming: { fragments: 2, overlap_steps: 1, mix: 0.5 },
+        },
+      },
+      2,
+    );
+    // fragment 0 syncs after steps 1 and 4, fragment 1 after step 3; each sync is applied one inner
+    // step after it started (fragment 1's, at 4, mixed with what step 4 trained), except at the last
+    // step, where every fragment syncs and the run waits for it
+    const expected = [
+      [0, 1, 2],
+      [1, 3, 4],
+      [0, 4, 4],
+      [1, 4, 4],
+    ];
+    for (const ev of streamed.events) {
+      const rounds = of(ev, 'round');
+      expect(rounds.map((r) => [r.fragment, r.startedAt, r.appliedAt])).toEqual(expected);
+      // the two fragments split the flat parameter buffer (the parameters and their alignment padding)
+      const params = of(ev, 'start')[0].params;
+      expect(rounds[0].values + rounds[1].values).toBeGreaterThanOrEqual(params);
+      for (const r of rounds.slice(0, 2)) expect(r.values).toBeLessThan(0.6 * params);
+    }
+    expect(streamed.out[1].validLoss).toBe(streamed.out[0].validLoss);
+    expect(streamed.out[0].validLoss).toBeLessThan(of(streamed.events[0], 'eval')[0].loss);
+  });
+
   it('pipe_compression int8: a two-stage pipeline trains like f32 and sends about a quarter of the bytes', async () => {
     // untied embeddings: no per-step all-reduce of the embedding's gradient between the stages
     const pp = { pipe_parallel_size: 2, gradient_accumulation_steps: 2, no_weight_tying: true };
