@@ -87,6 +87,8 @@ export interface RunDetail {
   events: { at: number; kind: string; detail: string }[];
   /** membership changes, newest first (coordinator/generations.ts) */
   recoveries: RecoveryRow[];
+  /** what the model wrote at its latest evaluations, newest first */
+  samples: { step: number; prompt: string; text: string; at: number }[];
 }
 
 export interface MetricsResponse {

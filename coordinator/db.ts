@@ -84,6 +84,14 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX recoveries_run ON recoveries(run_id, id);
   `,
+  // what the model writes at each evaluation (a greedy sample from rank 0)
+  `
+  CREATE TABLE samples (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL, step INTEGER NOT NULL, prompt TEXT NOT NULL, text TEXT NOT NULL, at INTEGER NOT NULL
+  );
+  CREATE INDEX samples_run ON samples(run_id, id);
+  `,
 ];
 
 export function openDatabase(dataDir: string): DB {

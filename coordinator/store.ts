@@ -338,6 +338,20 @@ export class Store {
     ).map(toRecovery);
   }
 
+  // ---- samples
+  addSample(runId: string, step: number, prompt: string, text: string): void {
+    this.db
+      .prepare('INSERT INTO samples (run_id, step, prompt, text, at) VALUES (?, ?, ?, ?, ?)')
+      .run(runId, step, prompt, text, Date.now());
+  }
+
+  /** the newest samples first */
+  samples(runId: string, limit = 20): { step: number; prompt: string; text: string; at: number }[] {
+    return this.db
+      .prepare('SELECT step, prompt, text, at FROM samples WHERE run_id = ? ORDER BY id DESC LIMIT ?')
+      .all(runId, limit) as never;
+  }
+
   // ---- events
   addEvent(runId: string, kind: string, detail = ''): void {
     this.db

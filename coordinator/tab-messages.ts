@@ -17,6 +17,7 @@ const RANK_ONLY = new Set<TabMessage['type']>([
   'checkpoint',
   'halted',
   'restored',
+  'sample',
 ]);
 
 export function handleTabMessage(
@@ -109,6 +110,9 @@ export function handleTabMessage(
       return;
     case 'leave':
       runs.leave(p.id, msg.reason ?? 'left');
+      return;
+    case 'sample':
+      runs.store.addSample(p.runId, msg.step, msg.prompt, msg.text);
       return;
     case 'halted':
       runs.halted(p, msg.generation, msg.report, msg.reason);

@@ -59,5 +59,6 @@ export function runDetail(runs: RunManager, run: Run): RunDetail {
     checkpoints: runs.metrics.checkpoints(run.id),
     events: runs.store.events(run.id),
     recoveries: runs.store.recoveries(run.id).filter((r) => r.cause !== 'start'),
+    samples: runs.store.samples(run.id),
   };
 }

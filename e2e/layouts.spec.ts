@@ -184,3 +184,23 @@ describe('dropout (NeoX default 0.1)', () => {
     expect(valid0(withDropout)).toBe(valid0(without));
   });
 });
+
+describe('what the model writes (the admin page shows it at every evaluation)', () => {
+  it('TP2 × PP2 takes the same greedy sample as one rank, at each evaluation', async () => {
+    const cfg = (settings: Record<string, unknown>) =>
+      loadConfig(['configs/tiny.yml'], { ...tiny, ...settings }).config;
+    const samples = async (world: number, settings: Record<string, unknown>) => {
+      const ranks: TrainEvent[][] = await gpu.page.evaluate(
+        ([c, w, n]) => (window as any).gpuTests.trainLayout(c, w, n, {}, 12),
+        [cfg(settings), world, 5] as const,
+      );
+      return ranks.flatMap((evs) => of(evs, 'sample'));
+    };
+    const one = await samples(1, { ...SINGLE, gradient_accumulation_steps: 2 });
+    const split = await samples(4, { model_parallel_size: 2, pipe_parallel_size: 2, gradient_accumulation_steps: 2 });
+    // rank 0 reports; evaluations at steps 0 and 5
+    expect(one.map((s) => s.step)).toEqual([0, 5]);
+    expect(split.map((s) => [s.step, s.prompt, s.text])).toEqual(one.map((s) => [s.step, s.prompt, s.text]));
+    expect(one[1].text.length).toBeGreaterThan(0);
+  });
+});

@@ -249,6 +249,8 @@ export const TabMessageSchema = z.discriminatedUnion('type', [
       .optional(),
   }),
   z.strictObject({ type: z.literal('visibility'), hidden: z.boolean() }),
+  /** What the model writes now: a greedy continuation of a prompt, taken at an evaluation. */
+  z.strictObject({ type: z.literal('sample'), step: Step, prompt: Text(2000), text: Text(4000) }),
   z.strictObject({ type: z.literal('log'), level: z.enum(['info', 'warn', 'error']), message: Text(2000) }),
   z.strictObject({ type: z.literal('leave'), reason: Text(500).optional() }),
   z.strictObject({ type: z.literal('ping'), t: z.number().finite() }),

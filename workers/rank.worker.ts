@@ -110,6 +110,7 @@ const api = {
       checkpoints: checkpointStores(job),
       snapshots: new IdbSnapshotStore(),
       snapshotInterval: job.snapshotInterval ?? null,
+      sampleTokens: job.config.sample_tokens ?? 0,
       maxSteps: job.maxSteps,
       stopSignal: signal,
     });

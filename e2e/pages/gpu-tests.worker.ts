@@ -58,6 +58,7 @@ const api = {
     world: number,
     maxSteps?: number,
     ck: LayoutCheckpoints = {},
+    sampleTokens = 0,
   ): Promise<TrainEvent[][]> {
     const loop = createLoopbackWorld(world);
     const text = await defaultCorpus();
@@ -77,7 +78,7 @@ const api = {
           { kind: 'text', text },
           { comm: directComm(loop.transports[r]), rank: r, world },
           (e) => events[r].push(e),
-          { maxSteps, checkpoints },
+          { maxSteps, checkpoints, sampleTokens },
         ),
       ),
     );

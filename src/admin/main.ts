@@ -8,6 +8,7 @@ import { renderGrid, renderStandbys } from './grid';
 import { MetricSeries } from './series';
 import { renderLinks, renderRounds, renderTimeline } from './timeline';
 import { renderRecoveries } from './recoveries';
+import { renderSample } from './sample';
 
 const TOKEN_KEY = 'tabtron:admin-token';
 const POLL_MS = 1000;
@@ -122,6 +123,7 @@ class AdminPage {
     renderRounds($('rounds'), this.series, dp);
     renderTimeline($('timeline'), spans, pp);
     renderRecoveries($('recoveries'), d);
+    renderSample($('sample'), d);
     const config = JSON.stringify(d.config, null, 2);
     if ($('config').textContent !== config) $('config').textContent = config;
     const plan = JSON.stringify(d.plan, null, 2);

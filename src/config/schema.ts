@@ -181,6 +181,8 @@ export const configShape = {
   // volunteers come and go (tabtron's key): a tab's own snapshot of its rank every N steps, for
   // coming back after a reload (null: N chosen from the measured cost, ~5% of training time; 0: off)
   snapshot_interval: nonNegInt().nullable().default(null),
+  // tokens of the greedy sample a multi-tab run takes at every evaluation, for the admin page (0: none)
+  sample_tokens: nonNegInt().default(24),
   lr_decay_style: oneOf(LR_DECAY_STYLES).default('linear'),
   lr_decay_iters: posInt().optional(),
   warmup: inRange(0, 1, '[]').default(0.01),

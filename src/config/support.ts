@@ -87,6 +87,8 @@ export const IMPLEMENTED_KEYS: ReadonlySet<string> = new Set([
   'pipe_compression',
   // volunteers coming and going (tabtron's own key)
   'snapshot_interval',
+  // what the admin page shows at each evaluation (tabtron's own key)
+  'sample_tokens',
 ]);
 
 /**

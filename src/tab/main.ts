@@ -86,6 +86,7 @@ function onEvent(e: TrainEvent): void {
       setStatus('run-status', `Error: ${e.message}`, 'error');
       break;
     case 'round':
+    case 'sample':
       break;
     case 'restored': {
       // a volunteer who comes back (reload, or a new generation) is told where training resumed

@@ -12,7 +12,7 @@ import type { TrainEvent } from '../train/events';
 import { linksMessage, roundMessage } from './link-report';
 
 export type Progress = Extract<TabMessage, { type: 'progress' }>;
-type Report = Progress | Extract<TabMessage, { type: 'spans' | 'checkpoint' | 'links' | 'round' }>;
+type Report = Progress | Extract<TabMessage, { type: 'spans' | 'checkpoint' | 'links' | 'round' | 'sample' }>;
 
 const MAX_SPANS = 512;
 
@@ -67,6 +67,9 @@ export class ProgressReport {
         return;
       case 'round':
         this.send(roundMessage(e));
+        return;
+      case 'sample':
+        this.send({ type: 'sample', step: e.step, prompt: e.prompt.slice(0, 2000), text: e.text.slice(0, 4000) });
         return;
       case 'done':
         this.flush();

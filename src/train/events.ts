@@ -72,6 +72,8 @@ export type TrainEvent =
       complete?: boolean;
     }
   | { kind: 'error'; message: string }
+  /** a short greedy sample from the model at an evaluation: the prompt and what followed */
+  | { kind: 'sample'; step: number; prompt: string; text: string }
   /** a generation of an elastic run began from `step`, the state restored from `from` */
   | { kind: 'restored'; generation: number; step: number; from: RestoreKind; ms: number }
   /** one local-SGD sync of this rank's part of a parameter fragment */

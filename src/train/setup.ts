@@ -56,6 +56,8 @@ export interface TrainConfig extends DataConfig {
   checkpoint_factor?: number | null;
   /** a tab's local snapshot every N steps (null: from the measured cost; 0: off) */
   snapshot_interval?: number | null;
+  /** tokens of the sample a multi-tab run takes at every evaluation (0: none) */
+  sample_tokens?: number;
   /** federated rounds between data-parallel replicas (src/train/local-sgd); null: synchronous */
   local_sgd?: LocalSgdConfig | null;
   /** what pipeline activations and their gradients travel as (default f32) */

@@ -24,6 +24,8 @@ export interface TrainRankOptions {
   maxSteps?: number;
   signal?: { aborted: boolean };
   checkpoints?: RankCheckpointing;
+  /** tokens of a greedy sample at every evaluation (default none) */
+  sampleTokens?: number;
 }
 
 export async function trainRank(
@@ -46,6 +48,7 @@ export async function trainRank(
     checkpoints: ck,
     maxSteps: opts.maxSteps,
     stopSignal: opts.signal,
+    sampleTokens: opts.sampleTokens,
   });
   const plan: GenerationPlan = {
     generation: 1,

@@ -18,6 +18,7 @@ import type { GenerationPlan, HaltReport, RestoreKind } from '../../protocol';
 import type { CheckpointStore } from '../../checkpoint';
 import type { LocalSgdConfig } from '../../config/local-sgd';
 import { pipelineEval } from '../distributed/pipeline-eval';
+import { pipelineSample } from '../distributed/pipeline-sample';
 import { pipelineStep } from '../distributed/pipeline';
 import type { RankComm } from '../distributed/rank-comm';
 import { saveRank } from '../distributed/rank-checkpoint';
@@ -46,6 +47,8 @@ export interface ElasticRankOptions {
   snapshotInterval?: number | null;
   /** stop after this many steps in all (defaults to train_iters) */
   maxSteps?: number;
+  /** tokens of the greedy sample taken at every evaluation (0 or absent: none) */
+  sampleTokens?: number;
   /** set by a stop: the rank ends after its current step */
   stopSignal?: { aborted: boolean };
 }
@@ -176,7 +179,8 @@ export class ElasticRank {
     let round = 0;
     let validLoss = Number.NaN;
     if (t.step === 0 && this.evaluatedAt !== 0) {
-      validLoss = await pipelineEval(t, place, valid, round++);
+      validLoss = await pipelineEval(t, place, valid, round);
+      await this.sample(valid, round++, 0);
       this.evaluatedAt = 0;
       this.o.emit({ kind: 'eval', step: 0, split: 'valid', loss: validLoss });
     }
@@ -222,7 +226,8 @@ export class ElasticRank {
       });
       control.onStep?.(r.step);
       if (c.eval_interval > 0 && (r.step % c.eval_interval === 0 || step === steps - 1)) {
-        validLoss = await pipelineEval(t, place, valid, round++);
+        validLoss = await pipelineEval(t, place, valid, round);
+        await this.sample(valid, round++, r.step);
         this.evaluatedAt = r.step;
         this.o.emit({ kind: 'eval', step: r.step, split: 'valid', loss: validLoss });
       }
@@ -241,6 +246,24 @@ export class ElasticRank {
     if (dp.ranks.length > 1 && t.step > 0)
       t.writeParams(await this.comm.allReduce(await t.readParams(), { ...dp, name: `${dp.name}:localsgd` }, 'avg'));
     return rankLocalSgd(c, t, this.comm, dp.ranks, steps);
+  }
+
+  /** A short greedy sample from the model (every rank takes part; rank 0 reports it). */
+  private async sample(valid: readonly MicroBatch[], round: number, step: number): Promise<void> {
+    const n = this.o.sampleTokens ?? 0;
+    const m = this.model!;
+    if (n <= 0 || valid.length === 0) return;
+    const prompt = Array.from(valid[0].tokens.slice(0, Math.max(1, Math.min(16, m.spec.T >> 1))));
+    const tokenizer = this.o.corpus.tokenizer;
+    const tokens = await pipelineSample(m.trainer, m.placement.place, {
+      prompt,
+      newTokens: n,
+      vocabSize: tokenizer.vocabSize,
+      tpGroup: m.placement.tpGroup,
+      round,
+    });
+    if (m.rank === 0)
+      this.o.emit({ kind: 'sample', step, prompt: tokenizer.decode(prompt), text: tokenizer.decode(tokens) });
   }
 
   /** This rank's checkpoint file for its step, unless that iteration is already complete
