@@ -112,7 +112,8 @@ export function handleTabMessage(
       runs.leave(p.id, msg.reason ?? 'left');
       return;
     case 'sample':
-      runs.store.addSample(p.runId, msg.step, msg.prompt, msg.text);
+      // one voice per run: global rank 0 decodes the sample, the other ranks only help compute it
+      if (rank === 0) runs.store.addSample(p.runId, msg.step, msg.prompt, msg.text);
       return;
     case 'halted':
       runs.halted(p, msg.generation, msg.report, msg.reason);

@@ -63,6 +63,27 @@ describe('observability', () => {
     tabs.forEach((t) => t.close());
   });
 
+  it("keeps rank 0's greedy samples for the run page, newest first, and no other rank's", async () => {
+    const { run, joinToken } = await createRun(c.url);
+    const tabs = [];
+    for (let i = 0; i < 4; i++) tabs.push(await RawTab.join(c.url, run.id, joinToken));
+    const assigned = await Promise.all(tabs.map((t) => t.next('generation')));
+    const byRank = (r: number) => tabs[assigned.findIndex((a) => a.assignment.rank === r)];
+    byRank(0).send({ type: 'sample', step: 0, prompt: 'The', text: ' cat' });
+    byRank(0).send({ type: 'sample', step: 5, prompt: 'The', text: ' cat sat' });
+    byRank(3).send({ type: 'sample', step: 5, prompt: 'The', text: ' not from rank 0' });
+    byRank(0).send({ type: 'ping', t: 0 });
+    await byRank(0).next('pong');
+    byRank(3).send({ type: 'ping', t: 0 });
+    await byRank(3).next('pong');
+    const detail = await api(c.url, 'GET', `/api/runs/${run.id}`);
+    expect(detail.body.samples.map((s: { step: number; text: string }) => [s.step, s.text])).toEqual([
+      [5, ' cat sat'],
+      [0, ' cat'],
+    ]);
+    tabs.forEach((t) => t.close());
+  });
+
   it('logs JSON lines only', async () => {
     expect(c.logs.length).toBeGreaterThan(3);
     expect(c.notJson).toEqual([]);
