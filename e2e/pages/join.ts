@@ -1,5 +1,6 @@
-// Minimal contributor page for browser tests (until index.html wires src/tab/join.ts):
-// ?run=ID&token=JOIN_TOKEN joins the run on this page's origin and reports ready at once.
+// Minimal contributor page for coordinator tests:
+// ?run=ID&token=JOIN_TOKEN joins the run on this page's origin and reports ready at once. It holds
+// no model: asked to halt for a membership change, it reports that it has nothing in memory.
 import type { Assignment, ControlMessage } from '../../src/protocol';
 import type { RunConnection } from '../../src/tab/join';
 import { mountJoinPanel, type JoinPanel } from '../../src/tab/join-panel';
@@ -26,8 +27,15 @@ window.tabtronJoin.panel = await mountJoinPanel(document.getElementById('panel')
     window.tabtronJoin.assignment = a;
     window.tabtronJoin.connection = conn;
   },
-  onControl: (m) => {
+  onControl: (m, conn) => {
     window.tabtronJoin.controls.push(m.type);
+    if (m.type === 'halt')
+      conn?.send({
+        type: 'halted',
+        generation: m.generation,
+        reason: 'asked',
+        report: { step: null, reachable: [], snapshots: [] },
+      });
   },
 });
 window.tabtronJoin.connection ??= window.tabtronJoin.panel.connection;

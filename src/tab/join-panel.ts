@@ -21,7 +21,7 @@ export interface JoinPanelOptions {
   coordinatorUrl: string;
   runId: string;
   joinToken: string;
-  /** Report `ready` as soon as a rank is assigned (until the rank worker does it; issue 6). */
+  /** Report `ready` as soon as a rank is assigned: for pages without a rank worker (tests). */
   autoReady?: boolean;
   onAssignment?: (a: Assignment, conn: RunConnection) => void;
   /** the membership generation this tab trains, told to the coordinator on every (re)connect */
@@ -132,7 +132,7 @@ export async function mountJoinPanel(host: HTMLElement, o: JoinPanelOptions): Pr
       onControl: (msg) => {
         switch (msg.type) {
           case 'standby':
-            set('standby', `Every rank is taken: waiting as standby #${msg.position}.`);
+            set('standby', `Waiting as standby #${msg.position}: for enough tabs to start, or for a free rank.`);
             break;
           case 'start':
           case 'resume':
@@ -150,6 +150,9 @@ export async function mountJoinPanel(host: HTMLElement, o: JoinPanelOptions): Pr
           case 'generation':
             showAssignment(msg.assignment);
             set('assigned', `Rank ${msg.assignment.rank} (generation ${msg.plan.generation}); restoring…`);
+            // a page without a rank worker (autoReady) answers the generation at once
+            if (o.autoReady && connection) deliver(msg.assignment, connection);
+            else if (o.autoReady) pending = msg.assignment;
             break;
           case 'halt':
             set('assigned', `The run is changing membership: ${msg.reason}`);
