@@ -69,6 +69,8 @@ interface Case {
   dp: number;
   zero?: boolean;
   recompute?: boolean;
+  /** Megatron's sequence parallelism inside the TP group */
+  seq?: boolean;
   model?: Record<string, unknown>;
 }
 const cases: Case[] = [
@@ -116,9 +118,38 @@ const cases: Case[] = [
     dp: 2,
     model: { hidden_dropout: 0.1, attention_dropout: 0.1 },
   },
+  { name: 'TP2 sequence parallel', world: 2, tp: 2, accum: 1, dp: 1, seq: true },
+  {
+    name: 'TP2 sequence parallel, untied, learned positions, rmsnorm, parallel residual, dropout 0.1',
+    world: 2,
+    tp: 2,
+    accum: 1,
+    dp: 1,
+    seq: true,
+    model: {
+      no_weight_tying: true,
+      pos_emb: 'learned',
+      norm: 'rmsnorm',
+      gpt_j_residual: true,
+      hidden_dropout: 0.1,
+      attention_dropout: 0.1,
+    },
+  },
+  {
+    name: 'TP2×PP2×DP2 sequence parallel, ZeRO-1, recompute, dropout 0.1',
+    world: 8,
+    tp: 2,
+    pipe: 2,
+    accum: 2,
+    dp: 2,
+    zero: true,
+    recompute: true,
+    seq: true,
+    model: { hidden_dropout: 0.1, attention_dropout: 0.1 },
+  },
 ];
 
-describe.each(cases)('$name = single rank', ({ world, tp, pipe, accum, dp, zero, recompute, model }) => {
+describe.each(cases)('$name = single rank', ({ world, tp, pipe, accum, dp, zero, recompute, seq, model }) => {
   it(`loss at each of ${STEPS} steps within 1e-4 relative, on every rank`, async () => {
     const want = of(await reference(accum * dp, model ?? {}), 'step').map((e) => e.loss);
     const settings = {
@@ -128,6 +159,7 @@ describe.each(cases)('$name = single rank', ({ world, tp, pipe, accum, dp, zero,
       gradient_accumulation_steps: accum,
       zero_optimization: { stage: zero ? 1 : 0 },
       checkpoint_activations: !!recompute,
+      sequence_parallel: !!seq,
     };
     const ranks = await layout(world, settings);
     expect(ranks).toHaveLength(world);

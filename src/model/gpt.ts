@@ -12,6 +12,7 @@ import {
   allocActs,
   allocAttentionScratch,
   allocRecomputeScratch,
+  allocSeqScratch,
   localDims,
   type Acts,
   type AttentionBackward,
@@ -30,6 +31,7 @@ import {
 import type { NormParams } from './norm';
 import { fullModel, layoutParams, stageParamDefs, type ParamLayout, type StageRange } from './params';
 import { ProgramBuilder, type Program } from './program';
+import { seqPlace, type SeqPlace } from './sequence-parallel';
 import type { ModelSpec } from './spec';
 import { NO_TP, vocabRange, type TpPlace } from './tp-shard';
 import { localTargets } from './vocab-parallel';
@@ -47,6 +49,8 @@ export interface GptOptions {
   flatLength?: (total: number) => number;
   /** the attention backward after a fused forward (activations.ts fusionFor); default: chosen by size */
   attentionBackward?: AttentionBackward;
+  /** Megatron's sequence parallelism inside the TP group (NeoX sequence_parallel); no effect without TP */
+  sequenceParallel?: boolean;
 }
 
 export interface Slot {
@@ -70,6 +74,10 @@ export class Gpt {
   readonly flatLength: number;
   readonly slots: Slot[] = [];
   readonly N: number;
+  /** sequence parallelism: this rank's positions (null without it, or without TP) */
+  readonly seq: SeqPlace | null;
+  /** token rows this rank holds of the norm/dropout/residual tensors, the stage input and output: N, or B·T/tp */
+  readonly rows: number;
   /** bytes of activation buffers (all slots + recompute scratch), as allocated */
   readonly activationBytes: number;
 
@@ -89,12 +97,15 @@ export class Gpt {
     this.params = ctx.createBuffer(this.flatLength * 4, 'params');
     this.grads = ctx.createBuffer(this.flatLength * 4, 'grads');
     this.N = B * spec.T;
+    this.seq = opts.sequenceParallel && this.tp.size > 1 ? seqPlace(B, spec.T, this.tp) : null;
+    this.rows = this.seq?.rows ?? this.N;
     const numLayers = this.stage.endLayer - this.stage.firstLayer;
     const k = opts.recomputeLayers ?? 0;
     if (k < 0 || !Number.isInteger(k)) throw new Error(`checkpoint_num_layers must be a positive integer, got ${k}`);
     const before = ctx.bytesAllocated;
     const scratch =
-      k > 0 && numLayers > 0 ? allocRecomputeScratch(ctx, spec, this.dims, B, Math.min(k, numLayers)) : null;
+      k > 0 && numLayers > 0 ? allocRecomputeScratch(ctx, spec, this.dims, B, Math.min(k, numLayers), this.rows) : null;
+    const seqScratch = this.seq ? allocSeqScratch(ctx, spec, B) : null;
     const pass = this.passContext(lossScale, true);
     const evalPass = this.passContext(lossScale, false);
     const hasDropout = spec.hiddenDropout > 0 || spec.attentionDropout > 0;
@@ -106,6 +117,7 @@ export class Gpt {
         recompute: scratch ? { chunk: scratch.length, scratch } : undefined,
         attentionBackward: opts.attentionBackward,
         attentionScratch,
+        seq: seqScratch ? { rows: this.rows, scratch: seqScratch } : undefined,
       });
       const forward = this.recordForward(pass, acts);
       this.slots.push({
@@ -122,7 +134,7 @@ export class Gpt {
     return this.slots[0].acts;
   }
 
-  /** The stage's input activation (N, C): received from the previous stage when it has no embedding. */
+  /** The stage's input activation (rows, C): received from the previous stage when it has no embedding. */
   inputOf(slot: number): GpuTensor {
     return this.inputOfActs(this.slots[slot].acts);
   }
@@ -177,6 +189,7 @@ export class Gpt {
       vocab: this.vocab,
       lossScale,
       dropout,
+      seq: this.seq,
       param: (name, grad) => this.param(name, grad),
       norm,
       rotary,

@@ -11,7 +11,7 @@ export async function pipelineEval(
 ): Promise<number> {
   const { comm } = place,
     { ctx, model } = t;
-  const [rows, cols] = [model.N, model.spec.C];
+  const [rows, cols] = [model.rows, model.spec.C];
   const codec = place.pipeCodecs?.activations ?? 'none';
   let total = 0;
   for (let i = 0; i < batches.length; i++) {

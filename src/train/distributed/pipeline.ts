@@ -57,7 +57,7 @@ export async function pipelineStep(
   const lr = t.beginStep();
   const step = t.step;
   const slotOf = (mb: number) => mb % K;
-  const [rows, cols] = [model.N, model.spec.C];
+  const [rows, cols] = [model.rows, model.spec.C];
   const codecOf = (what: 'activation' | 'grad'): PipeCodec =>
     (what === 'activation' ? place.pipeCodecs?.activations : place.pipeCodecs?.gradients) ?? 'none';
   const tag = (what: string, mb: number) => `pp:${what}:${step}:${mb}`;

@@ -39,6 +39,7 @@ export class RankModel {
     this.placement = placeRank(this.plan, { comm, rank, world }, spec.tied, zeroStage, {
       localSgd: !!c.local_sgd,
       pipe: c.pipe_compression,
+      sequenceParallel: c.sequence_parallel,
     });
     const { place, stage, slots, dpRank, tp, tpGroup } = this.placement;
     this.trainer = new Trainer(ctx, {
@@ -51,6 +52,7 @@ export class RankModel {
       slots,
       tp: { place: tp, collectives: tpCollectives(comm, tpGroup) },
       recomputeLayers: c.checkpoint_activations ? (c.checkpoint_num_layers ?? 1) : 0,
+      sequenceParallel: place.seqParallelGroup !== null,
       zero: place.zero ? { shards: this.plan.dp, index: dpRank } : undefined,
       normSkip: (l) => normSkipRanges(l, tp, stage, place.tiedEmbeddingGroup !== null),
     });
