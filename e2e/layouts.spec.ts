@@ -5,6 +5,7 @@
 // is tested on its own in e2e/comm*.spec.ts and with real tabs in e2e/multitab-*.spec.ts).
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-files';
+import { planFromConfig } from '../src/parallel/index';
 import type { RankMemory, TrainEvent } from '../src/train/events';
 import { useGpuTestPage } from './gpu-page';
 
@@ -198,6 +199,38 @@ describe('memory, measured from the buffers each rank allocates', () => {
       `[memory] 4 layers, micro batch 2×32: activations ${full.activationBytes} B → ${recompute.activationBytes} B with recompute; Adam state ${plain[0].optimizerBytes} B → ${zero[0].optimizerBytes} B per rank with ZeRO-1 over 2`,
     );
     expect(recompute.activationBytes).toBeLessThan(0.7 * full.activationBytes);
+  });
+});
+
+describe('sequence parallelism: memory measured from the buffers each rank allocates', () => {
+  // no step is needed: the ranks report their buffers when they start
+  const memoryAt = async (world: number, settings: Record<string, unknown>) => {
+    const cfg = loadConfig(['configs/tiny.yml'], { ...tiny, ...settings }).config;
+    const ranks: TrainEvent[][] = await gpu.page.evaluate(([c, w]) => (window as any).gpuTests.trainLayout(c, w, 0), [
+      cfg,
+      world,
+    ] as const);
+    const { plan } = planFromConfig(cfg, { world });
+    return ranks.map((events, r) => ({
+      measured: memoryOf(events).activationBytes,
+      planned: plan.stages[plan.grid.coords[r].pp].memory.activations,
+    }));
+  };
+
+  it('each TP rank keeps fewer activations, and plan counts exactly what the trainer allocates', async () => {
+    const base = { model_parallel_size: 2, gradient_accumulation_steps: 2, num_layers: 4 };
+    const rows: string[] = [];
+    for (const [world, settings] of [
+      [2, { ...base, pipe_parallel_size: 0 }],
+      [4, { ...base, pipe_parallel_size: 2, checkpoint_activations: true }],
+    ] as const) {
+      const off = await memoryAt(world, { ...settings, sequence_parallel: false });
+      const on = await memoryAt(world, { ...settings, sequence_parallel: true });
+      for (const m of [...off, ...on]) expect(m.measured).toBe(m.planned);
+      on.forEach((m, r) => expect(m.measured).toBeLessThan(off[r].measured));
+      rows.push(`${JSON.stringify(settings)}: ${off.map((m) => m.measured)} B → ${on.map((m) => m.measured)} B`);
+    }
+    console.log(`[memory] activations per rank without → with sequence_parallel:\n${rows.join('\n')}`);
   });
 });
 

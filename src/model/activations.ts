@@ -212,7 +212,8 @@ export function allocRecomputeScratch(
   n = B * s.T,
 ): LayerActs[] {
   const t: Alloc = (name, ...shape) => ctx.tensor(shape, `recompute.${name}`);
-  const none = null as unknown as GpuTensor;
+  // never bound: each chunk's first layer reads the slot's saved input instead
+  const none: GpuTensor = { buffer: null as unknown as GPUBuffer, offset: 0, length: 0, shape: [0], name: 'unused' };
   const fused = fusionFor(ctx, s, d, B);
   return Array.from({ length: chunk }, (_, j) => layerActs(t, s, d, B, `L${j}.`, j === 0 ? none : null, fused, n));
 }

@@ -6,19 +6,10 @@
 
 import type { GpuContext } from '../gpu/context';
 import type { GpuTensor } from '../gpu/tensor';
-import { bucketCapacity, bucketTokens, type VocabRows } from '../gpu/kernels/embedding';
+import { bucketTokens, type VocabRows } from '../gpu/kernels/embedding';
 import type { RotarySpec } from '../gpu/kernels/attention';
-import {
-  allocActs,
-  allocAttentionScratch,
-  allocRecomputeScratch,
-  allocSeqScratch,
-  localDims,
-  type Acts,
-  type AttentionBackward,
-  type LayerActs,
-  type LocalDims,
-} from './activations';
+import { allocActivationSet } from './activation-set';
+import { localDims, type Acts, type AttentionBackward, type LayerActs, type LocalDims } from './activations';
 import {
   embeddingBackwardPass,
   embeddingForwardPass,
@@ -78,7 +69,7 @@ export class Gpt {
   readonly seq: SeqPlace | null;
   /** token rows this rank holds of the norm/dropout/residual tensors, the stage input and output: N, or B·T/tp */
   readonly rows: number;
-  /** bytes of activation buffers (all slots + recompute scratch), as allocated */
+  /** bytes of activation buffers (all slots + the scratch they share), as allocated */
   readonly activationBytes: number;
 
   constructor(
@@ -100,34 +91,29 @@ export class Gpt {
     this.seq = opts.sequenceParallel && this.tp.size > 1 ? seqPlace(B, spec.T, this.tp) : null;
     this.rows = this.seq?.rows ?? this.N;
     const numLayers = this.stage.endLayer - this.stage.firstLayer;
-    const k = opts.recomputeLayers ?? 0;
-    if (k < 0 || !Number.isInteger(k)) throw new Error(`checkpoint_num_layers must be a positive integer, got ${k}`);
     const before = ctx.bytesAllocated;
-    const scratch =
-      k > 0 && numLayers > 0 ? allocRecomputeScratch(ctx, spec, this.dims, B, Math.min(k, numLayers), this.rows) : null;
-    const seqScratch = this.seq ? allocSeqScratch(ctx, spec, B) : null;
+    const sets = allocActivationSet(ctx, spec, this.dims, B, {
+      slots: opts.slots ?? 1,
+      numLayers,
+      recomputeLayers: opts.recomputeLayers ?? 0,
+      attentionBackward: opts.attentionBackward,
+      seq: this.seq,
+    });
+    // the activation buffers only: kernels' own workspaces made while recording are not counted
+    this.activationBytes = ctx.bytesAllocated - before;
     const pass = this.passContext(lossScale, true);
     const evalPass = this.passContext(lossScale, false);
     const hasDropout = spec.hiddenDropout > 0 || spec.attentionDropout > 0;
-    const attentionScratch =
-      numLayers > 0 ? allocAttentionScratch(ctx, spec, this.dims, B, opts.attentionBackward) : null;
-    for (let i = 0; i < (opts.slots ?? 1); i++) {
-      const acts = allocActs(ctx, spec, this.dims, B, bucketCapacity(this.N), numLayers, {
-        tag: `s${i}.`,
-        recompute: scratch ? { chunk: scratch.length, scratch } : undefined,
-        attentionBackward: opts.attentionBackward,
-        attentionScratch,
-        seq: seqScratch ? { rows: this.rows, scratch: seqScratch } : undefined,
-      });
+    const chunk = opts.recomputeLayers ? Math.min(opts.recomputeLayers, numLayers) : 0;
+    for (const acts of sets) {
       const forward = this.recordForward(pass, acts);
       this.slots.push({
         acts,
         forward,
-        backward: this.recordBackward(pass, acts, scratch?.length ?? 0),
+        backward: this.recordBackward(pass, acts, chunk),
         evalForward: hasDropout ? this.recordForward(evalPass, acts) : forward,
       });
     }
-    this.activationBytes = ctx.bytesAllocated - before;
   }
 
   get acts(): Acts {
