@@ -7,7 +7,7 @@ import type { GpuContext } from '../gpu/context';
 import type { GpuTensor } from '../gpu/tensor';
 import { directComm } from '../train/distributed/rank-comm';
 import { tpCollectives } from '../train/distributed/placement';
-import { ProgramBuilder } from './program';
+import { ProgramBuilder, type TpCollectives } from './program';
 import { runProgram } from './run-program';
 import { assembleSequence } from './sequence-parallel';
 
@@ -26,6 +26,17 @@ function hostContext(): { ctx: GpuContext; tensor: (n: number, fill?: ArrayLike<
     return { buffer, offset: 0, length: n, shape: [n], name: 't' };
   };
   return { ctx, tensor };
+}
+
+/** Like the worker bridge: each call moves (detaches) the buffer it is given. */
+function moving(c: TpCollectives): TpCollectives {
+  const take = (a: Float32Array) => new Float32Array(structuredClone(a.buffer, { transfer: [a.buffer] }));
+  return {
+    size: c.size,
+    sum: (a, what) => c.sum(take(a), what),
+    gather: (a, what) => c.gather(take(a), what),
+    reduceScatter: (a, what) => c.reduceScatter(take(a), what),
+  };
 }
 
 const values = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 97 + i) * 10);
@@ -62,7 +73,7 @@ describe('sequence-parallel program steps on two TP ranks', () => {
             'x',
           )
           .seqReduceScatter(partial, mine, B, T, 'y');
-        await runProgram(ctx, b.steps, tpCollectives(directComm(world.transports[r]), group));
+        await runProgram(ctx, b.steps, moving(tpCollectives(directComm(world.transports[r]), group)));
         const read = async (t: GpuTensor) => new Float32Array((await ctx.readMany([t]))[0]);
         return { full: await read(full), full2: await read(full2), mine: await read(mine) };
       }),

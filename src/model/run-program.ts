@@ -105,13 +105,13 @@ export async function runProgram(
           piece.set(h, at);
           at += h.length;
         }
-        const all = await g.gather(piece, step.what); // (tp, piece)
+        // (tp, piece); `piece` itself may be gone: a comm across threads moves the buffer it is given
+        const all = await g.gather(piece, step.what);
+        const stride = all.length / g.size;
         at = 0;
         step.pairs.forEach((p, i) => {
           const n = hosts[i].length;
-          const parts = Array.from({ length: g.size }, (_, r) =>
-            all.subarray(r * piece.length + at, r * piece.length + at + n),
-          );
+          const parts = Array.from({ length: g.size }, (_, r) => all.subarray(r * stride + at, r * stride + at + n));
           ctx.write(p.full, assembleSequence(parts, step.B, step.T));
           at += n;
         });
