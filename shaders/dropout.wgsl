@@ -3,9 +3,9 @@
 // group), so it is the same whichever rank, micro-batch or layout computes it: x is viewed as
 // (samples, groups, groupSize) — groups are e.g. attention heads, of which this rank holds
 // `groups` starting at global head `groupBase`, and of each group the elements from `offset` on
-// (a sequence-parallel rank's positions of a sample: offset = its first position × C). An element is kept iff u >= p, u uniform in
-// [0, 1) on a 2^-24 grid; kept values are scaled by 1/(1-p). The backward runs this same
-// kernel on the gradient: same mask.
+// (a sequence-parallel rank's positions of a sample: offset = its first position × C). An
+// element is kept iff u >= p, u uniform in [0, 1) on a 2^-24 grid; kept values are scaled by
+// 1/(1-p). The backward runs this same kernel on the gradient: same mask.
 // x: (N) read-write   seed: u32 (4) = [step seed, global id of the first sample, 0, 0]
 
 @group(0) @binding(0) var<storage, read_write> x: array<f32>;
