@@ -67,7 +67,8 @@ interface Case {
   pipe?: number;
   accum: number;
   dp: number;
-  zero?: boolean;
+  /** zero_optimization.stage (default 0) */
+  zero?: 1 | 2 | 3;
   recompute?: boolean;
   model?: Record<string, unknown>;
 }
@@ -94,7 +95,11 @@ const cases: Case[] = [
   },
   { name: 'TP2×PP2', world: 4, tp: 2, pipe: 2, accum: 2, dp: 1 },
   { name: 'PP2×DP2', world: 4, pipe: 2, accum: 2, dp: 2 },
-  { name: 'TP2×DP2 with ZeRO-1', world: 4, tp: 2, accum: 1, dp: 2, zero: true },
+  { name: 'TP2×DP2 with ZeRO-1', world: 4, tp: 2, accum: 1, dp: 2, zero: 1 },
+  { name: 'DP2 with ZeRO-2, gradient accumulation 2', world: 2, accum: 2, dp: 2, zero: 2 },
+  { name: 'DP2 with ZeRO-3, gradient accumulation 2', world: 2, accum: 2, dp: 2, zero: 3 },
+  // (ZeRO-2/3 with pipeline parallelism is refused by the config, as DeepSpeed refuses it)
+  { name: 'TP2×DP2 with ZeRO-3, activation recompute', world: 4, tp: 2, accum: 1, dp: 2, zero: 3, recompute: true },
   { name: 'PP2 with activation recompute', world: 2, pipe: 2, accum: 2, dp: 1, recompute: true },
   {
     name: 'TP2×PP2×DP2, ZeRO-1, activation recompute',
@@ -103,7 +108,7 @@ const cases: Case[] = [
     pipe: 2,
     accum: 2,
     dp: 2,
-    zero: true,
+    zero: 1,
     recompute: true,
   },
   {
@@ -126,7 +131,7 @@ describe.each(cases)('$name = single rank', ({ world, tp, pipe, accum, dp, zero,
       model_parallel_size: tp ?? 1,
       pipe_parallel_size: pipe ?? 0,
       gradient_accumulation_steps: accum,
-      zero_optimization: { stage: zero ? 1 : 0 },
+      zero_optimization: { stage: zero ?? 0 },
       checkpoint_activations: !!recompute,
     };
     const ranks = await layout(world, settings);
