@@ -203,7 +203,7 @@ export class Gpt {
   }
 
   /** The window region the backward clears before each layer's gradients accumulate in it. */
-  layerGradRegion(): GpuTensor {
+  private layerGradRegion(): GpuTensor {
     const { restLength, layerLength } = this.window;
     return { buffer: this.grads, offset: restLength * 4, length: layerLength, shape: [layerLength], name: 'dlayer' };
   }
