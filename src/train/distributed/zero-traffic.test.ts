@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createLoopbackWorld } from '../../comm/loopback';
 import { resolveConfig } from '../../config/resolve';
 import { defaultCorpus } from '../../data/corpus';
-import { createNodeContext } from '../../gpu/device-node';
+import { sharedTestContext } from '../../gpu/test-context';
 import type { TrainEvent } from '../events';
 import type { TrainConfig } from '../setup';
 import { directComm } from './rank-comm';
@@ -30,7 +30,7 @@ const base = {
 
 async function run(stage: number) {
   const { config } = resolveConfig([{ file: 'test', data: { ...base, zero_optimization: { stage } } }]);
-  const ctx = await createNodeContext({ preferSwiftShader: true });
+  const ctx = await sharedTestContext();
   const text = (await defaultCorpus()).slice(0, 100_000);
   const loop = createLoopbackWorld(2);
   const events = loop.transports.map(() => [] as TrainEvent[]);

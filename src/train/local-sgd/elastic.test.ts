@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/load-files';
 import { defaultCorpus } from '../../data/corpus';
-import { createNodeContext } from '../../gpu/device-node';
+import { sharedTestContext } from '../../gpu/test-context';
 import { type ElasticScenario, runElastic } from '../../../e2e/pages/elastic-harness';
 import type { TrainEvent } from '../events';
 import type { TrainConfig } from '../setup';
@@ -29,7 +29,7 @@ const config = loadConfig(['configs/tiny.yml'], {
 }).config as unknown as TrainConfig;
 
 async function run(scenario: Partial<ElasticScenario>) {
-  const ctx = await createNodeContext({ preferSwiftShader: true });
+  const ctx = await sharedTestContext();
   const text = (await defaultCorpus()).slice(0, 200_000);
   return runElastic(ctx, config, text, {
     world: 2,

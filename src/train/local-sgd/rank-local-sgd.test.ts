@@ -12,7 +12,7 @@ import { Group } from '../../comm/group';
 import { createLoopbackWorld } from '../../comm/loopback';
 import { LOCAL_SGD_DEFAULTS, type LocalSgdConfig } from '../../config/local-sgd';
 import { resolveConfig } from '../../config/resolve';
-import { createNodeContext } from '../../gpu/device-node';
+import { sharedTestContext } from '../../gpu/test-context';
 import { initFlat } from '../../model/init';
 import { getTokenizer } from '../../data/tokenizer';
 import { Rng } from '../../util/rng';
@@ -48,7 +48,7 @@ function batch(seed: number): MicroBatch[] {
 }
 
 async function replicas(n: number) {
-  const ctx = await createNodeContext({ preferSwiftShader: true });
+  const ctx = await sharedTestContext();
   const spec = modelSpec(config, getTokenizer('CharLevelTokenizer'));
   return Array.from({ length: n }, () => {
     const t = new Trainer(ctx, {
