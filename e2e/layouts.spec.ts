@@ -93,6 +93,8 @@ const cases: Case[] = [
     model: { no_weight_tying: true, pos_emb: 'learned' },
   },
   { name: 'TP2×PP2', world: 4, tp: 2, pipe: 2, accum: 2, dp: 1 },
+  // Megatron's schedule for m < P: warm-up forwards, then cool-down backwards, no steady state
+  { name: 'PP4, 2 micro-batches (m < P)', world: 4, pipe: 4, accum: 2, dp: 1, model: { num_layers: 4 } },
   { name: 'PP2×DP2', world: 4, pipe: 2, accum: 2, dp: 2 },
   { name: 'TP2×DP2 with ZeRO-1', world: 4, tp: 2, accum: 1, dp: 2, zero: true },
   { name: 'PP2 with activation recompute', world: 2, pipe: 2, accum: 2, dp: 1, recompute: true },
