@@ -1,6 +1,7 @@
 // The GPT on one rank: parameter/gradient buffers and, per activation slot, the recorded
 // forward and backward Programs for a micro-batch of B sequences. Built once; run every step.
-// The rank holds a pipeline stage (a range of layers, maybe the embedding and the head) and
+// The rank holds a pipeline stage (a range of layers, maybe the embedding and the head; under
+// interleaved 1F1B several model chunks, each a range of layers with passes of its own) and
 // a tensor-parallel part of each of its tensors (see tp-shard.ts, gpt-passes.ts).
 // Legend: B batch, T sequence, C hidden, H heads, hd head dim, F MLP size, V vocab, N = B*T.
 
@@ -28,7 +29,7 @@ import {
   type PassContext,
 } from './gpt-passes';
 import type { NormParams } from './norm';
-import { fullModel, layoutParams, stageParamDefs, type ParamLayout, type StageRange } from './params';
+import { fullModel, layoutParams, stageChunks, stageParamDefs, type ParamLayout, type StageRange } from './params';
 import { ProgramBuilder, type Program } from './program';
 import type { ModelSpec } from './spec';
 import { NO_TP, vocabRange, type TpPlace } from './tp-shard';
@@ -37,7 +38,7 @@ import { localTargets } from './vocab-parallel';
 export interface GptOptions {
   /** the part of the model this rank holds (pipeline parallelism); default: all of it */
   stage?: StageRange;
-  /** independent activation sets, one per micro-batch in flight (1F1B keeps up to P − s) */
+  /** independent activation sets per model chunk, one per micro-batch in flight (1F1B keeps up to P − s) */
   slots?: number;
   /** this rank's place in its tensor-parallel group; default: no tensor parallelism */
   tp?: TpPlace;
@@ -56,6 +57,9 @@ export interface Slot {
   backward: Program;
   /** the forward for evaluation: no dropout (the training forward when the model has none) */
   evalForward: Program;
+  /** the model chunk these passes run (0 without interleaving) and the part of the model it is */
+  chunk: number;
+  range: StageRange;
 }
 
 export class Gpt {
@@ -63,6 +67,10 @@ export class Gpt {
   readonly params: GPUBuffer;
   readonly grads: GPUBuffer;
   readonly stage: StageRange;
+  /** the stage's model chunks (one without interleaving) */
+  readonly chunks: StageRange[];
+  /** activation slots per chunk; `slots` is chunk-major (see slotIndex) */
+  readonly slotsPerChunk: number;
   readonly tp: TpPlace;
   readonly dims: LocalDims;
   readonly vocab: VocabRows;
@@ -89,7 +97,10 @@ export class Gpt {
     this.params = ctx.createBuffer(this.flatLength * 4, 'params');
     this.grads = ctx.createBuffer(this.flatLength * 4, 'grads');
     this.N = B * spec.T;
-    const numLayers = this.stage.endLayer - this.stage.firstLayer;
+    this.chunks = stageChunks(this.stage);
+    this.slotsPerChunk = opts.slots ?? 1;
+    const layersOf = (r: StageRange) => r.endLayer - r.firstLayer;
+    const numLayers = Math.max(...this.chunks.map(layersOf));
     const k = opts.recomputeLayers ?? 0;
     if (k < 0 || !Number.isInteger(k)) throw new Error(`checkpoint_num_layers must be a positive integer, got ${k}`);
     const before = ctx.bytesAllocated;
@@ -100,26 +111,40 @@ export class Gpt {
     const hasDropout = spec.hiddenDropout > 0 || spec.attentionDropout > 0;
     const attentionScratch =
       numLayers > 0 ? allocAttentionScratch(ctx, spec, this.dims, B, opts.attentionBackward) : null;
-    for (let i = 0; i < (opts.slots ?? 1); i++) {
-      const acts = allocActs(ctx, spec, this.dims, B, bucketCapacity(this.N), numLayers, {
-        tag: `s${i}.`,
-        recompute: scratch ? { chunk: scratch.length, scratch } : undefined,
-        attentionBackward: opts.attentionBackward,
-        attentionScratch,
-      });
-      const forward = this.recordForward(pass, acts);
-      this.slots.push({
-        acts,
-        forward,
-        backward: this.recordBackward(pass, acts, scratch?.length ?? 0),
-        evalForward: hasDropout ? this.recordForward(evalPass, acts) : forward,
-      });
+    for (const [chunk, range] of this.chunks.entries()) {
+      for (let i = 0; i < this.slotsPerChunk; i++) {
+        const acts = allocActs(ctx, spec, this.dims, B, bucketCapacity(this.N), layersOf(range), {
+          tag: this.chunks.length > 1 ? `c${chunk}.s${i}.` : `s${i}.`,
+          recompute: scratch ? { chunk: scratch.length, scratch } : undefined,
+          attentionBackward: opts.attentionBackward,
+          attentionScratch,
+        });
+        const forward = this.recordForward(pass, acts, range);
+        this.slots.push({
+          acts,
+          forward,
+          backward: this.recordBackward(pass, acts, range, scratch?.length ?? 0),
+          evalForward: hasDropout ? this.recordForward(evalPass, acts, range) : forward,
+          chunk,
+          range,
+        });
+      }
     }
     this.activationBytes = ctx.bytesAllocated - before;
   }
 
   get acts(): Acts {
     return this.slots[0].acts;
+  }
+
+  /** Index in `slots` of activation slot k of model chunk `chunk`. */
+  slotIndex(chunk: number, k: number): number {
+    return chunk * this.slotsPerChunk + k;
+  }
+
+  /** Slot 0 of the chunk that holds the head (the stage's last): where losses and logits are. */
+  get headSlot(): Slot {
+    return this.slots[this.slotIndex(this.chunks.length - 1, 0)];
   }
 
   /** The stage's input activation (N, C): received from the previous stage when it has no embedding. */
@@ -188,22 +213,22 @@ export class Gpt {
     return j + 1 < a.layers.length ? a.layers[j + 1].x : a.xFinal;
   }
 
-  private recordForward(m: PassContext, a: Acts): Program {
+  private recordForward(m: PassContext, a: Acts, range: StageRange): Program {
     const b = new ProgramBuilder();
-    const first = this.stage.firstLayer;
-    if (this.stage.hasEmbedding) embeddingForwardPass(m, b, a, this.inputOfActs(a));
+    const first = range.firstLayer;
+    if (range.hasEmbedding) embeddingForwardPass(m, b, a, this.inputOfActs(a));
     a.layers.forEach((A: LayerActs, j) => layerForwardPass(m, b, a, A, first + j, this.layerOutput(a, j)));
-    if (this.stage.hasHead) headForwardPass(m, b, a);
+    if (range.hasHead) headForwardPass(m, b, a);
     return b.steps;
   }
 
   /** a.dx is zeroed first on the last stage and holds the next stage's gradient otherwise;
    *  afterwards it holds dL/d(stage input). With recompute, each chunk of layers is run
    *  forward again (from its saved input) just before its backward. */
-  private recordBackward(m: PassContext, a: Acts, chunk: number): Program {
+  private recordBackward(m: PassContext, a: Acts, range: StageRange, chunk: number): Program {
     const b = new ProgramBuilder();
-    const first = this.stage.firstLayer;
-    if (this.stage.hasHead) {
+    const first = range.firstLayer;
+    if (range.hasHead) {
       b.clear(a.dx);
       headBackwardPass(m, b, a);
       // a stage with the embedding adds to a tied embed.wte again in its embedding backward
@@ -224,7 +249,7 @@ export class Gpt {
         b.mark(this.paramNames((name) => name.startsWith(`layers.${first + j}.`)));
       }
     }
-    if (this.stage.hasEmbedding) {
+    if (range.hasEmbedding) {
       embeddingBackwardPass(m, b, a);
       b.mark(this.paramNames((name) => name.startsWith('embed.')));
     }

@@ -13,7 +13,7 @@
 //   4. clip + AdamW over the rank's range; with ZeRO-1 the updated shards are all-gathered.
 import type { GroupSpec } from '../../comm/worker-bridge';
 import type { Range } from '../../gpu/kernels/optimizer';
-import { marksOf } from '../../model/program';
+import { marksOf, type Program } from '../../model/program';
 import type { RunHooks } from '../../model/run-program';
 import type { Trainer } from '../trainer';
 import { bucketTarget, gradBuckets, type GradBucket } from './grad-buckets';
@@ -66,16 +66,18 @@ export class GradSync {
   /** for the step's last backward: each mark starts the buckets it finishes */
   readonly hooks: RunHooks;
 
+  /** `lastBackward`: the pass `hooks` go to (default slot 0's backward; its marks place the buckets) */
   constructor(
     private readonly t: Trainer,
     private readonly place: GradSyncPlace,
+    lastBackward?: Program,
   ) {
     const { model } = t;
     this.dp = place.dpAverage === false ? 1 : place.dpGroup.ranks.length;
     this.flatLength = model.flatLength;
     const wte = place.tiedEmbeddingGroup ? model.layout.byName.get('embed.wte')! : null;
     this.tied = wte ? { start: wte.offset, end: wte.offset + wte.length } : null;
-    const marks = marksOf(model.slots[0].backward);
+    const marks = marksOf(lastBackward ?? model.slots[0].backward);
     this.buckets =
       this.dp > 1
         ? gradBuckets(
