@@ -201,6 +201,25 @@ describe('planInputFromConfig', () => {
     );
   });
 
+  it('reads num_layers_per_virtual_pipeline_stage as Megatron does: v = layers per stage ÷ layers per chunk', () => {
+    const chunked = { ...config, num_layers_per_virtual_pipeline_stage: 1 };
+    const p = makePlan(planInputFromConfig(chunked, { world: 16 }).input);
+    expect(p.virtualChunks).toBe(2);
+    expect(p.stages[0].chunks).toEqual([
+      [0, 1],
+      [4, 5],
+    ]);
+    expect(
+      planInputFromConfig({ ...config, num_layers_per_virtual_pipeline_stage: 2 }, { world: 16 }).input,
+    ).toMatchObject({ virtualChunks: 1 });
+    expect(() => planInputFromConfig({ ...config, num_layers_per_virtual_pipeline_stage: 3 }, { world: 16 })).toThrow(
+      'num_layers (8) must split into pipe_parallel_size (4) stages of a multiple of num_layers_per_virtual_pipeline_stage (3) layers',
+    );
+    expect(() =>
+      makePlan(planInputFromConfig({ ...chunked, gradient_accumulation_steps: 6 }, { world: 16 }).input),
+    ).toThrow('needs gradient_accumulation_steps (6) to be a multiple of pipe_parallel_size (4)');
+  });
+
   it('counts only computes in ops', () => {
     const p = makePlan(planInputFromConfig(config, { world: 16 }).input);
     expect(planJson(p).schedule[0].ops).toHaveLength(p.stages[0].schedule.filter(isCompute).length);
