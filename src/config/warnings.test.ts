@@ -125,7 +125,13 @@ describe('warnings for what tabtron does not implement yet', () => {
     );
     // interleaved 1F1B trains: its key draws no warning
     expect(IMPLEMENTED_KEYS.has('num_layers_per_virtual_pipeline_stage')).toBe(true);
-    const data = { ...base, num_layers: 4, pipe_parallel_size: 2, num_layers_per_virtual_pipeline_stage: 1 };
+    const data = {
+      ...base,
+      num_layers: 4,
+      pipe_parallel_size: 2,
+      num_layers_per_virtual_pipeline_stage: 1,
+      gradient_accumulation_steps: 2,
+    };
     expect(resolveConfig([{ file: 'run.yml', data }]).warnings).toEqual([]);
   });
 });
