@@ -116,6 +116,15 @@ const cases: Case[] = [
     model: { num_layers: 4, num_layers_per_virtual_pipeline_stage: 1, no_weight_tying: true },
   },
   { name: 'PP2×DP2', world: 4, pipe: 2, accum: 2, dp: 2 },
+  {
+    name: 'PP2×DP2 interleaved, ZeRO-1',
+    world: 4,
+    pipe: 2,
+    accum: 2,
+    dp: 2,
+    zero: true,
+    model: { num_layers: 4, num_layers_per_virtual_pipeline_stage: 1 },
+  },
   { name: 'TP2×DP2 with ZeRO-1', world: 4, tp: 2, accum: 1, dp: 2, zero: true },
   { name: 'PP2 with activation recompute', world: 2, pipe: 2, accum: 2, dp: 1, recompute: true },
   {
