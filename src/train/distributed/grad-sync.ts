@@ -78,6 +78,10 @@ export class GradSync {
     const wte = place.tiedEmbeddingGroup ? model.layout.byName.get('embed.wte')! : null;
     this.tied = wte ? { start: wte.offset, end: wte.offset + wte.length } : null;
     const marks = marksOf(lastBackward ?? model.slots[0].backward);
+    // interleaved 1F1B: the other chunks' parameters are final before the last backward starts
+    const named = new Set(marks.flat());
+    const before = model.layout.slots.map((sl) => sl.name).filter((n) => !named.has(n));
+    if (before.length > 0 && marks.length > 0) marks[0] = [...before, ...marks[0]];
     this.buckets =
       this.dp > 1
         ? gradBuckets(
