@@ -137,6 +137,7 @@ export function analyze(shared: LayoutRun, serial: LayoutRun | null, warmup: num
     dp: layout.dp,
     m: layout.m,
     world: layout.world,
+    ...(layout.v ? { v: layout.v } : {}),
     params_per_rank: shared.params,
     tokens_per_step: shared.tokensPerStep,
     measured_steps: nSteps,
