@@ -96,7 +96,15 @@ const cases: Case[] = [
   },
   { name: 'TP2×PP2', world: 4, tp: 2, pipe: 2, accum: 2, dp: 1 },
   // Megatron's schedule for m < P: warm-up forwards, then cool-down backwards, no steady state
-  { name: 'PP4, 2 micro-batches (m < P)', world: 4, pipe: 4, accum: 2, dp: 1, model: { num_layers: 4 } },
+  // (untied with 4 layers and accumulation 2: one single-rank reference with TP2×PP2 interleaved)
+  {
+    name: 'PP4, 2 micro-batches (m < P)',
+    world: 4,
+    pipe: 4,
+    accum: 2,
+    dp: 1,
+    model: { num_layers: 4, no_weight_tying: true },
+  },
   // interleaved 1F1B: 2 model chunks per stage (layers 0, 2 on stage 0; 1, 3 on stage 1)
   {
     name: 'PP2 interleaved, 2 chunks per stage',
