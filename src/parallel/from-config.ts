@@ -126,6 +126,16 @@ function virtualChunksOf(layersPerChunk: number | undefined, c: Record<string, u
   return v;
 }
 
+/** What a layout's gradient_accumulation_steps must be a multiple of: pipe_parallel_size under
+ *  interleaved 1F1B (Megatron's groups of P microbatches per chunk), else 1. */
+export function accumulationMultiple(config: object): number {
+  const c = config as Record<string, unknown>;
+  const chunk = c.num_layers_per_virtual_pipeline_stage;
+  if (typeof chunk !== 'number') return 1;
+  const pp = Math.max(1, (c.pipe_parallel_size as number | undefined) ?? 0);
+  return virtualChunksOf(chunk, c) > 1 ? pp : 1;
+}
+
 /** The batch numbers the user gave. Without `sources`, a loader-derived triplet for an unknown
  *  GPU count (global_num_gpus null: derived for one replica) keeps micro batch and accumulation. */
 function givenBatch(
