@@ -14,6 +14,10 @@ export interface Layout {
   world: number;
   /** model chunks per stage (interleaved 1F1B); absent: 1 */
   v?: number;
+  /** zero_optimization.stage (default 0) */
+  zero?: number;
+  /** run only when named in --layouts */
+  optIn?: boolean;
 }
 
 export interface ModelSize {
@@ -45,12 +49,14 @@ export function catalog(baseM: number): Layout[] {
     ...[2, 4].flatMap((P) => [4, 8, 16].map((m) => mk(`pp${P}-m${m}`, 1, P, 1, m))),
     ...[2, 4].flatMap((P) => [4, 8].map((m) => mk(`pp${P}-v2-m${m}`, 1, P, 1, m, 2))),
     mk('pp4-m2', 1, 4, 1, 2),
+    // ZeRO stages over two replicas (not in `all`: pick them by name)
+    ...[1, 2, 3].map((zero) => ({ ...mk(`dp2-zero${zero}`, 1, 1, 2, baseM), zero, optIn: true })),
   ];
 }
 
 /** Picks layouts by name (comma-separated; `all` or empty = every one), in catalog order. */
 export function pickLayouts(all: Layout[], filter: string | undefined): Layout[] {
-  if (!filter || filter === 'all') return all;
+  if (!filter || filter === 'all') return all.filter((l) => !l.optIn);
   const want = filter
     .split(',')
     .map((s) => s.trim())
@@ -77,7 +83,7 @@ export function layoutOverrides(l: Layout, size: ModelSize, steps: number): Reco
     ...((l.v ?? 1) > 1 ? { num_layers_per_virtual_pipeline_stage: size.layers / (l.pp * (l.v ?? 1)) } : {}),
     global_num_gpus: l.world,
     ...(size.partition ? { pipe_partition_method: size.partition } : {}),
-    zero_optimization: { stage: 0 },
+    zero_optimization: { stage: l.zero ?? 0 },
     checkpoint_activations: false,
     train_iters: steps,
     lr_decay_iters: steps,

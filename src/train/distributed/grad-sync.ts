@@ -11,12 +11,14 @@
 //   3. the global gradient norm: each rank's Σ g² (its optimizer range, minus what another rank
 //      counts) summed over the norm group, so every rank clips by the same coefficient;
 //   4. clip + AdamW over the rank's range; with ZeRO-1 the updated shards are all-gathered.
+// ZeRO-2/3 keep only the rank's gradient shard: grad-shard-sync.ts.
 import type { GroupSpec } from '../../comm/worker-bridge';
 import type { Range } from '../../gpu/kernels/optimizer';
 import { marksOf, type Program } from '../../model/program';
 import type { RunHooks } from '../../model/run-program';
 import type { Trainer } from '../trainer';
 import { bucketTarget, gradBuckets, type GradBucket } from './grad-buckets';
+import { ShardedGradSync } from './grad-shard-sync';
 import type { RankComm } from './rank-comm';
 
 export interface GradSyncPlace {
@@ -24,7 +26,7 @@ export interface GradSyncPlace {
   /** [first stage rank, last stage rank] when embeddings are tied across stages */
   tiedEmbeddingGroup: GroupSpec | null;
   dpGroup: GroupSpec;
-  /** ZeRO-1: the optimizer state is split over dpGroup */
+  /** ZeRO (any stage): the optimizer state is split over dpGroup */
   zero: boolean;
   /** false with local SGD: each replica steps on its own gradients (rounds average the weights) */
   dpAverage?: boolean;
@@ -93,6 +95,12 @@ export class GradSync {
           )
         : [];
     this.hooks = { onMark: (_, index) => this.issueUpTo(index) };
+  }
+
+  /** The hooks for one backward of the step: the buckets start during the last one (unless
+   *  the benchmark measures each op on its own). */
+  backwardHooks(last: boolean, measuring = false): RunHooks | undefined {
+    return last && !measuring ? this.hooks : undefined;
   }
 
   /** Waits for every bucket in flight, failed or not (after the step failed elsewhere). */
@@ -169,6 +177,11 @@ export class GradSync {
     const flat = this.t.model.flat('grads', true);
     return { ...flat, offset: r.start * 4, length: r.end - r.start, shape: [r.end - r.start] };
   }
+}
+
+/** The synchronisation of one step for the trainer's ZeRO stage. */
+export function gradSyncFor(t: Trainer, place: GradSyncPlace, lastBackward?: Program): GradSync | ShardedGradSync {
+  return t.zeroStage >= 2 ? new ShardedGradSync(t, place) : new GradSync(t, place, lastBackward);
 }
 
 /** The whole synchronisation after a backward that ran without hooks. */

@@ -6,8 +6,8 @@
 // submitted and left to run; a send queues the tensor's copy at once (so later work cannot
 // overwrite what is sent) and its readback and transfer finish in the background while the
 // stage goes on; the step waits for them before the gradient sync. The last backward starts
-// the data-parallel gradient buckets as it finishes them (grad-sync.ts), which then makes
-// the gradients global and steps the optimizer.
+// the data-parallel gradient buckets as it finishes them (grad-sync.ts; with ZeRO-2/3 every
+// backward does, grad-shard-sync.ts), which then makes the gradients global and steps the optimizer.
 import { decodeRows, encodeRows, rowCodecBytes } from '../../comm/compress/row-codec';
 import type { GroupSpec } from '../../comm/worker-bridge';
 import type { PipeCodec } from '../../config/local-sgd';
@@ -15,7 +15,7 @@ import type { ScheduleOp } from '../../parallel/ops';
 import type { OpSpan, StepBreakdown } from '../events';
 import type { StepResult, MicroBatch, Trainer } from '../trainer';
 import { chunkTag } from './chunk-route';
-import { GradSync, type GradSyncPlace } from './grad-sync';
+import { gradSyncFor, type GradSyncPlace, type SyncTimes } from './grad-sync';
 import type { RankComm } from './rank-comm';
 
 export interface PipelinePlace extends GradSyncPlace {
@@ -80,8 +80,8 @@ export async function pipelineStep(
   const measure = ctx.measureOps;
   const lastBackward = ops.findLastIndex((op) => op.kind === 'backward');
   const last = ops[lastBackward];
-  const grads = new GradSync(t, place, last && 'microbatch' in last ? model.slots[slotOf(last)].backward : undefined);
-  let sync: Awaited<ReturnType<GradSync['finish']>>;
+  const grads = gradSyncFor(t, place, last && 'microbatch' in last ? model.slots[slotOf(last)].backward : undefined);
+  let sync: SyncTimes;
   let g0 = 0;
   try {
     for (const [i, op] of ops.entries()) {
@@ -94,7 +94,7 @@ export async function pipelineStep(
           await t.run(t.forwardOf(k));
           break;
         case 'backward':
-          await t.run(model.slots[k].backward, i === lastBackward && !measure ? grads.hooks : undefined);
+          await t.run(model.slots[k].backward, grads.backwardHooks(i === lastBackward, measure));
           break;
         case 'send': {
           const src = op.what === 'activation' ? acts.xFinal : acts.dx;

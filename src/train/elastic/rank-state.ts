@@ -1,11 +1,12 @@
-// A rank's whole training state as bytes: the step, the (padded) flat parameters and Adam's
-// moments for the rank's optimizer range. What a data-parallel replica sends a newcomer and
-// what a tab keeps as its local snapshot; restoring it gives bit-identical training.
+// A rank's whole training state as bytes: the step, the (padded) flat parameters (with ZeRO-3
+// the rank's shard of them) and Adam's moments for the rank's optimizer range. What a
+// data-parallel replica sends a newcomer and what a tab keeps as its local snapshot; restoring
+// it gives bit-identical training.
 import type { Trainer } from '../trainer';
 
 export interface RankStateBlob {
   step: number;
-  params: Float32Array; // (flatLength)
+  params: Float32Array; // (flatLength), with ZeRO-3 (optRange length)
   m: Float32Array; // (optRange length)
   v: Float32Array; // (optRange length)
 }
@@ -16,19 +17,15 @@ const HEADER_WORDS = 5;
 /** Reads the state. The GPU copies are queued at call time: later work does not change what is read. */
 export async function readRankState(t: Trainer): Promise<RankStateBlob> {
   const step = t.step;
-  const [params, m, v] = await Promise.all([
-    t.ctx.read(t.model.flat('params', true)),
-    t.ctx.read(t.m),
-    t.ctx.read(t.v),
-  ]);
+  const [params, m, v] = await Promise.all([t.ctx.read(t.heldParams), t.ctx.read(t.m), t.ctx.read(t.v)]);
   return { step, params, m, v };
 }
 
 /** Writes a state read from a trainer with the same parameter layout and optimizer range. */
 export function writeRankState(t: Trainer, s: RankStateBlob): void {
-  if (s.params.length !== t.model.flatLength)
-    throw new Error(`rank state: ${s.params.length} parameters, this rank holds ${t.model.flatLength}`);
-  t.writeParams(s.params);
+  if (s.params.length !== t.heldParams.length)
+    throw new Error(`rank state: ${s.params.length} parameters, this rank holds ${t.heldParams.length}`);
+  t.writeHeldParams(s.params);
   t.loadMoments(s.m, s.v);
   t.step = s.step;
 }
