@@ -75,7 +75,7 @@ export class Gpt {
   readonly stage: StageRange;
   /** the stage's model chunks (one without interleaving) */
   readonly chunks: StageRange[];
-  /** activation slots per chunk; `slots` is chunk-major (see slotIndex) */
+  /** activation sets; `slots` holds each chunk's passes on each set, chunk-major (see slotIndex) */
   readonly slotsPerChunk: number;
   readonly tp: TpPlace;
   readonly dims: LocalDims;
@@ -122,14 +122,19 @@ export class Gpt {
     const hasDropout = spec.hiddenDropout > 0 || spec.attentionDropout > 0;
     const attentionScratch =
       numLayers > 0 ? allocAttentionScratch(ctx, spec, this.dims, B, opts.attentionBackward) : null;
+    // activation sets (for the stage's largest chunk); under interleaving every chunk records its
+    // passes on every set, and the schedule gives each (microbatch, chunk) a free one (parallel/slots.ts)
+    const sets = Array.from({ length: this.slotsPerChunk }, (_, i) =>
+      allocActs(ctx, spec, this.dims, B, bucketCapacity(this.N), numLayers, {
+        tag: `s${i}.`,
+        recompute: scratch ? { chunk: scratch.length, scratch } : undefined,
+        attentionBackward: opts.attentionBackward,
+        attentionScratch,
+      }),
+    );
     for (const [chunk, range] of this.chunks.entries()) {
       for (let i = 0; i < this.slotsPerChunk; i++) {
-        const acts = allocActs(ctx, spec, this.dims, B, bucketCapacity(this.N), layersOf(range), {
-          tag: this.chunks.length > 1 ? `c${chunk}.s${i}.` : `s${i}.`,
-          recompute: scratch ? { chunk: scratch.length, scratch } : undefined,
-          attentionBackward: opts.attentionBackward,
-          attentionScratch,
-        });
+        const acts = { ...sets[i], layers: sets[i].layers.slice(0, layersOf(range)) };
         const forward = this.recordForward(pass, acts, range);
         this.slots.push({
           acts,

@@ -51,8 +51,8 @@ export interface StagePlan {
   schedule: ScheduleOp[];
   /** most microbatch-chunks whose activations are held at once */
   peakInFlight: number;
-  /** most microbatches of one model chunk whose buffers are live at once: from the activation's
-   *  arrival (a schedule may receive the next input before the current backward) to the backward */
+  /** most microbatches whose buffers are live at once: from the activation's arrival (a
+   *  schedule may receive the next input before the current backward) to the backward */
   bufferSlots: number;
   memory: MemoryEstimate;
 }
@@ -215,19 +215,17 @@ export function makePlan(input: PlanInput): Plan {
   };
 }
 
-/** Highest running count, per model chunk, of microbatches between their first op on this
- *  stage (an activation received, or the forward) and their backward: how many activation slots
- *  each chunk needs. A chunk's microbatches enter and leave in order, so slot = microbatch mod
- *  this never collides. */
+/** Highest running count of microbatches between their first op on this stage (an activation
+ *  received, or the forward) and their backward: how many activation slots the executor needs.
+ *  Microbatches enter and leave in order, so slot = microbatch mod this never collides. */
 export function peakLiveOf(ops: readonly ScheduleOp[]): number {
-  const live = new Map<number, Set<number>>();
+  const live = new Set<string>();
   let peak = 0;
   for (const op of ops) {
-    const chunk = op.chunk ?? 0;
-    const set = live.get(chunk) ?? live.set(chunk, new Set()).get(chunk)!;
-    if (op.kind === 'backward') set.delete(op.microbatch);
-    else if (op.kind === 'forward' || (op.kind === 'recv' && op.what === 'activation')) set.add(op.microbatch);
-    peak = Math.max(peak, set.size);
+    const key = `${op.microbatch}.${op.chunk ?? 0}`;
+    if (op.kind === 'backward') live.delete(key);
+    else if (op.kind === 'forward' || (op.kind === 'recv' && op.what === 'activation')) live.add(key);
+    peak = Math.max(peak, live.size);
   }
   return peak;
 }

@@ -1,7 +1,8 @@
 // Pipeline parallelism: one stage's step runs its 1F1B op list (src/parallel/schedule.ts)
 // in order. Activations go forward and gradients backward over the transport; micro-batch
-// i of model chunk c lives in that chunk's activation slot i mod K (K = the most micro-batches
-// one chunk holds in flight); under interleaved 1F1B each op names its chunk (chunk-route.ts).
+// i lives in activation slot i mod K (K = the most micro-batches the stage holds in flight); under
+// interleaved 1F1B each op names its chunk (chunk-route.ts) and the chunks share the slots
+// (src/parallel/slots.ts).
 // The host never waits for the GPU between ops: a forward or backward is recorded work that is
 // submitted and left to run; a send queues the tensor's copy at once (so later work cannot
 // overwrite what is sent) and its readback and transfer finish in the background while the
@@ -12,6 +13,7 @@ import { decodeRows, encodeRows, rowCodecBytes } from '../../comm/compress/row-c
 import type { GroupSpec } from '../../comm/worker-bridge';
 import type { PipeCodec } from '../../config/local-sgd';
 import type { ScheduleOp } from '../../parallel/ops';
+import { slotPlan } from '../../parallel/slots';
 import type { OpSpan, StepBreakdown } from '../events';
 import type { StepResult, MicroBatch, Trainer } from '../trainer';
 import { chunkTag } from './chunk-route';
@@ -55,11 +57,11 @@ export async function pipelineStep(
   const { comm, ops } = place;
   const { ctx, model } = t;
   const t0 = performance.now();
-  const K = model.slotsPerChunk,
-    v = model.chunks.length;
+  const v = model.chunks.length;
+  const sets = slotPlan(ops, v, model.slotsPerChunk);
   const lr = t.beginStep();
   const step = t.step;
-  const slotOf = (op: { microbatch: number; chunk?: number }) => model.slotIndex(op.chunk ?? 0, op.microbatch % K);
+  const slotOf = (op: { microbatch: number; chunk?: number }) => model.slotIndex(op.chunk ?? 0, sets.slotOf(op));
   const globalOf = (chunk = 0) => chunk * place.stages + place.stage;
   const rankOfStage = (what: string, mb: number, s: number) => {
     const r = place.ppGroup.ranks[s];

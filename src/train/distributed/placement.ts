@@ -8,6 +8,7 @@ import type { TpCollectives } from '../../model/program';
 import type { TpPlace } from '../../model/tp-shard';
 import { rankOf } from '../../parallel/grid';
 import type { Plan } from '../../parallel/plan';
+import { slotPlan } from '../../parallel/slots';
 import type { PipelinePlace } from './pipeline';
 import type { RankComm } from './rank-comm';
 
@@ -65,7 +66,7 @@ export function placeRank(
       // interleaved 1F1B: the stage's model chunks (global chunk k·P + stage)
       ...(plan.virtualChunks > 1 ? { chunks: sp.chunks.map(([a, b]): [number, number] => [a, b]) } : {}),
     },
-    slots: Math.max(1, sp.bufferSlots),
+    slots: slotPlan(sp.schedule, plan.virtualChunks, sp.bufferSlots).count,
     dpRank: me.dp,
     zeroStage: zero ? zeroStage : 0,
     tp: { size: plan.tp, rank: me.tp },
