@@ -10,6 +10,7 @@ export const IMPLEMENTED_KEYS: ReadonlySet<string> = new Set([
   'pipe_partition_method',
   'num_layers_per_virtual_pipeline_stage',
   'global_num_gpus',
+  'sequence_parallel',
   // model
   'num_layers',
   'hidden_size',

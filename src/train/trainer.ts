@@ -49,6 +49,9 @@ export interface TrainerOptions {
   normSkip?: (layout: ParamLayout) => Range[];
   /** the attention backward after a fused forward (model/activations.ts fusionFor); default: chosen by size */
   attentionBackward?: AttentionBackward;
+  /** Megatron's sequence parallelism inside the TP group (NeoX sequence_parallel): the TP-replicated
+   *  gradients are then this rank's part, summed over the TP group by the gradient sync */
+  sequenceParallel?: boolean;
 }
 
 export interface StepResult {
@@ -115,6 +118,7 @@ export class Trainer {
       tp: opts.tp?.place,
       recomputeLayers: opts.recomputeLayers,
       attentionBackward: opts.attentionBackward,
+      sequenceParallel: opts.sequenceParallel,
     };
     this.model = new Gpt(ctx, spec, microBatchSize, 1 / tokensPerStep, {
       ...stageModel,

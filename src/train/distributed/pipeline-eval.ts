@@ -9,7 +9,7 @@ import { pipeBytes, pipeUnwire, pipeWire, type PipelinePlace } from './pipeline'
 export async function pipelineForward(t: Trainer, place: PipelinePlace, mb: MicroBatch, tag: string): Promise<void> {
   const { comm } = place,
     { ctx, model } = t;
-  const [rows, cols] = [model.N, model.spec.C];
+  const [rows, cols] = [model.rows, model.spec.C];
   const codec = place.pipeCodecs?.activations ?? 'none';
   const v = model.chunks.length;
   for (let c = 0; c < v; c++) {

@@ -69,7 +69,7 @@ export async function pipelineStep(
       throw new Error(`stage ${place.stage}: schedule moves ${what} ${mb} to or from stage ${s}, not a peer`);
     return r;
   };
-  const [rows, cols] = [model.N, model.spec.C];
+  const [rows, cols] = [model.rows, model.spec.C];
   const codecOf = (what: 'activation' | 'grad'): PipeCodec =>
     (what === 'activation' ? place.pipeCodecs?.activations : place.pipeCodecs?.gradients) ?? 'none';
   // tagged with the global chunk that consumes the tensor (interleaved only)

@@ -34,6 +34,8 @@ export interface RankPlacement {
 export interface RankWire {
   localSgd?: boolean;
   pipe?: { activations: PipeCodec; gradients: PipeCodec };
+  /** Megatron's sequence parallelism inside the TP group (config key sequence_parallel) */
+  sequenceParallel?: boolean;
 }
 
 export function placeRank(
@@ -86,6 +88,7 @@ export function placeRank(
       ops: sp.schedule,
       dpAverage: !wire.localSgd,
       pipeCodecs: wire.pipe ?? { activations: 'none', gradients: 'none' },
+      seqParallelGroup: wire.sequenceParallel && plan.tp > 1 ? tpGroup : null,
     },
   };
 }
@@ -107,5 +110,6 @@ export function tpCollectives(comm: RankComm, group: GroupSpec): TpCollectives {
     size: group.ranks.length,
     sum: (a) => comm.allReduce(a, group, 'sum'),
     gather: (a) => comm.allGather(a, group),
+    reduceScatter: (a) => comm.reduceScatter(a, group, 'sum'),
   };
 }

@@ -39,6 +39,7 @@ export class RankModel {
     this.placement = placeRank(this.plan, { comm, rank, world }, spec.tied, zeroStage, {
       localSgd: !!c.local_sgd,
       pipe: c.pipe_compression,
+      sequenceParallel: c.sequence_parallel,
     });
     const { place, stage, slots, dpRank, tp, tpGroup, zeroStage: zeroRun } = this.placement;
     const paramGroup = { ...place.dpGroup, name: `${place.dpGroup.name}:params` };
@@ -52,6 +53,7 @@ export class RankModel {
       slots,
       tp: { place: tp, collectives: tpCollectives(comm, tpGroup) },
       recomputeLayers: c.checkpoint_activations ? (c.checkpoint_num_layers ?? 1) : 0,
+      sequenceParallel: place.seqParallelGroup !== null,
       zero: place.zero
         ? {
             shards: this.plan.dp,
