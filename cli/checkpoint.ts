@@ -90,7 +90,8 @@ export async function inspectCheckpoint(dir: string, opts: { iteration?: number 
 }
 
 const stageText = (s: StageRange) =>
-  `layers [${s.firstLayer}, ${s.endLayer})${s.hasEmbedding ? ' +embedding' : ''}${s.hasHead ? ' +head' : ''}`;
+  `layers ${(s.chunks ?? [[s.firstLayer, s.endLayer]]).map(([a, b]) => `[${a}, ${b})`).join(' ')}` +
+  `${s.hasEmbedding ? ' +embedding' : ''}${s.hasHead ? ' +head' : ''}`;
 
 export function renderInspect(r: InspectResult): string {
   const m = r.manifest,

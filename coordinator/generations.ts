@@ -29,6 +29,8 @@ export interface GenerationHost {
   disconnectCause(participantId: string): Cause | null;
   configured(): ElasticLayout;
   zero(): boolean;
+  /** what every layout's accumulation must be a multiple of (interleaved 1F1B); default 1 */
+  accumMultiple?(): number;
   checkpointSteps(): Promise<{ save: number[]; load: number[] }>;
   /** sends `halt` for `generation` to a rank holder */
   halt(p: Participant, generation: number, reason: string): void;
@@ -310,6 +312,7 @@ export class RunGenerations {
         configured: this.host.configured(),
         current: run.layout,
         zero: this.host.zero(),
+        accumMultiple: this.host.accumMultiple?.(),
         members,
         checkpoints,
         allowShrink: !first,

@@ -9,6 +9,7 @@ import { PROTOCOL_VERSION, WS_PATH } from '../src/protocol';
 import { HttpError, conflict, notFound } from './errors';
 import { type Cause, type GenerationHost, RunGenerations, type Timeouts } from './generations';
 import type { RecoveryPlan } from '../src/parallel/recovery-plan';
+import { accumulationMultiple } from '../src/parallel/from-config';
 import { SILENT_CLOSE } from './ws';
 import { hashSecret, newParticipantId, newRunId, newSecret, peerIdFor, sameSecret } from './ids';
 import type { MetricsStore } from './metrics-store';
@@ -323,6 +324,7 @@ export class RunManager {
       disconnectCause: (id: string) => (this.links.has(id) ? null : (this.disconnectCause.get(id) ?? null)),
       configured: (): ElasticLayout => configuredLayout(this.view(this.getRun(runId))),
       zero: () => ((this.getRun(runId).config.zero_optimization as { stage?: number } | undefined)?.stage ?? 0) >= 1,
+      accumMultiple: () => accumulationMultiple(this.getRun(runId).config),
       checkpointSteps: () =>
         this.opts.checkpointSteps?.(this.getRun(runId)) ??
         Promise.resolve({ save: [] as number[], load: [] as number[] }),

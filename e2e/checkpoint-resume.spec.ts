@@ -112,6 +112,24 @@ describe('checkpoints: save in one layout, load in another, continue', () => {
       `[checkpoint resume] worst relative loss difference after two layout changes: ${worst.toExponential(2)}; losses ${want.map((l) => l.toFixed(4)).join(' ')}`,
     );
   });
+
+  it('interleaved 1F1B (PP2 × 2 chunks) saves at step 5; one rank loads it and trains steps 6–8 as if never stopped', async () => {
+    const model = { num_layers: 4, gradient_accumulation_steps: 2 };
+    const interleaved = await run(2, { ...model, pipe_parallel_size: 2, num_layers_per_virtual_pipeline_stage: 1 }, 5, {
+      save: 'interleaved',
+      every: 5,
+    });
+    const saved = await gpu.page.evaluate(() => (window as any).gpuTests.checkpointFiles('interleaved'));
+    expect(saved).toEqual({ iterations: [5], files: ['rank_00000.safetensors', 'rank_00001.safetensors'] });
+    const resumed = await run(1, model, 8, { load: 'interleaved' });
+    expect(checkpointEvents(resumed[0])[0]).toMatchObject({ action: 'loaded', step: 5 });
+    const whole = steps((await run(1, model, 8, {}))[0]).map((e) => e.loss);
+    const got = [...steps(interleaved[0]), ...steps(resumed[0])];
+    expect(got.map((e) => e.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    got.forEach((e) =>
+      expect(Math.abs(e.loss - whole[e.step - 1]) / whole[e.step - 1], `step ${e.step}`).toBeLessThanOrEqual(2e-6),
+    );
+  });
 });
 
 describe('checkpoints of ZeRO-2 and ZeRO-3 ranks', () => {

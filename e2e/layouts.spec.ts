@@ -33,20 +33,22 @@ const of = <K extends TrainEvent['kind']>(events: TrainEvent[], kind: K) =>
 const refCache = new Map<string, TrainEvent[]>();
 const SINGLE = {
   pipe_parallel_size: 0,
+  num_layers_per_virtual_pipeline_stage: null,
   model_parallel_size: 1,
   zero_optimization: { stage: 0 },
   checkpoint_activations: false,
 };
 
 async function reference(accum: number, model: Record<string, unknown>): Promise<TrainEvent[]> {
-  const key = JSON.stringify([accum, model]);
+  const c = loadConfig(['configs/tiny.yml'], {
+    ...tiny,
+    ...model,
+    ...SINGLE,
+    gradient_accumulation_steps: accum,
+  }).config;
+  // keyed by the single rank's config: layouts that differ only in how they split it share one
+  const key = JSON.stringify(c);
   if (!refCache.has(key)) {
-    const c = loadConfig(['configs/tiny.yml'], {
-      ...tiny,
-      ...model,
-      ...SINGLE,
-      gradient_accumulation_steps: accum,
-    }).config;
     refCache.set(
       key,
       await gpu.page.evaluate(([cfg, n]) => (window as any).gpuTests.train(cfg, n), [c, STEPS] as const),
@@ -98,7 +100,44 @@ const cases: Case[] = [
     model: { no_weight_tying: true, pos_emb: 'learned' },
   },
   { name: 'TP2×PP2', world: 4, tp: 2, pipe: 2, accum: 2, dp: 1 },
+  // Megatron's schedule for m < P: warm-up forwards, then cool-down backwards, no steady state
+  // (untied with 4 layers and accumulation 2: one single-rank reference with TP2×PP2 interleaved)
+  {
+    name: 'PP4, 2 micro-batches (m < P)',
+    world: 4,
+    pipe: 4,
+    accum: 2,
+    dp: 1,
+    model: { num_layers: 4, no_weight_tying: true },
+  },
+  // interleaved 1F1B: 2 model chunks per stage (layers 0, 2 on stage 0; 1, 3 on stage 1)
+  {
+    name: 'PP2 interleaved, 2 chunks per stage',
+    world: 2,
+    pipe: 2,
+    accum: 4,
+    dp: 1,
+    model: { num_layers: 4, num_layers_per_virtual_pipeline_stage: 1 },
+  },
+  {
+    name: 'TP2×PP2 interleaved, untied',
+    world: 4,
+    tp: 2,
+    pipe: 2,
+    accum: 2,
+    dp: 1,
+    model: { num_layers: 4, num_layers_per_virtual_pipeline_stage: 1, no_weight_tying: true },
+  },
   { name: 'PP2×DP2', world: 4, pipe: 2, accum: 2, dp: 2 },
+  {
+    name: 'PP2×DP2 interleaved, ZeRO-1',
+    world: 4,
+    pipe: 2,
+    accum: 2,
+    dp: 2,
+    zero: 1,
+    model: { num_layers: 4, num_layers_per_virtual_pipeline_stage: 1 },
+  },
   { name: 'TP2×DP2 with ZeRO-1', world: 4, tp: 2, accum: 1, dp: 2, zero: 1 },
   { name: 'DP2 with ZeRO-2, gradient accumulation 2', world: 2, accum: 2, dp: 2, zero: 2 },
   { name: 'DP2 with ZeRO-3, gradient accumulation 2', world: 2, accum: 2, dp: 2, zero: 3 },

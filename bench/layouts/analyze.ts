@@ -9,7 +9,7 @@
 //     only (gradient sync and optimizer excluded, as in the ideal m / (m + P − 1));
 //   own_balanced = that replay with every stage at the mean forward/backward time: the cost of
 //     the schedule and the transfers alone, without the stages' imbalance.
-import type { ScheduleOp } from '../../src/parallel/ops';
+import type { CommOp, ScheduleOp } from '../../src/parallel/ops';
 import { idealPipelineEfficiency, replaySchedules } from '../../src/parallel/timed-schedule';
 import type { Layout } from './catalog';
 import type { CommCall } from './timed-comm';
@@ -83,17 +83,25 @@ function ownMs(span: AbsSpan, calls: readonly CommCall[]): number {
   return Math.max(0, span.end - span.start - inside);
 }
 
-/** A rank's pipeline sends per step (tags pp:<what>:<step>:<microbatch>, steps in order of
- *  appearance), keyed "<what>:<microbatch>": where to find when each background send arrived. */
+/** A rank's pipeline sends per step (tags pp:<what>:<step>:<microbatch>[.<consumer chunk>], steps
+ *  in order of appearance), keyed "<what>:<microbatch>[.<consumer chunk>]": where to find when each
+ *  background send arrived. */
 function sendsByStep(calls: readonly CommCall[]): Map<string, CommCall>[] {
   const steps = new Map<string, Map<string, CommCall>>();
   for (const c of calls) {
-    const m = c.what === 'send' ? /^pp:(\w+):(\d+):(\d+)$/.exec(c.tag ?? '') : null;
+    const m = c.what === 'send' ? /^pp:(\w+):(\d+):(\d+(?:\.\d+)?)$/.exec(c.tag ?? '') : null;
     if (!m) continue;
     if (!steps.has(m[2])) steps.set(m[2], new Map());
     steps.get(m[2])!.set(`${m[1]}:${m[3]}`, c);
   }
   return [...steps.values()];
+}
+
+/** The key sendsByStep files a stage's send op under (the executor's tag, src/train/distributed). */
+function sendKey(op: CommOp, stage: number, P: number, v: number): string {
+  if (v === 1) return `${op.what}:${op.microbatch}`;
+  const consumer = (op.chunk ?? 0) * P + stage + (op.what === 'activation' ? 1 : -1);
+  return `${op.what}:${op.microbatch}.${consumer}`;
 }
 
 const stageRanks = (run: LayoutRun) =>
@@ -129,6 +137,7 @@ export function analyze(shared: LayoutRun, serial: LayoutRun | null, warmup: num
     dp: layout.dp,
     m: layout.m,
     world: layout.world,
+    ...(layout.v ? { v: layout.v } : {}),
     params_per_rank: shared.params,
     tokens_per_step: shared.tokensPerStep,
     measured_steps: nSteps,
@@ -148,7 +157,8 @@ function pipelineNumbers(
   sharedStepMs: number[],
 ): PipelineNumbers {
   const P = shared.layout.pp;
-  const ideal = idealPipelineEfficiency(P, shared.layout.m);
+  const v = shared.layout.v ?? 1;
+  const ideal = idealPipelineEfficiency(P, shared.layout.m, v);
   const nShared = sharedStepMs.length;
   const sharedStages = stageRanks(shared);
   const measuredShared = median(
@@ -199,7 +209,7 @@ function pipelineNumbers(
           add(
             'transfer',
             per((r, span) => {
-              const call = sends.get(r)![warmup + k]?.get(`${op.what}:${op.microbatch}`);
+              const call = sends.get(r)![warmup + k]?.get(sendKey(op, s, P, v));
               if (!call)
                 throw new Error(
                   `${shared.layout.name}: rank ${r.coord.rank} has no send call for ${op.what} ${op.microbatch} in step ${warmup + k}`,

@@ -1,6 +1,8 @@
 // The layouts bench/train-layouts.ts runs, and the NeoX config overrides that make each one:
 // the base ones at `micro batches` accumulation steps, then the pipeline efficiency sweep
-// P ∈ {2, 4} × m ∈ {4, 8, 16} (m = gradient_accumulation_steps = microbatches per step).
+// P ∈ {2, 4} × m ∈ {4, 8, 16} (m = gradient_accumulation_steps = microbatches per step),
+// interleaved 1F1B with v = 2 model chunks per stage at P ∈ {2, 4} × m ∈ {4, 8}, and P = 4 with
+// fewer microbatches than stages (m = 2).
 
 export interface Layout {
   name: string;
@@ -10,6 +12,8 @@ export interface Layout {
   /** microbatches per step (gradient_accumulation_steps) */
   m: number;
   world: number;
+  /** model chunks per stage (interleaved 1F1B); absent: 1 */
+  v?: number;
   /** Megatron's sequence parallelism inside the TP group */
   seq?: boolean;
   /** zero_optimization.stage (default 0) */
@@ -29,13 +33,14 @@ export interface ModelSize {
 }
 
 export function catalog(baseM: number): Layout[] {
-  const mk = (name: string, tp: number, pp: number, dp: number, m: number): Layout => ({
+  const mk = (name: string, tp: number, pp: number, dp: number, m: number, v = 1): Layout => ({
     name,
     tp,
     pp,
     dp,
     m,
     world: tp * pp * dp,
+    ...(v > 1 ? { v } : {}),
   });
   return [
     mk('1rank', 1, 1, 1, baseM),
@@ -46,6 +51,8 @@ export function catalog(baseM: number): Layout[] {
     { ...mk('tp2-pp2-sp', 2, 2, 1, baseM), seq: true },
     mk('pp2-dp2', 1, 2, 2, baseM),
     ...[2, 4].flatMap((P) => [4, 8, 16].map((m) => mk(`pp${P}-m${m}`, 1, P, 1, m))),
+    ...[2, 4].flatMap((P) => [4, 8].map((m) => mk(`pp${P}-v2-m${m}`, 1, P, 1, m, 2))),
+    mk('pp4-m2', 1, 4, 1, 2),
     // ZeRO stages over two replicas (not in `all`: pick them by name)
     ...[1, 2, 3].map((zero) => ({ ...mk(`dp2-zero${zero}`, 1, 1, 2, baseM), zero, optIn: true })),
   ];
@@ -76,6 +83,8 @@ export function layoutOverrides(l: Layout, size: ModelSize, steps: number): Reco
     gradient_accumulation_steps: l.m,
     model_parallel_size: l.tp,
     pipe_parallel_size: l.pp > 1 ? l.pp : 0,
+    // Megatron's virtual pipeline: layers per chunk = layers ÷ (P · v)
+    ...((l.v ?? 1) > 1 ? { num_layers_per_virtual_pipeline_stage: size.layers / (l.pp * (l.v ?? 1)) } : {}),
     global_num_gpus: l.world,
     ...(size.partition ? { pipe_partition_method: size.partition } : {}),
     zero_optimization: { stage: l.zero ?? 0 },

@@ -31,10 +31,11 @@ async function saved(
   model: Map<string, FullState>,
   layout: CheckpointLayout,
   edit?: (s: ReturnType<typeof rankStates>) => void,
+  virtualChunks = 1,
 ) {
   const backend = new MemoryBackend();
   const store = new CheckpointWriter(backend);
-  const states = rankStates(spec, model, layout);
+  const states = rankStates(spec, model, layout, 10, virtualChunks);
   edit?.(states);
   for (const s of states) await saveRankState(store, 10, spec, layout, s);
   const { manifest, readFile } = await openCheckpoint(store);
@@ -47,8 +48,9 @@ async function expectLoads(
   spec: ModelSpec,
   model: Map<string, FullState>,
   target: CheckpointLayout,
+  virtualChunks = 1,
 ) {
-  const stages = stagesOf(spec, target.pp);
+  const stages = stagesOf(spec, target.pp, virtualChunks);
   for (let rank = 0; rank < target.world; rank++) {
     const c = coordOf(target, rank);
     const want = flatOf(spec, model, stages[c.pp], target.tp, c.tp);
@@ -100,6 +102,37 @@ describe('any layout loads any other layout', () => {
       });
     }
   }
+
+  // interleaved 1F1B: a rank holds layers of several chunks (L 4, PP2 × 2 chunks: layers 0, 2 | 1, 3)
+  it('an interleaved layout (PP2 × 2 chunks, TP2) saves and loads like any other', async () => {
+    for (const [, spec] of SPECS) {
+      const model = randomModel(spec);
+      const interleaved = layoutOf(2, 2, 1);
+      const src = await saved(spec, model, interleaved, undefined, 2);
+      expect(src.manifest.files.map((f) => f.stage.chunks)).toEqual([
+        [
+          [0, 1],
+          [2, 3],
+        ],
+        [
+          [0, 1],
+          [2, 3],
+        ],
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [
+          [1, 2],
+          [3, 4],
+        ],
+      ]);
+      for (const [, target] of TARGETS) await expectLoads(src, spec, model, target);
+      for (const [, source] of SOURCES)
+        await expectLoads(await saved(spec, model, source), spec, model, interleaved, 2);
+      await expectLoads(src, spec, model, layoutOf(1, 2, 2, 1), 2);
+    }
+  });
 
   it("merging takes the first stage's embed.wte, not the tied copy on the last stage", async () => {
     const spec = tinySpec(),

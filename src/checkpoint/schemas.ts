@@ -68,8 +68,15 @@ export const StageSchema: z.ZodType<StageRange> = z
     endLayer: count,
     hasEmbedding: z.boolean(),
     hasHead: z.boolean(),
+    chunks: z
+      .array(z.tuple([count, count]))
+      .min(1)
+      .optional(),
   })
-  .refine((s) => s.endLayer >= s.firstLayer, { message: 'endLayer must be >= firstLayer' });
+  .refine((s) => s.endLayer >= s.firstLayer, { message: 'endLayer must be >= firstLayer' })
+  .refine((s) => !s.chunks || s.chunks.every(([a, b]) => b >= a && a >= s.firstLayer && b <= s.endLayer), {
+    message: 'every chunk must be a layer range inside [firstLayer, endLayer)',
+  });
 
 export const OptRangeSchema: z.ZodType<OptRange> = z
   .strictObject({ start: count, end: count })

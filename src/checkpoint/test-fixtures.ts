@@ -61,16 +61,26 @@ export function randomModel(spec: ModelSpec, seed = 7): Map<string, FullState> {
   );
 }
 
-/** Layers split as evenly as possible over `pp` stages (first stages take the remainder). */
-export function stagesOf(spec: ModelSpec, pp: number): StageRange[] {
-  const base = Math.floor(spec.L / pp),
-    extra = spec.L % pp;
-  let first = 0;
+/** Layers split as evenly as possible over `pp` stages (first stages take the remainder); with
+ *  `virtualChunks` v > 1 over P·v model chunks, stage s holding chunks s, P + s, … (interleaved 1F1B). */
+export function stagesOf(spec: ModelSpec, pp: number, virtualChunks = 1): StageRange[] {
+  const parts = pp * virtualChunks;
+  const base = Math.floor(spec.L / parts),
+    extra = spec.L % parts;
+  const bounds = [0];
+  for (let g = 0; g < parts; g++) bounds.push(bounds[g] + base + (g < extra ? 1 : 0));
   return Array.from({ length: pp }, (_, p) => {
-    const n = base + (p < extra ? 1 : 0);
-    const st = { firstLayer: first, endLayer: first + n, hasEmbedding: p === 0, hasHead: p === pp - 1 };
-    first += n;
-    return st;
+    const chunks = Array.from({ length: virtualChunks }, (_, k): [number, number] => [
+      bounds[k * pp + p],
+      bounds[k * pp + p + 1],
+    ]);
+    const st: StageRange = {
+      firstLayer: chunks[0][0],
+      endLayer: chunks[virtualChunks - 1][1],
+      hasEmbedding: p === 0,
+      hasHead: p === pp - 1,
+    };
+    return virtualChunks > 1 ? { ...st, chunks } : st;
   });
 }
 
@@ -116,8 +126,9 @@ export function rankStates(
   model: Map<string, FullState>,
   layout: CheckpointLayout,
   step = 10,
+  virtualChunks = 1,
 ): RankState[] {
-  const stages = stagesOf(spec, layout.pp);
+  const stages = stagesOf(spec, layout.pp, virtualChunks);
   return Array.from({ length: layout.world }, (_, rank) => {
     const coord = coordOf(layout, rank);
     const f = flatOf(spec, model, stages[coord.pp], layout.tp, coord.tp);

@@ -178,6 +178,11 @@ const cases: Array<[string, Record<string, unknown>, string]> = [
     { num_layers_per_virtual_pipeline_stage: 1 },
     'num_layers_per_virtual_pipeline_stage (1) needs pipe_parallel_size >= 2, got 0',
   ],
+  [
+    'interleaved 1F1B with micro-batches not a multiple of the stages',
+    { num_layers: 4, pipe_parallel_size: 2, num_layers_per_virtual_pipeline_stage: 1, gradient_accumulation_steps: 3 },
+    'gradient_accumulation_steps (3) must be a multiple of pipe_parallel_size (2) for interleaved 1F1B (num_layers_per_virtual_pipeline_stage 1: 2 chunks per stage)',
+  ],
   ['optimizer as a string', { optimizer: 'adam' }, 'optimizer must be a mapping of keys to values, got "adam"'],
   [
     'train_data_paths alone',

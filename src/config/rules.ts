@@ -68,6 +68,14 @@ function virtualStagesDivideLayers(v: Values): string | null {
   return null;
 }
 
+/** Megatron's interleaved schedule runs the microbatches through each chunk in groups of P. */
+function virtualStagesNeedWholeGroups(v: Values): string | null {
+  const chunk = v.num_layers_per_virtual_pipeline_stage as number | null;
+  const [layers, pp, m] = [n(v, 'num_layers'), n(v, 'pipe_parallel_size'), n(v, 'gradient_accumulation_steps')];
+  if (chunk === null || pp < 2 || layers / pp / chunk <= 1 || m % pp === 0) return null;
+  return `gradient_accumulation_steps (${m}) must be a multiple of pipe_parallel_size (${pp}) for interleaved 1F1B (num_layers_per_virtual_pipeline_stage ${chunk}: ${layers / pp / chunk} chunks per stage)`;
+}
+
 function rotaryDimsEven(v: Values): string | null {
   if (v.pos_emb !== 'rotary') return null;
   const [hidden, heads, pct] = [n(v, 'hidden_size'), n(v, 'num_attention_heads'), n(v, 'rotary_pct')];
@@ -168,6 +176,11 @@ export const RULES: readonly Rule[] = [
     name: 'virtualStagesDivideLayers',
     keys: ['num_layers', 'pipe_parallel_size', 'num_layers_per_virtual_pipeline_stage'],
     check: virtualStagesDivideLayers,
+  },
+  {
+    name: 'virtualStagesNeedWholeGroups',
+    keys: ['num_layers', 'pipe_parallel_size', 'num_layers_per_virtual_pipeline_stage', 'gradient_accumulation_steps'],
+    check: virtualStagesNeedWholeGroups,
   },
   {
     name: 'rotaryDimsEven',

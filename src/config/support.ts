@@ -8,6 +8,7 @@ export const IMPLEMENTED_KEYS: ReadonlySet<string> = new Set([
   'pipe_parallel_size',
   'model_parallel_size',
   'pipe_partition_method',
+  'num_layers_per_virtual_pipeline_stage',
   'global_num_gpus',
   'sequence_parallel',
   // model

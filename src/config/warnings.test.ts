@@ -125,10 +125,19 @@ describe('warnings for what tabtron does not implement yet', () => {
 
   it('keeps the implemented-key list in support.ts (modeled keys not in it warn)', () => {
     expect(IMPLEMENTED_KEYS.has('hidden_size')).toBe(true);
-    expect(IMPLEMENTED_KEYS.has('num_layers_per_virtual_pipeline_stage')).toBe(false);
-    const data = { ...base, num_layers: 4, pipe_parallel_size: 2, num_layers_per_virtual_pipeline_stage: 1 };
-    expect(resolveConfig([{ file: 'run.yml', data }]).warnings[0]).toContain(
-      'num_layers_per_virtual_pipeline_stage is a NeoX key that tabtron does not implement yet',
+    expect(IMPLEMENTED_KEYS.has('scalenorm_epsilon')).toBe(false);
+    expect(resolveConfig([{ file: 'run.yml', data: { ...base, scalenorm_epsilon: 1e-5 } }]).warnings[0]).toContain(
+      'scalenorm_epsilon is a NeoX key that tabtron does not implement yet',
     );
+    // interleaved 1F1B trains: its key draws no warning
+    expect(IMPLEMENTED_KEYS.has('num_layers_per_virtual_pipeline_stage')).toBe(true);
+    const data = {
+      ...base,
+      num_layers: 4,
+      pipe_parallel_size: 2,
+      num_layers_per_virtual_pipeline_stage: 1,
+      gradient_accumulation_steps: 2,
+    };
+    expect(resolveConfig([{ file: 'run.yml', data }]).warnings).toEqual([]);
   });
 });

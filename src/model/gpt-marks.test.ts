@@ -75,3 +75,52 @@ describe('backward marks', () => {
     expect(marksOf(program).length).toBeGreaterThan(1);
   });
 });
+
+describe('interleaved 1F1B: one set of passes per model chunk', () => {
+  const four = { ...spec, L: 4 };
+  it.each([
+    [
+      'first stage, chunks [0, 1) and [2, 3)',
+      {
+        hasEmbedding: true,
+        hasHead: false,
+        chunks: [
+          [0, 1],
+          [2, 3],
+        ],
+      },
+    ],
+    [
+      'last stage, chunks [1, 2) and [3, 4)',
+      {
+        hasEmbedding: false,
+        hasHead: true,
+        chunks: [
+          [1, 2],
+          [3, 4],
+        ],
+      },
+    ],
+  ] as const)('%s: each chunk marks its own parameters, together all of the stage', (_, st) => {
+    const chunks = st.chunks.map(([a, b]): [number, number] => [a, b]);
+    const stage = { ...st, chunks, firstLayer: chunks[0][0], endLayer: chunks[1][1] };
+    const model = new Gpt(ctx, four, 2, 1, { stage, slots: 2 });
+    expect(model.slots.map((s) => [s.chunk, s.range.firstLayer, s.range.hasEmbedding, s.range.hasHead])).toEqual([
+      [0, chunks[0][0], st.hasEmbedding, false],
+      [0, chunks[0][0], st.hasEmbedding, false],
+      [1, chunks[1][0], false, st.hasHead],
+      [1, chunks[1][0], false, st.hasHead],
+    ]);
+    expect(model.slotIndex(1, 1)).toBe(3);
+    expect(model.headSlot).toBe(model.slots[2]);
+    const named = [0, 2].flatMap((k) => {
+      checkMarks(model, model.slots[k].backward);
+      const names = marksOf(model.slots[k].backward).flat();
+      const layers = new Set(names.filter((n) => n.startsWith('layers.')).map((n) => Number(n.split('.')[1])));
+      expect([...layers]).toEqual([chunks[model.slots[k].chunk][0]]);
+      return names;
+    });
+    expect(new Set(named).size).toBe(named.length);
+    expect([...named].sort()).toEqual(model.layout.slots.map((x) => x.name).sort());
+  });
+});

@@ -1,6 +1,7 @@
 // The GPT on one rank: parameter/gradient buffers and, per activation slot, the recorded
 // forward and backward Programs for a micro-batch of B sequences. Built once; run every step.
-// The rank holds a pipeline stage (a range of layers, maybe the embedding and the head) and
+// The rank holds a pipeline stage (a range of layers, maybe the embedding and the head; under
+// interleaved 1F1B several model chunks, each a range of layers with passes of its own) and
 // a tensor-parallel part of each of its tensors (see tp-shard.ts, gpt-passes.ts).
 // Legend: B batch, T sequence, C hidden, H heads, hd head dim, F MLP size, V vocab, N = B*T.
 
@@ -20,7 +21,7 @@ import {
   type PassContext,
 } from './gpt-passes';
 import type { NormParams } from './norm';
-import { fullModel, layoutParams, stageParamDefs, type ParamLayout, type StageRange } from './params';
+import { fullModel, layoutParams, stageChunks, stageParamDefs, type ParamLayout, type StageRange } from './params';
 import { paramWindow, REST, windowOffset, type ParamWindow } from './param-window';
 import { ProgramBuilder, type Program } from './program';
 import { seqPlace, type SeqPlace } from './sequence-parallel';
@@ -31,7 +32,7 @@ import { localTargets } from './vocab-parallel';
 export interface GptOptions {
   /** the part of the model this rank holds (pipeline parallelism); default: all of it */
   stage?: StageRange;
-  /** independent activation sets, one per micro-batch in flight (1F1B keeps up to P − s) */
+  /** independent activation sets per model chunk, one per micro-batch in flight (1F1B keeps up to P − s) */
   slots?: number;
   /** this rank's place in its tensor-parallel group; default: no tensor parallelism */
   tp?: TpPlace;
@@ -56,6 +57,9 @@ export interface Slot {
   backward: Program;
   /** the forward for evaluation: no dropout (the training forward when the model has none) */
   evalForward: Program;
+  /** the model chunk these passes run (0 without interleaving) and the part of the model it is */
+  chunk: number;
+  range: StageRange;
 }
 
 export class Gpt {
@@ -64,6 +68,10 @@ export class Gpt {
   readonly params: GPUBuffer;
   readonly grads: GPUBuffer;
   readonly stage: StageRange;
+  /** the stage's model chunks (one without interleaving) */
+  readonly chunks: StageRange[];
+  /** activation sets; `slots` holds each chunk's passes on each set, chunk-major (see slotIndex) */
+  readonly slotsPerChunk: number;
   readonly tp: TpPlace;
   readonly dims: LocalDims;
   readonly vocab: VocabRows;
@@ -101,7 +109,11 @@ export class Gpt {
     this.N = B * spec.T;
     this.seq = opts.sequenceParallel && this.tp.size > 1 ? seqPlace(B, spec.T, this.tp) : null;
     this.rows = this.seq?.rows ?? this.N;
-    const numLayers = this.stage.endLayer - this.stage.firstLayer;
+    this.chunks = stageChunks(this.stage);
+    this.slotsPerChunk = opts.slots ?? 1;
+    const layersOf = (r: StageRange) => r.endLayer - r.firstLayer;
+    // the activation sets are made for the stage's largest model chunk
+    const numLayers = Math.max(...this.chunks.map(layersOf));
     const before = ctx.bytesAllocated;
     const sets = allocActivationSet(ctx, spec, this.dims, B, {
       slots: opts.slots ?? 1,
@@ -116,19 +128,36 @@ export class Gpt {
     const evalPass = this.passContext(lossScale, false);
     const hasDropout = spec.hiddenDropout > 0 || spec.attentionDropout > 0;
     const chunk = opts.recomputeLayers ? Math.min(opts.recomputeLayers, numLayers) : 0;
-    for (const acts of sets) {
-      const forward = this.recordForward(pass, acts);
-      this.slots.push({
-        acts,
-        forward,
-        backward: this.recordBackward(pass, acts, chunk),
-        evalForward: hasDropout ? this.recordForward(evalPass, acts) : forward,
-      });
+    // under interleaving every model chunk records its passes on every set, and the schedule gives
+    // each (microbatch, chunk) a free one (parallel/slots.ts)
+    for (const [c, range] of this.chunks.entries()) {
+      for (const set of sets) {
+        const acts = { ...set, layers: set.layers.slice(0, layersOf(range)) };
+        const forward = this.recordForward(pass, acts, range);
+        this.slots.push({
+          acts,
+          forward,
+          backward: this.recordBackward(pass, acts, range, chunk),
+          evalForward: hasDropout ? this.recordForward(evalPass, acts, range) : forward,
+          chunk: c,
+          range,
+        });
+      }
     }
   }
 
   get acts(): Acts {
     return this.slots[0].acts;
+  }
+
+  /** Index in `slots` of activation slot k of model chunk `chunk`. */
+  slotIndex(chunk: number, k: number): number {
+    return chunk * this.slotsPerChunk + k;
+  }
+
+  /** Slot 0 of the chunk that holds the head (the stage's last): where losses and logits are. */
+  get headSlot(): Slot {
+    return this.slots[this.slotIndex(this.chunks.length - 1, 0)];
   }
 
   /** The stage's input activation (rows, C): received from the previous stage when it has no embedding. */
@@ -217,29 +246,29 @@ export class Gpt {
     };
   }
 
-  private recordForward(m: PassContext, a: Acts): Program {
+  private recordForward(m: PassContext, a: Acts, range: StageRange): Program {
     const b = new ProgramBuilder();
-    const first = this.stage.firstLayer;
+    const first = range.firstLayer;
     const need = this.fetcher(b);
     if (this.window.restLength > 0) need(REST);
-    if (this.stage.hasEmbedding) embeddingForwardPass(m, b, a, this.inputOfActs(a));
+    if (range.hasEmbedding) embeddingForwardPass(m, b, a, this.inputOfActs(a));
     a.layers.forEach((A: LayerActs, j) => {
       need(first + j);
       layerForwardPass(m, b, a, A, first + j, this.layerOutput(a, j));
     });
-    if (this.stage.hasHead) headForwardPass(m, b, a);
+    if (range.hasHead) headForwardPass(m, b, a);
     return b.steps;
   }
 
   /** a.dx is zeroed first on the last stage and holds the next stage's gradient otherwise;
    *  afterwards it holds dL/d(stage input). With recompute, each chunk of layers is run
    *  forward again (from its saved input) just before its backward. */
-  private recordBackward(m: PassContext, a: Acts, chunk: number): Program {
+  private recordBackward(m: PassContext, a: Acts, range: StageRange, chunk: number): Program {
     const b = new ProgramBuilder();
-    const first = this.stage.firstLayer;
+    const first = range.firstLayer;
     const need = this.fetcher(b);
     if (this.window.restLength > 0) need(REST);
-    if (this.stage.hasHead) {
+    if (range.hasHead) {
       b.clear(a.dx);
       headBackwardPass(m, b, a);
       // a stage with the embedding adds to a tied embed.wte again in its embedding backward
@@ -265,7 +294,7 @@ export class Gpt {
         b.mark(this.paramNames((name) => name.startsWith(`layers.${first + j}.`)));
       }
     }
-    if (this.stage.hasEmbedding) {
+    if (range.hasEmbedding) {
       embeddingBackwardPass(m, b, a);
       b.mark(this.paramNames((name) => name.startsWith('embed.')));
     }

@@ -114,6 +114,26 @@ export interface StageRange {
   endLayer: number;
   hasEmbedding: boolean;
   hasHead: boolean;
+  /** interleaved 1F1B: the stage's model chunks, each a run of layers [first, end), in chunk
+   *  order; the stage holds their union ([firstLayer, endLayer) spans them), the embedding in
+   *  its first chunk and the head in its last. Absent: one chunk, [firstLayer, endLayer). */
+  chunks?: [number, number][];
+}
+
+/** The stage's model chunks, each as a StageRange of its own (one without interleaving). */
+export function stageChunks(st: StageRange): StageRange[] {
+  const runs = st.chunks ?? [[st.firstLayer, st.endLayer]];
+  return runs.map(([firstLayer, endLayer], k) => ({
+    firstLayer,
+    endLayer,
+    hasEmbedding: st.hasEmbedding && k === 0,
+    hasHead: st.hasHead && k === runs.length - 1,
+  }));
+}
+
+/** Whether the stage holds transformer layer `l`. */
+export function holdsLayer(st: StageRange, l: number): boolean {
+  return (st.chunks ?? [[st.firstLayer, st.endLayer]]).some(([a, b]) => l >= a && l < b);
 }
 
 export function fullModel(s: ModelSpec): StageRange {
@@ -125,7 +145,7 @@ export function stageParamDefs(s: ModelSpec, st: StageRange, tp = 1): ParamDef[]
   const layerOf = (name: string) => (name.startsWith('layers.') ? Number(name.split('.')[1]) : -1);
   return shardDefs(paramDefs(s), tp).filter((d) => {
     const l = layerOf(d.name);
-    if (l >= 0) return l >= st.firstLayer && l < st.endLayer;
+    if (l >= 0) return holdsLayer(st, l);
     if (d.name === 'embed.wte') return st.hasEmbedding || (st.hasHead && s.tied);
     if (d.name.startsWith('embed.')) return st.hasEmbedding;
     return st.hasHead; // final_norm.*, head.weight

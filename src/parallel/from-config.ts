@@ -90,7 +90,7 @@ export function planInputFromConfig(
     world,
     tp,
     pipeParallelSize,
-    virtualChunks: overrides.virtualChunks ?? 1,
+    virtualChunks: overrides.virtualChunks ?? virtualChunksOf(num('num_layers_per_virtual_pipeline_stage'), c),
     numLayers: need('num_layers'),
     hidden: need('hidden_size'),
     heads: need('num_attention_heads'),
@@ -113,6 +113,30 @@ export function planInputFromConfig(
     attentionDropout: (num('attention_dropout') ?? 0) > 0,
   };
   return { input, warnings };
+}
+
+/** Model chunks per stage from NeoX's num_layers_per_virtual_pipeline_stage (Megatron's
+ *  virtual pipeline size: layers per stage ÷ layers per chunk); 1 when it is not set. */
+function virtualChunksOf(layersPerChunk: number | undefined, c: Record<string, unknown>): number {
+  if (layersPerChunk === undefined) return 1;
+  const layers = c.num_layers as number,
+    pp = Math.max(1, (c.pipe_parallel_size as number | undefined) ?? 0);
+  const v = layers / pp / layersPerChunk;
+  if (!Number.isInteger(v) || v < 1)
+    throw new PlanError(
+      `num_layers (${layers}) must split into pipe_parallel_size (${pp}) stages of a multiple of num_layers_per_virtual_pipeline_stage (${layersPerChunk}) layers`,
+    );
+  return v;
+}
+
+/** What a layout's gradient_accumulation_steps must be a multiple of: pipe_parallel_size under
+ *  interleaved 1F1B (Megatron's groups of P microbatches per chunk), else 1. */
+export function accumulationMultiple(config: object): number {
+  const c = config as Record<string, unknown>;
+  const chunk = c.num_layers_per_virtual_pipeline_stage;
+  if (typeof chunk !== 'number') return 1;
+  const pp = Math.max(1, (c.pipe_parallel_size as number | undefined) ?? 0);
+  return virtualChunksOf(chunk, c) > 1 ? pp : 1;
 }
 
 /** The batch numbers the user gave. Without `sources`, a loader-derived triplet for an unknown

@@ -98,12 +98,12 @@ describe('makePlan', () => {
       'train_batch_size (33) must equal train_micro_batch_size_per_gpu (2) * gradient_accumulation_steps (8) * data-parallel size (2) = 32',
     );
     fails(
-      { gradientAccumulationSteps: 3 },
-      'gradient_accumulation_steps 3 (microbatches per step) is fewer than pipe_parallel_size 4: 1F1B needs at least one microbatch per stage',
+      { virtualChunks: 2, gradientAccumulationSteps: 6 },
+      'interleaved 1F1B (num_layers_per_virtual_pipeline_stage: 2 virtual stages) needs gradient_accumulation_steps (6) to be a multiple of pipe_parallel_size (4)',
     );
     fails(
-      { virtualChunks: 2, gradientAccumulationSteps: 6 },
-      'interleaved 1F1B needs the number of microbatches (gradient_accumulation_steps 6) to be a multiple of pipe-parallel-size 4',
+      { virtualChunks: 2, gradientAccumulationSteps: 2 },
+      'needs gradient_accumulation_steps (2) to be a multiple of pipe_parallel_size (4)',
     );
     fails(
       { virtualChunks: 2, pipeParallelSize: 1, world: 4 },
@@ -199,6 +199,25 @@ describe('planInputFromConfig', () => {
     expect(() => planInputFromConfig({ ...config, num_layers: undefined }, { world: 16 })).toThrow(
       'num_layers is required to plan a run',
     );
+  });
+
+  it('reads num_layers_per_virtual_pipeline_stage as Megatron does: v = layers per stage ÷ layers per chunk', () => {
+    const chunked = { ...config, num_layers_per_virtual_pipeline_stage: 1 };
+    const p = makePlan(planInputFromConfig(chunked, { world: 16 }).input);
+    expect(p.virtualChunks).toBe(2);
+    expect(p.stages[0].chunks).toEqual([
+      [0, 1],
+      [4, 5],
+    ]);
+    expect(
+      planInputFromConfig({ ...config, num_layers_per_virtual_pipeline_stage: 2 }, { world: 16 }).input,
+    ).toMatchObject({ virtualChunks: 1 });
+    expect(() => planInputFromConfig({ ...config, num_layers_per_virtual_pipeline_stage: 3 }, { world: 16 })).toThrow(
+      'num_layers (8) must split into pipe_parallel_size (4) stages of a multiple of num_layers_per_virtual_pipeline_stage (3) layers',
+    );
+    expect(() =>
+      makePlan(planInputFromConfig({ ...chunked, gradient_accumulation_steps: 6 }, { world: 16 }).input),
+    ).toThrow('needs gradient_accumulation_steps (6) to be a multiple of pipe_parallel_size (4)');
   });
 
   it('counts only computes in ops', () => {

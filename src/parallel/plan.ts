@@ -132,9 +132,12 @@ export function makePlan(input: PlanInput): Plan {
     dp,
   );
   const m = batch.gradient_accumulation_steps;
-  if (pp > 1 && m < pp) {
+  // Fewer microbatches than stages run as Megatron and DeepSpeed run them: every stage warms up
+  // with min(P − s − 1, m) forwards and there may be no steady state. The interleaved schedule
+  // walks the microbatches in groups of P per chunk, so it needs m to be a multiple of P.
+  if (v > 1 && m % pp !== 0) {
     throw new PlanError(
-      `gradient_accumulation_steps ${m} (microbatches per step) is fewer than pipe_parallel_size ${pp}: 1F1B needs at least one microbatch per stage`,
+      `interleaved 1F1B (num_layers_per_virtual_pipeline_stage: ${v} virtual stages) needs gradient_accumulation_steps (${m}) to be a multiple of pipe_parallel_size (${pp})`,
     );
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HaltReport } from '../protocol';
+import { accumulationMultiple } from './from-config';
 import { type Member, planRecovery, type RecoveryInput, replicaCounts } from './recovery-plan';
 
 const TP2PP2 = { tp: 2, pp: 2, dp: 1, accum: 2 };
@@ -189,5 +190,18 @@ describe('planRecovery', () => {
     expect(replicaCounts({ tp: 1, pp: 1, dp: 3, accum: 2 }, true)).toEqual([3, 2, 1]);
     expect(replicaCounts({ tp: 1, pp: 1, dp: 3, accum: 1 }, true)).toEqual([3, 1]);
     expect(replicaCounts({ tp: 1, pp: 1, dp: 4, accum: 1 }, false)).toEqual([4]);
+  });
+
+  it('under interleaved 1F1B keeps each replica a multiple of the stages in micro-batches', () => {
+    // 3 replicas × 2 micro-batches over PP2: 2 replicas would run 3 each, which the schedule cannot
+    expect(replicaCounts({ tp: 1, pp: 2, dp: 3, accum: 2 }, true, 2)).toEqual([3, 1]);
+    expect(replicaCounts({ tp: 1, pp: 2, dp: 4, accum: 2 }, true, 2)).toEqual([4, 2, 1]);
+    expect(
+      accumulationMultiple({ num_layers: 8, pipe_parallel_size: 2, num_layers_per_virtual_pipeline_stage: 2 }),
+    ).toBe(2);
+    expect(
+      accumulationMultiple({ num_layers: 8, pipe_parallel_size: 2, num_layers_per_virtual_pipeline_stage: 4 }),
+    ).toBe(1);
+    expect(accumulationMultiple({ num_layers: 8, pipe_parallel_size: 2 })).toBe(1);
   });
 });

@@ -32,6 +32,8 @@ export interface RecoveryInput {
   checkpoints: { save: number[]; load: number[] };
   /** run the data-parallel replicas that can be filled, fewer than configured (default true) */
   allowShrink?: boolean;
+  /** every layout's accumulation must be a multiple of this (interleaved 1F1B: the stages; default 1) */
+  accumMultiple?: number;
 }
 
 export interface RankAssignment {
@@ -61,12 +63,13 @@ interface Place {
   tp: number;
 }
 
-/** Data-parallel sizes to try, largest first: each must split the step's micro-batches evenly. */
-export function replicaCounts(configured: ElasticLayout, allowShrink: boolean): number[] {
+/** Data-parallel sizes to try, largest first: each must split the step's micro-batches evenly
+ *  (into a multiple of `accumMultiple` per replica). */
+export function replicaCounts(configured: ElasticLayout, allowShrink: boolean, accumMultiple = 1): number[] {
   const microBatches = configured.accum * configured.dp;
   const out: number[] = [];
   for (let dp = configured.dp; dp >= 1; dp--) {
-    if (microBatches % dp === 0) out.push(dp);
+    if (microBatches % dp === 0 && (microBatches / dp) % accumMultiple === 0) out.push(dp);
     if (!allowShrink) break;
   }
   return out;
@@ -188,7 +191,7 @@ export function planRecovery(input: RecoveryInput): RecoveryPlan {
     for (const s of [...(m.report?.reachable ?? []), ...(m.report?.snapshots ?? [])]) steps.add(s);
   const candidates = [...steps].sort((a, b) => b - a);
   let best: Extract<RecoveryPlan, { kind: 'go' }> | null = null;
-  for (const dp of replicaCounts(configured, input.allowShrink ?? true)) {
+  for (const dp of replicaCounts(configured, input.allowShrink ?? true, input.accumMultiple)) {
     const layout = layoutWith(configured, dp);
     const seats = seat(input, layout);
     if (!seats) continue;

@@ -183,7 +183,7 @@ describe('interleaved 1F1B', () => {
 
   it('rejects microbatch counts that are not a multiple of the stages, naming them', () => {
     expect(() => interleavedOneFOneB(4, 0, 6, 2)).toThrow(
-      'interleaved 1F1B needs the number of microbatches (gradient_accumulation_steps 6) to be a multiple of pipe-parallel-size 4',
+      'interleaved 1F1B needs the number of microbatches (gradient_accumulation_steps 6) to be a multiple of pipe_parallel_size 4',
     );
   });
 });

@@ -33,7 +33,7 @@ export function interleavedComputeOrder(
   requirePositiveInt('virtual chunks', virtualChunks);
   if (virtualChunks > 1 && microbatches % pp !== 0) {
     throw new PlanError(
-      `interleaved 1F1B needs the number of microbatches (gradient_accumulation_steps ${microbatches}) to be a multiple of pipe-parallel-size ${pp}`,
+      `interleaved 1F1B needs the number of microbatches (gradient_accumulation_steps ${microbatches}) to be a multiple of pipe_parallel_size ${pp}`,
     );
   }
   const total = microbatches * virtualChunks;

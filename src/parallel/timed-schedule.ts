@@ -139,7 +139,8 @@ export function replaySchedules(lists: readonly (readonly ScheduleOp[])[], costs
   return { stages, makespanMs, efficiency: makespanMs > 0 ? compute / (P * makespanMs) : 1 };
 }
 
-/** The ideal 1F1B efficiency with equal stages and free transfers: m / (m + P − 1). */
-export function idealPipelineEfficiency(pp: number, microbatches: number): number {
-  return microbatches / (microbatches + pp - 1);
+/** The ideal 1F1B efficiency with equal stages and free transfers: m / (m + P − 1); with v model
+ *  chunks per stage (interleaved) v·m / (v·m + P − 1). */
+export function idealPipelineEfficiency(pp: number, microbatches: number, virtualChunks = 1): number {
+  return (virtualChunks * microbatches) / (virtualChunks * microbatches + pp - 1);
 }

@@ -90,8 +90,8 @@ export class Trainer {
   readonly normDispatches: Dispatch[];
   /** clip by sqrt(gradSq) + AdamW over optRange */
   readonly updateDispatch: Dispatch;
-  /** per activation slot: lossSum += that slot's per-token losses (last stage only) */
-  readonly accumulateLoss: Dispatch[];
+  /** per activation slot: lossSum += that slot's per-token losses (slots of the chunk with the head) */
+  readonly accumulateLoss: (Dispatch | null)[];
   private readonly betaPowers: [number, number];
   readonly tpCollectives: TpCollectives | null;
   /** the ZeRO stage that runs (0 without sharding) */
@@ -171,9 +171,9 @@ export class Trainer {
       this.gradSq,
       opts.adam,
     );
-    this.accumulateLoss = this.model.stage.hasHead
-      ? this.model.slots.map((sl) => addInto(ctx, this.lossSum, sl.acts.losses))
-      : [];
+    this.accumulateLoss = this.model.slots.map((sl) =>
+      sl.range.hasHead ? addInto(ctx, this.lossSum, sl.acts.losses) : null,
+    );
     this.betaPowers = [opts.adam.beta1, opts.adam.beta2];
   }
 
@@ -327,7 +327,8 @@ export class Trainer {
   /** forward + (last stage) loss accumulation, for activation slot k */
   forwardOf(k: number): Program {
     const b = new ProgramBuilder().append(this.model.slots[k].forward);
-    if (this.model.stage.hasHead) b.push(this.accumulateLoss[k]);
+    const accumulate = this.accumulateLoss[k];
+    if (accumulate) b.push(accumulate);
     return b.steps;
   }
 

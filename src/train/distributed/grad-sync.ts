@@ -16,7 +16,7 @@
 // ZeRO-2/3 keep only the rank's gradient shard: grad-shard-sync.ts.
 import type { GroupSpec } from '../../comm/worker-bridge';
 import type { Range } from '../../gpu/kernels/optimizer';
-import { marksOf } from '../../model/program';
+import { marksOf, type Program } from '../../model/program';
 import type { RunHooks } from '../../model/run-program';
 import type { Trainer } from '../trainer';
 import { bucketTarget, gradBuckets, type GradBucket } from './grad-buckets';
@@ -72,16 +72,22 @@ export class GradSync {
   /** for the step's last backward: each mark starts the buckets it finishes */
   readonly hooks: RunHooks;
 
+  /** `lastBackward`: the pass `hooks` go to (default slot 0's backward; its marks place the buckets) */
   constructor(
     private readonly t: Trainer,
     private readonly place: GradSyncPlace,
+    lastBackward?: Program,
   ) {
     const { model } = t;
     this.dp = place.dpAverage === false ? 1 : place.dpGroup.ranks.length;
     this.flatLength = model.flatLength;
     const wte = place.tiedEmbeddingGroup ? model.layout.byName.get('embed.wte')! : null;
     this.tied = wte ? { start: wte.offset, end: wte.offset + wte.length } : null;
-    const marks = marksOf(model.slots[0].backward);
+    const marks = marksOf(lastBackward ?? model.slots[0].backward);
+    // interleaved 1F1B: the other chunks' parameters are final before the last backward starts
+    const named = new Set(marks.flat());
+    const before = model.layout.slots.map((sl) => sl.name).filter((n) => !named.has(n));
+    if (before.length > 0 && marks.length > 0) marks[0] = [...before, ...marks[0]];
     this.buckets =
       this.dp > 1
         ? gradBuckets(
@@ -191,8 +197,8 @@ export class GradSync {
 }
 
 /** The synchronisation of one step for the trainer's ZeRO stage. */
-export function gradSyncFor(t: Trainer, place: GradSyncPlace): GradSync | ShardedGradSync {
-  return t.zeroStage >= 2 ? new ShardedGradSync(t, place) : new GradSync(t, place);
+export function gradSyncFor(t: Trainer, place: GradSyncPlace, lastBackward?: Program): GradSync | ShardedGradSync {
+  return t.zeroStage >= 2 ? new ShardedGradSync(t, place) : new GradSync(t, place, lastBackward);
 }
 
 /** The whole synchronisation after a backward that ran without hooks. */

@@ -1,6 +1,33 @@
-// Evaluation through the whole pipeline: forward only, no dropout, every stage in turn.
+// Evaluation through the whole pipeline: forward only, no dropout, every stage in turn (under
+// interleaved 1F1B every model chunk in turn, around the ring of stages: chunk-route.ts).
 import type { MicroBatch, Trainer } from '../trainer';
+import { chunkRoute, chunkTag } from './chunk-route';
 import { pipeBytes, pipeUnwire, pipeWire, type PipelinePlace } from './pipeline';
+
+/** Runs `mb` forward (evaluation pass) through this rank's chunks, each fed by and feeding the
+ *  ranks of its neighbouring chunks under `tag`; resolves once the head chunk (if here) has run. */
+export async function pipelineForward(t: Trainer, place: PipelinePlace, mb: MicroBatch, tag: string): Promise<void> {
+  const { comm } = place,
+    { ctx, model } = t;
+  const [rows, cols] = [model.rows, model.spec.C];
+  const codec = place.pipeCodecs?.activations ?? 'none';
+  const v = model.chunks.length;
+  for (let c = 0; c < v; c++) {
+    const k = model.slotIndex(c, 0);
+    const { range, acts, evalForward } = model.slots[k];
+    const route = chunkRoute(place, c, v);
+    t.upload(mb, k, { tokens: range.hasEmbedding, targets: range.hasHead });
+    if (route.prevRank !== null) {
+      const got = await comm.recv(route.prevRank, chunkTag(tag, route.global, v), pipeBytes(codec, rows, cols));
+      ctx.write(model.inputOf(k), pipeUnwire(codec, got, rows, cols));
+    }
+    await t.run(evalForward);
+    if (route.nextRank !== null) {
+      const out = pipeWire(codec, await ctx.readRaw(acts.xFinal), rows, cols);
+      await comm.send(route.nextRank, chunkTag(tag, route.global + 1, v), out);
+    }
+  }
+}
 
 /** Forward-only mean loss over `batches`, through the whole pipeline. */
 export async function pipelineEval(
@@ -11,21 +38,11 @@ export async function pipelineEval(
 ): Promise<number> {
   const { comm } = place,
     { ctx, model } = t;
-  const [rows, cols] = [model.rows, model.spec.C];
-  const codec = place.pipeCodecs?.activations ?? 'none';
   let total = 0;
   for (let i = 0; i < batches.length; i++) {
-    const tag = `eval:${round}:${i}`;
-    t.upload(batches[i], 0, { tokens: model.stage.hasEmbedding, targets: model.stage.hasHead });
-    if (place.prevRank !== null) {
-      const got = await comm.recv(place.prevRank, tag, pipeBytes(codec, rows, cols));
-      ctx.write(model.inputOf(0), pipeUnwire(codec, got, rows, cols));
-    }
-    await t.run(model.slots[0].evalForward);
-    if (place.nextRank !== null)
-      await comm.send(place.nextRank, tag, pipeWire(codec, await ctx.readRaw(model.acts.xFinal), rows, cols));
+    await pipelineForward(t, place, batches[i], `eval:${round}:${i}`);
     if (model.stage.hasHead) {
-      const losses = await ctx.read(model.acts.losses);
+      const losses = await ctx.read(model.headSlot.acts.losses);
       for (let j = 0; j < losses.length; j++) total += losses[j];
     }
   }

@@ -6,7 +6,8 @@
 // (a broadcast from the last stage) so the first stage can append it.
 import type { GroupSpec } from '../../comm/worker-bridge';
 import type { MicroBatch, Trainer } from '../trainer';
-import { pipeBytes, pipeUnwire, pipeWire, type PipelinePlace } from './pipeline';
+import type { PipelinePlace } from './pipeline';
+import { pipelineForward } from './pipeline-eval';
 
 export interface SampleOptions {
   prompt: readonly number[];
@@ -31,7 +32,7 @@ function windowBatch(seq: readonly number[], B: number, T: number): { mb: MicroB
 async function localBest(t: Trainer, row: number, vocabSize: number): Promise<[number, number]> {
   const { model, ctx } = t;
   const { start, count } = model.vocab;
-  const logits = model.acts.logits; // (N, v)
+  const logits = model.headSlot.acts.logits; // (N, v)
   const values = await ctx.read({ ...logits, offset: logits.offset + row * count * 4, length: count, shape: [count] });
   let best = Number.NEGATIVE_INFINITY,
     id = -1;
@@ -41,24 +42,15 @@ async function localBest(t: Trainer, row: number, vocabSize: number): Promise<[n
 
 export async function pipelineSample(t: Trainer, place: PipelinePlace, o: SampleOptions): Promise<number[]> {
   const { comm, stages } = place;
-  const { model, ctx } = t;
+  const { model } = t;
   const { B, spec } = model;
-  const [rows, cols] = [model.rows, spec.C];
-  const codec = place.pipeCodecs?.activations ?? 'none';
   const lastStageRank = place.ppGroup.ranks[stages - 1];
   const seq = [...o.prompt];
   const out: number[] = [];
   for (let k = 0; k < o.newTokens; k++) {
     const tag = `sample:${o.round}:${k}`;
     const { mb, last } = windowBatch(seq, B, spec.T);
-    t.upload(mb, 0, { tokens: model.stage.hasEmbedding, targets: model.stage.hasHead });
-    if (place.prevRank !== null) {
-      const got = await comm.recv(place.prevRank, tag, pipeBytes(codec, rows, cols));
-      ctx.write(model.inputOf(0), pipeUnwire(codec, got, rows, cols));
-    }
-    await t.run(model.slots[0].evalForward);
-    if (place.nextRank !== null)
-      await comm.send(place.nextRank, tag, pipeWire(codec, await ctx.readRaw(model.acts.xFinal), rows, cols));
+    await pipelineForward(t, place, mb, tag);
     let choice: Float32Array = Float32Array.of(0);
     if (model.stage.hasHead) {
       let [best, id] = await localBest(t, last, o.vocabSize);

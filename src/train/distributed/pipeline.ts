@@ -1,6 +1,8 @@
 // Pipeline parallelism: one stage's step runs its 1F1B op list (src/parallel/schedule.ts)
 // in order. Activations go forward and gradients backward over the transport; micro-batch
-// i lives in activation slot i mod K (K = the most micro-batches this stage holds in flight).
+// i lives in activation slot i mod K (K = the most micro-batches the stage holds in flight); under
+// interleaved 1F1B each op names its chunk (chunk-route.ts) and the chunks share the slots
+// (src/parallel/slots.ts).
 // The host never waits for the GPU between ops: a forward or backward is recorded work that is
 // submitted and left to run; a send queues the tensor's copy at once (so later work cannot
 // overwrite what is sent) and its readback and transfer finish in the background while the
@@ -11,8 +13,10 @@ import { decodeRows, encodeRows, rowCodecBytes } from '../../comm/compress/row-c
 import type { GroupSpec } from '../../comm/worker-bridge';
 import type { PipeCodec } from '../../config/local-sgd';
 import type { ScheduleOp } from '../../parallel/ops';
+import { slotPlan } from '../../parallel/slots';
 import type { OpSpan, StepBreakdown } from '../events';
 import type { StepResult, MicroBatch, Trainer } from '../trainer';
+import { chunkTag } from './chunk-route';
 import { gradSyncFor, type GradSyncPlace, type SyncTimes } from './grad-sync';
 import type { RankComm } from './rank-comm';
 
@@ -53,32 +57,42 @@ export async function pipelineStep(
   const { comm, ops } = place;
   const { ctx, model } = t;
   const t0 = performance.now();
-  const K = model.slots.length;
+  const v = model.chunks.length;
+  const sets = slotPlan(ops, v, model.slotsPerChunk);
   const lr = t.beginStep();
   const step = t.step;
-  const slotOf = (mb: number) => mb % K;
+  const slotOf = (op: { microbatch: number; chunk?: number }) => model.slotIndex(op.chunk ?? 0, sets.slotOf(op));
+  const globalOf = (chunk = 0) => chunk * place.stages + place.stage;
+  const rankOfStage = (what: string, mb: number, s: number) => {
+    const r = place.ppGroup.ranks[s];
+    if (s === place.stage || r === undefined)
+      throw new Error(`stage ${place.stage}: schedule moves ${what} ${mb} to or from stage ${s}, not a peer`);
+    return r;
+  };
   const [rows, cols] = [model.rows, model.spec.C];
   const codecOf = (what: 'activation' | 'grad'): PipeCodec =>
     (what === 'activation' ? place.pipeCodecs?.activations : place.pipeCodecs?.gradients) ?? 'none';
-  const tag = (what: string, mb: number) => `pp:${what}:${step}:${mb}`;
+  // tagged with the global chunk that consumes the tensor (interleaved only)
+  const tag = (what: string, mb: number, consumer: number) => chunkTag(`pp:${what}:${step}:${mb}`, consumer, v);
   let computeMs = 0,
     p2pMs = 0;
   const spans: OpSpan[] = [];
   const sending: Promise<void>[] = [];
-  const grads = gradSyncFor(t, place);
   // benchmarks' own-work timing waits for the GPU after each compute op (GpuContext.measureOps)
   const measure = ctx.measureOps;
   const lastBackward = ops.findLastIndex((op) => op.kind === 'backward');
+  const last = ops[lastBackward];
+  const grads = gradSyncFor(t, place, last && 'microbatch' in last ? model.slots[slotOf(last)].backward : undefined);
   let sync: SyncTimes;
   let g0 = 0;
   try {
     for (const [i, op] of ops.entries()) {
-      const k = 'microbatch' in op ? slotOf(op.microbatch) : 0;
-      const acts = model.slots[k].acts;
+      const k = slotOf(op);
+      const { acts, range } = model.slots[k];
       const s0 = performance.now();
       switch (op.kind) {
         case 'forward':
-          t.upload(micro[op.microbatch], k, { tokens: model.stage.hasEmbedding, targets: model.stage.hasHead });
+          t.upload(micro[op.microbatch], k, { tokens: range.hasEmbedding, targets: range.hasHead });
           await t.run(t.forwardOf(k));
           break;
         case 'backward':
@@ -86,12 +100,8 @@ export async function pipelineStep(
           break;
         case 'send': {
           const src = op.what === 'activation' ? acts.xFinal : acts.dx;
-          const to = op.what === 'activation' ? place.nextRank : place.prevRank;
-          if (to === null)
-            throw new Error(
-              `stage ${place.stage}: schedule sends ${op.what} ${op.microbatch} past the end of the pipeline`,
-            );
-          const sendTag = tag(op.what, op.microbatch);
+          const to = rankOfStage(`sends ${op.what}`, op.microbatch, op.peerStage);
+          const sendTag = tag(op.what, op.microbatch, globalOf(op.chunk) + (op.what === 'activation' ? 1 : -1));
           const codec = codecOf(op.what);
           const done = ctx.readRaw(src).then((raw) => comm.send(to, sendTag, pipeWire(codec, raw, rows, cols)));
           done.catch(() => {}); // awaited with the others below; this keeps an early failure from going unhandled
@@ -99,13 +109,13 @@ export async function pipelineStep(
           break;
         }
         case 'recv': {
-          const from = op.what === 'activation' ? place.prevRank : place.nextRank;
-          if (from === null)
-            throw new Error(
-              `stage ${place.stage}: schedule receives ${op.what} ${op.microbatch} from outside the pipeline`,
-            );
+          const from = rankOfStage(`receives ${op.what}`, op.microbatch, op.peerStage);
           const codec = codecOf(op.what);
-          const got = await comm.recv(from, tag(op.what, op.microbatch), pipeBytes(codec, rows, cols));
+          const got = await comm.recv(
+            from,
+            tag(op.what, op.microbatch, globalOf(op.chunk)),
+            pipeBytes(codec, rows, cols),
+          );
           ctx.write(op.what === 'activation' ? model.inputOf(k) : acts.dx, pipeUnwire(codec, got, rows, cols));
           break;
         }

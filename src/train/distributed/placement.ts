@@ -8,6 +8,7 @@ import type { TpCollectives } from '../../model/program';
 import type { TpPlace } from '../../model/tp-shard';
 import { rankOf } from '../../parallel/grid';
 import type { Plan } from '../../parallel/plan';
+import { slotPlan } from '../../parallel/slots';
 import type { PipelinePlace } from './pipeline';
 import type { RankComm } from './rank-comm';
 
@@ -44,8 +45,6 @@ export function placeRank(
   zeroStage = 0,
   wire: RankWire = {},
 ): RankPlacement {
-  if (plan.virtualChunks > 1)
-    throw new Error('interleaved 1F1B (virtual stages) is not implemented in the trainer yet');
   const grid = plan.grid;
   const me = grid.coords[id.rank];
   const sp = plan.stages[me.pp];
@@ -61,8 +60,15 @@ export function placeRank(
     ppGroup = group('pp', ppRanks),
     dpGroup = group('dp', find(grid.groups.dp));
   return {
-    stage: { firstLayer: sp.layers[0], endLayer: sp.layers[1], hasEmbedding: me.pp === 0, hasHead: me.pp === last },
-    slots: Math.max(1, sp.bufferSlots),
+    stage: {
+      firstLayer: sp.chunks[0][0],
+      endLayer: sp.chunks[sp.chunks.length - 1][1],
+      hasEmbedding: me.pp === 0,
+      hasHead: me.pp === last,
+      // interleaved 1F1B: the stage's model chunks (global chunk k·P + stage)
+      ...(plan.virtualChunks > 1 ? { chunks: sp.chunks.map(([a, b]): [number, number] => [a, b]) } : {}),
+    },
+    slots: slotPlan(sp.schedule, plan.virtualChunks, sp.bufferSlots).count,
     dpRank: me.dp,
     zeroStage: zero ? zeroStage : 0,
     tp: { size: plan.tp, rank: me.tp },
