@@ -129,7 +129,7 @@ export class StaticLossScaler implements LossScaler {
     if (!(scale > 0 && Number.isFinite(scale))) throw new Error(`a static loss scale must be > 0, got ${scale}`);
   }
 
-  update(): void {
+  update(_overflow?: boolean): void {
     this.curIter += 1;
   }
 
