@@ -32,7 +32,7 @@ export const IMPLEMENTED_KEYS: ReadonlySet<string> = new Set([
   'attention_config',
   'hidden_dropout',
   'attention_dropout',
-  // precision: read, and only f32 is implemented (see IMPLEMENTED_VALUES.precision)
+  // precision: f32, or fp16 / bf16 mixed precision (src/train/precision.ts says what is 16-bit)
   'precision',
   'fp16',
   'bf16',
@@ -99,7 +99,7 @@ export const IMPLEMENTED_KEYS: ReadonlySet<string> = new Set([
 export const IMPLEMENTED_VALUES: Readonly<Record<string, readonly unknown[]>> = {
   tokenizer_type: ['GPT2BPETokenizer', 'CharLevelTokenizer'],
   optimizer_type: ['adam', 'adamw'],
-  precision: ['fp32'],
+  precision: ['fp32', 'fp16', 'bfloat16'],
   norm: ['layernorm', 'rmsnorm'],
   pos_emb: ['learned', 'rotary', 'none'],
   activation: ['gelu'],

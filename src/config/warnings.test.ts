@@ -66,11 +66,9 @@ describe('warnings for what tabtron does not implement yet', () => {
     ).toEqual([]);
   });
 
-  it('warns that fp16.enabled: true still trains in f32', () => {
-    const [w] = warningsFor({ fp16: { enabled: true, loss_scale: 0 } });
-    expect(w).toBe(
-      'run.yml: fp16.enabled: true, i.e. precision "fp16" is not implemented in tabtron yet (implemented: "fp32"); training runs in f32',
-    );
+  it('fp16 and bf16 train as configured: no warning', () => {
+    expect(warningsFor({ fp16: { enabled: true, loss_scale: 0, hysteresis: 2 } })).toEqual([]);
+    expect(warningsFor({ bf16: { enabled: true } })).toEqual([]);
   });
 
   it('warns about attention_config entries other than global attention', () => {
