@@ -27,6 +27,7 @@ import {
 import { fusedAttentionBackward, fusedAttentionForward } from '../gpu/kernels/fused-attention';
 import { crossEntropyBackward, crossEntropyForward, targetLogit } from '../gpu/kernels/crossentropy';
 import { type DropoutLayout, dropoutBackward, dropoutForward } from '../gpu/kernels/dropout';
+import { scaleByTensor } from '../gpu/kernels/loss-scale';
 import type { Acts, LayerActs, LocalDims } from './activations';
 import { linearBackward, linearForward } from './linear';
 import { normBackward, normForward, type NormParams } from './norm';
@@ -44,6 +45,8 @@ export interface PassContext {
   dims: LocalDims;
   vocab: VocabRows;
   lossScale: number;
+  /** mixed precision: (2) [loss scale, 1 / loss scale]; dL/dlogits is multiplied by element 0 */
+  lossScaleFactors?: GpuTensor;
   /** training passes apply dropout; evaluation passes do not */
   dropout: boolean;
   param(name: string, grad?: boolean): GpuTensor;
@@ -328,6 +331,7 @@ export function headForwardPass(m: PassContext, b: ProgramBuilder, a: Acts): voi
 export function headBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts): void {
   const { ctx, spec: s, N, dims: d } = m;
   b.push(crossEntropyBackward(ctx, a.logits, a.targets, a.lse, a.dlogits, N, d.v, m.lossScale));
+  if (m.lossScaleFactors) b.push(scaleByTensor(ctx, a.dlogits, m.lossScaleFactors, 0));
   b.push(...linearBackward(ctx, a.dlogits, a.lnf, m.headWeight(), m.headWeight(true), null, a.dln, N, s.C, d.v));
   sumInputGrad(m, b, a.dln, 'head input gradient');
   b.push(...normBackward(ctx, s, m.norm('final_norm'), a.dln, a.xFinal, a.lnfMean, a.lnfRstd, a.dx, N));

@@ -47,6 +47,9 @@ export interface GptOptions {
   flatLength?: (total: number) => number;
   /** the attention backward after a fused forward (activations.ts fusionFor); default: chosen by size */
   attentionBackward?: AttentionBackward;
+  /** mixed precision: (2) [loss scale, 1 / loss scale], rewritten each step; the backward
+   *  multiplies dL/dlogits by element 0 */
+  lossScaleFactors?: GpuTensor;
 }
 
 export interface Slot {
@@ -95,7 +98,7 @@ export class Gpt {
     const before = ctx.bytesAllocated;
     const scratch =
       k > 0 && numLayers > 0 ? allocRecomputeScratch(ctx, spec, this.dims, B, Math.min(k, numLayers)) : null;
-    const pass = this.passContext(lossScale, true);
+    const pass = this.passContext(lossScale, true, opts.lossScaleFactors);
     const evalPass = this.passContext(lossScale, false);
     const hasDropout = spec.hiddenDropout > 0 || spec.attentionDropout > 0;
     const attentionScratch =
@@ -155,7 +158,7 @@ export class Gpt {
     return this.tp.size > 1 ? localTargets(targets, this.vocab) : targets;
   }
 
-  private passContext(lossScale: number, dropout: boolean): PassContext {
+  private passContext(lossScale: number, dropout: boolean, lossScaleFactors?: GpuTensor): PassContext {
     const s = this.spec;
     const norm = (prefix: string): NormParams => {
       const hasBias = s.norm === 'layernorm';
@@ -176,6 +179,7 @@ export class Gpt {
       dims: this.dims,
       vocab: this.vocab,
       lossScale,
+      lossScaleFactors,
       dropout,
       param: (name, grad) => this.param(name, grad),
       norm,

@@ -40,6 +40,9 @@ export interface TpCollectives {
   sum(a: Float32Array, what: string): Promise<Float32Array>;
   /** every rank's `a`, concatenated in TP rank order */
   gather(a: Float32Array, what: string): Promise<Float32Array>;
+  /** a new sequence of calls begins (a step, an evaluation), named alike on every TP rank:
+   *  collectives that number their messages start again from it */
+  restart?(key: string): void;
 }
 
 export class ProgramBuilder {

@@ -11,7 +11,13 @@
 //   3. the global gradient norm: each rank's Σ g² (its optimizer range, minus what another rank
 //      counts) summed over the norm group, so every rank clips by the same coefficient;
 //   4. clip + AdamW over the rank's range; with ZeRO-1 the updated shards are all-gathered.
+// With mixed precision, step 3 first unscales the rank's gradients and flags Inf/NaN; the flag
+// travels with Σ g² (and over the data-parallel group too), so when any rank of the run
+// overflowed every rank skips step 4 and tells its loss scaler the same thing.
+import { compressedAllReduce } from '../../comm/compress/compressed-ring';
+import { halfCodec } from '../../comm/compress/half-wire';
 import type { GroupSpec } from '../../comm/worker-bridge';
+import type { HalfFormat } from '../precision';
 import type { Range } from '../../gpu/kernels/optimizer';
 import { marksOf } from '../../model/program';
 import type { RunHooks } from '../../model/run-program';
@@ -33,6 +39,8 @@ export interface GradSyncPlace {
   normGroups: GroupSpec[];
   /** elements per data-parallel gradient bucket (default bucketTarget(flat length)) */
   bucketElems?: number;
+  /** mixed precision: the tied-embedding gradient sum travels in this 16-bit format */
+  half?: HalfFormat;
 }
 
 export interface SyncTimes {
@@ -112,7 +120,13 @@ export class GradSync {
       const tied = this.tied;
       const g = mirrorOf(this.t).subarray(tied.start, tied.end);
       await ctx.readInto(this.gradView(tied), g);
-      const summed = await timed(() => comm.allReduce(g, this.place.tiedEmbeddingGroup!, 'sum'));
+      const group = this.place.tiedEmbeddingGroup!;
+      const half = this.place.half;
+      const summed = await timed(() =>
+        half
+          ? compressedAllReduce(comm, group.ranks, g, { codec: halfCodec(half), tag: `tied:${this.t.step}` })
+          : comm.allReduce(g, group, 'sum'),
+      );
       if (this.dp > 1) await timed(() => this.reduceRange(tied, summed));
       else this.t.writeGrads(summed, tied.start);
     }
@@ -120,15 +134,32 @@ export class GradSync {
     ctx.run(this.t.normDispatches);
     let optMs = 0;
     const normGroups = this.place.normGroups.filter((g) => g.ranks.length > 1);
-    if (normGroups.length > 0) {
-      let sq = await ctx.read(this.t.gradSq);
+    const mixed = this.t.mixed !== null;
+    // the overflow flag must reach every rank: the norm groups cover TP, PP (and DP with ZeRO);
+    // replicas without ZeRO hold the same averaged gradients, but are asked all the same
+    const dpFlag = mixed && !this.place.zero && this.place.dpGroup.ranks.length > 1;
+    let overflow = false;
+    if (normGroups.length > 0 || mixed) {
+      // [Σ g²] or, mixed, [Σ g², overflow flag]: summed together
+      let sq = mixed ? await this.t.readNormAndOverflow() : await ctx.read(this.t.gradSq);
       optMs += performance.now() - o0;
       for (const g of normGroups)
         sq = await timed(() => comm.allReduce(sq, { ...g, name: `${g.name}:gradnorm` }, 'sum'));
-      ctx.write(this.t.gradSq, sq);
+      if (dpFlag) {
+        const dp = this.place.dpGroup;
+        const flags = await timed(() => comm.allReduce(sq.slice(1, 2), { ...dp, name: `${dp.name}:overflow` }, 'sum'));
+        sq[1] = flags[0];
+      }
+      overflow = mixed && sq[1] > 0;
+      ctx.write(this.t.gradSq, sq.subarray(0, 1));
     }
     const o1 = performance.now();
+    if (overflow) {
+      this.t.settleOverflow(true);
+      return { allReduceMs: commMs, optimizerMs: optMs };
+    }
     ctx.run([this.t.updateDispatch]);
+    this.t.settleOverflow(false);
     if (this.dp > 1 && this.place.zero) {
       const mine = await this.t.readOptParams();
       optMs += performance.now() - o1;

@@ -1,6 +1,6 @@
 // Evaluation through the whole pipeline: forward only, no dropout, every stage in turn.
 import type { MicroBatch, Trainer } from '../trainer';
-import { pipeBytes, pipeUnwire, pipeWire, type PipelinePlace } from './pipeline';
+import { pipeBytes, pipeFormat, pipeUnwire, pipeWire, type PipelinePlace } from './pipeline';
 
 /** Forward-only mean loss over `batches`, through the whole pipeline. */
 export async function pipelineEval(
@@ -12,8 +12,9 @@ export async function pipelineEval(
   const { comm } = place,
     { ctx, model } = t;
   const [rows, cols] = [model.N, model.spec.C];
-  const codec = place.pipeCodecs?.activations ?? 'none';
+  const codec = pipeFormat(place, 'activation');
   let total = 0;
+  t.tpCollectives?.restart?.(`eval${round}`);
   for (let i = 0; i < batches.length; i++) {
     const tag = `eval:${round}:${i}`;
     t.upload(batches[i], 0, { tokens: model.stage.hasEmbedding, targets: model.stage.hasHead });

@@ -6,7 +6,7 @@
 // (a broadcast from the last stage) so the first stage can append it.
 import type { GroupSpec } from '../../comm/worker-bridge';
 import type { MicroBatch, Trainer } from '../trainer';
-import { pipeBytes, pipeUnwire, pipeWire, type PipelinePlace } from './pipeline';
+import { pipeBytes, pipeFormat, pipeUnwire, pipeWire, type PipelinePlace } from './pipeline';
 
 export interface SampleOptions {
   prompt: readonly number[];
@@ -44,10 +44,11 @@ export async function pipelineSample(t: Trainer, place: PipelinePlace, o: Sample
   const { model, ctx } = t;
   const { B, spec } = model;
   const [rows, cols] = [model.N, spec.C];
-  const codec = place.pipeCodecs?.activations ?? 'none';
+  const codec = pipeFormat(place, 'activation');
   const lastStageRank = place.ppGroup.ranks[stages - 1];
   const seq = [...o.prompt];
   const out: number[] = [];
+  t.tpCollectives?.restart?.(`sample${o.round}`);
   for (let k = 0; k < o.newTokens; k++) {
     const tag = `sample:${o.round}:${k}`;
     const { mb, last } = windowBatch(seq, B, spec.T);

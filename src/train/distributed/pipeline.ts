@@ -7,11 +7,13 @@
 // stage goes on; the step waits for them before the gradient sync. The last backward starts
 // the data-parallel gradient buckets as it finishes them (grad-sync.ts), which then makes
 // the gradients global and steps the optimizer.
+import { decodeHalf, encodeHalf } from '../../comm/compress/half-wire';
 import { decodeRows, encodeRows, rowCodecBytes } from '../../comm/compress/row-codec';
 import type { GroupSpec } from '../../comm/worker-bridge';
 import type { PipeCodec } from '../../config/local-sgd';
 import type { ScheduleOp } from '../../parallel/ops';
 import type { OpSpan, StepBreakdown } from '../events';
+import type { HalfFormat } from '../precision';
 import type { StepResult, MicroBatch, Trainer } from '../trainer';
 import { GradSync, type GradSyncPlace } from './grad-sync';
 import type { RankComm } from './rank-comm';
@@ -27,22 +29,35 @@ export interface PipelinePlace extends GradSyncPlace {
   ops: readonly ScheduleOp[];
   /** what activations and their gradients travel as (pipe_compression; default f32) */
   pipeCodecs?: { activations: PipeCodec; gradients: PipeCodec };
+  /** mixed precision: activations and gradients otherwise sent as f32 go as this 16-bit format */
+  half?: HalfFormat;
+}
+
+/** How a pipeline tensor travels: a pipe_compression codec, or mixed precision's plain 16 bits. */
+export type PipeFormat = PipeCodec | { half: HalfFormat };
+
+/** The format of one direction: pipe_compression's codec, else the run's 16-bit format, else f32. */
+export function pipeFormat(place: PipelinePlace, what: 'activation' | 'grad'): PipeFormat {
+  const codec = (what === 'activation' ? place.pipeCodecs?.activations : place.pipeCodecs?.gradients) ?? 'none';
+  return codec === 'none' && place.half ? { half: place.half } : codec;
 }
 
 /** A (rows, cols) f32 tensor read back from the GPU → the bytes to send with `codec`. */
-export function pipeWire(codec: PipeCodec, raw: ArrayBuffer, rows: number, cols: number): Uint8Array {
+export function pipeWire(codec: PipeFormat, raw: ArrayBuffer, rows: number, cols: number): Uint8Array {
+  if (typeof codec === 'object') return encodeHalf(codec.half, new Float32Array(raw));
   return codec === 'none' ? new Uint8Array(raw) : encodeRows(codec, new Float32Array(raw), rows, cols);
 }
 
 /** Received bytes → the f32 tensor to write to the GPU. */
-export function pipeUnwire(codec: PipeCodec, got: Uint8Array, rows: number, cols: number): Float32Array {
+export function pipeUnwire(codec: PipeFormat, got: Uint8Array, rows: number, cols: number): Float32Array {
+  if (typeof codec === 'object') return decodeHalf(codec.half, got, rows * cols);
   return codec === 'none'
     ? new Float32Array(got.buffer, got.byteOffset, got.byteLength / 4)
     : decodeRows(codec, got, rows, cols);
 }
 
-export function pipeBytes(codec: PipeCodec, rows: number, cols: number): number {
-  return rowCodecBytes(codec, rows, cols);
+export function pipeBytes(codec: PipeFormat, rows: number, cols: number): number {
+  return typeof codec === 'object' ? 2 * rows * cols : rowCodecBytes(codec, rows, cols);
 }
 
 export async function pipelineStep(
@@ -58,8 +73,7 @@ export async function pipelineStep(
   const step = t.step;
   const slotOf = (mb: number) => mb % K;
   const [rows, cols] = [model.N, model.spec.C];
-  const codecOf = (what: 'activation' | 'grad'): PipeCodec =>
-    (what === 'activation' ? place.pipeCodecs?.activations : place.pipeCodecs?.gradients) ?? 'none';
+  const codecOf = (what: 'activation' | 'grad'): PipeFormat => pipeFormat(place, what);
   const tag = (what: string, mb: number) => `pp:${what}:${step}:${mb}`;
   let computeMs = 0,
     p2pMs = 0;

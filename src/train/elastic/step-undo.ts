@@ -4,7 +4,7 @@
 // Ranks of a run are never more than one optimizer step apart, so one step is enough for
 // every rank to reach the step all of them can (see docs in elastic-rank.ts).
 import type { GpuContext } from '../../gpu/context';
-import type { Trainer } from '../trainer';
+import type { Trainer, TrainerHostState } from '../trainer';
 
 export class StepUndo {
   private readonly params: GPUBuffer;
@@ -12,6 +12,8 @@ export class StepUndo {
   private readonly v: GPUBuffer;
   /** the step whose state the copies hold; null before the first save */
   savedStep: number | null = null;
+  /** the step's host state (skipped steps, loss scaler) */
+  private savedHost: TrainerHostState | null = null;
 
   constructor(
     private readonly ctx: GpuContext,
@@ -31,13 +33,14 @@ export class StepUndo {
   save(): void {
     this.copy([this.t.model.params, this.params], [this.t.m.buffer, this.m], [this.t.v.buffer, this.v]);
     this.savedStep = this.t.step;
+    this.savedHost = this.t.hostState();
   }
 
   /** Puts the saved state back and the trainer's step with it. */
   restore(): void {
     if (this.savedStep === null) throw new Error('step undo: nothing saved yet');
     this.copy([this.params, this.t.model.params], [this.m, this.t.m.buffer], [this.v, this.t.v.buffer]);
-    this.t.step = this.savedStep;
+    this.t.loadHostState(this.savedHost!);
   }
 
   /** Steps this rank can be at without fetching anything: the current one once it is whole
