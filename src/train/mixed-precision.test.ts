@@ -88,6 +88,19 @@ describe('mixed precision training', { timeout: 300_000 }, () => {
     expect(Math.max(...diff)).toBeGreaterThan(0); // bf16 rounding does change the numbers
   });
 
+  it('fp16 with tensor and data parallelism: 16-bit sums, replicas agree, the loss stays near f32', async () => {
+    const layout = { model_parallel_size: 2, global_num_gpus: 4, train_iters: 4, eval_interval: 4 };
+    const f32 = await run(layout, 4);
+    const fp16 = await run({ ...layout, fp16: { enabled: true, initial_scale_power: 10 } }, 4);
+    expect(fp16.out.map((o) => o.status)).toEqual(Array(4).fill('fulfilled'));
+    const valid = fp16.out.map((o) => (o as PromiseFulfilledResult<{ validLoss: number }>).value.validLoss);
+    expect(new Set(valid).size).toBe(1); // every rank, both replicas, the same model
+    const diff = losses(fp16.steps[0]).map((l, i) => Math.abs(l - losses(f32.steps[0])[i]));
+    expect(Math.max(...diff)).toBeLessThan(0.01);
+    expect(fp16.steps[0].some((s) => s.skipped)).toBe(false);
+    for (const r of [0, 1, 2, 3]) expect(fp16.bytes[r] / f32.bytes[r]).toBeLessThan(0.6);
+  });
+
   it('an overflow at min_loss_scale stops the run on every rank, saying so', async () => {
     const r = await run(
       {

@@ -127,7 +127,7 @@ export class GradSync {
           ? compressedAllReduce(comm, group.ranks, g, { codec: halfCodec(half), tag: `tied:${this.t.step}` })
           : comm.allReduce(g, group, 'sum'),
       );
-      if (this.dp > 1) await timed(() => this.reduceRange(tied, summed));
+      if (this.dp > 1) await timed(() => this.reduceRange(tied, summed, 'tied'));
       else this.t.writeGrads(summed, tied.start);
     }
     const o0 = performance.now();
@@ -179,14 +179,22 @@ export class GradSync {
     }
   }
 
-  /** Averages `g` (the gradients in `r`) over the replicas and writes what this rank keeps. */
-  private async reduceRange(r: Range, g: Float32Array): Promise<void> {
-    const { comm, dpGroup } = this.place;
+  /** Averages `g` (the gradients in `r`) over the replicas and writes what this rank keeps.
+   *  Mixed precision without ZeRO: a ring of the range alone, in 16 bits (ZeRO's reduce-scatter
+   *  stays f32). */
+  private async reduceRange(r: Range, g: Float32Array, what = 'bucket'): Promise<void> {
+    const { comm, dpGroup, half } = this.place;
     const group = { ...dpGroup, slice: { offset: r.start, total: this.flatLength } };
     if (this.place.zero) {
       const mine = await comm.reduceScatter(g, group, 'avg');
       const kept = intersect(r, this.t.optRange);
       if (kept.end > kept.start) this.t.writeGrads(mine, kept.start);
+    } else if (half) {
+      const tag = `${dpGroup.name}:${what}:${this.t.step}:${r.start}`;
+      this.t.writeGrads(
+        await compressedAllReduce(comm, dpGroup.ranks, g, { codec: halfCodec(half), op: 'avg', tag }),
+        r.start,
+      );
     } else this.t.writeGrads(await comm.allReduce(g, group, 'avg'), r.start);
   }
 
