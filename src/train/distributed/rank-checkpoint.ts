@@ -33,7 +33,11 @@ export interface RankWhere {
 export async function saveRank(store: CheckpointStore, t: Trainer, w: RankWhere): Promise<PutResult | null> {
   const params = await t.readParams();
   const { m, v } = await t.readMoments();
+  const host = t.hostState();
+  // f32 runs write exactly what they always did
+  const training = t.mixed ? { skippedSteps: host.skippedSteps, lossScaler: host.scaler } : undefined;
   return saveRankState(store, t.step, w.spec, w.layout, {
+    ...(training ? { training } : {}),
     step: t.step,
     coord: w.coord,
     stage: w.stage,
@@ -54,6 +58,12 @@ export async function loadRank(
   const st = await loadFromStore(store, { spec: w.spec, stage: w.stage, tp: w.tp, optRange: t.optRange, init });
   t.loadParams(st.params);
   t.loadMoments(st.m, st.v);
-  t.step = st.step;
+  // a checkpoint without mixed-precision state (f32) starts the scaler afresh
+  const fresh = t.hostState();
+  t.loadHostState({
+    step: st.step,
+    skippedSteps: st.training?.skippedSteps ?? 0,
+    scaler: st.training?.lossScaler ?? fresh.scaler,
+  });
   return { iteration: st.iteration, step: st.step, files: st.fetched.length };
 }
