@@ -1,6 +1,6 @@
 // Evaluation through the whole pipeline: forward only, no dropout, every stage in turn.
 import type { MicroBatch, Trainer } from '../trainer';
-import { pipeBytes, pipeFormat, pipeUnwire, pipeWire, type PipelinePlace } from './pipeline';
+import { pipeBytes, pipeFormat, readForWire, writeFromWire, type PipelinePlace } from './pipeline';
 
 /** Forward-only mean loss over `batches`, through the whole pipeline. */
 export async function pipelineEval(
@@ -20,11 +20,10 @@ export async function pipelineEval(
     t.upload(batches[i], 0, { tokens: model.stage.hasEmbedding, targets: model.stage.hasHead });
     if (place.prevRank !== null) {
       const got = await comm.recv(place.prevRank, tag, pipeBytes(codec, rows, cols));
-      ctx.write(model.inputOf(0), pipeUnwire(codec, got, rows, cols));
+      writeFromWire(t, codec, model.inputOf(0), got);
     }
     await t.run(model.slots[0].evalForward);
-    if (place.nextRank !== null)
-      await comm.send(place.nextRank, tag, pipeWire(codec, await ctx.readRaw(model.acts.xFinal), rows, cols));
+    if (place.nextRank !== null) await comm.send(place.nextRank, tag, await readForWire(t, codec, model.acts.xFinal));
     if (model.stage.hasHead) {
       const losses = await ctx.read(model.acts.losses);
       for (let j = 0; j < losses.length; j++) total += losses[j];

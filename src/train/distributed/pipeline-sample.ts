@@ -6,7 +6,7 @@
 // (a broadcast from the last stage) so the first stage can append it.
 import type { GroupSpec } from '../../comm/worker-bridge';
 import type { MicroBatch, Trainer } from '../trainer';
-import { pipeBytes, pipeFormat, pipeUnwire, pipeWire, type PipelinePlace } from './pipeline';
+import { pipeBytes, pipeFormat, readForWire, writeFromWire, type PipelinePlace } from './pipeline';
 
 export interface SampleOptions {
   prompt: readonly number[];
@@ -41,7 +41,7 @@ async function localBest(t: Trainer, row: number, vocabSize: number): Promise<[n
 
 export async function pipelineSample(t: Trainer, place: PipelinePlace, o: SampleOptions): Promise<number[]> {
   const { comm, stages } = place;
-  const { model, ctx } = t;
+  const { model } = t;
   const { B, spec } = model;
   const [rows, cols] = [model.N, spec.C];
   const codec = pipeFormat(place, 'activation');
@@ -55,11 +55,10 @@ export async function pipelineSample(t: Trainer, place: PipelinePlace, o: Sample
     t.upload(mb, 0, { tokens: model.stage.hasEmbedding, targets: model.stage.hasHead });
     if (place.prevRank !== null) {
       const got = await comm.recv(place.prevRank, tag, pipeBytes(codec, rows, cols));
-      ctx.write(model.inputOf(0), pipeUnwire(codec, got, rows, cols));
+      writeFromWire(t, codec, model.inputOf(0), got);
     }
     await t.run(model.slots[0].evalForward);
-    if (place.nextRank !== null)
-      await comm.send(place.nextRank, tag, pipeWire(codec, await ctx.readRaw(model.acts.xFinal), rows, cols));
+    if (place.nextRank !== null) await comm.send(place.nextRank, tag, await readForWire(t, codec, model.acts.xFinal));
     let choice: Float32Array = Float32Array.of(0);
     if (model.stage.hasHead) {
       let [best, id] = await localBest(t, last, o.vocabSize);

@@ -7,7 +7,6 @@
 // stage goes on; the step waits for them before the gradient sync. The last backward starts
 // the data-parallel gradient buckets as it finishes them (grad-sync.ts), which then makes
 // the gradients global and steps the optimizer.
-import { decodeHalf, encodeHalf } from '../../comm/compress/half-wire';
 import { decodeRows, encodeRows, rowCodecBytes } from '../../comm/compress/row-codec';
 import type { GroupSpec } from '../../comm/worker-bridge';
 import type { PipeCodec } from '../../config/local-sgd';
@@ -15,7 +14,9 @@ import type { ScheduleOp } from '../../parallel/ops';
 import type { OpSpan, StepBreakdown } from '../events';
 import type { HalfFormat } from '../precision';
 import type { StepResult, MicroBatch, Trainer } from '../trainer';
+import type { GpuTensor } from '../../gpu/tensor';
 import { GradSync, type GradSyncPlace } from './grad-sync';
+import { halfWireBytes, halfWireOf } from './half-wire-gpu';
 import type { RankComm } from './rank-comm';
 
 export interface PipelinePlace extends GradSyncPlace {
@@ -43,21 +44,32 @@ export function pipeFormat(place: PipelinePlace, what: 'activation' | 'grad'): P
 }
 
 /** A (rows, cols) f32 tensor read back from the GPU → the bytes to send with `codec`. */
-export function pipeWire(codec: PipeFormat, raw: ArrayBuffer, rows: number, cols: number): Uint8Array {
-  if (typeof codec === 'object') return encodeHalf(codec.half, new Float32Array(raw));
+export function pipeWire(codec: PipeCodec, raw: ArrayBuffer, rows: number, cols: number): Uint8Array {
   return codec === 'none' ? new Uint8Array(raw) : encodeRows(codec, new Float32Array(raw), rows, cols);
 }
 
 /** Received bytes → the f32 tensor to write to the GPU. */
-export function pipeUnwire(codec: PipeFormat, got: Uint8Array, rows: number, cols: number): Float32Array {
-  if (typeof codec === 'object') return decodeHalf(codec.half, got, rows * cols);
+export function pipeUnwire(codec: PipeCodec, got: Uint8Array, rows: number, cols: number): Float32Array {
   return codec === 'none'
     ? new Float32Array(got.buffer, got.byteOffset, got.byteLength / 4)
     : decodeRows(codec, got, rows, cols);
 }
 
 export function pipeBytes(codec: PipeFormat, rows: number, cols: number): number {
-  return typeof codec === 'object' ? 2 * rows * cols : rowCodecBytes(codec, rows, cols);
+  return typeof codec === 'object' ? halfWireBytes(rows * cols) : rowCodecBytes(codec, rows, cols);
+}
+
+/** Reads src: (rows, cols) for sending; the GPU copy is queued before this returns. 16-bit
+ *  formats are packed on the GPU first (half the readback). */
+export function readForWire(t: Trainer, codec: PipeFormat, src: GpuTensor): Promise<Uint8Array> {
+  if (typeof codec === 'object') return halfWireOf(t).read(src, codec.half);
+  return t.ctx.readRaw(src).then((raw) => pipeWire(codec, raw, t.model.N, t.model.spec.C));
+}
+
+/** Writes received bytes into dst: (rows, cols) (16-bit formats unpacked on the GPU). */
+export function writeFromWire(t: Trainer, codec: PipeFormat, dst: GpuTensor, got: Uint8Array): void {
+  if (typeof codec === 'object') halfWireOf(t).write(dst, got, codec.half);
+  else t.ctx.write(dst, pipeUnwire(codec, got, t.model.N, t.model.spec.C));
 }
 
 export async function pipelineStep(
@@ -107,7 +119,7 @@ export async function pipelineStep(
             );
           const sendTag = tag(op.what, op.microbatch);
           const codec = codecOf(op.what);
-          const done = ctx.readRaw(src).then((raw) => comm.send(to, sendTag, pipeWire(codec, raw, rows, cols)));
+          const done = readForWire(t, codec, src).then((bytes) => comm.send(to, sendTag, bytes));
           done.catch(() => {}); // awaited with the others below; this keeps an early failure from going unhandled
           sending.push(done);
           break;
@@ -120,7 +132,7 @@ export async function pipelineStep(
             );
           const codec = codecOf(op.what);
           const got = await comm.recv(from, tag(op.what, op.microbatch), pipeBytes(codec, rows, cols));
-          ctx.write(op.what === 'activation' ? model.inputOf(k) : acts.dx, pipeUnwire(codec, got, rows, cols));
+          writeFromWire(t, codec, op.what === 'activation' ? model.inputOf(k) : acts.dx, got);
           break;
         }
       }
