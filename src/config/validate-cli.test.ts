@@ -52,7 +52,8 @@ describe('validate CLI', () => {
     expect(out.runs.precision).toMatch(
       /^fp16 mixed precision: dynamic loss scale from 2\^16 \(window 1000, hysteresis 2, min 1\); steps whose/,
     );
-    expect(out.runs.precision).toContain('f32 arithmetic, f32 master weights, gradients and Adam state');
+    expect(out.runs.precision).toContain('fp16 between ranks: pipeline activations and their gradients');
+    expect(out.runs.precision).toContain('f32 arithmetic, f32 weights (no 16-bit working copy yet)');
     expect(out.warnings.filter((w) => w.includes('fp16'))).toEqual([]);
   });
 

@@ -3,8 +3,8 @@
 //
 // tabtron's GPUs may lack `shader-f16` (SwiftShader, Dawn on NVIDIA), so arithmetic stays f32;
 // "16-bit" is storage: the tensors listed in HALF_TENSORS are rounded to the run's 16-bit format
-// (round to nearest, ties to even; fp16 overflows to ±Inf) where they are stored or sent.
-// Master weights, gradients and Adam's state are f32, as in DeepSpeed's mixed precision.
+// (round to nearest, ties to even; fp16 overflows to ±Inf) where they are sent between ranks.
+// Weights, gradients and Adam's state are f32, as DeepSpeed's master copies are.
 // fp16 multiplies the loss by the loss scale before the backward (dynamic: DynamicLossScaler)
 // and divides the gradients by it before clipping; bf16 uses scale 1. In both, a step whose
 // gradients hold an Inf or NaN on any rank is skipped on every rank (DeepSpeed's bf16
@@ -35,8 +35,14 @@ export interface MixedPrecision {
   scaler: LossScaler;
 }
 
-/** What is stored or sent in 16 bits today (the rest is f32). */
-export const HALF_TENSORS = ['pipeline activations and their gradients between stages'] as const;
+/** What travels in 16 bits today. Not 16-bit yet: the parameters' working copy and the
+ *  activations in GPU memory, ZeRO's reduce-scatter and all-gather, scalars (loss, norm). */
+export const HALF_TENSORS = [
+  'pipeline activations and their gradients (packed on the GPU)',
+  'tensor-parallel sums',
+  'the tied-embedding gradient sum',
+  'data-parallel gradient all-reduce (without ZeRO)',
+] as const;
 
 export function halfFormatOf(c: PrecisionConfig): HalfFormat | null {
   return c.precision === 'fp16' ? 'fp16' : c.precision === 'bfloat16' ? 'bf16' : null;
@@ -76,7 +82,7 @@ export function describePrecision(c: PrecisionConfig): string {
           `min ${f?.min_loss_scale ?? 1})`;
   return (
     `${format} mixed precision: ${scaling}; steps whose gradients overflow are skipped on every rank; ` +
-    `${format} storage for ${HALF_TENSORS.join(', ')}; ` +
-    'f32 arithmetic, f32 master weights, gradients and Adam state'
+    `${format} between ranks: ${HALF_TENSORS.join(', ')}; ` +
+    'f32 arithmetic, f32 weights (no 16-bit working copy yet), activations, gradients and Adam state'
   );
 }
