@@ -43,7 +43,10 @@ describe('mixed precision in Chromium', () => {
         pipe_parallel_size: 2,
         ...extra,
       }).config;
-      return gpu.page.evaluate(([cfg, n]) => (window as any).gpuTests.trainLayout(cfg, 4, n), [c, STEPS] as const);
+      return gpu.page.evaluate(
+        ([cfg, n]) => (window as any).gpuTests.trainLayout(cfg, 4, n) as Promise<TrainEvent[][]>,
+        [c, STEPS] as const,
+      );
     };
     const f32 = (await layout({})).map(stepsOf);
     const fp16 = (await layout({ fp16: { enabled: true, initial_scale_power: 19, hysteresis: 1 } })).map(stepsOf);
