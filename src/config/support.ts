@@ -116,6 +116,20 @@ export const IMPLEMENTED_VALUES: Readonly<Record<string, readonly unknown[]>> = 
 /** Keys inside `optimizer.params` that tabtron's Adam reads; others draw a warning. */
 export const IMPLEMENTED_OPTIMIZER_PARAMS: ReadonlySet<string> = new Set(['lr', 'betas', 'eps', 'weight_decay']);
 
+/** Keys of the DeepSpeed `fp16` / `bf16` blocks that training reads (src/train/precision.ts). */
+export const IMPLEMENTED_PRECISION_KEYS: Readonly<Record<'fp16' | 'bf16', readonly string[]>> = {
+  fp16: [
+    'enabled',
+    'loss_scale',
+    'initial_scale_power',
+    'loss_scale_window',
+    'hysteresis',
+    'consecutive_hysteresis',
+    'min_loss_scale',
+  ],
+  bf16: ['enabled'],
+};
+
 /** Vocabulary size of each tokenizer tabtron ships (CharLevelTokenizer: bytes 0..255). */
 export const TOKENIZER_VOCAB_SIZES: Readonly<Record<string, number>> = {
   GPT2BPETokenizer: 50257,

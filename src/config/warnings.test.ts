@@ -71,6 +71,15 @@ describe('warnings for what tabtron does not implement yet', () => {
     expect(warningsFor({ bf16: { enabled: true } })).toEqual([]);
   });
 
+  it('warns about fp16 / bf16 keys that mixed precision does not read', () => {
+    expect(warningsFor({ fp16: { enabled: true, auto_cast: true } })).toEqual([
+      'run.yml: fp16.auto_cast is not implemented in tabtron yet; ignored',
+    ]);
+    expect(warningsFor({ bf16: { enabled: true, immediate_grad_update: true } })).toEqual([
+      'run.yml: bf16.immediate_grad_update is not implemented in tabtron yet; ignored',
+    ]);
+  });
+
   it('warns about attention_config entries other than global attention', () => {
     const warnings = warningsFor({ attention_config: [[['global', 'local'], 1]] });
     expect(warnings).toEqual([
