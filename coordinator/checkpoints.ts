@@ -27,7 +27,9 @@ export class RunCheckpoints {
   layout(run: Run): CheckpointLayout {
     const v = this.runs.currentView(run);
     const zero = run.config.zero_optimization as { stage?: number } | undefined;
-    return { tp: v.tp, pp: v.pp, dp: v.dp, zeroStage: zero?.stage ?? 0, world: v.world };
+    // the stage the ranks run (and write their files for): with one replica there is nothing to shard
+    const zeroStage = v.dp > 1 ? (zero?.stage ?? 0) : 0;
+    return { tp: v.tp, pp: v.pp, dp: v.dp, zeroStage, world: v.world };
   }
 
   /** Steps of the complete checkpoints in the run's save and load directories. */

@@ -142,7 +142,9 @@ export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult
       const page = await (await opened.newContext()).newPage();
       page.on('pageerror', (e) => o.onPageError?.(i, e.message));
       pages.push(page);
-      await page.goto(url);
+      // the page goes on loading its modules by itself; on a busy machine Vite's first transforms
+      // can take longer than Playwright's default navigation timeout
+      await page.goto(url, { waitUntil: 'commit', timeout: 120_000 });
       return page;
     };
     for (let i = 0; i < o.tabs; i++) await open();

@@ -65,7 +65,7 @@ describe('observability', () => {
 
   it("keeps rank 0's greedy samples for the run page, newest first, and no other rank's", async () => {
     const { run, joinToken } = await createRun(c.url);
-    const tabs = [];
+    const tabs: RawTab[] = [];
     for (let i = 0; i < 4; i++) tabs.push(await RawTab.join(c.url, run.id, joinToken));
     const assigned = await Promise.all(tabs.map((t) => t.next('generation')));
     const byRank = (r: number) => tabs[assigned.findIndex((a) => a.assignment.rank === r)];

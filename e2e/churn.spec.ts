@@ -53,11 +53,18 @@ async function churn(layout: string, tabs: number, events: ChurnEvent[]): Promis
     tabs,
     events,
     coordinatorArgs: ['--reconnect-grace-ms', '4000'],
+    // TABTRON_CHURN_LOG=1: the driver's and the coordinator's lines, timed from the start
+    log: process.env.TABTRON_CHURN_LOG ? timedLog() : undefined,
   });
   expect(r.error).toBeNull();
   expect(r.completed).toBe(true);
   expect(r.applied.map((e) => e.kind)).toEqual(events.map((e) => e.kind));
   return r;
+}
+
+function timedLog(): (line: string) => void {
+  const t0 = Date.now();
+  return (line) => console.log(`${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s ${line.slice(0, 300)}`);
 }
 
 function worstRelDiff(got: number[], want: number[]): number {

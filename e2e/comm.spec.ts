@@ -52,7 +52,14 @@ describe('WebRTC between 4 headless Chromium tabs', () => {
       expect(r.ok, r.detail).toBe(true);
   });
 
-  for (const op of ['allReduce', 'allReduceAvg', 'reduceScatter', 'allGather', 'broadcast'] as const) {
+  for (const op of [
+    'allReduce',
+    'allReduceAvg',
+    'reduceScatter',
+    'allGather',
+    'allGatherSlice',
+    'broadcast',
+  ] as const) {
     it(`${op} across 4 tabs is bit-exact (odd length, and length < group)`, async () => {
       await checkAll({ op, ranks: ALL, length: 300_001 });
       await checkAll({ op, ranks: ALL, length: 3, seed: 2 });
@@ -68,6 +75,7 @@ describe('WebRTC between 4 headless Chromium tabs', () => {
 
   it('all-reduce and all-gather from the rank worker, buffers transferred page ⇄ worker', async () => {
     await checkAll({ op: 'allReduce', ranks: ALL, length: 1 << 20, viaWorker: true });
+    await checkAll({ op: 'allGatherSlice', ranks: ALL, length: 10_007, viaWorker: true });
     await checkAll({ op: 'allGather', ranks: ALL, length: 12_345, viaWorker: true });
   });
 

@@ -115,3 +115,21 @@ describe('elastic TP2×DP2 with ZeRO-1', () => {
     expect(worstRelDiff(r.losses, reference)).toBeLessThanOrEqual(1e-6);
   });
 });
+
+describe('elastic DP2 with ZeRO-3', () => {
+  it("a lost rank's parameter shard exists nowhere else: back to the checkpoint; a reload uses its own", async () => {
+    const settings = { model_parallel_size: 1, pipe_parallel_size: 0, zero_optimization: { stage: 3 } };
+    const reference = (await run(settings, 2, { checkpointEvery: 3 })).losses;
+    const r = await run(settings, 2, {
+      standbys: 1,
+      checkpointEvery: 3,
+      injections: [close(1, 5), { kind: 'reload', rank: 0, step: 8, op: 3 }],
+    });
+    const [, lost, reloaded] = r.generations;
+    expect(lost.restoredFrom).toBe('checkpoint');
+    expect(lost.step).toBe(3);
+    expect(reloaded.restoredFrom).toBe('local');
+    expect(reloaded.sources).toContain('0:local');
+    expect(worstRelDiff(r.losses, reference)).toBeLessThanOrEqual(1e-6);
+  });
+});

@@ -1,7 +1,9 @@
 // Every kernel against its CPU reference in real headless Chromium (WebGPU in a Worker), one
 // test per check (each on a fresh device), so that no single hook has to hold all of them.
+// Tuning sweeps run each alternative config on one shape case here (SwiftShader's shader compiles
+// dominate); `tools/dev/checks.ts` and `tools/gpu/browser-checks.ts` run every case of every config.
 import { describe, expect, it } from 'vitest';
-import type { CheckResult } from '../src/gpu/checks/harness';
+import type { CheckResult, Sweep } from '../src/gpu/checks/harness';
 import { allChecks } from '../src/gpu/checks';
 import { useGpuTestPage } from './gpu-page';
 
@@ -14,7 +16,12 @@ const gpu = useGpuTestPage('/e2e/pages/kernels.html', 'kernelChecks');
 
 const runCheck = (name: string): Promise<Run> =>
   gpu.page.evaluate(
-    (n) => (window as unknown as { kernelChecks: (f: string, exact: boolean) => Promise<Run> }).kernelChecks(n, true),
+    (n) =>
+      (window as unknown as { kernelChecks: (f: string, exact: boolean, sweep: Sweep) => Promise<Run> }).kernelChecks(
+        n,
+        true,
+        'one-case',
+      ),
     name,
   );
 

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-files';
 import type { RankMemory, TrainEvent } from '../src/train/events';
+import { configuredLayout, planFor } from '../src/train/elastic/layout';
 import { useGpuTestPage } from './gpu-page';
 
 const gpu = useGpuTestPage();
@@ -67,7 +68,8 @@ interface Case {
   pipe?: number;
   accum: number;
   dp: number;
-  zero?: boolean;
+  /** zero_optimization.stage (default 0) */
+  zero?: 1 | 2 | 3;
   recompute?: boolean;
   model?: Record<string, unknown>;
 }
@@ -94,7 +96,11 @@ const cases: Case[] = [
   },
   { name: 'TP2×PP2', world: 4, tp: 2, pipe: 2, accum: 2, dp: 1 },
   { name: 'PP2×DP2', world: 4, pipe: 2, accum: 2, dp: 2 },
-  { name: 'TP2×DP2 with ZeRO-1', world: 4, tp: 2, accum: 1, dp: 2, zero: true },
+  { name: 'TP2×DP2 with ZeRO-1', world: 4, tp: 2, accum: 1, dp: 2, zero: 1 },
+  { name: 'DP2 with ZeRO-2, gradient accumulation 2', world: 2, accum: 2, dp: 2, zero: 2 },
+  { name: 'DP2 with ZeRO-3, gradient accumulation 2', world: 2, accum: 2, dp: 2, zero: 3 },
+  // (ZeRO-2/3 with pipeline parallelism is refused by the config, as DeepSpeed refuses it)
+  { name: 'TP2×DP2 with ZeRO-3, activation recompute', world: 4, tp: 2, accum: 1, dp: 2, zero: 3, recompute: true },
   { name: 'PP2 with activation recompute', world: 2, pipe: 2, accum: 2, dp: 1, recompute: true },
   {
     name: 'TP2×PP2×DP2, ZeRO-1, activation recompute',
@@ -103,7 +109,7 @@ const cases: Case[] = [
     pipe: 2,
     accum: 2,
     dp: 2,
-    zero: true,
+    zero: 1,
     recompute: true,
   },
   {
@@ -126,7 +132,7 @@ describe.each(cases)('$name = single rank', ({ world, tp, pipe, accum, dp, zero,
       model_parallel_size: tp ?? 1,
       pipe_parallel_size: pipe ?? 0,
       gradient_accumulation_steps: accum,
-      zero_optimization: { stage: zero ? 1 : 0 },
+      zero_optimization: { stage: zero ?? 0 },
       checkpoint_activations: !!recompute,
     };
     const ranks = await layout(world, settings);
@@ -166,6 +172,52 @@ describe('memory, measured from the buffers each rank allocates', () => {
       `[memory] 4 layers, micro batch 2×32: activations ${full.activationBytes} B → ${recompute.activationBytes} B with recompute; Adam state ${plain[0].optimizerBytes} B → ${zero[0].optimizerBytes} B per rank with ZeRO-1 over 2`,
     );
     expect(recompute.activationBytes).toBeLessThan(0.7 * full.activationBytes);
+  });
+});
+
+describe('ZeRO memory: what `plan` says is what each rank allocates', () => {
+  it('ZeRO-2 keeps 1/DP of the gradients, ZeRO-3 also of the parameters at rest (+ a one-layer window)', async () => {
+    const settings = (stage: number, tp = 1) => ({
+      ...tiny,
+      num_layers: 4,
+      pipe_parallel_size: 0,
+      model_parallel_size: tp,
+      gradient_accumulation_steps: 1,
+      eval_iters: 1,
+      zero_optimization: { stage },
+    });
+    const runs = [1, 2, 3].map((stage) => ({ world: 2, cfg: settings(stage) }));
+    runs.push({ world: 4, cfg: settings(3, 2) });
+    const measured = await Promise.all(
+      runs.map(async ({ world, cfg }) => {
+        const c = loadConfig(['configs/tiny.yml'], cfg).config;
+        const ranks: TrainEvent[][] = await gpu.page.evaluate(
+          ([c, w]) => (window as any).gpuTests.trainLayout(c, w, 1),
+          [c, world] as const,
+        );
+        const planned = planFor(c, configuredLayout(c, world)).stages[0].memory;
+        for (const [r, events] of ranks.entries()) {
+          const m = memoryOf(events);
+          const what = `ZeRO-${cfg.zero_optimization.stage}, world ${world}, rank ${r}`;
+          expect(m.paramBytes, `${what}: parameters`).toBe(planned.params);
+          expect(m.gradBytes, `${what}: gradients`).toBe(planned.grads);
+          expect(m.optimizerBytes, `${what}: Adam m and v`).toBe(planned.optimizer);
+        }
+        return { ...memoryOf(ranks[0]), window: planned.window };
+      }),
+    );
+    const [one, two, three] = measured;
+    expect(two.gradBytes - two.window).toBe(one.gradBytes / 2);
+    expect(two.paramBytes).toBe(one.paramBytes);
+    expect(three.paramBytes - three.window).toBe(one.paramBytes / 2);
+    expect(three.gradBytes).toBe(two.gradBytes);
+    const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+    console.log(
+      `[memory] 4 layers, DP 2, per rank (params / grads / Adam m+v): ${measured
+        .slice(0, 3)
+        .map((m, i) => `ZeRO-${i + 1} ${kib(m.paramBytes)} / ${kib(m.gradBytes)} / ${kib(m.optimizerBytes)}`)
+        .join('; ')}; window ${kib(three.window)}`,
+    );
   });
 });
 

@@ -10,6 +10,10 @@ export interface Layout {
   /** microbatches per step (gradient_accumulation_steps) */
   m: number;
   world: number;
+  /** zero_optimization.stage (default 0) */
+  zero?: number;
+  /** run only when named in --layouts */
+  optIn?: boolean;
 }
 
 export interface ModelSize {
@@ -38,12 +42,14 @@ export function catalog(baseM: number): Layout[] {
     mk('tp2-pp2', 2, 2, 1, baseM),
     mk('pp2-dp2', 1, 2, 2, baseM),
     ...[2, 4].flatMap((P) => [4, 8, 16].map((m) => mk(`pp${P}-m${m}`, 1, P, 1, m))),
+    // ZeRO stages over two replicas (not in `all`: pick them by name)
+    ...[1, 2, 3].map((zero) => ({ ...mk(`dp2-zero${zero}`, 1, 1, 2, baseM), zero, optIn: true })),
   ];
 }
 
 /** Picks layouts by name (comma-separated; `all` or empty = every one), in catalog order. */
 export function pickLayouts(all: Layout[], filter: string | undefined): Layout[] {
-  if (!filter || filter === 'all') return all;
+  if (!filter || filter === 'all') return all.filter((l) => !l.optIn);
   const want = filter
     .split(',')
     .map((s) => s.trim())
@@ -68,7 +74,7 @@ export function layoutOverrides(l: Layout, size: ModelSize, steps: number): Reco
     pipe_parallel_size: l.pp > 1 ? l.pp : 0,
     global_num_gpus: l.world,
     ...(size.partition ? { pipe_partition_method: size.partition } : {}),
-    zero_optimization: { stage: 0 },
+    zero_optimization: { stage: l.zero ?? 0 },
     checkpoint_activations: false,
     train_iters: steps,
     lr_decay_iters: steps,

@@ -5,6 +5,7 @@ import * as Comlink from 'comlink';
 import { allGather, allReduce, barrier, broadcast, reduceScatter } from '../../src/comm/collectives';
 import { Group } from '../../src/comm/group';
 import { unlockHostCandidates } from '../../src/comm/ice';
+import { chunkBounds } from '../../src/comm/ring-plan';
 import { PeerTransport, type PeerTransportOptions } from '../../src/comm/peerjs-transport';
 import {
   firstBitDifference,
@@ -12,11 +13,19 @@ import {
   referenceAllReduce,
   referenceReduceScatter,
 } from '../../src/comm/reference';
-import { testBytes, testTensor } from '../../src/comm/test-helpers';
+import { testBytes, testSlice, testTensor } from '../../src/comm/test-helpers';
 import { serveComm } from '../../src/comm/worker-bridge';
 import type { CommWorkerApi } from './comm.worker';
 
-export type CollectiveName = 'allReduce' | 'allReduceAvg' | 'reduceScatter' | 'allGather' | 'broadcast' | 'barrier';
+export type CollectiveName =
+  | 'allReduce'
+  | 'allReduceAvg'
+  | 'reduceScatter'
+  | 'allGather'
+  /** all-gather of testSlice(length), each rank filling its ring chunk of it */
+  | 'allGatherSlice'
+  | 'broadcast'
+  | 'barrier';
 
 export interface CollectiveCheck {
   op: CollectiveName;
@@ -74,6 +83,16 @@ function expected(c: CollectiveCheck, position: number): { input: Float32Array; 
       return { input: inputs[position], want: referenceReduceScatter(inputs, 'sum')[position] };
     case 'allGather':
       return { input: inputs[position], want: referenceAllGather(inputs) };
+    case 'allGatherSlice': {
+      const { offset, total } = testSlice(c.length);
+      const whole = testTensor(c.seed * 1000, total);
+      const own = chunkBounds(c.ranks.length, total)[position];
+      const input = new Float32Array(c.length).fill(Number.NaN);
+      const from = Math.max(offset, own.start),
+        to = Math.min(offset + c.length, own.end);
+      if (to > from) input.set(whole.subarray(from, to), from - offset);
+      return { input, want: whole.slice(offset, offset + c.length) };
+    }
     case 'broadcast':
       return { input: inputs[position], want: inputs[inputs.length - 1] };
     case 'barrier':
@@ -101,6 +120,8 @@ async function runCollective(c: CollectiveCheck, input: Float32Array): Promise<F
       return reduceScatter(g, input, 'sum', opts);
     case 'allGather':
       return allGather(g, input, opts);
+    case 'allGatherSlice':
+      return allGather(g, input, { ...opts, slice: testSlice(c.length) });
     case 'broadcast':
       return broadcast(g, input, root, opts);
     case 'barrier':

@@ -4,7 +4,7 @@ import * as Comlink from 'comlink';
 import { commClient, type GroupSpec } from '../../src/comm/worker-bridge';
 import { createBrowserContext } from '../../src/gpu/device-browser';
 import { addInto } from '../../src/gpu/kernels/elementwise';
-import { testTensor } from '../../src/comm/test-helpers';
+import { testSlice, testTensor } from '../../src/comm/test-helpers';
 import type { CollectiveName } from './comm';
 
 let client: ReturnType<typeof commClient> | undefined;
@@ -25,6 +25,8 @@ async function collective(
       return c.reduceScatter(input, g, 'sum');
     case 'allGather':
       return c.allGather(input, g);
+    case 'allGatherSlice':
+      return c.allGather(input, { ...g, slice: testSlice(input.length) });
     case 'broadcast':
       return c.broadcast(input, g, root);
     case 'barrier':

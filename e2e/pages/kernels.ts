@@ -5,5 +5,5 @@ import type { CheckWorkerApi } from './kernels.worker';
 
 const worker = new Worker(new URL('./kernels.worker.ts', import.meta.url), { type: 'module' });
 const api = Comlink.wrap<CheckWorkerApi>(worker);
-(window as unknown as { kernelChecks: CheckWorkerApi['run'] }).kernelChecks = (filter?: string, exact?: boolean) =>
-  api.run(filter, exact);
+(window as unknown as { kernelChecks: CheckWorkerApi['run'] }).kernelChecks = (filter, exact, sweep) =>
+  api.run(filter, exact, sweep);

@@ -3,7 +3,7 @@
 // because each slice keeps the whole vector's ring chunks (and so each element's summation order).
 import { describe, expect, it } from 'vitest';
 import { chunkBounds } from './ring-plan';
-import { allReduce, reduceScatter, type ReduceOp } from './collectives';
+import { allGather, allReduce, reduceScatter, type ReduceOp } from './collectives';
 import { Group } from './group';
 import { createLoopbackWorld } from './loopback';
 import { firstBitDifference } from './reference';
@@ -76,6 +76,28 @@ describe('allReduce and reduceScatter of slices', () => {
       got.forEach((x, r) => expectBits(x, whole[r], `rank ${r}`));
     });
   }
+
+  it('allGather of slices, 3 to 5 ranks: each rank fills its chunk, every rank ends with the whole slice', async () => {
+    for (const n of [3, 4, 5]) {
+      const total = 1031;
+      const whole = testTensor(7 * n, total);
+      const own = chunkBounds(n, total);
+      for (const s of cut(total, [2, 3, 100, own[1].start, 1030])) {
+        const got = await Promise.all(
+          groups(n).map((g, r) => {
+            const piece = new Float32Array(s.end - s.start).fill(Number.NaN);
+            const from = Math.max(s.start, own[r].start),
+              to = Math.min(s.end, own[r].end);
+            if (to > from) piece.set(whole.subarray(from, to), from - s.start);
+            return allGather(g, piece, { slice: { offset: s.start, total } });
+          }),
+        );
+        got.forEach((x, r) =>
+          expectBits(x, whole.subarray(s.start, s.end), `${n} ranks, rank ${r}, [${s.start}, ${s.end})`),
+        );
+      }
+    }
+  });
 
   it('names the slice when it lies outside its vector', async () => {
     const [g] = groups(1);

@@ -148,9 +148,19 @@ export function reduceScatter(
   });
 }
 
-/** Concatenates every member's `piece` (all of one length) in group order. */
+/** Concatenates every member's `piece` (all of one length) in group order. With `opts.slice`,
+ *  in place instead: `piece` is elements [offset, offset + piece.length) of a vector of `total`
+ *  elements, each member has filled its ring chunk of that vector (clipped to the slice; maybe
+ *  empty) and every member ends with all of it (ZeRO-3 gathering a layer's parameter shards). */
 export function allGather(group: Group, piece: Float32Array, opts: CollectiveOptions = {}): Promise<Float32Array> {
   const ctx = context(group, 'allGather', opts);
+  if (opts.slice) {
+    const slice = opts.slice;
+    return group.guard(ctx.op, async () => {
+      await allGatherPhase(ctx, slicePlan(group, piece.length, slice, ctx.op), piece);
+      return piece;
+    });
+  }
   return group.guard(ctx.op, async () => {
     const out = new Float32Array(piece.length * group.size);
     const plan = ringPlan(group.size, group.position, out.length);

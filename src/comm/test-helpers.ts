@@ -21,3 +21,9 @@ export function testBytes(seed: number, length: number): Uint8Array {
   }
   return out;
 }
+
+/** The slice an all-gather-of-a-slice check of `length` elements moves: [5, 5 + length) of a
+ *  vector of length + 9 (so the slice cuts the ring chunks at both ends). */
+export function testSlice(length: number): { offset: number; total: number } {
+  return { offset: 5, total: length + 9 };
+}

@@ -13,7 +13,8 @@ export interface GroupSpec {
   /** groups with the same name share a tag sequence (default: the rank list) */
   name?: string;
   timeoutMs?: number;
-  /** all-reduce and reduce-scatter of one slice of a longer vector (a gradient bucket): see
+  /** all-reduce, reduce-scatter and all-gather of one slice of a longer vector (a gradient bucket, a
+   *  ZeRO-3 layer): see
    *  CollectiveOptions.slice. Per call, not per group: the group's tags are shared. */
   slice?: SliceOf;
 }
@@ -40,7 +41,7 @@ function makeApi(transport: Transport) {
       return back(await reduceScatter(group(g), new Float32Array(buf), op, { timeoutMs: g.timeoutMs, slice: g.slice }));
     },
     async allGather(buf: ArrayBuffer, g: GroupSpec) {
-      return back(await allGather(group(g), new Float32Array(buf), { timeoutMs: g.timeoutMs }));
+      return back(await allGather(group(g), new Float32Array(buf), { timeoutMs: g.timeoutMs, slice: g.slice }));
     },
     async broadcast(buf: ArrayBuffer, g: GroupSpec, root: number) {
       return back(await broadcast(group(g), new Float32Array(buf), root, { timeoutMs: g.timeoutMs }));

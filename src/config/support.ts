@@ -107,7 +107,7 @@ export const IMPLEMENTED_VALUES: Readonly<Record<string, readonly unknown[]>> = 
   output_layer_init_method: ['normal', 'scaled_normal', 'small_init', 'wang_init', 'xavier_normal', 'xavier_uniform'],
   // "flash" is NeoX's flash-attention kernel for exact global attention: the same math.
   attention_type: ['global', 'flash'],
-  zero_stage: [0, 1],
+  zero_stage: [0, 1, 2, 3],
   // "infer" reads the .idx magic; tabtron reads mmap datasets ("cached" is the older TNTIDX format)
   data_impl: ['infer', 'mmap'],
   pack_impl: ['packed'],

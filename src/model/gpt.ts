@@ -29,6 +29,7 @@ import {
 } from './gpt-passes';
 import type { NormParams } from './norm';
 import { fullModel, layoutParams, stageParamDefs, type ParamLayout, type StageRange } from './params';
+import { paramWindow, REST, windowOffset, type ParamWindow } from './param-window';
 import { ProgramBuilder, type Program } from './program';
 import type { ModelSpec } from './spec';
 import { NO_TP, vocabRange, type TpPlace } from './tp-shard';
@@ -50,6 +51,10 @@ export interface GptOptions {
   /** mixed precision: (2) [loss scale, 1 / loss scale], rewritten each step; the backward
    *  multiplies dL/dlogits by element 0 */
   lossScaleFactors?: GpuTensor;
+  /** ZeRO-2 (grads) and ZeRO-3 (params too): that buffer is a window (param-window.ts), not the
+   *  flat vector: the backward clears the layer region before each layer, and with params the
+   *  passes fetch each layer's parameters before they use them */
+  window?: { params: boolean; grads: boolean };
 }
 
 export interface Slot {
@@ -63,6 +68,7 @@ export interface Slot {
 
 export class Gpt {
   readonly layout: ParamLayout;
+  /** the flat vector (flatLength), or the window (window.length) where `windowed` says */
   readonly params: GPUBuffer;
   readonly grads: GPUBuffer;
   readonly stage: StageRange;
@@ -75,6 +81,8 @@ export class Gpt {
   readonly N: number;
   /** bytes of activation buffers (all slots + recompute scratch), as allocated */
   readonly activationBytes: number;
+  readonly window: ParamWindow;
+  readonly windowed: { params: boolean; grads: boolean };
 
   constructor(
     readonly ctx: GpuContext,
@@ -89,8 +97,11 @@ export class Gpt {
     this.vocab = vocabRange(spec.V, this.tp);
     this.layout = layoutParams(stageParamDefs(spec, this.stage, this.tp.size));
     this.flatLength = Math.max(this.layout.total, opts.flatLength?.(this.layout.total) ?? 0);
-    this.params = ctx.createBuffer(this.flatLength * 4, 'params');
-    this.grads = ctx.createBuffer(this.flatLength * 4, 'grads');
+    this.window = paramWindow(this.layout);
+    this.windowed = opts.window ?? { params: false, grads: false };
+    const elems = (w: boolean) => (w ? this.window.length : this.flatLength);
+    this.params = ctx.createBuffer(elems(this.windowed.params) * 4, this.windowed.params ? 'params.window' : 'params');
+    this.grads = ctx.createBuffer(elems(this.windowed.grads) * 4, this.windowed.grads ? 'grads.window' : 'grads');
     this.N = B * spec.T;
     const numLayers = this.stage.endLayer - this.stage.firstLayer;
     const k = opts.recomputeLayers ?? 0;
@@ -134,9 +145,11 @@ export class Gpt {
   param(name: string, grad = false): GpuTensor {
     const slot = this.layout.byName.get(name);
     if (!slot) throw new Error(`model has no parameter ${name}`);
+    const inWindow = grad ? this.windowed.grads : this.windowed.params;
+    const at = inWindow ? windowOffset(this.window, slot.offset, slot.offset + slot.length) : slot.offset;
     return {
       buffer: grad ? this.grads : this.params,
-      offset: slot.offset * 4,
+      offset: at * 4,
       length: slot.length,
       shape: slot.shape,
       name: (grad ? 'd' : '') + name,
@@ -145,6 +158,7 @@ export class Gpt {
 
   /** The whole flat buffer (layout.total elements, or `flatLength` with `padded`). */
   flat(which: 'params' | 'grads', padded = false): GpuTensor {
+    if (this.windowed[which]) throw new Error(`the model's ${which} are a ZeRO window, not the flat vector`);
     const length = padded ? this.flatLength : this.layout.total;
     return { buffer: which === 'params' ? this.params : this.grads, offset: 0, length, shape: [length], name: which };
   }
@@ -192,11 +206,32 @@ export class Gpt {
     return j + 1 < a.layers.length ? a.layers[j + 1].x : a.xFinal;
   }
 
+  /** The window region the backward clears before each layer's gradients accumulate in it. */
+  private layerGradRegion(): GpuTensor {
+    const { restLength, layerLength } = this.window;
+    return { buffer: this.grads, offset: restLength * 4, length: layerLength, shape: [layerLength], name: 'dlayer' };
+  }
+
+  /** Emits a fetch of `unit` into `b` where the parameter window does not hold it already. */
+  private fetcher(b: ProgramBuilder): (unit: number) => void {
+    let resident: number | null = null;
+    return (unit) => {
+      if (!this.windowed.params || unit === resident) return;
+      if (unit !== REST) resident = unit;
+      b.fetch(unit);
+    };
+  }
+
   private recordForward(m: PassContext, a: Acts): Program {
     const b = new ProgramBuilder();
     const first = this.stage.firstLayer;
+    const need = this.fetcher(b);
+    if (this.window.restLength > 0) need(REST);
     if (this.stage.hasEmbedding) embeddingForwardPass(m, b, a, this.inputOfActs(a));
-    a.layers.forEach((A: LayerActs, j) => layerForwardPass(m, b, a, A, first + j, this.layerOutput(a, j)));
+    a.layers.forEach((A: LayerActs, j) => {
+      need(first + j);
+      layerForwardPass(m, b, a, A, first + j, this.layerOutput(a, j));
+    });
     if (this.stage.hasHead) headForwardPass(m, b, a);
     return b.steps;
   }
@@ -207,6 +242,8 @@ export class Gpt {
   private recordBackward(m: PassContext, a: Acts, chunk: number): Program {
     const b = new ProgramBuilder();
     const first = this.stage.firstLayer;
+    const need = this.fetcher(b);
+    if (this.window.restLength > 0) need(REST);
     if (this.stage.hasHead) {
       b.clear(a.dx);
       headBackwardPass(m, b, a);
@@ -222,8 +259,13 @@ export class Gpt {
     for (let start = Math.floor((n - 1) / k) * k; n > 0 && start >= 0; start -= k) {
       const end = Math.min(n, start + k);
       if (chunk)
-        for (let j = start; j < end; j++) layerForwardPass(m, b, a, a.layers[j], first + j, this.layerOutput(a, j));
+        for (let j = start; j < end; j++) {
+          need(first + j);
+          layerForwardPass(m, b, a, a.layers[j], first + j, this.layerOutput(a, j));
+        }
       for (let j = end - 1; j >= start; j--) {
+        need(first + j);
+        if (this.windowed.grads) b.clear(this.layerGradRegion());
         layerBackwardPass(m, b, a, a.layers[j], first + j);
         b.mark(this.paramNames((name) => name.startsWith(`layers.${first + j}.`)));
       }

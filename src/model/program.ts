@@ -25,7 +25,10 @@ export type ProgramStep =
     }
   /** the gradients of these parameters get no further contribution in this pass (a data-parallel
    *  bucket holding only finished gradients can be reduced from here on, during the rest of it) */
-  | { kind: 'mark'; finished: readonly string[] };
+  | { kind: 'mark'; finished: readonly string[] }
+  /** ZeRO-3: the parameters of this window unit (param-window.ts: −1 the rest, else a layer)
+   *  must be in the parameter window before what follows runs */
+  | { kind: 'fetch'; unit: number };
 
 /** A host-side copy of what a GPU tensor holds, set by whoever writes the tensor. */
 export interface HostCopy<T> {
@@ -73,6 +76,11 @@ export class ProgramBuilder {
 
   mark(finished: readonly string[]): this {
     this.steps.push({ kind: 'mark', finished });
+    return this;
+  }
+
+  fetch(unit: number): this {
+    this.steps.push({ kind: 'fetch', unit });
     return this;
   }
 

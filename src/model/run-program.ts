@@ -3,7 +3,8 @@
 // is the work that does not touch the tensor submitted (in the backward, the weight gradients
 // recorded after the input gradient): the GPU computes it while the host reads the partial
 // sum, combines it over the TP group and writes it back. Mark steps, with a hook, submit what
-// came before and tell the caller which parameters' gradients are finished.
+// came before and tell the caller which parameters' gradients are finished. Fetch steps (ZeRO-3)
+// submit what came before and wait for the caller to gather the next parameters into place.
 import type { GpuContext } from '../gpu/context';
 import { type Dispatch, dispatchTouches, encodeDispatches } from '../gpu/dispatch';
 import type { GpuTensor } from '../gpu/tensor';
@@ -13,6 +14,8 @@ import { combineVocabParallel } from './vocab-parallel';
 export interface RunHooks {
   /** at each mark step (numbered from 0 in program order), after the work before it is submitted */
   onMark?(finished: readonly string[], index: number): void;
+  /** at each fetch step, after the work before it is submitted: fills the parameter window */
+  fetch?(unit: number): Promise<void>;
 }
 
 /** Splits `pending` at its last dispatch that touches `t`: [what must run first, what need not]. */
@@ -74,6 +77,11 @@ export async function runProgram(
           hooks.onMark(step.finished, marks);
         }
         marks++;
+        break;
+      case 'fetch':
+        if (!hooks.fetch) throw new Error(`runProgram: the pass fetches window unit ${step.unit} and nothing fills it`);
+        submit();
+        await hooks.fetch(step.unit);
         break;
       case 'tpSum': {
         const g = needTp(step.what);

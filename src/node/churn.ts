@@ -224,6 +224,7 @@ export async function runChurn(o: ChurnOptions): Promise<ChurnResult> {
   }
   const wallS = (Date.now() - t0) / 1000;
   try {
+    if (!runId) throw new Error(`the run never started: ${error}`);
     const detail = await c.get<RunDetail>(`/api/runs/${runId}`);
     const losses = await lastLosses(c, runId);
     const completed = error === null && detail.run.state === 'stopped' && /finished/.test(detail.run.stateReason);

@@ -139,12 +139,7 @@ function givenBatch(
 /** Config → validated Plan, with the adapter's warnings. */
 export function planFromConfig(config: object, options: PlanOverrides = {}): { plan: Plan; warnings: string[] } {
   const { input, warnings } = planInputFromConfig(config, options);
-  const made = makePlan(input);
-  if (made.zeroStageRun !== made.zeroStage)
-    warnings.push(
-      `zero_optimization.stage ${made.zeroStage} runs as stage ${made.zeroStageRun}: memory is planned for stage ${made.zeroStageRun} (Adam's state sharded, gradients and parameters whole)`,
-    );
-  return { plan: made, warnings };
+  return { plan: makePlan(input), warnings };
 }
 
 /** Config → the plan as a JSON-ready object (what `tabtron plan --json` prints). */

@@ -1,10 +1,13 @@
 // Memory per rank, in bytes. tabtron trains in f32 (WebGPU has no shader-f16 on the machines we
 // target), so parameters, gradients and activations take 4 bytes per element.
-//   parameters  stage params (per TP rank) × 4
-//   gradients   stage params × 4
-//   optimizer   Adam m and v: 2 × 4 bytes per param
-//   ZeRO        the stage that runs (zeroStageRun: tabtron runs stages 2 and 3 as 1): stage 1
-//               shards Adam's m and v over DP; parameters and gradients stay whole on every rank
+//   flat vector each tensor padded to 64 elements (model/params.ts), and with ZeRO (DP > 1) the
+//               whole padded to a multiple of 64·DP: F elements, shard F/DP
+//   window      ZeRO-2/3's working buffer (model/param-window.ts): the stage's embedding, final
+//               norm and head, plus ONE transformer layer's tensors (the layer running now)
+//   parameters  F; ZeRO-3: shard + window (each layer gathered into it just before use)
+//   gradients   F; ZeRO-2/3: shard + window (each layer reduce-scattered right after its backward)
+//   optimizer   Adam m and v: 2 × F; ZeRO ≥ 1: 2 × shard
+//   (ZeRO needs DP > 1: with one replica the stage that runs is 0)
 //   activations per transformer layer and microbatch, TP without sequence parallelism
 //               (Korthikanti et al. 2022, counted in 16-bit units, scaled to 4-byte elements):
 //                 s·b·h·(10 + 24/t + 5·a·s/(h·t)) × 2
@@ -12,16 +15,22 @@
 //               on every TP rank: partition_activations is not implemented) and one layer is
 //               fully live at a time during recompute. The last stage adds its logits and their gradient,
 //               2·s·b·V/t elements. Held for the peak number of in-flight microbatches.
+// Parameters, gradients and optimizer are what the trainer allocates, to the byte (e2e/layouts.spec.ts
+// measures them); activations are the estimate above.
 
 import { PlanError } from './errors';
+import { FLAT_ALIGN } from './params';
 
 export const BYTES_PER_ELEMENT = 4;
 
 export interface MemoryInput {
-  /** parameters of one TP rank of this stage */
-  params: number;
+  /** elements of the stage's flat parameter vector on one TP rank, each tensor padded (paddedElems) */
+  flat: number;
+  /** padded elements of the stage's tensors outside transformer layers, and of one layer (0: none) */
+  rest: number;
+  layer: number;
   dp: number;
-  /** the ZeRO stage that runs (0 or 1; see zeroStageRun) */
+  /** the ZeRO stage that runs (zeroStageRun) */
   zeroStage: number;
   /** transformer layers per model chunk resident for one in-flight microbatch */
   layersPerMicrobatch: number;
@@ -38,6 +47,8 @@ export interface MemoryInput {
 }
 
 export interface MemoryEstimate {
+  /** ZeRO-2/3: bytes of the window (in params with stage 3, in grads with 2 and 3); else 0 */
+  window: number;
   params: number;
   grads: number;
   optimizer: number;
@@ -53,17 +64,23 @@ export function layerActivationBytes(
   return s * b * h * (10 + 24 / t + (5 * a * s) / (h * t)) * (BYTES_PER_ELEMENT / 2);
 }
 
-/** The ZeRO stage training runs for a requested zero_optimization.stage: 2 and 3 run as 1. */
-export function zeroStageRun(requested: number): number {
-  return Math.min(requested, 1);
+/** The ZeRO stage training runs for a requested zero_optimization.stage: it, with DP > 1. */
+export function zeroStageRun(requested: number, dp: number): number {
+  if (![0, 1, 2, 3].includes(requested))
+    throw new PlanError(`zero_optimization.stage must be 0, 1, 2 or 3, got ${requested}`);
+  return dp > 1 ? requested : 0;
 }
 
 export function estimateMemory(m: MemoryInput): MemoryEstimate {
   const el = BYTES_PER_ELEMENT;
-  if (m.zeroStage > 1) throw new PlanError(`ZeRO stage ${m.zeroStage} does not run in tabtron (see zeroStageRun)`);
-  const params = m.params * el;
-  const grads = m.params * el;
-  const optimizer = (m.params * 2 * el) / (m.zeroStage >= 1 ? m.dp : 1);
+  const stage = m.dp > 1 ? m.zeroStage : 0;
+  const unit = FLAT_ALIGN * m.dp;
+  const F = stage >= 1 ? Math.ceil(m.flat / unit) * unit : m.flat;
+  const shard = stage >= 1 ? F / m.dp : F;
+  const window = stage >= 2 ? m.rest + m.layer : 0;
+  const params = (stage >= 3 ? shard + window : F) * el;
+  const grads = (stage >= 2 ? shard + window : F) * el;
+  const optimizer = 2 * shard * el;
 
   const full = layerActivationBytes(m);
   const sbh = m.seqLength * m.microBatch * m.hidden;
@@ -71,5 +88,12 @@ export function estimateMemory(m: MemoryInput): MemoryEstimate {
   const recompute = m.recomputeActivations && m.layersPerMicrobatch > 0 ? full : 0;
   const logits = m.isLastStage ? (2 * m.seqLength * m.microBatch * m.paddedVocab * el) / m.tp : 0;
   const activations = m.inFlight * perMicrobatch + recompute + logits;
-  return { params, grads, optimizer, activations, total: params + grads + optimizer + activations };
+  return {
+    window: window * el,
+    params,
+    grads,
+    optimizer,
+    activations,
+    total: params + grads + optimizer + activations,
+  };
 }

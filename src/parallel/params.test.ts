@@ -50,8 +50,11 @@ describe('parameter counts', () => {
 });
 
 describe('memory estimate', () => {
+  // a flat vector of 1024 padded elements: 256 outside the layers, 384 per layer
   const base = {
-    params: 1000,
+    flat: 1024,
+    rest: 256,
+    layer: 384,
     dp: 4,
     zeroStage: 0,
     layersPerMicrobatch: 2,
@@ -67,13 +70,36 @@ describe('memory estimate', () => {
   };
 
   it('takes 4 bytes per parameter and gradient, 8 for Adam m and v, and ZeRO-1 shards m and v over DP', () => {
-    expect(estimateMemory(base)).toMatchObject({ params: 4000, grads: 4000, optimizer: 8000 });
-    expect(estimateMemory({ ...base, zeroStage: 1 })).toMatchObject({ params: 4000, grads: 4000, optimizer: 2000 });
+    expect(estimateMemory(base)).toMatchObject({ params: 4096, grads: 4096, optimizer: 8192, window: 0 });
+    expect(estimateMemory({ ...base, zeroStage: 1 })).toMatchObject({ params: 4096, grads: 4096, optimizer: 2048 });
   });
 
-  it('knows only the ZeRO stages training runs: 2 and 3 run as 1', () => {
-    expect([0, 1, 2, 3].map(zeroStageRun)).toEqual([0, 1, 1, 1]);
-    expect(() => estimateMemory({ ...base, zeroStage: 2 })).toThrow('ZeRO stage 2 does not run in tabtron');
+  it('ZeRO-2 keeps the gradient shard and a window of the rest + one layer; ZeRO-3 the parameters so too', () => {
+    const window = (256 + 384) * 4;
+    expect(estimateMemory({ ...base, zeroStage: 2 })).toMatchObject({
+      params: 4096,
+      grads: 1024 + window,
+      optimizer: 2048,
+      window,
+    });
+    expect(estimateMemory({ ...base, zeroStage: 3 })).toMatchObject({
+      params: 1024 + window,
+      grads: 1024 + window,
+      optimizer: 2048,
+    });
+  });
+
+  it('pads the flat vector to 64·DP elements under ZeRO, so every shard starts aligned', () => {
+    const odd = { ...base, flat: 1088, dp: 3 };
+    expect(estimateMemory({ ...odd, zeroStage: 1 }).optimizer).toBe(2 * (1152 / 3) * 4);
+    expect(estimateMemory({ ...odd, zeroStage: 0 }).optimizer).toBe(2 * 1088 * 4);
+  });
+
+  it('runs the configured stage only with DP > 1', () => {
+    expect([0, 1, 2, 3].map((s) => zeroStageRun(s, 2))).toEqual([0, 1, 2, 3]);
+    expect([0, 1, 2, 3].map((s) => zeroStageRun(s, 1))).toEqual([0, 0, 0, 0]);
+    expect(() => zeroStageRun(4, 2)).toThrow('zero_optimization.stage must be 0, 1, 2 or 3, got 4');
+    expect(estimateMemory({ ...base, dp: 1, zeroStage: 3 })).toEqual(estimateMemory({ ...base, dp: 1 }));
   });
 
   it('holds s·b·h·(10 + 24/t + 5as/(ht))·2 bytes per layer and in-flight microbatch', () => {

@@ -29,53 +29,84 @@ export interface PipeItem {
   type: 'EmbeddingPipe' | 'ParallelTransformerLayerPipe' | 'NormPipe' | 'ParallelLinearPipe';
   /** parameters held by one tensor-parallel rank */
   params: number;
+  /** elements of each of its tensors on one tensor-parallel rank (sum: params) */
+  tensors: number[];
   /** transformer layer index, for transformer items */
   layer?: number;
 }
 
-export function normParams(norm: NormKind, hidden: number): number {
+/** Elements each tensor starts on in a rank's flat parameter vector (model/params.ts ALIGN_ELEMS). */
+export const FLAT_ALIGN = 64;
+
+/** Elements the tensors take in a flat vector, each padded to FLAT_ALIGN. */
+export function paddedElems(tensors: readonly number[]): number {
+  return tensors.reduce((n, t) => n + Math.ceil(t / FLAT_ALIGN) * FLAT_ALIGN, 0);
+}
+
+const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+
+export function normTensors(norm: NormKind, hidden: number): number[] {
   switch (norm) {
     case 'layernorm':
-      return 2 * hidden;
+      return [hidden, hidden];
     case 'rmsnorm':
-      return hidden;
+      return [hidden];
     case 'scalenorm':
-      return 1;
+      return [1];
   }
 }
 
-export function transformerLayerParams(m: ModelShape, tp: number): number {
+export function normParams(norm: NormKind, hidden: number): number {
+  return sum(normTensors(norm, hidden));
+}
+
+export function transformerLayerTensors(m: ModelShape, tp: number): number[] {
   const h = m.hidden,
     f = m.ffnHidden;
-  const qkv = (3 * h * h + 3 * h) / tp;
-  const dense = (h * h) / tp + h;
-  const up = (f * h + f) / tp;
-  const down = (h * f) / tp + h;
-  return 2 * normParams(m.norm, h) + qkv + dense + up + down;
+  const norm = normTensors(m.norm, h);
+  const qkv = [(3 * h * h) / tp, (3 * h) / tp];
+  const dense = [(h * h) / tp, h];
+  const up = [(f * h) / tp, f / tp];
+  const down = [(h * f) / tp, h];
+  return [...norm, ...qkv, ...dense, ...norm, ...up, ...down];
+}
+
+export function transformerLayerParams(m: ModelShape, tp: number): number {
+  return sum(transformerLayerTensors(m, tp));
+}
+
+export function embeddingTensors(m: ModelShape, tp: number): number[] {
+  return [(m.paddedVocab * m.hidden) / tp, ...(m.posEmb === 'learned' ? [m.maxPositions * m.hidden] : [])];
 }
 
 export function embeddingParams(m: ModelShape, tp: number): number {
-  return (m.paddedVocab * m.hidden) / tp + (m.posEmb === 'learned' ? m.maxPositions * m.hidden : 0);
+  return sum(embeddingTensors(m, tp));
 }
 
 /** The head's own weights; a tied head reuses the embedding's, but a pipelined run keeps a
  *  copy of the tied weight on the last stage (DeepSpeed's tied modules), hence `pipelined`. */
+export function headTensors(m: ModelShape, tp: number, pipelined: boolean): number[] {
+  return m.tiedEmbeddings && !pipelined ? [] : [(m.paddedVocab * m.hidden) / tp];
+}
+
 export function headParams(m: ModelShape, tp: number, pipelined: boolean): number {
-  return m.tiedEmbeddings && !pipelined ? 0 : (m.paddedVocab * m.hidden) / tp;
+  return sum(headTensors(m, tp, pipelined));
 }
 
 export function pipeItems(m: ModelShape, tp: number, pipelined: boolean): PipeItem[] {
-  const layers: PipeItem[] = Array.from({ length: m.numLayers }, (_, l) => ({
-    name: `layer ${l}`,
-    type: 'ParallelTransformerLayerPipe',
-    params: transformerLayerParams(m, tp),
-    layer: l,
-  }));
+  const item = (name: string, type: PipeItem['type'], tensors: number[], layer?: number): PipeItem => ({
+    name,
+    type,
+    params: sum(tensors),
+    tensors,
+    ...(layer === undefined ? {} : { layer }),
+  });
+  const layer = transformerLayerTensors(m, tp);
   return [
-    { name: 'embedding', type: 'EmbeddingPipe', params: embeddingParams(m, tp) },
-    ...layers,
-    { name: 'final norm', type: 'NormPipe', params: normParams(m.norm, m.hidden) },
-    { name: 'head', type: 'ParallelLinearPipe', params: headParams(m, tp, pipelined) },
+    item('embedding', 'EmbeddingPipe', embeddingTensors(m, tp)),
+    ...Array.from({ length: m.numLayers }, (_, l) => item(`layer ${l}`, 'ParallelTransformerLayerPipe', layer, l)),
+    item('final norm', 'NormPipe', normTensors(m.norm, m.hidden)),
+    item('head', 'ParallelLinearPipe', headTensors(m, tp, pipelined)),
   ];
 }
 

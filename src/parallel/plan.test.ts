@@ -237,27 +237,34 @@ describe('the plan says what training does', () => {
     expect(on.plan.stages[0].memory.activations).toBeGreaterThan(0);
   });
 
-  it('ZeRO stages 2 and 3 are planned as stage 1, and the text and JSON say so', () => {
+  it('ZeRO stages 2 and 3 shard gradients, then parameters, and the text and JSON say so', () => {
     const one = planned({ zero_optimization: { stage: 1 } });
     const zero = planned({});
-    expect(one.plan.stages[0].memory.optimizer).toBe(zero.plan.stages[0].memory.optimizer / 2); // DP 2
-    for (const stage of [2, 3]) {
+    const [m0, m1] = [zero, one].map((p) => p.plan.stages[0].memory);
+    expect(m1.optimizer).toBe(m0.optimizer / 2); // DP 2
+    const two = planned({ zero_optimization: { stage: 2 } }).plan.stages[0].memory;
+    expect(two.params).toBe(m1.params);
+    expect(two.grads).toBe(m1.grads / 2 + two.window);
+    const three = planned({ zero_optimization: { stage: 3 } });
+    const m3 = three.plan.stages[0].memory;
+    expect(m3.params).toBe(m1.params / 2 + m3.window);
+    expect(m3.grads).toBe(two.grads);
+    expect(m3.window).toBeGreaterThan(0);
+    for (const stage of [1, 2, 3]) {
       const p = planned({ zero_optimization: { stage } });
-      expect(p.plan.stages.map((s) => s.memory)).toEqual(one.plan.stages.map((s) => s.memory));
-      expect(p.plan.stages[0].memory.grads).toBe(zero.plan.stages[0].memory.grads);
-      expect(p.plan.stages[0].memory.params).toBe(zero.plan.stages[0].memory.params);
-      expect(planJson(p.plan).zero_optimization).toEqual({ stage, stage_run: 1 });
-      expect(p.warnings).toContain(
-        `zero_optimization.stage ${stage} runs as stage 1: memory is planned for stage 1 (Adam's state sharded, gradients and parameters whole)`,
-      );
-      const text = renderPlanText(p.plan, p.warnings);
-      expect(text).toContain(
-        `ZeRO         stage ${stage} runs as stage 1 (tabtron implements stage 1 only): Adam's m and v sharded over DP 2`,
-      );
-      expect(text).toContain('stages (memory per rank, f32, ZeRO stage 1)');
+      expect(planJson(p.plan).zero_optimization).toEqual({ stage, stage_run: stage });
+      expect(p.warnings).toEqual([]);
+      expect(p.configWarnings).toEqual([]);
+      expect(renderPlanText(p.plan)).toContain(`stages (memory per rank, f32, ZeRO stage ${stage})`);
     }
-    expect(planJson(one.plan).zero_optimization).toEqual({ stage: 1, stage_run: 1 });
-    expect(one.warnings).toEqual([]);
+    const text = renderPlanText(three.plan);
+    expect(text).toContain("ZeRO         stage 3: Adam's m and v, the gradients and the parameters sharded over DP 2");
+    expect(text).toContain("each layer's parameters are all-gathered into a one-layer window just before its forward");
+    expect(text).toContain('ZeRO-3: params and grads each include a window (embedding/final norm/head + one layer)');
     expect(renderPlanText(zero.plan)).toContain('ZeRO         stage 0: no sharding');
+    // one replica: nothing to shard
+    const alone = planned({ zero_optimization: { stage: 3 }, global_num_gpus: 2 });
+    expect(planJson(alone.plan).zero_optimization).toEqual({ stage: 3, stage_run: 0 });
+    expect(renderPlanText(alone.plan)).toContain('ZeRO         stage 3 runs as stage 0 (DP 1: nothing to shard)');
   });
 });

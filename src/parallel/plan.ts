@@ -6,7 +6,7 @@ import { PlanError, requirePositiveInt } from './errors';
 import { rankGrid, type RankGrid } from './grid';
 import { estimateMemory, type MemoryEstimate, zeroStageRun } from './memory';
 import { isCompute, type ScheduleOp } from './ops';
-import { pipeItems, totalParams, type ModelShape, type NormKind } from './params';
+import { paddedElems, pipeItems, totalParams, type ModelShape, type NormKind } from './params';
 import { partitionLayers } from './partition';
 import { bubbleFraction, interleavedAllStages, oneFOneBAllStages } from './schedule';
 
@@ -68,7 +68,7 @@ export interface Plan extends Batch {
   paddedVocabSize: number;
   totalParams: number;
   partitionMethod: string;
-  /** zero_optimization.stage as configured, and the stage training runs (memory is its) */
+  /** zero_optimization.stage as configured, and the stage training runs (0 with DP 1; memory is its) */
   zeroStage: number;
   zeroStageRun: number;
   grid: RankGrid;
@@ -160,10 +160,13 @@ export function makePlan(input: PlanInput): Plan {
     const chunks = globals.map(layerRange);
     const params = held.reduce((n, it) => n + it.params, 0);
     const peakInFlight = peakInFlightOf(schedules[s]);
+    const layerItem = held.find((it) => it.layer !== undefined);
     const memory = estimateMemory({
-      params,
+      flat: paddedElems(held.flatMap((it) => it.tensors)),
+      rest: paddedElems(held.filter((it) => it.layer === undefined).flatMap((it) => it.tensors)),
+      layer: layerItem ? paddedElems(layerItem.tensors) : 0,
       dp,
-      zeroStage: zeroStageRun(input.zeroStage),
+      zeroStage: zeroStageRun(input.zeroStage, dp),
       tp,
       heads: input.heads,
       hidden: input.hidden,
@@ -202,7 +205,7 @@ export function makePlan(input: PlanInput): Plan {
     totalParams: totalParams(shape),
     partitionMethod: input.partitionMethod,
     zeroStage: input.zeroStage,
-    zeroStageRun: zeroStageRun(input.zeroStage),
+    zeroStageRun: zeroStageRun(input.zeroStage, dp),
     grid: rankGrid({ tp, pp, dp }),
     stages,
     bubbleFraction: bubbleFraction(pp, m, v),

@@ -148,6 +148,31 @@ describe('planRecovery', () => {
     expect(p.byRank.get(1)!.restore.kind).toBe('checkpoint');
   });
 
+  it('with ZeRO-3 the parameters are per replica too: keep or own snapshot only for the same shard', () => {
+    const layout = { tp: 1, pp: 1, dp: 2, accum: 1 };
+    // rank 1's tab reloaded (its snapshot of step 4 remains); rank 0 holds step 5
+    const p = go({
+      configured: layout,
+      current: layout,
+      zero: true,
+      members: [holder('a', 0, at([5, 4], [4])), holder('b', 1, at([], [4]))],
+      checkpoints: { save: [2], load: [] },
+    });
+    expect(p.step).toBe(4);
+    expect(p.byRank.get(0)!.restore).toEqual({ kind: 'keep' });
+    expect(p.byRank.get(1)!.restore).toEqual({ kind: 'local' });
+    // without ZeRO the replica at step 5 would send rank 1 its state: no rollback at all
+    const whole = go({
+      configured: layout,
+      current: layout,
+      zero: false,
+      members: [holder('a', 0, at([5, 4], [4])), holder('b', 1, at([], [4]))],
+      checkpoints: { save: [2], load: [] },
+    });
+    expect(whole.step).toBe(5);
+    expect(whole.byRank.get(1)!.restore).toEqual({ kind: 'dp-peer', from: 0 });
+  });
+
   it('waits, saying why, when the tabs cannot fill one replica', () => {
     const p = planRecovery({
       configured: TP2PP2,

@@ -22,7 +22,9 @@ export interface RecoveryInput {
   configured: ElasticLayout;
   /** the layout of the generation that ended (null: the run has not started) */
   current: ElasticLayout | null;
-  /** ZeRO splits Adam's moments by replica: states are not interchangeable across replicas */
+  /** ZeRO (any stage ≥ 1 with DP > 1) splits Adam's moments by replica, stage 2 the gradients
+   *  and stage 3 the parameters too: a rank's state exists only on that rank (and in its
+   *  snapshots and the checkpoints), never on another replica */
   zero: boolean;
   /** tabs able to hold a rank, rank holders first is not required: standbys count in this order */
   members: Member[];

@@ -68,6 +68,11 @@ export function renderPlanText(plan: Plan, warnings: readonly string[] = []): st
   out.push(
     ...table(['stage', 'layers', 'holds', 'params/rank', 'params', 'grads', 'adam m+v', 'activations', 'total'], rows),
   );
+  if (plan.zeroStageRun >= 2) {
+    const which = plan.zeroStageRun === 3 ? 'params and grads each include' : 'grads include';
+    const sizes = plan.stages.map((s) => `stage ${s.stage} ${fmtBytes(s.memory.window)}`).join(', ');
+    out.push(`  ZeRO-${plan.zeroStageRun}: ${which} a window (embedding/final norm/head + one layer): ${sizes}`);
+  }
 
   out.push(
     '',
@@ -197,10 +202,15 @@ export function fmtBytes(b: number): string {
 /** The ZeRO stage configured and the one that runs (memory above and below is the latter's). */
 function zeroText(plan: Plan): string {
   const run = plan.zeroStageRun;
-  const what =
-    run === 0
-      ? "no sharding: every rank holds Adam's m and v for its parameters"
-      : `Adam's m and v sharded over DP ${plan.dp}; parameters and gradients whole on every rank`;
+  const over = `over DP ${plan.dp}`;
+  const what = [
+    "no sharding: every rank holds Adam's m and v for its parameters",
+    `Adam's m and v sharded ${over}; parameters and gradients whole on every rank`,
+    `Adam's m and v and the gradients sharded ${over}: each layer's gradients are reduce-scattered ` +
+      'right after its backward (every micro-batch) from a one-layer window; parameters whole on every rank',
+    `Adam's m and v, the gradients and the parameters sharded ${over}: each layer's parameters are ` +
+      'all-gathered into a one-layer window just before its forward and again before its backward; gradients as stage 2',
+  ][run];
   if (plan.zeroStage === run) return `stage ${run}: ${what}`;
-  return `stage ${plan.zeroStage} runs as stage ${run} (tabtron implements stage 1 only): ${what}`;
+  return `stage ${plan.zeroStage} runs as stage ${run} (DP ${plan.dp}: nothing to shard): ${what}`;
 }

@@ -5,9 +5,11 @@ import type { RestoreKind } from '../protocol';
 
 /** GPU bytes a rank allocated, by purpose (measured from the buffers created). */
 export interface RankMemory {
-  /** parameters + gradients (flat buffers) */
+  /** parameters: the flat buffer, or with ZeRO-3 the rank's shard + the window layers are gathered into */
   paramBytes: number;
-  /** Adam's m and v (a 1/DP shard with ZeRO-1) */
+  /** gradients: the flat buffer, or with ZeRO-2/3 the rank's shard + the window the backward writes */
+  gradBytes: number;
+  /** Adam's m and v (a 1/DP shard with ZeRO ≥ 1) */
   optimizerBytes: number;
   /** activations of every slot (+ recompute scratch) */
   activationBytes: number;

@@ -1,7 +1,9 @@
 // One rank's training step, llm.c style: upload batch → forward → backward (per micro-batch,
 // gradients accumulate) → global grad norm → clip + AdamW → read back the loss.
 // The same object serves every layout: a pipeline stage, a tensor-parallel part, and with
-// ZeRO-1 an optimizer that owns only one data-parallel shard of the flat parameter vector.
+// ZeRO an optimizer that owns only one data-parallel shard of the flat parameter vector (stage 1),
+// with only that shard of the gradients kept (stage 2: the backward's gradients live in a window,
+// param-window.ts) and of the parameters at rest (stage 3: gathered into a window before use).
 
 import type { GpuContext } from '../gpu/context';
 import type { Dispatch } from '../gpu/dispatch';
@@ -20,6 +22,7 @@ import { unscaleAndCheck } from '../gpu/kernels/loss-scale';
 import type { LossScalerState } from './loss-scaler';
 import { learningRate, type LrSchedule } from './lr';
 import type { MixedPrecision } from './precision';
+import { ParamGather, type SliceGather } from './param-gather';
 
 export interface MicroBatch {
   tokens: Int32Array; // (B*T)
@@ -41,9 +44,10 @@ export interface TrainerOptions {
   tp?: { place: TpPlace; collectives: TpCollectives };
   /** activation recompute (NeoX checkpoint_activations): chunk size in layers (0 = off) */
   recomputeLayers?: number;
-  /** ZeRO-1: the optimizer state is split into `shards` equal parts of the (padded) flat
-   *  vector and this rank updates part `index` */
-  zero?: { shards: number; index: number };
+  /** ZeRO: the optimizer state is split into `shards` equal parts of the (padded) flat
+   *  vector and this rank updates part `index`; stage 2 keeps only that part of the gradients,
+   *  stage 3 also of the parameters, gathering the rest with `gather` (default stage 1) */
+  zero?: { shards: number; index: number; stage?: number; gather?: SliceGather };
   /** flat-buffer ranges this rank leaves out of the gradient norm (another rank counts them), given its layout */
   normSkip?: (layout: ParamLayout) => Range[];
   /** the attention backward after a fused forward (model/activations.ts fusionFor); default: chosen by size */
@@ -113,6 +117,13 @@ export class Trainer {
   readonly accumulateLoss: Dispatch[];
   private readonly betaPowers: [number, number];
   readonly tpCollectives: TpCollectives | null;
+  /** the ZeRO stage that runs (0 without sharding) */
+  readonly zeroStage: number;
+  /** ZeRO-2/3: (optRange length) this rank's shard of the step's gradients */
+  readonly gradShard: GpuTensor | null;
+  /** ZeRO-3: (optRange length) this rank's shard of the parameters, all it holds at rest */
+  readonly paramShard: GpuTensor | null;
+  private readonly gatherer: ParamGather | null;
   /** iterations done (the data position): steps applied + steps skipped */
   step = 0;
   /** iterations whose gradients overflowed, so the optimizer (and the LR schedule) did not step */
@@ -131,6 +142,8 @@ export class Trainer {
     const { spec, microBatchSize, gradAccumSteps } = opts;
     const tokensPerStep = microBatchSize * spec.T * gradAccumSteps;
     const zero = opts.zero ?? { shards: 1, index: 0 };
+    this.zeroStage = zero.shards > 1 ? (zero.stage ?? 1) : 0;
+    if (this.zeroStage === 3 && !zero.gather) throw new Error('ZeRO-3 needs a gather over the data-parallel group');
     const stageModel = {
       stage: opts.stage,
       slots: opts.slots,
@@ -145,6 +158,7 @@ export class Trainer {
       ...stageModel,
       lossScaleFactors: this.lossFactors ?? undefined,
       flatLength: (total) => (zero.shards > 1 ? zeroFlatLength(total, zero.shards) : total),
+      window: { params: this.zeroStage >= 3, grads: this.zeroStage >= 2 },
     });
     const flatLength = this.model.flatLength;
     this.tpCollectives = opts.tp && opts.tp.place.size > 1 ? opts.tp.collectives : null;
@@ -152,10 +166,17 @@ export class Trainer {
     this.optRange = { start: zero.index * S, end: (zero.index + 1) * S };
     this.m = ctx.tensor([S], 'adam.m');
     this.v = ctx.tensor([S], 'adam.v');
+    this.gradShard = this.zeroStage >= 2 ? ctx.tensor([S], 'grads.shard') : null;
+    this.paramShard = this.zeroStage >= 3 ? ctx.tensor([S], 'params.shard') : null;
+    this.gatherer = this.paramShard
+      ? new ParamGather(ctx, this.model, this.paramShard, this.optRange, zero.gather!)
+      : null;
     this.stepScalars = ctx.tensor([4], 'stepScalars');
     this.gradSq = ctx.tensor([1], 'gradSq');
     this.lossSum = ctx.tensor([this.model.N], 'lossSum');
     const view = (which: 'params' | 'grads'): GpuTensor => {
+      const shard = which === 'params' ? this.paramShard : this.gradShard;
+      if (shard) return shard;
       const t = this.model.flat(which, true);
       return {
         ...t,
@@ -196,23 +217,45 @@ export class Trainer {
   }
 
   memory(): RankMemory {
+    const bytes = (t: GpuTensor | null) => t?.buffer.size ?? 0;
     return {
-      paramBytes: 2 * this.model.flatLength * 4,
-      optimizerBytes: (this.m.length + this.v.length) * 4,
+      paramBytes: this.model.params.size + bytes(this.paramShard),
+      gradBytes: this.model.grads.size + bytes(this.gradShard),
+      optimizerBytes: this.m.buffer.size + this.v.buffer.size,
       activationBytes: this.model.activationBytes,
     };
   }
 
   /** Runs a recorded pass (dispatches, and TP talk where the model has it). */
   run(program: Program, hooks?: RunHooks): Promise<void> {
-    return runProgram(this.ctx, program, this.tpCollectives, hooks);
+    const fetch = this.gatherer?.forPass();
+    return runProgram(this.ctx, program, this.tpCollectives, fetch ? { ...hooks, fetch } : hooks);
   }
 
-  /** Writes the full flat parameter vector (e.g. from initFlat or a checkpoint). */
+  /** Writes the full flat parameter vector (e.g. from initFlat or a checkpoint); with ZeRO-3
+   *  only this rank's shard of it is kept. */
   loadParams(flat: Float32Array): void {
     if (flat.length !== this.model.layout.total)
       throw new Error(`loadParams: got ${flat.length} values, model has ${this.model.layout.total}`);
-    this.ctx.device.queue.writeBuffer(this.model.params, 0, flat.buffer, flat.byteOffset, flat.byteLength);
+    if (this.paramShard) {
+      const { start, end } = this.optRange;
+      const mine = new Float32Array(end - start);
+      if (start < flat.length) mine.set(flat.subarray(start, Math.min(end, flat.length)));
+      this.ctx.write(this.paramShard, mine);
+    } else this.ctx.device.queue.writeBuffer(this.model.params, 0, flat.buffer, flat.byteOffset, flat.byteLength);
+  }
+
+  /** The parameters this rank holds at rest: the padded flat vector, or with ZeRO-3 its shard. */
+  get heldParams(): GpuTensor {
+    return this.paramShard ?? this.model.flat('params', true);
+  }
+
+  /** Writes what heldParams reads (a state read from a trainer with the same layout and shard). */
+  writeHeldParams(values: Float32Array): void {
+    const held = this.heldParams;
+    if (values.length !== held.length)
+      throw new Error(`parameters: ${values.length} values, this rank holds ${held.length}`);
+    this.ctx.write(held, values);
   }
 
   /** Writes Adam's moments for optRange (e.g. from a checkpoint). */
@@ -228,12 +271,23 @@ export class Trainer {
     return this.ctx.read(this.model.flat('params'));
   }
 
+  /** The whole flat parameter vector (layout.total). With ZeRO-3 a collective: every replica of
+   *  this stage and shard must call it at the same point. */
+  async readAllParams(): Promise<Float32Array> {
+    if (!this.paramShard) return this.readParams();
+    const piece = new Float32Array(this.model.flatLength);
+    piece.set(await this.ctx.read(this.paramShard), this.optRange.start);
+    const all = await this.opts.zero!.gather!(piece, { offset: 0, total: piece.length });
+    return all.subarray(0, this.model.layout.total);
+  }
+
   async readGrads(padded = false): Promise<Float32Array> {
     return this.ctx.read(this.model.flat('grads', padded));
   }
 
   /** The parameters in optRange (a ZeRO shard: what this rank's optimizer updated). */
   async readOptParams(): Promise<Float32Array> {
+    if (this.paramShard) return this.ctx.read(this.paramShard);
     const t = this.model.flat('params', true);
     return this.ctx.read({ ...t, offset: this.optRange.start * 4, length: this.optRange.end - this.optRange.start });
   }
@@ -243,12 +297,14 @@ export class Trainer {
   }
 
   writeGrads(flat: Float32Array, offset = 0): void {
+    if (this.gradShard) throw new Error(`writeGrads: ZeRO-${this.zeroStage} keeps no flat gradient vector`);
     if (offset + flat.length > this.model.flatLength)
       throw new Error(`writeGrads: ${flat.length} values at ${offset} overflow the model's ${this.model.flatLength}`);
     this.ctx.writeBuffer(this.model.grads, offset * 4, flat);
   }
 
   writeParams(flat: Float32Array, offset = 0): void {
+    if (this.paramShard) throw new Error('writeParams: ZeRO-3 keeps no flat parameter vector (writeHeldParams)');
     if (offset + flat.length > this.model.flatLength)
       throw new Error(`writeParams: ${flat.length} values at ${offset} overflow the model's ${this.model.flatLength}`);
     this.ctx.writeBuffer(this.model.params, offset * 4, flat);
@@ -278,6 +334,7 @@ export class Trainer {
     );
     const enc = this.ctx.device.createCommandEncoder();
     enc.clearBuffer(this.model.grads);
+    if (this.gradShard) enc.clearBuffer(this.gradShard.buffer);
     enc.clearBuffer(this.lossSum.buffer);
     this.ctx.device.queue.submit([enc.finish()]);
     return lr;
@@ -331,6 +388,8 @@ export class Trainer {
       reduceLoss?: (loss: number) => Promise<number>;
     } = {},
   ): Promise<StepResult> {
+    if (this.zeroStage >= 2)
+      throw new Error(`trainStep: ZeRO-${this.zeroStage} reduces gradients during the backward (pipelineStep)`);
     if (micro.length !== this.opts.gradAccumSteps)
       throw new Error(
         `trainStep: got ${micro.length} micro-batches, gradient_accumulation_steps is ${this.opts.gradAccumSteps}`,

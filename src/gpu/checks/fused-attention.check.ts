@@ -14,7 +14,7 @@ import {
 import { causalAttentionBackwardRef, causalAttentionRef } from '../../reference/fused-attention';
 import { randn } from '../../util/rng';
 import { noGpuErrors } from './gpu-errors';
-import { type CheckResult, compare, type KernelCheck } from './harness';
+import { type CheckResult, compare, type KernelCheck, sweepCases } from './harness';
 
 interface Case {
   BH: number;
@@ -64,13 +64,13 @@ async function runCase(ctx: GpuContext, c: Case, tilings: Tilings, tag: string, 
 
 export const fusedAttentionCheck: KernelCheck = {
   name: 'fused_attention',
-  async run(ctx) {
+  async run(ctx, sweep) {
     const out: CheckResult[] = [];
     let seed = 900;
     for (const c of CASES) out.push(...(await runCase(ctx, c, {}, '', (seed += 10))));
-    // every other workgroup shape that fits, per pass, on the first two cases
+    // every other workgroup shape that fits, per pass, on the first two cases (one: 'one-case')
     for (const shape of ATTENTION_SHAPES) {
-      for (const c of CASES.slice(0, 2)) {
+      for (const c of sweepCases(CASES.slice(0, 2), sweep)) {
         const tilings: Tilings = {};
         for (const pass of ['fwd', 'dq', 'dkv'] as const) {
           const t = tilingFor(c.hd, shape);

@@ -11,9 +11,21 @@ export interface CheckResult {
   detail?: string;
 }
 
+/**
+ * How much of a tuning sweep to run. Every check tests each kernel config it knows; with 'full' each
+ * config runs every shape case of the sweep, with 'one-case' only the first (every config is still
+ * compiled and checked once: cheap enough for CI on a CPU device, where shader compiles dominate).
+ */
+export type Sweep = 'full' | 'one-case';
+
 export interface KernelCheck {
   name: string;
-  run(ctx: GpuContext): Promise<CheckResult[]>;
+  run(ctx: GpuContext, sweep: Sweep): Promise<CheckResult[]>;
+}
+
+/** The shape cases a sweep runs for one more config. */
+export function sweepCases<T>(cases: readonly T[], sweep: Sweep): readonly T[] {
+  return sweep === 'full' ? cases : cases.slice(0, 1);
 }
 
 export function compare(name: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: number): CheckResult {
@@ -44,12 +56,13 @@ export async function runChecks(
   checks: readonly KernelCheck[],
   filter?: string,
   exact = false,
+  sweep: Sweep = 'full',
 ): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   for (const c of checks) {
     if (filter && (exact ? c.name !== filter : !c.name.includes(filter))) continue;
     try {
-      out.push(...(await c.run(ctx)));
+      out.push(...(await c.run(ctx, sweep)));
     } catch (e) {
       out.push({ name: c.name, relErr: Infinity, tol: 0, detail: `threw: ${(e as Error).message}` });
     }

@@ -12,7 +12,7 @@ import {
 import type { GpuTensor } from '../tensor';
 import { matmulRef } from '../../reference/matmul';
 import { randn } from '../../util/rng';
-import { type CheckResult, compare, type KernelCheck } from './harness';
+import { type CheckResult, compare, type KernelCheck, sweepCases } from './harness';
 
 interface Case {
   name: string;
@@ -53,11 +53,11 @@ const CASES: Case[] = [
   { name: 'aligned_nn', spec: { M: 128, N: 128, K: 64 } },
   { name: 'aligned_tn_beta1', spec: { M: 128, N: 256, K: 32, transA: true, beta: 1 } },
 ];
-// run again under every other config that fits the device
+// run again under every other config that fits the device (the first alone in a 'one-case' sweep)
 const PER_CONFIG = [
+  'batch3_strided_tn',
   '65x33x129_nt',
   '65x33x129_tn',
-  'batch3_strided_tn',
   'multi_tile_nt',
   'aligned_nn',
   'aligned_tn_beta1',
@@ -145,7 +145,7 @@ async function runCase(ctx: GpuContext, c: Case, cfg: MatmulConfig | 'auto', see
 
 export const matmulCheck: KernelCheck = {
   name: 'matmul',
-  async run(ctx) {
+  async run(ctx, sweep) {
     const base = defaultMatmulConfig(ctx);
     const out: CheckResult[] = [];
     let seed = 100;
@@ -157,8 +157,8 @@ export const matmulCheck: KernelCheck = {
       (cfg) => matmulConfigName(cfg) !== matmulConfigName(base) && matmulConfigProblem(ctx, cfg) === null,
     );
     for (const cfg of others) {
-      for (const c of CASES.filter((x) => PER_CONFIG.includes(x.name)))
-        out.push(await runCase(ctx, c, cfg, (seed += 10)));
+      for (const name of sweepCases(PER_CONFIG, sweep))
+        out.push(await runCase(ctx, CASES.find((x) => x.name === name)!, cfg, (seed += 10)));
     }
     return out;
   },

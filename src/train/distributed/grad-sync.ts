@@ -11,6 +11,7 @@
 //   3. the global gradient norm: each rank's Σ g² (its optimizer range, minus what another rank
 //      counts) summed over the norm group, so every rank clips by the same coefficient;
 //   4. clip + AdamW over the rank's range; with ZeRO-1 the updated shards are all-gathered.
+// ZeRO-2/3 keep only the rank's gradient shard: grad-shard-sync.ts.
 // With mixed precision, step 3 first unscales the rank's gradients and flags Inf/NaN; the flag
 // travels with Σ g² (and over the data-parallel group too), so when any rank of the run
 // overflowed every rank skips step 4 and tells its loss scaler the same thing.
@@ -23,6 +24,7 @@ import { marksOf } from '../../model/program';
 import type { RunHooks } from '../../model/run-program';
 import type { Trainer } from '../trainer';
 import { bucketTarget, gradBuckets, type GradBucket } from './grad-buckets';
+import { ShardedGradSync } from './grad-shard-sync';
 import type { RankComm } from './rank-comm';
 
 export interface GradSyncPlace {
@@ -30,7 +32,7 @@ export interface GradSyncPlace {
   /** [first stage rank, last stage rank] when embeddings are tied across stages */
   tiedEmbeddingGroup: GroupSpec | null;
   dpGroup: GroupSpec;
-  /** ZeRO-1: the optimizer state is split over dpGroup */
+  /** ZeRO (any stage): the optimizer state is split over dpGroup */
   zero: boolean;
   /** false with local SGD: each replica steps on its own gradients (rounds average the weights) */
   dpAverage?: boolean;
@@ -95,6 +97,12 @@ export class GradSync {
           )
         : [];
     this.hooks = { onMark: (_, index) => this.issueUpTo(index) };
+  }
+
+  /** The hooks for one backward of the step: the buckets start during the last one (unless
+   *  the benchmark measures each op on its own). */
+  backwardHooks(last: boolean, measuring = false): RunHooks | undefined {
+    return last && !measuring ? this.hooks : undefined;
   }
 
   /** Waits for every bucket in flight, failed or not (after the step failed elsewhere). */
@@ -202,6 +210,11 @@ export class GradSync {
     const flat = this.t.model.flat('grads', true);
     return { ...flat, offset: r.start * 4, length: r.end - r.start, shape: [r.end - r.start] };
   }
+}
+
+/** The synchronisation of one step for the trainer's ZeRO stage. */
+export function gradSyncFor(t: Trainer, place: GradSyncPlace): GradSync | ShardedGradSync {
+  return t.zeroStage >= 2 ? new ShardedGradSync(t, place) : new GradSync(t, place);
 }
 
 /** The whole synchronisation after a backward that ran without hooks. */

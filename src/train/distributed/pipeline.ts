@@ -5,8 +5,8 @@
 // submitted and left to run; a send queues the tensor's copy at once (so later work cannot
 // overwrite what is sent) and its readback and transfer finish in the background while the
 // stage goes on; the step waits for them before the gradient sync. The last backward starts
-// the data-parallel gradient buckets as it finishes them (grad-sync.ts), which then makes
-// the gradients global and steps the optimizer.
+// the data-parallel gradient buckets as it finishes them (grad-sync.ts; with ZeRO-2/3 every
+// backward does, grad-shard-sync.ts), which then makes the gradients global and steps the optimizer.
 import { decodeRows, encodeRows, rowCodecBytes } from '../../comm/compress/row-codec';
 import type { GroupSpec } from '../../comm/worker-bridge';
 import type { PipeCodec } from '../../config/local-sgd';
@@ -15,7 +15,7 @@ import type { OpSpan, StepBreakdown } from '../events';
 import type { HalfFormat } from '../precision';
 import type { StepResult, MicroBatch, Trainer } from '../trainer';
 import type { GpuTensor } from '../../gpu/tensor';
-import { GradSync, type GradSyncPlace } from './grad-sync';
+import { gradSyncFor, type GradSyncPlace, type SyncTimes } from './grad-sync';
 import { halfWireBytes, halfWireOf } from './half-wire-gpu';
 import type { RankComm } from './rank-comm';
 
@@ -91,11 +91,11 @@ export async function pipelineStep(
     p2pMs = 0;
   const spans: OpSpan[] = [];
   const sending: Promise<void>[] = [];
-  const grads = new GradSync(t, place);
+  const grads = gradSyncFor(t, place);
   // benchmarks' own-work timing waits for the GPU after each compute op (GpuContext.measureOps)
   const measure = ctx.measureOps;
   const lastBackward = ops.findLastIndex((op) => op.kind === 'backward');
-  let sync: Awaited<ReturnType<GradSync['finish']>>;
+  let sync: SyncTimes;
   let g0 = 0;
   try {
     for (const [i, op] of ops.entries()) {
@@ -108,7 +108,7 @@ export async function pipelineStep(
           await t.run(t.forwardOf(k));
           break;
         case 'backward':
-          await t.run(model.slots[k].backward, i === lastBackward && !measure ? grads.hooks : undefined);
+          await t.run(model.slots[k].backward, grads.backwardHooks(i === lastBackward, measure));
           break;
         case 'send': {
           const src = op.what === 'activation' ? acts.xFinal : acts.dx;

@@ -25,6 +25,8 @@ export interface RankPlacement {
   stage: StageRange;
   slots: number;
   dpRank: number;
+  /** the ZeRO stage that runs: the configured one, 0 without data parallelism */
+  zeroStage: number;
   tp: TpPlace;
   tpGroup: GroupSpec;
 }
@@ -55,8 +57,9 @@ export function placeRank(
   const group = (name: string, ranks: number[]): GroupSpec => ({ name: `${name}[${ranks.join(',')}]`, ranks });
   const last = plan.pp - 1;
   const tiedAcross = plan.pp > 1 && tiedEmbeddings;
-  // stages 2 and 3 (config warnings say so) run as stage 1: optimizer state sharded, same numbers
+  // ZeRO shards over the replicas: with one there is nothing to shard
   const zero = zeroStage >= 1 && plan.dp > 1;
+
   const tpGroup = group('tp', find(grid.groups.tp)),
     ppGroup = group('pp', ppRanks),
     dpGroup = group('dp', find(grid.groups.dp));
@@ -64,6 +67,7 @@ export function placeRank(
     stage: { firstLayer: sp.layers[0], endLayer: sp.layers[1], hasEmbedding: me.pp === 0, hasHead: me.pp === last },
     slots: Math.max(1, sp.bufferSlots),
     dpRank: me.dp,
+    zeroStage: zero ? zeroStage : 0,
     tp: { size: plan.tp, rank: me.tp },
     tpGroup,
     place: {

@@ -30,8 +30,15 @@ export interface RankWhere {
   tp: TpPlace;
 }
 
-export async function saveRank(store: CheckpointStore, t: Trainer, w: RankWhere): Promise<PutResult | null> {
-  const params = await t.readParams();
+/** `params`: the whole flat vector as t.readAllParams() gives it (read here when not given;
+ *  with ZeRO-3 that is a collective over the replicas, so a caller that may retry reads it once). */
+export async function saveRank(
+  store: CheckpointStore,
+  t: Trainer,
+  w: RankWhere,
+  params?: Float32Array,
+): Promise<PutResult | null> {
+  params ??= await t.readAllParams();
   const { m, v } = await t.readMoments();
   const host = t.hostState();
   // f32 runs write exactly what they always did

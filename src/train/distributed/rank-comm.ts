@@ -28,7 +28,7 @@ export function directComm(transport: Transport): RankComm {
     rank: transport.rank,
     allReduce: (a, g, op = 'sum') => allReduce(group(g), a, op, { timeoutMs: g.timeoutMs, slice: g.slice }),
     reduceScatter: (a, g, op = 'sum') => reduceScatter(group(g), a, op, { timeoutMs: g.timeoutMs, slice: g.slice }),
-    allGather: (a, g) => allGather(group(g), a, { timeoutMs: g.timeoutMs }),
+    allGather: (a, g) => allGather(group(g), a, { timeoutMs: g.timeoutMs, slice: g.slice }),
     broadcast: (a, g, root) => broadcast(group(g), a, root, { timeoutMs: g.timeoutMs }),
     send: (to, tag, a) => transport.send(to, tag, a),
     recv: (from, tag, bytes) => transport.recv(from, tag, { bytes }),

@@ -272,11 +272,13 @@ export class ElasticRank {
   private async save(store: CheckpointStore): Promise<void> {
     const m = this.model!;
     const step = m.trainer.step;
+    // once, before any retry: with ZeRO-3 gathering the parameters is a collective of the replicas
+    const params = await m.trainer.readAllParams();
     // the coordinator may be away (restarting) for a while: try again, then go on without this
     // checkpoint rather than stop training (the next one, or the ranks' memory, still has the state)
     for (let attempt = 0, deadline = Date.now() + SAVE_RETRY_MS; ; attempt++) {
       try {
-        await this.saveOnce(store);
+        await this.saveOnce(store, params);
         return;
       } catch (e) {
         const code = (e as { code?: string }).code;
@@ -291,10 +293,10 @@ export class ElasticRank {
     }
   }
 
-  private async saveOnce(store: CheckpointStore): Promise<void> {
+  private async saveOnce(store: CheckpointStore, params: Float32Array): Promise<void> {
     const m = this.model!;
     if (await store.manifest(m.trainer.step)) return;
-    const put = await saveRank(store, m.trainer, m.where);
+    const put = await saveRank(store, m.trainer, m.where, params);
     if (put)
       this.o.emit({
         kind: 'checkpoint',

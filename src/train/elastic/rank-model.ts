@@ -42,7 +42,8 @@ export class RankModel {
       pipe: c.pipe_compression,
       half: halfFormatOf(c),
     });
-    const { place, stage, slots, dpRank, tp, tpGroup } = this.placement;
+    const { place, stage, slots, dpRank, tp, tpGroup, zeroStage: zeroRun } = this.placement;
+    const paramGroup = { ...place.dpGroup, name: `${place.dpGroup.name}:params` };
     this.trainer = new Trainer(ctx, {
       spec,
       microBatchSize: this.plan.train_micro_batch_size_per_gpu,
@@ -53,7 +54,14 @@ export class RankModel {
       slots,
       tp: { place: tp, collectives: tpCollectives(comm, tpGroup, halfFormatOf(c)) },
       recomputeLayers: c.checkpoint_activations ? (c.checkpoint_num_layers ?? 1) : 0,
-      zero: place.zero ? { shards: this.plan.dp, index: dpRank } : undefined,
+      zero: place.zero
+        ? {
+            shards: this.plan.dp,
+            index: dpRank,
+            stage: zeroRun,
+            gather: (piece, slice) => comm.allGather(piece, { ...paramGroup, slice }),
+          }
+        : undefined,
       normSkip: (l) => normSkipRanges(l, tp, stage, place.tiedEmbeddingGroup !== null),
       mixed: mixedPrecisionFor(c) ?? undefined,
     });
@@ -64,13 +72,13 @@ export class RankModel {
       stage,
       tp,
       coord,
-      layout: { tp: this.plan.tp, pp: this.plan.pp, dp: this.plan.dp, zeroStage: place.zero ? 1 : 0, world },
+      layout: { tp: this.plan.tp, pp: this.plan.pp, dp: this.plan.dp, zeroStage: zeroRun, world },
     };
     this.signature = rankSignature(c, layout, rank);
   }
 
   /** Parameters and moments are interchangeable with another replica's of the same stage and
-   *  shard, unless ZeRO splits the moments by replica. */
+   *  shard, unless ZeRO splits them by replica (the moments; with stage 3 the parameters too). */
   get zero(): boolean {
     return this.placement.place.zero;
   }

@@ -1,13 +1,14 @@
-// A rank's whole training state as bytes: the step, the (padded) flat parameters and Adam's
-// moments for the rank's optimizer range. What a data-parallel replica sends a newcomer and
-// what a tab keeps as its local snapshot; restoring it gives bit-identical training.
+// A rank's whole training state as bytes: the step, the (padded) flat parameters (with ZeRO-3
+// the rank's shard of them) and Adam's moments for the rank's optimizer range. What a
+// data-parallel replica sends a newcomer and what a tab keeps as its local snapshot; restoring
+// it gives bit-identical training.
 // Mixed-precision runs add their host state (skipped steps, loss scaler) as a JSON tail: a
 // second magic, one more header word with the tail's bytes; f32 states are encoded as before.
 import type { Trainer, TrainerHostState } from '../trainer';
 
 export interface RankStateBlob {
   step: number;
-  params: Float32Array; // (flatLength)
+  params: Float32Array; // (flatLength), with ZeRO-3 (optRange length)
   m: Float32Array; // (optRange length)
   v: Float32Array; // (optRange length)
   /** mixed precision: skipped steps and the loss scaler */
@@ -22,19 +23,15 @@ const HEADER_WORDS = 5;
 export async function readRankState(t: Trainer): Promise<RankStateBlob> {
   const step = t.step;
   const { step: _, ...host } = t.hostState();
-  const [params, m, v] = await Promise.all([
-    t.ctx.read(t.model.flat('params', true)),
-    t.ctx.read(t.m),
-    t.ctx.read(t.v),
-  ]);
+  const [params, m, v] = await Promise.all([t.ctx.read(t.heldParams), t.ctx.read(t.m), t.ctx.read(t.v)]);
   return { step, params, m, v, ...(t.mixed ? { host } : {}) };
 }
 
 /** Writes a state read from a trainer with the same parameter layout and optimizer range. */
 export function writeRankState(t: Trainer, s: RankStateBlob): void {
-  if (s.params.length !== t.model.flatLength)
-    throw new Error(`rank state: ${s.params.length} parameters, this rank holds ${t.model.flatLength}`);
-  t.writeParams(s.params);
+  if (s.params.length !== t.heldParams.length)
+    throw new Error(`rank state: ${s.params.length} parameters, this rank holds ${t.heldParams.length}`);
+  t.writeHeldParams(s.params);
   t.loadMoments(s.m, s.v);
   const fresh = t.hostState();
   t.loadHostState({ step: s.step, skippedSteps: s.host?.skippedSteps ?? 0, scaler: s.host?.scaler ?? fresh.scaler });

@@ -1,6 +1,7 @@
 // One step of undo for a rank's training state. Before each step, the parameters (the whole
-// padded flat buffer) and Adam's moments are copied on the GPU; a rank whose step was cut
-// short, or that finished a step its peers did not, can go back to the state before it.
+// padded flat buffer, or with ZeRO-3 the rank's shard) and Adam's moments are copied on the
+// GPU; a rank whose step was cut short, or that finished a step its peers did not, can go back
+// to the state before it.
 // Ranks of a run are never more than one optimizer step apart, so one step is enough for
 // every rank to reach the step all of them can (see docs in elastic-rank.ts).
 import type { GpuContext } from '../../gpu/context';
@@ -19,7 +20,7 @@ export class StepUndo {
     private readonly ctx: GpuContext,
     private readonly t: Trainer,
   ) {
-    this.params = ctx.createBuffer(t.model.params.size, 'undo.params');
+    this.params = ctx.createBuffer(t.heldParams.buffer.size, 'undo.params');
     this.m = ctx.createBuffer(t.m.buffer.size, 'undo.m');
     this.v = ctx.createBuffer(t.v.buffer.size, 'undo.v');
   }
@@ -31,7 +32,7 @@ export class StepUndo {
 
   /** Copies the state as it is now (queued before the step's work). */
   save(): void {
-    this.copy([this.t.model.params, this.params], [this.t.m.buffer, this.m], [this.t.v.buffer, this.v]);
+    this.copy([this.t.heldParams.buffer, this.params], [this.t.m.buffer, this.m], [this.t.v.buffer, this.v]);
     this.savedStep = this.t.step;
     this.savedHost = this.t.hostState();
   }
@@ -39,7 +40,7 @@ export class StepUndo {
   /** Puts the saved state back and the trainer's step with it. */
   restore(): void {
     if (this.savedStep === null) throw new Error('step undo: nothing saved yet');
-    this.copy([this.params, this.t.model.params], [this.m, this.t.m.buffer], [this.v, this.t.v.buffer]);
+    this.copy([this.params, this.t.heldParams.buffer], [this.m, this.t.m.buffer], [this.v, this.t.v.buffer]);
     this.t.loadHostState(this.savedHost!);
   }
 

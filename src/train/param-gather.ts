@@ -1,0 +1,50 @@
+// ZeRO-3's fetch: a rank holds only its 1/DP shard of the flat parameters (optRange) at rest;
+// before a layer (or the stage's embedding, final norm and head: the window's rest) runs, its
+// runs of the flat vector are all-gathered over the data-parallel group into the parameter
+// window (model/param-window.ts), where the recorded passes read them. The shard is read back
+// once per pass (it changes only in the optimizer step, between passes).
+import type { GpuContext } from '../gpu/context';
+import type { GpuTensor } from '../gpu/tensor';
+import type { Range } from '../gpu/kernels/optimizer';
+import type { Gpt } from '../model/gpt';
+import { runsOf } from '../model/param-window';
+
+/** All-gather of a slice of the flat vector (CollectiveOptions.slice): `piece` holds this rank's
+ *  ring chunk of [offset, offset + piece.length); resolves with all of it. */
+export type SliceGather = (piece: Float32Array, slice: { offset: number; total: number }) => Promise<Float32Array>;
+
+export class ParamGather {
+  constructor(
+    private readonly ctx: GpuContext,
+    private readonly model: Gpt,
+    /** (optRange length) this rank's parameters at rest */
+    private readonly shard: GpuTensor,
+    private readonly optRange: Range,
+    private readonly gather: SliceGather,
+  ) {}
+
+  /** The fetch hook for one pass: each call gathers a unit's runs into the window. */
+  forPass(): (unit: number) => Promise<void> {
+    let mine: Promise<Float32Array> | null = null;
+    return async (unit) => {
+      mine ??= this.ctx.read(this.shard);
+      const shard = await mine;
+      const { start: o0, end: o1 } = this.optRange;
+      const total = this.model.flatLength;
+      // every run's collective is issued at once, in flat order on every rank
+      const runs = runsOf(this.model.window, unit);
+      const gathered = await Promise.all(
+        runs.map((r) => {
+          const piece = new Float32Array(r.end - r.start);
+          const from = Math.max(r.start, o0),
+            to = Math.min(r.end, o1);
+          if (to > from) piece.set(shard.subarray(from - o0, to - o0), from - r.start);
+          return this.gather(piece, { offset: r.start, total });
+        }),
+      );
+      runs.forEach((r, i) => {
+        this.ctx.writeBuffer(this.model.params, r.at * 4, gathered[i]);
+      });
+    };
+  }
+}
