@@ -108,6 +108,14 @@ describe('mixed precision training', { timeout: 300_000 }, () => {
     for (const r of [0, 1, 2, 3]) expect(fp16.bytes[r] / f32.bytes[r]).toBeLessThan(0.6);
   });
 
+  it('fp16 with ZeRO-2 over two replicas: f32 traffic there, so the losses equal f32 to the bit', async () => {
+    const zero = { global_num_gpus: 2, zero_optimization: { stage: 2 }, train_iters: 4, eval_interval: 4 };
+    const f32 = await run(zero, 2);
+    const fp16 = await run({ ...zero, fp16: { enabled: true, initial_scale_power: 20 } }, 2);
+    expect(losses(fp16.steps[0])).toEqual(losses(f32.steps[0]));
+    expect(fp16.steps[1].map((s) => s.lossScale)).toEqual(Array(4).fill(2 ** 20));
+  });
+
   it('a checkpoint keeps the loss scaler and skipped steps: the resumed run goes on as if never stopped', async () => {
     const c = {
       pipe_parallel_size: 2,
