@@ -41,6 +41,7 @@ describe('mixed precision in Chromium', () => {
         ...tiny,
         model_parallel_size: 2,
         pipe_parallel_size: 2,
+        gradient_accumulation_steps: 2,
         ...extra,
       }).config;
       return gpu.page.evaluate(
