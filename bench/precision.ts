@@ -4,8 +4,8 @@
 // last stage's), the validation loss, the steps skipped for overflow and the loss scales, the
 // bytes each rank sent, its GPU memory by purpose (measured from the allocations), and the
 // difference of the losses from f32's.
-//   node --import tsx --import ./tools/register-raw.mjs bench/precision.ts --json [--steps 40] [--pp 2] [--tp 1]
-//        [--dp 1] [--initial-scale-power 16]
+//   node --import tsx --import ./tools/register-raw.mjs bench/precision.ts --json [--steps 60] [--pp 2] [--tp 1]
+//        [--dp 1] [--initial-scale-power 16] [--precisions fp32,fp16,bf16]
 import { parseArgs } from 'node:util';
 import { createLoopbackWorld } from '../src/comm/loopback';
 import { resolveConfig } from '../src/config/resolve';
@@ -23,21 +23,23 @@ ensureDawnEnv();
 const { values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
-    steps: { type: 'string', default: '40' },
+    steps: { type: 'string', default: '60' },
     pp: { type: 'string', default: '2' },
     tp: { type: 'string', default: '1' },
     dp: { type: 'string', default: '1' },
     'initial-scale-power': { type: 'string', default: '16' },
+    /** comma-separated subset of fp32,fp16,bf16 (fp32 always runs: the others are compared with it) */
+    precisions: { type: 'string', default: 'fp32,fp16,bf16' },
   },
 });
 const [steps, pp, tp, dp] = ['steps', 'pp', 'tp', 'dp'].map((k) => Number(values[k as keyof typeof values]));
 const world = pp * tp * dp;
 
 const model = {
-  num_layers: 4,
-  hidden_size: 64,
+  num_layers: 2,
+  hidden_size: 32,
   num_attention_heads: 4,
-  seq_length: 64,
+  seq_length: 32,
   train_micro_batch_size_per_gpu: 4,
   gradient_accumulation_steps: 2,
   train_iters: steps,
@@ -99,9 +101,10 @@ async function train(extra: Record<string, unknown>) {
 }
 
 const results: Record<string, Awaited<ReturnType<typeof train>>> = {};
-for (const [name, extra] of Object.entries(precisions)) {
+const wanted = new Set(['fp32', ...values.precisions.split(',')]);
+for (const [name, extra] of Object.entries(precisions).filter(([n]) => wanted.has(n))) {
   results[name] = await train(extra);
-  if (!values.json) console.error(`${name}: valid ${results[name].validLoss.toFixed(4)}`);
+  console.error(`${name}: valid ${results[name].validLoss.toFixed(4)} (${results[name].seconds.toFixed(0)} s)`);
 }
 const f32 = results.fp32;
 const compared = Object.fromEntries(

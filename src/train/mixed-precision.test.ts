@@ -58,16 +58,17 @@ const losses = (steps: Array<{ loss: number }>) => steps.map((s) => s.loss);
 
 describe('mixed precision training', { timeout: 300_000 }, () => {
   it('fp16 on one rank: the loss scale is exact, so the losses equal f32 to the bit', async () => {
-    const f32 = await run({}, 1);
-    const fp16 = await run({ fp16: { enabled: true, loss_scale: 0, initial_scale_power: 12 } }, 1);
+    const short = { train_iters: 4, eval_interval: 4 };
+    const f32 = await run(short, 1);
+    const fp16 = await run({ ...short, fp16: { enabled: true, loss_scale: 0, initial_scale_power: 12 } }, 1);
     expect(losses(fp16.steps[0])).toEqual(losses(f32.steps[0]));
-    expect(fp16.steps[0].map((s) => s.lossScale)).toEqual(Array(8).fill(4096));
+    expect(fp16.steps[0].map((s) => s.lossScale)).toEqual(Array(4).fill(4096));
     expect(fp16.steps[0].some((s) => s.skipped)).toBe(false);
     expect(f32.steps[0][0].lossScale).toBeUndefined();
   });
 
   it('fp16 over two stages: overflowing steps are skipped on both stages while the scale comes down', async () => {
-    const pp = { pipe_parallel_size: 2, train_iters: 12, eval_interval: 12 };
+    const pp = { pipe_parallel_size: 2, train_iters: 10, eval_interval: 10 };
     const f32 = await run(pp, 2);
     const fp16 = await run({ ...pp, fp16: { enabled: true, initial_scale_power: 20, hysteresis: 1 } }, 2);
     expect(fp16.out.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled']);
@@ -83,7 +84,7 @@ describe('mixed precision training', { timeout: 300_000 }, () => {
       expect(last[i].lossScale).toBe(last[i - 1].lossScale! / (last[i - 1].skipped ? 2 : 1));
     // a skipped step leaves the learning rate where it was (the schedule counts applied steps)
     expect(last[1].lr).toBe(last[0].lr);
-    expect(last.at(-1)!.loss).toBeLessThan(last[0].loss - 0.3);
+    expect(last.at(-1)!.loss).toBeLessThan(last[0].loss - 0.2);
     // 16-bit activations, their gradients and the tied-embedding gradient: about half the bytes
     // of f32 (the loss and norm scalars stay f32)
     expect(fp16.bytes[0] / f32.bytes[0]).toBeCloseTo(0.5, 1);
@@ -109,11 +110,11 @@ describe('mixed precision training', { timeout: 300_000 }, () => {
   });
 
   it('fp16 with ZeRO-2 over two replicas: f32 traffic there, so the losses equal f32 to the bit', async () => {
-    const zero = { global_num_gpus: 2, zero_optimization: { stage: 2 }, train_iters: 4, eval_interval: 4 };
+    const zero = { global_num_gpus: 2, zero_optimization: { stage: 2 }, train_iters: 3, eval_interval: 3 };
     const f32 = await run(zero, 2);
     const fp16 = await run({ ...zero, fp16: { enabled: true, initial_scale_power: 20 } }, 2);
     expect(losses(fp16.steps[0])).toEqual(losses(f32.steps[0]));
-    expect(fp16.steps[1].map((s) => s.lossScale)).toEqual(Array(4).fill(2 ** 20));
+    expect(fp16.steps[1].map((s) => s.lossScale)).toEqual(Array(3).fill(2 ** 20));
   });
 
   it('a checkpoint keeps the loss scaler and skipped steps: the resumed run goes on as if never stopped', async () => {
