@@ -40,7 +40,7 @@ export interface MixedPrecision {
 export const HALF_TENSORS = [
   'pipeline activations and their gradients (packed on the GPU)',
   'tensor-parallel sums',
-  'the tied-embedding gradient sum',
+  'the tied-embedding gradient sum (not with ZeRO-2/3)',
   'data-parallel gradient all-reduce (without ZeRO)',
 ] as const;
 

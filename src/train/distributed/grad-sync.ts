@@ -145,7 +145,7 @@ export class GradSync {
     const mixed = this.t.mixed !== null;
     // the overflow flag must reach every rank: the norm groups cover TP, PP (and DP with ZeRO);
     // replicas without ZeRO hold the same averaged gradients, but are asked all the same
-    const dpFlag = mixed && !this.place.zero && this.place.dpGroup.ranks.length > 1;
+    const dpFlag = mixed && !this.place.zero && this.dp > 1; // (local SGD: replicas step on their own)
     let overflow = false;
     if (normGroups.length > 0 || mixed) {
       // [Σ g²] or, mixed, [Σ g², overflow flag]: summed together
