@@ -5,6 +5,7 @@
 // is tested on its own in e2e/comm*.spec.ts and with real tabs in e2e/multitab-*.spec.ts).
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-files';
+import { planFromConfig } from '../src/parallel/index';
 import type { RankMemory, TrainEvent } from '../src/train/events';
 import { configuredLayout, planFor } from '../src/train/elastic/layout';
 import { useGpuTestPage } from './gpu-page';
@@ -71,6 +72,8 @@ interface Case {
   /** zero_optimization.stage (default 0) */
   zero?: 1 | 2 | 3;
   recompute?: boolean;
+  /** Megatron's sequence parallelism inside the TP group */
+  seq?: boolean;
   model?: Record<string, unknown>;
 }
 const cases: Case[] = [
@@ -122,9 +125,39 @@ const cases: Case[] = [
     dp: 2,
     model: { hidden_dropout: 0.1, attention_dropout: 0.1 },
   },
+  { name: 'TP2 sequence parallel', world: 2, tp: 2, accum: 1, dp: 1, seq: true },
+  {
+    name: 'TP2 sequence parallel, untied, learned positions, rmsnorm, parallel residual, dropout 0.1',
+    world: 2,
+    tp: 2,
+    accum: 1,
+    dp: 1,
+    seq: true,
+    model: {
+      no_weight_tying: true,
+      pos_emb: 'learned',
+      norm: 'rmsnorm',
+      gpt_j_residual: true,
+      hidden_dropout: 0.1,
+      attention_dropout: 0.1,
+    },
+  },
+  {
+    name: 'TP2×PP2×DP2 sequence parallel, ZeRO-1, recompute, dropout 0.1',
+    world: 8,
+    tp: 2,
+    pipe: 2,
+    accum: 2,
+    dp: 2,
+    zero: 1,
+    recompute: true,
+    seq: true,
+    model: { hidden_dropout: 0.1, attention_dropout: 0.1 },
+  },
+  { name: 'TP2×DP2 sequence parallel, ZeRO-3', world: 4, tp: 2, accum: 1, dp: 2, zero: 3, seq: true },
 ];
 
-describe.each(cases)('$name = single rank', ({ world, tp, pipe, accum, dp, zero, recompute, model }) => {
+describe.each(cases)('$name = single rank', ({ world, tp, pipe, accum, dp, zero, recompute, seq, model }) => {
   it(`loss at each of ${STEPS} steps within 1e-4 relative, on every rank`, async () => {
     const want = of(await reference(accum * dp, model ?? {}), 'step').map((e) => e.loss);
     const settings = {
@@ -134,6 +167,7 @@ describe.each(cases)('$name = single rank', ({ world, tp, pipe, accum, dp, zero,
       gradient_accumulation_steps: accum,
       zero_optimization: { stage: zero ?? 0 },
       checkpoint_activations: !!recompute,
+      sequence_parallel: !!seq,
     };
     const ranks = await layout(world, settings);
     expect(ranks).toHaveLength(world);
@@ -172,6 +206,38 @@ describe('memory, measured from the buffers each rank allocates', () => {
       `[memory] 4 layers, micro batch 2×32: activations ${full.activationBytes} B → ${recompute.activationBytes} B with recompute; Adam state ${plain[0].optimizerBytes} B → ${zero[0].optimizerBytes} B per rank with ZeRO-1 over 2`,
     );
     expect(recompute.activationBytes).toBeLessThan(0.7 * full.activationBytes);
+  });
+});
+
+describe('sequence parallelism: memory measured from the buffers each rank allocates', () => {
+  // no step is needed: the ranks report their buffers when they start
+  const memoryAt = async (world: number, settings: Record<string, unknown>) => {
+    const cfg = loadConfig(['configs/tiny.yml'], { ...tiny, ...settings }).config;
+    const ranks: TrainEvent[][] = await gpu.page.evaluate(([c, w]) => (window as any).gpuTests.trainLayout(c, w, 0), [
+      cfg,
+      world,
+    ] as const);
+    const { plan } = planFromConfig(cfg, { world });
+    return ranks.map((events, r) => ({
+      measured: memoryOf(events).activationBytes,
+      planned: plan.stages[plan.grid.coords[r].pp].memory.activations,
+    }));
+  };
+
+  it('each TP rank keeps fewer activations, and plan counts exactly what the trainer allocates', async () => {
+    const base = { model_parallel_size: 2, gradient_accumulation_steps: 2, num_layers: 4 };
+    const rows: string[] = [];
+    for (const [world, settings] of [
+      [2, { ...base, pipe_parallel_size: 0 }],
+      [4, { ...base, pipe_parallel_size: 2, checkpoint_activations: true }],
+    ] as const) {
+      const off = await memoryAt(world, { ...settings, sequence_parallel: false });
+      const on = await memoryAt(world, { ...settings, sequence_parallel: true });
+      for (const m of [...off, ...on]) expect(m.measured).toBe(m.planned);
+      on.forEach((m, r) => expect(m.measured).toBeLessThan(off[r].measured));
+      rows.push(`${JSON.stringify(settings)}: ${off.map((m) => m.measured)} B → ${on.map((m) => m.measured)} B`);
+    }
+    console.log(`[memory] activations per rank without → with sequence_parallel:\n${rows.join('\n')}`);
   });
 });
 

@@ -2,14 +2,15 @@
 // element depends only on (step seed, call site, global sample, global group, offset in the
 // group), so it is the same whichever rank, micro-batch or layout computes it: x is viewed as
 // (samples, groups, groupSize) — groups are e.g. attention heads, of which this rank holds
-// `groups` starting at global head `groupBase`. An element is kept iff u >= p, u uniform in
-// [0, 1) on a 2^-24 grid; kept values are scaled by 1/(1-p). The backward runs this same
-// kernel on the gradient: same mask.
+// `groups` starting at global head `groupBase`, and of each group the elements from `offset` on
+// (a sequence-parallel rank's positions of a sample: offset = its first position × C). An
+// element is kept iff u >= p, u uniform in [0, 1) on a 2^-24 grid; kept values are scaled by
+// 1/(1-p). The backward runs this same kernel on the gradient: same mask.
 // x: (N) read-write   seed: u32 (4) = [step seed, global id of the first sample, 0, 0]
 
 @group(0) @binding(0) var<storage, read_write> x: array<f32>;
 @group(0) @binding(1) var<storage, read> seed: array<u32>;
-struct Params { n: u32, stream: u32, p: f32, scale: f32, groupSize: u32, groups: u32, groupBase: u32, pad: u32 }
+struct Params { n: u32, stream: u32, p: f32, scale: f32, groupSize: u32, groups: u32, groupBase: u32, offset: u32 }
 @group(0) @binding(2) var<uniform> params: Params;
 
 override WG: u32 = 256u;
@@ -29,7 +30,7 @@ fn mix32(v: u32) -> u32 {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let i = (wid.x + wid.y * nwg.x) * WG + lid.x;
   if (i >= params.n) { return; }
-  let inGroup = i % params.groupSize;
+  let inGroup = i % params.groupSize + params.offset;
   let groupIndex = i / params.groupSize;
   let sample = seed[1] + groupIndex / params.groups;
   let group = params.groupBase + groupIndex % params.groups;

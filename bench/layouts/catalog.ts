@@ -10,6 +10,8 @@ export interface Layout {
   /** microbatches per step (gradient_accumulation_steps) */
   m: number;
   world: number;
+  /** Megatron's sequence parallelism inside the TP group */
+  seq?: boolean;
   /** zero_optimization.stage (default 0) */
   zero?: number;
   /** run only when named in --layouts */
@@ -40,6 +42,8 @@ export function catalog(baseM: number): Layout[] {
     mk('dp2', 1, 1, 2, baseM),
     mk('tp2', 2, 1, 1, baseM),
     mk('tp2-pp2', 2, 2, 1, baseM),
+    { ...mk('tp2-sp', 2, 1, 1, baseM), seq: true },
+    { ...mk('tp2-pp2-sp', 2, 2, 1, baseM), seq: true },
     mk('pp2-dp2', 1, 2, 2, baseM),
     ...[2, 4].flatMap((P) => [4, 8, 16].map((m) => mk(`pp${P}-m${m}`, 1, P, 1, m))),
     // ZeRO stages over two replicas (not in `all`: pick them by name)
@@ -76,6 +80,7 @@ export function layoutOverrides(l: Layout, size: ModelSize, steps: number): Reco
     ...(size.partition ? { pipe_partition_method: size.partition } : {}),
     zero_optimization: { stage: l.zero ?? 0 },
     checkpoint_activations: false,
+    sequence_parallel: !!l.seq,
     train_iters: steps,
     lr_decay_iters: steps,
     warmup: 0,

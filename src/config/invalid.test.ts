@@ -109,6 +109,11 @@ const cases: Array<[string, Record<string, unknown>, string]> = [
     'num_attention_heads (4) must be divisible by model_parallel_size (3)',
   ],
   [
+    'sequence not divisible over the TP group',
+    { sequence_parallel: true, model_parallel_size: 2, seq_length: 31, max_position_embeddings: 31 },
+    'sequence_parallel: seq_length (31) must be divisible by model_parallel_size (2): each TP rank holds seq_length / model_parallel_size positions',
+  ],
+  [
     'more stages than layers',
     { pipe_parallel_size: 4 },
     'num_layers (2) must be >= pipe_parallel_size (4): every pipeline stage needs a layer',

@@ -10,7 +10,6 @@ export const OTHER_NEOX_KEYS: Readonly<Record<string, unknown>> = {
   // parallelism / launch state
   world_size: null,
   is_pipe_parallel: false,
-  sequence_parallel: false,
   rank: null,
   local_rank: null,
   distributed_backend: 'nccl',

@@ -44,6 +44,13 @@ function intermediateDivisibleByModelParallel(v: Values): string | null {
     : `intermediate_size (${n(v, 'intermediate_size')}) must be divisible by model_parallel_size (${n(v, 'model_parallel_size')})`;
 }
 
+function sequenceSplitsOverModelParallel(v: Values): string | null {
+  const [T, tp] = [n(v, 'seq_length'), n(v, 'model_parallel_size')];
+  return !v.sequence_parallel || T % tp === 0
+    ? null
+    : `sequence_parallel: seq_length (${T}) must be divisible by model_parallel_size (${tp}): each TP rank holds seq_length / model_parallel_size positions`;
+}
+
 function layersCoverPipelineStages(v: Values): string | null {
   return n(v, 'num_layers') >= n(v, 'pipe_parallel_size')
     ? null
@@ -150,6 +157,11 @@ export const RULES: readonly Rule[] = [
     name: 'intermediateDivisibleByModelParallel',
     keys: ['intermediate_size', 'model_parallel_size'],
     check: intermediateDivisibleByModelParallel,
+  },
+  {
+    name: 'sequenceSplitsOverModelParallel',
+    keys: ['sequence_parallel', 'seq_length', 'model_parallel_size'],
+    check: sequenceSplitsOverModelParallel,
   },
   { name: 'layersCoverPipelineStages', keys: ['num_layers', 'pipe_parallel_size'], check: layersCoverPipelineStages },
   {

@@ -161,6 +161,8 @@ export const configShape = {
   pipe_partition_method: partitionMethod.default('type:transformer'),
   num_layers_per_virtual_pipeline_stage: posInt().nullable().default(null),
   global_num_gpus: posInt().nullable().default(null),
+  // Megatron's sequence parallelism inside the TP group (no effect with model_parallel_size 1)
+  sequence_parallel: bool().default(false),
   // model
   num_layers: posInt(),
   hidden_size: posInt(),

@@ -9,6 +9,7 @@ export const IMPLEMENTED_KEYS: ReadonlySet<string> = new Set([
   'model_parallel_size',
   'pipe_partition_method',
   'global_num_gpus',
+  'sequence_parallel',
   // model
   'num_layers',
   'hidden_size',

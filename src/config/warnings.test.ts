@@ -80,6 +80,13 @@ describe('warnings for what tabtron does not implement yet', () => {
     ]);
   });
 
+  it('says sequence_parallel runs with TP, and has no effect without it', () => {
+    expect(warningsFor({ sequence_parallel: true, model_parallel_size: 2 })).toEqual([]);
+    expect(warningsFor({ sequence_parallel: true })).toEqual([
+      'run.yml: sequence_parallel has no effect with model_parallel_size 1 (as in NeoX): it splits the TP group’s norm, dropout and residual work along the sequence',
+    ]);
+  });
+
   it('warns about attention_config entries other than global attention', () => {
     const warnings = warningsFor({ attention_config: [[['global', 'local'], 1]] });
     expect(warnings).toEqual([

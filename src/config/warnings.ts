@@ -129,6 +129,16 @@ function dataPathWarnings(config: Values, sources: Record<string, string>): stri
   ];
 }
 
+function sequenceParallelWarnings(config: Values, sources: Record<string, string>): string[] {
+  if (!config.sequence_parallel || (config.model_parallel_size as number) > 1) return [];
+  return [
+    inFiles(
+      [sources.sequence_parallel],
+      'sequence_parallel has no effect with model_parallel_size 1 (as in NeoX): it splits the TP group’s norm, dropout and residual work along the sequence',
+    ),
+  ];
+}
+
 /**
  * @param given the merged values as the user wrote them (top-level keys canonical)
  * @param config the resolved values (defaults and derived values filled in)
@@ -141,5 +151,6 @@ export function collectWarnings(given: Values, config: Values, sources: Record<s
     ...precisionBlockWarnings(config, sources),
     ...tokenizerFileWarnings(config, sources),
     ...dataPathWarnings(config, sources),
+    ...sequenceParallelWarnings(config, sources),
   ];
 }

@@ -5,6 +5,9 @@
 // With activation recompute (NeoX checkpoint_activations, chunks of k layers) a slot keeps only each chunk's input;
 // the layers' insides live in k scratch layers shared by every slot and are recomputed in
 // the backward pass.
+// With sequence parallelism (Megatron's, inside the TP group) the LayerNorm, dropout and residual
+// tensors hold only this rank's n = B·T/tp token rows (sequence-parallel.ts); three (N, C) buffers
+// shared by every layer and slot take what is gathered or summed along the sequence.
 
 import type { GpuContext } from '../gpu/context';
 import { fusedAttentionSupported } from '../gpu/kernels/fused-attention';
@@ -79,11 +82,12 @@ export function fusionFor(ctx: GpuContext, s: ModelSpec, d: LocalDims, B: number
   };
 }
 
+// n: this rank's token rows, N (or B·T/tp with sequence parallelism)
 export interface LayerActs {
-  x: GpuTensor; // (N, C) residual stream entering the layer
-  ln1: GpuTensor; // (N, C)
-  ln1Mean: GpuTensor; // (N)
-  ln1Rstd: GpuTensor; // (N)
+  x: GpuTensor; // (n, C) residual stream entering the layer
+  ln1: GpuTensor; // (n, C)
+  ln1Mean: GpuTensor; // (n)
+  ln1Rstd: GpuTensor; // (n)
   qkv: GpuTensor; // (N, 3a)
   q: GpuTensor; // (B, h, T, hd)
   k: GpuTensor; // (B, h, T, hd)
@@ -93,14 +97,26 @@ export interface LayerActs {
   attDrop: GpuTensor | null; // (B*h, T, T) after attention dropout
   yh: GpuTensor; // (B, h, T, hd)
   y: GpuTensor; // (N, a) heads merged
-  attnOut: GpuTensor; // (N, C) after the dense projection (+ dropout)
-  xMid: GpuTensor; // (N, C) x + attnOut (sequential residual only)
-  ln2: GpuTensor; // (N, C)
-  ln2Mean: GpuTensor; // (N)
-  ln2Rstd: GpuTensor; // (N)
+  attnOut: GpuTensor; // (n, C) after the dense projection (+ dropout)
+  xMid: GpuTensor; // (n, C) x + attnOut (sequential residual only)
+  ln2: GpuTensor; // (n, C)
+  ln2Mean: GpuTensor; // (n)
+  ln2Rstd: GpuTensor; // (n)
   h: GpuTensor; // (N, f) before GELU
   g: GpuTensor; // (N, f) after GELU
-  mlpOut: GpuTensor; // (N, C)
+  mlpOut: GpuTensor; // (n, C)
+}
+
+/** Sequence parallelism's (N, C) buffers, shared by every layer and slot. */
+export interface SeqScratch {
+  ln: GpuTensor; // (N, C) a norm's output gathered along the sequence: a column-parallel layer's input
+  sum: GpuTensor; // (N, C) a row-parallel layer's (or the embedding's) partial output, before the reduce-scatter
+  grad: GpuTensor; // (N, C) a row-parallel output's gradient gathered along the sequence
+}
+
+export function allocSeqScratch(ctx: GpuContext, s: ModelSpec, B: number): SeqScratch {
+  const t = (name: string) => ctx.tensor([B * s.T, s.C], `seq.${name}`);
+  return { ln: t('ln'), sum: t('sum'), grad: t('grad') };
 }
 
 export interface Acts {
@@ -110,19 +126,23 @@ export interface Acts {
   targetsOnHost?: HostCopy<Int32Array>;
   buckets: GpuTensor; // i32 bucketTokens(tokens)
   layers: LayerActs[];
-  xFinal: GpuTensor; // (N, C) output of the last layer
-  lnf: GpuTensor; // (N, C)
-  lnfMean: GpuTensor; // (N)
-  lnfRstd: GpuTensor; // (N)
+  xFinal: GpuTensor; // (n, C) output of the last layer
+  lnf: GpuTensor; // (n, C)
+  lnfMean: GpuTensor; // (n)
+  lnfRstd: GpuTensor; // (n)
   logits: GpuTensor; // (N, v)
   losses: GpuTensor; // (N)
   lse: GpuTensor; // (N)
   targetLogit: GpuTensor; // (N) vocab-parallel: the target's logit where this rank owns it
   // backward scratch
-  dx: GpuTensor; // (N, C) gradient of the residual stream
-  dxSaved: GpuTensor; // (N, C) copy of dx for the parallel (GPT-J) residual
-  dBranch: GpuTensor; // (N, C) gradient of a branch output (dropout applied)
-  dln: GpuTensor; // (N, C)
+  dx: GpuTensor; // (n, C) gradient of the residual stream
+  dxSaved: GpuTensor; // (n, C) copy of dx for the parallel (GPT-J) residual
+  dBranch: GpuTensor; // (n, C) gradient of a branch output (dropout applied)
+  dln: GpuTensor; // (N, C) a column-parallel layer's input gradient (this rank's part of the sum under TP)
+  /** (n, C) this rank's rows of dln summed over the TP group (sequence parallelism only) */
+  dlnRows?: GpuTensor;
+  /** sequence parallelism's shared (N, C) buffers */
+  seq?: SeqScratch | null;
   dqkv: GpuTensor; // (N, 3a)
   dq: GpuTensor;
   dk: GpuTensor;
@@ -149,6 +169,7 @@ export function layerActs(
   p: string,
   x: GpuTensor | null,
   fused: Fusion = NO_FUSION,
+  n = B * s.T,
 ): LayerActs {
   const T = s.T,
     N = B * T,
@@ -156,10 +177,10 @@ export function layerActs(
     hd = s.hd,
     h = d.h;
   return {
-    x: x ?? t(`${p}x`, N, C),
-    ln1: t(`${p}ln1`, N, C),
-    ln1Mean: t(`${p}ln1Mean`, N),
-    ln1Rstd: t(`${p}ln1Rstd`, N),
+    x: x ?? t(`${p}x`, n, C),
+    ln1: t(`${p}ln1`, n, C),
+    ln1Mean: t(`${p}ln1Mean`, n),
+    ln1Rstd: t(`${p}ln1Rstd`, n),
     qkv: t(`${p}qkv`, N, 3 * d.a),
     q: t(`${p}q`, B, h, T, hd),
     k: t(`${p}k`, B, h, T, hd),
@@ -169,14 +190,14 @@ export function layerActs(
     attDrop: s.attentionDropout > 0 ? t(`${p}attDrop`, B * h, T, T) : null,
     yh: t(`${p}yh`, B, h, T, hd),
     y: t(`${p}y`, N, d.a),
-    attnOut: t(`${p}attnOut`, N, C),
-    xMid: t(`${p}xMid`, N, C),
-    ln2: t(`${p}ln2`, N, C),
-    ln2Mean: t(`${p}ln2Mean`, N),
-    ln2Rstd: t(`${p}ln2Rstd`, N),
+    attnOut: t(`${p}attnOut`, n, C),
+    xMid: t(`${p}xMid`, n, C),
+    ln2: t(`${p}ln2`, n, C),
+    ln2Mean: t(`${p}ln2Mean`, n),
+    ln2Rstd: t(`${p}ln2Rstd`, n),
     h: t(`${p}h`, N, d.f),
     g: t(`${p}g`, N, d.f),
-    mlpOut: t(`${p}mlpOut`, N, C),
+    mlpOut: t(`${p}mlpOut`, n, C),
   };
 }
 
@@ -188,11 +209,13 @@ export function allocRecomputeScratch(
   d: LocalDims,
   B: number,
   chunk: number,
+  n = B * s.T,
 ): LayerActs[] {
   const t: Alloc = (name, ...shape) => ctx.tensor(shape, `recompute.${name}`);
-  const none = null as unknown as GpuTensor;
+  // never bound: each chunk's first layer reads the slot's saved input instead
+  const none: GpuTensor = { buffer: null as unknown as GPUBuffer, offset: 0, length: 0, shape: [0], name: 'unused' };
   const fused = fusionFor(ctx, s, d, B);
-  return Array.from({ length: chunk }, (_, j) => layerActs(t, s, d, B, `L${j}.`, j === 0 ? none : null, fused));
+  return Array.from({ length: chunk }, (_, j) => layerActs(t, s, d, B, `L${j}.`, j === 0 ? none : null, fused, n));
 }
 
 export interface ActsOptions {
@@ -203,6 +226,8 @@ export interface ActsOptions {
   attentionBackward?: AttentionBackward;
   /** the recomputing attention backward's scratch, shared by the slots (allocAttentionScratch) */
   attentionScratch?: AttentionScratch | null;
+  /** sequence parallelism: this rank's token rows (B·T/tp) and the shared (N, C) buffers */
+  seq?: { rows: number; scratch: SeqScratch };
 }
 
 export interface AttentionScratch {
@@ -238,6 +263,7 @@ export function allocActs(
     hd = s.hd,
     h = d.h;
   const t: Alloc = (name, ...shape) => ctx.tensor(shape, tag + name);
+  const n = opts.seq?.rows ?? N;
   const ck = opts.recompute;
   const fused = fusionFor(ctx, s, d, B, opts.attentionBackward);
   const recompute =
@@ -247,9 +273,9 @@ export function allocActs(
         : opts.attentionScratch
       : null;
   const layers: LayerActs[] = Array.from({ length: numLayers }, (_, l) => {
-    if (!ck) return layerActs(t, s, d, B, `L${l}.`, null, fused);
+    if (!ck) return layerActs(t, s, d, B, `L${l}.`, null, fused, n);
     const scratch = ck.scratch[l % ck.chunk];
-    return l % ck.chunk === 0 ? { ...scratch, x: t(`L${l}.x`, N, C) } : scratch;
+    return l % ck.chunk === 0 ? { ...scratch, x: t(`L${l}.x`, n, C) } : scratch;
   });
   return {
     tokens: t('tokens', N),
@@ -257,18 +283,20 @@ export function allocActs(
     targetsOnHost: { current: null },
     buckets: t('buckets', bucketLen),
     layers,
-    xFinal: t('xFinal', N, C),
-    lnf: t('lnf', N, C),
-    lnfMean: t('lnfMean', N),
-    lnfRstd: t('lnfRstd', N),
+    xFinal: t('xFinal', n, C),
+    lnf: t('lnf', n, C),
+    lnfMean: t('lnfMean', n),
+    lnfRstd: t('lnfRstd', n),
     logits: t('logits', N, d.v),
     losses: t('losses', N),
     lse: t('lse', N),
     targetLogit: t('targetLogit', N),
-    dx: t('dx', N, C),
-    dxSaved: t('dxSaved', N, C),
-    dBranch: t('dBranch', N, C),
+    dx: t('dx', n, C),
+    dxSaved: t('dxSaved', n, C),
+    dBranch: t('dBranch', n, C),
     dln: t('dln', N, C),
+    dlnRows: opts.seq ? t('dlnRows', n, C) : undefined,
+    seq: opts.seq?.scratch ?? null,
     dqkv: t('dqkv', N, 3 * d.a),
     dq: t('dq', B, h, T, hd),
     dk: t('dk', B, h, T, hd),

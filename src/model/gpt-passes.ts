@@ -3,11 +3,14 @@
 // column-parallel (input copied to the TP region: identity forward, sum of the input
 // gradient backward), attention-dense and MLP-down are row-parallel (partial outputs summed
 // over the TP group, then the replicated bias), the embedding and the head are vocab-parallel.
+// With sequence parallelism those sums become reduce-scatters along the sequence and the inputs
+// all-gathers (tp-regions.ts): norms, dropout and residuals then run on this rank's rows only.
 // Legend: B batch, T sequence, C hidden, hd head dim, N = B*T; h, a = h·hd, f, v: this TP
-// rank's heads, attention width, MLP width, vocabulary rows (see activations.ts).
+// rank's heads, attention width, MLP width, vocabulary rows (see activations.ts); n: this rank's
+// token rows (N, or B·T/tp with sequence parallelism).
 import type { GpuContext } from '../gpu/context';
 import type { GpuTensor } from '../gpu/tensor';
-import { add, addInto, biasAdd, copy } from '../gpu/kernels/elementwise';
+import { add, addInto, copy } from '../gpu/kernels/elementwise';
 import {
   embeddingBackward,
   embeddingForward,
@@ -32,7 +35,17 @@ import type { Acts, LayerActs, LocalDims } from './activations';
 import { linearBackward, linearForward } from './linear';
 import { normBackward, normForward, type NormParams } from './norm';
 import type { ProgramBuilder } from './program';
+import type { SeqPlace } from './sequence-parallel';
 import type { ModelSpec } from './spec';
+import {
+  columnInput,
+  columnInputGrad,
+  hiddenLayout,
+  rowOutputGrad,
+  rowParallelForward,
+  rowsOf,
+  wholeReplicatedGrad,
+} from './tp-regions';
 import type { TpPlace } from './tp-shard';
 
 /** What recording a pass needs to know about the rank's model. */
@@ -49,6 +62,8 @@ export interface PassContext {
   lossScaleFactors?: GpuTensor;
   /** training passes apply dropout; evaluation passes do not */
   dropout: boolean;
+  /** Megatron's sequence parallelism: this rank's positions of the norm/dropout/residual tensors */
+  seq?: SeqPlace | null;
   param(name: string, grad?: boolean): GpuTensor;
   norm(prefix: string): NormParams;
   rotary(): RotarySpec | null;
@@ -57,9 +72,6 @@ export interface PassContext {
 }
 
 const stream = (l: number, site: number) => l * 8 + site + 8;
-
-/** Hidden states (N, C): one group per sample (replicated across TP ranks: the same mask everywhere). */
-const hiddenLayout = (m: PassContext): DropoutLayout => ({ groupSize: m.spec.T * m.spec.C, groups: 1, groupBase: 0 });
 
 /** Attention probabilities (B*h, T, T): this TP rank's h heads of each sample, from global head tp·h. */
 const attentionLayout = (m: PassContext): DropoutLayout => ({
@@ -71,48 +83,30 @@ const attentionLayout = (m: PassContext): DropoutLayout => ({
 /** The hidden dropout probability this pass applies (none when evaluating). */
 const hiddenP = (m: PassContext) => (m.dropout ? m.spec.hiddenDropout : 0);
 
-/** y = x·Wᵀ summed over the TP group, then + b. x: (N, in/tp) W: (out, in/tp) y: (N, out) */
-function rowParallelForward(
-  m: PassContext,
-  b: ProgramBuilder,
-  x: GpuTensor,
-  W: GpuTensor,
-  bias: GpuTensor,
-  y: GpuTensor,
-  inLocal: number,
-  outF: number,
-  what: string,
-): void {
-  if (m.tp.size === 1) {
-    b.push(...linearForward(m.ctx, x, W, bias, y, m.N, inLocal, outF));
-    return;
-  }
-  b.push(...matmul(m.ctx, x, W, y, { M: m.N, N: outF, K: inLocal, transB: true }));
-  b.tpSum(y, what);
-  b.push(biasAdd(m.ctx, y, bias, m.N, outF));
-}
-
-/** The gradient of a column-parallel layer's (replicated) input is the sum of the ranks' parts. */
-function sumInputGrad(m: PassContext, b: ProgramBuilder, dx: GpuTensor, what: string): void {
-  if (m.tp.size > 1) b.tpSum(dx, what);
-}
-
 // ---- embedding: tokens → x0 (N, C) ----
 
 export function embeddingForwardPass(m: PassContext, b: ProgramBuilder, a: Acts, x0: GpuTensor): void {
   const { ctx, spec: s } = m;
   // learned positions are added once: by TP rank 0, before the ranks' partial lookups are summed
   const wpe = s.posEmb === 'learned' && m.tp.rank === 0 ? m.param('embed.wpe') : null;
-  b.push(embeddingForward(ctx, a.tokens, m.param('embed.wte'), wpe, x0, s.T, s.C, m.vocab));
-  if (m.tp.size > 1) b.tpSum(x0, 'embedding output');
+  const partial = m.seq && a.seq ? a.seq.sum : x0; // (N, C)
+  b.push(embeddingForward(ctx, a.tokens, m.param('embed.wte'), wpe, partial, s.T, s.C, m.vocab));
+  if (m.seq) b.seqReduceScatter(partial, x0, m.B, s.T, 'embedding output');
+  else if (m.tp.size > 1) b.tpSum(x0, 'embedding output');
   if (hiddenP(m) > 0) b.push(dropoutForward(ctx, x0, hiddenP(m), a.dropSeed, 0, hiddenLayout(m)));
 }
 
 export function embeddingBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts): void {
   const { ctx, spec: s } = m;
   if (hiddenP(m) > 0) b.push(dropoutBackward(ctx, a.dx, hiddenP(m), a.dropSeed, 0, hiddenLayout(m)));
-  b.push(embeddingBackward(ctx, a.dx, a.buckets, m.param('embed.wte', true), s.C, m.N));
-  if (s.posEmb === 'learned') b.push(positionEmbeddingBackward(ctx, a.dx, m.param('embed.wpe', true), m.B, s.T, s.C));
+  let dx = a.dx; // (N, C)
+  if (m.seq && a.seq) {
+    dx = a.seq.grad;
+    b.seqGather([{ local: a.dx, full: dx }], m.B, s.T, 'embedding output gradient');
+  }
+  b.push(embeddingBackward(ctx, dx, a.buckets, m.param('embed.wte', true), s.C, m.N));
+  const dwpe = s.posEmb === 'learned' ? wholeReplicatedGrad(m, 'embed.wpe') : null;
+  if (dwpe) b.push(positionEmbeddingBackward(ctx, dx, dwpe, m.B, s.T, s.C));
 }
 
 // ---- transformer layer l: A.x → xNext (N, C) ----
@@ -132,9 +126,11 @@ export function layerForwardPass(
     hp = hiddenP(m),
     p = `layers.${l}`;
   const attDrop = m.dropout ? A.attDrop : null;
-  b.push(...normForward(ctx, s, m.norm(`${p}.ln1`), A.x, A.ln1, A.ln1Mean, A.ln1Rstd, N));
+  const n = rowsOf(m);
+  b.push(...normForward(ctx, s, m.norm(`${p}.ln1`), A.x, A.ln1, A.ln1Mean, A.ln1Rstd, n));
+  const qkvIn = columnInput(m, b, a, A.ln1, `${p}.ln1 output`);
   b.push(
-    ...linearForward(ctx, A.ln1, m.param(`${p}.attn.qkv.weight`), m.param(`${p}.attn.qkv.bias`), A.qkv, N, C, 3 * d.a),
+    ...linearForward(ctx, qkvIn, m.param(`${p}.attn.qkv.weight`), m.param(`${p}.attn.qkv.bias`), A.qkv, N, C, 3 * d.a),
   );
   b.push(qkvSplitForward(ctx, A.qkv, A.q, A.k, A.v, B, T, d.h, hd, m.rotary()));
   // fused unless attention dropout applies (it needs the probabilities)
@@ -153,6 +149,7 @@ export function layerForwardPass(
   rowParallelForward(
     m,
     b,
+    a,
     A.y,
     m.param(`${p}.attn.dense.weight`),
     m.param(`${p}.attn.dense.bias`),
@@ -164,12 +161,14 @@ export function layerForwardPass(
   if (hp > 0) b.push(dropoutForward(ctx, A.attnOut, hp, a.dropSeed, stream(l, 1), hiddenLayout(m)));
   const mlpIn = s.parallelResidual ? A.x : A.xMid;
   if (!s.parallelResidual) b.push(add(ctx, A.x, A.attnOut, A.xMid));
-  b.push(...normForward(ctx, s, m.norm(`${p}.ln2`), mlpIn, A.ln2, A.ln2Mean, A.ln2Rstd, N));
+  b.push(...normForward(ctx, s, m.norm(`${p}.ln2`), mlpIn, A.ln2, A.ln2Mean, A.ln2Rstd, n));
   const [upW, upB] = [m.param(`${p}.mlp.up.weight`), m.param(`${p}.mlp.up.bias`)];
-  b.push(...linearForward(ctx, A.ln2, upW, upB, A.h, N, C, d.f, A.g)); // h = ln2·Wᵀ + b, g = gelu(h)
+  const upIn = columnInput(m, b, a, A.ln2, `${p}.ln2 output`);
+  b.push(...linearForward(ctx, upIn, upW, upB, A.h, N, C, d.f, A.g)); // h = ln2·Wᵀ + b, g = gelu(h)
   rowParallelForward(
     m,
     b,
+    a,
     A.g,
     m.param(`${p}.mlp.down.weight`),
     m.param(`${p}.mlp.down.bias`),
@@ -191,6 +190,7 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
     scale = 1 / Math.sqrt(hd),
     hp = hiddenP(m),
     p = `layers.${l}`;
+  const n = rowsOf(m);
   const mlpIn = s.parallelResidual ? A.x : A.xMid;
   // The parallel residual feeds the same gradient to both branches.
   const dOut = s.parallelResidual ? a.dxSaved : a.dx;
@@ -201,14 +201,15 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
     b.push(copy(ctx, dOut, a.dBranch), dropoutBackward(ctx, a.dBranch, hp, a.dropSeed, stream(l, 2), hiddenLayout(m)));
     dMlp = a.dBranch;
   }
+  const mlp = rowOutputGrad(m, b, a, dMlp, A.ln2, `${p}.mlp.down output gradient`);
   b.push(
     ...linearBackward(
       ctx,
-      dMlp,
+      mlp.dy,
       A.g,
       m.param(`${p}.mlp.down.weight`),
       m.param(`${p}.mlp.down.weight`, true),
-      m.param(`${p}.mlp.down.bias`, true),
+      wholeReplicatedGrad(m, `${p}.mlp.down.bias`),
       a.dh,
       N,
       d.f,
@@ -220,7 +221,7 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
     ...linearBackward(
       ctx,
       a.dh,
-      A.ln2,
+      mlp.input,
       m.param(`${p}.mlp.up.weight`),
       m.param(`${p}.mlp.up.weight`, true),
       m.param(`${p}.mlp.up.bias`, true),
@@ -230,8 +231,8 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
       d.f,
     ),
   );
-  sumInputGrad(m, b, a.dln, `${p}.mlp.up input gradient`);
-  b.push(...normBackward(ctx, s, m.norm(`${p}.ln2`), a.dln, mlpIn, A.ln2Mean, A.ln2Rstd, a.dx, N));
+  const dln2 = columnInputGrad(m, b, a, `${p}.mlp.up input gradient`);
+  b.push(...normBackward(ctx, s, m.norm(`${p}.ln2`), dln2, mlpIn, A.ln2Mean, A.ln2Rstd, a.dx, n));
   // now dx = dL/d(mlpIn) (sequential: x_mid; parallel: partial dL/dx)
   // attention branch
   let dAttn = s.parallelResidual ? dOut : a.dx;
@@ -239,14 +240,15 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
     b.push(copy(ctx, dAttn, a.dBranch), dropoutBackward(ctx, a.dBranch, hp, a.dropSeed, stream(l, 1), hiddenLayout(m)));
     dAttn = a.dBranch;
   }
+  const attn = rowOutputGrad(m, b, a, dAttn, A.ln1, `${p}.attn.dense output gradient`);
   b.push(
     ...linearBackward(
       ctx,
-      dAttn,
+      attn.dy,
       A.y,
       m.param(`${p}.attn.dense.weight`),
       m.param(`${p}.attn.dense.weight`, true),
-      m.param(`${p}.attn.dense.bias`, true),
+      wholeReplicatedGrad(m, `${p}.attn.dense.bias`),
       a.dy,
       N,
       d.a,
@@ -270,7 +272,7 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
     ...linearBackward(
       ctx,
       a.dqkv,
-      A.ln1,
+      attn.input,
       m.param(`${p}.attn.qkv.weight`),
       m.param(`${p}.attn.qkv.weight`, true),
       m.param(`${p}.attn.qkv.bias`, true),
@@ -280,8 +282,8 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
       3 * d.a,
     ),
   );
-  sumInputGrad(m, b, a.dln, `${p}.attn.qkv input gradient`);
-  b.push(...normBackward(ctx, s, m.norm(`${p}.ln1`), a.dln, A.x, A.ln1Mean, A.ln1Rstd, a.dx, N));
+  const dln1 = columnInputGrad(m, b, a, `${p}.attn.qkv input gradient`);
+  b.push(...normBackward(ctx, s, m.norm(`${p}.ln1`), dln1, A.x, A.ln1Mean, A.ln1Rstd, a.dx, n));
 }
 
 /** dq, dk, dv from dyh through the softmax probabilities `att` (B*h, T, T), and attention dropout
@@ -312,8 +314,9 @@ function unfusedAttentionBackward(
 
 export function headForwardPass(m: PassContext, b: ProgramBuilder, a: Acts): void {
   const { ctx, spec: s, N, dims: d } = m;
-  b.push(...normForward(ctx, s, m.norm('final_norm'), a.xFinal, a.lnf, a.lnfMean, a.lnfRstd, N));
-  b.push(...matmul(ctx, a.lnf, m.headWeight(), a.logits, { M: N, N: d.v, K: s.C, transB: true }));
+  b.push(...normForward(ctx, s, m.norm('final_norm'), a.xFinal, a.lnf, a.lnfMean, a.lnfRstd, rowsOf(m)));
+  const lnf = columnInput(m, b, a, a.lnf, 'final_norm output');
+  b.push(...matmul(ctx, lnf, m.headWeight(), a.logits, { M: N, N: d.v, K: s.C, transB: true }));
   b.push(crossEntropyForward(ctx, a.logits, a.targets, a.losses, a.lse, N, d.v));
   if (m.tp.size > 1) {
     b.push(targetLogit(ctx, a.logits, a.targets, a.targetLogit, N, d.v));
@@ -332,7 +335,8 @@ export function headBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts): vo
   const { ctx, spec: s, N, dims: d } = m;
   b.push(crossEntropyBackward(ctx, a.logits, a.targets, a.lse, a.dlogits, N, d.v, m.lossScale));
   if (m.lossScaleFactors) b.push(scaleByTensor(ctx, a.dlogits, m.lossScaleFactors, 0));
-  b.push(...linearBackward(ctx, a.dlogits, a.lnf, m.headWeight(), m.headWeight(true), null, a.dln, N, s.C, d.v));
-  sumInputGrad(m, b, a.dln, 'head input gradient');
-  b.push(...normBackward(ctx, s, m.norm('final_norm'), a.dln, a.xFinal, a.lnfMean, a.lnfRstd, a.dx, N));
+  const lnf = columnInput(m, b, a, a.lnf, 'final_norm output (again)'); // only its rows were kept
+  b.push(...linearBackward(ctx, a.dlogits, lnf, m.headWeight(), m.headWeight(true), null, a.dln, N, s.C, d.v));
+  const dlnf = columnInputGrad(m, b, a, 'head input gradient');
+  b.push(...normBackward(ctx, s, m.norm('final_norm'), dlnf, a.xFinal, a.lnfMean, a.lnfRstd, a.dx, rowsOf(m)));
 }

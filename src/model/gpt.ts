@@ -6,18 +6,10 @@
 
 import type { GpuContext } from '../gpu/context';
 import type { GpuTensor } from '../gpu/tensor';
-import { bucketCapacity, bucketTokens, type VocabRows } from '../gpu/kernels/embedding';
+import { bucketTokens, type VocabRows } from '../gpu/kernels/embedding';
 import type { RotarySpec } from '../gpu/kernels/attention';
-import {
-  allocActs,
-  allocAttentionScratch,
-  allocRecomputeScratch,
-  localDims,
-  type Acts,
-  type AttentionBackward,
-  type LayerActs,
-  type LocalDims,
-} from './activations';
+import { allocActivationSet } from './activation-set';
+import { localDims, type Acts, type AttentionBackward, type LayerActs, type LocalDims } from './activations';
 import {
   embeddingBackwardPass,
   embeddingForwardPass,
@@ -31,6 +23,7 @@ import type { NormParams } from './norm';
 import { fullModel, layoutParams, stageParamDefs, type ParamLayout, type StageRange } from './params';
 import { paramWindow, REST, windowOffset, type ParamWindow } from './param-window';
 import { ProgramBuilder, type Program } from './program';
+import { seqPlace, type SeqPlace } from './sequence-parallel';
 import type { ModelSpec } from './spec';
 import { NO_TP, vocabRange, type TpPlace } from './tp-shard';
 import { localTargets } from './vocab-parallel';
@@ -51,6 +44,8 @@ export interface GptOptions {
   /** mixed precision: (2) [loss scale, 1 / loss scale], rewritten each step; the backward
    *  multiplies dL/dlogits by element 0 */
   lossScaleFactors?: GpuTensor;
+  /** Megatron's sequence parallelism inside the TP group (NeoX sequence_parallel); no effect without TP */
+  sequenceParallel?: boolean;
   /** ZeRO-2 (grads) and ZeRO-3 (params too): that buffer is a window (param-window.ts), not the
    *  flat vector: the backward clears the layer region before each layer, and with params the
    *  passes fetch each layer's parameters before they use them */
@@ -79,7 +74,11 @@ export class Gpt {
   readonly flatLength: number;
   readonly slots: Slot[] = [];
   readonly N: number;
-  /** bytes of activation buffers (all slots + recompute scratch), as allocated */
+  /** sequence parallelism: this rank's positions (null without it, or without TP) */
+  readonly seq: SeqPlace | null;
+  /** token rows this rank holds of the norm/dropout/residual tensors, the stage input and output: N, or B·T/tp */
+  readonly rows: number;
+  /** bytes of activation buffers (all slots + the scratch they share), as allocated */
   readonly activationBytes: number;
   readonly window: ParamWindow;
   readonly windowed: { params: boolean; grads: boolean };
@@ -103,40 +102,39 @@ export class Gpt {
     this.params = ctx.createBuffer(elems(this.windowed.params) * 4, this.windowed.params ? 'params.window' : 'params');
     this.grads = ctx.createBuffer(elems(this.windowed.grads) * 4, this.windowed.grads ? 'grads.window' : 'grads');
     this.N = B * spec.T;
+    this.seq = opts.sequenceParallel && this.tp.size > 1 ? seqPlace(B, spec.T, this.tp) : null;
+    this.rows = this.seq?.rows ?? this.N;
     const numLayers = this.stage.endLayer - this.stage.firstLayer;
-    const k = opts.recomputeLayers ?? 0;
-    if (k < 0 || !Number.isInteger(k)) throw new Error(`checkpoint_num_layers must be a positive integer, got ${k}`);
     const before = ctx.bytesAllocated;
-    const scratch =
-      k > 0 && numLayers > 0 ? allocRecomputeScratch(ctx, spec, this.dims, B, Math.min(k, numLayers)) : null;
+    const sets = allocActivationSet(ctx, spec, this.dims, B, {
+      slots: opts.slots ?? 1,
+      numLayers,
+      recomputeLayers: opts.recomputeLayers ?? 0,
+      attentionBackward: opts.attentionBackward,
+      seq: this.seq,
+    });
+    // the activation buffers only: kernels' own workspaces made while recording are not counted
+    this.activationBytes = ctx.bytesAllocated - before;
     const pass = this.passContext(lossScale, true, opts.lossScaleFactors);
     const evalPass = this.passContext(lossScale, false);
     const hasDropout = spec.hiddenDropout > 0 || spec.attentionDropout > 0;
-    const attentionScratch =
-      numLayers > 0 ? allocAttentionScratch(ctx, spec, this.dims, B, opts.attentionBackward) : null;
-    for (let i = 0; i < (opts.slots ?? 1); i++) {
-      const acts = allocActs(ctx, spec, this.dims, B, bucketCapacity(this.N), numLayers, {
-        tag: `s${i}.`,
-        recompute: scratch ? { chunk: scratch.length, scratch } : undefined,
-        attentionBackward: opts.attentionBackward,
-        attentionScratch,
-      });
+    const chunk = opts.recomputeLayers ? Math.min(opts.recomputeLayers, numLayers) : 0;
+    for (const acts of sets) {
       const forward = this.recordForward(pass, acts);
       this.slots.push({
         acts,
         forward,
-        backward: this.recordBackward(pass, acts, scratch?.length ?? 0),
+        backward: this.recordBackward(pass, acts, chunk),
         evalForward: hasDropout ? this.recordForward(evalPass, acts) : forward,
       });
     }
-    this.activationBytes = ctx.bytesAllocated - before;
   }
 
   get acts(): Acts {
     return this.slots[0].acts;
   }
 
-  /** The stage's input activation (N, C): received from the previous stage when it has no embedding. */
+  /** The stage's input activation (rows, C): received from the previous stage when it has no embedding. */
   inputOf(slot: number): GpuTensor {
     return this.inputOfActs(this.slots[slot].acts);
   }
@@ -195,6 +193,7 @@ export class Gpt {
       lossScale,
       lossScaleFactors,
       dropout,
+      seq: this.seq,
       param: (name, grad) => this.param(name, grad),
       norm,
       rotary,

@@ -1,5 +1,6 @@
 // A model pass as data: GPU dispatches interleaved with the few points where tensor-parallel
-// ranks must talk (Megatron's g operator — sum a partial output over the TP group — and the
+// ranks must talk (Megatron's g operator — sum a partial output over the TP group — or, with
+// sequence parallelism, its all-gather / reduce-scatter pair along the sequence, and the
 // vocab-parallel loss). Recorded once like the dispatches; run by runProgram every step.
 // With tp = 1 a pass has no talk steps and runs as one stream of dispatches.
 import type { Dispatch } from '../gpu/dispatch';
@@ -11,6 +12,12 @@ export type ProgramStep =
   | { kind: 'clear'; tensor: GpuTensor }
   /** in place: the elementwise sum of this tensor over the TP group */
   | { kind: 'tpSum'; tensor: GpuTensor; what: string }
+  /** sequence parallelism (Megatron's all-gather along the sequence): every TP rank's `local`
+   *  (B, T/tp, cols) into `full` (B, T, cols), for each pair, in one collective */
+  | { kind: 'seqGather'; pairs: readonly SeqPair[]; B: number; T: number; what: string }
+  /** sequence parallelism (reduce-scatter along the sequence): `full` (B, T, cols) summed over
+   *  the TP group, this rank's positions of the sum into `local` (B, T/tp, cols) */
+  | { kind: 'seqReduceScatter'; full: GpuTensor; local: GpuTensor; B: number; T: number; what: string }
   /** lse (N): this rank's log-sum-exp over its vocabulary shard, replaced by the global one;
    *  targetLogit (N): the target's logit where this rank owns it, else 0; targets: i32 (N)
    *  local targets (−1 ignored); losses (N): written with lse − target logit */
@@ -30,6 +37,11 @@ export type ProgramStep =
    *  must be in the parameter window before what follows runs */
   | { kind: 'fetch'; unit: number };
 
+export interface SeqPair {
+  local: GpuTensor;
+  full: GpuTensor;
+}
+
 /** A host-side copy of what a GPU tensor holds, set by whoever writes the tensor. */
 export interface HostCopy<T> {
   current: T | null;
@@ -46,6 +58,8 @@ export interface TpCollectives {
   /** a new sequence of calls begins (a step, an evaluation), named alike on every TP rank:
    *  collectives that number their messages start again from it */
   restart?(key: string): void;
+  /** the sum over the group of `a`, cut in `size` equal chunks in rank order: this rank's chunk */
+  reduceScatter(a: Float32Array, what: string): Promise<Float32Array>;
 }
 
 export class ProgramBuilder {
@@ -66,6 +80,16 @@ export class ProgramBuilder {
 
   tpSum(tensor: GpuTensor, what: string): this {
     this.steps.push({ kind: 'tpSum', tensor, what });
+    return this;
+  }
+
+  seqGather(pairs: readonly SeqPair[], B: number, T: number, what: string): this {
+    this.steps.push({ kind: 'seqGather', pairs, B, T, what });
+    return this;
+  }
+
+  seqReduceScatter(full: GpuTensor, local: GpuTensor, B: number, T: number, what: string): this {
+    this.steps.push({ kind: 'seqReduceScatter', full, local, B, T, what });
     return this;
   }
 
@@ -100,5 +124,6 @@ export function marksOf(program: Program): (readonly string[])[] {
 
 /** How many TP talk points a pass has (0 for a single rank). */
 export function talkPoints(program: Program): number {
-  return program.filter((s) => s.kind === 'tpSum' || s.kind === 'vocabLoss').length;
+  const talk = new Set(['tpSum', 'vocabLoss', 'seqGather', 'seqReduceScatter']);
+  return program.filter((s) => talk.has(s.kind)).length;
 }

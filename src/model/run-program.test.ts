@@ -29,6 +29,14 @@ describe('splitAtLastUse: the work a TP sum need not wait for', () => {
     expect(first.map((d) => d.label)).toEqual(['dx']);
     expect(later.map((d) => d.label)).toEqual(['dW', 'db']);
   });
+  it('with several tensors (a gather’s sources and destinations), splits after the last touching any', () => {
+    const list = [dispatch('writes dx', [A, 256, 4]), dispatch('reads full', [B, 0, 4]), dispatch('other', [A, 0, 4])];
+    const full = tensor(B, 0, 16);
+    expect(splitAtLastUse(list, dx, full).map((l) => l.map((d) => d.label))).toEqual([
+      ['writes dx', 'reads full'],
+      ['other'],
+    ]);
+  });
   it('keeps order: nothing moves past a later use, and a dispatch that does not say what it binds stays', () => {
     const list = [dispatch('a', [B, 0, 4]), dispatch('reads dx', [A, 500, 4]), dispatch('b', [B, 0, 4])];
     expect(splitAtLastUse(list, dx).map((l) => l.map((d) => d.label))).toEqual([['a', 'reads dx'], ['b']]);

@@ -9,6 +9,7 @@ import type { GpuContext } from '../gpu/context';
 import { type Dispatch, dispatchTouches, encodeDispatches } from '../gpu/dispatch';
 import type { GpuTensor } from '../gpu/tensor';
 import type { Program, TpCollectives } from './program';
+import { assembleSequence, rankMajor } from './sequence-parallel';
 import { combineVocabParallel } from './vocab-parallel';
 
 export interface RunHooks {
@@ -18,11 +19,11 @@ export interface RunHooks {
   fetch?(unit: number): Promise<void>;
 }
 
-/** Splits `pending` at its last dispatch that touches `t`: [what must run first, what need not]. */
-export function splitAtLastUse(pending: readonly Dispatch[], t: GpuTensor): [Dispatch[], Dispatch[]] {
-  const range = { buffer: t.buffer, offset: t.offset, size: t.length * 4 };
+/** Splits `pending` at its last dispatch that touches any of `ts`: [what must run first, what need not]. */
+export function splitAtLastUse(pending: readonly Dispatch[], ...ts: GpuTensor[]): [Dispatch[], Dispatch[]] {
+  const ranges = ts.map((t) => ({ buffer: t.buffer, offset: t.offset, size: t.length * 4 }));
   let cut = pending.length;
-  while (cut > 0 && !dispatchTouches(pending[cut - 1], range)) cut--;
+  while (cut > 0 && !ranges.some((r) => dispatchTouches(pending[cut - 1], r))) cut--;
   return [pending.slice(0, cut), pending.slice(cut)];
 }
 
@@ -94,6 +95,47 @@ export async function runProgram(
         submit(); // runs while the sum is on the host
         await reading;
         ctx.write(step.tensor, await g.sum(host, step.what));
+        break;
+      }
+      case 'seqGather': {
+        const g = needTp(step.what);
+        const locals = step.pairs.map((p) => p.local);
+        const [first, independent] = splitAtLastUse(pending, ...locals, ...step.pairs.map((p) => p.full));
+        pending = first;
+        submit();
+        const reading = ctx.readMany(locals);
+        pending = independent;
+        submit(); // runs while the pieces travel
+        const hosts = (await reading).map((b) => new Float32Array(b));
+        const piece = new Float32Array(hosts.reduce((n, h) => n + h.length, 0));
+        let at = 0;
+        for (const h of hosts) {
+          piece.set(h, at);
+          at += h.length;
+        }
+        // (tp, piece); `piece` itself may be gone: a comm across threads moves the buffer it is given
+        const all = await g.gather(piece, step.what);
+        const stride = all.length / g.size;
+        at = 0;
+        step.pairs.forEach((p, i) => {
+          const n = hosts[i].length;
+          const parts = Array.from({ length: g.size }, (_, r) => all.subarray(r * stride + at, r * stride + at + n));
+          ctx.write(p.full, assembleSequence(parts, step.B, step.T));
+          at += n;
+        });
+        break;
+      }
+      case 'seqReduceScatter': {
+        const g = needTp(step.what);
+        const [first, independent] = splitAtLastUse(pending, step.full, step.local);
+        pending = first;
+        submit();
+        const host = hostCopyOf(step.full);
+        const reading = ctx.readInto(step.full, host);
+        pending = independent;
+        submit(); // runs while the partial sums travel
+        await reading;
+        ctx.write(step.local, await g.reduceScatter(rankMajor(host, step.B, step.T, g.size), step.what));
         break;
       }
       case 'vocabLoss': {

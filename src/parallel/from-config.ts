@@ -108,6 +108,9 @@ export function planInputFromConfig(
     partitionMethod: str('pipe_partition_method', 'type:transformer'),
     zeroStage,
     recomputeActivations: bool('checkpoint_activations', false),
+    recomputeLayers: num('checkpoint_num_layers') ?? 1,
+    sequenceParallel: bool('sequence_parallel', false),
+    attentionDropout: (num('attention_dropout') ?? 0) > 0,
   };
   return { input, warnings };
 }

@@ -8,22 +8,25 @@
 //   gradients   F; ZeRO-2/3: shard + window (each layer reduce-scattered right after its backward)
 //   optimizer   Adam m and v: 2 × F; ZeRO ≥ 1: 2 × shard
 //   (ZeRO needs DP > 1: with one replica the stage that runs is 0)
-//   activations per transformer layer and microbatch, TP without sequence parallelism
-//               (Korthikanti et al. 2022, counted in 16-bit units, scaled to 4-byte elements):
-//                 s·b·h·(10 + 24/t + 5·a·s/(h·t)) × 2
-//               with checkpoint_activations a layer keeps only its input (s·b·h elements, whole
-//               on every TP rank: partition_activations is not implemented) and one layer is
-//               fully live at a time during recompute. The last stage adds its logits and their gradient,
-//               2·s·b·V/t elements. Held for the peak number of in-flight microbatches.
-// Parameters, gradients and optimizer are what the trainer allocates, to the byte (e2e/layouts.spec.ts
-// measures them); activations are the estimate above.
+//   activations the buffers the trainer allocates, counted (activation-memory.ts): per activation
+//               slot every layer's saved tensors (with checkpoint_activations only each chunk's
+//               input), logits and backward scratch; plus what the slots share. With
+//               sequence_parallel the norm, dropout and residual tensors hold s/t of the tokens.
+//               layerActivationBytes is Korthikanti et al.'s per-layer model (TP without sequence
+//               parallelism), kept for comparison.
+// Every number is what the trainer allocates, to the byte (e2e/layouts.spec.ts measures them).
 
+import { activationBytes, type ActivationCountInput } from './activation-memory';
 import { PlanError } from './errors';
 import { FLAT_ALIGN } from './params';
 
 export const BYTES_PER_ELEMENT = 4;
 
-export interface MemoryInput {
+export interface MemoryInput
+  extends Omit<
+    ActivationCountInput,
+    'layers' | 'slots' | 'hidden' | 'heads' | 'tp' | 'microBatch' | 'seqLength' | 'paddedVocab'
+  > {
   /** elements of the stage's flat parameter vector on one TP rank, each tensor padded (paddedElems) */
   flat: number;
   /** padded elements of the stage's tensors outside transformer layers, and of one layer (0: none) */
@@ -32,18 +35,16 @@ export interface MemoryInput {
   dp: number;
   /** the ZeRO stage that runs (zeroStageRun) */
   zeroStage: number;
-  /** transformer layers per model chunk resident for one in-flight microbatch */
-  layersPerMicrobatch: number;
-  /** peak count of microbatches (of one chunk) whose activations are held at once */
-  inFlight: number;
+  /** transformer layers the stage holds */
+  layers: number;
+  /** activation sets the trainer allocates: micro-batches whose buffers are live at once */
+  slots: number;
   microBatch: number;
   seqLength: number;
   hidden: number;
   heads: number;
   tp: number;
   paddedVocab: number;
-  isLastStage: boolean;
-  recomputeActivations: boolean;
 }
 
 export interface MemoryEstimate {
@@ -82,12 +83,7 @@ export function estimateMemory(m: MemoryInput): MemoryEstimate {
   const grads = (stage >= 2 ? shard + window : F) * el;
   const optimizer = 2 * shard * el;
 
-  const full = layerActivationBytes(m);
-  const sbh = m.seqLength * m.microBatch * m.hidden;
-  const perMicrobatch = m.recomputeActivations ? m.layersPerMicrobatch * sbh * el : m.layersPerMicrobatch * full;
-  const recompute = m.recomputeActivations && m.layersPerMicrobatch > 0 ? full : 0;
-  const logits = m.isLastStage ? (2 * m.seqLength * m.microBatch * m.paddedVocab * el) / m.tp : 0;
-  const activations = m.inFlight * perMicrobatch + recompute + logits;
+  const activations = activationBytes(m);
   return {
     window: window * el,
     params,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { activationBytes } from './activation-memory';
 import { estimateMemory, layerActivationBytes, zeroStageRun } from './memory';
 import { embeddingParams, pipeItems, totalParams, transformerLayerParams, type ModelShape } from './params';
 
@@ -57,16 +58,18 @@ describe('memory estimate', () => {
     layer: 384,
     dp: 4,
     zeroStage: 0,
-    layersPerMicrobatch: 2,
-    inFlight: 3,
+    layers: 2,
+    slots: 3,
     microBatch: 2,
     seqLength: 8,
     hidden: 16,
     heads: 2,
+    ffnHidden: 64,
     tp: 1,
     paddedVocab: 64,
-    isLastStage: false,
-    recomputeActivations: false,
+    recomputeLayers: 0,
+    sequenceParallel: false,
+    attentionDropout: false,
   };
 
   it('takes 4 bytes per parameter and gradient, 8 for Adam m and v, and ZeRO-1 shards m and v over DP', () => {
@@ -102,19 +105,22 @@ describe('memory estimate', () => {
     expect(estimateMemory({ ...base, dp: 1, zeroStage: 3 })).toEqual(estimateMemory({ ...base, dp: 1 }));
   });
 
-  it('holds s·b·h·(10 + 24/t + 5as/(ht))·2 bytes per layer and in-flight microbatch', () => {
+  it("Korthikanti et al.'s per-layer model: s·b·h·(10 + 24/t + 5as/(ht))·2 bytes", () => {
     const perLayer = 8 * 2 * 16 * (10 + 24 + (5 * 2 * 8) / 16) * 2;
     expect(layerActivationBytes(base)).toBe(perLayer);
-    expect(estimateMemory(base).activations).toBe(3 * 2 * perLayer);
-    const last = estimateMemory({ ...base, isLastStage: true }).activations;
-    expect(last - 3 * 2 * perLayer).toBe(2 * 8 * 2 * 64 * 4);
   });
 
-  it('keeps only layer inputs with activation checkpointing, plus one layer being recomputed', () => {
-    const recompute = estimateMemory({ ...base, recomputeActivations: true }).activations;
-    expect(recompute).toBe(3 * 2 * (8 * 2 * 16 * 4) + layerActivationBytes(base));
-    // each TP rank keeps the whole input (partition_activations is not implemented)
-    const tp2 = estimateMemory({ ...base, tp: 2, recomputeActivations: true }).activations;
-    expect(tp2).toBe(3 * 2 * (8 * 2 * 16 * 4) + layerActivationBytes({ ...base, tp: 2 }));
+  it('counts the activation buffers the trainer allocates (src/model/activation-set.test.ts checks the count)', () => {
+    const m = estimateMemory(base);
+    expect(m.activations).toBe(activationBytes({ ...base }));
+    expect(m.total).toBe(m.params + m.grads + m.optimizer + m.activations);
+    // each slot holds every layer's tensors: one more layer costs one layer per slot
+    const perLayer = (activationBytes({ ...base, layers: 3 }) - m.activations) / 3;
+    expect(activationBytes({ ...base, layers: 4 }) - m.activations).toBe(2 * 3 * perLayer);
+    // recompute keeps each chunk's input per slot; sequence parallelism keeps 1/tp of the token-wise tensors
+    expect(activationBytes({ ...base, recomputeLayers: 1 })).toBeLessThan(m.activations);
+    const tp2 = { ...base, tp: 2 };
+    expect(activationBytes({ ...tp2, sequenceParallel: true })).toBeLessThan(activationBytes(tp2));
+    expect(activationBytes({ ...base, sequenceParallel: true })).toBe(m.activations); // no effect without TP
   });
 });

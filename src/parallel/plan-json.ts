@@ -23,6 +23,7 @@ export function planJson(plan: Plan, warnings: readonly string[] = []) {
     pipe_partition_method: plan.partitionMethod,
     // memory_bytes_per_rank is computed for the stage that runs
     zero_optimization: { stage: plan.zeroStage, stage_run: plan.zeroStageRun },
+    sequence_parallel: plan.sequenceParallel,
     bubble_fraction: plan.bubbleFraction,
     groups: plan.grid.groups,
     ranks: plan.grid.coords,

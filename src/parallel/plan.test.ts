@@ -237,6 +237,21 @@ describe('the plan says what training does', () => {
     expect(on.plan.stages[0].memory.activations).toBeGreaterThan(0);
   });
 
+  it('sequence_parallel: the plan says it runs, and each rank keeps fewer activations', () => {
+    const off = planned({ checkpoint_activations: false });
+    const on = planned({ checkpoint_activations: false, sequence_parallel: true });
+    expect(on.configWarnings).toEqual([]);
+    expect(on.plan.sequenceParallel).toBe(true);
+    expect(planJson(on.plan).sequence_parallel).toBe(true);
+    expect(renderPlanText(on.plan, on.warnings)).toContain(
+      'sequence     parallel over TP 2: norms, dropout and residuals on seq_length / 2 positions per rank',
+    );
+    expect(on.plan.stages[0].memory.activations).toBeLessThan(off.plan.stages[0].memory.activations);
+    expect(on.plan.stages[0].memory.params).toBe(off.plan.stages[0].memory.params);
+    const oneRank = planned({ sequence_parallel: true, model_parallel_size: 1, global_num_gpus: 2 });
+    expect(oneRank.plan.sequenceParallel).toBe(false);
+  });
+
   it('ZeRO stages 2 and 3 shard gradients, then parameters, and the text and JSON say so', () => {
     const one = planned({ zero_optimization: { stage: 1 } });
     const zero = planned({});

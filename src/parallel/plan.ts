@@ -36,6 +36,12 @@ export interface PlanInput {
   /** zero_optimization.stage as configured */
   zeroStage: number;
   recomputeActivations: boolean;
+  /** checkpoint_num_layers: layers recomputed together (default 1) */
+  recomputeLayers?: number;
+  /** Megatron's sequence parallelism inside the TP group (no effect with tp 1) */
+  sequenceParallel?: boolean;
+  /** attention_dropout > 0: the trainer keeps the dropped probabilities too */
+  attentionDropout?: boolean;
 }
 
 export interface StagePlan {
@@ -71,6 +77,8 @@ export interface Plan extends Batch {
   /** zero_optimization.stage as configured, and the stage training runs (0 with DP 1; memory is its) */
   zeroStage: number;
   zeroStageRun: number;
+  /** sequence parallelism runs (sequence_parallel with tp > 1) */
+  sequenceParallel: boolean;
   grid: RankGrid;
   stages: StagePlan[];
   bubbleFraction: number;
@@ -173,10 +181,12 @@ export function makePlan(input: PlanInput): Plan {
       seqLength: input.seqLength,
       microBatch: batch.train_micro_batch_size_per_gpu,
       paddedVocab: paddedVocabSize,
-      isLastStage: s === pp - 1,
-      layersPerMicrobatch: Math.max(...chunks.map(([a, b]) => b - a)),
-      inFlight: peakInFlight,
-      recomputeActivations: input.recomputeActivations,
+      ffnHidden: input.ffnHidden ?? 4 * input.hidden,
+      layers: chunks.reduce((n, [a, b]) => n + b - a, 0),
+      slots: Math.max(1, peakLiveOf(schedules[s])),
+      recomputeLayers: input.recomputeActivations ? (input.recomputeLayers ?? 1) : 0,
+      sequenceParallel: !!input.sequenceParallel,
+      attentionDropout: !!input.attentionDropout,
     });
     const holds = held.filter((it) => it.layer === undefined).map((it) => it.name);
     return {
@@ -206,6 +216,7 @@ export function makePlan(input: PlanInput): Plan {
     partitionMethod: input.partitionMethod,
     zeroStage: input.zeroStage,
     zeroStageRun: zeroStageRun(input.zeroStage, dp),
+    sequenceParallel: !!input.sequenceParallel && tp > 1,
     grid: rankGrid({ tp, pp, dp }),
     stages,
     bubbleFraction: bubbleFraction(pp, m, v),

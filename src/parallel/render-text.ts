@@ -31,6 +31,13 @@ export function renderPlanText(plan: Plan, warnings: readonly string[] = []): st
   );
   out.push(`partition    ${plan.partitionMethod}`);
   out.push(`ZeRO         ${zeroText(plan)}`);
+  out.push(
+    `sequence     ${
+      plan.sequenceParallel
+        ? `parallel over TP ${plan.tp}: norms, dropout and residuals on seq_length / ${plan.tp} positions per rank`
+        : 'whole on every rank (sequence_parallel off, or no TP)'
+    }`,
+  );
 
   out.push('', 'rank grid (one box per pipeline stage; rows dp, columns tp)');
   out.push(...gridPicture(plan));

@@ -19,6 +19,8 @@ export interface DropoutPlace {
   /** groups per sample in x, and the global index of the first */
   groups: number;
   groupBase: number;
+  /** where the held part of each group starts in the whole group (default 0) */
+  offset?: number;
 }
 
 /** uniform in [0, 1) on a 2^-24 grid for the element at (sample, group, offset) of call site `stream` */
@@ -43,7 +45,7 @@ export function dropoutRef(
     const groupIndex = Math.floor(i / place.groupSize);
     const sample = place.firstSample + Math.floor(groupIndex / place.groups);
     const group = place.groupBase + (groupIndex % place.groups);
-    const u = dropoutUniform(seed, stream, sample, group, i % place.groupSize);
+    const u = dropoutUniform(seed, stream, sample, group, (i % place.groupSize) + (place.offset ?? 0));
     out[i] = u >= pf ? x[i] / (1 - p) : 0;
   }
   return out;

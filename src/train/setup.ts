@@ -51,6 +51,8 @@ export interface TrainConfig extends DataConfig, PrecisionConfig {
   checkpoint_activations?: boolean;
   checkpoint_num_layers?: number;
   zero_optimization?: { stage: number };
+  /** Megatron's sequence parallelism inside the TP group (no effect without TP) */
+  sequence_parallel?: boolean;
   /** NeoX checkpoints: where to save, every checkpoint_factor steps; where to load from */
   save?: string | null;
   load?: string | null;

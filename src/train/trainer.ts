@@ -55,6 +55,9 @@ export interface TrainerOptions {
   /** fp16 / bf16: the loss scaler (the backward is scaled, gradients unscaled and checked; a step
    *  with an Inf/NaN gradient skips the optimizer); absent: f32 */
   mixed?: MixedPrecision;
+  /** Megatron's sequence parallelism inside the TP group (NeoX sequence_parallel): the TP-replicated
+   *  gradients are then this rank's part, summed over the TP group by the gradient sync */
+  sequenceParallel?: boolean;
 }
 
 export interface StepResult {
@@ -150,6 +153,7 @@ export class Trainer {
       tp: opts.tp?.place,
       recomputeLayers: opts.recomputeLayers,
       attentionBackward: opts.attentionBackward,
+      sequenceParallel: opts.sequenceParallel,
     };
     this.mixed = opts.mixed ?? null;
     this.lossFactors = this.mixed ? ctx.tensor([2], 'lossScaleFactors') : null;

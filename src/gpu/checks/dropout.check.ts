@@ -53,6 +53,15 @@ export const dropoutCheck: KernelCheck = {
     );
     const tpPart = ctx.tensorFrom(Float32Array.from(heads.flatMap((h) => Array.from(h))));
     const laterSamples = ctx.tensorFrom(x.slice(3 * groups * groupSize));
+    // elements [cut, groupSize) of every group on another "sequence-parallel rank"
+    const cut = 1000;
+    const tail = (v: ArrayLike<number>) =>
+      Float32Array.from(
+        Array.from({ length: samples * groups }, (_, g) =>
+          Array.from(Array.prototype.slice.call(v, g * groupSize + cut, (g + 1) * groupSize) as number[]),
+        ).flat(),
+      );
+    const seqPart = ctx.tensorFrom(tail(x));
     const seedLater = ctx.tensorFrom(Uint32Array.from([stepSeed, firstSample + 3, 0, 0]));
     const errors = await noGpuErrors(ctx, 'dropout.gpuErrors', () =>
       ctx.run([
@@ -62,6 +71,12 @@ export const dropoutCheck: KernelCheck = {
         dropoutForward(ctx, otherSeed, p, seed2, stream, layout),
         dropoutForward(ctx, tpPart, p, seed, stream, { groupSize, groups: 2, groupBase: 2 }),
         dropoutForward(ctx, laterSamples, p, seedLater, stream, layout),
+        dropoutForward(ctx, seqPart, p, seed, stream, {
+          groupSize: groupSize - cut,
+          groups,
+          groupBase: 0,
+          offset: cut,
+        }),
       ]),
     );
     const fwd = await ctx.read(tx),
@@ -69,7 +84,8 @@ export const dropoutCheck: KernelCheck = {
       a = await ctx.read(other),
       b = await ctx.read(otherSeed),
       tp = await ctx.read(tpPart),
-      later = await ctx.read(laterSamples);
+      later = await ctx.read(laterSamples),
+      seq = await ctx.read(seqPart);
     let bothDroppedStream = 0,
       bothDroppedSeed = 0;
     for (let i = 0; i < n; i++) {
@@ -87,6 +103,7 @@ export const dropoutCheck: KernelCheck = {
       compare('dropout.bwd', bwd, dropoutRef(dy, p, stepSeed, stream, place), 1e-6),
       { name: 'dropout.bwdSameMask', relErr: maskDiff(fwd, bwd), tol: 0 },
       { name: 'dropout.sameMaskOnOtherTpRank', relErr: maskDiff(tp, fwdHeads), tol: 0 },
+      { name: 'dropout.sameMaskOnOtherSequenceRank', relErr: maskDiff(seq, tail(fwd)), tol: 0 },
       { name: 'dropout.sameMaskInOtherMicroBatch', relErr: maskDiff(later, fwd.slice(3 * groups * groupSize)), tol: 0 },
       fraction('dropout.dropRate', zeroFraction(fwd), p, n),
       fraction('dropout.streamsIndependent', bothDroppedStream / n, p * p, n),

@@ -9,11 +9,14 @@ import { expectLength, expectNoAlias, expectPositiveInts } from './validate';
 import { linearWorkgroup } from './workgroup';
 
 /** How x is laid out over the batch: (samples, groups, groupSize), this rank holding `groups`
- *  of each sample's groups from global group `groupBase` (e.g. its attention heads). */
+ *  of each sample's groups from global group `groupBase` (e.g. its attention heads), and of each
+ *  group the `groupSize` elements from `offset` on (e.g. its sequence-parallel positions). */
 export interface DropoutLayout {
   groupSize: number;
   groups: number;
   groupBase: number;
+  /** where the held part of each group starts in the whole group (default 0) */
+  offset?: number;
 }
 
 /** Words in a dropout seed tensor: [step seed, global id of the first sample, 0, 0]. */
@@ -33,6 +36,9 @@ function dropout(
     throw new Error(`${kernel}: stream must be a u32, got ${stream}`);
   expectLength(kernel, 'seed', seed, DROPOUT_SEED_WORDS);
   expectPositiveInts(kernel, { groupSize: layout.groupSize, groups: layout.groups });
+  const offset = layout.offset ?? 0;
+  if (!Number.isInteger(offset) || offset < 0 || offset + layout.groupSize >= 2 ** 32)
+    throw new Error(`${kernel}: offset must be a u32 with offset + groupSize < 2^32, got ${offset}`);
   if (x.length % (layout.groupSize * layout.groups) !== 0)
     throw new Error(
       `${kernel}: x has ${x.length} elements, not a whole number of samples of ${layout.groups} × ${layout.groupSize}`,
@@ -47,7 +53,7 @@ function dropout(
     ['u32', layout.groupSize],
     ['u32', layout.groups],
     ['u32', layout.groupBase],
-    ['u32', 0],
+    ['u32', layout.offset ?? 0],
   ]);
   return ctx.bind(kernel, ctx.pipeline('dropout', src, { WG }), [x, seed, u], grid1d(Math.ceil(x.length / WG)));
 }

@@ -7,6 +7,8 @@
 //   2. after the step's last backward, the window's rest (embedding, final norm, head: summed
 //      over all micro-batches there) is reduce-scattered the same way, a tied embedding first
 //      summed over its two stages;
+//   2b. sequence parallelism: the TP-replicated gradients in the shard (each TP rank's positions)
+//      are summed over the TP group (whose ranks hold the same shard ranges);
 //   3. the global gradient norm over the shards, clip + AdamW on the shard; then stage 2
 //      all-gathers the updated parameters (as ZeRO-1), stage 3 keeps only its shard.
 import type { Range } from '../../gpu/kernels/optimizer';
@@ -77,6 +79,7 @@ export class ShardedGradSync {
     }
     for (const run of runsOf(model.window, REST)) for (const r of without(run, this.tied)) this.issue(r);
     await timed(() => Promise.all(this.inFlight));
+    if (this.place.seqParallelGroup) await timed(() => this.sumReplicated(this.place.seqParallelGroup!));
     const o0 = performance.now();
     ctx.write(this.t.gradShard!, this.acc);
     ctx.run(this.t.normDispatches);
@@ -106,6 +109,16 @@ export class ShardedGradSync {
       this.t.writeParams(await timed(() => comm.allGather(mine, this.place.dpGroup)));
     } else optMs += performance.now() - o1;
     return { allReduceMs: commMs, optimizerMs: optMs };
+  }
+
+  /** Sequence parallelism: the shard's TP-replicated gradients summed over the TP group. */
+  private async sumReplicated(tpGroup: NonNullable<GradSyncPlace['seqParallelGroup']>): Promise<void> {
+    const { start: o0 } = this.t.optRange;
+    const r = intersect(this.t.model.layout.replicated, this.t.optRange);
+    if (r.end <= r.start) return;
+    const part = this.acc.subarray(r.start - o0, r.end - o0);
+    const name = `${tpGroup.name}:seq-grads`;
+    part.set(await this.place.comm.allReduce(part.slice(), { ...tpGroup, name }, 'sum'));
   }
 
   /** Reads flat range `r` of the gradient window back (queued now) and reduces it. */

@@ -6,6 +6,8 @@
 //      micro-batch's backward has finished its gradients, while the GPU goes on with the rest;
 //      every bucket uses the ring of the whole vector (CollectiveOptions.slice), so the sums are
 //      the same, bit for bit, as one collective over all gradients;
+//   1b. sequence parallelism: each TP rank's gradients of the TP-replicated tensors (norms, row-
+//      layer biases, learned positions) cover only its positions, so they are summed over the TP group;
 //   2. tied embeddings: the first and last stage's copies of embed.wte have their gradients summed
 //      (then averaged over the replicas like a bucket);
 //   3. the global gradient norm: each rank's Σ g² (its optimizer range, minus what another rank
@@ -43,6 +45,8 @@ export interface GradSyncPlace {
   bucketElems?: number;
   /** mixed precision: the tied-embedding gradient sum travels in this 16-bit format */
   half?: HalfFormat;
+  /** sequence parallelism: the TP group over which the TP-replicated gradients are summed */
+  seqParallelGroup?: GroupSpec | null;
 }
 
 export interface SyncTimes {
@@ -124,6 +128,7 @@ export class GradSync {
     };
     this.issueUpTo(Number.POSITIVE_INFINITY);
     await timed(() => Promise.all(this.inFlight));
+    if (this.place.seqParallelGroup) await timed(() => this.sumReplicated(this.place.seqParallelGroup!));
     if (this.tied) {
       const tied = this.tied;
       const g = mirrorOf(this.t).subarray(tied.start, tied.end);
@@ -204,6 +209,18 @@ export class GradSync {
         r.start,
       );
     } else this.t.writeGrads(await comm.allReduce(g, group, 'avg'), r.start);
+  }
+
+  /** The TP-replicated gradients this rank keeps (with ZeRO: its optimizer range of them), summed
+   *  over the TP group (whose members hold the same ranges: same stage, same replica). */
+  private async sumReplicated(tpGroup: GroupSpec): Promise<void> {
+    const { layout } = this.t.model;
+    const r = this.place.zero ? intersect(layout.replicated, this.t.optRange) : layout.replicated;
+    if (r.end <= r.start) return;
+    const g = mirrorOf(this.t).subarray(r.start, r.end);
+    await this.t.ctx.readInto(this.gradView(r), g);
+    const summed = await this.place.comm.allReduce(g, { ...tpGroup, name: `${tpGroup.name}:seq-grads` }, 'sum');
+    this.t.writeGrads(summed, r.start);
   }
 
   private gradView(r: Range) {

@@ -56,9 +56,9 @@ class HalfWireGpu {
 
 const wires = new WeakMap<Trainer, HalfWireGpu>();
 
-/** The trainer's packer for (rows, cols) pipeline tensors, made on first use. */
+/** The trainer's packer for (rows, cols) pipeline tensors (rows: sequence-parallel rows), made on first use. */
 export function halfWireOf(t: Trainer): HalfWireGpu {
   let w = wires.get(t);
-  if (!w) wires.set(t, (w = new HalfWireGpu(t, t.model.N * t.model.spec.C)));
+  if (!w) wires.set(t, (w = new HalfWireGpu(t, t.model.rows * t.model.spec.C)));
   return w;
 }

@@ -11,7 +11,7 @@ export async function pipelineEval(
 ): Promise<number> {
   const { comm } = place,
     { ctx, model } = t;
-  const [rows, cols] = [model.N, model.spec.C];
+  const [rows, cols] = [model.rows, model.spec.C];
   const codec = pipeFormat(place, 'activation');
   let total = 0;
   t.tpCollectives?.restart?.(`eval${round}`);

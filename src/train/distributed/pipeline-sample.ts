@@ -43,7 +43,7 @@ export async function pipelineSample(t: Trainer, place: PipelinePlace, o: Sample
   const { comm, stages } = place;
   const { model } = t;
   const { B, spec } = model;
-  const [rows, cols] = [model.N, spec.C];
+  const [rows, cols] = [model.rows, spec.C];
   const codec = pipeFormat(place, 'activation');
   const lastStageRank = place.ppGroup.ranks[stages - 1];
   const seq = [...o.prompt];

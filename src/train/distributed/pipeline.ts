@@ -63,13 +63,13 @@ export function pipeBytes(codec: PipeFormat, rows: number, cols: number): number
  *  formats are packed on the GPU first (half the readback). */
 export function readForWire(t: Trainer, codec: PipeFormat, src: GpuTensor): Promise<Uint8Array> {
   if (typeof codec === 'object') return halfWireOf(t).read(src, codec.half);
-  return t.ctx.readRaw(src).then((raw) => pipeWire(codec, raw, t.model.N, t.model.spec.C));
+  return t.ctx.readRaw(src).then((raw) => pipeWire(codec, raw, t.model.rows, t.model.spec.C));
 }
 
 /** Writes received bytes into dst: (rows, cols) (16-bit formats unpacked on the GPU). */
 export function writeFromWire(t: Trainer, codec: PipeFormat, dst: GpuTensor, got: Uint8Array): void {
   if (typeof codec === 'object') halfWireOf(t).write(dst, got, codec.half);
-  else t.ctx.write(dst, pipeUnwire(codec, got, t.model.N, t.model.spec.C));
+  else t.ctx.write(dst, pipeUnwire(codec, got, t.model.rows, t.model.spec.C));
 }
 
 export async function pipelineStep(
@@ -84,7 +84,7 @@ export async function pipelineStep(
   const lr = t.beginStep();
   const step = t.step;
   const slotOf = (mb: number) => mb % K;
-  const [rows, cols] = [model.N, model.spec.C];
+  const [rows, cols] = [model.rows, model.spec.C];
   const codecOf = (what: 'activation' | 'grad'): PipeFormat => pipeFormat(place, what);
   const tag = (what: string, mb: number) => `pp:${what}:${step}:${mb}`;
   let computeMs = 0,

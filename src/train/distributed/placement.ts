@@ -38,6 +38,8 @@ export interface RankWire {
   pipe?: { activations: PipeCodec; gradients: PipeCodec };
   /** mixed precision: what goes between ranks uncompressed travels in this 16-bit format */
   half?: HalfFormat | null;
+  /** Megatron's sequence parallelism inside the TP group (config key sequence_parallel) */
+  sequenceParallel?: boolean;
 }
 
 export function placeRank(
@@ -86,6 +88,7 @@ export function placeRank(
       dpAverage: !wire.localSgd,
       pipeCodecs: wire.pipe ?? { activations: 'none', gradients: 'none' },
       ...(wire.half ? { half: wire.half } : {}),
+      seqParallelGroup: wire.sequenceParallel && plan.tp > 1 ? tpGroup : null,
     },
   };
 }
@@ -118,5 +121,6 @@ export function tpCollectives(comm: RankComm, group: GroupSpec, half?: HalfForma
       key = k;
       n = 0;
     },
+    reduceScatter: (a) => comm.reduceScatter(a, group, 'sum'),
   };
 }

@@ -41,6 +41,7 @@ export class RankModel {
       localSgd: !!c.local_sgd,
       pipe: c.pipe_compression,
       half: halfFormatOf(c),
+      sequenceParallel: c.sequence_parallel,
     });
     const { place, stage, slots, dpRank, tp, tpGroup, zeroStage: zeroRun } = this.placement;
     const paramGroup = { ...place.dpGroup, name: `${place.dpGroup.name}:params` };
@@ -54,6 +55,7 @@ export class RankModel {
       slots,
       tp: { place: tp, collectives: tpCollectives(comm, tpGroup, halfFormatOf(c)) },
       recomputeLayers: c.checkpoint_activations ? (c.checkpoint_num_layers ?? 1) : 0,
+      sequenceParallel: place.seqParallelGroup !== null,
       zero: place.zero
         ? {
             shards: this.plan.dp,

@@ -1,0 +1,88 @@
+// Bytes of the activation buffers one rank of the trainer allocates (src/model/activation-set.ts),
+// counted without a GPU: the same tensors, each rounded up to 16 bytes as the GPU context
+// rounds its buffers. Per slot (micro-batch in flight): every layer's saved tensors (with
+// activation recompute, only each chunk's input), the logits and the backward scratch; shared by
+// the slots: the recompute layers, the attention backward's T × T scratch and, with sequence
+// parallelism, three (B·T, C) buffers gathered or summed along the sequence.
+// Fused attention is counted as the trainer picks it on a GPU whose limits fit the fused kernels
+// (the H200's do): from FUSED_ATTENTION_FROM_BYTES of probabilities per layer, with the
+// recomputing backward while its scratch is at most 1 GiB (maxStorageBufferBindingSize ≥ 1 GiB).
+// Legend: B micro batch, T sequence, C hidden, N = B·T, n = this rank's token rows (N, or N/tp
+// with sequence parallelism), a = C/tp, f = F/tp, h = H/tp, v = V/tp, P = B·h·T² probabilities.
+
+export interface ActivationCountInput {
+  microBatch: number;
+  seqLength: number;
+  hidden: number;
+  heads: number;
+  ffnHidden: number;
+  paddedVocab: number;
+  tp: number;
+  /** transformer layers of the stage */
+  layers: number;
+  /** activation sets: micro-batches whose buffers are live at once */
+  slots: number;
+  /** activation recompute in chunks of this many layers (0: off) */
+  recomputeLayers: number;
+  sequenceParallel: boolean;
+  attentionDropout: boolean;
+}
+
+/** activations.ts: fused attention from this many bytes of one layer's probabilities */
+export const FUSED_ATTENTION_FROM_BYTES = 32 << 20;
+/** activations.ts: the recomputing attention backward's largest (B·h, T, T) scratch */
+export const RECOMPUTE_SCRATCH_BYTES = 2 ** 30;
+
+const bufferBytes = (elements: number) => Math.max(16, Math.ceil((elements * 4) / 16) * 16);
+const total = (tensors: number[]) => tensors.reduce((sum, e) => sum + bufferBytes(e), 0);
+
+export function activationBytes(m: ActivationCountInput): number {
+  const { microBatch: B, seqLength: T, hidden: C, tp } = m;
+  const N = B * T,
+    a = C / tp,
+    f = m.ffnHidden / tp,
+    h = m.heads / tp,
+    v = m.paddedVocab / tp,
+    hd = C / m.heads;
+  const seq = m.sequenceParallel && tp > 1;
+  const n = seq ? N / tp : N;
+  const P = B * h * T * T;
+  const fusedAttention = hd % 4 === 0 && P * 4 >= FUSED_ATTENTION_FROM_BYTES;
+  const probabilities = !fusedAttention || m.attentionDropout;
+  const attentionBackward = probabilities ? null : P * 4 <= RECOMPUTE_SCRATCH_BYTES ? 'recompute' : 'fused';
+  const geluBackwardFused = N % 4 === 0 && f % 4 === 0 && C % 4 === 0;
+  const opt = (on: boolean, e: number) => (on ? [e] : []);
+
+  const layer = (withInput: boolean): number[] => [
+    ...opt(withInput, n * C), // x
+    ...[n * C, n, n], // ln1, mean, rstd
+    ...[3 * N * a, N * a, N * a, N * a], // qkv, q, k, v
+    ...opt(probabilities, P),
+    ...opt(fusedAttention, B * h * T), // lse
+    ...opt(m.attentionDropout, P),
+    ...[N * a, N * a], // yh, y
+    ...[n * C, n * C, n * C, n, n], // attnOut, xMid, ln2, mean, rstd
+    ...[N * f, N * f, n * C], // h, g, mlpOut
+  ];
+  const L = m.layers;
+  const k = m.recomputeLayers > 0 && L > 0 ? Math.min(m.recomputeLayers, L) : 0;
+  const slotLayers = k > 0 ? Array.from({ length: Math.ceil(L / k) }, () => n * C) : Array(L).fill(layer(true)).flat();
+  const slot = [
+    ...[N, N, 1 + 4 * N], // tokens, targets, embedding buckets
+    ...slotLayers,
+    ...[n * C, n * C, n, n], // xFinal, lnf, mean, rstd
+    ...[N * v, N, N, N], // logits, losses, lse, target logit
+    ...[n * C, n * C, n * C, N * C, ...opt(seq, n * C)], // dx, dxSaved, dBranch, dln, dlnRows
+    ...[3 * N * a, N * a, N * a, N * a], // dqkv, dq, dk, dv
+    ...opt(probabilities, P), // datt
+    ...opt(attentionBackward === 'fused', B * h * T), // dsum
+    ...[N * a, N * a, N * f, ...opt(!geluBackwardFused, N * f)], // dyh, dy, dh, dg
+    ...[N * v, 4], // dlogits, dropout seed
+  ];
+  const shared = [
+    ...Array.from({ length: k }, (_, j) => layer(j > 0)).flat(),
+    ...(L > 0 && attentionBackward === 'recompute' ? [P, P] : []),
+    ...(seq ? [N * C, N * C, N * C] : []),
+  ];
+  return m.slots * total(slot) + total(shared);
+}
