@@ -4,6 +4,7 @@
 
 import { stringify } from 'yaml';
 import { ConfigError, loadConfig } from '../src/config/index';
+import { describePrecision } from '../src/train/precision';
 
 export interface ValidateOptions {
   json?: boolean;
@@ -13,10 +14,12 @@ export interface ValidateOptions {
 export function validateCommand(paths: string[], opts: ValidateOptions = {}): number {
   try {
     const { config, warnings, sources } = loadConfig(paths);
+    const runs = { precision: describePrecision(config) };
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify({ ok: true, config, warnings, sources }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ ok: true, config, runs, warnings, sources }, null, 2)}\n`);
     } else {
       process.stdout.write(`# resolved from ${paths.join(', ')}\n${stringify(config)}`);
+      process.stdout.write(`\nruns: precision ${runs.precision}\n`);
       process.stdout.write(
         warnings.length
           ? `\nwarnings (${warnings.length}):\n${warnings.map((w) => `  - ${w}\n`).join('')}`

@@ -56,6 +56,8 @@ export function handleTabMessage(
       add('comm_ms', msg.timings?.commMs);
       add('optimizer_ms', msg.timings?.optimizerMs);
       add('step_ms', msg.timings?.stepMs);
+      add('loss_scale', msg.lossScale);
+      add('skipped_step', msg.skipped === undefined ? undefined : 1);
       runs.metrics.add(p.runId, points);
       if (msg.timings?.stepMs !== undefined) runs.noteStepMs(p.runId, msg.timings.stepMs);
       runs.reportStep(p, msg.step);

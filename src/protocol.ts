@@ -204,6 +204,9 @@ export const TabMessageSchema = z.discriminatedUnion('type', [
     tokensPerSec: z.number().finite().min(0).optional(),
     lr: z.number().finite().optional(),
     timings: TimingsSchema.optional(),
+    /** mixed precision: the step's loss scale, and whether its gradients overflowed (step skipped) */
+    lossScale: z.number().finite().positive().optional(),
+    skipped: z.boolean().optional(),
   }),
   /** Pipeline timeline of one step; times are ms since the tab's own clock origin. */
   z.strictObject({ type: z.literal('spans'), step: RankNum.max(1e9), spans: z.array(SpanSchema).max(512) }),

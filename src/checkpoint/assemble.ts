@@ -8,7 +8,7 @@
 import { layoutParams, paramDefs, stageParamDefs, type ParamDef, type ParamLayout } from '../model/params';
 import { unshardTensor } from '../model/tp-shard';
 import { rankOf } from '../parallel/grid';
-import { CheckpointError, sameLayout } from './layout';
+import { CheckpointError, sameLayout, type TrainingMeta } from './layout';
 import type { Manifest, ManifestFile } from './manifest';
 import { decodeRankFile, type DecodedRankFile } from './rank-file';
 import { sha256Hex } from './sha256';
@@ -171,6 +171,14 @@ export class CheckpointReader {
       params: tps.map((t) => this.entry(t, pp, 0)),
       moments: tps.map(momentPieces),
     };
+  }
+
+  /** The mixed-precision training state the checkpoint carries (every file holds the same),
+   *  read from a file already fetched when there is one; null for an f32 checkpoint. */
+  async training(): Promise<TrainingMeta | null> {
+    const files = this.manifest.files;
+    const f = files.find((x) => this.fetched.includes(x.name)) ?? files[0];
+    return f ? ((await this.file(f)).header.training ?? null) : null;
   }
 
   private file(f: ManifestFile): Promise<DecodedRankFile> {

@@ -16,6 +16,14 @@ export interface OptRange {
   end: number;
 }
 
+/** Mixed-precision training's host state, the same on every rank (saved by mixed-precision runs only). */
+export interface TrainingMeta {
+  /** iterations whose optimizer step was skipped for a gradient overflow */
+  skippedSteps: number;
+  /** DeepSpeed's dynamic loss scaler (src/train/loss-scaler.ts) */
+  lossScaler?: { scale: number; curIter: number; lastOverflowIter: number; curHysteresis: number };
+}
+
 /** One rank's training state at save time. */
 export interface RankState {
   /** optimizer steps completed */
@@ -28,6 +36,7 @@ export interface RankState {
   m: Float32Array;
   v: Float32Array;
   optRange: OptRange;
+  training?: TrainingMeta;
 }
 
 export interface CheckpointLayout {

@@ -25,7 +25,9 @@ import {
   type OptRange,
   type RankCoord,
   type RankState,
+  type TrainingMeta,
 } from './layout';
+import { z } from 'zod';
 import { readSafetensorsHeader } from './safetensors-header';
 import { readSafetensors, writeSafetensors, type NamedTensor } from './safetensors';
 import {
@@ -59,7 +61,21 @@ export interface RankFileHeader {
   hasParams: boolean;
   /** tensor names in file order */
   tensors: string[];
+  /** mixed precision: skipped steps and the loss scaler (metadata `training`, optional) */
+  training?: TrainingMeta;
 }
+
+const TrainingSchema: z.ZodType<TrainingMeta> = z.strictObject({
+  skippedSteps: z.number().int().min(0),
+  lossScaler: z
+    .strictObject({
+      scale: z.number().positive(),
+      curIter: z.number().int().min(0),
+      lastOverflowIter: z.number().int().min(-1),
+      curHysteresis: z.number().int(),
+    })
+    .optional(),
+});
 
 export interface DecodedRankFile {
   header: RankFileHeader;
@@ -122,6 +138,7 @@ export function encodeRankFile(spec: ModelSpec, layout: CheckpointLayout, s: Ran
     moments: kind,
     opt_range: JSON.stringify(s.optRange),
     layout_total: String(pl.total),
+    ...(s.training ? { training: JSON.stringify(s.training) } : {}),
   });
 }
 
@@ -200,6 +217,7 @@ export function describeRankFile(bytes: Uint8Array, source: string, fileSize = b
       fail(source, `tensor ${name} has shape [${t.shape}], expected [${shape}]`);
   }
   for (const name of h.tensors.keys()) if (!expected.has(name)) fail(source, `unexpected tensor ${name}`);
+  const training = typeof md.training === 'string' ? json('training', TrainingSchema) : undefined;
   return {
     step,
     coord,
@@ -211,6 +229,7 @@ export function describeRankFile(bytes: Uint8Array, source: string, fileSize = b
     paramTotal: pl.total,
     hasParams,
     tensors: [...h.tensors.keys()],
+    ...(training ? { training } : {}),
   };
 }
 

@@ -11,7 +11,7 @@ import { layoutParams, paramDefs, stageParamDefs, type ParamLayout, type StageRa
 import type { ModelSpec } from '../model/spec';
 import { shardTensor, vocabRange, type TpPlace } from '../model/tp-shard';
 import { CheckpointReader, type FullTensor, type ReadFile } from './assemble';
-import { CheckpointError, type OptRange } from './layout';
+import { CheckpointError, type OptRange, type TrainingMeta } from './layout';
 import type { Manifest } from './manifest';
 
 export interface ReshardTarget {
@@ -28,6 +28,8 @@ export interface ReshardTarget {
 
 export interface ReshardedState {
   step: number;
+  /** mixed precision: skipped steps and the loss scaler, when the checkpoint has them */
+  training?: TrainingMeta;
   layout: ParamLayout;
   /** (layout.total) */
   params: Float32Array;
@@ -129,5 +131,10 @@ export async function loadRankState(
   const reader = new CheckpointReader(manifest, readFile);
   const names = targetLayout(target).slots.map((s) => s.name);
   const full = await reader.tensors(names, { moments: target.moments ?? true });
-  return { ...reshardTensors(full, manifest.step, target), fetched: reader.fetched };
+  const training = await reader.training();
+  return {
+    ...reshardTensors(full, manifest.step, target),
+    fetched: reader.fetched,
+    ...(training ? { training } : {}),
+  };
 }

@@ -51,6 +51,30 @@ export const TOKENIZER_TYPES = [
   'TiktokenTokenizer',
 ] as const;
 export const PRECISIONS = ['fp16', 'fp32', 'bfloat16'] as const;
+
+/** DeepSpeed's `fp16` keys and defaults (NeoX passes the block through to DeepSpeed). */
+export const FP16_DEFAULTS = {
+  enabled: false,
+  /** 0: dynamic loss scaling; > 0: this static scale */
+  loss_scale: 0,
+  initial_scale_power: 16,
+  loss_scale_window: 1000,
+  hysteresis: 2,
+  consecutive_hysteresis: false,
+  min_loss_scale: 1,
+} as const;
+
+const fp16Block = dict({
+  enabled: bool().default(FP16_DEFAULTS.enabled),
+  loss_scale: nonNegNum().default(FP16_DEFAULTS.loss_scale),
+  // 2^power must be a finite f32
+  initial_scale_power: intBetween(0, 127).default(FP16_DEFAULTS.initial_scale_power),
+  loss_scale_window: posInt().default(FP16_DEFAULTS.loss_scale_window),
+  // DeepSpeed takes 0 too, and then never lowers the scale: refused here
+  hysteresis: posInt().default(FP16_DEFAULTS.hysteresis),
+  consecutive_hysteresis: bool().default(FP16_DEFAULTS.consecutive_hysteresis),
+  min_loss_scale: posNum().default(FP16_DEFAULTS.min_loss_scale),
+});
 export const ATTENTION_TYPES = [
   'global',
   'local',
@@ -168,7 +192,7 @@ export const configShape = {
   attention_dropout: probability().default(0.1),
   // precision (DeepSpeed dicts; `precision` is derived from them when absent)
   precision: oneOf(PRECISIONS).optional(),
-  fp16: dict({ enabled: bool().default(false) }).default({ enabled: false }),
+  fp16: fp16Block.default({ ...FP16_DEFAULTS }),
   bf16: dict({ enabled: bool().default(false) }).default({ enabled: false }),
   // optimizer and schedule
   optimizer: optimizerBlock.optional(),

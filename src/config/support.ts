@@ -34,7 +34,7 @@ export const IMPLEMENTED_KEYS: ReadonlySet<string> = new Set([
   'attention_config',
   'hidden_dropout',
   'attention_dropout',
-  // precision: read, and only f32 is implemented (see IMPLEMENTED_VALUES.precision)
+  // precision: f32, or fp16 / bf16 mixed precision (src/train/precision.ts says what is 16-bit)
   'precision',
   'fp16',
   'bf16',
@@ -101,7 +101,7 @@ export const IMPLEMENTED_KEYS: ReadonlySet<string> = new Set([
 export const IMPLEMENTED_VALUES: Readonly<Record<string, readonly unknown[]>> = {
   tokenizer_type: ['GPT2BPETokenizer', 'CharLevelTokenizer'],
   optimizer_type: ['adam', 'adamw'],
-  precision: ['fp32'],
+  precision: ['fp32', 'fp16', 'bfloat16'],
   norm: ['layernorm', 'rmsnorm'],
   pos_emb: ['learned', 'rotary', 'none'],
   activation: ['gelu'],
@@ -117,6 +117,20 @@ export const IMPLEMENTED_VALUES: Readonly<Record<string, readonly unknown[]>> = 
 
 /** Keys inside `optimizer.params` that tabtron's Adam reads; others draw a warning. */
 export const IMPLEMENTED_OPTIMIZER_PARAMS: ReadonlySet<string> = new Set(['lr', 'betas', 'eps', 'weight_decay']);
+
+/** Keys of the DeepSpeed `fp16` / `bf16` blocks that training reads (src/train/precision.ts). */
+export const IMPLEMENTED_PRECISION_KEYS: Readonly<Record<'fp16' | 'bf16', readonly string[]>> = {
+  fp16: [
+    'enabled',
+    'loss_scale',
+    'initial_scale_power',
+    'loss_scale_window',
+    'hysteresis',
+    'consecutive_hysteresis',
+    'min_loss_scale',
+  ],
+  bf16: ['enabled'],
+};
 
 /** Vocabulary size of each tokenizer tabtron ships (CharLevelTokenizer: bytes 0..255). */
 export const TOKENIZER_VOCAB_SIZES: Readonly<Record<string, number>> = {

@@ -44,6 +44,19 @@ describe('validate CLI', () => {
     );
   });
 
+  it('says what precision really runs', () => {
+    const f32 = validate('configs/tiny.yml');
+    expect(f32.stdout).toContain('runs: precision fp32: every tensor and all arithmetic in f32');
+    const r = validate('--json', '../shared/reference/gpt-neox-configs/125M.yml');
+    const out = JSON.parse(r.stdout) as { runs: { precision: string }; warnings: string[] };
+    expect(out.runs.precision).toMatch(
+      /^fp16 mixed precision: dynamic loss scale from 2\^16 \(window 1000, hysteresis 2, min 1\); steps whose/,
+    );
+    expect(out.runs.precision).toContain('fp16 between ranks: pipeline activations and their gradients');
+    expect(out.runs.precision).toContain('f32 arithmetic, f32 weights (no 16-bit working copy yet)');
+    expect(out.warnings.filter((w) => w.includes('fp16'))).toEqual([]);
+  });
+
   it('reports an invalid config as JSON too when asked', () => {
     const r = validate('--json', 'src/config/fixtures/dup-spelling.yml');
     expect(r.code).toBe(1);

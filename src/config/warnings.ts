@@ -5,7 +5,13 @@
 import { inFiles, showValue } from './errors';
 import { OTHER_NEOX_KEYS } from './neox-keys';
 import { configShape, type ModeledKey } from './schema';
-import { IMPLEMENTED_KEYS, IMPLEMENTED_OPTIMIZER_PARAMS, IMPLEMENTED_VALUES, TOKENIZER_VOCAB_SIZES } from './support';
+import {
+  IMPLEMENTED_KEYS,
+  IMPLEMENTED_OPTIMIZER_PARAMS,
+  IMPLEMENTED_PRECISION_KEYS,
+  IMPLEMENTED_VALUES,
+  TOKENIZER_VOCAB_SIZES,
+} from './support';
 
 type Values = Record<string, unknown>;
 
@@ -91,6 +97,19 @@ function optimizerParamWarnings(config: Values, sources: Record<string, string>)
   return out;
 }
 
+/** Keys of the DeepSpeed `fp16` / `bf16` blocks that tabtron's mixed precision does not read. */
+function precisionBlockWarnings(config: Values, sources: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const block of ['fp16', 'bf16'] as const) {
+    if (!(block in sources)) continue;
+    for (const key of Object.keys(config[block] as Values)) {
+      if (!IMPLEMENTED_PRECISION_KEYS[block].includes(key))
+        out.push(inFiles([sources[block]], `${block}.${key} is not implemented in tabtron yet; ignored`));
+    }
+  }
+  return out;
+}
+
 function tokenizerFileWarnings(config: Values, sources: Record<string, string>): string[] {
   const type = config.tokenizer_type as string;
   if (TOKENIZER_VOCAB_SIZES[type] === undefined) return [];
@@ -129,6 +148,7 @@ export function collectWarnings(given: Values, config: Values, sources: Record<s
     ...unimplementedKeys(given, sources),
     ...unimplementedValues(config, sources),
     ...optimizerParamWarnings(config, sources),
+    ...precisionBlockWarnings(config, sources),
     ...tokenizerFileWarnings(config, sources),
     ...dataPathWarnings(config, sources),
     ...sequenceParallelWarnings(config, sources),

@@ -5,6 +5,7 @@ import attentionTiles from '../../shaders/lib/attention_tiles.wgsl?raw';
 import columnSum from '../../shaders/lib/column_sum.wgsl?raw';
 import erf from '../../shaders/lib/erf.wgsl?raw';
 import gelu from '../../shaders/lib/gelu.wgsl?raw';
+import halfBits from '../../shaders/lib/half_bits.wgsl?raw';
 import headIndex from '../../shaders/lib/head_index.wgsl?raw';
 import matmulEpilogue from '../../shaders/lib/matmul_epilogue.wgsl?raw';
 import matmulFma8x8 from '../../shaders/lib/matmul_fma_8x8.wgsl?raw';
@@ -21,6 +22,7 @@ export const shaderLib: Readonly<Record<string, string>> = {
   'column_sum.wgsl': columnSum,
   'erf.wgsl': erf,
   'gelu.wgsl': gelu,
+  'half_bits.wgsl': halfBits,
   'head_index.wgsl': headIndex,
   'matmul_epilogue.wgsl': matmulEpilogue,
   'matmul_fma_8x8.wgsl': matmulFma8x8,

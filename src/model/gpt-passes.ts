@@ -30,6 +30,7 @@ import {
 import { fusedAttentionBackward, fusedAttentionForward } from '../gpu/kernels/fused-attention';
 import { crossEntropyBackward, crossEntropyForward, targetLogit } from '../gpu/kernels/crossentropy';
 import { type DropoutLayout, dropoutBackward, dropoutForward } from '../gpu/kernels/dropout';
+import { scaleByTensor } from '../gpu/kernels/loss-scale';
 import type { Acts, LayerActs, LocalDims } from './activations';
 import { linearBackward, linearForward } from './linear';
 import { normBackward, normForward, type NormParams } from './norm';
@@ -57,6 +58,8 @@ export interface PassContext {
   dims: LocalDims;
   vocab: VocabRows;
   lossScale: number;
+  /** mixed precision: (2) [loss scale, 1 / loss scale]; dL/dlogits is multiplied by element 0 */
+  lossScaleFactors?: GpuTensor;
   /** training passes apply dropout; evaluation passes do not */
   dropout: boolean;
   /** Megatron's sequence parallelism: this rank's positions of the norm/dropout/residual tensors */
@@ -331,6 +334,7 @@ export function headForwardPass(m: PassContext, b: ProgramBuilder, a: Acts): voi
 export function headBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts): void {
   const { ctx, spec: s, N, dims: d } = m;
   b.push(crossEntropyBackward(ctx, a.logits, a.targets, a.lse, a.dlogits, N, d.v, m.lossScale));
+  if (m.lossScaleFactors) b.push(scaleByTensor(ctx, a.dlogits, m.lossScaleFactors, 0));
   const lnf = columnInput(m, b, a, a.lnf, 'final_norm output (again)'); // only its rows were kept
   b.push(...linearBackward(ctx, a.dlogits, lnf, m.headWeight(), m.headWeight(true), null, a.dln, N, s.C, d.v));
   const dlnf = columnInputGrad(m, b, a, 'head input gradient');

@@ -42,6 +42,9 @@ export interface GptOptions {
   flatLength?: (total: number) => number;
   /** the attention backward after a fused forward (activations.ts fusionFor); default: chosen by size */
   attentionBackward?: AttentionBackward;
+  /** mixed precision: (2) [loss scale, 1 / loss scale], rewritten each step; the backward
+   *  multiplies dL/dlogits by element 0 */
+  lossScaleFactors?: GpuTensor;
   /** Megatron's sequence parallelism inside the TP group (NeoX sequence_parallel); no effect without TP */
   sequenceParallel?: boolean;
   /** ZeRO-2 (grads) and ZeRO-3 (params too): that buffer is a window (param-window.ts), not the
@@ -124,7 +127,7 @@ export class Gpt {
     });
     // the activation buffers only: kernels' own workspaces made while recording are not counted
     this.activationBytes = ctx.bytesAllocated - before;
-    const pass = this.passContext(lossScale, true);
+    const pass = this.passContext(lossScale, true, opts.lossScaleFactors);
     const evalPass = this.passContext(lossScale, false);
     const hasDropout = spec.hiddenDropout > 0 || spec.attentionDropout > 0;
     const chunk = opts.recomputeLayers ? Math.min(opts.recomputeLayers, numLayers) : 0;
@@ -196,7 +199,7 @@ export class Gpt {
     return this.tp.size > 1 ? localTargets(targets, this.vocab) : targets;
   }
 
-  private passContext(lossScale: number, dropout: boolean): PassContext {
+  private passContext(lossScale: number, dropout: boolean, lossScaleFactors?: GpuTensor): PassContext {
     const s = this.spec;
     const norm = (prefix: string): NormParams => {
       const hasBias = s.norm === 'layernorm';
@@ -217,6 +220,7 @@ export class Gpt {
       dims: this.dims,
       vocab: this.vocab,
       lossScale,
+      lossScaleFactors,
       dropout,
       seq: this.seq,
       param: (name, grad) => this.param(name, grad),

@@ -55,6 +55,9 @@ export interface TpCollectives {
   sum(a: Float32Array, what: string): Promise<Float32Array>;
   /** every rank's `a`, concatenated in TP rank order */
   gather(a: Float32Array, what: string): Promise<Float32Array>;
+  /** a new sequence of calls begins (a step, an evaluation), named alike on every TP rank:
+   *  collectives that number their messages start again from it */
+  restart?(key: string): void;
   /** the sum over the group of `a`, cut in `size` equal chunks in rank order: this rank's chunk */
   reduceScatter(a: Float32Array, what: string): Promise<Float32Array>;
 }

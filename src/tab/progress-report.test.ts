@@ -50,6 +50,19 @@ describe('ProgressReport', () => {
     for (const m of sent) expect(TabMessageSchema.safeParse(m).success).toBe(true);
   });
 
+  it('carries the loss scale of a mixed-precision step and whether it was skipped', () => {
+    const { sent } = feed([
+      { ...step(1, 5.5), lossScale: 65536, skipped: true } as TrainEvent,
+      { ...step(2, 5.4), lossScale: 32768 } as TrainEvent,
+      { kind: 'done', step: 2, trainLoss: 5.4, validLoss: 5.4, elapsedMs: 400 },
+    ]);
+    expect(sent.map((m) => [m.lossScale, m.skipped])).toEqual([
+      [65536, true],
+      [32768, undefined],
+    ]);
+    for (const m of sent) expect(TabMessageSchema.safeParse(m).success).toBe(true);
+  });
+
   it('sends a step without evaluation when training ends or fails', () => {
     expect(
       feed([step(1, 5.5), { kind: 'done', step: 1, trainLoss: 5.5, validLoss: 5.6, elapsedMs: 1 }]).sent.map(

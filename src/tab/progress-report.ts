@@ -50,6 +50,8 @@ export class ProgressReport {
           lr: finite(e.lr),
           tokensPerSec: Number.isFinite(e.tokensPerSec) ? Math.max(0, e.tokensPerSec) : undefined,
           timings: { stepMs: Math.max(0, e.ms) },
+          ...(e.lossScale !== undefined ? { lossScale: e.lossScale } : {}),
+          ...(e.skipped ? { skipped: true } : {}),
         };
         return;
       case 'eval':

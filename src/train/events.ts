@@ -59,6 +59,10 @@ export type TrainEvent =
       ms: number;
       tokensPerSec: number;
       breakdown?: StepBreakdown;
+      /** mixed precision: the loss scale the step used */
+      lossScale?: number;
+      /** mixed precision: its gradients overflowed (Inf/NaN on some rank), so no rank stepped */
+      skipped?: boolean;
     }
   | { kind: 'eval'; step: number; split: 'valid' | 'test'; loss: number }
   | { kind: 'done'; step: number; trainLoss: number; validLoss: number; elapsedMs: number }

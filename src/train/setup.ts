@@ -7,9 +7,10 @@ import { padVocab, type InitKind, type ModelSpec, type NormKind, type PosEmbKind
 import type { DataConfig } from '../data/data-config';
 import type { Tokenizer } from '../data/tokenizer';
 import type { DecayStyle, LrSchedule } from './lr';
+import type { PrecisionConfig } from './precision';
 
 /** The NeoX keys a single rank's training reads (all already defaulted and validated). */
-export interface TrainConfig extends DataConfig {
+export interface TrainConfig extends DataConfig, PrecisionConfig {
   num_layers: number;
   hidden_size: number;
   num_attention_heads: number;

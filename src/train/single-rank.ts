@@ -7,8 +7,9 @@ import { initFlat } from '../model/init';
 import type { TrainEvent } from './events';
 import type { DataSource } from '../data/data-files';
 import { openRankData, type RankData } from '../data/rank-data';
+import { mixedPrecisionFor } from './precision';
 import { adamHyper, lrSchedule, modelSpec, type TrainConfig } from './setup';
-import { Trainer, type MicroBatch } from './trainer';
+import { mixedReport, Trainer, type MicroBatch } from './trainer';
 
 export interface RunOptions {
   /** stop after this many steps (defaults to train_iters) */
@@ -39,6 +40,7 @@ export async function trainSingleRank(
     adam: adamHyper(c),
     schedule: lrSchedule(c),
     recomputeLayers,
+    mixed: mixedPrecisionFor(c) ?? undefined,
   });
   trainer.loadParams(initFlat(trainer.model.layout, c.seed));
   const steps = Math.min(opts.maxSteps ?? c.train_iters, c.train_iters);
@@ -74,6 +76,7 @@ export async function trainSingleRank(
       gradNorm: r.gradNorm,
       ms,
       tokensPerSec: (tokensPerStep / ms) * 1000,
+      ...mixedReport(r),
     });
     if (!Number.isFinite(r.loss)) throw new Error(`loss became ${r.loss} at step ${r.step}`);
     if (c.eval_interval > 0 && (r.step % c.eval_interval === 0 || step === steps - 1)) {

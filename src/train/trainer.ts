@@ -18,7 +18,10 @@ import { runProgram, type RunHooks } from '../model/run-program';
 import type { ModelSpec } from '../model/spec';
 import type { TpPlace } from '../model/tp-shard';
 import type { RankMemory } from './events';
+import { unscaleAndCheck } from '../gpu/kernels/loss-scale';
+import type { LossScalerState } from './loss-scaler';
 import { learningRate, type LrSchedule } from './lr';
+import type { MixedPrecision } from './precision';
 import { ParamGather, type SliceGather } from './param-gather';
 
 export interface MicroBatch {
@@ -49,6 +52,9 @@ export interface TrainerOptions {
   normSkip?: (layout: ParamLayout) => Range[];
   /** the attention backward after a fused forward (model/activations.ts fusionFor); default: chosen by size */
   attentionBackward?: AttentionBackward;
+  /** fp16 / bf16: the loss scaler (the backward is scaled, gradients unscaled and checked; a step
+   *  with an Inf/NaN gradient skips the optimizer); absent: f32 */
+  mixed?: MixedPrecision;
   /** Megatron's sequence parallelism inside the TP group (NeoX sequence_parallel): the TP-replicated
    *  gradients are then this rank's part, summed over the TP group by the gradient sync */
   sequenceParallel?: boolean;
@@ -59,6 +65,26 @@ export interface StepResult {
   loss: number;
   lr: number;
   gradNorm: number;
+  /** mixed precision: the loss scale this step used, and whether its gradients overflowed
+   *  (then the optimizer did not step, the learning-rate schedule did not advance) */
+  lossScale?: number;
+  overflow?: boolean;
+}
+
+/** The host side of a rank's training state (beside its GPU buffers): what undo, snapshots
+ *  and checkpoints keep. */
+export interface TrainerHostState {
+  step: number;
+  /** iterations whose optimizer step was skipped (gradient overflow) */
+  skippedSteps: number;
+  scaler?: LossScalerState;
+}
+
+/** A step event's mixed-precision fields: the loss scale it used, and `skipped` when its
+ *  gradients overflowed (absent in f32 runs). */
+export function mixedReport(r: StepResult): { lossScale?: number; skipped?: boolean } {
+  if (r.lossScale === undefined) return {};
+  return r.overflow ? { lossScale: r.lossScale, skipped: true } : { lossScale: r.lossScale };
 }
 
 /** ZeRO-1's flat length: the layout padded so `shards` equal parts each start aligned. */
@@ -101,7 +127,16 @@ export class Trainer {
   /** ZeRO-3: (optRange length) this rank's shard of the parameters, all it holds at rest */
   readonly paramShard: GpuTensor | null;
   private readonly gatherer: ParamGather | null;
+  /** iterations done (the data position): steps applied + steps skipped */
   step = 0;
+  /** iterations whose gradients overflowed, so the optimizer (and the LR schedule) did not step */
+  skippedSteps = 0;
+  readonly mixed: MixedPrecision | null;
+  /** mixed precision: (2) [loss scale, 1 / loss scale] of the step */
+  readonly lossFactors: GpuTensor | null;
+  /** mixed precision: u32 (1), 1 when a gradient of this rank's optimizer range is Inf or NaN */
+  readonly overflowFlag: GpuTensor | null;
+  private lastStep: { lossScale: number; overflow: boolean } | null = null;
 
   constructor(
     readonly ctx: GpuContext,
@@ -120,8 +155,12 @@ export class Trainer {
       attentionBackward: opts.attentionBackward,
       sequenceParallel: opts.sequenceParallel,
     };
+    this.mixed = opts.mixed ?? null;
+    this.lossFactors = this.mixed ? ctx.tensor([2], 'lossScaleFactors') : null;
+    this.overflowFlag = this.mixed ? ctx.tensor([1], 'overflowFlag') : null;
     this.model = new Gpt(ctx, spec, microBatchSize, 1 / tokensPerStep, {
       ...stageModel,
+      lossScaleFactors: this.lossFactors ?? undefined,
       flatLength: (total) => (zero.shards > 1 ? zeroFlatLength(total, zero.shards) : total),
       window: { params: this.zeroStage >= 3, grads: this.zeroStage >= 2 },
     });
@@ -152,13 +191,17 @@ export class Trainer {
       };
     };
     const partials = ctx.tensor([numPartials(ctx, S)], 'gradNormPartials');
-    this.normDispatches = gradSquaredNorm(
-      ctx,
-      view('grads'),
-      partials,
-      this.gradSq,
-      clipRanges(opts.normSkip?.(this.model.layout) ?? [], this.optRange),
-    );
+    this.normDispatches = [
+      // the whole optimizer range is unscaled and checked; the norm leaves out what others count
+      ...(this.mixed ? [unscaleAndCheck(ctx, view('grads'), this.lossFactors!, 1, this.overflowFlag!)] : []),
+      ...gradSquaredNorm(
+        ctx,
+        view('grads'),
+        partials,
+        this.gradSq,
+        clipRanges(opts.normSkip?.(this.model.layout) ?? [], this.optRange),
+      ),
+    ];
     const decay = Math.min(S, Math.max(0, this.model.layout.decayCount - this.optRange.start));
     this.updateDispatch = adamw(
       ctx,
@@ -276,10 +319,19 @@ export class Trainer {
     return (this.opts.spec.seed * 7919 + this.step + 1) >>> 0;
   }
 
-  /** Sets this step's learning rate and Adam bias corrections; zeroes gradients and the loss sum. */
+  /** Sets this step's learning rate and Adam bias corrections (both count only the optimizer
+   *  steps applied, as DeepSpeed's LR scheduler and Adam do), and the loss scale; zeroes
+   *  gradients, the loss sum and the overflow flag. */
   beginStep(): number {
-    const lr = learningRate(this.opts.schedule, this.step);
-    const t = this.step + 1;
+    this.tpCollectives?.restart?.(`step${this.step}`);
+    const applied = this.step - this.skippedSteps;
+    const lr = learningRate(this.opts.schedule, applied);
+    const t = applied + 1;
+    if (this.mixed) {
+      const scale = this.mixed.scaler.scale;
+      this.ctx.write(this.lossFactors!, new Float32Array([scale, 1 / scale]));
+      this.ctx.write(this.overflowFlag!, new Uint32Array([0]));
+    }
     this.ctx.write(
       this.stepScalars,
       new Float32Array([lr, 1 - this.betaPowers[0] ** t, 1 - this.betaPowers[1] ** t, 0]),
@@ -355,8 +407,36 @@ export class Trainer {
     }
     if (options.reduceGrads) await options.reduceGrads(this);
     this.ctx.run(this.normDispatches);
-    if (!options.skipOptimizer) this.ctx.run([this.updateDispatch]);
+    const overflow = this.mixed ? (await this.readNormAndOverflow())[1] > 0 : false;
+    if (!options.skipOptimizer && !overflow) this.ctx.run([this.updateDispatch]);
+    this.settleOverflow(overflow);
     return this.finishStep(lr, micro.length, options.reduceLoss, options.skipOptimizer);
+  }
+
+  /** Mixed precision, after normDispatches: [Σ g² of this rank, 1 if its gradients overflowed]. */
+  async readNormAndOverflow(): Promise<Float32Array> {
+    const [sq, flag] = await this.ctx.readMany([this.gradSq, this.overflowFlag!]);
+    return Float32Array.of(new Float32Array(sq)[0], new Uint32Array(flag)[0] > 0 ? 1 : 0);
+  }
+
+  /** After the optimizer ran or was skipped for an overflow (agreed by every rank): the loss
+   *  scaler learns the outcome (an overflow at its minimum scale throws: the run stops). */
+  settleOverflow(overflow: boolean): void {
+    if (!this.mixed) return;
+    this.lastStep = { lossScale: this.mixed.scaler.scale, overflow };
+    if (overflow) this.skippedSteps++;
+    this.mixed.scaler.update(overflow);
+  }
+
+  hostState(): TrainerHostState {
+    const scaler = this.mixed?.scaler.state();
+    return { step: this.step, skippedSteps: this.skippedSteps, ...(scaler ? { scaler } : {}) };
+  }
+
+  loadHostState(s: TrainerHostState): void {
+    this.step = s.step;
+    this.skippedSteps = s.skippedSteps;
+    if (this.mixed && s.scaler) this.mixed.scaler.load(s.scaler);
   }
 
   /** Counts the step and reads back its mean loss and gradient norm. */
@@ -373,7 +453,9 @@ export class Trainer {
     ]);
     let loss = lossTotal / microBatches;
     if (reduceLoss) loss = await reduceLoss(loss);
-    return { step: this.step, loss, lr, gradNorm: Math.sqrt(gradSq[0]) };
+    const mixed = this.lastStep ?? {};
+    this.lastStep = null;
+    return { step: this.step, loss, lr, gradNorm: Math.sqrt(gradSq[0]), ...mixed };
   }
 
   /** Mean loss over the given batches, forward only (a whole model on this rank's TP group). */

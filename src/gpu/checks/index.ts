@@ -7,6 +7,7 @@ import { elementwiseCheck } from './elementwise.check';
 import { embeddingCheck } from './embedding.check';
 import { fusedAttentionCheck } from './fused-attention.check';
 import { geluCheck } from './gelu.check';
+import { halfPackCheck } from './half-pack.check';
 import { layernormCheck, rmsnormCheck } from './norms.check';
 import type { KernelCheck } from './harness';
 import { matmulCheck } from './matmul.check';
@@ -27,4 +28,5 @@ export const allChecks: KernelCheck[] = [
   optimizerCheck,
   dropoutCheck,
   determinismCheck,
+  halfPackCheck,
 ];

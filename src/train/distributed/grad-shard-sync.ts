@@ -85,15 +85,24 @@ export class ShardedGradSync {
     ctx.run(this.t.normDispatches);
     let optMs = 0;
     const normGroups = this.place.normGroups.filter((g) => g.ranks.length > 1);
-    if (normGroups.length > 0) {
-      let sq = await ctx.read(this.t.gradSq);
+    // mixed precision: the overflow flag travels with Σ g² (the norm groups include DP here)
+    const mixed = this.t.mixed !== null;
+    let overflow = false;
+    if (normGroups.length > 0 || mixed) {
+      let sq = mixed ? await this.t.readNormAndOverflow() : await ctx.read(this.t.gradSq);
       optMs += performance.now() - o0;
       for (const g of normGroups)
         sq = await timed(() => comm.allReduce(sq, { ...g, name: `${g.name}:gradnorm` }, 'sum'));
-      ctx.write(this.t.gradSq, sq);
+      overflow = mixed && sq[1] > 0;
+      ctx.write(this.t.gradSq, sq.subarray(0, 1));
     }
     const o1 = performance.now();
+    if (overflow) {
+      this.t.settleOverflow(true);
+      return { allReduceMs: commMs, optimizerMs: optMs };
+    }
     ctx.run([this.t.updateDispatch]);
+    this.t.settleOverflow(false);
     if (this.t.zeroStage === 2) {
       const mine = await this.t.readOptParams();
       optMs += performance.now() - o1;

@@ -14,7 +14,13 @@
 //      counts) summed over the norm group, so every rank clips by the same coefficient;
 //   4. clip + AdamW over the rank's range; with ZeRO-1 the updated shards are all-gathered.
 // ZeRO-2/3 keep only the rank's gradient shard: grad-shard-sync.ts.
+// With mixed precision, step 3 first unscales the rank's gradients and flags Inf/NaN; the flag
+// travels with Σ g² (and over the data-parallel group too), so when any rank of the run
+// overflowed every rank skips step 4 and tells its loss scaler the same thing.
+import { compressedAllReduce } from '../../comm/compress/compressed-ring';
+import { halfCodec } from '../../comm/compress/half-wire';
 import type { GroupSpec } from '../../comm/worker-bridge';
+import type { HalfFormat } from '../precision';
 import type { Range } from '../../gpu/kernels/optimizer';
 import { marksOf, type Program } from '../../model/program';
 import type { RunHooks } from '../../model/run-program';
@@ -37,6 +43,8 @@ export interface GradSyncPlace {
   normGroups: GroupSpec[];
   /** elements per data-parallel gradient bucket (default bucketTarget(flat length)) */
   bucketElems?: number;
+  /** mixed precision: the tied-embedding gradient sum travels in this 16-bit format */
+  half?: HalfFormat;
   /** sequence parallelism: the TP group over which the TP-replicated gradients are summed */
   seqParallelGroup?: GroupSpec | null;
 }
@@ -131,23 +139,46 @@ export class GradSync {
       const tied = this.tied;
       const g = mirrorOf(this.t).subarray(tied.start, tied.end);
       await ctx.readInto(this.gradView(tied), g);
-      const summed = await timed(() => comm.allReduce(g, this.place.tiedEmbeddingGroup!, 'sum'));
-      if (this.dp > 1) await timed(() => this.reduceRange(tied, summed));
+      const group = this.place.tiedEmbeddingGroup!;
+      const half = this.place.half;
+      const summed = await timed(() =>
+        half
+          ? compressedAllReduce(comm, group.ranks, g, { codec: halfCodec(half), tag: `tied:${this.t.step}` })
+          : comm.allReduce(g, group, 'sum'),
+      );
+      if (this.dp > 1) await timed(() => this.reduceRange(tied, summed, 'tied'));
       else this.t.writeGrads(summed, tied.start);
     }
     const o0 = performance.now();
     ctx.run(this.t.normDispatches);
     let optMs = 0;
     const normGroups = this.place.normGroups.filter((g) => g.ranks.length > 1);
-    if (normGroups.length > 0) {
-      let sq = await ctx.read(this.t.gradSq);
+    const mixed = this.t.mixed !== null;
+    // the overflow flag must reach every rank: the norm groups cover TP, PP (and DP with ZeRO);
+    // replicas without ZeRO hold the same averaged gradients, but are asked all the same
+    const dpFlag = mixed && !this.place.zero && this.dp > 1; // (local SGD: replicas step on their own)
+    let overflow = false;
+    if (normGroups.length > 0 || mixed) {
+      // [Σ g²] or, mixed, [Σ g², overflow flag]: summed together
+      let sq = mixed ? await this.t.readNormAndOverflow() : await ctx.read(this.t.gradSq);
       optMs += performance.now() - o0;
       for (const g of normGroups)
         sq = await timed(() => comm.allReduce(sq, { ...g, name: `${g.name}:gradnorm` }, 'sum'));
-      ctx.write(this.t.gradSq, sq);
+      if (dpFlag) {
+        const dp = this.place.dpGroup;
+        const flags = await timed(() => comm.allReduce(sq.slice(1, 2), { ...dp, name: `${dp.name}:overflow` }, 'sum'));
+        sq[1] = flags[0];
+      }
+      overflow = mixed && sq[1] > 0;
+      ctx.write(this.t.gradSq, sq.subarray(0, 1));
     }
     const o1 = performance.now();
+    if (overflow) {
+      this.t.settleOverflow(true);
+      return { allReduceMs: commMs, optimizerMs: optMs };
+    }
     ctx.run([this.t.updateDispatch]);
+    this.t.settleOverflow(false);
     if (this.dp > 1 && this.place.zero) {
       const mine = await this.t.readOptParams();
       optMs += performance.now() - o1;
@@ -167,14 +198,22 @@ export class GradSync {
     }
   }
 
-  /** Averages `g` (the gradients in `r`) over the replicas and writes what this rank keeps. */
-  private async reduceRange(r: Range, g: Float32Array): Promise<void> {
-    const { comm, dpGroup } = this.place;
+  /** Averages `g` (the gradients in `r`) over the replicas and writes what this rank keeps.
+   *  Mixed precision without ZeRO: a ring of the range alone, in 16 bits (ZeRO's reduce-scatter
+   *  stays f32). */
+  private async reduceRange(r: Range, g: Float32Array, what = 'bucket'): Promise<void> {
+    const { comm, dpGroup, half } = this.place;
     const group = { ...dpGroup, slice: { offset: r.start, total: this.flatLength } };
     if (this.place.zero) {
       const mine = await comm.reduceScatter(g, group, 'avg');
       const kept = intersect(r, this.t.optRange);
       if (kept.end > kept.start) this.t.writeGrads(mine, kept.start);
+    } else if (half) {
+      const tag = `${dpGroup.name}:${what}:${this.t.step}:${r.start}`;
+      this.t.writeGrads(
+        await compressedAllReduce(comm, dpGroup.ranks, g, { codec: halfCodec(half), op: 'avg', tag }),
+        r.start,
+      );
     } else this.t.writeGrads(await comm.allReduce(g, group, 'avg'), r.start);
   }
 

@@ -2,15 +2,15 @@
 // interleaved 1F1B every model chunk in turn, around the ring of stages: chunk-route.ts).
 import type { MicroBatch, Trainer } from '../trainer';
 import { chunkRoute, chunkTag } from './chunk-route';
-import { pipeBytes, pipeUnwire, pipeWire, type PipelinePlace } from './pipeline';
+import { pipeBytes, pipeFormat, readForWire, writeFromWire, type PipelinePlace } from './pipeline';
 
 /** Runs `mb` forward (evaluation pass) through this rank's chunks, each fed by and feeding the
  *  ranks of its neighbouring chunks under `tag`; resolves once the head chunk (if here) has run. */
 export async function pipelineForward(t: Trainer, place: PipelinePlace, mb: MicroBatch, tag: string): Promise<void> {
-  const { comm } = place,
-    { ctx, model } = t;
+  const { comm } = place;
+  const { model } = t;
   const [rows, cols] = [model.rows, model.spec.C];
-  const codec = place.pipeCodecs?.activations ?? 'none';
+  const codec = pipeFormat(place, 'activation');
   const v = model.chunks.length;
   for (let c = 0; c < v; c++) {
     const k = model.slotIndex(c, 0);
@@ -19,12 +19,11 @@ export async function pipelineForward(t: Trainer, place: PipelinePlace, mb: Micr
     t.upload(mb, k, { tokens: range.hasEmbedding, targets: range.hasHead });
     if (route.prevRank !== null) {
       const got = await comm.recv(route.prevRank, chunkTag(tag, route.global, v), pipeBytes(codec, rows, cols));
-      ctx.write(model.inputOf(k), pipeUnwire(codec, got, rows, cols));
+      writeFromWire(t, codec, model.inputOf(k), got);
     }
     await t.run(evalForward);
     if (route.nextRank !== null) {
-      const out = pipeWire(codec, await ctx.readRaw(acts.xFinal), rows, cols);
-      await comm.send(route.nextRank, chunkTag(tag, route.global + 1, v), out);
+      await comm.send(route.nextRank, chunkTag(tag, route.global + 1, v), await readForWire(t, codec, acts.xFinal));
     }
   }
 }
@@ -39,6 +38,7 @@ export async function pipelineEval(
   const { comm } = place,
     { ctx, model } = t;
   let total = 0;
+  t.tpCollectives?.restart?.(`eval${round}`);
   for (let i = 0; i < batches.length; i++) {
     await pipelineForward(t, place, batches[i], `eval:${round}:${i}`);
     if (model.stage.hasHead) {

@@ -47,6 +47,7 @@ export async function pipelineSample(t: Trainer, place: PipelinePlace, o: Sample
   const lastStageRank = place.ppGroup.ranks[stages - 1];
   const seq = [...o.prompt];
   const out: number[] = [];
+  t.tpCollectives?.restart?.(`sample${o.round}`);
   for (let k = 0; k < o.newTokens; k++) {
     const tag = `sample:${o.round}:${k}`;
     const { mb, last } = windowBatch(seq, B, spec.T);

@@ -15,9 +15,12 @@ import type { PipeCodec } from '../../config/local-sgd';
 import type { ScheduleOp } from '../../parallel/ops';
 import { slotPlan } from '../../parallel/slots';
 import type { OpSpan, StepBreakdown } from '../events';
+import type { HalfFormat } from '../precision';
 import type { StepResult, MicroBatch, Trainer } from '../trainer';
+import type { GpuTensor } from '../../gpu/tensor';
 import { chunkTag } from './chunk-route';
 import { gradSyncFor, type GradSyncPlace, type SyncTimes } from './grad-sync';
+import { halfWireBytes, halfWireOf } from './half-wire-gpu';
 import type { RankComm } from './rank-comm';
 
 export interface PipelinePlace extends GradSyncPlace {
@@ -31,6 +34,17 @@ export interface PipelinePlace extends GradSyncPlace {
   ops: readonly ScheduleOp[];
   /** what activations and their gradients travel as (pipe_compression; default f32) */
   pipeCodecs?: { activations: PipeCodec; gradients: PipeCodec };
+  /** mixed precision: activations and gradients otherwise sent as f32 go as this 16-bit format */
+  half?: HalfFormat;
+}
+
+/** How a pipeline tensor travels: a pipe_compression codec, or mixed precision's plain 16 bits. */
+export type PipeFormat = PipeCodec | { half: HalfFormat };
+
+/** The format of one direction: pipe_compression's codec, else the run's 16-bit format, else f32. */
+export function pipeFormat(place: PipelinePlace, what: 'activation' | 'grad'): PipeFormat {
+  const codec = (what === 'activation' ? place.pipeCodecs?.activations : place.pipeCodecs?.gradients) ?? 'none';
+  return codec === 'none' && place.half ? { half: place.half } : codec;
 }
 
 /** A (rows, cols) f32 tensor read back from the GPU → the bytes to send with `codec`. */
@@ -45,8 +59,21 @@ export function pipeUnwire(codec: PipeCodec, got: Uint8Array, rows: number, cols
     : decodeRows(codec, got, rows, cols);
 }
 
-export function pipeBytes(codec: PipeCodec, rows: number, cols: number): number {
-  return rowCodecBytes(codec, rows, cols);
+export function pipeBytes(codec: PipeFormat, rows: number, cols: number): number {
+  return typeof codec === 'object' ? halfWireBytes(rows * cols) : rowCodecBytes(codec, rows, cols);
+}
+
+/** Reads src: (rows, cols) for sending; the GPU copy is queued before this returns. 16-bit
+ *  formats are packed on the GPU first (half the readback). */
+export function readForWire(t: Trainer, codec: PipeFormat, src: GpuTensor): Promise<Uint8Array> {
+  if (typeof codec === 'object') return halfWireOf(t).read(src, codec.half);
+  return t.ctx.readRaw(src).then((raw) => pipeWire(codec, raw, t.model.rows, t.model.spec.C));
+}
+
+/** Writes received bytes into dst: (rows, cols) (16-bit formats unpacked on the GPU). */
+export function writeFromWire(t: Trainer, codec: PipeFormat, dst: GpuTensor, got: Uint8Array): void {
+  if (typeof codec === 'object') halfWireOf(t).write(dst, got, codec.half);
+  else t.ctx.write(dst, pipeUnwire(codec, got, t.model.rows, t.model.spec.C));
 }
 
 export async function pipelineStep(
@@ -70,8 +97,7 @@ export async function pipelineStep(
     return r;
   };
   const [rows, cols] = [model.rows, model.spec.C];
-  const codecOf = (what: 'activation' | 'grad'): PipeCodec =>
-    (what === 'activation' ? place.pipeCodecs?.activations : place.pipeCodecs?.gradients) ?? 'none';
+  const codecOf = (what: 'activation' | 'grad'): PipeFormat => pipeFormat(place, what);
   // tagged with the global chunk that consumes the tensor (interleaved only)
   const tag = (what: string, mb: number, consumer: number) => chunkTag(`pp:${what}:${step}:${mb}`, consumer, v);
   let computeMs = 0,
@@ -103,7 +129,7 @@ export async function pipelineStep(
           const to = rankOfStage(`sends ${op.what}`, op.microbatch, op.peerStage);
           const sendTag = tag(op.what, op.microbatch, globalOf(op.chunk) + (op.what === 'activation' ? 1 : -1));
           const codec = codecOf(op.what);
-          const done = ctx.readRaw(src).then((raw) => comm.send(to, sendTag, pipeWire(codec, raw, rows, cols)));
+          const done = readForWire(t, codec, src).then((bytes) => comm.send(to, sendTag, bytes));
           done.catch(() => {}); // awaited with the others below; this keeps an early failure from going unhandled
           sending.push(done);
           break;
@@ -116,7 +142,7 @@ export async function pipelineStep(
             tag(op.what, op.microbatch, globalOf(op.chunk)),
             pipeBytes(codec, rows, cols),
           );
-          ctx.write(op.what === 'activation' ? model.inputOf(k) : acts.dx, pipeUnwire(codec, got, rows, cols));
+          writeFromWire(t, codec, op.what === 'activation' ? model.inputOf(k) : acts.dx, got);
           break;
         }
       }

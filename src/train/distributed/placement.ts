@@ -2,6 +2,9 @@
 // neighbours it talks to (src/parallel says who is where; this turns it into what the trainer uses).
 import type { GroupSpec } from '../../comm/worker-bridge';
 import type { PipeCodec } from '../../config/local-sgd';
+import { compressedAllReduce } from '../../comm/compress/compressed-ring';
+import { halfCodec } from '../../comm/compress/half-wire';
+import type { HalfFormat } from '../precision';
 import type { Range } from '../../gpu/kernels/optimizer';
 import type { ParamLayout, StageRange } from '../../model/params';
 import type { TpCollectives } from '../../model/program';
@@ -34,6 +37,8 @@ export interface RankPlacement {
 export interface RankWire {
   localSgd?: boolean;
   pipe?: { activations: PipeCodec; gradients: PipeCodec };
+  /** mixed precision: what goes between ranks uncompressed travels in this 16-bit format */
+  half?: HalfFormat | null;
   /** Megatron's sequence parallelism inside the TP group (config key sequence_parallel) */
   sequenceParallel?: boolean;
 }
@@ -88,6 +93,7 @@ export function placeRank(
       ops: sp.schedule,
       dpAverage: !wire.localSgd,
       pipeCodecs: wire.pipe ?? { activations: 'none', gradients: 'none' },
+      ...(wire.half ? { half: wire.half } : {}),
       seqParallelGroup: wire.sequenceParallel && plan.tp > 1 ? tpGroup : null,
     },
   };
@@ -105,11 +111,22 @@ export function normSkipRanges(layout: ParamLayout, tp: TpPlace, stage: StageRan
   return skip;
 }
 
-export function tpCollectives(comm: RankComm, group: GroupSpec): TpCollectives {
+/** The TP group's collectives; with mixed precision the sums (the row-parallel layers' partial
+ *  outputs and the column-parallel layers' input gradients) travel in 16 bits, every rank
+ *  decoding the same bytes so replicated tensors stay identical. */
+export function tpCollectives(comm: RankComm, group: GroupSpec, half?: HalfFormat | null): TpCollectives {
+  let key = 'start',
+    n = 0;
   return {
     size: group.ranks.length,
-    sum: (a) => comm.allReduce(a, group, 'sum'),
+    sum: half
+      ? (a) => compressedAllReduce(comm, group.ranks, a, { codec: halfCodec(half), tag: `${group.name}:${key}:${n++}` })
+      : (a) => comm.allReduce(a, group, 'sum'),
     gather: (a) => comm.allGather(a, group),
+    restart(k) {
+      key = k;
+      n = 0;
+    },
     reduceScatter: (a) => comm.reduceScatter(a, group, 'sum'),
   };
 }

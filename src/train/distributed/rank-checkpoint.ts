@@ -40,7 +40,11 @@ export async function saveRank(
 ): Promise<PutResult | null> {
   params ??= await t.readAllParams();
   const { m, v } = await t.readMoments();
+  const host = t.hostState();
+  // f32 runs write exactly what they always did
+  const training = t.mixed ? { skippedSteps: host.skippedSteps, lossScaler: host.scaler } : undefined;
   return saveRankState(store, t.step, w.spec, w.layout, {
+    ...(training ? { training } : {}),
     step: t.step,
     coord: w.coord,
     stage: w.stage,
@@ -61,6 +65,12 @@ export async function loadRank(
   const st = await loadFromStore(store, { spec: w.spec, stage: w.stage, tp: w.tp, optRange: t.optRange, init });
   t.loadParams(st.params);
   t.loadMoments(st.m, st.v);
-  t.step = st.step;
+  // a checkpoint without mixed-precision state (f32) starts the scaler afresh
+  const fresh = t.hostState();
+  t.loadHostState({
+    step: st.step,
+    skippedSteps: st.training?.skippedSteps ?? 0,
+    scaler: st.training?.lossScaler ?? fresh.scaler,
+  });
   return { iteration: st.iteration, step: st.step, files: st.fetched.length };
 }

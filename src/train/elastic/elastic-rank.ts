@@ -26,7 +26,7 @@ import type { TrainEvent } from '../events';
 import { rankLocalSgd } from '../local-sgd/rank-local-sgd';
 import type { RankData } from '../../data/rank-data';
 import type { TrainConfig } from '../setup';
-import type { MicroBatch } from '../trainer';
+import { mixedReport, type MicroBatch } from '../trainer';
 import { Halted, type HaltSignal, SwitchableComm } from './halt';
 import { RankModel, rankSignature, snapshotKeyFor } from './rank-model';
 import { readRankState, writeRankState } from './rank-state';
@@ -223,6 +223,7 @@ export class ElasticRank {
         ms,
         tokensPerSec: (tokensPerStep / ms) * 1000,
         breakdown: r.breakdown,
+        ...mixedReport(r),
       });
       control.onStep?.(r.step);
       if (c.eval_interval > 0 && (r.step % c.eval_interval === 0 || step === steps - 1)) {

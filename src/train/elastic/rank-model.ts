@@ -8,6 +8,7 @@ import type { Plan } from '../../parallel/plan';
 import type { ElasticLayout } from '../../protocol';
 import { normSkipRanges, placeRank, tpCollectives, type RankPlacement } from '../distributed/placement';
 import type { RankWhere } from '../distributed/rank-checkpoint';
+import { halfFormatOf, mixedPrecisionFor } from '../precision';
 import { adamHyper, lrSchedule, type TrainConfig } from '../setup';
 import { Trainer } from '../trainer';
 import type { SwitchableComm } from './halt';
@@ -39,6 +40,7 @@ export class RankModel {
     this.placement = placeRank(this.plan, { comm, rank, world }, spec.tied, zeroStage, {
       localSgd: !!c.local_sgd,
       pipe: c.pipe_compression,
+      half: halfFormatOf(c),
       sequenceParallel: c.sequence_parallel,
     });
     const { place, stage, slots, dpRank, tp, tpGroup, zeroStage: zeroRun } = this.placement;
@@ -51,7 +53,7 @@ export class RankModel {
       schedule: lrSchedule(c),
       stage,
       slots,
-      tp: { place: tp, collectives: tpCollectives(comm, tpGroup) },
+      tp: { place: tp, collectives: tpCollectives(comm, tpGroup, halfFormatOf(c)) },
       recomputeLayers: c.checkpoint_activations ? (c.checkpoint_num_layers ?? 1) : 0,
       sequenceParallel: place.seqParallelGroup !== null,
       zero: place.zero
@@ -63,6 +65,7 @@ export class RankModel {
           }
         : undefined,
       normSkip: (l) => normSkipRanges(l, tp, stage, place.tiedEmbeddingGroup !== null),
+      mixed: mixedPrecisionFor(c) ?? undefined,
     });
     this.undo = new StepUndo(ctx, this.trainer);
     const coord = this.plan.grid.coords[rank];
@@ -93,7 +96,7 @@ export class RankModel {
     this.trainer.loadParams(init);
     const n = this.trainer.optRange.end - this.trainer.optRange.start;
     this.trainer.loadMoments(new Float32Array(n), new Float32Array(n));
-    this.trainer.step = 0;
+    this.trainer.loadHostState({ step: 0, skippedSteps: 0, scaler: mixedPrecisionFor(this.config)?.scaler.state() });
     return init;
   }
 }

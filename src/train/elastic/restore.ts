@@ -50,7 +50,13 @@ export async function restoreState(m: RankModel, plan: GenerationPlan, x: Restor
       );
       t.loadParams(st.params);
       t.loadMoments(st.m, st.v);
-      t.step = st.step;
+      // mixed precision: the checkpoint's skipped steps and loss scaler (an f32 one has none: fresh)
+      const fresh = t.hostState();
+      t.loadHostState({
+        step: st.step,
+        skippedSteps: st.training?.skippedSteps ?? 0,
+        scaler: st.training?.lossScaler ?? fresh.scaler,
+      });
       x.emit({
         kind: 'checkpoint',
         action: 'loaded',

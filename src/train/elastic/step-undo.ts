@@ -5,7 +5,7 @@
 // Ranks of a run are never more than one optimizer step apart, so one step is enough for
 // every rank to reach the step all of them can (see docs in elastic-rank.ts).
 import type { GpuContext } from '../../gpu/context';
-import type { Trainer } from '../trainer';
+import type { Trainer, TrainerHostState } from '../trainer';
 
 export class StepUndo {
   private readonly params: GPUBuffer;
@@ -13,6 +13,8 @@ export class StepUndo {
   private readonly v: GPUBuffer;
   /** the step whose state the copies hold; null before the first save */
   savedStep: number | null = null;
+  /** the step's host state (skipped steps, loss scaler) */
+  private savedHost: TrainerHostState | null = null;
 
   constructor(
     private readonly ctx: GpuContext,
@@ -32,13 +34,14 @@ export class StepUndo {
   save(): void {
     this.copy([this.t.heldParams.buffer, this.params], [this.t.m.buffer, this.m], [this.t.v.buffer, this.v]);
     this.savedStep = this.t.step;
+    this.savedHost = this.t.hostState();
   }
 
   /** Puts the saved state back and the trainer's step with it. */
   restore(): void {
     if (this.savedStep === null) throw new Error('step undo: nothing saved yet');
     this.copy([this.params, this.t.heldParams.buffer], [this.m, this.t.m.buffer], [this.v, this.t.v.buffer]);
-    this.t.step = this.savedStep;
+    this.t.loadHostState(this.savedHost!);
   }
 
   /** Steps this rank can be at without fetching anything: the current one once it is whole

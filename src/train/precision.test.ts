@@ -1,0 +1,62 @@
+// The fp16 / bf16 config keys → the scaler a rank uses, and the config errors that name the key.
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../config/resolve';
+import { DynamicLossScaler, StaticLossScaler } from './loss-scaler';
+import { describePrecision, mixedPrecisionFor } from './precision';
+
+const base = {
+  num_layers: 2,
+  hidden_size: 32,
+  num_attention_heads: 4,
+  seq_length: 16,
+  train_iters: 4,
+  lr: 1e-3,
+  train_micro_batch_size_per_gpu: 1,
+};
+const resolve = (extra: Record<string, unknown>) => resolveConfig([{ file: 'run.yml', data: { ...base, ...extra } }]);
+
+describe('precision from the fp16 / bf16 blocks', () => {
+  it('f32 by default: no mixed-precision machinery', () => {
+    expect(mixedPrecisionFor(resolve({}).config)).toBeNull();
+  });
+
+  it("fp16 with loss_scale 0 scales dynamically with DeepSpeed's defaults for the keys not given", () => {
+    const { config } = resolve({ fp16: { enabled: true, loss_scale: 0, loss_scale_window: 500 } });
+    const mp = mixedPrecisionFor(config)!;
+    expect(mp.format).toBe('fp16');
+    expect(mp.scaler).toBeInstanceOf(DynamicLossScaler);
+    expect((mp.scaler as DynamicLossScaler).opts).toEqual({
+      initialScalePower: 16,
+      lossScaleWindow: 500,
+      hysteresis: 2,
+      minLossScale: 1,
+      consecutiveHysteresis: false,
+    });
+    expect(mp.scaler.scale).toBe(65536);
+  });
+
+  it('fp16 with loss_scale > 0 is a static scale; bf16 is scale 1', () => {
+    const fixed = mixedPrecisionFor(resolve({ fp16: { enabled: true, loss_scale: 128 } }).config)!;
+    expect(fixed.scaler).toBeInstanceOf(StaticLossScaler);
+    expect(fixed.scaler.scale).toBe(128);
+    const bf = mixedPrecisionFor(resolve({ bf16: { enabled: true } }).config)!;
+    expect([bf.format, bf.scaler.scale]).toEqual(['bf16', 1]);
+    expect(describePrecision(resolve({ bf16: { enabled: true } }).config)).toMatch(/^bf16 mixed precision: no loss/);
+  });
+
+  it('`precision: fp16` alone uses the fp16 defaults', () => {
+    const mp = mixedPrecisionFor(resolve({ precision: 'fp16' }).config)!;
+    expect(mp.scaler.scale).toBe(2 ** 16);
+  });
+
+  it('bad fp16 values are errors naming the key', () => {
+    expect(() => resolve({ fp16: { enabled: true, hysteresis: 0 } })).toThrow(
+      /fp16\.hysteresis must be a positive integer, got 0/,
+    );
+    expect(() => resolve({ fp16: { enabled: true, loss_scale: -1 } })).toThrow(
+      /fp16\.loss_scale must be a number >= 0/,
+    );
+    expect(() => resolve({ fp16: { enabled: true, min_loss_scale: 0 } })).toThrow(/fp16\.min_loss_scale/);
+    expect(() => resolve({ fp16: { enabled: true, loss_scale_window: 0 } })).toThrow(/fp16\.loss_scale_window/);
+  });
+});
