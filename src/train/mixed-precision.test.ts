@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createLoopbackWorld } from '../comm/loopback';
 import { resolveConfig } from '../config/resolve';
 import { defaultCorpus } from '../data/corpus';
-import { createNodeContext } from '../gpu/device-node';
+import { sharedTestContext } from '../gpu/test-context';
 import { directComm } from './distributed/rank-comm';
 import { trainRank, type TrainRankOptions } from './distributed/rank-loop';
 import { memoryCheckpointStore } from '../checkpoint';
@@ -33,7 +33,7 @@ const base = {
 
 async function run(change: Record<string, unknown>, world: number, opts: TrainRankOptions = {}) {
   const { config } = resolveConfig([{ file: 'test', data: { ...base, ...change } }]);
-  const ctx = await createNodeContext({ preferSwiftShader: true });
+  const ctx = await sharedTestContext();
   const text = (await defaultCorpus()).slice(0, 200_000);
   const loop = createLoopbackWorld(world);
   const events = loop.transports.map(() => [] as TrainEvent[]);
