@@ -24,7 +24,7 @@ describe('headless N-tab run', () => {
         TINY,
         {
           file: 'pp2.yml',
-          text: 'pipe_parallel_size: 2\ngradient_accumulation_steps: 2\ntrain_iters: 3\neval_interval: 3',
+          text: 'pipe_parallel_size: 2\ngradient_accumulation_steps: 2\ntrain_iters: 3\neval_interval: 3\nsample_tokens: 0',
         },
       ],
       tabs: 3,

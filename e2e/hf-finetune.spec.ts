@@ -40,7 +40,7 @@ describe('tabtron import-hf → train (fine-tuning)', () => {
     expect(tabtron('export-hf', join(dir, 'orig'), '--out', join(dir, 'hf')).status).toBe(0);
     writeFileSync(
       join(dir, 'extra.yml'),
-      'train-iters: 2\ntrain_micro_batch_size_per_gpu: 2\neval-interval: 1\neval-iters: 1\n',
+      'train-iters: 2\ntrain_micro_batch_size_per_gpu: 2\neval-interval: 1\neval-iters: 1\nsample_tokens: 0\n',
     );
     const imp = tabtron('import-hf', join(dir, 'hf'), '--out', join(dir, 'ft'), '--config', join(dir, 'extra.yml'));
     expect(imp.status, imp.stderr).toBe(0);

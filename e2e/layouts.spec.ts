@@ -1,5 +1,5 @@
 // Every parallel layout trains exactly like one rank: same seed, same data, the loss at each
-// of 10 steps within 1e-4 relative of the single-rank run with the same global batch
+// of 6 steps within 1e-4 relative of the single-rank run with the same global batch
 // (single rank: micro batch × (gradient accumulation × DP)). WebGPU in headless Chromium;
 // the ranks of a layout run in one worker over the loopback transport (the WebRTC transport
 // is tested on its own in e2e/comm*.spec.ts and with real tabs in e2e/multitab-*.spec.ts).
@@ -11,7 +11,7 @@ import { configuredLayout, planFor } from '../src/train/elastic/layout';
 import { useGpuTestPage } from './gpu-page';
 
 const gpu = useGpuTestPage();
-const STEPS = 10;
+const STEPS = 6; // a wrong slot or shard shows from step 2 on (see TIGHT); CI time is finite
 const tiny = {
   seq_length: 32,
   hidden_size: 32,

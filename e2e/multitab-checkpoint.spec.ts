@@ -18,7 +18,16 @@ import type { TrainEvent } from '../src/train/events';
 import { launchChromium } from './browser';
 
 const ITERS = 6;
-const SHRINK = { seq_length: 32, hidden_size: 32, lr_decay_iters: ITERS, warmup: 0.2, eval_interval: 3, eval_iters: 2 };
+// (no greedy sample at evaluations: that is tested in layouts.spec and multitab-train.spec)
+const SHRINK = {
+  seq_length: 32,
+  hidden_size: 32,
+  lr_decay_iters: ITERS,
+  warmup: 0.2,
+  eval_interval: 3,
+  eval_iters: 2,
+  sample_tokens: 0,
+};
 const yaml = (o: Record<string, unknown>) =>
   `${Object.entries(o)
     .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)

@@ -27,6 +27,7 @@ const SHRINK = {
   warmup: 0.2,
   eval_interval: 4,
   eval_iters: 2,
+  sample_tokens: 0, // the greedy sample is tested in layouts.spec and multitab-train.spec
   split: '"98,1,1"',
 };
 const yaml = (o: Record<string, unknown>) =>
