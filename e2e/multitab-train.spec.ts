@@ -27,7 +27,6 @@ const SHRINK = {
   warmup: 0.2,
   eval_interval: 5,
   eval_iters: 2,
-  sample_tokens: 6,
 };
 const yaml = (o: Record<string, unknown>) =>
   `${Object.entries(o)
@@ -149,10 +148,6 @@ describe.each(LAYOUTS)('4 tabs train $name over WebRTC', ({ name, extra, sizes, 
     expect(losses[0][STEPS - 1]).toBeLessThan(losses[0][0]);
     expect(result.trainLoss).toBeCloseTo(losses[0][STEPS - 1], 6);
     expect(result.valLoss).toBeCloseTo(valLosses[0][2][1], 6);
-    // rank 0's greedy sample at each evaluation reaches the coordinator (the admin page shows the newest)
-    const { samples } = await admin<{ samples: { step: number; text: string }[] }>('GET', `/runs/${result.runId}`);
-    expect(samples.map((s) => s.step)).toEqual([10, 5, 0]);
-    expect(samples.every((s) => s.text.length > 0)).toBe(true);
 
     // the admin page's links view: a row for both directions between pipeline neighbours (0-2,
     // 1-3) and between tensor-parallel (TP2 × PP2) or data-parallel (PP2 × DP2) partners (0-1, 2-3),
