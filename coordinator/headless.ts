@@ -58,7 +58,7 @@ export interface HeadlessRunOptions {
   coordinatorAwayMs?: number;
   pollMs?: number;
   onUpdate?: (u: HeadlessUpdate) => void;
-  /** the tabs as opened; `open` adds one more (a new volunteer, in a browser context of its own) */
+  /** the tabs as opened; `open` adds one more (a new volunteer, in a browser of its own) */
   onTabs?: (pages: Page[], run: { id: string; url: string; open: () => Promise<Page> }) => void | Promise<void>;
   onPageError?: (tab: number, message: string) => void;
 }
@@ -82,7 +82,7 @@ export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult
   if (o.coordinatorUrl && !o.adminToken)
     throw new Error('--coordinator needs the admin token (--admin-token or TABTRON_ADMIN_TOKEN)');
   let local: Coordinator | null = null;
-  let browser: Browser | null = null;
+  const browsers: Browser[] = [];
   let tempDir: string | null = null;
   const removeTempDir = () => {
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
@@ -90,8 +90,7 @@ export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult
   };
   const shutDown = async () => {
     try {
-      await browser?.close().catch(() => {});
-      browser = null;
+      await Promise.all(browsers.splice(0).map((b) => b.close().catch(() => {})));
       await local?.close();
       local = null;
     } finally {
@@ -131,15 +130,16 @@ export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult
       );
     }
 
-    browser = await launchChromium();
     const pages: Page[] = [];
     const url = `${base}${o.pagePath ?? '/'}?run=${runId}&token=${encodeURIComponent(created.joinToken)}`;
-    // each tab in a browser context of its own, as each volunteer has their own browser
-    // (separate sessionStorage and IndexedDB: a tab's snapshots are its own)
-    const opened = browser;
+    // each tab in a browser of its own, as each volunteer has their own: separate sessionStorage
+    // and IndexedDB (a tab's snapshots are its own), and one WebGPU device per browser, since 8
+    // devices training in one SwiftShader crash the whole browser on a 2-core machine
     const open = async (): Promise<Page> => {
       const i = pages.length;
-      const page = await (await opened.newContext()).newPage();
+      const browser = await launchChromium();
+      browsers.push(browser);
+      const page = await browser.newPage();
       page.on('pageerror', (e) => o.onPageError?.(i, e.message));
       pages.push(page);
       // the page goes on loading its modules by itself; on a busy machine Vite's first transforms

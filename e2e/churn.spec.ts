@@ -1,4 +1,4 @@
-// Volunteers come and go, for real: headless Chromium tabs (each in a browser context of its
+// Volunteers come and go, for real: headless Chromium tabs (each in a browser of its
 // own) train over WebRTC with a coordinator process; mid-run a rank's page is closed, another
 // reloaded, a third crashed (chrome://crash), and the coordinator killed (SIGKILL) and started
 // again. Every run must finish, and every step's loss must equal the uninterrupted run's within

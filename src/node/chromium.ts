@@ -35,8 +35,10 @@ export const CHROMIUM_ARGS = [
   '--disable-renderer-backgrounding',
   '--disable-backgrounding-occluded-windows',
   // WebGPU in the browser process: with 8 tabs training at once on SwiftShader (2 cores) the
-  // separate GPU process exited after about a minute (exit code 5, every tab's device lost);
-  // in-process it runs (measured with tools/dev/ntabs.ts)
+  // separate GPU process exited after about a minute (exit code 5, every tab's device lost).
+  // In-process, 8 tabs of one browser crash the whole browser the same way (SwiftShader's worker
+  // thread traps, measured 2026-12-01), so multi-tab runs open a browser per tab
+  // (coordinator/headless.ts), as volunteers each have their own.
   '--in-process-gpu',
 ];
 

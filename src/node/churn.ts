@@ -1,5 +1,5 @@
 // Volunteers coming and going, for real: a coordinator process (killed and restarted on demand),
-// N headless Chromium tabs (each in a browser context of its own) training a run, and events
+// N headless Chromium tabs (each in a browser of its own) training a run, and events
 // injected as the run goes: a rank's page closed mid-step, reloaded, crashed (chrome://crash),
 // a new tab joining, the coordinator killed with SIGKILL and started again on its data dir.
 // Returns every step's last reported loss and the coordinator's recovery records, for
