@@ -14,6 +14,7 @@ import type { CreateRunResponse, MetricsResponse, RunDetail, RunSummary } from '
 import { newSecret } from './ids';
 import { startCoordinator, type Coordinator } from './server';
 import type { ConfigSource } from './store';
+import type { WebMode } from './web';
 import { createLogger } from './telemetry';
 
 /** One completed step's numbers as the ranks reported them (loss and lr: mean; tokens/s: sum). */
@@ -49,6 +50,8 @@ export interface HeadlessRunOptions {
   dataDir?: string;
   /** where that temporary directory is made (default: the OS temp dir) */
   tempRoot?: string;
+  /** how the in-process coordinator serves the web app (default 'vite': the sources as they are) */
+  web?: WebMode;
   /** Page the tabs open, given ?run=&token= (default '/', the contributor page). */
   pagePath?: string;
   timeoutMs?: number;
@@ -113,7 +116,7 @@ export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult
         port: 0,
         dataDir: o.dataDir ?? tempDir!,
         adminToken: token,
-        web: 'vite',
+        web: o.web ?? 'vite',
         webWatch: false,
         logger: createLogger('warn'),
       });

@@ -7,7 +7,7 @@
 // throughput. Two tabs with local_sgd report their rounds, which the admin page lists.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MetricsResponse } from '../coordinator/api-schemas';
+import type { MetricsResponse, RunDetail } from '../coordinator/api-schemas';
 import { MetricSeries } from '../src/admin/series';
 import { runHeadless, type HeadlessUpdate } from '../coordinator/headless';
 import { startCoordinator, type Coordinator } from '../coordinator/server';
@@ -116,6 +116,11 @@ describe.each(LAYOUTS)('4 tabs train $name over WebRTC', ({ name, extra, sizes, 
     expect(result.run).toMatchObject({ state: 'stopped', step: STEPS, sizes });
     expect(result.run.stateReason).toBe(`finished: every rank reached train_iters ${STEPS}`);
     expect(updates.some((u) => u.run.state === 'running')).toBe(true);
+
+    // an undisturbed run keeps its first generation: a slow tab is not taken for a lost one
+    const detail = await admin<RunDetail>('GET', `/runs/${result.runId}`);
+    const changes = detail.recoveries.filter((x) => x.cause !== 'start');
+    expect(changes, `membership changes; events: ${JSON.stringify(detail.events)}`).toEqual([]);
 
     const { points } = await metrics(result.runId);
     const series = (rank: number, name: string) =>

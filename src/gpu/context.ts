@@ -108,6 +108,11 @@ export class GpuContext {
     return p;
   }
 
+  /** The pipelines compiled so far, as `label|constants` (what start-up costs, on a CPU device). */
+  compiledPipelines(): string[] {
+    return [...this.pipelines.keys()].map((k) => k.slice(0, k.lastIndexOf('|')));
+  }
+
   /** Builds a Dispatch; bindings are numbered 0..n-1 in the order given. */
   bind(
     label: string,

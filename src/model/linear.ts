@@ -1,10 +1,10 @@
 // y = x·Wᵀ + b and its backward, as dispatches. W is stored (out, in) like torch.nn.Linear.
-// Where the operands allow (matmulFusable), the bias, the GELU after it and the GELU's backward
-// ride in the matmul's epilogue instead of dispatches of their own.
+// Where the operands allow (matmulFusable; fuseBiasEpilogue for the forward), the bias, the GELU
+// after it and the GELU's backward ride in the matmul's epilogue instead of dispatches of their own.
 import type { GpuContext } from '../gpu/context';
 import type { Dispatch } from '../gpu/dispatch';
 import type { GpuTensor } from '../gpu/tensor';
-import { matmul, matmulFusable } from '../gpu/kernels/matmul';
+import { fuseBiasEpilogue, matmul, matmulFusable } from '../gpu/kernels/matmul';
 import { biasAdd, biasGrad } from '../gpu/kernels/elementwise';
 import { geluBackward, geluForward } from '../gpu/kernels/gelu';
 
@@ -21,7 +21,7 @@ export function linearForward(
   gelu?: GpuTensor,
 ): Dispatch[] {
   const spec = { M: N, N: outF, K: inF, transB: true };
-  if (b && matmulFusable(spec, x, W, y)) {
+  if (b && fuseBiasEpilogue(ctx, spec, x, W, y)) {
     return matmul(ctx, x, W, y, spec, gelu ? { kind: 'biasGelu', bias: b, gelu } : { kind: 'bias', bias: b });
   }
   const d = matmul(ctx, x, W, y, spec);

@@ -122,7 +122,7 @@ export function vec4ConfigProblem(ctx: GpuContext, cfg: Vec4Config): string | nu
 }
 
 const SMALL_TILES = tiling(64, 64, 16, 1, true, 0);
-const SMALL_VEC4 = vtiling(64, 64, 16, 0);
+const SMALL_VEC4 = vtiling(64, 64, 8, 0);
 /** split-K's tiles and those of large Aᵀ·B products (bench/README.md) */
 const SPLIT_TILES = vtiling(128, 64, 16, 8);
 const WIDE_TILES = vtiling(128, 256, 16, 8);

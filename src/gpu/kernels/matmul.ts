@@ -123,6 +123,14 @@ export function matmulFusable(spec: MatmulSpec, a: GpuTensor, b: GpuTensor, c: G
   return (spec.batch ?? 1) === 1 && vec4Aligned(spec, a, b, c);
 }
 
+/** Whether to fuse the forward's bias (+ GELU) into the product: where it can, except on a CPU
+ *  fallback adapter (SwiftShader), where each fused variant is one more pipeline that takes seconds
+ *  to compile in every tab (measured: 2.5 s each) and the separate dispatches cost nothing extra.
+ *  The GELU backward stays fused there: the activation count (plan's memory table) assumes it. */
+export function fuseBiasEpilogue(ctx: GpuContext, spec: MatmulSpec, a: GpuTensor, b: GpuTensor, c: GpuTensor): boolean {
+  return !ctx.adapter?.isFallbackAdapter && matmulFusable(spec, a, b, c);
+}
+
 /** Which kernel, tile config and number of K splits matmul() uses for a product. */
 export type MatmulPlan =
   | { kernel: 'vec4'; config: Vec4Config; splits: number }
@@ -169,7 +177,11 @@ export function matmul(
   epilogue: MatmulEpilogue = { kind: 'none' },
 ): Dispatch[] {
   const plan = planMatmul(ctx, spec, a, b, c, epilogue.kind !== 'none');
-  if (plan.kernel === 'vec4') return matmulVec4With(ctx, a, b, c, spec, plan.config, plan.splits, epilogue);
+  // a CPU fallback compiles one bounds-checked pipeline per transposition instead of two: the same
+  // numbers (the checks guard loads and stores only), seconds less start-up in every tab
+  const checkBounds = ctx.adapter?.isFallbackAdapter ?? false;
+  if (plan.kernel === 'vec4')
+    return matmulVec4With(ctx, a, b, c, spec, plan.config, plan.splits, epilogue, checkBounds);
   if (epilogue.kind !== 'none')
     throw new Error(`matmul: a fused '${epilogue.kind}' epilogue needs 16-byte aligned operands (see matmulFusable)`);
   return [matmulWith(ctx, a, b, c, spec, plan.config)];
@@ -227,6 +239,8 @@ export function matmulVec4With(
   cfg: Vec4Config,
   splits = 1,
   epilogue: MatmulEpilogue = { kind: 'none' },
+  /** bounds checks even where the tiles cover the shape exactly */
+  checkBounds = false,
 ): Dispatch[] {
   const s = resolveMatmulSpec(spec);
   checkOperands(a, b, c, s);
@@ -252,7 +266,7 @@ export function matmulVec4With(
     KQ_FAST: cfg.KQ_FAST ? 1 : 0,
     TRANS_A: s.transA ? 1 : 0,
     TRANS_B: s.transB ? 1 : 0,
-    CHECK_BOUNDS: whole ? 0 : 1,
+    CHECK_BOUNDS: whole && !checkBounds ? 0 : 1,
     EPILOGUE: used > 1 ? 0 : ext.code,
   };
   const label = `matmul_vec4_${s.transA ? 't' : 'n'}${s.transB ? 't' : 'n'}`;
