@@ -149,7 +149,7 @@ for (const m of chosen)
 const results = [];
 for (const m of chosen) {
   results.push(await run(m, MODES[m]));
-  if (!values.json) console.error(JSON.stringify(results.at(-1)));
+  console.error(JSON.stringify(results.at(-1))); // progress: each mode's result as it ends
 }
 const sync = results.find((r) => r.mode === 'sync');
 const report = {
