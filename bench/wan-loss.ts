@@ -6,6 +6,8 @@
 // one JSON object: per mode the final validation loss (all replicas hold the same model then),
 // its ratio to sync's, and bytes sent per token (every message byte of every replica).
 //   node --import tsx --import ./tools/register-raw.mjs bench/wan-loss.ts --json [--dp 2] [--steps 60] [--inner-steps 30]
+//     [--modes sync,diloco-int8,...] [--outer nesterov:0.7:0.9] [--config a.yml,b.yml]
+// --outer (type:lr:momentum) replaces DiLoCo's outer optimizer in every diloco mode but the fedavg one.
 import { parseArgs } from 'node:util';
 import { allReduce } from '../src/comm/collectives';
 import { transportP2P } from '../src/comm/compress/compressed-ring';
@@ -33,6 +35,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '60' },
     'inner-steps': { type: 'string', default: '30' },
     modes: { type: 'string' },
+    outer: { type: 'string' },
     'eval-iters': { type: 'string', default: '32' },
     config: { type: 'string', default: WAN_CONFIGS.join(',') },
   },
@@ -55,9 +58,20 @@ const valid = await Promise.all(
   Array.from({ length: Number(values['eval-iters']) }, (_, i) => corpus.valid.batch(sampleIds(i, 0, micro, 1))),
 );
 
+/** --outer type:lr:momentum, or DiLoCo's */
+function outerOptimizer(): LocalSgdConfig['outer_optimizer'] {
+  if (!values.outer) return { ...LOCAL_SGD_DEFAULTS.outer_optimizer };
+  const [type, lr, momentum] = values.outer.split(':');
+  const o = { type, lr: Number(lr), momentum: Number(momentum) } as LocalSgdConfig['outer_optimizer'];
+  if ((type !== 'nesterov' && type !== 'sgd') || !(o.lr > 0) || !(o.momentum >= 0 && o.momentum < 1))
+    throw new Error(`--outer: "${values.outer}" is not type:lr:momentum (nesterov or sgd, lr > 0, 0 <= momentum < 1)`);
+  return o;
+}
+
 const sgd = (c: Partial<LocalSgdConfig>): LocalSgdConfig => ({
   ...structuredClone(LOCAL_SGD_DEFAULTS),
   inner_steps: H,
+  outer_optimizer: outerOptimizer(),
   ...c,
 });
 const MODES: Record<string, LocalSgdConfig | null> = {
@@ -114,7 +128,12 @@ async function run(mode: string, c: LocalSgdConfig | null) {
   return {
     mode,
     ...(c
-      ? { inner_steps: c.inner_steps, compression: c.compression.type, error_feedback: c.compression.error_feedback }
+      ? {
+          inner_steps: c.inner_steps,
+          compression: c.compression.type,
+          error_feedback: c.compression.error_feedback,
+          outer_optimizer: c.outer_optimizer,
+        }
       : {}),
     ...(c && c.streaming.fragments > 1 ? { fragments: c.streaming.fragments } : {}),
     tokens,
@@ -130,12 +149,17 @@ for (const m of chosen)
 const results = [];
 for (const m of chosen) {
   results.push(await run(m, MODES[m]));
-  if (!values.json) console.error(JSON.stringify(results.at(-1)));
+  console.error(JSON.stringify(results.at(-1))); // progress: each mode's result as it ends
 }
 const sync = results.find((r) => r.mode === 'sync');
 const report = {
   bench: 'wan-loss',
-  model: { layers: config.num_layers, hidden: config.hidden_size, seq: spec.T, micro, params },
+  model: { layers: config.num_layers, hidden: config.hidden_size, seq: spec.T, micro, params, config: values.config },
+  adapter: ctx.adapter && {
+    vendor: ctx.adapter.vendor,
+    device: ctx.adapter.device,
+    description: ctx.adapter.description,
+  },
   dp,
   steps,
   note: 'one process, loopback transport: losses and bytes, not speed (see bench:wan for shaped links)',

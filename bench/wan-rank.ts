@@ -52,7 +52,7 @@ export async function runWanRank(job: WanRankJob): Promise<void> {
       if (e.kind === 'start' || e.kind === 'step' || e.kind === 'done' || e.kind === 'eval' || e.kind === 'round')
         out({
           ...e,
-          adapter: undefined,
+          adapter: e.kind === 'start' ? e.adapter : undefined,
           breakdown: e.kind === 'step' && e.breakdown ? { ...e.breakdown, spans: undefined } : undefined,
         });
     },

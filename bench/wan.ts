@@ -12,8 +12,11 @@
 // the backward, or the rounds), the other rank included; bytes_per_token counts every message byte;
 // final_loss is the validation loss after the last step (all replicas hold the same model then).
 // Needs root (network namespaces).  npm run bench:wan -- --json [--mbit 10,50] [--dp 2] [--steps 60]
-//   [--inner-steps 30] [--modes sync,diloco] [--latency-ms 0] [--eval-iters 32] [--config a.yml,b.yml]
-//   [--verbose: ranks' events on stderr]. Progress (one line per mode) goes to stderr.
+//   [--inner-steps 30] [--modes sync,diloco] [--outer nesterov:0.7:0.9[,sgd:1:0 ...]] [--latency-ms 0]
+//   [--eval-iters 32] [--config a.yml,b.yml] [--verbose: ranks' events on stderr]. Progress (one line
+//   per mode) goes to stderr. --outer lists outer optimizers (type:lr:momentum), one diloco run each;
+//   the first (default DiLoCo's own) is the one diloco_vs_sync and goals compare, the others get
+//   their ratios in their mode entry and in goals_by_outer.
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ShapedNet, shapedNetUnavailable } from '../tools/netns/shaped-net';
@@ -29,6 +32,7 @@ const { values } = parseArgs({
     'inner-steps': { type: 'string', default: '30' },
     compression: { type: 'string', default: 'int8' },
     modes: { type: 'string' },
+    outer: { type: 'string', default: 'nesterov:0.7:0.9' },
     'latency-ms': { type: 'string', default: '0' },
     'eval-iters': { type: 'string', default: '32' },
     config: { type: 'string', default: WAN_CONFIGS.join(',') },
@@ -38,6 +42,23 @@ const { values } = parseArgs({
 });
 
 type Mode = 'sync' | 'diloco';
+
+interface Outer {
+  type: 'nesterov' | 'sgd';
+  lr: number;
+  momentum: number;
+}
+
+/** --outer: type:lr:momentum, comma-separated */
+function parseOuter(list: string): Outer[] {
+  return list.split(',').map((item) => {
+    const [type, lr, momentum] = item.split(':');
+    const o = { type, lr: Number(lr), momentum: Number(momentum) } as Outer;
+    if ((type !== 'nesterov' && type !== 'sgd') || !(o.lr > 0) || !(o.momentum >= 0 && o.momentum < 1))
+      throw new Error(`--outer: "${item}" is not type:lr:momentum (type nesterov or sgd, lr > 0, 0 <= momentum < 1)`);
+    return o;
+  });
+}
 
 interface RankLine {
   rank: number;
@@ -55,11 +76,14 @@ interface LinkTotals {
 
 /** what the ranks said of the model at start (the last mode run) */
 let model: { params: number; tokensPerStep: number; trainIters: number } | null = null;
+/** the WebGPU adapter rank 0 trained on */
+let adapter: unknown = null;
 
 interface ModeResult {
   mode: Mode;
   inner_steps?: number;
   compression?: string;
+  outer_optimizer?: Outer;
   tokens: number;
   tokens_per_s: number;
   bytes_per_token: number;
@@ -67,9 +91,10 @@ interface ModeResult {
   wall_s: number;
   collective_s: number;
   rounds?: number;
+  vs_sync?: ReturnType<typeof ratios>;
 }
 
-function overrides(mode: Mode, dp: number): Record<string, unknown> {
+function overrides(mode: Mode, dp: number, outer?: Outer): Record<string, unknown> {
   const steps = Number(values.steps);
   return {
     global_num_gpus: dp,
@@ -81,6 +106,7 @@ function overrides(mode: Mode, dp: number): Record<string, unknown> {
       ? {
           local_sgd: {
             inner_steps: Number(values['inner-steps']),
+            outer_optimizer: outer,
             compression: { type: values.compression, block_size: 256, error_feedback: true },
           },
         }
@@ -88,7 +114,7 @@ function overrides(mode: Mode, dp: number): Record<string, unknown> {
   };
 }
 
-async function runMode(mbit: number, mode: Mode): Promise<ModeResult> {
+async function runMode(mbit: number, mode: Mode, outer?: Outer): Promise<ModeResult> {
   const dp = Number(values.dp);
   const net = ShapedNet.create({ nodes: dp, upMbit: mbit });
   try {
@@ -105,13 +131,13 @@ async function runMode(mbit: number, mode: Mode): Promise<ModeResult> {
               hosts,
               port: Number(values.port),
               configs: values.config.split(','),
-              overrides: overrides(mode, dp),
+              overrides: overrides(mode, dp, outer),
               latencyMs: Number(values['latency-ms']),
             };
             const p = net.spawn(
               rank,
               [process.execPath, ...process.execArgv, process.argv[1], '--child', JSON.stringify(job)],
-              { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LD_LIBRARY_PATH: '/usr/lib/chromium' } },
+              { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LD_LIBRARY_PATH: childLibraryPath() } },
             );
             children.push(p);
             let buf = '',
@@ -142,7 +168,10 @@ async function runMode(mbit: number, mode: Mode): Promise<ModeResult> {
       params: number;
       tokensPerStep: number;
       trainIters: number;
+      adapter?: unknown;
     };
+    const a = start.adapter as { vendor: string; device: string; description: string } | undefined;
+    if (a) adapter = { vendor: a.vendor, device: a.device, description: a.description };
     // the training loop: from the evaluation before step 1 to the report of the last step (the
     // evaluation after it is not training); the slowest rank's
     const loopMs = ranks.map((ls) => {
@@ -167,7 +196,9 @@ async function runMode(mbit: number, mode: Mode): Promise<ModeResult> {
     model = { params: start.params, tokensPerStep: start.tokensPerStep, trainIters: start.trainIters };
     return {
       mode,
-      ...(mode === 'diloco' ? { inner_steps: Number(values['inner-steps']), compression: values.compression } : {}),
+      ...(mode === 'diloco'
+        ? { inner_steps: Number(values['inner-steps']), compression: values.compression, outer_optimizer: outer }
+        : {}),
       tokens,
       tokens_per_s: tokens / wall,
       bytes_per_token: bytes / tokens,
@@ -181,11 +212,21 @@ async function runMode(mbit: number, mode: Mode): Promise<ModeResult> {
   }
 }
 
+/** Dawn finds SwiftShader (no GPU) through Chromium's Vulkan loader: the ranks get its folder in
+ *  front of what this process has (on a GPU machine it does not exist and changes nothing). */
+function childLibraryPath(): string {
+  return ['/usr/lib/chromium', ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean)].join(':');
+}
+
 /** sync ÷ diloco bytes per token and tokens/s diloco ÷ sync, diloco's final loss ÷ sync's */
 function compare(modes: ModeResult[]) {
   const sync = modes.find((m) => m.mode === 'sync');
   const diloco = modes.find((m) => m.mode === 'diloco');
   if (!sync || !diloco) return null;
+  return ratios(sync, diloco);
+}
+
+function ratios(sync: ModeResult, diloco: ModeResult) {
   return {
     bytes_per_token_ratio: sync.bytes_per_token / diloco.bytes_per_token,
     final_loss_ratio: diloco.final_loss / sync.final_loss,
@@ -200,18 +241,31 @@ async function main(): Promise<void> {
   const asked = (values.modes ?? 'sync,diloco').split(',') as Mode[];
   for (const m of asked) if (m !== 'sync' && m !== 'diloco') throw new Error(`--modes: unknown mode "${m}"`);
   const latency = Number(values['latency-ms']);
+  const outers = parseOuter(values.outer);
   const loadBefore = loadavg().map((x) => +x.toFixed(2));
-  const links = [];
+  const links: Array<{ mbit: number; modes: ModeResult[]; diloco_vs_sync: ReturnType<typeof compare> }> = [];
   for (const mbit of rates) {
     const modes: ModeResult[] = [];
-    for (const m of asked) {
-      modes.push(await runMode(mbit, m));
-      console.error(JSON.stringify({ mbit, ...modes.at(-1) }));
-    }
+    for (const m of asked)
+      for (const outer of m === 'diloco' ? outers : [undefined]) {
+        modes.push(await runMode(mbit, m, outer));
+        console.error(JSON.stringify({ mbit, ...modes.at(-1) }));
+      }
+    const sync = modes.find((m) => m.mode === 'sync');
+    if (sync) for (const m of modes) if (m.mode === 'diloco') m.vs_sync = ratios(sync, m);
     links.push({ mbit, modes, diloco_vs_sync: compare(modes) });
   }
   const compared = links.map((l) => l.diloco_vs_sync).filter((c) => c !== null);
   const slowest = links.reduce((a, l) => (l.mbit < a.mbit ? l : a), links[0]);
+  /** the issue's goals, over every link (c: each link's diloco ÷ sync, in links' order) */
+  const goals = (cs: Array<ReturnType<typeof ratios> | null>) => {
+    const got = cs.filter((c) => c !== null);
+    return {
+      bytes_per_token_100x_fewer: got.every((c) => c.bytes_per_token_ratio >= 100),
+      final_loss_within_3pct: got.every((c) => Math.abs(c.final_loss_ratio - 1) <= 0.03),
+      tokens_per_s_10x_on_slowest_link: (cs[links.indexOf(slowest)]?.tokens_per_s_ratio ?? 0) >= 10,
+    };
+  };
   const report = {
     shaping:
       `tbf in network namespaces, egress ${rates.join('/')} Mbit/s per rank, ${values.dp} data-parallel ranks ` +
@@ -220,15 +274,23 @@ async function main(): Promise<void> {
         ? `latency ${latency} ms one-way emulated in the transport (no netem in this kernel)`
         : 'no added latency'),
     model: { ...model, dp: Number(values.dp), config: values.config.split(',') },
-    machine: { cpus: cpus().length, load_before: loadBefore, load_after: loadavg().map((x) => +x.toFixed(2)) },
+    machine: {
+      cpus: cpus().length,
+      cpu: cpus()[0]?.model,
+      adapter,
+      load_before: loadBefore,
+      load_after: loadavg().map((x) => +x.toFixed(2)),
+    },
     links,
-    goals: compared.length
+    goals: compared.length ? goals(links.map((l) => l.diloco_vs_sync)) : null,
+    ...(outers.length > 1 && compared.length
       ? {
-          bytes_per_token_100x_fewer: compared.every((c) => c.bytes_per_token_ratio >= 100),
-          final_loss_within_3pct: compared.every((c) => Math.abs(c.final_loss_ratio - 1) <= 0.03),
-          tokens_per_s_10x_on_slowest_link: (slowest.diloco_vs_sync?.tokens_per_s_ratio ?? 0) >= 10,
+          goals_by_outer: outers.map((o) => ({
+            outer_optimizer: o,
+            ...goals(links.map((l) => l.modes.find((m) => m.outer_optimizer === o)?.vs_sync ?? null)),
+          })),
         }
-      : null,
+      : {}),
   };
   process.stdout.write(`${JSON.stringify(report, null, values.json ? 0 : 2)}\n`);
 }

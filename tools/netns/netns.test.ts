@@ -3,7 +3,11 @@
 // that destroy() leaves nothing behind. Throughput is measured by the self-check
 // (tools/netns/selfcheck.ts), not here: no timed assertions in tests.
 import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { iproute2Argv, resolveIproute2 } from './iproute2';
 import { orphanedNamespaces, planShapedNet, tbfArgs } from './plan';
 import { listNamespaces, ShapedNet, shapedNetUnavailable } from './shaped-net';
 
@@ -51,6 +55,44 @@ describe('shaped net plan', () => {
   it('finds namespaces left by dead harness processes, and only those', () => {
     const names = ['tabtron-10-a1-hub', 'tabtron-10-a1-n0', 'tabtron-11-b-n3', 'other', 'tabtron-x-a-hub'];
     expect(orphanedNamespaces(names, (pid) => pid === 11)).toEqual(['tabtron-10-a1-hub', 'tabtron-10-a1-n0']);
+  });
+});
+
+describe('iproute2 location', () => {
+  const has = (paths: string[]) => (p: string) => paths.includes(p);
+  it('runs ip and tc from PATH unless TABTRON_IPROUTE2_DIR names a folder', () => {
+    expect(resolveIproute2(['tc', '-n', 'x', 'qdisc'], {}, has([]))).toEqual(['tc', '-n', 'x', 'qdisc']);
+    const env = { TABTRON_IPROUTE2_DIR: '/opt/net/' };
+    expect(resolveIproute2(['ip', 'netns', 'list'], env, has(['/opt/net/ip']))).toEqual([
+      '/opt/net/ip',
+      'netns',
+      'list',
+    ]);
+  });
+
+  it("hands the folder's lib/ to the dynamic loader, not to LD_LIBRARY_PATH (the ranks inherit that)", () => {
+    const env = { TABTRON_IPROUTE2_DIR: '/opt/net' };
+    const fs = has(['/opt/net/ip', '/opt/net/tc', '/opt/net/lib', '/lib64/ld-linux-x86-64.so.2']);
+    expect(resolveIproute2(['ip', 'netns', 'exec', 'n0', 'node'], env, fs)).toEqual([
+      '/lib64/ld-linux-x86-64.so.2',
+      '--library-path',
+      '/opt/net/lib',
+      '/opt/net/ip',
+      'netns',
+      'exec',
+      'n0',
+      'node',
+    ]);
+  });
+
+  it('names the variable and the missing file', () => {
+    const env = { TABTRON_IPROUTE2_DIR: '/opt/net' };
+    expect(() => iproute2Argv('tc', env, has(['/opt/net/ip']))).toThrow(
+      'TABTRON_IPROUTE2_DIR=/opt/net has no `tc` (looked for /opt/net/tc)',
+    );
+    expect(() => iproute2Argv('ip', env, has(['/opt/net/ip', '/opt/net/lib']))).toThrow(
+      'has lib/, but no dynamic loader was found',
+    );
   });
 });
 
@@ -103,6 +145,34 @@ describe.skipIf(unavailable !== null)(
       const after = listNamespaces();
       for (const ns of mine) expect(after).not.toContain(ns);
       expect(execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })).toBe(linksBefore);
+    });
+
+    it('runs iproute2 from TABTRON_IPROUTE2_DIR through the dynamic loader; ranks do not inherit its lib/', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'iproute2-'));
+      const saved = process.env.TABTRON_IPROUTE2_DIR;
+      try {
+        for (const tool of ['ip', 'tc']) {
+          const found = execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
+          copyFileSync(found, join(dir, tool));
+        }
+        mkdirSync(join(dir, 'lib'));
+        process.env.TABTRON_IPROUTE2_DIR = dir;
+        expect(shapedNetUnavailable()).toBeNull();
+        net = ShapedNet.create({ nodes: 1, upMbit: 10, tag: 'dir' });
+        const up = net.inspect()[0].up as Array<{ kind: string }>;
+        expect(up.map((q) => q.kind)).toContain('tbf');
+        const child = net.spawn(0, [process.execPath, '-e', 'console.log(process.env.LD_LIBRARY_PATH ?? "unset")'], {
+          env: { ...process.env, LD_LIBRARY_PATH: '/from/parent' },
+        });
+        let said = '';
+        child.stdout!.on('data', (d) => (said += d));
+        await new Promise((res) => child.on('exit', res));
+        expect(said.trim()).toBe('/from/parent');
+      } finally {
+        if (saved === undefined) delete process.env.TABTRON_IPROUTE2_DIR;
+        else process.env.TABTRON_IPROUTE2_DIR = saved;
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('removes only what it made when a command fails half-way, and says which command', () => {

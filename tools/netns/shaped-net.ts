@@ -2,9 +2,11 @@
 // processes inside the nodes, and removes everything again — on destroy(), when the process
 // exits (normally or by an uncaught error), and on SIGINT/SIGTERM/SIGHUP. A run killed with
 // SIGKILL leaves its namespaces behind; the next ShapedNet.create() removes those of processes
-// that are gone. Needs root (CAP_NET_ADMIN) and iproute2 (`ip`, `tc`). Linux only.
+// that are gone. Needs root (CAP_NET_ADMIN) and iproute2 (`ip`, `tc`: on PATH, or in the folder
+// TABTRON_IPROUTE2_DIR names, see iproute2.ts). Linux only.
 import { type ChildProcess, execFileSync, spawn, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { IPROUTE2_DIR_ENV, resolveIproute2 } from './iproute2';
 import { orphanedNamespaces, planShapedNet, type ShapedNetPlan, type ShapedNetSpec, type ShapedNode } from './plan';
 
 export interface RunResult {
@@ -14,7 +16,8 @@ export interface RunResult {
 
 function run(argv: string[]): string {
   try {
-    return execFileSync(argv[0], argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, ...args] = resolveIproute2(argv);
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     const err = e as { stderr?: string; message: string };
     throw new Error(`shaped net: \`${argv.join(' ')}\` failed: ${(err.stderr || err.message).trim()}`);
@@ -53,8 +56,10 @@ export function shapedNetUnavailable(): string | null {
   try {
     run(['ip', '-V']);
     run(['tc', '-V']);
-  } catch {
-    return 'iproute2 (`ip`, `tc`) is not installed';
+  } catch (e) {
+    return process.env[IPROUTE2_DIR_ENV]
+      ? `iproute2 from ${IPROUTE2_DIR_ENV} does not run: ${(e as Error).message}`
+      : `iproute2 (\`ip\`, \`tc\`) is not installed (or set ${IPROUTE2_DIR_ENV} to a folder holding them)`;
   }
   return null;
 }
@@ -114,7 +119,8 @@ export class ShapedNet {
     const n = this.plan.nodes[node];
     if (!n) throw new Error(`shaped net: no node ${node} (${this.plan.nodes.length} nodes)`);
     if (this.destroyed) throw new Error('shaped net: already destroyed');
-    const child = spawn('ip', ['netns', 'exec', n.ns, ...argv], opts);
+    const [cmd, ...args] = resolveIproute2(['ip', 'netns', 'exec', n.ns, ...argv]);
+    const child = spawn(cmd, args, opts);
     this.children.add(child);
     child.on('exit', () => this.children.delete(child));
     return child;
