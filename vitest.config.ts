@@ -14,6 +14,9 @@ export default defineConfig({
           name: 'unit',
           include: ['src/**/*.test.ts', 'coordinator/**/*.test.ts', 'cli/**/*.test.ts', 'tools/**/*.test.ts'],
           testTimeout: 60_000,
+          // two files at a time even on 2 cores (Vitest's default is cores − 1): most unit files wait
+          // on child processes, sockets or the GPU thread more than they compute
+          maxWorkers: 2,
         },
       },
       {

@@ -63,6 +63,18 @@ export interface GenerationJob {
 }
 
 let elastic: ElasticRank | null = null;
+/** Events on their way to the page. Comlink carries a callback's calls on the callback's own port,
+ *  so a generation's result, returned on the API's port, could overtake its last events (the final
+ *  step's validation loss then reached the page after it had reported the step without it). */
+const delivering = new Set<Promise<unknown>>();
+function deliver(onEvent: (e: TrainEvent) => unknown, e: TrainEvent): void {
+  const p = Promise.resolve(onEvent(e)).catch(() => {});
+  delivering.add(p);
+  void p.finally(() => delivering.delete(p));
+}
+async function delivered(): Promise<void> {
+  while (delivering.size > 0) await Promise.all([...delivering]);
+}
 let generation: { halt: HaltSignal; gate: RunGate; start: () => void } | null = null;
 
 function checkpointStores(job: RankJob) {
@@ -90,9 +102,13 @@ const api = {
     signal.aborted = false;
     try {
       const text = corpusText ?? (await defaultCorpus());
-      return await trainSingleRank(await context(), config, { kind: 'text', text }, onEvent, { maxSteps, signal });
+      const emit = (e: TrainEvent) => deliver(onEvent, e);
+      const out = await trainSingleRank(await context(), config, { kind: 'text', text }, emit, { maxSteps, signal });
+      await delivered();
+      return out;
     } catch (e) {
-      onEvent({ kind: 'error', message: (e as Error).message });
+      deliver(onEvent, { kind: 'error', message: (e as Error).message });
+      await delivered();
       throw e;
     }
   },
@@ -106,7 +122,7 @@ const api = {
       config: job.config,
       spec: modelSpec(job.config, corpus.tokenizer),
       corpus,
-      emit: (e) => onEvent(e),
+      emit: (e) => deliver(onEvent, e),
       checkpoints: checkpointStores(job),
       snapshots: new IdbSnapshotStore(),
       snapshotInterval: job.snapshotInterval ?? null,
@@ -141,7 +157,7 @@ const api = {
       },
     });
     try {
-      return await elastic.runGeneration(job.plan, job.rank, {
+      const out = await elastic.runGeneration(job.plan, job.rank, {
         comm,
         trainComm: gate.wrap(),
         halt,
@@ -149,7 +165,10 @@ const api = {
         started,
         onStep: () => gate.boundary(),
       });
+      await delivered();
+      return out;
     } catch (e) {
+      await delivered();
       if (e instanceof RunStopped || signal.aborted) return { kind: 'stopped' };
       throw new Error(explain(e));
     } finally {
