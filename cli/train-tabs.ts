@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { runHeadless, type HeadlessUpdate } from '../coordinator/headless';
 import { planRun } from '../coordinator/planning';
+import type { WebMode } from '../coordinator/web';
 import type { ConfigSource } from '../coordinator/store';
 import { CliError } from './errors';
 import { formatEntry, IntervalLog } from './train-log';
@@ -19,6 +20,8 @@ export interface TabsRunOptions {
   quiet?: boolean;
   /** seconds without any progress before giving up */
   stallTimeout?: number;
+  /** how the coordinator serves the web app to the tabs (default: Vite) */
+  web?: WebMode;
 }
 
 export interface TabsPlan {
@@ -100,6 +103,7 @@ export async function trainTabsCommand(paths: string[], opts: TabsRunOptions): P
     const r = await runHeadless({
       sources: plan.sources,
       tabs,
+      web: opts.web,
       onUpdate,
       stallMs: (opts.stallTimeout ?? 300) * 1000,
       onPageError: (tab, m) => log(`[tab ${tab}] ${m}`),

@@ -5,7 +5,8 @@
 // (cli/train-tabs.ts). Every log_interval steps (and after the last) a line gives the train
 // loss averaged over the interval, as NeoX logs it; --json adds those lines as `log`.
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import type { WebMode } from '../coordinator/web';
 import { loadConfig } from '../src/config/load-files';
 import { dataPaths } from '../src/data/data-config';
 import { locateData } from '../src/node/data-files';
@@ -24,6 +25,8 @@ export interface TrainCliOptions {
   quiet?: boolean;
   /** --tabs runs: seconds without progress before giving up */
   stallTimeout?: number;
+  /** --tabs runs: how the coordinator serves the web app */
+  web?: WebMode;
 }
 
 export async function trainCommand(paths: string[], opts: TrainCliOptions): Promise<number> {
@@ -139,6 +142,12 @@ export function trainCliCommand(): Command {
     .option('--max-steps <n>', 'stop after this many steps (default: train_iters)', (v) => Number(v))
     .option('--json', 'print the final losses and the whole history as one JSON object')
     .option('--quiet', 'no progress output on stderr')
+    .addOption(
+      new Option('--web <mode>', 'multi-tab runs: serve the tabs the built dist/ or Vite, or auto (dist/ if built)')
+        .choices(['vite', 'dist', 'auto'])
+        .default('vite')
+        .env('TABTRON_WEB'),
+    )
     .action(async (configs: string[], opts: TrainCliOptions) => {
       try {
         process.exitCode = await trainCommand(configs, opts);

@@ -17,7 +17,8 @@ await build({
   target: 'node20',
   outdir: path.resolve(outdir),
   outExtension: { '.js': '.mjs' },
-  external: ['webgpu', 'playwright-core'],
+  // TABTRON_BUNDLE_EXTERNAL=a,b: more packages left to node_modules (native ones such as better-sqlite3)
+  external: ['webgpu', 'playwright-core', ...(process.env.TABTRON_BUNDLE_EXTERNAL ?? '').split(',').filter(Boolean)],
   plugins: [rawPlugin],
   logLevel: 'warning',
   // pack.sh adds this banner itself when it re-bundles for a GPU machine (TABTRON_NO_BANNER=1)

@@ -42,9 +42,21 @@ export const CHROMIUM_ARGS = [
   '--in-process-gpu',
 ];
 
+/** The flags Chromium is launched with: CHROMIUM_ARGS, then `extra` (TABTRON_CHROMIUM_ARGS, space-separated,
+ *  e.g. a GPU machine's Vulkan flags), then `extraArgs`. `--no-in-process-gpu` among them is no Chromium flag:
+ *  it drops `--in-process-gpu`, so that WebGPU runs in Chromium's own GPU process. */
+export function chromiumArgs(extraArgs: string[] = [], extra = process.env.TABTRON_CHROMIUM_ARGS ?? ''): string[] {
+  const added = [...extra.split(/\s+/).filter(Boolean), ...extraArgs];
+  const ownGpuProcess = added.includes('--no-in-process-gpu');
+  return [
+    ...CHROMIUM_ARGS.filter((a) => !(ownGpuProcess && a === '--in-process-gpu')),
+    ...added.filter((a) => a !== '--no-in-process-gpu'),
+  ];
+}
+
 export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   const path = chromiumPath();
-  const args = [...CHROMIUM_ARGS, ...extraArgs];
+  const args = chromiumArgs(extraArgs);
   if (path.endsWith('/chromium')) args.push('--headless=new');
   return chromium.launch({ executablePath: path, args, headless: true });
 }

@@ -1,7 +1,9 @@
-// Serves the web app for headless runs and tests: Vite's dev server, in-process.
-import { createServer, type ViteDevServer } from 'vite';
+// Serves the web app for headless runs and tests: Vite's dev server, in-process. Vite loads on first
+// use, so that a bundled CLI without Vite (a GPU machine's, serving the built app) still starts.
+import type { ViteDevServer } from 'vite';
 
 export async function startWebServer(port = 0, host = '127.0.0.1'): Promise<{ server: ViteDevServer; url: string }> {
+  const { createServer } = await import('vite');
   const configFile = new URL('../../vite.config.ts', import.meta.url).pathname;
   // No file watching and no HMR: a headless run must never be reloaded by an edit on disk.
   const server = await createServer({
