@@ -1,7 +1,8 @@
 """Summarises tools/gpu/on-gpu-chromium.sh's parts (one folder of JSON files) as one JSON object:
 the adapter each flag set got, the kernel checks in a tab, and for each model the tokens/s of the
 README's multi-tab command (4 headless Chromium tabs, TP 2 x PP 2) against the same layout on Dawn in
-Node (bench/train-layouts.ts: every rank in one process on one device), measured in the same call.
+Node, measured in the same call: bench/train-layouts.ts (every rank in one process on one device) and,
+for the 25M model, bench/train-procs.ts (a process per rank, each with its own device, as tabs have).
 
   python3 bench/chromium_summary.py /tmp/crgpu
 
@@ -40,7 +41,7 @@ def tabs_rate(run, tokens_per_step):
         return {"error": run.get("error", "no tokens_per_sec")}
     log = run.get("log") or []
     # the intervals after the first (which holds the first steps' warm-up), CLI sum / world
-    steady = [e["tokens_per_sec"] for e in log[1:] if e.get("tokens_per_sec")]
+    steady = [e["tokens_per_sec"] for e in (log[1:] or log) if e.get("tokens_per_sec")]
     world = run["world"]
     return {
         "tokens_per_s": round(sorted(steady)[len(steady) // 2] / world, 1) if steady else None,
@@ -99,12 +100,19 @@ def main(folder):
     for model, (tabs, dawn, tokens_per_step) in models.items():
         t = tabs_rate(last(d / f"{tabs}.json"), tokens_per_step)
         dn = last(d / f"{dawn}.json")
-        base, one = dawn_rate(dn, "tp2-pp2"), dawn_rate(dn, "1rank")
-        row = {"chromium_tabs": t, "dawn_node_tp2_pp2": base, "dawn_node_1rank": one}
-        if t.get("tokens_per_s") and base.get("tokens_per_s"):
-            row["ratio_tabs_vs_dawn_tp2_pp2"] = round(t["tokens_per_s"] / base["tokens_per_s"], 3)
-        if t.get("tokens_per_s") and one.get("tokens_per_s"):
-            row["ratio_tabs_vs_dawn_1rank"] = round(t["tokens_per_s"] / one["tokens_per_s"], 3)
+        row = {
+            "chromium_tabs": t,
+            "dawn_node_tp2_pp2": dawn_rate(dn, "tp2-pp2"),
+            "dawn_node_1rank": dawn_rate(dn, "1rank"),
+        }
+        if model == "25M":
+            procs = last(d / "dawn-procs-25M.json")
+            for name, layout in (("dawn_procs_tp2_pp2", "tp2pp2"), ("dawn_procs_single", "single")):
+                x = next((x for x in procs.get("results", []) if x.get("layout") == layout), None)
+                row[name] = {"tokens_per_s": round(x["tokens_per_s"], 1), "step_ms": round(x["step_ms"], 1)} if x else procs
+        for base in [k for k in row if k.startswith("dawn_")]:
+            if t.get("tokens_per_s") and row[base].get("tokens_per_s"):
+                row[f"ratio_tabs_vs_{base}"] = round(t["tokens_per_s"] / row[base]["tokens_per_s"], 3)
         r[model] = row
     print(json.dumps(r))
 

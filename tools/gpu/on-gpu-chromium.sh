@@ -4,7 +4,8 @@
 #   bash run.sh recon      # what the machine has (driver, Vulkan ICDs, libraries), Dawn in Node's baseline
 #   bash run.sh chromium   # needs piece b: the WebGPU adapter per flag set, the kernel checks in a tab,
 #                          # the README's 4-tab run (tiny-3d) and a 25M-parameter TP2 × PP2 run in tabs,
-#                          # each against the same layout on Dawn in Node, in this one call
+#                          # each against the same layout on Dawn in Node (one process; for 25M also a
+#                          # process per rank), in this one call
 # Each part's JSON and log go to /tmp/crgpu, packed into $OUT/crgpu.tgz after every part (when $OUT is
 # set); summary.json holds the tokens/s ratios. PARTS=probe,tiny,checks,mid picks parts of `chromium`.
 set -uo pipefail
@@ -132,6 +133,9 @@ PY
   if has mid; then
     tabs_run tabs-25M 110 configs/tiny-3d.yml bench/configs/tabs-3d-25M.yml
     dawn_layouts dawn-25M 70 --layouts 1rank,tp2-pp2 --steps 6 --warmup 2 "${mid[@]}"
+    # a process per rank, each with its own Dawn device, TCP between them: the tabs' structure in Node
+    part dawn-procs-25M 90 $node .gpu/train-procs.mjs --json --hidden 512 --layers 8 --heads 8 --seq 256 \
+      --micro 4 --steps 4 --warmup 2 --layouts single,tp2pp2
   fi
   python3 bench/chromium_summary.py "$out" | tee "$out/summary.json"
   pack

@@ -3,7 +3,7 @@
 # network: this machine's Debian chromium-headless-shell with the shared libraries it loads (those that
 # are not glibc) and a font, node, Dawn (npm webgpu), the Vulkan loader debs, and, bundled by esbuild,
 # the tabtron CLI, the adapter and kernel-check probe (tools/gpu/chromium-probe.ts) and the Dawn-in-Node
-# layout bench (bench/train-layouts.ts), plus the web app built with the kernel-check page
+# layout benches (bench/train-layouts.ts, bench/train-procs.ts), plus the web app built with the kernel-check page
 # (tools/gpu/vite.pages.config.ts) for the coordinator to serve (`--web dist`). One call to the GPU
 # machine carries at most 64 MiB, so it comes in two xz pieces, each under 59 MiB:
 #   DEST/a/a.tar.xz   everything but Chromium's executable; DEST/b/b.tar.xz   the executable
@@ -26,7 +26,8 @@ mkdir -p "$stage/.gpu/debs" "$stage/chromium/lib-all" "$stage/chromium/fonts" "$
   "$stage/configs" "$stage/bench/configs" "$stage/.gpu/node_modules"
 
 # bundles: native and dev-only packages stay outside (better-sqlite3 is carried, Vite is never loaded)
-for entry in cli/main.ts:tabtron tools/gpu/chromium-probe.ts:chromium-probe bench/train-layouts.ts:train-layouts; do
+for entry in cli/main.ts:tabtron tools/gpu/chromium-probe.ts:chromium-probe bench/train-layouts.ts:train-layouts \
+  bench/train-procs.ts:train-procs; do
   name=${entry##*:}
   TABTRON_BUNDLE_EXTERNAL=better-sqlite3,vite node tools/bundle-node.mjs "$work/bundle-$name" "${entry%%:*}"
   mv "$work/bundle-$name/$(basename "${entry%%:*}" .ts).mjs" "$stage/.gpu/$name.mjs"
@@ -91,9 +92,15 @@ done
 cp "$chrome" "$work/chromium-headless-shell"
 
 mkdir -p "$dest/a" "$dest/b"
-rm -f "$dest/a/a.tar.xz" "$dest/b/b.tar.xz"
+rm -f "$dest/a/a.tar.xz"
 tar -C "$stage" -cf - . | xz -9 -T2 > "$dest/a/a.tar.xz"
-tar -C "$work" --transform 's,^,chromium/,' -cf - chromium-headless-shell | xz -9e -T2 > "$dest/b/b.tar.xz"
+# piece b only when the executable changed (xz -9e takes minutes)
+stamp="$(stat -c '%s %Y' "$chrome") $chrome"
+if [ ! -s "$dest/b/b.tar.xz" ] || [ "$(cat "$dest/b/chromium.stamp" 2> /dev/null)" != "$stamp" ]; then
+  rm -f "$dest/b/b.tar.xz" "$dest/b/chromium.stamp"
+  tar -C "$work" --transform 's,^,chromium/,' -cf - chromium-headless-shell | xz -9e -T2 > "$dest/b/b.tar.xz"
+  echo "$stamp" > "$dest/b/chromium.stamp"
+fi
 for f in "$dest/a/a.tar.xz" "$dest/b/b.tar.xz"; do
   size=$(stat -c %s "$f")
   echo "pack-chromium: $f $((size / 1048576)) MiB"
