@@ -7,20 +7,25 @@
 #                          # each against the same layout on Dawn in Node (one process; for 25M also a
 #                          # process per rank), in this one call
 # Each part's JSON and log go to /tmp/crgpu, packed into $OUT/crgpu.tgz after every part (when $OUT is
-# set); summary.json holds the tokens/s ratios. PARTS=probe,tiny,checks,mid picks parts of `chromium`.
+# set); summary.json holds the tokens/s ratios. PARTS=probe,tiny,mid,checks,procs picks parts of
+# `chromium`, run in that order; DEADLINE_S=n: each part's time limit is cut to end by n seconds from the
+# start (parts with less than 15 s left are skipped), so that the summary is out before the call's end.
 set -uo pipefail
 cd "$(dirname "$0")"
 here=$PWD
 out=/tmp/crgpu
 mkdir -p "$out"
-parts=${PARTS:-probe,tiny,checks,mid}
+parts=${PARTS:-probe,tiny,mid,checks,procs}
+deadline=${DEADLINE_S:-100000}
 has() { [[ ",$parts," == *",$1,"* ]]; }
 pack() { [ -n "${OUT:-}" ] && tar czf "$OUT/crgpu.tgz" -C /tmp crgpu; }
 part() { # name limit_s command...: stdout → name.json, stderr → name.log
   local name=$1 limit=$2
   shift 2
-  local t0=$SECONDS
-  timeout -k 10 "$limit" "$@" > "$out/$name.json" 2> "$out/$name.log"
+  local t0=$SECONDS left=$((deadline - SECONDS))
+  [ "$left" -lt 15 ] && { echo "[crgpu] $name: skipped, ${left} s left" >&2; return 1; }
+  [ "$limit" -gt "$((left - 5))" ] && limit=$((left - 5))
+  timeout -k 5 "$limit" "$@" > "$out/$name.json" 2> "$out/$name.log"
   local rc=$?
   echo "[crgpu] $name: exit $rc in $((SECONDS - t0)) s: $(tail -c 400 "$out/$name.json")" >&2
   pack
@@ -86,7 +91,7 @@ tabs_run() { # name limit_s configs...: the README's command, its tabs in headle
     echo $! > "$out/smi.pid")
   TABTRON_CHROMIUM=$here/chromium/headless-shell TABTRON_CHROMIUM_ARGS="$args" TABTRON_WEB=dist \
     TABTRON_CHROMIUM_STDERR=$out/$name-chromium.log \
-    part "$name" "$limit" $node .gpu/tabtron.mjs train "$@" --tabs 4 --json --quiet --stall-timeout 60
+    part "$name" "$limit" $node .gpu/tabtron.mjs train "$@" --tabs 4 --json --quiet --stall-timeout 45
   kill "$(cat "$out/smi.pid")" 2>/dev/null
 }
 
@@ -103,7 +108,7 @@ chromium_parts() {
   export TABTRON_CHROMIUM=$here/chromium/headless-shell
   args=""
   if has probe; then
-    part adapters 150 $node .gpu/chromium-probe.mjs adapters --first --dist dist --timeout 30
+    part adapters 75 $node .gpu/chromium-probe.mjs adapters --first --dist dist --timeout 20
     # the first flag set whose adapter is NVIDIA's, not a fallback, and computes right
     args=$(python3 - "$out/adapters.json" <<'PY'
 import json, sys
@@ -124,19 +129,19 @@ PY
     echo "$args" > "$out/chosen-args.txt"
     [ "$args" = NONE ] && { echo "[crgpu] no flag set gave NVIDIA's adapter: stopping" >&2; pack; return 1; }
   fi
-  # the README's run and its baseline first, then the kernel checks, then the larger model
+  # the README's run and its baseline first, then the larger model, then the kernel checks
   if has tiny; then
-    tabs_run tabs-tiny-3d 140 configs/tiny-3d.yml
-    dawn_layouts dawn-tiny-3d 60 --layouts 1rank,tp2-pp2 --steps 20 --warmup 3 "${tiny[@]}"
+    tabs_run tabs-tiny-3d 100 configs/tiny-3d.yml
+    dawn_layouts dawn-tiny-3d 45 --layouts 1rank,tp2-pp2 --steps 20 --warmup 3 "${tiny[@]}"
   fi
-  has checks && part checks 110 $node .gpu/chromium-probe.mjs checks --args "$args" --dist dist
   if has mid; then
-    tabs_run tabs-25M 110 configs/tiny-3d.yml bench/configs/tabs-3d-25M.yml
-    dawn_layouts dawn-25M 70 --layouts 1rank,tp2-pp2 --steps 6 --warmup 2 "${mid[@]}"
-    # a process per rank, each with its own Dawn device, TCP between them: the tabs' structure in Node
-    part dawn-procs-25M 90 $node .gpu/train-procs.mjs --json --hidden 512 --layers 8 --heads 8 --seq 256 \
-      --micro 4 --steps 4 --warmup 2 --layouts single,tp2pp2
+    tabs_run tabs-25M 70 configs/tiny-3d.yml bench/configs/tabs-3d-25M.yml
+    dawn_layouts dawn-25M 45 --layouts 1rank,tp2-pp2 --steps 6 --warmup 2 "${mid[@]}"
   fi
+  has checks && part checks 100 $node .gpu/chromium-probe.mjs checks --args "$args" --dist dist
+  # a process per rank, each with its own Dawn device, TCP between them: the tabs' structure in Node
+  has procs && part dawn-procs-25M 60 $node .gpu/train-procs.mjs --json --hidden 512 --layers 8 --heads 8 \
+    --seq 256 --micro 4 --steps 4 --warmup 2 --layouts single,tp2pp2
   python3 bench/chromium_summary.py "$out" | tee "$out/summary.json"
   pack
 }

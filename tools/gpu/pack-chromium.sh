@@ -11,7 +11,8 @@
 # On the GPU machine, from the repo root: one call carries DEST/a, the next (while the machine is still
 # warm: it keeps ignored files between calls) DEST/b:
 #   mkdir -p build/crgpu && tar xJf .gpu-chromium/a/a.tar.xz -C build/crgpu && bash build/crgpu/run.sh recon
-#   tar xJf .gpu-chromium/b/b.tar.xz -C build/crgpu && bash build/crgpu/run.sh chromium
+#   tar xJf .gpu-chromium/b/b.tar.xz -C build/crgpu && cp .gpu-chromium/b/run.sh build/crgpu/ &&
+#     DEADLINE_S=500 bash build/crgpu/run.sh chromium
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 common=$(cd "$(git rev-parse --git-common-dir)" && pwd)
@@ -101,6 +102,8 @@ if [ ! -s "$dest/b/b.tar.xz" ] || [ "$(cat "$dest/b/chromium.stamp" 2> /dev/null
   tar -C "$work" --transform 's,^,chromium/,' -cf - chromium-headless-shell | xz -9e -T2 > "$dest/b/b.tar.xz"
   echo "$stamp" > "$dest/b/chromium.stamp"
 fi
+# the runner travels with the later piece too, so that an edit to it needs no new piece a
+cp tools/gpu/on-gpu-chromium.sh "$dest/b/run.sh"
 for f in "$dest/a/a.tar.xz" "$dest/b/b.tar.xz"; do
   size=$(stat -c %s "$f")
   echo "pack-chromium: $f $((size / 1048576)) MiB"
