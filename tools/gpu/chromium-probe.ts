@@ -3,7 +3,7 @@
 //   node --import tsx --import ./tools/register-raw.mjs tools/gpu/chromium-probe.ts adapters \
 //     [--sets sets.json] [--first] [--n 1024] [--timeout s]     one JSON line per set; --first: stop after
 //                                                               the first set with a hardware adapter
-//   node --import tsx --import ./tools/register-raw.mjs tools/gpu/chromium-probe.ts checks --args "FLAGS" \
+//   node --import tsx --import ./tools/register-raw.mjs tools/gpu/chromium-probe.ts checks --args="FLAGS" \
 //     [--filter NAME] [--dist DIR]                               one JSON line per check, then a summary
 // A set is { name, args }: args as TABTRON_CHROMIUM_ARGS takes them (src/node/chromium.ts). Each
 // adapter probe runs a naive n³ f32 matmul on the device and checks a few entries of it, so a

@@ -91,7 +91,7 @@ tabs_run() { # name limit_s configs...: the README's command, its tabs in headle
     echo $! > "$out/smi.pid")
   TABTRON_CHROMIUM=$here/chromium/headless-shell TABTRON_CHROMIUM_ARGS="$args" TABTRON_WEB=dist \
     TABTRON_CHROMIUM_STDERR=$out/$name-chromium.log \
-    part "$name" "$limit" $node .gpu/tabtron.mjs train "$@" --tabs 4 --json --quiet --stall-timeout 45
+    part "$name" "$limit" $node .gpu/tabtron.mjs train "$@" --tabs 4 --json --quiet --stall-timeout 120
   kill "$(cat "$out/smi.pid")" 2>/dev/null
 }
 
@@ -135,10 +135,11 @@ PY
     dawn_layouts dawn-tiny-3d 45 --layouts 1rank,tp2-pp2 --steps 20 --warmup 3 "${tiny[@]}"
   fi
   if has mid; then
-    tabs_run tabs-25M 70 configs/tiny-3d.yml bench/configs/tabs-3d-25M.yml
+    tabs_run tabs-25M 150 configs/tiny-3d.yml bench/configs/tabs-3d-25M.yml
     dawn_layouts dawn-25M 45 --layouts 1rank,tp2-pp2 --steps 6 --warmup 2 "${mid[@]}"
   fi
-  has checks && part checks 100 $node .gpu/chromium-probe.mjs checks --args "$args" --dist dist
+  # --args=…: node's parseArgs takes no separate value that starts with a dash
+  has checks && part checks 100 $node .gpu/chromium-probe.mjs checks --args="$args" --dist dist
   # a process per rank, each with its own Dawn device, TCP between them: the tabs' structure in Node
   has procs && part dawn-procs-25M 60 $node .gpu/train-procs.mjs --json --hidden 512 --layers 8 --heads 8 \
     --seq 256 --micro 4 --steps 4 --warmup 2 --layouts single,tp2pp2
