@@ -186,13 +186,13 @@ export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult
       const [losses, lrs, rates] = [
         series.values('loss', fresh, 'mean'),
         series.values('lr', fresh, 'mean'),
-        series.values('tokens_per_sec', fresh, 'sum'),
+        series.values('tokens_per_sec', fresh, 'mean'),
       ];
       const update: HeadlessUpdate = {
         run: detail.run,
         trainLoss: series.latest('loss', 'mean')?.value ?? null,
         valLoss: series.latest('val_loss', 'mean')?.value ?? null,
-        tokensPerSec: series.latest('tokens_per_sec', 'sum')?.value ?? null,
+        tokensPerSec: series.latest('tokens_per_sec', 'mean')?.value ?? null,
         steps: fresh.map((step, i) => ({ step, loss: losses[i]!, lr: lrs[i], tokensPerSec: rates[i] })),
       };
       o.onUpdate?.(update);

@@ -58,8 +58,9 @@ export class RunCharts {
       },
       {
         plot: make(tputHost, 'throughput', [{ label: 'tokens/s', stroke: '#16a34a' }], 'tokens/s'),
+        // every rank reports the whole step's tokens (all replicas) over its own step time
         names: ['tokens_per_sec'],
-        reduce: ['sum'],
+        reduce: ['mean'],
       },
     ];
     if (trafficHost)
