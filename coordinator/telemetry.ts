@@ -74,7 +74,7 @@ export function createTelemetry(db: DB): Telemetry {
   );
   fromDb(
     'tabtron_tokens_per_second',
-    'Tokens per second of the latest step (the whole step\'s tokens over its time, mean over reporting ranks)',
+    "Tokens per second of the latest step (the whole step's tokens over its time, mean over reporting ranks)",
     ['run'],
     `SELECT m.run_id, AVG(m.value) AS v FROM metrics m
        JOIN (SELECT run_id, MAX(step) AS s FROM metrics WHERE name = 'tokens_per_sec' GROUP BY run_id) last ON last.run_id = m.run_id AND last.s = m.step
