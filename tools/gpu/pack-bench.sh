@@ -5,25 +5,17 @@
 # On the GPU machine, from a folder holding .gpu/ and bench/:
 #   bash bench/gpu-kernels.sh
 set -euo pipefail
+source "$(dirname "$0")/pack-runtime.sh"
 cd "$(git rev-parse --show-toplevel)"
 exclude="$(git rev-parse --git-common-dir)/info/exclude"
 for p in /build/ /.gpu/; do grep -qx "$p" "$exclude" 2>/dev/null || echo "$p" >> "$exclude"; done
 node tools/bundle-node.mjs build bench/kernels.ts
 node tools/bundle-node.mjs build tools/dev/checks.ts
 out=.gpu
-w=node_modules/webgpu
 rm -rf $out
 mkdir -p $out/debs $out/node_modules/webgpu/dist/linux-x64
-xz -T0 -3 -c "$(readlink -f "$(command -v node)")" > $out/node.xz
-cp $w/index.js $w/package.json $out/node_modules/webgpu/
-xz -T0 -3 -c $w/dist/linux-x64/dawn.node > $out/node_modules/webgpu/dist/linux-x64/dawn.node.xz
-lists=$(mktemp -d)
-mkdir -p "$lists/partial"
-o="-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=$lists"
-apt-get $o update -qq >/dev/null 2>&1 || true
-(cd $out/debs && apt-get $o download -qq libvulkan1 libglvnd0 libglx0 libegl1 libgl1 libopengl0 libgles2 >/dev/null 2>&1) ||
-  echo "pack-bench: could not download the Vulkan loader debs; hoping the GPU machine has them" >&2
-rm -rf "$lists"
+pack_node_dawn $out
+pack_vulkan_debs $out/debs pack-bench
 cp build/kernels.mjs build/checks.mjs $out/
 cp ../shared/gpu/on-gpu.sh $out/run.sh
 node --check $out/kernels.mjs

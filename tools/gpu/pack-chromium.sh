@@ -14,6 +14,7 @@
 #   tar xJf .gpu-chromium/b/b.tar.xz -C build/crgpu && cp .gpu-chromium/b/run.sh build/crgpu/ &&
 #     DEADLINE_S=500 bash build/crgpu/run.sh chromium
 set -euo pipefail
+source "$(dirname "$0")/pack-runtime.sh"
 cd "$(git rev-parse --show-toplevel)"
 common=$(cd "$(git rev-parse --git-common-dir)" && pwd)
 dest=${1:-$(dirname "$common")/.gpu-chromium}
@@ -46,13 +47,7 @@ mkdir -p "$stage/.gpu/$m/playwright-core"
 (cd $m/playwright-core && cp -r package.json index.js index.mjs cli.js browsers.json lib "$OLDPWD/$stage/.gpu/$m/playwright-core/")
 
 # the Vulkan loader and GL dispatch libraries NVIDIA's Vulkan driver loads (as tools/gpu/pack-train.sh)
-lists=$(mktemp -d)
-mkdir -p "$lists/partial"
-o="-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=$lists"
-apt-get $o update -qq > /dev/null 2>&1 || true
-(cd "$stage/.gpu/debs" && apt-get $o download -qq libvulkan1 libglvnd0 libglx0 libegl1 libgl1 libopengl0 libgles2 > /dev/null 2>&1) ||
-  echo "pack-chromium: could not download the Vulkan loader debs; hoping the GPU machine has them" >&2
-rm -rf "$lists"
+pack_vulkan_debs "$stage/.gpu/debs" pack-chromium
 
 # the web app with the kernel-check page, the configs the runs read, the runner
 VITE_CONFIG_NATIVE_IGNORE_WARNING=true npx vite build --config tools/gpu/vite.pages.config.ts --outDir "$PWD/$stage/dist" --emptyOutDir --logLevel warn

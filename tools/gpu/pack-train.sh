@@ -6,25 +6,17 @@
 # and bench/gpu-train.sh. Works from a git worktree. On the GPU machine, with DEST carried:
 #   cd DEST && bash bench/gpu-train.sh
 set -euo pipefail
+source "$(dirname "$0")/pack-runtime.sh"
 cd "$(git rev-parse --show-toplevel)"
 dest=${1:-.gpu-train}
 exclude="$(git rev-parse --git-common-dir)/info/exclude"
 for p in /build/ /.gpu/ "/${dest#./}/"; do grep -qx "$p" "$exclude" 2>/dev/null || echo "$p" >> "$exclude"; done
 entries=(bench/train-throughput.ts bench/train-layouts.ts bench/train-procs.ts bench/readback.ts)
 TABTRON_NO_BANNER=1 node tools/bundle-node.mjs build "${entries[@]}"
-w=node_modules/webgpu
 rm -rf "$dest"
 mkdir -p "$dest/.gpu/debs" "$dest/.gpu/node_modules/webgpu/dist/linux-x64" "$dest/configs" "$dest/bench/configs" "$dest/tools/reference"
-xz -T0 -3 -c "$(readlink -f "$(command -v node)")" > "$dest/.gpu/node.xz"
-cp $w/index.js $w/package.json "$dest/.gpu/node_modules/webgpu/"
-xz -T0 -3 -c $w/dist/linux-x64/dawn.node > "$dest/.gpu/node_modules/webgpu/dist/linux-x64/dawn.node.xz"
-lists=$(mktemp -d)
-mkdir -p "$lists/partial"
-o="-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=$lists"
-apt-get $o update -qq >/dev/null 2>&1 || true
-(cd "$dest/.gpu/debs" && apt-get $o download -qq libvulkan1 libglvnd0 libglx0 libegl1 libgl1 libopengl0 libgles2 >/dev/null 2>&1) ||
-  echo "pack-train: could not download the Vulkan loader debs; hoping the GPU machine has them" >&2
-rm -rf "$lists"
+pack_node_dawn "$dest/.gpu"
+pack_vulkan_debs "$dest/.gpu/debs" pack-train
 for e in "${entries[@]}"; do
   name=$(basename "${e%.*}")
   node_modules/.bin/esbuild "build/$name.mjs" --bundle --platform=node --format=esm --target=node20 \

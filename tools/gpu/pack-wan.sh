@@ -9,27 +9,19 @@
 # On the GPU machine, as root, with DEST carried:   cd DEST && bash bench/gpu-wan.sh
 # Here (SwiftShader, a few steps):                  cd DEST && bash bench/gpu-wan.sh --smoke
 set -euo pipefail
+source "$(dirname "$0")/pack-runtime.sh"
 cd "$(git rev-parse --show-toplevel)"
 dest=${1:-.gpu-wan}
 exclude="$(git rev-parse --git-common-dir)/info/exclude"
 case "$dest" in /*) ;; *) p="/${dest#./}/" && { grep -qx "$p" "$exclude" 2>/dev/null || echo "$p" >> "$exclude"; } ;; esac
-w=node_modules/webgpu
 rm -rf "$dest"
 mkdir -p "$dest/.gpu/debs" "$dest/.gpu/node_modules/webgpu/dist/linux-x64" "$dest/configs" "$dest/bench/configs"
 # bench/wan.ts starts its ranks as `node <this bundle> --child JOB` inside `ip netns exec`
 node tools/bundle-node.mjs "$dest/.gpu" bench/wan.ts bench/wan-loss.ts
 node --check "$dest/.gpu/wan.mjs"
 node --check "$dest/.gpu/wan-loss.mjs"
-xz -T0 -3 -c "$(readlink -f "$(command -v node)")" > "$dest/.gpu/node.xz"
-cp $w/index.js $w/package.json "$dest/.gpu/node_modules/webgpu/"
-xz -T0 -3 -c $w/dist/linux-x64/dawn.node > "$dest/.gpu/node_modules/webgpu/dist/linux-x64/dawn.node.xz"
-lists=$(mktemp -d)
-mkdir -p "$lists/partial"
-o="-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=$lists"
-apt-get $o update -qq >/dev/null 2>&1 || true
-(cd "$dest/.gpu/debs" && apt-get $o download -qq libvulkan1 libglvnd0 libglx0 libegl1 libgl1 libopengl0 libgles2 >/dev/null 2>&1) ||
-  echo "pack-wan: could not download the Vulkan loader debs; hoping the GPU machine has them" >&2
-rm -rf "$lists"
+pack_node_dawn "$dest/.gpu"
+pack_vulkan_debs "$dest/.gpu/debs" pack-wan
 cp /work/shared/gpu/on-gpu.sh "$dest/.gpu/run.sh" 2>/dev/null || cp ../shared/gpu/on-gpu.sh "$dest/.gpu/run.sh"
 cp configs/tiny.yml "$dest/configs/"
 cp bench/configs/wan.yml bench/configs/wan-gpu.yml "$dest/bench/configs/"
