@@ -1,10 +1,10 @@
 // f32 → 16-bit values packed two to a u32: element 2i in the low half of word i, 2i+1 in the
 // high half (the bytes are those of a little-endian u16 array). FORMAT 0: fp16, 1: bf16.
-// x: f32 (N), read as its bits   packed: u32 (ceil(N/2))
+// x: f32 (N), read as its bits   packed: u32, words [at, at + ceil(N/2)) written
 
 @group(0) @binding(0) var<storage, read> x: array<u32>;
 @group(0) @binding(1) var<storage, read_write> packed: array<u32>;
-struct Params { n: u32 }
+struct Params { n: u32, at: u32 }
 @group(0) @binding(2) var<uniform> params: Params;
 
 override WG: u32 = 256u;
@@ -19,5 +19,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (j >= params.n) { return; }
   let lo = to_half_bits(x[j]);
   let hi = select(0u, to_half_bits(x[min(j + 1u, params.n - 1u)]), j + 1u < params.n);
-  packed[w] = lo | (hi << 16u);
+  packed[params.at + w] = lo | (hi << 16u);
 }

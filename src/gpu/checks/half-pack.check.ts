@@ -1,7 +1,9 @@
 // packHalf / unpackHalf against the CPU reference, bit for bit, on random f32 bit patterns (every
 // class: subnormals, NaNs, infinities) and on the cases rounding gets wrong first: exact ties
-// to even and odd, the largest half and what overflows it, fp16 subnormal boundaries. Also the
-// scaleByTensor / unscaleAndCheck pair of loss scaling.
+// to even and odd, the largest half and what overflows it, fp16 subnormal boundaries; and both
+// at a word offset inside a larger packed buffer (a tensor of the packed parameter copy), where
+// the words around it must stay as they were. Also the scaleByTensor / unscaleAndCheck pair of
+// loss scaling.
 import { packedWords, packHalf, unpackHalf } from '../kernels/half-pack';
 import { scaleByTensor, unscaleAndCheck } from '../kernels/loss-scale';
 import { packHalfRef, unpackHalfRef } from '../../reference/half';
@@ -73,6 +75,30 @@ async function roundTrip(ctx: GpuContext, format: HalfFormat): Promise<CheckResu
   ];
 }
 
+/** A slice of the cases packed into words [at, at + ceil(n/2)) of a buffer holding other words,
+ *  and unpacked from there: the words outside are untouched, the slice matches the reference. */
+async function atOffset(ctx: GpuContext, format: HalfFormat): Promise<CheckResult[]> {
+  const tag = `halfPack.${format}.at`;
+  const bits = cases(format === 'fp16' ? 7 : 8).subarray(0, 999);
+  const at = 37,
+    words = 600;
+  const fill = Uint32Array.from({ length: words }, (_, i) => (0x9e3779b9 * (i + 1)) >>> 0);
+  const x = ctx.tensorFrom(bits),
+    packed = ctx.tensorFrom(fill),
+    back = ctx.tensor([bits.length]);
+  const errors = await noGpuErrors(ctx, `${tag}.gpuErrors`, () =>
+    ctx.run([packHalf(ctx, x, packed, format, { at }), unpackHalf(ctx, packed, back, format, { at })]),
+  );
+  const want = fill.slice();
+  const ref = packHalfRef(bits, format);
+  want.set(ref, at);
+  return [
+    errors,
+    compare(`${tag}.pack`, new Uint32Array(await ctx.readRaw(packed)), want, 0),
+    compare(`${tag}.unpack`, new Uint32Array(await ctx.readRaw(back)), unpackHalfRef(ref, bits.length, format), 0),
+  ];
+}
+
 async function lossScaling(ctx: GpuContext): Promise<CheckResult[]> {
   const n = 3 * 256 + 5;
   const a = randn(n, 21);
@@ -113,6 +139,9 @@ async function lossScaling(ctx: GpuContext): Promise<CheckResult[]> {
 export const halfPackCheck: KernelCheck = {
   name: 'halfPack',
   async run(ctx) {
-    return [...(await roundTrip(ctx, 'fp16')), ...(await roundTrip(ctx, 'bf16')), ...(await lossScaling(ctx))];
+    const formats: HalfFormat[] = ['fp16', 'bf16'];
+    const out: CheckResult[] = [];
+    for (const f of formats) out.push(...(await roundTrip(ctx, f)), ...(await atOffset(ctx, f)));
+    return [...out, ...(await lossScaling(ctx))];
   },
 };
