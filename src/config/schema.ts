@@ -5,7 +5,20 @@
 
 import { z } from 'zod';
 import { splitProblem } from './split';
-import { bool, dict, inRange, int, intBetween, nonNegInt, nonNegNum, oneOf, posInt, posNum, str } from './fields';
+import {
+  bool,
+  dict,
+  inRange,
+  int,
+  intBetween,
+  nonNegInt,
+  nonNegNum,
+  oneOf,
+  posInt,
+  posNum,
+  str,
+  strictDict,
+} from './fields';
 import { localSgdBlock, pipeCompressionBlock } from './local-sgd';
 
 export const NORMS = [
@@ -75,6 +88,16 @@ const fp16Block = dict({
   consecutive_hysteresis: bool().default(FP16_DEFAULTS.consecutive_hysteresis),
   min_loss_scale: posNum().default(FP16_DEFAULTS.min_loss_scale),
 });
+/** tabtron's key: what fp16 / bf16 keep in 16 bits in GPU memory (src/train/precision.ts). Both on
+ *  by default, as DeepSpeed keeps a 16-bit working copy of the weights and 16-bit activations;
+ *  off, only what travels between ranks is 16-bit and the loss scale (a power of two) is exact. */
+export const HALF_STORAGE_DEFAULTS = { weights: true, activations: true } as const;
+
+const halfStorageBlock = strictDict({
+  weights: bool().default(HALF_STORAGE_DEFAULTS.weights),
+  activations: bool().default(HALF_STORAGE_DEFAULTS.activations),
+});
+
 export const ATTENTION_TYPES = [
   'global',
   'local',
@@ -194,6 +217,7 @@ export const configShape = {
   precision: oneOf(PRECISIONS).optional(),
   fp16: fp16Block.default({ ...FP16_DEFAULTS }),
   bf16: dict({ enabled: bool().default(false) }).default({ enabled: false }),
+  half_storage: halfStorageBlock.default({ ...HALF_STORAGE_DEFAULTS }),
   // optimizer and schedule
   optimizer: optimizerBlock.optional(),
   lr: posNum().optional(),

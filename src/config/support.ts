@@ -84,6 +84,8 @@ export const IMPLEMENTED_KEYS: ReadonlySet<string> = new Set([
   'load',
   'save_interval',
   'checkpoint_factor',
+  // what mixed precision keeps in 16 bits in GPU memory (tabtron's own key)
+  'half_storage',
   // training over slow links (tabtron's own keys)
   'local_sgd',
   'pipe_compression',

@@ -2,6 +2,7 @@
 // support.ts's IMPLEMENTED_KEYS set to a non-default value, and values of implemented
 // keys outside IMPLEMENTED_VALUES. Not silence, not an error.
 
+import { halfStorageLimits, type HalfStorage } from '../parallel/half-storage';
 import { inFiles, showValue } from './errors';
 import { OTHER_NEOX_KEYS } from './neox-keys';
 import { configShape, type ModeledKey } from './schema';
@@ -139,6 +140,21 @@ function sequenceParallelWarnings(config: Values, sources: Record<string, string
   ];
 }
 
+/** fp16 / bf16 with half_storage asked where the layout keeps that part in f32 (named by its key). */
+function halfStorageWarnings(config: Values, sources: Record<string, string>): string[] {
+  if (config.precision !== 'fp16' && config.precision !== 'bfloat16') return [];
+  const stage = (config.zero_optimization as { stage: number }).stage;
+  const layout = { zeroStage: stage, recomputeLayers: config.checkpoint_activations ? 1 : 0 };
+  return halfStorageLimits(config.half_storage as HalfStorage, layout).map((l) => {
+    const value = l.key === 'checkpoint_activations' ? 'true' : String(stage);
+    const when = l.part === 'weights' ? ' (whenever it runs: more than one data-parallel replica)' : '';
+    return inFiles(
+      [sources[l.key.split('.')[0]]],
+      `${l.key}: ${value} with ${config.precision}: ${l.why}${when}; half_storage.${l.part} has no effect there`,
+    );
+  });
+}
+
 /**
  * @param given the merged values as the user wrote them (top-level keys canonical)
  * @param config the resolved values (defaults and derived values filled in)
@@ -152,5 +168,6 @@ export function collectWarnings(given: Values, config: Values, sources: Record<s
     ...tokenizerFileWarnings(config, sources),
     ...dataPathWarnings(config, sources),
     ...sequenceParallelWarnings(config, sources),
+    ...halfStorageWarnings(config, sources),
   ];
 }

@@ -2,13 +2,17 @@
 // blocks): what a rank does differently from f32, and the sentence `tabtron validate` prints.
 //
 // tabtron's GPUs may lack `shader-f16` (SwiftShader, Dawn on NVIDIA), so arithmetic stays f32;
-// "16-bit" is storage: the tensors listed in HALF_TENSORS are rounded to the run's 16-bit format
-// (round to nearest, ties to even; fp16 overflows to ±Inf) where they are sent between ranks.
-// Weights, gradients and Adam's state are f32, as DeepSpeed's master copies are.
+// "16-bit" is storage, rounded to the run's format (round to nearest, ties to even; fp16 overflows
+// to ±Inf): the tensors listed in HALF_TENSORS where they are sent between ranks, and in GPU
+// memory (tabtron's `half_storage` key, both on by default; parallel/half-storage.ts) the
+// parameters' working copy and the activations a layer keeps for its backward. The master
+// weights, gradients and Adam's state are f32, as DeepSpeed's are.
 // fp16 multiplies the loss by the loss scale before the backward (dynamic: DynamicLossScaler)
 // and divides the gradients by it before clipping; bf16 uses scale 1. In both, a step whose
 // gradients hold an Inf or NaN on any rank is skipped on every rank (DeepSpeed's bf16
 // check_grad_overflow defaults to true as well).
+import { HALF_STORAGE_DEFAULTS } from '../config/schema';
+import { type HalfStorage, halfStorageLimits, halfStorageRun } from '../parallel/half-storage';
 import { DynamicLossScaler, type LossScaler, StaticLossScaler } from './loss-scaler';
 
 export type HalfFormat = 'fp16' | 'bf16';
@@ -27,16 +31,22 @@ export interface Fp16Block {
 export interface PrecisionConfig {
   precision?: 'fp32' | 'fp16' | 'bfloat16';
   fp16?: Fp16Block;
+  /** what is kept in 16 bits in GPU memory (tabtron's key; default both) */
+  half_storage?: HalfStorage;
+  zero_optimization?: { stage: number };
+  checkpoint_activations?: boolean;
 }
 
 /** A rank's mixed-precision machinery; null for f32 training. */
 export interface MixedPrecision {
   format: HalfFormat;
   scaler: LossScaler;
+  /** what the config asks to keep in 16 bits in GPU memory (the layout may keep part in f32:
+   *  parallel/half-storage.ts halfStorageRun) */
+  storage: HalfStorage;
 }
 
-/** What travels in 16 bits today. Not 16-bit yet: the parameters' working copy and the
- *  activations in GPU memory, ZeRO's reduce-scatter and all-gather, scalars (loss, norm). */
+/** What travels in 16 bits. Not 16-bit: ZeRO's reduce-scatter and all-gather, scalars (loss, norm). */
 export const HALF_TENSORS = [
   'pipeline activations and their gradients (packed on the GPU)',
   'tensor-parallel sums',
@@ -52,11 +62,13 @@ export function halfFormatOf(c: PrecisionConfig): HalfFormat | null {
 export function mixedPrecisionFor(c: PrecisionConfig): MixedPrecision | null {
   const format = halfFormatOf(c);
   if (!format) return null;
-  if (format === 'bf16') return { format, scaler: new StaticLossScaler(1) };
+  const storage = { ...(c.half_storage ?? HALF_STORAGE_DEFAULTS) };
+  if (format === 'bf16') return { format, storage, scaler: new StaticLossScaler(1) };
   const f = c.fp16;
-  if (f && f.loss_scale > 0) return { format, scaler: new StaticLossScaler(f.loss_scale) };
+  if (f && f.loss_scale > 0) return { format, storage, scaler: new StaticLossScaler(f.loss_scale) };
   return {
     format,
+    storage,
     scaler: new DynamicLossScaler({
       initialScalePower: f?.initial_scale_power ?? 16,
       lossScaleWindow: f?.loss_scale_window ?? 1000,
@@ -67,8 +79,32 @@ export function mixedPrecisionFor(c: PrecisionConfig): MixedPrecision | null {
   };
 }
 
-/** One line on what precision really runs, for `tabtron validate` and `plan`. */
-export function describePrecision(c: PrecisionConfig): string {
+/** What f16 arithmetic would need, and why tabtron does not use it yet (shader-f16 on or off). */
+export function arithmeticNote(features?: readonly string[]): string {
+  if (!features) return 'f32 arithmetic (f16 arithmetic needs shader-f16; tabtron has no f16 kernels yet)';
+  return features.includes('shader-f16')
+    ? 'f32 arithmetic (this GPU has shader-f16, but tabtron has no f16 kernels yet: none could be tested here)'
+    : 'f32 arithmetic (this GPU has no shader-f16)';
+}
+
+/** What the layout keeps in 16 bits in GPU memory, in words. */
+export function storageWords(format: HalfFormat, run: HalfStorage): string {
+  const half = [
+    ...(run.weights ? ["the parameters' working copy (cast from the f32 master after each update)"] : []),
+    ...(run.activations ? ['the activations each layer keeps for its backward'] : []),
+  ];
+  const f32 = [
+    run.weights ? 'f32 master weights' : 'f32 weights',
+    'gradients',
+    'Adam state',
+    ...(run.activations ? [] : ['activations']),
+  ];
+  return `${half.length ? `${format} in GPU memory: ${half.join(', ')}; ` : ''}${f32.join(', ')} in f32`;
+}
+
+/** One line on what precision really runs, for `tabtron validate` and `plan` (the layout as
+ *  configured: ZeRO-3 and activation recompute keep part of the storage f32). */
+export function describePrecision(c: PrecisionConfig, features?: readonly string[]): string {
   const format = halfFormatOf(c);
   if (!format) return 'fp32: every tensor and all arithmetic in f32';
   const f = c.fp16;
@@ -80,9 +116,16 @@ export function describePrecision(c: PrecisionConfig): string {
         : `dynamic loss scale from 2^${f?.initial_scale_power ?? 16} (window ${f?.loss_scale_window ?? 1000}, ` +
           `hysteresis ${f?.hysteresis ?? 2}${f?.consecutive_hysteresis ? ' consecutive' : ''}, ` +
           `min ${f?.min_loss_scale ?? 1})`;
+  const asked = c.half_storage ?? HALF_STORAGE_DEFAULTS;
+  const layout = {
+    zeroStage: c.zero_optimization?.stage ?? 0,
+    recomputeLayers: c.checkpoint_activations ? 1 : 0,
+  };
+  const run = halfStorageRun(asked, layout);
+  const kept = halfStorageLimits(asked, layout).map((l) => ` (${l.key}: ${l.why})`).join('');
   return (
     `${format} mixed precision: ${scaling}; steps whose gradients overflow are skipped on every rank; ` +
     `${format} between ranks: ${HALF_TENSORS.join(', ')}; ` +
-    'f32 arithmetic, f32 weights (no 16-bit working copy yet), activations, gradients and Adam state'
+    `${storageWords(format, run)}${kept}; ${arithmeticNote(features)}`
   );
 }

@@ -1,0 +1,59 @@
+// What mixed precision (fp16 / bf16) keeps in 16 bits in GPU memory for one layout, as data: the
+// trainer allocates by it and `plan` counts by it. Pure.
+//   weights      the parameters' working copy: the f32 master vector (what AdamW updates,
+//                checkpoints hold) is cast to a packed 16-bit copy after each update; each pass
+//                unpacks the layer it runs (and the embedding / final norm / head) from it into
+//                an f32 window of one layer (model/param-window.ts). Not with ZeRO-3, whose
+//                window is filled from f32 shards gathered over the replicas.
+//   activations  the tensors a transformer layer keeps from its forward for its backward: packed
+//                after the layer's forward, unpacked into one f32 layer shared by every layer and
+//                micro-batch before its backward. Not with activation recompute (checkpoint_activations),
+//                which keeps only each chunk's f32 input.
+
+export interface HalfStorage {
+  weights: boolean;
+  activations: boolean;
+}
+
+export const NO_HALF_STORAGE: HalfStorage = { weights: false, activations: false };
+
+export interface HalfStorageLayout {
+  /** the ZeRO stage that runs (0 with one replica) */
+  zeroStage: number;
+  /** activation recompute in chunks of this many layers (0: off) */
+  recomputeLayers: number;
+}
+
+/** What is stored in 16 bits, from what the config asks (half_storage, with fp16/bf16 on) and the layout. */
+export function halfStorageRun(asked: HalfStorage, layout: HalfStorageLayout): HalfStorage {
+  return {
+    weights: asked.weights && layout.zeroStage < 3,
+    activations: asked.activations && layout.recomputeLayers === 0,
+  };
+}
+
+export interface HalfStorageLimit {
+  /** the half_storage part that stays f32 */
+  part: keyof HalfStorage;
+  /** the config key whose setting keeps it f32 */
+  key: 'zero_optimization.stage' | 'checkpoint_activations';
+  why: string;
+}
+
+/** The parts asked for that this layout keeps in f32, each with the config key at fault. */
+export function halfStorageLimits(asked: HalfStorage, layout: HalfStorageLayout): HalfStorageLimit[] {
+  const out: HalfStorageLimit[] = [];
+  if (asked.weights && layout.zeroStage >= 3)
+    out.push({
+      part: 'weights',
+      key: 'zero_optimization.stage',
+      why: "ZeRO-3 keeps the parameters' working copy in f32 (it gathers f32 shards into its window)",
+    });
+  if (asked.activations && layout.recomputeLayers > 0)
+    out.push({
+      part: 'activations',
+      key: 'checkpoint_activations',
+      why: "activation recompute keeps the saved activations in f32 (only each chunk's input is kept)",
+    });
+  return out;
+}
