@@ -1,6 +1,6 @@
 // Every activation buffer one rank's GPT allocates, in one place: an activation set per slot
 // (micro-batch in flight), and what the slots share (recompute layers, the attention backward's
-// T × T scratch, sequence parallelism's gathered buffers). The Gpt runs on these; a context that
+// T × T scratch, sequence parallelism's gathered buffers, 16-bit activations' work layer). The Gpt runs on these; a context that
 // counts instead of allocating gives the same bytes without a GPU (activation-bytes.ts).
 import type { GpuContext } from '../gpu/context';
 import { bucketCapacity } from '../gpu/kernels/embedding';
@@ -9,10 +9,12 @@ import {
   allocAttentionScratch,
   allocRecomputeScratch,
   allocSeqScratch,
+  fusionFor,
   type Acts,
   type AttentionBackward,
   type LocalDims,
 } from './activations';
+import { allocHalfWork } from './half-activations';
 import type { SeqPlace } from './sequence-parallel';
 import type { ModelSpec } from './spec';
 
@@ -25,6 +27,8 @@ export interface ActivationSetOptions {
   attentionBackward?: AttentionBackward;
   /** sequence parallelism: this rank's positions */
   seq: SeqPlace | null;
+  /** 16-bit activations (half-activations.ts): a work layer shared by the slots, packed copies per layer */
+  half?: boolean;
 }
 
 /** One Acts per slot (sharing the scratch). */
@@ -42,6 +46,8 @@ export function allocActivationSet(
     k > 0 && o.numLayers > 0 ? allocRecomputeScratch(ctx, spec, dims, B, Math.min(k, o.numLayers), rows) : null;
   const seqScratch = o.seq ? allocSeqScratch(ctx, spec, B) : null;
   const attentionScratch = o.numLayers > 0 ? allocAttentionScratch(ctx, spec, dims, B, o.attentionBackward) : null;
+  const fused = fusionFor(ctx, spec, dims, B, o.attentionBackward);
+  const halfWork = o.half && o.numLayers > 0 ? allocHalfWork(ctx, spec, dims, B, o.numLayers, fused, rows) : undefined;
   return Array.from({ length: o.slots }, (_, i) =>
     allocActs(ctx, spec, dims, B, bucketCapacity(B * spec.T), o.numLayers, {
       tag: `s${i}.`,
@@ -49,6 +55,7 @@ export function allocActivationSet(
       attentionBackward: o.attentionBackward,
       attentionScratch,
       seq: seqScratch ? { rows, scratch: seqScratch } : undefined,
+      halfWork,
     }),
   );
 }

@@ -13,6 +13,7 @@ import type { GpuContext } from '../gpu/context';
 import { fusedAttentionSupported } from '../gpu/kernels/fused-attention';
 import { vec4Aligned } from '../gpu/kernels/matmul';
 import type { GpuTensor } from '../gpu/tensor';
+import { type HalfWork, halfLayer } from './half-activations';
 import type { HostCopy } from './program';
 import type { ModelSpec } from './spec';
 
@@ -105,6 +106,16 @@ export interface LayerActs {
   h: GpuTensor; // (N, f) before GELU
   g: GpuTensor; // (N, f) after GELU
   mlpOut: GpuTensor; // (n, C)
+  /** 16-bit activations (half-activations.ts): the tensors above that the backward reads, each
+   *  with the packed copy the forward leaves and the backward unpacks from */
+  stash?: readonly StashedTensor[];
+}
+
+export interface StashedTensor {
+  /** the f32 tensor the layer's kernels use (shared by every layer and slot) */
+  work: GpuTensor;
+  /** u32 (ceil(length / 2)): its 16-bit copy, this slot's and layer's */
+  packed: GpuTensor;
 }
 
 /** Sequence parallelism's (N, C) buffers, shared by every layer and slot. */
@@ -161,6 +172,8 @@ export interface Acts {
 
 export type Alloc = (name: string, ...shape: number[]) => GpuTensor;
 
+/** One layer's tensors; `stat` allocates the per-row statistics (norm means and rstds, the
+ *  attention's log-sum-exp), which 16-bit activations keep per layer while the rest is shared. */
 export function layerActs(
   t: Alloc,
   s: ModelSpec,
@@ -170,6 +183,7 @@ export function layerActs(
   x: GpuTensor | null,
   fused: Fusion = NO_FUSION,
   n = B * s.T,
+  stat: Alloc = t,
 ): LayerActs {
   const T = s.T,
     N = B * T,
@@ -179,22 +193,22 @@ export function layerActs(
   return {
     x: x ?? t(`${p}x`, n, C),
     ln1: t(`${p}ln1`, n, C),
-    ln1Mean: t(`${p}ln1Mean`, n),
-    ln1Rstd: t(`${p}ln1Rstd`, n),
+    ln1Mean: stat(`${p}ln1Mean`, n),
+    ln1Rstd: stat(`${p}ln1Rstd`, n),
     qkv: t(`${p}qkv`, N, 3 * d.a),
     q: t(`${p}q`, B, h, T, hd),
     k: t(`${p}k`, B, h, T, hd),
     v: t(`${p}v`, B, h, T, hd),
     att: fused.probabilities ? t(`${p}att`, B * h, T, T) : null,
-    lse: fused.attention ? t(`${p}lse`, B * h, T) : null,
+    lse: fused.attention ? stat(`${p}lse`, B * h, T) : null,
     attDrop: s.attentionDropout > 0 ? t(`${p}attDrop`, B * h, T, T) : null,
     yh: t(`${p}yh`, B, h, T, hd),
     y: t(`${p}y`, N, d.a),
     attnOut: t(`${p}attnOut`, n, C),
     xMid: t(`${p}xMid`, n, C),
     ln2: t(`${p}ln2`, n, C),
-    ln2Mean: t(`${p}ln2Mean`, n),
-    ln2Rstd: t(`${p}ln2Rstd`, n),
+    ln2Mean: stat(`${p}ln2Mean`, n),
+    ln2Rstd: stat(`${p}ln2Rstd`, n),
     h: t(`${p}h`, N, d.f),
     g: t(`${p}g`, N, d.f),
     mlpOut: t(`${p}mlpOut`, n, C),
@@ -228,6 +242,9 @@ export interface ActsOptions {
   attentionScratch?: AttentionScratch | null;
   /** sequence parallelism: this rank's token rows (B·T/tp) and the shared (N, C) buffers */
   seq?: { rows: number; scratch: SeqScratch };
+  /** 16-bit activations (half-activations.ts): the work layer shared by the slots; each layer keeps
+   *  packed copies (not with recompute) */
+  halfWork?: HalfWork;
 }
 
 export interface AttentionScratch {
@@ -272,7 +289,11 @@ export function allocActs(
         ? allocAttentionScratch(ctx, s, d, B, opts.attentionBackward)
         : opts.attentionScratch
       : null;
+  const hw = opts.halfWork;
+  if (hw && ck) throw new Error('16-bit activations and activation recompute cannot be combined');
+  const x0 = hw && numLayers > 0 ? t('L0.x', n, C) : null;
   const layers: LayerActs[] = Array.from({ length: numLayers }, (_, l) => {
+    if (hw) return halfLayer(t, s, d, B, hw, l, x0!, n);
     if (!ck) return layerActs(t, s, d, B, `L${l}.`, null, fused, n);
     const scratch = ck.scratch[l % ck.chunk];
     return l % ck.chunk === 0 ? { ...scratch, x: t(`L${l}.x`, n, C) } : scratch;

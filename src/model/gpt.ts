@@ -9,6 +9,7 @@ import type { GpuContext } from '../gpu/context';
 import type { GpuTensor } from '../gpu/tensor';
 import { bucketTokens, type VocabRows } from '../gpu/kernels/embedding';
 import type { RotarySpec } from '../gpu/kernels/attention';
+import type { HalfFormat } from '../train/precision';
 import { allocActivationSet } from './activation-set';
 import { localDims, type Acts, type AttentionBackward, type LayerActs, type LocalDims } from './activations';
 import {
@@ -22,6 +23,8 @@ import {
 } from './gpt-passes';
 import type { NormParams } from './norm';
 import { fullModel, layoutParams, stageChunks, stageParamDefs, type ParamLayout, type StageRange } from './params';
+import { packStash, unpackStash } from './half-activations';
+import { HalfWeights } from './half-weights';
 import { paramWindow, REST, windowOffset, type ParamWindow } from './param-window';
 import { ProgramBuilder, type Program } from './program';
 import { seqPlace, type SeqPlace } from './sequence-parallel';
@@ -51,6 +54,10 @@ export interface GptOptions {
    *  flat vector: the backward clears the layer region before each layer, and with params the
    *  passes fetch each layer's parameters before they use them */
   window?: { params: boolean; grads: boolean };
+  /** mixed precision's 16-bit storage (parallel/half-storage.ts): `weights`, the passes read the
+   *  parameters from a packed 16-bit copy (`halfWeights.packed`), unpacked into the parameter
+   *  window before use; `activations`, each layer's saved tensors are kept packed */
+  half?: { format: HalfFormat; weights: boolean; activations: boolean };
 }
 
 export interface Slot {
@@ -90,6 +97,10 @@ export class Gpt {
   readonly activationBytes: number;
   readonly window: ParamWindow;
   readonly windowed: { params: boolean; grads: boolean };
+  /** the packed 16-bit working copy the parameter window is filled from (null: f32 weights) */
+  readonly halfWeights: HalfWeights | null;
+  /** the format each layer's saved activations are packed in (null: f32 activations) */
+  readonly halfActivations: HalfFormat | null;
 
   constructor(
     readonly ctx: GpuContext,
@@ -105,9 +116,16 @@ export class Gpt {
     this.layout = layoutParams(stageParamDefs(spec, this.stage, this.tp.size));
     this.flatLength = Math.max(this.layout.total, opts.flatLength?.(this.layout.total) ?? 0);
     this.window = paramWindow(this.layout);
-    this.windowed = opts.window ?? { params: false, grads: false };
+    const half = opts.half;
+    if (half?.weights && opts.window?.params)
+      throw new Error("16-bit weights and ZeRO-3's gathered window cannot fill the same parameter window");
+    this.windowed = { params: false, grads: false, ...opts.window };
+    if (half?.weights) this.windowed.params = true;
     const elems = (w: boolean) => (w ? this.window.length : this.flatLength);
     this.params = ctx.createBuffer(elems(this.windowed.params) * 4, this.windowed.params ? 'params.window' : 'params');
+    this.halfWeights = half?.weights
+      ? new HalfWeights(ctx, half.format, this.window, this.params, this.flatLength)
+      : null;
     this.grads = ctx.createBuffer(elems(this.windowed.grads) * 4, this.windowed.grads ? 'grads.window' : 'grads');
     this.N = B * spec.T;
     this.seq = opts.sequenceParallel && this.tp.size > 1 ? seqPlace(B, spec.T, this.tp) : null;
@@ -124,7 +142,9 @@ export class Gpt {
       recomputeLayers: opts.recomputeLayers ?? 0,
       attentionBackward: opts.attentionBackward,
       seq: this.seq,
+      half: !!half?.activations,
     });
+    this.halfActivations = half?.activations ? half.format : null;
     // the activation buffers only: kernels' own workspaces made while recording are not counted
     this.activationBytes = ctx.bytesAllocated - before;
     const pass = this.passContext(lossScale, true, opts.lossScaleFactors);
@@ -136,12 +156,12 @@ export class Gpt {
     for (const [c, range] of this.chunks.entries()) {
       for (const set of sets) {
         const acts = { ...set, layers: set.layers.slice(0, layersOf(range)) };
-        const forward = this.recordForward(pass, acts, range);
+        const forward = this.recordForward(pass, acts, range, true);
         this.slots.push({
           acts,
           forward,
           backward: this.recordBackward(pass, acts, range, chunk),
-          evalForward: hasDropout ? this.recordForward(evalPass, acts, range) : forward,
+          evalForward: hasDropout ? this.recordForward(evalPass, acts, range, false) : forward,
           chunk: c,
           range,
         });
@@ -240,17 +260,20 @@ export class Gpt {
     return { buffer: this.grads, offset: restLength * 4, length: layerLength, shape: [layerLength], name: 'dlayer' };
   }
 
-  /** Emits a fetch of `unit` into `b` where the parameter window does not hold it already. */
+  /** Emits a fetch of `unit` into `b` where the parameter window does not hold it already: the
+   *  unpack dispatches of the 16-bit working copy, or (ZeRO-3) a fetch step the trainer fills. */
   private fetcher(b: ProgramBuilder): (unit: number) => void {
     let resident: number | null = null;
     return (unit) => {
       if (!this.windowed.params || unit === resident) return;
       if (unit !== REST) resident = unit;
-      b.fetch(unit);
+      if (this.halfWeights) b.push(...this.halfWeights.fetch(unit));
+      else b.fetch(unit);
     };
   }
 
-  private recordForward(m: PassContext, a: Acts, range: StageRange): Program {
+  /** `training`: a backward follows, so 16-bit activations are packed after each layer. */
+  private recordForward(m: PassContext, a: Acts, range: StageRange, training: boolean): Program {
     const b = new ProgramBuilder();
     const first = range.firstLayer;
     const need = this.fetcher(b);
@@ -259,6 +282,7 @@ export class Gpt {
     a.layers.forEach((A: LayerActs, j) => {
       need(first + j);
       layerForwardPass(m, b, a, A, first + j, this.layerOutput(a, j));
+      if (training && A.stash && this.halfActivations) b.push(...packStash(this.ctx, A.stash, this.halfActivations));
     });
     if (range.hasHead) headForwardPass(m, b, a);
     return b.steps;
@@ -294,7 +318,9 @@ export class Gpt {
       for (let j = end - 1; j >= start; j--) {
         need(first + j);
         if (this.windowed.grads) b.clear(this.layerGradRegion());
-        layerBackwardPass(m, b, a, a.layers[j], first + j);
+        const A = a.layers[j];
+        if (A.stash && this.halfActivations) b.push(...unpackStash(this.ctx, A.stash, this.halfActivations));
+        layerBackwardPass(m, b, a, A, first + j);
         b.mark(this.paramNames((name) => name.startsWith(`layers.${first + j}.`)));
       }
     }

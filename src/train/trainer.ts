@@ -21,6 +21,7 @@ import type { RankMemory } from './events';
 import { unscaleAndCheck } from '../gpu/kernels/loss-scale';
 import type { LossScalerState } from './loss-scaler';
 import { learningRate, type LrSchedule } from './lr';
+import { type HalfStorage, halfStorageRun, NO_HALF_STORAGE } from '../parallel/half-storage';
 import type { MixedPrecision } from './precision';
 import { ParamGather, type SliceGather } from './param-gather';
 
@@ -137,6 +138,14 @@ export class Trainer {
   /** mixed precision: u32 (1), 1 when a gradient of this rank's optimizer range is Inf or NaN */
   readonly overflowFlag: GpuTensor | null;
   private lastStep: { lossScale: number; overflow: boolean } | null = null;
+  /** what this rank keeps in 16 bits in GPU memory (parallel/half-storage.ts) */
+  readonly halfStorage: HalfStorage;
+  /** 16-bit weights: the f32 master flat vector (what AdamW updates and checkpoints hold); the
+   *  model's `params` is then the window its packed copy is unpacked into */
+  private readonly master: GPUBuffer | null;
+  private readonly castWeights: Dispatch | null;
+  /** the master changed since its last cast into the packed copy */
+  private weightsStale = true;
 
   constructor(
     readonly ctx: GpuContext,
@@ -156,6 +165,9 @@ export class Trainer {
       sequenceParallel: opts.sequenceParallel,
     };
     this.mixed = opts.mixed ?? null;
+    this.halfStorage = this.mixed
+      ? halfStorageRun(this.mixed.storage, { zeroStage: this.zeroStage, recomputeLayers: opts.recomputeLayers ?? 0 })
+      : NO_HALF_STORAGE;
     this.lossFactors = this.mixed ? ctx.tensor([2], 'lossScaleFactors') : null;
     this.overflowFlag = this.mixed ? ctx.tensor([1], 'overflowFlag') : null;
     this.model = new Gpt(ctx, spec, microBatchSize, 1 / tokensPerStep, {
@@ -163,8 +175,12 @@ export class Trainer {
       lossScaleFactors: this.lossFactors ?? undefined,
       flatLength: (total) => (zero.shards > 1 ? zeroFlatLength(total, zero.shards) : total),
       window: { params: this.zeroStage >= 3, grads: this.zeroStage >= 2 },
+      half: this.mixed ? { format: this.mixed.format, ...this.halfStorage } : undefined,
     });
     const flatLength = this.model.flatLength;
+    const half = this.model.halfWeights;
+    this.master = half ? ctx.createBuffer(flatLength * 4, 'params.master') : null;
+    this.castWeights = half ? half.castFrom(this.flatParams(true)) : null;
     this.tpCollectives = opts.tp && opts.tp.place.size > 1 ? opts.tp.collectives : null;
     const S = flatLength / zero.shards;
     this.optRange = { start: zero.index * S, end: (zero.index + 1) * S };
@@ -181,7 +197,7 @@ export class Trainer {
     const view = (which: 'params' | 'grads'): GpuTensor => {
       const shard = which === 'params' ? this.paramShard : this.gradShard;
       if (shard) return shard;
-      const t = this.model.flat(which, true);
+      const t = which === 'params' ? this.flatParams(true) : this.model.flat(which, true);
       return {
         ...t,
         offset: this.optRange.start * 4,
@@ -223,15 +239,38 @@ export class Trainer {
   memory(): RankMemory {
     const bytes = (t: GpuTensor | null) => t?.buffer.size ?? 0;
     return {
-      paramBytes: this.model.params.size + bytes(this.paramShard),
+      paramBytes:
+        this.model.params.size +
+        bytes(this.paramShard) +
+        (this.master?.size ?? 0) +
+        bytes(this.model.halfWeights?.packed ?? null),
       gradBytes: this.model.grads.size + bytes(this.gradShard),
       optimizerBytes: this.m.buffer.size + this.v.buffer.size,
       activationBytes: this.model.activationBytes,
     };
   }
 
+  /** The f32 parameters the optimizer updates, as a flat vector (layout.total, or flatLength with
+   *  `padded`): the model's own buffer, or with 16-bit weights the master. Not with ZeRO-3. */
+  flatParams(padded = false): GpuTensor {
+    if (!this.master) return this.model.flat('params', padded);
+    const length = padded ? this.model.flatLength : this.model.layout.total;
+    return { buffer: this.master, offset: 0, length, shape: [length], name: 'params.master' };
+  }
+
+  /** Clip + AdamW over the rank's range (the gradients are final); with 16-bit weights the
+   *  packed copy is cast again before the next pass. */
+  applyUpdate(): void {
+    this.ctx.run([this.updateDispatch]);
+    this.weightsStale = true;
+  }
+
   /** Runs a recorded pass (dispatches, and TP talk where the model has it). */
   run(program: Program, hooks?: RunHooks): Promise<void> {
+    if (this.castWeights && this.weightsStale) {
+      this.ctx.run([this.castWeights]);
+      this.weightsStale = false;
+    }
     const fetch = this.gatherer?.forPass();
     return runProgram(this.ctx, program, this.tpCollectives, fetch ? { ...hooks, fetch } : hooks);
   }
@@ -246,12 +285,14 @@ export class Trainer {
       const mine = new Float32Array(end - start);
       if (start < flat.length) mine.set(flat.subarray(start, Math.min(end, flat.length)));
       this.ctx.write(this.paramShard, mine);
-    } else this.ctx.device.queue.writeBuffer(this.model.params, 0, flat.buffer, flat.byteOffset, flat.byteLength);
+    } else
+      this.ctx.device.queue.writeBuffer(this.flatParams().buffer, 0, flat.buffer, flat.byteOffset, flat.byteLength);
+    this.weightsStale = true;
   }
 
   /** The parameters this rank holds at rest: the padded flat vector, or with ZeRO-3 its shard. */
   get heldParams(): GpuTensor {
-    return this.paramShard ?? this.model.flat('params', true);
+    return this.paramShard ?? this.flatParams(true);
   }
 
   /** Writes what heldParams reads (a state read from a trainer with the same layout and shard). */
@@ -260,6 +301,7 @@ export class Trainer {
     if (values.length !== held.length)
       throw new Error(`parameters: ${values.length} values, this rank holds ${held.length}`);
     this.ctx.write(held, values);
+    this.weightsStale = true;
   }
 
   /** Writes Adam's moments for optRange (e.g. from a checkpoint). */
@@ -272,7 +314,7 @@ export class Trainer {
   }
 
   async readParams(): Promise<Float32Array> {
-    return this.ctx.read(this.model.flat('params'));
+    return this.ctx.read(this.flatParams());
   }
 
   /** The whole flat parameter vector (layout.total). With ZeRO-3 a collective: every replica of
@@ -292,7 +334,7 @@ export class Trainer {
   /** The parameters in optRange (a ZeRO shard: what this rank's optimizer updated). */
   async readOptParams(): Promise<Float32Array> {
     if (this.paramShard) return this.ctx.read(this.paramShard);
-    const t = this.model.flat('params', true);
+    const t = this.flatParams(true);
     return this.ctx.read({ ...t, offset: this.optRange.start * 4, length: this.optRange.end - this.optRange.start });
   }
 
@@ -311,7 +353,8 @@ export class Trainer {
     if (this.paramShard) throw new Error('writeParams: ZeRO-3 keeps no flat parameter vector (writeHeldParams)');
     if (offset + flat.length > this.model.flatLength)
       throw new Error(`writeParams: ${flat.length} values at ${offset} overflow the model's ${this.model.flatLength}`);
-    this.ctx.writeBuffer(this.model.params, offset * 4, flat);
+    this.ctx.writeBuffer(this.flatParams(true).buffer, offset * 4, flat);
+    this.weightsStale = true;
   }
 
   /** This step's dropout seed: every mask of the step derives from it and the global sample. */
@@ -408,7 +451,7 @@ export class Trainer {
     if (options.reduceGrads) await options.reduceGrads(this);
     this.ctx.run(this.normDispatches);
     const overflow = this.mixed ? (await this.readNormAndOverflow())[1] > 0 : false;
-    if (!options.skipOptimizer && !overflow) this.ctx.run([this.updateDispatch]);
+    if (!options.skipOptimizer && !overflow) this.applyUpdate();
     this.settleOverflow(overflow);
     return this.finishStep(lr, micro.length, options.reduceLoss, options.skipOptimizer);
   }
@@ -433,7 +476,9 @@ export class Trainer {
     return { step: this.step, skippedSteps: this.skippedSteps, ...(scaler ? { scaler } : {}) };
   }
 
+  /** (Also after a state was written straight into heldParams' buffer: step undo.) */
   loadHostState(s: TrainerHostState): void {
+    this.weightsStale = true;
     this.step = s.step;
     this.skippedSteps = s.skippedSteps;
     if (this.mixed && s.scaler) this.mixed.scaler.load(s.scaler);

@@ -101,7 +101,7 @@ export class ShardedGradSync {
       this.t.settleOverflow(true);
       return { allReduceMs: commMs, optimizerMs: optMs };
     }
-    ctx.run([this.t.updateDispatch]);
+    this.t.applyUpdate();
     this.t.settleOverflow(false);
     if (this.t.zeroStage === 2) {
       const mine = await this.t.readOptParams();

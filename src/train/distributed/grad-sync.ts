@@ -177,7 +177,7 @@ export class GradSync {
       this.t.settleOverflow(true);
       return { allReduceMs: commMs, optimizerMs: optMs };
     }
-    ctx.run([this.t.updateDispatch]);
+    this.t.applyUpdate();
     this.t.settleOverflow(false);
     if (this.dp > 1 && this.place.zero) {
       const mine = await this.t.readOptParams();

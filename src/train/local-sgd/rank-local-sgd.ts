@@ -12,7 +12,7 @@ import { LocalSgd, localSgdSettings, type ParamIo } from './local-sgd';
 import { ringAverage } from './replica-average';
 
 export function trainerParamIo(t: Trainer): ParamIo {
-  const params = t.model.flat('params');
+  const params = t.flatParams();
   return {
     read: (r) => t.ctx.read({ ...params, offset: r.start * 4, length: r.end - r.start, shape: [r.end - r.start] }),
     write: (values, offset) => t.writeParams(values, offset),
