@@ -68,6 +68,7 @@ function allocated(c: Case): number {
     numLayers: c.layers,
     recomputeLayers: c.recomputeLayers,
     seq: c.sequenceParallel && c.tp > 1 ? seqPlace(c.microBatch, c.s.T, tp) : null,
+    half: c.halfActivations,
   });
   return bytes();
 }
@@ -80,6 +81,7 @@ const counted = (c: Case) =>
     ffnHidden: c.s.F,
     paddedVocab: c.s.V,
     seqLength: c.s.T,
+    parallelResidual: c.s.parallelResidual,
   });
 
 const tiny = spec(32, 4, 32, 256, 0);
@@ -112,6 +114,35 @@ for (const microBatch of [1, 8])
       sequenceParallel,
       attentionDropout: false,
     });
+// 16-bit activations: packed copies per slot and layer, one shared f32 work layer (every
+// attention path: probabilities, dropped probabilities, fused with either backward)
+const gptJ = { ...spec(32, 4, 32, 256, 0.1), parallelResidual: true };
+for (const s of [tiny, gptJ])
+  for (const tp of [1, 2])
+    for (const layers of [1, 2, 3, 4])
+      cases.push({
+        s,
+        microBatch: 2,
+        tp,
+        layers,
+        slots: 3,
+        recomputeLayers: 0,
+        sequenceParallel: tp > 1 && layers % 2 === 0,
+        attentionDropout: s.attentionDropout > 0,
+        halfActivations: true,
+      });
+for (const microBatch of [1, 8])
+  cases.push({
+    s: small,
+    microBatch,
+    tp: 2,
+    layers: 3,
+    slots: 2,
+    recomputeLayers: 0,
+    sequenceParallel: microBatch === 8,
+    attentionDropout: false,
+    halfActivations: true,
+  });
 cases.push({
   s: small,
   microBatch: 1,
@@ -137,5 +168,20 @@ describe('activation memory: plan = allocation', () => {
     // per slot: xFinal, lnf, dx, dxSaved, dBranch and two statistics, plus dlnRows; shared: 3 (N, C)
     const perLayer = 6 * (NC / 2) + 4 * ((2 * 32 * 4) / 2);
     expect(off - on).toBe(4 * perLayer + 5 * (NC / 2) + 2 * (2 * 32 * 2) - NC / 2 - 3 * NC);
+  });
+
+  it('16-bit activations: a layer costs under half its f32 bytes (NeoX 125M, seq 2048)', () => {
+    const base = { s: small, microBatch: 4, tp: 1, slots: 1, recomputeLayers: 0, sequenceParallel: false };
+    const at = (layers: number, halfActivations: boolean) =>
+      counted({ ...base, layers, attentionDropout: false, halfActivations });
+    // what one more layer costs: its packed copies and f32 statistics, against all its f32 tensors
+    const perLayer = (half: boolean) => (at(12, half) - at(6, half)) / 6;
+    const ratio = perLayer(true) / perLayer(false);
+    expect(ratio).toBeLessThan(0.5); // qkv, attnOut, mlpOut are not kept at all
+    expect(ratio).toBeGreaterThan(0.35);
+    // the whole adds one f32 work layer (at most a layer's f32 bytes) and keeps the logits and
+    // the backward scratch in f32: 12 layers save more than 10 layers' worth of the difference
+    expect(at(12, false) - at(12, true)).toBeGreaterThan(10 * (perLayer(false) - perLayer(true)));
+    console.log(`[memory] 125M seq 2048 B 4: ${at(12, false)} → ${at(12, true)} B; per layer ${perLayer(false)} → ${perLayer(true)} B`);
   });
 });

@@ -3,7 +3,9 @@
 // rounds its buffers. Per slot (micro-batch in flight): every layer's saved tensors (with
 // activation recompute, only each chunk's input), the logits and the backward scratch; shared by
 // the slots: the recompute layers, the attention backward's T × T scratch and, with sequence
-// parallelism, three (B·T, C) buffers gathered or summed along the sequence.
+// parallelism, three (B·T, C) buffers gathered or summed along the sequence. With 16-bit
+// activations a slot keeps each layer's saved tensors packed (two values a word) and the slots
+// share one f32 work layer (model/half-activations.ts).
 // Fused attention is counted as the trainer picks it on a GPU whose limits fit the fused kernels
 // (the H200's do): from FUSED_ATTENTION_FROM_BYTES of probabilities per layer, with the
 // recomputing backward while its scratch is at most 1 GiB (maxStorageBufferBindingSize ≥ 1 GiB).
@@ -26,6 +28,11 @@ export interface ActivationCountInput {
   recomputeLayers: number;
   sequenceParallel: boolean;
   attentionDropout: boolean;
+  /** GPT-J's parallel residual (gpt_j_residual): no x + attention output kept for the MLP's norm */
+  parallelResidual?: boolean;
+  /** 16-bit activations (model/half-activations.ts): what each layer's backward reads is kept
+   *  packed, two values to 4 bytes; the layer's other tensors are one work layer the slots share */
+  halfActivations?: boolean;
 }
 
 /** activations.ts: fused attention from this many bytes of one layer's probabilities */
@@ -35,6 +42,8 @@ export const RECOMPUTE_SCRATCH_BYTES = 2 ** 30;
 
 const bufferBytes = (elements: number) => Math.max(16, Math.ceil((elements * 4) / 16) * 16);
 const total = (tensors: number[]) => tensors.reduce((sum, e) => sum + bufferBytes(e), 0);
+/** elements (u32 words) of n values packed two to a word */
+const packed = (n: number) => Math.ceil(n / 2);
 
 export function activationBytes(m: ActivationCountInput): number {
   const { microBatch: B, seqLength: T, hidden: C, tp } = m;
@@ -66,7 +75,37 @@ export function activationBytes(m: ActivationCountInput): number {
   ];
   const L = m.layers;
   const k = m.recomputeLayers > 0 && L > 0 ? Math.min(m.recomputeLayers, L) : 0;
-  const slotLayers = k > 0 ? Array.from({ length: Math.ceil(L / k) }, () => n * C) : Array(L).fill(layer(true)).flat();
+  const half = !!m.halfActivations && k === 0 && L > 0;
+  // 16-bit activations, per slot and layer: the statistics in f32, the tensors the backward reads
+  // packed (layer 0's input stays f32: the slot's own)
+  const halfLayer = (j: number): number[] => [
+    ...(j === 0 ? [n * C] : [packed(n * C)]), // x
+    ...[n, n, n, n, ...opt(fusedAttention, B * h * T)], // ln1 mean, rstd, ln2 mean, rstd, lse
+    ...[n * C, N * a, N * a, N * a].map(packed), // ln1, q, k, v
+    ...opt(probabilities, packed(P)),
+    ...opt(m.attentionDropout, packed(P)),
+    ...opt(fusedAttention, packed(N * a)), // yh
+    packed(N * a), // y
+    ...opt(!m.parallelResidual, packed(n * C)), // xMid
+    ...[n * C, N * f, N * f].map(packed), // ln2, h, g
+  ];
+  // the work layer: a layer without its input and statistics, and the residual stream between layers
+  const work = [
+    n * C, // ln1
+    ...[3 * N * a, N * a, N * a, N * a], // qkv, q, k, v
+    ...opt(probabilities, P),
+    ...opt(m.attentionDropout, P),
+    ...[N * a, N * a], // yh, y
+    ...[n * C, n * C, n * C], // attnOut, xMid, ln2
+    ...[N * f, N * f, n * C], // h, g, mlpOut
+    ...opt(L >= 2, n * C),
+    ...opt(L >= 3, n * C),
+  ];
+  const slotLayers = half
+    ? Array.from({ length: L }, (_, j) => halfLayer(j)).flat()
+    : k > 0
+      ? Array.from({ length: Math.ceil(L / k) }, () => n * C)
+      : Array(L).fill(layer(true)).flat();
   const slot = [
     ...[N, N, 1 + 4 * N], // tokens, targets, embedding buckets
     ...slotLayers,
@@ -80,6 +119,7 @@ export function activationBytes(m: ActivationCountInput): number {
     ...[N * v, 4], // dlogits, dropout seed
   ];
   const shared = [
+    ...(half ? work : []),
     ...Array.from({ length: k }, (_, j) => layer(j > 0)).flat(),
     ...(L > 0 && attentionBackward === 'recompute' ? [P, P] : []),
     ...(seq ? [N * C, N * C, N * C] : []),

@@ -4,6 +4,7 @@
 import { TOKENIZER_VOCAB_SIZES } from '../config/index';
 import { BATCH_KEYS } from './batch';
 import { PlanError } from './errors';
+import type { HalfStorage } from './half-storage';
 import type { NormKind } from './params';
 import { makePlan, type Plan, type PlanInput } from './plan';
 import { planJson } from './plan-json';
@@ -111,8 +112,22 @@ export function planInputFromConfig(
     recomputeLayers: num('checkpoint_num_layers') ?? 1,
     sequenceParallel: bool('sequence_parallel', false),
     attentionDropout: (num('attention_dropout') ?? 0) > 0,
+    parallelResidual: bool('gpt_j_residual', false),
+    half: halfOf(c),
   };
   return { input, warnings };
+}
+
+/** fp16 / bf16 from `precision` (or, unresolved, the DeepSpeed blocks) and tabtron's half_storage. */
+function halfOf(c: Record<string, unknown>): PlanInput['half'] {
+  const enabled = (key: string) => (c[key] as { enabled?: unknown } | undefined)?.enabled === true;
+  const precision = c.precision ?? (enabled('fp16') ? 'fp16' : enabled('bf16') ? 'bfloat16' : 'fp32');
+  if (precision !== 'fp16' && precision !== 'bfloat16') return null;
+  const asked = (c.half_storage ?? {}) as Partial<HalfStorage>;
+  return {
+    format: precision === 'fp16' ? 'fp16' : 'bf16',
+    storage: { weights: asked.weights ?? true, activations: asked.activations ?? true },
+  };
 }
 
 /** Model chunks per stage from NeoX's num_layers_per_virtual_pipeline_stage (Megatron's

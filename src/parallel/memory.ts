@@ -1,10 +1,13 @@
-// Memory per rank, in bytes. tabtron trains in f32 (WebGPU has no shader-f16 on the machines we
-// target), so parameters, gradients and activations take 4 bytes per element.
+// Memory per rank, in bytes. tabtron computes in f32 (WebGPU has no shader-f16 on the machines we
+// target), so parameters, gradients and activations take 4 bytes per element, except what fp16 /
+// bf16 keep in 16 bits (half-storage.ts): two values to 4 bytes.
 //   flat vector each tensor padded to 64 elements (model/params.ts), and with ZeRO (DP > 1) the
 //               whole padded to a multiple of 64·DP: F elements, shard F/DP
 //   window      ZeRO-2/3's working buffer (model/param-window.ts): the stage's embedding, final
 //               norm and head, plus ONE transformer layer's tensors (the layer running now)
-//   parameters  F; ZeRO-3: shard + window (each layer gathered into it just before use)
+//   parameters  F; ZeRO-3: shard + window (each layer gathered into it just before use);
+//               16-bit weights: the f32 master F + its packed copy F/2 (4-byte words) + the window
+//               each layer is unpacked into
 //   gradients   F; ZeRO-2/3: shard + window (each layer reduce-scattered right after its backward)
 //   optimizer   Adam m and v: 2 × F; ZeRO ≥ 1: 2 × shard
 //   (ZeRO needs DP > 1: with one replica the stage that runs is 0)
@@ -45,11 +48,15 @@ export interface MemoryInput
   heads: number;
   tp: number;
   paddedVocab: number;
+  /** 16-bit weights run (half-storage.ts halfStorageRun: not with ZeRO-3) */
+  halfWeights?: boolean;
 }
 
 export interface MemoryEstimate {
-  /** ZeRO-2/3: bytes of the window (in params with stage 3, in grads with 2 and 3); else 0 */
+  /** bytes of the window (ZeRO-2/3: in grads; ZeRO-3 or 16-bit weights: in params too); else 0 */
   window: number;
+  /** 16-bit weights: bytes of the packed working copy (in params); else 0 */
+  halfWeights: number;
   params: number;
   grads: number;
   optimizer: number;
@@ -78,14 +85,17 @@ export function estimateMemory(m: MemoryInput): MemoryEstimate {
   const unit = FLAT_ALIGN * m.dp;
   const F = stage >= 1 ? Math.ceil(m.flat / unit) * unit : m.flat;
   const shard = stage >= 1 ? F / m.dp : F;
-  const window = stage >= 2 ? m.rest + m.layer : 0;
-  const params = (stage >= 3 ? shard + window : F) * el;
+  const half = !!m.halfWeights && stage < 3;
+  const window = stage >= 2 || half ? m.rest + m.layer : 0;
+  const packed = half ? Math.max(16, Math.ceil((Math.ceil(F / 2) * 4) / 16) * 16) : 0;
+  const params = (stage >= 3 ? shard + window : half ? F + window : F) * el + packed;
   const grads = (stage >= 2 ? shard + window : F) * el;
   const optimizer = 2 * shard * el;
 
   const activations = activationBytes(m);
   return {
     window: window * el,
+    halfWeights: packed,
     params,
     grads,
     optimizer,

@@ -4,6 +4,7 @@
 import { deriveBatch, type Batch } from './batch';
 import { PlanError, requirePositiveInt } from './errors';
 import { rankGrid, type RankGrid } from './grid';
+import { type HalfStorage, halfStorageRun, NO_HALF_STORAGE } from './half-storage';
 import { estimateMemory, type MemoryEstimate, zeroStageRun } from './memory';
 import { isCompute, type ScheduleOp } from './ops';
 import { paddedElems, pipeItems, totalParams, type ModelShape, type NormKind } from './params';
@@ -42,6 +43,10 @@ export interface PlanInput {
   sequenceParallel?: boolean;
   /** attention_dropout > 0: the trainer keeps the dropped probabilities too */
   attentionDropout?: boolean;
+  /** gpt_j_residual */
+  parallelResidual?: boolean;
+  /** fp16 / bf16: the format, and what half_storage asks to keep in 16 bits in GPU memory */
+  half?: { format: 'fp16' | 'bf16'; storage: HalfStorage } | null;
 }
 
 export interface StagePlan {
@@ -79,6 +84,8 @@ export interface Plan extends Batch {
   zeroStageRun: number;
   /** sequence parallelism runs (sequence_parallel with tp > 1) */
   sequenceParallel: boolean;
+  /** fp16 / bf16 (null: f32), and what is kept in 16 bits in GPU memory in this layout */
+  half: { format: 'fp16' | 'bf16'; storage: HalfStorage } | null;
   grid: RankGrid;
   stages: StagePlan[];
   bubbleFraction: number;
@@ -158,6 +165,10 @@ export function makePlan(input: PlanInput): Plan {
   const items = pipeItems(shape, tp, pp > 1);
   const bounds = partitionLayers(items, pp * v, input.partitionMethod);
   const schedules = v > 1 ? interleavedAllStages(pp, m, v) : oneFOneBAllStages(pp, m);
+  const recomputeLayers = input.recomputeActivations ? (input.recomputeLayers ?? 1) : 0;
+  const halfRun = input.half
+    ? halfStorageRun(input.half.storage, { zeroStage: zeroStageRun(input.zeroStage, dp), recomputeLayers })
+    : NO_HALF_STORAGE;
 
   const layerRange = (g: number): [number, number] => {
     const inPart = items.slice(bounds[g], bounds[g + 1]).flatMap((it) => (it.layer === undefined ? [] : [it.layer]));
@@ -187,9 +198,12 @@ export function makePlan(input: PlanInput): Plan {
       ffnHidden: input.ffnHidden ?? 4 * input.hidden,
       layers: chunks.reduce((n, [a, b]) => n + b - a, 0),
       slots: Math.max(1, peakLiveOf(schedules[s])),
-      recomputeLayers: input.recomputeActivations ? (input.recomputeLayers ?? 1) : 0,
+      recomputeLayers,
       sequenceParallel: !!input.sequenceParallel,
       attentionDropout: !!input.attentionDropout,
+      parallelResidual: !!input.parallelResidual,
+      halfWeights: halfRun.weights,
+      halfActivations: halfRun.activations,
     });
     const holds = held.filter((it) => it.layer === undefined).map((it) => it.name);
     return {
@@ -220,6 +234,7 @@ export function makePlan(input: PlanInput): Plan {
     zeroStage: input.zeroStage,
     zeroStageRun: zeroStageRun(input.zeroStage, dp),
     sequenceParallel: !!input.sequenceParallel && tp > 1,
+    half: input.half ? { format: input.half.format, storage: halfRun } : null,
     grid: rankGrid({ tp, pp, dp }),
     stages,
     bubbleFraction: bubbleFraction(pp, m, v),

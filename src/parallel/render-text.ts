@@ -60,7 +60,7 @@ export function renderPlanText(plan: Plan, warnings: readonly string[] = []): st
     ),
   );
 
-  out.push('', `stages (memory per rank, f32, ZeRO stage ${plan.zeroStageRun})`);
+  out.push('', `stages (memory per rank, ${precisionText(plan)}, ZeRO stage ${plan.zeroStageRun})`);
   const rows = plan.stages.map((s) => [
     String(s.stage),
     s.chunks.map(([a, b]) => `[${a},${b})`).join(' '),
@@ -79,6 +79,14 @@ export function renderPlanText(plan: Plan, warnings: readonly string[] = []): st
     const which = plan.zeroStageRun === 3 ? 'params and grads each include' : 'grads include';
     const sizes = plan.stages.map((s) => `stage ${s.stage} ${fmtBytes(s.memory.window)}`).join(', ');
     out.push(`  ZeRO-${plan.zeroStageRun}: ${which} a window (embedding/final norm/head + one layer): ${sizes}`);
+  }
+  if (plan.half?.storage.weights) {
+    const sizes = plan.stages
+      .map((s) => `stage ${s.stage} ${fmtBytes(s.memory.halfWeights)} + ${fmtBytes(s.memory.window)}`)
+      .join(', ');
+    out.push(
+      `  ${plan.half.format} weights: params = f32 master + packed 16-bit copy + f32 window (embedding/final norm/head + one layer): ${sizes}`,
+    );
   }
 
   out.push(
@@ -204,6 +212,14 @@ export function fmtBytes(b: number): string {
   ];
   for (const [v, u] of units) if (b >= v) return `${(b / v).toFixed(2)} ${u}`;
   return `${Math.round(b)} B`;
+}
+
+/** What the memory table's bytes hold: f32, or what fp16 / bf16 keep in 16 bits. */
+function precisionText(plan: Plan): string {
+  if (!plan.half) return 'f32';
+  const { format, storage } = plan.half;
+  const half = [...(storage.weights ? ['weights'] : []), ...(storage.activations ? ['activations'] : [])];
+  return half.length ? `${format} ${half.join(' and ')}, the rest f32` : `${format} on the wire only, f32 in memory`;
 }
 
 /** The ZeRO stage configured and the one that runs (memory above and below is the latter's). */
