@@ -1,7 +1,8 @@
 // fp16 / bf16 training (WebGPU through Dawn in Node; every rank in this process over the loopback
-// transport): loss scaling is exact on one rank, a two-stage pipeline sends 16-bit activations and
-// gradients, an overflow on one stage skips the step on both and the dynamic scale follows
-// DeepSpeed's rule, and an overflow at min_loss_scale stops the run.
+// transport): loss scaling is exact on one rank (with half_storage off: f32 in GPU memory), a
+// two-stage pipeline sends 16-bit activations and gradients, an overflow on one stage skips the
+// step on both and the dynamic scale follows DeepSpeed's rule, and an overflow at min_loss_scale
+// stops the run. 16-bit storage in GPU memory itself: half-storage.test.ts.
 import { describe, expect, it } from 'vitest';
 import { createLoopbackWorld } from '../comm/loopback';
 import { resolveConfig } from '../config/resolve';
@@ -54,13 +55,19 @@ async function run(change: Record<string, unknown>, world: number, opts: TrainRa
   return { out, steps, bytes };
 }
 
+/** only what travels between ranks is 16-bit: weights and activations stay f32 in GPU memory */
+const wireOnly = { half_storage: { weights: false, activations: false } };
+
 const losses = (steps: Array<{ loss: number }>) => steps.map((s) => s.loss);
 
 describe('mixed precision training', { timeout: 300_000 }, () => {
-  it('fp16 on one rank: the loss scale is exact, so the losses equal f32 to the bit', async () => {
+  it('fp16 on one rank, f32 storage: the loss scale is exact, so the losses equal f32 to the bit', async () => {
     const short = { train_iters: 4, eval_interval: 4 };
     const f32 = await run(short, 1);
-    const fp16 = await run({ ...short, fp16: { enabled: true, loss_scale: 0, initial_scale_power: 12 } }, 1);
+    const fp16 = await run(
+      { ...short, ...wireOnly, fp16: { enabled: true, loss_scale: 0, initial_scale_power: 12 } },
+      1,
+    );
     expect(losses(fp16.steps[0])).toEqual(losses(f32.steps[0]));
     expect(fp16.steps[0].map((s) => s.lossScale)).toEqual(Array(4).fill(4096));
     expect(fp16.steps[0].some((s) => s.skipped)).toBe(false);
@@ -109,10 +116,10 @@ describe('mixed precision training', { timeout: 300_000 }, () => {
     for (const r of [0, 1, 2, 3]) expect(fp16.bytes[r] / f32.bytes[r]).toBeLessThan(0.6);
   });
 
-  it('fp16 with ZeRO-2 over two replicas: f32 traffic there, so the losses equal f32 to the bit', async () => {
+  it('fp16 with ZeRO-2 over two replicas, f32 storage: f32 traffic there, so the losses equal f32 to the bit', async () => {
     const zero = { global_num_gpus: 2, zero_optimization: { stage: 2 }, train_iters: 3, eval_interval: 3 };
     const f32 = await run(zero, 2);
-    const fp16 = await run({ ...zero, fp16: { enabled: true, initial_scale_power: 20 } }, 2);
+    const fp16 = await run({ ...zero, ...wireOnly, fp16: { enabled: true, initial_scale_power: 20 } }, 2);
     expect(losses(fp16.steps[0])).toEqual(losses(f32.steps[0]));
     expect(fp16.steps[1].map((s) => s.lossScale)).toEqual(Array(3).fill(2 ** 20));
   });

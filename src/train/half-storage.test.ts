@@ -1,0 +1,161 @@
+// 16-bit storage in GPU memory (fp16 / bf16 with tabtron's half_storage, on by default; WebGPU
+// through Dawn, every rank in this process over the loopback transport):
+//   - the parameter window the kernels read holds the f32 master rounded to the format, bit for
+//     bit as the CPU reference rounds it, before and after an optimizer update;
+//   - 16-bit activations leave the forward as it was (first loss equal to f32's to the bit) and
+//     change only what the backward sees;
+//   - the losses stay within a stated relative distance of f32's on the same tokens, on one rank
+//     and with TP + sequence parallelism + ZeRO-2 (every replica the same model).
+import { describe, expect, it } from 'vitest';
+import { createLoopbackWorld } from '../comm/loopback';
+import { resolveConfig } from '../config/resolve';
+import { defaultCorpus } from '../data/corpus';
+import type { Tokenizer } from '../data/tokenizer';
+import { sharedTestContext } from '../gpu/test-context';
+import { initFlat } from '../model/init';
+import { REST } from '../model/param-window';
+import { packHalfRef, unpackHalfRef } from '../reference/half';
+import { directComm } from './distributed/rank-comm';
+import { trainRank } from './distributed/rank-loop';
+import type { TrainEvent } from './events';
+import { type HalfFormat, mixedPrecisionFor } from './precision';
+import { adamHyper, lrSchedule, modelSpec, type TrainConfig } from './setup';
+import { Trainer } from './trainer';
+
+const base = {
+  num_layers: 2,
+  hidden_size: 32,
+  num_attention_heads: 4,
+  seq_length: 16,
+  train_micro_batch_size_per_gpu: 2,
+  gradient_accumulation_steps: 2,
+  train_iters: 6,
+  eval_interval: 6,
+  eval_iters: 1,
+  tokenizer_type: 'CharLevelTokenizer',
+  optimizer: { type: 'Adam', params: { lr: 3e-3 } },
+  hidden_dropout: 0,
+  attention_dropout: 0,
+  warmup: 0,
+  sample_tokens: 0,
+};
+
+const precisions: Record<HalfFormat, Record<string, unknown>> = {
+  fp16: { fp16: { enabled: true, initial_scale_power: 12 } },
+  bf16: { bf16: { enabled: true } },
+};
+/** largest |loss − f32 loss| / f32 loss allowed over the steps: bf16 keeps 8 significant bits, fp16 11 */
+const TOLERANCE: Record<HalfFormat, number> = { bf16: 2e-3, fp16: 2e-4 };
+
+const configOf = (change: Record<string, unknown>) =>
+  resolveConfig([{ file: 'test', data: { ...base, ...change } }]).config as unknown as TrainConfig;
+
+async function run(change: Record<string, unknown>, world: number) {
+  const config = configOf(change);
+  const ctx = await sharedTestContext();
+  const text = (await defaultCorpus()).slice(0, 200_000);
+  const loop = createLoopbackWorld(world);
+  const events = loop.transports.map(() => [] as TrainEvent[]);
+  const out = await Promise.all(
+    loop.transports.map((t, rank) =>
+      trainRank(ctx, config, { kind: 'text', text }, { comm: directComm(t), rank, world }, (e) => events[rank].push(e)),
+    ),
+  );
+  const steps = events.map((ev) => ev.filter((e): e is Extract<TrainEvent, { kind: 'step' }> => e.kind === 'step'));
+  return { steps, validLoss: out.map((o) => o.validLoss) };
+}
+
+const relDiff = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i]) / Math.abs(b[i])));
+const bitsOf = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
+
+describe('16-bit storage in GPU memory', { timeout: 300_000 }, () => {
+  for (const format of ['bf16', 'fp16'] as const) {
+    it(`${format}: the window the kernels read is the master rounded, bit for bit, also after an update`, async () => {
+      const ctx = await sharedTestContext();
+      const c = configOf(precisions[format]);
+      const spec = modelSpec(c, { vocabSize: 256 } as Tokenizer);
+      const t = new Trainer(ctx, {
+        spec,
+        microBatchSize: 2,
+        gradAccumSteps: 1,
+        adam: adamHyper(c),
+        schedule: lrSchedule(c),
+        mixed: mixedPrecisionFor(c)!,
+      });
+      expect(t.halfStorage).toEqual({ weights: true, activations: true });
+      t.loadParams(initFlat(t.model.layout, c.seed));
+      const N = 2 * spec.T;
+      const mb = {
+        tokens: Int32Array.from({ length: N }, (_, i) => (i * 37) % spec.V),
+        targets: Int32Array.from({ length: N }, (_, i) => (i * 37 + 1) % spec.V),
+      };
+      const { window } = t.model;
+      const lastLayer = spec.L - 1; // a forward leaves the last layer in the window
+      const check = async () => {
+        await t.evaluate([mb]);
+        const master = await t.readParams();
+        const held = await ctx.read({
+          buffer: t.model.params,
+          offset: 0,
+          length: window.length,
+          shape: [window.length],
+        });
+        const runs = window.runs.filter((r) => r.unit === REST || r.unit === lastLayer);
+        expect(runs.length).toBeGreaterThan(2);
+        for (const r of runs) {
+          const n = r.end - r.start;
+          const want = unpackHalfRef(packHalfRef(bitsOf(master.subarray(r.start, r.end)), format), n, format);
+          expect(bitsOf(held.subarray(r.at, r.at + n))).toEqual(want);
+        }
+        return master;
+      };
+      const before = await check();
+      const step = await t.trainStep([mb]);
+      expect(step.overflow).toBe(false);
+      const after = await check();
+      expect(after).not.toEqual(before);
+    });
+  }
+
+  it('16-bit activations alone: the forward is f32’s to the bit, the backward sees rounded tensors', async () => {
+    const f32 = await run({ train_iters: 3, eval_interval: 3 }, 1);
+    const half = await run(
+      { train_iters: 3, eval_interval: 3, ...precisions.bf16, half_storage: { weights: false, activations: true } },
+      1,
+    );
+    const [a, b] = [f32.steps[0], half.steps[0]];
+    expect(b[0].loss).toBe(a[0].loss); // step 1's loss is the forward's, before any update
+    expect(b[0].gradNorm).not.toBe(a[0].gradNorm);
+    expect(Math.abs(b[0].gradNorm - a[0].gradNorm) / a[0].gradNorm).toBeLessThan(TOLERANCE.bf16);
+    expect(b[2].loss).not.toBe(a[2].loss);
+  });
+
+  it('one rank: fp16 and bf16 losses within their tolerance of f32 over 6 steps, and not equal to it', async () => {
+    const f32 = await run({}, 1);
+    for (const format of ['fp16', 'bf16'] as const) {
+      const half = await run(precisions[format], 1);
+      const [a, b] = [f32.steps[0].map((s) => s.loss), half.steps[0].map((s) => s.loss)];
+      expect(half.steps[0].some((s) => s.skipped)).toBe(false);
+      expect(relDiff(b, a), format).toBeLessThan(TOLERANCE[format]);
+      expect(relDiff(b, a), format).toBeGreaterThan(0);
+      expect(Math.abs(half.validLoss[0] - f32.validLoss[0]) / f32.validLoss[0]).toBeLessThan(TOLERANCE[format]);
+    }
+  });
+
+  it('TP2 with sequence parallelism × DP2 with ZeRO-2, bf16: replicas agree, losses near f32', async () => {
+    const layout = {
+      model_parallel_size: 2,
+      sequence_parallel: true,
+      global_num_gpus: 4,
+      zero_optimization: { stage: 2 },
+      train_iters: 4,
+      eval_interval: 4,
+    };
+    const f32 = await run(layout, 4);
+    const bf16 = await run({ ...layout, ...precisions.bf16 }, 4);
+    expect(new Set(bf16.validLoss).size).toBe(1); // every rank, both replicas, the same model
+    const [a, b] = [f32.steps[0].map((s) => s.loss), bf16.steps[0].map((s) => s.loss)];
+    expect(relDiff(b, a)).toBeLessThan(TOLERANCE.bf16);
+    expect(relDiff(b, a)).toBeGreaterThan(0);
+  });
+});
