@@ -59,4 +59,39 @@ describe('precision from the fp16 / bf16 blocks', () => {
     expect(() => resolve({ fp16: { enabled: true, min_loss_scale: 0 } })).toThrow(/fp16\.min_loss_scale/);
     expect(() => resolve({ fp16: { enabled: true, loss_scale_window: 0 } })).toThrow(/fp16\.loss_scale_window/);
   });
+
+  it('half_storage: both parts by default, each can be turned off; a bad key or value names it', () => {
+    expect(mixedPrecisionFor(resolve({ bf16: { enabled: true } }).config)!.storage).toEqual({
+      weights: true,
+      activations: true,
+    });
+    const off = resolve({ fp16: { enabled: true }, half_storage: { weights: false } }).config;
+    expect(mixedPrecisionFor(off)!.storage).toEqual({ weights: false, activations: true });
+    expect(describePrecision(off)).toContain(
+      'fp16 in GPU memory: the activations each layer keeps for its backward; f32 in GPU memory: weights,',
+    );
+    expect(() => resolve({ half_storage: { weight: false } })).toThrow(
+      /half_storage has unknown key "weight" \(did you mean "weights"\?\)/,
+    );
+    expect(() => resolve({ half_storage: { activations: 'yes' } })).toThrow(/half_storage\.activations/);
+  });
+
+  it('layouts that keep part of the storage in f32 say so, naming the key', () => {
+    const zero3 = resolve({ bf16: { enabled: true }, zero_optimization: { stage: 3 } });
+    expect(zero3.warnings).toEqual([
+      expect.stringMatching(
+        /zero_optimization\.stage: 3 with bfloat16: ZeRO-3 keeps the parameters' working copy in f32 .*half_storage\.weights has no effect there/,
+      ),
+    ]);
+    expect(describePrecision(zero3.config)).toMatch(
+      /bf16 in GPU memory: the activations .*\(zero_optimization\.stage: /,
+    );
+    const recompute = resolve({ fp16: { enabled: true }, checkpoint_activations: true });
+    expect(recompute.warnings).toEqual([expect.stringMatching(/^run\.yml: checkpoint_activations: true with fp16: /)]);
+    // asked off, or f32: nothing to warn about
+    expect(
+      resolve({ fp16: { enabled: true }, checkpoint_activations: true, half_storage: { activations: false } }).warnings,
+    ).toEqual([]);
+    expect(resolve({ zero_optimization: { stage: 3 } }).warnings).toEqual([]);
+  });
 });

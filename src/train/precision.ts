@@ -87,19 +87,20 @@ export function arithmeticNote(features?: readonly string[]): string {
     : 'f32 arithmetic (this GPU has no shader-f16)';
 }
 
-/** What the layout keeps in 16 bits in GPU memory, in words. */
+/** What the layout keeps in 16 bits in GPU memory, and in f32, in words. */
 export function storageWords(format: HalfFormat, run: HalfStorage): string {
   const half = [
-    ...(run.weights ? ["the parameters' working copy (cast from the f32 master after each update)"] : []),
+    ...(run.weights ? ["the parameters' working copy (cast from the f32 master weights after each update)"] : []),
     ...(run.activations ? ['the activations each layer keeps for its backward'] : []),
   ];
   const f32 = [
-    run.weights ? 'f32 master weights' : 'f32 weights',
+    run.weights ? 'master weights' : 'weights',
     'gradients',
     'Adam state',
     ...(run.activations ? [] : ['activations']),
   ];
-  return `${half.length ? `${format} in GPU memory: ${half.join(', ')}; ` : ''}${f32.join(', ')} in f32`;
+  const kept = `f32 in GPU memory: ${f32.join(', ')}`;
+  return half.length ? `${format} in GPU memory: ${half.join(' and ')}; ${kept}` : kept;
 }
 
 /** One line on what precision really runs, for `tabtron validate` and `plan` (the layout as
