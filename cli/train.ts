@@ -67,6 +67,7 @@ export async function trainCommand(paths: string[], opts: TrainCliOptions): Prom
         log(
           `model: ${(e.params / 1e6).toFixed(3)}M parameters, vocab ${e.vocab}; corpus ${e.corpusTokens} tokens; ${e.tokensPerStep} tokens/step`,
         );
+        if (e.precision) log(`precision: ${e.precision}`);
         intervals = new IntervalLog(c.log_interval, e.trainIters);
         bar.start(e.trainIters, 0, { loss: '–', val, tps: '–' });
         break;

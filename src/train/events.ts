@@ -49,6 +49,8 @@ export type TrainEvent =
       corpusTokens: number;
       vocab: number;
       memory?: RankMemory;
+      /** what precision this rank runs (precision.ts rankPrecision): 16-bit storage, arithmetic */
+      precision?: string;
     }
   | {
       kind: 'step';

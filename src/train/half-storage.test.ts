@@ -62,7 +62,8 @@ async function run(change: Record<string, unknown>, world: number) {
     ),
   );
   const steps = events.map((ev) => ev.filter((e): e is Extract<TrainEvent, { kind: 'step' }> => e.kind === 'step'));
-  return { steps, validLoss: out.map((o) => o.validLoss) };
+  const start = events.map((ev) => ev.find((e): e is Extract<TrainEvent, { kind: 'start' }> => e.kind === 'start')!);
+  return { steps, start, validLoss: out.map((o) => o.validLoss) };
 }
 
 const relDiff = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i]) / Math.abs(b[i])));
@@ -139,6 +140,13 @@ describe('16-bit storage in GPU memory', { timeout: 300_000 }, () => {
       expect(relDiff(b, a), format).toBeLessThan(TOLERANCE[format]);
       expect(relDiff(b, a), format).toBeGreaterThan(0);
       expect(Math.abs(half.validLoss[0] - f32.validLoss[0]) / f32.validLoss[0]).toBeLessThan(TOLERANCE[format]);
+      // SwiftShader has no shader-f16: the rank says it computes in f32
+      expect(half.start[0].adapter?.features).not.toContain('shader-f16');
+      expect(half.start[0].precision).toBe(
+        `${format} mixed precision; ${format} in GPU memory: the parameters' working copy (cast from the f32 master ` +
+          'weights after each update) and the activations each layer keeps for its backward; f32 in GPU memory: ' +
+          'master weights, gradients, Adam state; f32 arithmetic (this GPU has no shader-f16)',
+      );
     }
   });
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config/resolve';
 import { DynamicLossScaler, StaticLossScaler } from './loss-scaler';
-import { describePrecision, mixedPrecisionFor } from './precision';
+import { arithmeticNote, describePrecision, mixedPrecisionFor } from './precision';
 
 const base = {
   num_layers: 2,
@@ -93,5 +93,10 @@ describe('precision from the fp16 / bf16 blocks', () => {
       resolve({ fp16: { enabled: true }, checkpoint_activations: true, half_storage: { activations: false } }).warnings,
     ).toEqual([]);
     expect(resolve({ zero_optimization: { stage: 3 } }).warnings).toEqual([]);
+  });
+
+  it('f16 arithmetic: detected from the adapter, not used (no f16 kernel could be tested here)', () => {
+    expect(arithmeticNote(['subgroups', 'timestamp-query'])).toBe('f32 arithmetic (this GPU has no shader-f16)');
+    expect(arithmeticNote(['shader-f16', 'subgroups'])).toMatch(/^f32 arithmetic \(this GPU has shader-f16, but/);
   });
 });

@@ -123,10 +123,19 @@ export function describePrecision(c: PrecisionConfig, features?: readonly string
     recomputeLayers: c.checkpoint_activations ? 1 : 0,
   };
   const run = halfStorageRun(asked, layout);
-  const kept = halfStorageLimits(asked, layout).map((l) => ` (${l.key}: ${l.why})`).join('');
+  const kept = halfStorageLimits(asked, layout)
+    .map((l) => ` (${l.key}: ${l.why})`)
+    .join('');
   return (
     `${format} mixed precision: ${scaling}; steps whose gradients overflow are skipped on every rank; ` +
     `${format} between ranks: ${HALF_TENSORS.join(', ')}; ` +
     `${storageWords(format, run)}${kept}; ${arithmeticNote(features)}`
   );
+}
+
+/** What one rank runs, as it starts (the `start` event): its layout's 16-bit storage and its
+ *  GPU's arithmetic (shader-f16 or not). */
+export function rankPrecision(format: HalfFormat | null, run: HalfStorage, features?: readonly string[]): string {
+  if (!format) return 'fp32: every tensor and all arithmetic in f32';
+  return `${format} mixed precision; ${storageWords(format, run)}; ${arithmeticNote(features)}`;
 }

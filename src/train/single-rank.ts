@@ -7,7 +7,7 @@ import { initFlat } from '../model/init';
 import type { TrainEvent } from './events';
 import type { DataSource } from '../data/data-files';
 import { openRankData, type RankData } from '../data/rank-data';
-import { mixedPrecisionFor } from './precision';
+import { mixedPrecisionFor, rankPrecision } from './precision';
 import { adamHyper, lrSchedule, modelSpec, type TrainConfig } from './setup';
 import { mixedReport, Trainer, type MicroBatch } from './trainer';
 
@@ -54,6 +54,7 @@ export async function trainSingleRank(
     corpusTokens: corpus.numTokens,
     vocab: spec.V,
     memory: trainer.memory(),
+    precision: rankPrecision(trainer.mixed?.format ?? null, trainer.halfStorage, ctx.adapter?.features),
   });
   const valid = await evalBatches(corpus, c, micro);
   let validLoss = await trainer.evaluate(valid);

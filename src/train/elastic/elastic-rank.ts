@@ -11,6 +11,7 @@
 //
 // Data order and dropout masks are pure functions of (seed, step, global sample), so a step
 // replayed after a rollback computes the same numbers.
+import { rankPrecision } from '../precision';
 import { sampleIds } from '../../data/dataset';
 import type { GpuContext } from '../../gpu/context';
 import type { ModelSpec } from '../../model/spec';
@@ -172,6 +173,7 @@ export class ElasticRank {
       corpusTokens: corpus.numTokens,
       vocab: spec.V,
       memory: { ...t.memory(), undoBytes: m.undo.bytes },
+      precision: rankPrecision(t.mixed?.format ?? null, t.halfStorage, this.ctx.adapter?.features),
     });
     const valid: MicroBatch[] = await Promise.all(
       Array.from({ length: c.eval_iters }, (_, i) => corpus.valid.batch(sampleIds(i, 0, micro, 1))),
