@@ -1,11 +1,13 @@
 // Mixed precision against f32 on the same tokens: one layout trained with precision fp32, fp16
 // (dynamic loss scaling) and bf16, every rank in this process (WebGPU through Dawn, the loopback
-// transport between ranks). Prints one JSON object: per precision the loss of every step (the
-// last stage's), the validation loss, the steps skipped for overflow and the loss scales, the
-// bytes each rank sent, its GPU memory by purpose (measured from the allocations), and the
-// difference of the losses from f32's.
+// transport between ranks). fp16 / bf16 keep weights and activations in 16 bits in GPU memory
+// (half_storage, the default); fp16-wire / bf16-wire only what travels between ranks. Prints one
+// JSON object: per precision the loss of every step (the last stage's), the validation loss, the
+// steps skipped for overflow and the loss scales, the bytes each rank sent, its GPU memory by
+// purpose (measured from the allocations) next to `plan`'s count, and the differences from f32's.
 //   node --import tsx --import ./tools/register-raw.mjs bench/precision.ts --json [--steps 60] [--pp 2] [--tp 1]
-//        [--dp 1] [--initial-scale-power 16] [--precisions fp32,fp16,bf16]
+//        [--dp 1] [--layers 2] [--hidden 32] [--seq 32] [--micro 4] [--initial-scale-power 16]
+//        [--precisions fp32,fp16,bf16,fp16-wire,bf16-wire]
 import { parseArgs } from 'node:util';
 import { createLoopbackWorld } from '../src/comm/loopback';
 import { resolveConfig } from '../src/config/resolve';
@@ -14,6 +16,7 @@ import { createNodeContext } from '../src/gpu/device-node';
 import { directComm } from '../src/train/distributed/rank-comm';
 import { trainRank } from '../src/train/distributed/rank-loop';
 import type { RankMemory, TrainEvent } from '../src/train/events';
+import { configuredLayout, planFor } from '../src/train/elastic/layout';
 import { describePrecision } from '../src/train/precision';
 import type { TrainConfig } from '../src/train/setup';
 import { ensureDawnEnv } from './layouts/dawn-env';
@@ -27,20 +30,33 @@ const { values } = parseArgs({
     pp: { type: 'string', default: '2' },
     tp: { type: 'string', default: '1' },
     dp: { type: 'string', default: '1' },
+    layers: { type: 'string', default: '2' },
+    hidden: { type: 'string', default: '32' },
+    seq: { type: 'string', default: '32' },
+    micro: { type: 'string', default: '4' },
     'initial-scale-power': { type: 'string', default: '16' },
-    /** comma-separated subset of fp32,fp16,bf16 (fp32 always runs: the others are compared with it) */
+    /** comma-separated subset of fp32,fp16,bf16,fp16-wire,bf16-wire (fp32 always runs: the others are compared with it) */
     precisions: { type: 'string', default: 'fp32,fp16,bf16' },
   },
 });
-const [steps, pp, tp, dp] = ['steps', 'pp', 'tp', 'dp'].map((k) => Number(values[k as keyof typeof values]));
+const [steps, pp, tp, dp, layers, hidden, seq, micro] = [
+  'steps',
+  'pp',
+  'tp',
+  'dp',
+  'layers',
+  'hidden',
+  'seq',
+  'micro',
+].map((k) => Number(values[k as keyof typeof values]));
 const world = pp * tp * dp;
 
 const model = {
-  num_layers: 2,
-  hidden_size: 32,
+  num_layers: layers,
+  hidden_size: hidden,
   num_attention_heads: 4,
-  seq_length: 32,
-  train_micro_batch_size_per_gpu: 4,
+  seq_length: seq,
+  train_micro_batch_size_per_gpu: micro,
   gradient_accumulation_steps: 2,
   train_iters: steps,
   eval_interval: steps,
@@ -57,10 +73,14 @@ const model = {
   global_num_gpus: world,
 };
 
+const fp16 = { fp16: { enabled: true, loss_scale: 0, initial_scale_power: Number(values['initial-scale-power']) } };
+const wireOnly = { half_storage: { weights: false, activations: false } };
 const precisions: Record<string, Record<string, unknown>> = {
   fp32: {},
-  fp16: { fp16: { enabled: true, loss_scale: 0, initial_scale_power: Number(values['initial-scale-power']) } },
+  fp16,
   bf16: { bf16: { enabled: true } },
+  'fp16-wire': { ...fp16, ...wireOnly },
+  'bf16-wire': { bf16: { enabled: true }, ...wireOnly },
 };
 
 const text = (await defaultCorpus()).slice(0, 400_000);
@@ -82,6 +102,7 @@ async function train(extra: Record<string, unknown>) {
       ),
     ),
   );
+  const plan = planFor(config as unknown as TrainConfig, configuredLayout(config as unknown as TrainConfig, world));
   const last = world - 1; // a last-stage rank: its step losses are the run's
   const stepsOf = (r: number) => events[r].filter((e): e is Extract<TrainEvent, { kind: 'step' }> => e.kind === 'step');
   const memory = events.map((ev) => (ev.find((e) => e.kind === 'start') as { memory?: RankMemory }).memory!);
@@ -95,8 +116,9 @@ async function train(extra: Record<string, unknown>) {
       .map((s) => s.step),
     lossScales: stepsOf(last).map((s) => s.lossScale ?? null),
     bytesSentPerRank: loop.transports.map((t) => t.meter.totals().reduce((a, s) => a + s.bytesSent, 0)),
-    gpuBytesPerRank: memory.map((m) => m.paramBytes + m.optimizerBytes + m.activationBytes + (m.undoBytes ?? 0)),
+    gpuBytesPerRank: memory.map((m) => m.paramBytes + m.gradBytes + m.optimizerBytes + m.activationBytes),
     memory: memory[0],
+    planned: plan.stages[plan.grid.coords[0].pp].memory,
   };
 }
 
@@ -118,6 +140,7 @@ const compared = Object.fromEntries(
         vsF32: {
           maxAbsStepLossDiff: Math.max(...diffs.map(Math.abs)),
           meanStepLossDiff: diffs.reduce((a, b) => a + b, 0) / diffs.length,
+          maxRelStepLossDiff: Math.max(...diffs.map((d, i) => Math.abs(d) / f32.losses[i])),
           validLossDiff: r.validLoss - f32.validLoss,
           bytesSentRatio: sent,
           gpuBytesRatio: r.gpuBytesPerRank[0] / f32.gpuBytesPerRank[0],

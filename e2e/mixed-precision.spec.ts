@@ -1,5 +1,6 @@
 // fp16 / bf16 in headless Chromium (WebGPU on SwiftShader, no shader-f16): one rank with the loss
-// scaled by a power of two trains bit for bit as f32; TP2 × PP2 with fp16 between ranks skips
+// scaled by a power of two and f32 storage (half_storage off) trains bit for bit as f32, and with
+// bf16 weights and activations in GPU memory close to it; TP2 × PP2 with fp16 between ranks skips
 // its overflowing first steps on all four ranks alike and then trains close to f32.
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-files';
@@ -24,15 +25,24 @@ type Step = Extract<TrainEvent, { kind: 'step' }>;
 const stepsOf = (events: TrainEvent[]) => events.filter((e): e is Step => e.kind === 'step');
 
 describe('mixed precision in Chromium', () => {
-  it('one rank, fp16 with a power-of-two loss scale: the losses of f32 to the bit', async () => {
-    const run = (extra: Record<string, unknown>) => {
+  it('one rank: fp16 with f32 storage equals f32 to the bit, bf16 storage stays near it', async () => {
+    const run = (extra: Record<string, unknown>): Promise<TrainEvent[]> => {
       const c = loadConfig(['configs/tiny.yml'], { ...tiny, ...extra }).config;
       return gpu.page.evaluate(([cfg, n]) => (window as any).gpuTests.train(cfg, n), [c, STEPS] as const);
     };
     const f32 = stepsOf(await run({}));
-    const fp16 = stepsOf(await run({ fp16: { enabled: true, initial_scale_power: 14 } }));
+    const wireOnly = { half_storage: { weights: false, activations: false } };
+    const fp16 = stepsOf(await run({ ...wireOnly, fp16: { enabled: true, initial_scale_power: 14 } }));
     expect(fp16.map((s) => s.loss)).toEqual(f32.map((s) => s.loss));
     expect(fp16.map((s) => s.lossScale)).toEqual(Array(STEPS).fill(2 ** 14));
+    const events = await run({ bf16: { enabled: true } });
+    const start = events.find((e) => e.kind === 'start') as Extract<TrainEvent, { kind: 'start' }>;
+    expect(start.precision).toMatch(
+      /^bf16 mixed precision; bf16 in GPU memory: the parameters' working copy .* f32 arithmetic \(this GPU has no shader-f16\)$/,
+    );
+    const bf16 = stepsOf(events);
+    for (const [i, s] of bf16.entries()) expect(Math.abs(s.loss - f32[i].loss) / f32[i].loss).toBeLessThan(2e-3);
+    expect(bf16.some((s, i) => s.loss !== f32[i].loss)).toBe(true);
   });
 
   it('TP2 × PP2 fp16: overflow skips agreed by every rank, then losses near f32', async () => {

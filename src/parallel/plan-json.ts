@@ -24,6 +24,8 @@ export function planJson(plan: Plan, warnings: readonly string[] = []) {
     // memory_bytes_per_rank is computed for the stage that runs
     zero_optimization: { stage: plan.zeroStage, stage_run: plan.zeroStageRun },
     sequence_parallel: plan.sequenceParallel,
+    // fp16 / bf16 and what is kept in 16 bits in GPU memory (memory_bytes_per_rank counts it); null: f32
+    precision: plan.half ? { format: plan.half.format, half_storage: plan.half.storage } : null,
     bubble_fraction: plan.bubbleFraction,
     groups: plan.grid.groups,
     ranks: plan.grid.coords,

@@ -271,6 +271,31 @@ describe('the plan says what training does', () => {
     expect(oneRank.plan.sequenceParallel).toBe(false);
   });
 
+  it('fp16 / bf16: the plan says what is kept in 16 bits, and counts it', () => {
+    const f32 = planned({ checkpoint_activations: false });
+    const bf16 = planned({ checkpoint_activations: false, bf16: { enabled: true } });
+    expect(planJson(f32.plan).precision).toBeNull();
+    expect(planJson(bf16.plan).precision).toEqual({
+      format: 'bf16',
+      half_storage: { weights: true, activations: true },
+    });
+    const [a, b] = [f32, bf16].map((p) => p.plan.stages[0].memory);
+    expect(b.params).toBe(a.params + b.halfWeights + b.window); // f32 master + packed copy + window
+    expect(b.activations).toBeLessThan(a.activations);
+    expect(renderPlanText(bf16.plan, bf16.warnings)).toContain(
+      'stages (memory per rank, bf16 weights and activations, the rest f32, ZeRO stage 0)',
+    );
+    // recompute keeps f32 activations, ZeRO-3 f32 weights: the plan counts what runs
+    const recompute = planned({ fp16: { enabled: true } }).plan;
+    expect(recompute.half).toEqual({ format: 'fp16', storage: { weights: true, activations: false } });
+    expect(recompute.stages[0].memory.activations).toBe(planned({}).plan.stages[0].memory.activations);
+    const zero3 = planned({ fp16: { enabled: true }, zero_optimization: { stage: 3 }, checkpoint_activations: false });
+    expect(zero3.plan.half!.storage).toEqual({ weights: false, activations: true });
+    expect(zero3.plan.stages[0].memory.halfWeights).toBe(0);
+    const off = planned({ bf16: { enabled: true }, half_storage: { weights: false, activations: false } }).plan;
+    expect(off.stages[0].memory).toEqual(planned({}).plan.stages[0].memory);
+  });
+
   it('ZeRO stages 2 and 3 shard gradients, then parameters, and the text and JSON say so', () => {
     const one = planned({ zero_optimization: { stage: 1 } });
     const zero = planned({});
