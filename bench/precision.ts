@@ -7,7 +7,7 @@
 // purpose (measured from the allocations) next to `plan`'s count, and the differences from f32's.
 //   node --import tsx --import ./tools/register-raw.mjs bench/precision.ts --json [--steps 60] [--pp 2] [--tp 1]
 //        [--dp 1] [--layers 2] [--hidden 32] [--seq 32] [--micro 4] [--initial-scale-power 16]
-//        [--precisions fp32,fp16,bf16,fp16-wire,bf16-wire]
+//        [--precisions fp32,fp16,bf16,fp16-wire,bf16-wire,bf16-weights,bf16-activations]
 import { parseArgs } from 'node:util';
 import { createLoopbackWorld } from '../src/comm/loopback';
 import { resolveConfig } from '../src/config/resolve';
@@ -35,7 +35,7 @@ const { values } = parseArgs({
     seq: { type: 'string', default: '32' },
     micro: { type: 'string', default: '4' },
     'initial-scale-power': { type: 'string', default: '16' },
-    /** comma-separated subset of fp32,fp16,bf16,fp16-wire,bf16-wire (fp32 always runs: the others are compared with it) */
+    /** comma-separated subset of the names below (fp32 always runs: the others are compared with it) */
     precisions: { type: 'string', default: 'fp32,fp16,bf16' },
   },
 });
@@ -81,6 +81,9 @@ const precisions: Record<string, Record<string, unknown>> = {
   bf16: { bf16: { enabled: true } },
   'fp16-wire': { ...fp16, ...wireOnly },
   'bf16-wire': { bf16: { enabled: true }, ...wireOnly },
+  // one part of the storage at a time
+  'bf16-weights': { bf16: { enabled: true }, half_storage: { weights: true, activations: false } },
+  'bf16-activations': { bf16: { enabled: true }, half_storage: { weights: false, activations: true } },
 };
 
 const text = (await defaultCorpus()).slice(0, 400_000);

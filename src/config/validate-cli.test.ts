@@ -53,23 +53,24 @@ describe('validate CLI', () => {
       /^fp16 mixed precision: dynamic loss scale from 2\^16 \(window 1000, hysteresis 2, min 1\); steps whose/,
     );
     expect(out.runs.precision).toContain('fp16 between ranks: pipeline activations and their gradients');
-    // the config recomputes activations (checkpoint_activations): only the weights' copy is 16-bit
+    // with activation recompute (as this config asks) the 16-bit activations are the saved chunk inputs
     expect(out.runs.precision).toContain(
-      "fp16 in GPU memory: the parameters' working copy (cast from the f32 master weights after each update); " +
-        'f32 in GPU memory: master weights, gradients, Adam state, activations (checkpoint_activations: ',
+      "fp16 in GPU memory: the parameters' working copy (cast from the f32 master weights after each update) and " +
+        'the activations each layer keeps for its backward; f32 in GPU memory: master weights, gradients, Adam state;',
     );
     expect(out.runs.precision).toMatch(
       /; f32 arithmetic \(f16 arithmetic needs shader-f16; tabtron has no f16 kernels/,
     );
-    // every key of its fp16 block is read; the one fp16 warning names checkpoint_activations
-    expect(out.warnings.filter((w) => w.includes('fp16'))).toEqual([
-      expect.stringMatching(/checkpoint_activations: true with fp16: .*half_storage\.activations has no effect there/),
-    ]);
-    const bf16 = validate('--json', 'configs/tiny.yml', 'src/config/fixtures/bf16.yml');
-    expect(JSON.parse(bf16.stdout).runs.precision).toContain(
-      "bf16 in GPU memory: the parameters' working copy (cast from the f32 master weights after each update) and " +
-        'the activations each layer keeps for its backward; f32 in GPU memory: master weights, gradients, Adam state;',
+    expect(out.warnings.filter((w) => w.includes('fp16'))).toEqual([]); // every key of its fp16 block is read
+    const bf16 = validate('--json', 'configs/tiny.yml', 'src/config/fixtures/bf16-zero3.yml');
+    const zero3 = JSON.parse(bf16.stdout) as { runs: { precision: string }; warnings: string[] };
+    expect(zero3.runs.precision).toContain(
+      'bf16 in GPU memory: the activations each layer keeps for its backward; f32 in GPU memory: weights, ' +
+        "gradients, Adam state (zero_optimization.stage: ZeRO-3 keeps the parameters' working copy in f32",
     );
+    expect(zero3.warnings).toEqual([
+      expect.stringMatching(/bf16-zero3\.yml: zero_optimization\.stage: 3 with bfloat16: .*half_storage\.weights/),
+    ]);
   });
 
   it('reports an invalid config as JSON too when asked', () => {

@@ -144,15 +144,12 @@ function sequenceParallelWarnings(config: Values, sources: Record<string, string
 function halfStorageWarnings(config: Values, sources: Record<string, string>): string[] {
   if (config.precision !== 'fp16' && config.precision !== 'bfloat16') return [];
   const stage = (config.zero_optimization as { stage: number }).stage;
-  const layout = { zeroStage: stage, recomputeLayers: config.checkpoint_activations ? 1 : 0 };
-  return halfStorageLimits(config.half_storage as HalfStorage, layout).map((l) => {
-    const value = l.key === 'checkpoint_activations' ? 'true' : String(stage);
-    const when = l.part === 'weights' ? ' (whenever it runs: more than one data-parallel replica)' : '';
-    return inFiles(
+  return halfStorageLimits(config.half_storage as HalfStorage, { zeroStage: stage }).map((l) =>
+    inFiles(
       [sources[l.key.split('.')[0]]],
-      `${l.key}: ${value} with ${config.precision}: ${l.why}${when}; half_storage.${l.part} has no effect there`,
-    );
-  });
+      `${l.key}: ${stage} with ${config.precision}: ${l.why} whenever it runs (more than one data-parallel replica); half_storage.${l.part} has no effect there`,
+    ),
+  );
 }
 
 /**

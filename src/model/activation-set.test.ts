@@ -131,6 +131,19 @@ for (const s of [tiny, gptJ])
         attentionDropout: s.attentionDropout > 0,
         halfActivations: true,
       });
+// with recompute: chunk inputs packed (1 to 3 chunks: none, one and both shared input buffers)
+for (const recomputeLayers of [1, 2, 3])
+  cases.push({
+    s: tiny,
+    microBatch: 2,
+    tp: 2,
+    layers: 5,
+    slots: 2,
+    recomputeLayers,
+    sequenceParallel: recomputeLayers === 2,
+    attentionDropout: false,
+    halfActivations: true,
+  });
 for (const microBatch of [1, 8])
   cases.push({
     s: small,
@@ -182,6 +195,8 @@ describe('activation memory: plan = allocation', () => {
     // the whole adds one f32 work layer (at most a layer's f32 bytes) and keeps the logits and
     // the backward scratch in f32: 12 layers save more than 10 layers' worth of the difference
     expect(at(12, false) - at(12, true)).toBeGreaterThan(10 * (perLayer(false) - perLayer(true)));
-    console.log(`[memory] 125M seq 2048 B 4: ${at(12, false)} → ${at(12, true)} B; per layer ${perLayer(false)} → ${perLayer(true)} B`);
+    console.log(
+      `[memory] 125M seq 2048 B 4: ${at(12, false)} → ${at(12, true)} B; per layer ${perLayer(false)} → ${perLayer(true)} B`,
+    );
   });
 });

@@ -14,7 +14,7 @@ import {
   type AttentionBackward,
   type LocalDims,
 } from './activations';
-import { allocHalfWork } from './half-activations';
+import { allocHalfChunkInputs, allocHalfWork } from './half-activations';
 import type { SeqPlace } from './sequence-parallel';
 import type { ModelSpec } from './spec';
 
@@ -27,7 +27,8 @@ export interface ActivationSetOptions {
   attentionBackward?: AttentionBackward;
   /** sequence parallelism: this rank's positions */
   seq: SeqPlace | null;
-  /** 16-bit activations (half-activations.ts): a work layer shared by the slots, packed copies per layer */
+  /** 16-bit activations (half-activations.ts): a work layer shared by the slots, packed copies per
+   *  layer; with recompute, packed chunk inputs */
   half?: boolean;
 }
 
@@ -47,11 +48,14 @@ export function allocActivationSet(
   const seqScratch = o.seq ? allocSeqScratch(ctx, spec, B) : null;
   const attentionScratch = o.numLayers > 0 ? allocAttentionScratch(ctx, spec, dims, B, o.attentionBackward) : null;
   const fused = fusionFor(ctx, spec, dims, B, o.attentionBackward);
-  const halfWork = o.half && o.numLayers > 0 ? allocHalfWork(ctx, spec, dims, B, o.numLayers, fused, rows) : undefined;
+  const halfWork =
+    o.half && !scratch && o.numLayers > 0 ? allocHalfWork(ctx, spec, dims, B, o.numLayers, fused, rows) : undefined;
+  const halfInputs =
+    o.half && scratch ? allocHalfChunkInputs(ctx, spec, Math.ceil(o.numLayers / scratch.length), rows) : undefined;
   return Array.from({ length: o.slots }, (_, i) =>
     allocActs(ctx, spec, dims, B, bucketCapacity(B * spec.T), o.numLayers, {
       tag: `s${i}.`,
-      recompute: scratch ? { chunk: scratch.length, scratch } : undefined,
+      recompute: scratch ? { chunk: scratch.length, scratch, half: halfInputs } : undefined,
       attentionBackward: o.attentionBackward,
       attentionScratch,
       seq: seqScratch ? { rows, scratch: seqScratch } : undefined,

@@ -13,7 +13,7 @@ import type { GpuContext } from '../gpu/context';
 import { fusedAttentionSupported } from '../gpu/kernels/fused-attention';
 import { vec4Aligned } from '../gpu/kernels/matmul';
 import type { GpuTensor } from '../gpu/tensor';
-import { type HalfWork, halfLayer } from './half-activations';
+import { type HalfChunkInputs, type HalfWork, halfChunkFirstLayer, halfLayer } from './half-activations';
 import type { HostCopy } from './program';
 import type { ModelSpec } from './spec';
 
@@ -234,8 +234,9 @@ export function allocRecomputeScratch(
 
 export interface ActsOptions {
   tag?: string;
-  /** activation recompute (NeoX checkpoint_activations): chunk size k and the shared scratch layers */
-  recompute?: { chunk: number; scratch: LayerActs[] };
+  /** activation recompute (NeoX checkpoint_activations): chunk size k and the shared scratch layers;
+   *  with 16-bit activations, the shared f32 chunk inputs (each slot keeps packed copies) */
+  recompute?: { chunk: number; scratch: LayerActs[]; half?: HalfChunkInputs };
   /** the attention backward after a fused forward (default: fusionFor's choice) */
   attentionBackward?: AttentionBackward;
   /** the recomputing attention backward's scratch, shared by the slots (allocAttentionScratch) */
@@ -290,13 +291,15 @@ export function allocActs(
         : opts.attentionScratch
       : null;
   const hw = opts.halfWork;
-  if (hw && ck) throw new Error('16-bit activations and activation recompute cannot be combined');
+  if (hw && ck) throw new Error('16-bit activations with recompute keep only chunk inputs (recompute.half)');
   const x0 = hw && numLayers > 0 ? t('L0.x', n, C) : null;
   const layers: LayerActs[] = Array.from({ length: numLayers }, (_, l) => {
     if (hw) return halfLayer(t, s, d, B, hw, l, x0!, n);
     if (!ck) return layerActs(t, s, d, B, `L${l}.`, null, fused, n);
     const scratch = ck.scratch[l % ck.chunk];
-    return l % ck.chunk === 0 ? { ...scratch, x: t(`L${l}.x`, n, C) } : scratch;
+    if (l % ck.chunk !== 0) return scratch;
+    if (ck.half) return halfChunkFirstLayer(t, scratch, l / ck.chunk, l, ck.half, n, C);
+    return { ...scratch, x: t(`L${l}.x`, n, C) };
   });
   return {
     tokens: t('tokens', N),

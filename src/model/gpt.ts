@@ -308,18 +308,23 @@ export class Gpt {
     }
     const n = a.layers.length,
       k = chunk || n;
+    const unpack = (A: LayerActs) => {
+      if (A.stash && this.halfActivations) b.push(...unpackStash(this.ctx, A.stash, this.halfActivations));
+    };
     for (let start = Math.floor((n - 1) / k) * k; n > 0 && start >= 0; start -= k) {
       const end = Math.min(n, start + k);
-      if (chunk)
+      if (chunk) {
+        unpack(a.layers[start]); // 16-bit activations: the chunk's saved input
         for (let j = start; j < end; j++) {
           need(first + j);
           layerForwardPass(m, b, a, a.layers[j], first + j, this.layerOutput(a, j));
         }
+      }
       for (let j = end - 1; j >= start; j--) {
         need(first + j);
         if (this.windowed.grads) b.clear(this.layerGradRegion());
         const A = a.layers[j];
-        if (A.stash && this.halfActivations) b.push(...unpackStash(this.ctx, A.stash, this.halfActivations));
+        if (!chunk) unpack(A); // 16-bit activations: what the layer's backward reads
         layerBackwardPass(m, b, a, A, first + j);
         b.mark(this.paramNames((name) => name.startsWith(`layers.${first + j}.`)));
       }

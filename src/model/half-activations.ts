@@ -6,6 +6,9 @@
 // statistics (norm means and rstds, the attention's log-sum-exp) stay f32 per layer, and so does
 // the stage's input (layer 0's x, which the pipeline receives into). The forward reads f32 values
 // as before, so the loss is that of f32 activations; the backward sees them rounded.
+// With activation recompute a slot keeps only each chunk's input: chunk 0's in f32 (the stage's
+// input), the others packed; they are computed into two shared f32 buffers (chunks 1, 3, … and
+// 2, 4, …) and unpacked there before the chunk is recomputed.
 // Legend: B batch, T sequence, C hidden, N = B*T, n this rank's token rows, a, f, h: this TP
 // rank's attention width, MLP width and heads (activations.ts).
 import type { GpuContext } from '../gpu/context';
@@ -26,7 +29,13 @@ export interface HalfWork {
 }
 
 // a field of the work layer that each slot's layer replaces with its own: never bound
-const PER_LAYER: GpuTensor = { buffer: null as unknown as GPUBuffer, offset: 0, length: 0, shape: [0], name: 'per-layer' };
+const PER_LAYER: GpuTensor = {
+  buffer: null as unknown as GPUBuffer,
+  offset: 0,
+  length: 0,
+  shape: [0],
+  name: 'per-layer',
+};
 
 export function allocHalfWork(
   ctx: GpuContext,
@@ -105,4 +114,32 @@ export function packStash(ctx: GpuContext, stash: readonly StashedTensor[], form
 /** Before the layer's backward: the packed copies back into the work layer. */
 export function unpackStash(ctx: GpuContext, stash: readonly StashedTensor[], format: HalfFormat): Dispatch[] {
   return stash.map((e) => unpackHalf(ctx, e.packed, e.work, format));
+}
+
+/** With activation recompute: the shared f32 inputs of chunks 1, 3, … and of chunks 2, 4, … */
+export interface HalfChunkInputs {
+  odd: GpuTensor | null;
+  even: GpuTensor | null;
+}
+
+export function allocHalfChunkInputs(ctx: GpuContext, s: ModelSpec, chunks: number, n: number): HalfChunkInputs {
+  const t: Alloc = (name, ...shape) => ctx.tensor(shape, `half.${name}`);
+  return { odd: chunks >= 2 ? t('chunkInput1', n, s.C) : null, even: chunks >= 3 ? t('chunkInput2', n, s.C) : null };
+}
+
+/** The first layer of recompute chunk c of one slot (layer l): the shared scratch layer with the
+ *  chunk's input, the slot's own f32 for chunk 0, else a shared buffer and the slot's packed copy. */
+export function halfChunkFirstLayer(
+  t: Alloc,
+  scratch: LayerActs,
+  c: number,
+  l: number,
+  inputs: HalfChunkInputs,
+  n: number,
+  C: number,
+): LayerActs {
+  if (c === 0) return { ...scratch, x: t(`L${l}.x`, n, C) };
+  const x = c % 2 === 1 ? inputs.odd : inputs.even;
+  if (!x) throw new Error(`half activations: no input buffer for recompute chunk ${c}`);
+  return { ...scratch, x, stash: [{ work: x, packed: t(`L${l}.x.half`, packedWords(n * C)) }] };
 }

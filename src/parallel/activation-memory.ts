@@ -76,6 +76,9 @@ export function activationBytes(m: ActivationCountInput): number {
   const L = m.layers;
   const k = m.recomputeLayers > 0 && L > 0 ? Math.min(m.recomputeLayers, L) : 0;
   const half = !!m.halfActivations && k === 0 && L > 0;
+  // 16-bit activations with recompute: chunk 0's input f32, the others packed; two shared f32 inputs
+  const halfInputs = !!m.halfActivations && k > 0;
+  const chunks = k > 0 ? Math.ceil(L / k) : 0;
   // 16-bit activations, per slot and layer: the statistics in f32, the tensors the backward reads
   // packed (layer 0's input stays f32: the slot's own)
   const halfLayer = (j: number): number[] => [
@@ -104,7 +107,7 @@ export function activationBytes(m: ActivationCountInput): number {
   const slotLayers = half
     ? Array.from({ length: L }, (_, j) => halfLayer(j)).flat()
     : k > 0
-      ? Array.from({ length: Math.ceil(L / k) }, () => n * C)
+      ? Array.from({ length: chunks }, (_, c) => (halfInputs && c > 0 ? packed(n * C) : n * C))
       : Array(L).fill(layer(true)).flat();
   const slot = [
     ...[N, N, 1 + 4 * N], // tokens, targets, embedding buckets
@@ -120,6 +123,7 @@ export function activationBytes(m: ActivationCountInput): number {
   ];
   const shared = [
     ...(half ? work : []),
+    ...(halfInputs ? [...opt(chunks >= 2, n * C), ...opt(chunks >= 3, n * C)] : []),
     ...Array.from({ length: k }, (_, j) => layer(j > 0)).flat(),
     ...(L > 0 && attentionBackward === 'recompute' ? [P, P] : []),
     ...(seq ? [N * C, N * C, N * C] : []),

@@ -7,8 +7,8 @@
 //                window is filled from f32 shards gathered over the replicas.
 //   activations  the tensors a transformer layer keeps from its forward for its backward: packed
 //                after the layer's forward, unpacked into one f32 layer shared by every layer and
-//                micro-batch before its backward. Not with activation recompute (checkpoint_activations),
-//                which keeps only each chunk's f32 input.
+//                micro-batch before its backward; with activation recompute (checkpoint_activations),
+//                which keeps only each chunk's input, those inputs (but the stage's own input).
 
 export interface HalfStorage {
   weights: boolean;
@@ -20,23 +20,18 @@ export const NO_HALF_STORAGE: HalfStorage = { weights: false, activations: false
 export interface HalfStorageLayout {
   /** the ZeRO stage that runs (0 with one replica) */
   zeroStage: number;
-  /** activation recompute in chunks of this many layers (0: off) */
-  recomputeLayers: number;
 }
 
 /** What is stored in 16 bits, from what the config asks (half_storage, with fp16/bf16 on) and the layout. */
 export function halfStorageRun(asked: HalfStorage, layout: HalfStorageLayout): HalfStorage {
-  return {
-    weights: asked.weights && layout.zeroStage < 3,
-    activations: asked.activations && layout.recomputeLayers === 0,
-  };
+  return { weights: asked.weights && layout.zeroStage < 3, activations: asked.activations };
 }
 
 export interface HalfStorageLimit {
   /** the half_storage part that stays f32 */
   part: keyof HalfStorage;
   /** the config key whose setting keeps it f32 */
-  key: 'zero_optimization.stage' | 'checkpoint_activations';
+  key: 'zero_optimization.stage';
   why: string;
 }
 
@@ -48,12 +43,6 @@ export function halfStorageLimits(asked: HalfStorage, layout: HalfStorageLayout)
       part: 'weights',
       key: 'zero_optimization.stage',
       why: "ZeRO-3 keeps the parameters' working copy in f32 (it gathers f32 shards into its window)",
-    });
-  if (asked.activations && layout.recomputeLayers > 0)
-    out.push({
-      part: 'activations',
-      key: 'checkpoint_activations',
-      why: "activation recompute keeps the saved activations in f32 (only each chunk's input is kept)",
     });
   return out;
 }

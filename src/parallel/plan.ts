@@ -167,7 +167,7 @@ export function makePlan(input: PlanInput): Plan {
   const schedules = v > 1 ? interleavedAllStages(pp, m, v) : oneFOneBAllStages(pp, m);
   const recomputeLayers = input.recomputeActivations ? (input.recomputeLayers ?? 1) : 0;
   const halfRun = input.half
-    ? halfStorageRun(input.half.storage, { zeroStage: zeroStageRun(input.zeroStage, dp), recomputeLayers })
+    ? halfStorageRun(input.half.storage, { zeroStage: zeroStageRun(input.zeroStage, dp) })
     : NO_HALF_STORAGE;
 
   const layerRange = (g: number): [number, number] => {

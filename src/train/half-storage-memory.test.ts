@@ -58,10 +58,16 @@ const cases: { name: string; world: number; settings: Record<string, unknown>; s
     stored: [false, true],
   },
   {
-    name: 'one rank, bf16, recompute: f32 activations',
+    name: 'one rank, bf16, recompute in chunks of 1 (packed chunk inputs)',
     world: 1,
     settings: { ...bf16, checkpoint_activations: true },
-    stored: [true, false],
+    stored: [true, true],
+  },
+  {
+    name: 'PP2, recompute in chunks of 1 (three chunks a stage), fp16',
+    world: 2,
+    settings: { ...fp16, num_layers: 6, pipe_parallel_size: 2, checkpoint_activations: true },
+    stored: [true, true],
   },
 ];
 

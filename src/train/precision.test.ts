@@ -86,13 +86,14 @@ describe('precision from the fp16 / bf16 blocks', () => {
     expect(describePrecision(zero3.config)).toMatch(
       /bf16 in GPU memory: the activations .*\(zero_optimization\.stage: /,
     );
-    const recompute = resolve({ fp16: { enabled: true }, checkpoint_activations: true });
-    expect(recompute.warnings).toEqual([expect.stringMatching(/^run\.yml: checkpoint_activations: true with fp16: /)]);
-    // asked off, or f32: nothing to warn about
+    // asked off, or f32: nothing to warn about; activation recompute keeps its chunk inputs in 16 bits
     expect(
-      resolve({ fp16: { enabled: true }, checkpoint_activations: true, half_storage: { activations: false } }).warnings,
+      resolve({ fp16: { enabled: true }, zero_optimization: { stage: 3 }, half_storage: { weights: false } }).warnings,
     ).toEqual([]);
     expect(resolve({ zero_optimization: { stage: 3 } }).warnings).toEqual([]);
+    const recompute = resolve({ fp16: { enabled: true }, checkpoint_activations: true });
+    expect(recompute.warnings).toEqual([]);
+    expect(describePrecision(recompute.config)).toContain('and the activations each layer keeps for its backward;');
   });
 
   it('f16 arithmetic: detected from the adapter, not used (no f16 kernel could be tested here)', () => {

@@ -34,7 +34,6 @@ export interface PrecisionConfig {
   /** what is kept in 16 bits in GPU memory (tabtron's key; default both) */
   half_storage?: HalfStorage;
   zero_optimization?: { stage: number };
-  checkpoint_activations?: boolean;
 }
 
 /** A rank's mixed-precision machinery; null for f32 training. */
@@ -104,7 +103,7 @@ export function storageWords(format: HalfFormat, run: HalfStorage): string {
 }
 
 /** One line on what precision really runs, for `tabtron validate` and `plan` (the layout as
- *  configured: ZeRO-3 and activation recompute keep part of the storage f32). */
+ *  configured: ZeRO-3 keeps the weights f32). */
 export function describePrecision(c: PrecisionConfig, features?: readonly string[]): string {
   const format = halfFormatOf(c);
   if (!format) return 'fp32: every tensor and all arithmetic in f32';
@@ -118,10 +117,7 @@ export function describePrecision(c: PrecisionConfig, features?: readonly string
           `hysteresis ${f?.hysteresis ?? 2}${f?.consecutive_hysteresis ? ' consecutive' : ''}, ` +
           `min ${f?.min_loss_scale ?? 1})`;
   const asked = c.half_storage ?? HALF_STORAGE_DEFAULTS;
-  const layout = {
-    zeroStage: c.zero_optimization?.stage ?? 0,
-    recomputeLayers: c.checkpoint_activations ? 1 : 0,
-  };
+  const layout = { zeroStage: c.zero_optimization?.stage ?? 0 };
   const run = halfStorageRun(asked, layout);
   const kept = halfStorageLimits(asked, layout)
     .map((l) => ` (${l.key}: ${l.why})`)

@@ -165,9 +165,7 @@ export class Trainer {
       sequenceParallel: opts.sequenceParallel,
     };
     this.mixed = opts.mixed ?? null;
-    this.halfStorage = this.mixed
-      ? halfStorageRun(this.mixed.storage, { zeroStage: this.zeroStage, recomputeLayers: opts.recomputeLayers ?? 0 })
-      : NO_HALF_STORAGE;
+    this.halfStorage = this.mixed ? halfStorageRun(this.mixed.storage, { zeroStage: this.zeroStage }) : NO_HALF_STORAGE;
     this.lossFactors = this.mixed ? ctx.tensor([2], 'lossScaleFactors') : null;
     this.overflowFlag = this.mixed ? ctx.tensor([1], 'overflowFlag') : null;
     this.model = new Gpt(ctx, spec, microBatchSize, 1 / tokensPerStep, {
