@@ -183,4 +183,52 @@ describe('16-bit storage in GPU memory', { timeout: 300_000 }, () => {
     expect(relDiff(b, a)).toBeGreaterThan(0);
     expect(Math.abs(bf16.validLoss[1] - f32.validLoss[1]) / f32.validLoss[1]).toBeLessThan(TOLERANCE.bf16);
   });
+
+  for (const recompute of [false, true]) {
+    it(`two micro-batches in flight share the f32 work buffers${recompute ? ' (recompute: chunk inputs)' : ''}: f32's gradients within tolerance`, async () => {
+      // forward 0, forward 1, backward 0, backward 1 (1F1B's first stage): each backward must see
+      // its own micro-batch's saved tensors, unpacked from its slot's copies
+      const ctx = await sharedTestContext();
+      const grads = async (change: Record<string, unknown>) => {
+        const c = configOf({ num_layers: 3, checkpoint_activations: recompute, ...change });
+        const spec = modelSpec(c, { vocabSize: 256 } as Tokenizer);
+        const t = new Trainer(ctx, {
+          spec,
+          microBatchSize: 2,
+          gradAccumSteps: 2,
+          adam: adamHyper(c),
+          schedule: lrSchedule(c),
+          slots: 2,
+          recomputeLayers: recompute ? 1 : 0,
+          mixed: mixedPrecisionFor(c) ?? undefined,
+        });
+        t.loadParams(initFlat(t.model.layout, c.seed));
+        t.beginStep();
+        const N = 2 * spec.T;
+        for (const k of [0, 1])
+          t.upload(
+            {
+              tokens: Int32Array.from({ length: N }, (_, i) => (i * (31 + k) + 7 * k) % spec.V),
+              targets: Int32Array.from({ length: N }, (_, i) => (i * (31 + k) + 7 * k + 1) % spec.V),
+            },
+            k,
+          );
+        for (const k of [0, 1]) await t.run(t.forwardOf(k));
+        for (const k of [0, 1]) await t.run(t.model.slots[k].backward);
+        return { g: await t.readGrads(), half: t.halfStorage.activations };
+      };
+      const f32 = await grads({});
+      const bf16 = await grads({ ...precisions.bf16, half_storage: { weights: false, activations: true } });
+      expect(bf16.half).toBe(true);
+      let diff = 0,
+        norm = 0;
+      for (let i = 0; i < f32.g.length; i++) {
+        diff += (bf16.g[i] - f32.g[i]) ** 2;
+        norm += f32.g[i] ** 2;
+      }
+      const rel = Math.sqrt(diff / norm);
+      expect(rel).toBeGreaterThan(0);
+      expect(rel).toBeLessThan(TOLERANCE.bf16 * 5); // ‖Δg‖ / ‖g‖ with 8-bit mantissas in the saved tensors
+    });
+  }
 });
