@@ -147,7 +147,8 @@ function halfStorageWarnings(config: Values, sources: Record<string, string>): s
   return halfStorageLimits(config.half_storage as HalfStorage, { zeroStage: stage }).map((l) =>
     inFiles(
       [sources[l.key.split('.')[0]]],
-      `${l.key}: ${stage} with ${config.precision}: ${l.why} whenever it runs (more than one data-parallel replica); half_storage.${l.part} has no effect there`,
+      `${l.key}: ${stage} with ${config.precision}: ${l.why} whenever it runs (more than one ` +
+        `data-parallel replica); half_storage.${l.part} has no effect there`,
     ),
   );
 }

@@ -195,8 +195,7 @@ describe('activation memory: plan = allocation', () => {
     // the whole adds one f32 work layer (at most a layer's f32 bytes) and keeps the logits and
     // the backward scratch in f32: 12 layers save more than 10 layers' worth of the difference
     expect(at(12, false) - at(12, true)).toBeGreaterThan(10 * (perLayer(false) - perLayer(true)));
-    console.log(
-      `[memory] 125M seq 2048 B 4: ${at(12, false)} → ${at(12, true)} B; per layer ${perLayer(false)} → ${perLayer(true)} B`,
-    );
+    const [all, layer] = [`${at(12, false)} → ${at(12, true)} B`, `${perLayer(false)} → ${perLayer(true)} B`];
+    console.log(`[memory] 125M seq 2048 B 4: activations ${all}; per layer ${layer}`);
   });
 });

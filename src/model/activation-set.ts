@@ -1,6 +1,7 @@
 // Every activation buffer one rank's GPT allocates, in one place: an activation set per slot
 // (micro-batch in flight), and what the slots share (recompute layers, the attention backward's
-// T × T scratch, sequence parallelism's gathered buffers, 16-bit activations' work layer). The Gpt runs on these; a context that
+// T × T scratch, sequence parallelism's gathered buffers, 16-bit activations' work layer or chunk
+// inputs). The Gpt runs on these; a context that
 // counts instead of allocating gives the same bytes without a GPU (activation-bytes.ts).
 import type { GpuContext } from '../gpu/context';
 import { bucketCapacity } from '../gpu/kernels/embedding';

@@ -85,7 +85,8 @@ export function renderPlanText(plan: Plan, warnings: readonly string[] = []): st
       .map((s) => `stage ${s.stage} ${fmtBytes(s.memory.halfWeights)} + ${fmtBytes(s.memory.window)}`)
       .join(', ');
     out.push(
-      `  ${plan.half.format} weights: params = f32 master + packed 16-bit copy + f32 window (embedding/final norm/head + one layer): ${sizes}`,
+      `  ${plan.half.format} weights: params = f32 master + packed 16-bit copy + f32 window ` +
+        `(embedding/final norm/head + one layer): ${sizes}`,
     );
   }
 

@@ -185,7 +185,8 @@ describe('16-bit storage in GPU memory', { timeout: 300_000 }, () => {
   });
 
   for (const recompute of [false, true]) {
-    it(`two micro-batches in flight share the f32 work buffers${recompute ? ' (recompute: chunk inputs)' : ''}: f32's gradients within tolerance`, async () => {
+    const what = recompute ? ' (recompute: the chunk inputs)' : '';
+    it(`two micro-batches in flight share the work buffers${what}: f32's gradients within tolerance`, async () => {
       // forward 0, forward 1, backward 0, backward 1 (1F1B's first stage): each backward must see
       // its own micro-batch's saved tensors, unpacked from its slot's copies
       const ctx = await sharedTestContext();

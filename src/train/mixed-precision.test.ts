@@ -116,7 +116,7 @@ describe('mixed precision training', { timeout: 300_000 }, () => {
     for (const r of [0, 1, 2, 3]) expect(fp16.bytes[r] / f32.bytes[r]).toBeLessThan(0.6);
   });
 
-  it('fp16 with ZeRO-2 over two replicas, f32 storage: f32 traffic there, so the losses equal f32 to the bit', async () => {
+  it('fp16, ZeRO-2 over two replicas, f32 storage: f32 traffic there, so f32 losses to the bit', async () => {
     const zero = { global_num_gpus: 2, zero_optimization: { stage: 2 }, train_iters: 3, eval_interval: 3 };
     const f32 = await run(zero, 2);
     const fp16 = await run({ ...zero, ...wireOnly, fp16: { enabled: true, initial_scale_power: 20 } }, 2);
