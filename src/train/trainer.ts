@@ -23,6 +23,7 @@ import type { LossScalerState } from './loss-scaler';
 import { learningRate, type LrSchedule } from './lr';
 import { type HalfStorage, halfStorageRun, NO_HALF_STORAGE } from '../parallel/half-storage';
 import type { MixedPrecision } from './precision';
+import { MasterWeights } from './master-weights';
 import { ParamGather, type SliceGather } from './param-gather';
 
 export interface MicroBatch {
@@ -142,10 +143,7 @@ export class Trainer {
   readonly halfStorage: HalfStorage;
   /** 16-bit weights: the f32 master flat vector (what AdamW updates and checkpoints hold); the
    *  model's `params` is then the window its packed copy is unpacked into */
-  private readonly master: GPUBuffer | null;
-  private readonly castWeights: Dispatch | null;
-  /** the master changed since its last cast into the packed copy */
-  private weightsStale = true;
+  private readonly master: MasterWeights | null;
 
   constructor(
     readonly ctx: GpuContext,
@@ -176,9 +174,7 @@ export class Trainer {
       half: this.mixed ? { format: this.mixed.format, ...this.halfStorage } : undefined,
     });
     const flatLength = this.model.flatLength;
-    const half = this.model.halfWeights;
-    this.master = half ? ctx.createBuffer(flatLength * 4, 'params.master') : null;
-    this.castWeights = half ? half.castFrom(this.flatParams(true)) : null;
+    this.master = this.model.halfWeights ? new MasterWeights(ctx, this.model) : null;
     this.tpCollectives = opts.tp && opts.tp.place.size > 1 ? opts.tp.collectives : null;
     const S = flatLength / zero.shards;
     this.optRange = { start: zero.index * S, end: (zero.index + 1) * S };
@@ -240,7 +236,7 @@ export class Trainer {
       paramBytes:
         this.model.params.size +
         bytes(this.paramShard) +
-        (this.master?.size ?? 0) +
+        (this.master?.buffer.size ?? 0) +
         bytes(this.model.halfWeights?.packed ?? null),
       gradBytes: this.model.grads.size + bytes(this.gradShard),
       optimizerBytes: this.m.buffer.size + this.v.buffer.size,
@@ -251,24 +247,19 @@ export class Trainer {
   /** The f32 parameters the optimizer updates, as a flat vector (layout.total, or flatLength with
    *  `padded`): the model's own buffer, or with 16-bit weights the master. Not with ZeRO-3. */
   flatParams(padded = false): GpuTensor {
-    if (!this.master) return this.model.flat('params', padded);
-    const length = padded ? this.model.flatLength : this.model.layout.total;
-    return { buffer: this.master, offset: 0, length, shape: [length], name: 'params.master' };
+    return this.master ? this.master.flat(padded) : this.model.flat('params', padded);
   }
 
   /** Clip + AdamW over the rank's range (the gradients are final); with 16-bit weights the
    *  packed copy is cast again before the next pass. */
   applyUpdate(): void {
     this.ctx.run([this.updateDispatch]);
-    this.weightsStale = true;
+    this.master?.changed();
   }
 
   /** Runs a recorded pass (dispatches, and TP talk where the model has it). */
   run(program: Program, hooks?: RunHooks): Promise<void> {
-    if (this.castWeights && this.weightsStale) {
-      this.ctx.run([this.castWeights]);
-      this.weightsStale = false;
-    }
+    this.master?.refresh();
     const fetch = this.gatherer?.forPass();
     return runProgram(this.ctx, program, this.tpCollectives, fetch ? { ...hooks, fetch } : hooks);
   }
@@ -285,7 +276,7 @@ export class Trainer {
       this.ctx.write(this.paramShard, mine);
     } else
       this.ctx.device.queue.writeBuffer(this.flatParams().buffer, 0, flat.buffer, flat.byteOffset, flat.byteLength);
-    this.weightsStale = true;
+    this.master?.changed();
   }
 
   /** The parameters this rank holds at rest: the padded flat vector, or with ZeRO-3 its shard. */
@@ -299,7 +290,7 @@ export class Trainer {
     if (values.length !== held.length)
       throw new Error(`parameters: ${values.length} values, this rank holds ${held.length}`);
     this.ctx.write(held, values);
-    this.weightsStale = true;
+    this.master?.changed();
   }
 
   /** Writes Adam's moments for optRange (e.g. from a checkpoint). */
@@ -352,7 +343,7 @@ export class Trainer {
     if (offset + flat.length > this.model.flatLength)
       throw new Error(`writeParams: ${flat.length} values at ${offset} overflow the model's ${this.model.flatLength}`);
     this.ctx.writeBuffer(this.flatParams(true).buffer, offset * 4, flat);
-    this.weightsStale = true;
+    this.master?.changed();
   }
 
   /** This step's dropout seed: every mask of the step derives from it and the global sample. */
@@ -476,7 +467,7 @@ export class Trainer {
 
   /** (Also after a state was written straight into heldParams' buffer: step undo.) */
   loadHostState(s: TrainerHostState): void {
-    this.weightsStale = true;
+    this.master?.changed();
     this.step = s.step;
     this.skippedSteps = s.skippedSteps;
     if (this.mixed && s.scaler) this.mixed.scaler.load(s.scaler);
