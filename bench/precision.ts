@@ -9,12 +9,10 @@
 //        [--dp 1] [--layers 2] [--hidden 32] [--seq 32] [--micro 4] [--initial-scale-power 16]
 //        [--precisions fp32,fp16,bf16,fp16-wire,bf16-wire,bf16-weights,bf16-activations]
 import { parseArgs } from 'node:util';
-import { createLoopbackWorld } from '../src/comm/loopback';
 import { resolveConfig } from '../src/config/resolve';
 import { defaultCorpus } from '../src/data/corpus';
 import { createNodeContext } from '../src/gpu/device-node';
-import { directComm } from '../src/train/distributed/rank-comm';
-import { trainRank } from '../src/train/distributed/rank-loop';
+import { trainLoopbackRanks } from '../src/train/distributed/loopback-ranks';
 import type { RankMemory, TrainEvent } from '../src/train/events';
 import { configuredLayout, planFor } from '../src/train/elastic/layout';
 import { describePrecision } from '../src/train/precision';
@@ -91,20 +89,8 @@ const ctx = await createNodeContext({ preferSwiftShader: true });
 
 async function train(extra: Record<string, unknown>) {
   const { config } = resolveConfig([{ file: 'bench', data: { ...model, ...extra } }]);
-  const loop = createLoopbackWorld(world);
-  const events = loop.transports.map(() => [] as TrainEvent[]);
   const t0 = performance.now();
-  const out = await Promise.all(
-    loop.transports.map((t, rank) =>
-      trainRank(
-        ctx,
-        config as unknown as TrainConfig,
-        { kind: 'text', text },
-        { comm: directComm(t), rank, world },
-        (e) => events[rank].push(e),
-      ),
-    ),
-  );
+  const { out, events, bytes } = await trainLoopbackRanks(ctx, config as unknown as TrainConfig, text, world);
   const plan = planFor(config as unknown as TrainConfig, configuredLayout(config as unknown as TrainConfig, world));
   const last = world - 1; // a last-stage rank: its step losses are the run's
   const stepsOf = (r: number) => events[r].filter((e): e is Extract<TrainEvent, { kind: 'step' }> => e.kind === 'step');
@@ -118,7 +104,7 @@ async function train(extra: Record<string, unknown>) {
       .filter((s) => s.skipped)
       .map((s) => s.step),
     lossScales: stepsOf(last).map((s) => s.lossScale ?? null),
-    bytesSentPerRank: loop.transports.map((t) => t.meter.totals().reduce((a, s) => a + s.bytesSent, 0)),
+    bytesSentPerRank: bytes,
     gpuBytesPerRank: memory.map((m) => m.paramBytes + m.gradBytes + m.optimizerBytes + m.activationBytes),
     memory: memory[0],
     planned: plan.stages[plan.grid.coords[0].pp].memory,

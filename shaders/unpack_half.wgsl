@@ -3,13 +3,7 @@
 
 @group(0) @binding(0) var<storage, read> packed: array<u32>;
 @group(0) @binding(1) var<storage, read_write> x: array<u32>;
-struct Params { n: u32, at: u32 }
-@group(0) @binding(2) var<uniform> params: Params;
-
-override WG: u32 = 256u;
-override FORMAT: u32 = 0u;
-
-// #include half_bits.wgsl
+// #include half_convert_header.wgsl
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {

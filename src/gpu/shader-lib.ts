@@ -6,6 +6,7 @@ import columnSum from '../../shaders/lib/column_sum.wgsl?raw';
 import erf from '../../shaders/lib/erf.wgsl?raw';
 import gelu from '../../shaders/lib/gelu.wgsl?raw';
 import halfBits from '../../shaders/lib/half_bits.wgsl?raw';
+import halfConvertHeader from '../../shaders/lib/half_convert_header.wgsl?raw';
 import headIndex from '../../shaders/lib/head_index.wgsl?raw';
 import matmulEpilogue from '../../shaders/lib/matmul_epilogue.wgsl?raw';
 import matmulFma8x8 from '../../shaders/lib/matmul_fma_8x8.wgsl?raw';
@@ -23,6 +24,7 @@ export const shaderLib: Readonly<Record<string, string>> = {
   'erf.wgsl': erf,
   'gelu.wgsl': gelu,
   'half_bits.wgsl': halfBits,
+  'half_convert_header.wgsl': halfConvertHeader,
   'head_index.wgsl': headIndex,
   'matmul_epilogue.wgsl': matmulEpilogue,
   'matmul_fma_8x8.wgsl': matmulFma8x8,

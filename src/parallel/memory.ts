@@ -38,7 +38,7 @@ export interface MemoryInput
   dp: number;
   /** the ZeRO stage that runs (zeroStageRun) */
   zeroStage: number;
-  /** transformer layers the stage holds */
+  /** transformer layers of the stage's largest model chunk (all of them without interleaving) */
   layers: number;
   /** activation sets the trainer allocates: micro-batches whose buffers are live at once */
   slots: number;

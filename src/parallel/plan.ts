@@ -10,6 +10,7 @@ import { isCompute, type ScheduleOp } from './ops';
 import { paddedElems, pipeItems, totalParams, type ModelShape, type NormKind } from './params';
 import { partitionLayers } from './partition';
 import { bubbleFraction, interleavedAllStages, oneFOneBAllStages } from './schedule';
+import { slotPlan } from './slots';
 
 export interface PlanInput {
   world: number;
@@ -196,8 +197,10 @@ export function makePlan(input: PlanInput): Plan {
       microBatch: batch.train_micro_batch_size_per_gpu,
       paddedVocab: paddedVocabSize,
       ffnHidden: input.ffnHidden ?? 4 * input.hidden,
-      layers: chunks.reduce((n, [a, b]) => n + b - a, 0),
-      slots: Math.max(1, peakLiveOf(schedules[s])),
+      // the trainer's activation sets are made for the stage's largest model chunk, one set per slot
+      // (interleaved 1F1B: every chunk's passes run on every set)
+      layers: Math.max(...chunks.map(([a, b]) => b - a)),
+      slots: slotPlan(schedules[s], v, peakLiveOf(schedules[s])).count,
       recomputeLayers,
       sequenceParallel: !!input.sequenceParallel,
       attentionDropout: !!input.attentionDropout,

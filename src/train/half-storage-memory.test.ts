@@ -27,6 +27,12 @@ const base = {
 
 const bf16 = { bf16: { enabled: true } };
 const fp16 = { fp16: { enabled: true } };
+const interleaved = {
+  num_layers: 4,
+  pipe_parallel_size: 2,
+  num_layers_per_virtual_pipeline_stage: 1,
+  gradient_accumulation_steps: 4,
+};
 
 const cases: { name: string; world: number; settings: Record<string, unknown>; stored: [boolean, boolean] }[] = [
   { name: 'one rank, bf16', world: 1, settings: bf16, stored: [true, true] },
@@ -69,6 +75,9 @@ const cases: { name: string; world: number; settings: Record<string, unknown>; s
     settings: { ...fp16, num_layers: 6, pipe_parallel_size: 2, checkpoint_activations: true },
     stored: [true, true],
   },
+  // interleaved 1F1B: the activation sets are made for one model chunk, each set shared by the chunks
+  { name: 'PP2 interleaved (two 1-layer chunks a stage), f32', world: 2, settings: interleaved, stored: [false, false] },
+  { name: 'PP2 interleaved, bf16', world: 2, settings: { ...bf16, ...interleaved }, stored: [true, true] },
 ];
 
 describe('16-bit storage: plan memory = what the trainer allocates', { timeout: 300_000 }, () => {
@@ -79,7 +88,7 @@ describe('16-bit storage: plan memory = what the trainer allocates', { timeout: 
       const c = config as unknown as TrainConfig;
       const layout = configuredLayout(c, world);
       const plan = planFor(c, layout);
-      expect([plan.half?.storage.weights, plan.half?.storage.activations]).toEqual(stored);
+      expect([plan.half?.storage.weights ?? false, plan.half?.storage.activations ?? false]).toEqual(stored);
       for (let rank = 0; rank < world; rank++) {
         const spec = modelSpec(c, { vocabSize: 256 } as Tokenizer, plan.tp);
         const m = new RankModel(ctx, c, spec, layout, rank, new SwitchableComm());

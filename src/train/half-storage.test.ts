@@ -10,7 +10,6 @@
 //   - two micro-batches in flight get f32's gradients within tolerance (their saved tensors are
 //     kept apart though they are computed in the same shared buffers).
 import { describe, expect, it } from 'vitest';
-import { createLoopbackWorld } from '../comm/loopback';
 import { resolveConfig } from '../config/resolve';
 import { defaultCorpus } from '../data/corpus';
 import type { Tokenizer } from '../data/tokenizer';
@@ -18,12 +17,11 @@ import { sharedTestContext } from '../gpu/test-context';
 import { initFlat } from '../model/init';
 import { REST } from '../model/param-window';
 import { packHalfRef, unpackHalfRef } from '../reference/half';
-import { directComm } from './distributed/rank-comm';
-import { trainRank } from './distributed/rank-loop';
 import type { TrainEvent } from './events';
 import { type HalfFormat, mixedPrecisionFor } from './precision';
 import { adamHyper, lrSchedule, modelSpec, type TrainConfig } from './setup';
 import { Trainer } from './trainer';
+import { trainLoopbackRanks } from './distributed/loopback-ranks';
 
 const base = {
   num_layers: 2,
@@ -55,15 +53,8 @@ const configOf = (change: Record<string, unknown>) =>
 
 async function run(change: Record<string, unknown>, world: number) {
   const config = configOf(change);
-  const ctx = await sharedTestContext();
   const text = (await defaultCorpus()).slice(0, 200_000);
-  const loop = createLoopbackWorld(world);
-  const events = loop.transports.map(() => [] as TrainEvent[]);
-  const out = await Promise.all(
-    loop.transports.map((t, rank) =>
-      trainRank(ctx, config, { kind: 'text', text }, { comm: directComm(t), rank, world }, (e) => events[rank].push(e)),
-    ),
-  );
+  const { out, events } = await trainLoopbackRanks(await sharedTestContext(), config, text, world);
   const steps = events.map((ev) => ev.filter((e): e is Extract<TrainEvent, { kind: 'step' }> => e.kind === 'step'));
   const start = events.map((ev) => ev.find((e): e is Extract<TrainEvent, { kind: 'start' }> => e.kind === 'start')!);
   return { steps, start, validLoss: out.map((o) => o.validLoss) };

@@ -4,15 +4,14 @@
 // step on both and the dynamic scale follows DeepSpeed's rule, and an overflow at min_loss_scale
 // stops the run. 16-bit storage in GPU memory itself: half-storage.test.ts.
 import { describe, expect, it } from 'vitest';
-import { createLoopbackWorld } from '../comm/loopback';
 import { resolveConfig } from '../config/resolve';
 import { defaultCorpus } from '../data/corpus';
 import { sharedTestContext } from '../gpu/test-context';
-import { directComm } from './distributed/rank-comm';
-import { trainRank, type TrainRankOptions } from './distributed/rank-loop';
+import type { TrainRankOptions } from './distributed/rank-loop';
 import { memoryCheckpointStore } from '../checkpoint';
 import type { TrainEvent } from './events';
 import type { TrainConfig } from './setup';
+import { trainLoopbackRanksSettled } from './distributed/loopback-ranks';
 
 const base = {
   num_layers: 2,
@@ -34,23 +33,15 @@ const base = {
 
 async function run(change: Record<string, unknown>, world: number, opts: TrainRankOptions = {}) {
   const { config } = resolveConfig([{ file: 'test', data: { ...base, ...change } }]);
-  const ctx = await sharedTestContext();
   const text = (await defaultCorpus()).slice(0, 200_000);
-  const loop = createLoopbackWorld(world);
-  const events = loop.transports.map(() => [] as TrainEvent[]);
-  const out = await Promise.allSettled(
-    loop.transports.map((t, rank) =>
-      trainRank(
-        ctx,
-        config as unknown as TrainConfig,
-        { kind: 'text', text },
-        { comm: directComm(t), rank, world },
-        (e) => events[rank].push(e),
-        opts,
-      ),
-    ),
+  const ctx = await sharedTestContext();
+  const { out, events, bytes } = await trainLoopbackRanksSettled(
+    ctx,
+    config as unknown as TrainConfig,
+    text,
+    world,
+    opts,
   );
-  const bytes = loop.transports.map((t) => t.meter.totals().reduce((a, s) => a + s.bytesSent, 0));
   const steps = events.map((ev) => ev.filter((e): e is Extract<TrainEvent, { kind: 'step' }> => e.kind === 'step'));
   return { out, steps, bytes };
 }

@@ -15,6 +15,7 @@ import type { Range } from '../../gpu/kernels/optimizer';
 import { REST, runsOf, unitOf, windowOffset } from '../../model/param-window';
 import type { RunHooks } from '../../model/run-program';
 import type { Trainer } from '../trainer';
+import { clipAndStep, commTimer } from './clip-and-step';
 import type { GradSyncPlace, SyncTimes } from './grad-sync';
 
 const intersect = (a: Range, b: Range): Range => ({ start: Math.max(a.start, b.start), end: Math.min(a.end, b.end) });
@@ -63,15 +64,7 @@ export class ShardedGradSync {
   async finish(): Promise<SyncTimes> {
     const { comm } = this.place;
     const { ctx, model } = this.t;
-    let commMs = 0;
-    const timed = async <T>(f: () => Promise<T>): Promise<T> => {
-      const t0 = performance.now();
-      try {
-        return await f();
-      } finally {
-        commMs += performance.now() - t0;
-      }
-    };
+    const { timed, ms } = commTimer();
     if (this.tied) {
       const g = await this.read(this.tied);
       const summed = await timed(() => comm.allReduce(g, this.place.tiedEmbeddingGroup!, 'sum'));
@@ -80,35 +73,12 @@ export class ShardedGradSync {
     for (const run of runsOf(model.window, REST)) for (const r of without(run, this.tied)) this.issue(r);
     await timed(() => Promise.all(this.inFlight));
     if (this.place.seqParallelGroup) await timed(() => this.sumReplicated(this.place.seqParallelGroup!));
-    const o0 = performance.now();
+    const since = performance.now();
     ctx.write(this.t.gradShard!, this.acc);
-    ctx.run(this.t.normDispatches);
-    let optMs = 0;
-    const normGroups = this.place.normGroups.filter((g) => g.ranks.length > 1);
-    // mixed precision: the overflow flag travels with Σ g² (the norm groups include DP here)
-    const mixed = this.t.mixed !== null;
-    let overflow = false;
-    if (normGroups.length > 0 || mixed) {
-      let sq = mixed ? await this.t.readNormAndOverflow() : await ctx.read(this.t.gradSq);
-      optMs += performance.now() - o0;
-      for (const g of normGroups)
-        sq = await timed(() => comm.allReduce(sq, { ...g, name: `${g.name}:gradnorm` }, 'sum'));
-      overflow = mixed && sq[1] > 0;
-      ctx.write(this.t.gradSq, sq.subarray(0, 1));
-    }
-    const o1 = performance.now();
-    if (overflow) {
-      this.t.settleOverflow(true);
-      return { allReduceMs: commMs, optimizerMs: optMs };
-    }
-    this.t.applyUpdate();
-    this.t.settleOverflow(false);
-    if (this.t.zeroStage === 2) {
-      const mine = await this.t.readOptParams();
-      optMs += performance.now() - o1;
-      this.t.writeParams(await timed(() => comm.allGather(mine, this.place.dpGroup)));
-    } else optMs += performance.now() - o1;
-    return { allReduceMs: commMs, optimizerMs: optMs };
+    // the norm groups include DP here: the overflow flag reaches every replica with Σ g²
+    const gatherShards = this.t.zeroStage === 2;
+    const optimizerMs = await clipAndStep(this.t, this.place, timed, { overflowOverDp: false, gatherShards, since });
+    return { allReduceMs: ms(), optimizerMs };
   }
 
   /** Sequence parallelism: the shard's TP-replicated gradients summed over the TP group. */

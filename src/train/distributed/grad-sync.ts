@@ -26,6 +26,7 @@ import { marksOf, type Program } from '../../model/program';
 import type { RunHooks } from '../../model/run-program';
 import type { Trainer } from '../trainer';
 import { bucketTarget, gradBuckets, type GradBucket } from './grad-buckets';
+import { clipAndStep, commTimer } from './clip-and-step';
 import { ShardedGradSync } from './grad-shard-sync';
 import type { RankComm } from './rank-comm';
 
@@ -123,15 +124,7 @@ export class GradSync {
   async finish(): Promise<SyncTimes> {
     const { comm } = this.place;
     const { ctx } = this.t;
-    let commMs = 0;
-    const timed = async <T>(f: () => Promise<T>): Promise<T> => {
-      const t0 = performance.now();
-      try {
-        return await f();
-      } finally {
-        commMs += performance.now() - t0;
-      }
-    };
+    const { timed, ms } = commTimer();
     this.issueUpTo(Number.POSITIVE_INFINITY);
     await timed(() => Promise.all(this.inFlight));
     if (this.place.seqParallelGroup) await timed(() => this.sumReplicated(this.place.seqParallelGroup!));
@@ -149,42 +142,15 @@ export class GradSync {
       if (this.dp > 1) await timed(() => this.reduceRange(tied, summed, 'tied'));
       else this.t.writeGrads(summed, tied.start);
     }
-    const o0 = performance.now();
-    ctx.run(this.t.normDispatches);
-    let optMs = 0;
-    const normGroups = this.place.normGroups.filter((g) => g.ranks.length > 1);
-    const mixed = this.t.mixed !== null;
-    // the overflow flag must reach every rank: the norm groups cover TP, PP (and DP with ZeRO);
-    // replicas without ZeRO hold the same averaged gradients, but are asked all the same
-    const dpFlag = mixed && !this.place.zero && this.dp > 1; // (local SGD: replicas step on their own)
-    let overflow = false;
-    if (normGroups.length > 0 || mixed) {
-      // [Σ g²] or, mixed, [Σ g², overflow flag]: summed together
-      let sq = mixed ? await this.t.readNormAndOverflow() : await ctx.read(this.t.gradSq);
-      optMs += performance.now() - o0;
-      for (const g of normGroups)
-        sq = await timed(() => comm.allReduce(sq, { ...g, name: `${g.name}:gradnorm` }, 'sum'));
-      if (dpFlag) {
-        const dp = this.place.dpGroup;
-        const flags = await timed(() => comm.allReduce(sq.slice(1, 2), { ...dp, name: `${dp.name}:overflow` }, 'sum'));
-        sq[1] = flags[0];
-      }
-      overflow = mixed && sq[1] > 0;
-      ctx.write(this.t.gradSq, sq.subarray(0, 1));
-    }
-    const o1 = performance.now();
-    if (overflow) {
-      this.t.settleOverflow(true);
-      return { allReduceMs: commMs, optimizerMs: optMs };
-    }
-    this.t.applyUpdate();
-    this.t.settleOverflow(false);
-    if (this.dp > 1 && this.place.zero) {
-      const mine = await this.t.readOptParams();
-      optMs += performance.now() - o1;
-      this.t.writeParams(await timed(() => comm.allGather(mine, this.place.dpGroup)));
-    } else optMs += performance.now() - o1; // the loss readback that follows waits for the update
-    return { allReduceMs: commMs, optimizerMs: optMs };
+    // replicas without ZeRO hold the same averaged gradients, but are asked all the same (no norm
+    // group covers them); local SGD's replicas step on their own
+    const replicas = this.dp > 1;
+    const optimizerMs = await clipAndStep(this.t, this.place, timed, {
+      overflowOverDp: replicas && !this.place.zero,
+      gatherShards: replicas && this.place.zero,
+      since: performance.now(),
+    });
+    return { allReduceMs: ms(), optimizerMs };
   }
 
   private issueUpTo(mark: number): void {

@@ -3,14 +3,12 @@
 // replicas, and a two-stage pipeline sending int8 activations and gradients, each against the
 // same run without them.
 import { describe, expect, it } from 'vitest';
-import { createLoopbackWorld } from '../../comm/loopback';
 import { resolveConfig } from '../../config/resolve';
 import { defaultCorpus } from '../../data/corpus';
 import { sharedTestContext } from '../../gpu/test-context';
-import { directComm } from '../distributed/rank-comm';
-import { trainRank } from '../distributed/rank-loop';
 import type { TrainEvent } from '../events';
 import type { TrainConfig } from '../setup';
+import { trainLoopbackRanks } from '../distributed/loopback-ranks';
 
 const base = {
   num_layers: 2,
@@ -30,23 +28,8 @@ const base = {
 
 async function run(change: Record<string, unknown>, world: number) {
   const { config } = resolveConfig([{ file: 'test', data: { ...base, ...change } }]);
-  const ctx = await sharedTestContext();
   const text = (await defaultCorpus()).slice(0, 200_000);
-  const loop = createLoopbackWorld(world);
-  const events = loop.transports.map(() => [] as TrainEvent[]);
-  const out = await Promise.all(
-    loop.transports.map((t, rank) =>
-      trainRank(
-        ctx,
-        config as unknown as TrainConfig,
-        { kind: 'text', text },
-        { comm: directComm(t), rank, world },
-        (e) => events[rank].push(e),
-      ),
-    ),
-  );
-  const bytes = loop.transports.map((t) => t.meter.totals().reduce((a, s) => a + s.bytesSent, 0));
-  return { out, events, bytes };
+  return trainLoopbackRanks(await sharedTestContext(), config as unknown as TrainConfig, text, world);
 }
 
 const of = <K extends TrainEvent['kind']>(events: TrainEvent[], kind: K) =>
