@@ -76,7 +76,12 @@ const cases: { name: string; world: number; settings: Record<string, unknown>; s
     stored: [true, true],
   },
   // interleaved 1F1B: the activation sets are made for one model chunk, each set shared by the chunks
-  { name: 'PP2 interleaved (two 1-layer chunks a stage), f32', world: 2, settings: interleaved, stored: [false, false] },
+  {
+    name: 'PP2 interleaved (two 1-layer chunks a stage), f32',
+    world: 2,
+    settings: interleaved,
+    stored: [false, false],
+  },
   { name: 'PP2 interleaved, bf16', world: 2, settings: { ...bf16, ...interleaved }, stored: [true, true] },
 ];
 
