@@ -17,7 +17,8 @@ import type { ConfigSource } from './store';
 import type { WebMode } from './web';
 import { createLogger } from './telemetry';
 
-/** One completed step's numbers as the ranks reported them (loss and lr: mean; tokens/s: sum). */
+/** One completed step's numbers as the ranks reported them (each the mean over the ranks; every rank
+ *  reports tokens/s as the whole step's tokens over its own step time). */
 export interface StepReport {
   step: number;
   loss: number;
