@@ -1,7 +1,11 @@
 // Collectives over a Group: ring all-reduce (= reduce-scatter + all-gather over
 // `ringPlan`), reduce-scatter, all-gather, pipelined chain broadcast, barrier.
-// Data are f32 tensors; reduction runs where `reduce` says (CPU by default).
+// Data are f32 tensors; reduction runs where `reduce` says (CPU by default). With `wire` (mixed
+// precision) every message carries the values as 16-bit (compress/half-wire.ts: 2 bytes a value,
+// round to nearest even) while the partial sums are kept and added in f32 on each rank.
 
+import type { HalfFormat } from '../train/precision';
+import { decodeHalf, encodeHalf } from './compress/half-wire';
 import type { Group } from './group';
 import { ringPlan, type RingPlan } from './ring-plan';
 import { DEFAULT_TIMEOUT_MS } from './transport';
@@ -24,6 +28,11 @@ export interface CollectiveOptions {
    *  then summed in the same order as by one collective over the whole vector, so a vector
    *  reduced in such slices (gradient buckets) ends up bit for bit the same. */
   slice?: SliceOf;
+  /** the ring's messages carry fp16 / bf16 instead of f32 (half the bytes). All-reduce: each rank
+   *  rounds its reduced chunk to the format before the all-gather, so every member ends with the
+   *  same values. Reduce-scatter: the sums stay f32, only what travels is rounded. All-gather:
+   *  `piece` (this rank's own chunk) stays as given, the others arrive rounded. */
+  wire?: HalfFormat;
 }
 
 export interface SliceOf {
@@ -40,11 +49,19 @@ interface Ctx {
   tag: string;
   op: string;
   timeoutMs: number;
+  wire?: HalfFormat;
 }
 
 function context(group: Group, name: string, opts: CollectiveOptions): Ctx {
   const tag = opts.tag ?? group.nextTag(name);
-  return { group, tag, op: `${name} '${tag}'`, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS };
+  const ctx: Ctx = { group, tag, op: `${name} '${tag}'`, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS };
+  if (opts.wire) ctx.wire = opts.wire;
+  return ctx;
+}
+
+/** In place: x rounded to the 16-bit format (what a member decodes from x's message). */
+export function roundToWire(format: HalfFormat, x: Float32Array): void {
+  x.set(decodeHalf(format, encodeHalf(format, x), x.length));
 }
 
 function asF32(bytes: Uint8Array): Float32Array {
@@ -62,16 +79,22 @@ async function ringStep(
 ): Promise<Float32Array | undefined> {
   const t = ctx.group.transport;
   const tag = `${ctx.tag}/${step}`;
+  const { wire } = ctx;
   const sending =
     out.length > 0
-      ? t.send(ctx.group.rankAt(plan.next), tag, out, { op: ctx.op, timeoutMs: ctx.timeoutMs })
+      ? t.send(ctx.group.rankAt(plan.next), tag, wire ? encodeHalf(wire, out) : out, {
+          op: ctx.op,
+          timeoutMs: ctx.timeoutMs,
+        })
       : undefined;
+  const bytes = inLength * (wire ? 2 : 4);
   const receiving =
     inLength > 0
-      ? t.recv(ctx.group.rankAt(plan.prev), tag, { op: ctx.op, timeoutMs: ctx.timeoutMs, bytes: inLength * 4 })
+      ? t.recv(ctx.group.rankAt(plan.prev), tag, { op: ctx.op, timeoutMs: ctx.timeoutMs, bytes })
       : undefined;
   const [, got] = await Promise.all([sending, receiving]);
-  return got ? asF32(got) : undefined;
+  if (!got) return undefined;
+  return wire ? decodeHalf(wire, got, inLength) : asF32(got);
 }
 
 async function reduceScatterPhase(
@@ -125,6 +148,7 @@ export function allReduce(
   return group.guard(ctx.op, async () => {
     const plan = slicePlan(group, data.length, opts.slice, ctx.op);
     await reduceScatterPhase(ctx, plan, data, op, opts.reduce ?? cpuReduce);
+    if (opts.wire) roundToWire(opts.wire, data.subarray(plan.chunks[plan.rank].start, plan.chunks[plan.rank].end));
     await allGatherPhase(ctx, plan, data);
     return data;
   });

@@ -5,6 +5,7 @@
 
 import * as Comlink from 'comlink';
 import { allGather, allReduce, barrier, broadcast, reduceScatter, type ReduceOp, type SliceOf } from './collectives';
+import type { HalfFormat } from '../train/precision';
 import { Group } from './group';
 import type { Transport } from './transport';
 
@@ -17,6 +18,17 @@ export interface GroupSpec {
    *  ZeRO-3 layer): see
    *  CollectiveOptions.slice. Per call, not per group: the group's tags are shared. */
   slice?: SliceOf;
+  /** mixed precision: the call's messages carry this 16-bit format (CollectiveOptions.wire). Per call. */
+  wire?: HalfFormat;
+}
+
+/** The options of one collective call from its GroupSpec. */
+export function callOptions(g: GroupSpec): { timeoutMs?: number; slice?: SliceOf; wire?: HalfFormat } {
+  return {
+    timeoutMs: g.timeoutMs,
+    slice: g.slice,
+    ...(g.wire ? { wire: g.wire } : {}),
+  };
 }
 
 function makeApi(transport: Transport) {
@@ -35,13 +47,13 @@ function makeApi(transport: Transport) {
   };
   return {
     async allReduce(buf: ArrayBuffer, g: GroupSpec, op: ReduceOp = 'sum') {
-      return back(await allReduce(group(g), new Float32Array(buf), op, { timeoutMs: g.timeoutMs, slice: g.slice }));
+      return back(await allReduce(group(g), new Float32Array(buf), op, callOptions(g)));
     },
     async reduceScatter(buf: ArrayBuffer, g: GroupSpec, op: ReduceOp = 'sum') {
-      return back(await reduceScatter(group(g), new Float32Array(buf), op, { timeoutMs: g.timeoutMs, slice: g.slice }));
+      return back(await reduceScatter(group(g), new Float32Array(buf), op, callOptions(g)));
     },
     async allGather(buf: ArrayBuffer, g: GroupSpec) {
-      return back(await allGather(group(g), new Float32Array(buf), { timeoutMs: g.timeoutMs, slice: g.slice }));
+      return back(await allGather(group(g), new Float32Array(buf), callOptions(g)));
     },
     async broadcast(buf: ArrayBuffer, g: GroupSpec, root: number) {
       return back(await broadcast(group(g), new Float32Array(buf), root, { timeoutMs: g.timeoutMs }));

@@ -5,6 +5,7 @@
 // With tp = 1 a pass has no talk steps and runs as one stream of dispatches.
 import type { Dispatch } from '../gpu/dispatch';
 import type { GpuTensor } from '../gpu/tensor';
+import type { HalfFormat } from '../train/precision';
 
 export type ProgramStep =
   | { kind: 'gpu'; dispatches: Dispatch[] }
@@ -52,13 +53,18 @@ export type Program = readonly ProgramStep[];
 /** The TP group's collectives as a pass needs them (`what` names the tensor in errors). */
 export interface TpCollectives {
   readonly size: number;
+  /** mixed precision: the sequence-parallel gather and reduce-scatter carry this 16-bit format,
+   *  and runProgram packs their tensors on the GPU before reading them back (absent: f32) */
+  readonly wire?: HalfFormat;
   sum(a: Float32Array, what: string): Promise<Float32Array>;
-  /** every rank's `a`, concatenated in TP rank order */
-  gather(a: Float32Array, what: string): Promise<Float32Array>;
+  /** every rank's `a`, concatenated in TP rank order; `half`: in the `wire` format (this rank's
+   *  own part stays as given: send values that are already 16-bit) */
+  gather(a: Float32Array, what: string, half?: boolean): Promise<Float32Array>;
   /** a new sequence of calls begins (a step, an evaluation), named alike on every TP rank:
    *  collectives that number their messages start again from it */
   restart?(key: string): void;
-  /** the sum over the group of `a`, cut in `size` equal chunks in rank order: this rank's chunk */
+  /** the sum over the group of `a`, cut in `size` equal chunks in rank order: this rank's chunk
+   *  (with `wire`, the partial sums travel in 16 bits and are added in f32) */
   reduceScatter(a: Float32Array, what: string): Promise<Float32Array>;
 }
 

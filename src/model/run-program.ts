@@ -3,11 +3,14 @@
 // is the work that does not touch the tensor submitted (in the backward, the weight gradients
 // recorded after the input gradient): the GPU computes it while the host reads the partial
 // sum, combines it over the TP group and writes it back. Mark steps, with a hook, submit what
-// came before and tell the caller which parameters' gradients are finished. Fetch steps (ZeRO-3)
+// came before and tell the caller which parameters' gradients are finished. With mixed precision
+// (TpCollectives.wire) a sequence-parallel collective's tensors are packed to 16 bits on the GPU
+// before the readback (half-readback.ts). Fetch steps (ZeRO-3)
 // submit what came before and wait for the caller to gather the next parameters into place.
 import type { GpuContext } from '../gpu/context';
 import { type Dispatch, dispatchTouches, encodeDispatches } from '../gpu/dispatch';
 import type { GpuTensor } from '../gpu/tensor';
+import { readHalf } from './half-readback';
 import type { Program, TpCollectives } from './program';
 import { assembleSequence, rankMajor } from './sequence-parallel';
 import { combineVocabParallel } from './vocab-parallel';
@@ -103,10 +106,12 @@ export async function runProgram(
         const [first, independent] = splitAtLastUse(pending, ...locals, ...step.pairs.map((p) => p.full));
         pending = first;
         submit();
-        const reading = ctx.readMany(locals);
+        const reading = g.wire
+          ? readHalf(ctx, step, locals, g.wire)
+          : ctx.readMany(locals).then((bufs) => bufs.map((b) => new Float32Array(b)));
         pending = independent;
         submit(); // runs while the pieces travel
-        const hosts = (await reading).map((b) => new Float32Array(b));
+        const hosts = await reading;
         const piece = new Float32Array(hosts.reduce((n, h) => n + h.length, 0));
         let at = 0;
         for (const h of hosts) {
@@ -114,7 +119,7 @@ export async function runProgram(
           at += h.length;
         }
         // (tp, piece); `piece` itself may be gone: a comm across threads moves the buffer it is given
-        const all = await g.gather(piece, step.what);
+        const all = await g.gather(piece, step.what, g.wire !== undefined);
         const stride = all.length / g.size;
         at = 0;
         step.pairs.forEach((p, i) => {
@@ -130,12 +135,14 @@ export async function runProgram(
         const [first, independent] = splitAtLastUse(pending, step.full, step.local);
         pending = first;
         submit();
-        const host = hostCopyOf(step.full);
-        const reading = ctx.readInto(step.full, host);
+        const host = g.wire ? null : hostCopyOf(step.full);
+        const reading = host
+          ? ctx.readInto(step.full, host).then(() => host)
+          : readHalf(ctx, step, [step.full], g.wire!).then((h) => h[0]);
         pending = independent;
         submit(); // runs while the partial sums travel
-        await reading;
-        ctx.write(step.local, await g.reduceScatter(rankMajor(host, step.B, step.T, g.size), step.what));
+        const partial = await reading;
+        ctx.write(step.local, await g.reduceScatter(rankMajor(partial, step.B, step.T, g.size), step.what));
         break;
       }
       case 'vocabLoss': {

@@ -2,16 +2,25 @@
 // before a layer (or the stage's embedding, final norm and head: the window's rest) runs, its
 // runs of the flat vector are all-gathered over the data-parallel group into the parameter
 // window (model/param-window.ts), where the recorded passes read them. The shard is read back
-// once per pass (it changes only in the optimizer step, between passes).
+// once per pass (it changes only in the optimizer step, between passes). With mixed precision
+// (`wire`) the gathers carry 16-bit values, and each rank rounds its own part as well, so every
+// replica's window holds the same weights: the f32 master rounded, as a 16-bit working copy is.
+import { roundToWire } from '../comm/collectives';
 import type { GpuContext } from '../gpu/context';
 import type { GpuTensor } from '../gpu/tensor';
 import type { Range } from '../gpu/kernels/optimizer';
 import type { Gpt } from '../model/gpt';
 import { runsOf } from '../model/param-window';
+import type { HalfFormat } from './precision';
 
 /** All-gather of a slice of the flat vector (CollectiveOptions.slice): `piece` holds this rank's
- *  ring chunk of [offset, offset + piece.length); resolves with all of it. */
-export type SliceGather = (piece: Float32Array, slice: { offset: number; total: number }) => Promise<Float32Array>;
+ *  ring chunk of [offset, offset + piece.length); resolves with all of it. With `wire` the others'
+ *  chunks travel (and arrive) as that 16-bit format (CollectiveOptions.wire). */
+export type SliceGather = (
+  piece: Float32Array,
+  slice: { offset: number; total: number },
+  wire?: HalfFormat,
+) => Promise<Float32Array>;
 
 export class ParamGather {
   constructor(
@@ -21,6 +30,8 @@ export class ParamGather {
     private readonly shard: GpuTensor,
     private readonly optRange: Range,
     private readonly gather: SliceGather,
+    /** mixed precision: the gathers' 16-bit format (null: f32) */
+    private readonly wire: HalfFormat | null = null,
   ) {}
 
   /** The fetch hook for one pass: each call gathers a unit's runs into the window. */
@@ -38,8 +49,12 @@ export class ParamGather {
           const piece = new Float32Array(r.end - r.start);
           const from = Math.max(r.start, o0),
             to = Math.min(r.end, o1);
-          if (to > from) piece.set(shard.subarray(from - o0, to - o0), from - r.start);
-          return this.gather(piece, { offset: r.start, total });
+          if (to > from) {
+            const own = piece.subarray(from - r.start, to - r.start);
+            own.set(shard.subarray(from - o0, to - o0));
+            if (this.wire) roundToWire(this.wire, own);
+          }
+          return this.wire ? this.gather(piece, { offset: r.start, total }, this.wire) : this.gather(piece, { offset: r.start, total });
         }),
       );
       runs.forEach((r, i) => {

@@ -22,7 +22,7 @@ import { unscaleAndCheck } from '../gpu/kernels/loss-scale';
 import type { LossScalerState } from './loss-scaler';
 import { learningRate, type LrSchedule } from './lr';
 import { type HalfStorage, halfStorageRun, NO_HALF_STORAGE } from '../parallel/half-storage';
-import type { MixedPrecision } from './precision';
+import type { HalfFormat, MixedPrecision } from './precision';
 import { MasterWeights } from './master-weights';
 import { ParamGather, type SliceGather } from './param-gather';
 
@@ -144,6 +144,10 @@ export class Trainer {
   /** 16-bit weights: the f32 master flat vector (what AdamW updates and checkpoints hold); the
    *  model's `params` is then the window its packed copy is unpacked into */
   private readonly master: MasterWeights | null;
+  /** ZeRO with mixed precision: the 16-bit format the parameters are all-gathered in, else null
+   *  (f32). Stages 1/2 with a 16-bit working copy (every rank casts what it holds to it anyway);
+   *  stage 3 when half_storage.weights is asked (its window then holds the 16-bit values). */
+  readonly paramWire: HalfFormat | null;
 
   constructor(
     readonly ctx: GpuContext,
@@ -182,8 +186,10 @@ export class Trainer {
     this.v = ctx.tensor([S], 'adam.v');
     this.gradShard = this.zeroStage >= 2 ? ctx.tensor([S], 'grads.shard') : null;
     this.paramShard = this.zeroStage >= 3 ? ctx.tensor([S], 'params.shard') : null;
+    const halfGathers = this.zeroStage === 3 ? this.mixed?.storage.weights : this.model.halfWeights !== null;
+    this.paramWire = this.zeroStage > 0 && halfGathers ? this.mixed!.format : null;
     this.gatherer = this.paramShard
-      ? new ParamGather(ctx, this.model, this.paramShard, this.optRange, zero.gather!)
+      ? new ParamGather(ctx, this.model, this.paramShard, this.optRange, zero.gather!, this.paramWire)
       : null;
     this.stepScalars = ctx.tensor([4], 'stepScalars');
     this.gradSq = ctx.tensor([1], 'gradSq');
@@ -309,10 +315,13 @@ export class Trainer {
   /** The whole flat parameter vector (layout.total). With ZeRO-3 a collective: every replica of
    *  this stage and shard must call it at the same point. */
   async readAllParams(): Promise<Float32Array> {
-    if (!this.paramShard) return this.readParams();
+    // ZeRO-1/2 gathering in 16 bits: the master outside optRange holds the owners' values rounded
+    if (!this.paramShard && !this.paramWire) return this.readParams();
+    const gather = this.opts.zero?.gather;
+    if (!gather) throw new Error('readAllParams: the ZeRO shards need a gather over the data-parallel group');
     const piece = new Float32Array(this.model.flatLength);
-    piece.set(await this.ctx.read(this.paramShard), this.optRange.start);
-    const all = await this.opts.zero!.gather!(piece, { offset: 0, total: piece.length });
+    piece.set(await this.readOptParams(), this.optRange.start);
+    const all = await gather(piece, { offset: 0, total: piece.length });
     return all.subarray(0, this.model.layout.total);
   }
 

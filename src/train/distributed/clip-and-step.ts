@@ -69,6 +69,9 @@ export async function clipAndStep(
   if (!o.gatherShards) return optMs + (performance.now() - o1); // the loss readback that follows waits for the update
   const mine = await t.readOptParams();
   optMs += performance.now() - o1;
-  t.writeParams(await timed(() => comm.allGather(mine, place.dpGroup)));
+  // mixed precision with a 16-bit working copy: the others' shards arrive rounded as their owners'
+  // casts round them (this rank's own shard of the master stays f32)
+  const group = t.paramWire ? { ...place.dpGroup, wire: t.paramWire } : place.dpGroup;
+  t.writeParams(await timed(() => comm.allGather(mine, group)));
   return optMs;
 }

@@ -11,6 +11,9 @@
 //      are summed over the TP group (whose ranks hold the same shard ranges);
 //   3. the global gradient norm over the shards, clip + AdamW on the shard; then stage 2
 //      all-gathers the updated parameters (as ZeRO-1), stage 3 keeps only its shard.
+// With mixed precision every one of these collectives carries 16-bit values (GradSyncPlace.half);
+// the partial sums are added, and the shard accumulated, in f32.
+import type { GroupSpec } from '../../comm/worker-bridge';
 import type { Range } from '../../gpu/kernels/optimizer';
 import { REST, runsOf, unitOf, windowOffset } from '../../model/param-window';
 import type { RunHooks } from '../../model/run-program';
@@ -67,7 +70,7 @@ export class ShardedGradSync {
     const { timed, ms } = commTimer();
     if (this.tied) {
       const g = await this.read(this.tied);
-      const summed = await timed(() => comm.allReduce(g, this.place.tiedEmbeddingGroup!, 'sum'));
+      const summed = await timed(() => comm.allReduce(g, this.wired(this.place.tiedEmbeddingGroup!), 'sum'));
       this.add(this.tied, this.reduce(this.tied, summed));
     }
     for (const run of runsOf(model.window, REST)) for (const r of without(run, this.tied)) this.issue(r);
@@ -88,7 +91,12 @@ export class ShardedGradSync {
     if (r.end <= r.start) return;
     const part = this.acc.subarray(r.start - o0, r.end - o0);
     const name = `${tpGroup.name}:seq-grads`;
-    part.set(await this.place.comm.allReduce(part.slice(), { ...tpGroup, name }, 'sum'));
+    part.set(await this.place.comm.allReduce(part.slice(), this.wired({ ...tpGroup, name }), 'sum'));
+  }
+
+  /** The group with mixed precision's 16-bit wire, if any. */
+  private wired(g: GroupSpec): GroupSpec {
+    return this.place.half ? { ...g, wire: this.place.half } : g;
   }
 
   /** Reads flat range `r` of the gradient window back (queued now) and reduces it. */
@@ -109,7 +117,7 @@ export class ShardedGradSync {
   /** The mean over the replicas of `g` (flat range `r`): this rank's part of it. */
   private reduce(r: Range, g: Float32Array): Promise<Float32Array> {
     const { comm, dpGroup } = this.place;
-    return comm.reduceScatter(g, { ...dpGroup, slice: { offset: r.start, total: this.t.model.flatLength } }, 'avg');
+    return comm.reduceScatter(g, this.wired({ ...dpGroup, slice: { offset: r.start, total: this.t.model.flatLength } }), 'avg');
   }
 
   /** Adds this rank's part of range `r` to the shard once it and everything issued before it are in. */

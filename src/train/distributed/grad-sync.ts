@@ -165,11 +165,11 @@ export class GradSync {
   }
 
   /** Averages `g` (the gradients in `r`) over the replicas and writes what this rank keeps.
-   *  Mixed precision without ZeRO: a ring of the range alone, in 16 bits (ZeRO's reduce-scatter
-   *  stays f32). */
+   *  Mixed precision: 16 bits on the wire, sums in f32 (without ZeRO a ring of the range alone;
+   *  ZeRO-1's reduce-scatter cuts the ring of the whole vector, CollectiveOptions.wire). */
   private async reduceRange(r: Range, g: Float32Array, what = 'bucket'): Promise<void> {
     const { comm, dpGroup, half } = this.place;
-    const group = { ...dpGroup, slice: { offset: r.start, total: this.flatLength } };
+    const group = { ...dpGroup, slice: { offset: r.start, total: this.flatLength }, ...(half ? { wire: half } : {}) };
     if (this.place.zero) {
       const mine = await comm.reduceScatter(g, group, 'avg');
       const kept = intersect(r, this.t.optRange);
@@ -191,7 +191,9 @@ export class GradSync {
     if (r.end <= r.start) return;
     const g = mirrorOf(this.t).subarray(r.start, r.end);
     await this.t.ctx.readInto(this.gradView(r), g);
-    const summed = await this.place.comm.allReduce(g, { ...tpGroup, name: `${tpGroup.name}:seq-grads` }, 'sum');
+    const half = this.place.half;
+    const group = { ...tpGroup, name: `${tpGroup.name}:seq-grads`, ...(half ? { wire: half } : {}) };
+    const summed = await this.place.comm.allReduce(g, group, 'sum');
     this.t.writeGrads(summed, r.start);
   }
 

@@ -113,20 +113,23 @@ export function normSkipRanges(layout: ParamLayout, tp: TpPlace, stage: StageRan
 
 /** The TP group's collectives; with mixed precision the sums (the row-parallel layers' partial
  *  outputs and the column-parallel layers' input gradients) travel in 16 bits, every rank
- *  decoding the same bytes so replicated tensors stay identical. */
+ *  decoding the same bytes so replicated tensors stay identical, and so do sequence
+ *  parallelism's all-gathers and reduce-scatters (runProgram packs their tensors on the GPU). */
 export function tpCollectives(comm: RankComm, group: GroupSpec, half?: HalfFormat | null): TpCollectives {
   let key = 'start',
     n = 0;
+  const wired = half ? { ...group, wire: half } : group;
   return {
     size: group.ranks.length,
+    ...(half ? { wire: half } : {}),
     sum: half
       ? (a) => compressedAllReduce(comm, group.ranks, a, { codec: halfCodec(half), tag: `${group.name}:${key}:${n++}` })
       : (a) => comm.allReduce(a, group, 'sum'),
-    gather: (a) => comm.allGather(a, group),
+    gather: (a, _what, inHalf) => comm.allGather(a, inHalf ? wired : group),
     restart(k) {
       key = k;
       n = 0;
     },
-    reduceScatter: (a) => comm.reduceScatter(a, group, 'sum'),
+    reduceScatter: (a) => comm.reduceScatter(a, wired, 'sum'),
   };
 }

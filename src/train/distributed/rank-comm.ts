@@ -3,7 +3,7 @@
 // Transport in the same thread: loopback tests) both satisfy it.
 import { allGather, allReduce, broadcast, reduceScatter, type ReduceOp } from '../../comm/collectives';
 import { Group } from '../../comm/group';
-import type { GroupSpec } from '../../comm/worker-bridge';
+import { callOptions, type GroupSpec } from '../../comm/worker-bridge';
 import type { Transport } from '../../comm/transport';
 
 export interface RankComm {
@@ -26,9 +26,9 @@ export function directComm(transport: Transport): RankComm {
   };
   return {
     rank: transport.rank,
-    allReduce: (a, g, op = 'sum') => allReduce(group(g), a, op, { timeoutMs: g.timeoutMs, slice: g.slice }),
-    reduceScatter: (a, g, op = 'sum') => reduceScatter(group(g), a, op, { timeoutMs: g.timeoutMs, slice: g.slice }),
-    allGather: (a, g) => allGather(group(g), a, { timeoutMs: g.timeoutMs, slice: g.slice }),
+    allReduce: (a, g, op = 'sum') => allReduce(group(g), a, op, callOptions(g)),
+    reduceScatter: (a, g, op = 'sum') => reduceScatter(group(g), a, op, callOptions(g)),
+    allGather: (a, g) => allGather(group(g), a, callOptions(g)),
     broadcast: (a, g, root) => broadcast(group(g), a, root, { timeoutMs: g.timeoutMs }),
     send: (to, tag, a) => transport.send(to, tag, a),
     recv: (from, tag, bytes) => transport.recv(from, tag, { bytes }),

@@ -61,7 +61,7 @@ export class RankModel {
             shards: this.plan.dp,
             index: dpRank,
             stage: zeroRun,
-            gather: (piece, slice) => comm.allGather(piece, { ...paramGroup, slice }),
+            gather: (piece, slice, wire) => comm.allGather(piece, { ...paramGroup, slice, ...(wire ? { wire } : {}) }),
           }
         : undefined,
       normSkip: (l) => normSkipRanges(l, tp, stage, place.tiedEmbeddingGroup !== null),
