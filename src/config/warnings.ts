@@ -148,7 +148,8 @@ function halfStorageWarnings(config: Values, sources: Record<string, string>): s
     inFiles(
       [sources[l.key.split('.')[0]]],
       `${l.key}: ${stage} with ${config.precision}: ${l.why} whenever it runs (more than one ` +
-        `data-parallel replica); half_storage.${l.part} has no effect there`,
+        `data-parallel replica); half_storage.${l.part} ` +
+        (l.effect ? `only decides there that ${l.effect}` : 'has no effect there'),
     ),
   );
 }

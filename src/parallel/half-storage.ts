@@ -3,8 +3,10 @@
 //   weights      the parameters' working copy: the f32 master vector (what AdamW updates,
 //                checkpoints hold) is cast to a packed 16-bit copy after each update; each pass
 //                unpacks the layer it runs (and the embedding / final norm / head) from it into
-//                an f32 window of one layer (model/param-window.ts). Not with ZeRO-3, whose
-//                window is filled from f32 shards gathered over the replicas.
+//                an f32 window of one layer (model/param-window.ts). Not with ZeRO-3, which
+//                keeps no working copy at rest: its f32 shards are the master, and each layer is
+//                gathered over the replicas into the f32 window, in 16 bits when this is asked
+//                (so the kernels read the master rounded, as from a 16-bit working copy).
 //   activations  the tensors a transformer layer keeps from its forward for its backward: packed
 //                after the layer's forward, unpacked into one f32 layer shared by every layer and
 //                micro-batch before its backward; with activation recompute (checkpoint_activations),
@@ -33,6 +35,8 @@ export interface HalfStorageLimit {
   /** the config key whose setting keeps it f32 */
   key: 'zero_optimization.stage';
   why: string;
+  /** what asking for the part still does in that layout (default: nothing) */
+  effect?: string;
 }
 
 /** The parts asked for that this layout keeps in f32, each with the config key at fault. */
@@ -42,7 +46,10 @@ export function halfStorageLimits(asked: HalfStorage, layout: HalfStorageLayout)
     out.push({
       part: 'weights',
       key: 'zero_optimization.stage',
-      why: "ZeRO-3 keeps the parameters' working copy in f32 (it gathers f32 shards into its window)",
+      why:
+        "ZeRO-3 keeps the parameters' working copy in f32 (no 16-bit copy at rest: its f32 shards are " +
+        'the master, and each layer is gathered into an f32 window)',
+      effect: 'the layers are gathered in 16 bits (the kernels read the 16-bit values)',
     });
   return out;
 }

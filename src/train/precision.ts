@@ -45,13 +45,20 @@ export interface MixedPrecision {
   storage: HalfStorage;
 }
 
-/** What travels in 16 bits. Not 16-bit: ZeRO's reduce-scatter and all-gather, scalars (loss, norm). */
+/** What travels in 16 bits (sums are added in f32; only the messages are rounded). Not 16-bit:
+ *  scalars (loss, norm, overflow flag), the vocab-parallel loss's log-sum-exp, and the f32 shards
+ *  a checkpoint gathers. */
 export const HALF_TENSORS = [
   'pipeline activations and their gradients (packed on the GPU)',
   'tensor-parallel sums',
-  'the tied-embedding gradient sum (not with ZeRO-2/3)',
-  'data-parallel gradient all-reduce (without ZeRO)',
+  "sequence parallelism's all-gathers and reduce-scatters (packed on the GPU) and its replicated-gradient sum",
+  'the tied-embedding gradient sum',
+  "data-parallel gradient all-reduce and ZeRO's gradient reduce-scatter",
 ] as const;
+
+/** ZeRO's parameter all-gathers are 16-bit when half_storage.weights is on: stages 1/2 gather the
+ *  updated shards into the working copy's values, stage 3 each layer into its window. */
+export const HALF_PARAM_GATHERS = "ZeRO's parameter all-gathers";
 
 export function halfFormatOf(c: PrecisionConfig): HalfFormat | null {
   return c.precision === 'fp16' ? 'fp16' : c.precision === 'bfloat16' ? 'bf16' : null;
@@ -124,7 +131,7 @@ export function describePrecision(c: PrecisionConfig, features?: readonly string
     .join('');
   return (
     `${format} mixed precision: ${scaling}; steps whose gradients overflow are skipped on every rank; ` +
-    `${format} between ranks: ${HALF_TENSORS.join(', ')}; ` +
+    `${format} between ranks: ${[...HALF_TENSORS, ...(asked.weights ? [HALF_PARAM_GATHERS] : [])].join(', ')}; ` +
     `${storageWords(format, run)}${kept}; ${arithmeticNote(features)}`
   );
 }
