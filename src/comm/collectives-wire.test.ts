@@ -50,7 +50,10 @@ describe('collectives with a 16-bit wire', () => {
         half.transports.forEach((t, r) => {
           // the plan's reduce-scatter sends: each of those chunks once, 2 bytes a value
           const plan = ringPlan(n, r, length);
-          const values = plan.reduceScatter.reduce((a, s) => a + plan.chunks[s.send].end - plan.chunks[s.send].start, 0);
+          const values = plan.reduceScatter.reduce(
+            (a, s) => a + plan.chunks[s.send].end - plan.chunks[s.send].start,
+            0,
+          );
           expect(sent(t)).toBe(2 * values);
           expect(sent(t)).toBe(sent(f32.transports[r]) / 2);
           const want = ringReduceRef(inputs, r, format);
@@ -63,7 +66,9 @@ describe('collectives with a 16-bit wire', () => {
         const f32 = world(n);
         await Promise.all(f32.groups.map((g, r) => allReduce(g, inputs[r].slice(), 'avg')));
         const half = world(n);
-        const got = await Promise.all(half.groups.map((g, r) => allReduce(g, inputs[r].slice(), 'avg', { wire: format })));
+        const got = await Promise.all(
+          half.groups.map((g, r) => allReduce(g, inputs[r].slice(), 'avg', { wire: format })),
+        );
         for (let r = 0; r < n; r++) {
           expect(sent(half.transports[r])).toBe(sent(f32.transports[r]) / 2);
           expect(firstBitDifference(got[r], got[0]), `rank ${r}`).toBe(-1);

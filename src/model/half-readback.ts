@@ -45,7 +45,7 @@ export function readHalf(
 ): Promise<Float32Array[]> {
   const p = packerOf(ctx, key, ts, format);
   ctx.run(p.packs);
-  return ctx.readRaw(p.scratch).then((raw) =>
-    ts.map((t, i) => decodeHalf(format, new Uint8Array(raw, p.at[i] * 4, 2 * t.length), t.length)),
-  );
+  return ctx
+    .readRaw(p.scratch)
+    .then((raw) => ts.map((t, i) => decodeHalf(format, new Uint8Array(raw, p.at[i] * 4, 2 * t.length), t.length)));
 }

@@ -88,7 +88,14 @@ describe('ZeRO parameters gathered in bf16', { timeout: 120_000 }, () => {
         t.beginStep();
         t.upload(batch(rank));
         await t.run(new ProgramBuilder().append(t.forwardOf(0)).append(t.model.slots[0].backward).steps);
-        await syncAndUpdate(t, { comm, dpGroup, tiedEmbeddingGroup: null, zero: true, normGroups: [dpGroup], half: 'bf16' });
+        await syncAndUpdate(t, {
+          comm,
+          dpGroup,
+          tiedEmbeddingGroup: null,
+          zero: true,
+          normGroups: [dpGroup],
+          half: 'bf16',
+        });
         await t.evaluate([batch(2)]); // casts the master into the working copy
       }),
     );

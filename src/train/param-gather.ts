@@ -54,7 +54,7 @@ export class ParamGather {
             own.set(shard.subarray(from - o0, to - o0));
             if (this.wire) roundToWire(this.wire, own);
           }
-          return this.wire ? this.gather(piece, { offset: r.start, total }, this.wire) : this.gather(piece, { offset: r.start, total });
+          return this.gather(piece, { offset: r.start, total }, this.wire ?? undefined);
         }),
       );
       runs.forEach((r, i) => {

@@ -117,7 +117,11 @@ export class ShardedGradSync {
   /** The mean over the replicas of `g` (flat range `r`): this rank's part of it. */
   private reduce(r: Range, g: Float32Array): Promise<Float32Array> {
     const { comm, dpGroup } = this.place;
-    return comm.reduceScatter(g, this.wired({ ...dpGroup, slice: { offset: r.start, total: this.t.model.flatLength } }), 'avg');
+    return comm.reduceScatter(
+      g,
+      this.wired({ ...dpGroup, slice: { offset: r.start, total: this.t.model.flatLength } }),
+      'avg',
+    );
   }
 
   /** Adds this rank's part of range `r` to the shard once it and everything issued before it are in. */

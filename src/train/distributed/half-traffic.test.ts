@@ -61,9 +61,7 @@ async function traffic(change: Record<string, unknown>, world: number) {
   const events = loop.transports.map(() => [] as TrainEvent[]);
   const out = await Promise.all(
     loop.transports.map((t, rank) =>
-      trainRank(ctx, config, { kind: 'text', text }, { comm: directComm(t), rank, world }, (e) =>
-        events[rank].push(e),
-      ),
+      trainRank(ctx, config, { kind: 'text', text }, { comm: directComm(t), rank, world }, (e) => events[rank].push(e)),
     ),
   );
   const losses = events[0].flatMap((e) => (e.kind === 'step' ? [e.loss] : []));
