@@ -107,12 +107,39 @@ describe('mixed precision training', { timeout: 300_000 }, () => {
     for (const r of [0, 1, 2, 3]) expect(fp16.bytes[r] / f32.bytes[r]).toBeLessThan(0.6);
   });
 
-  it('fp16, ZeRO-2 over two replicas, f32 storage: f32 traffic there, so f32 losses to the bit', async () => {
+  it('fp16, ZeRO-2 over two replicas, f32 storage: the gradient reduce-scatter is fp16, losses near f32', async () => {
     const zero = { global_num_gpus: 2, zero_optimization: { stage: 2 }, train_iters: 3, eval_interval: 3 };
     const f32 = await run(zero, 2);
-    const fp16 = await run({ ...zero, ...wireOnly, fp16: { enabled: true, initial_scale_power: 20 } }, 2);
-    expect(losses(fp16.steps[0])).toEqual(losses(f32.steps[0]));
-    expect(fp16.steps[1].map((s) => s.lossScale)).toEqual(Array(3).fill(2 ** 20));
+    // 2^12: the scaled gradients' partial sums stay inside fp16's range (at 2^20 they overflow on
+    // the wire, and the steps are skipped as they must be)
+    const fp16 = await run({ ...zero, ...wireOnly, fp16: { enabled: true, initial_scale_power: 12 } }, 2);
+    const [a, b] = [losses(f32.steps[0]), losses(fp16.steps[0])];
+    expect(b[0]).toBe(a[0]); // the first forward: f32 weights and activations, the exact loss scale
+    const rel = b.map((x, i) => Math.abs(x - a[i]) / a[i]);
+    expect(Math.max(...rel)).toBeGreaterThan(0); // the scaled gradients' partial sums travelled as fp16
+    expect(Math.max(...rel)).toBeLessThan(2e-4);
+    expect(fp16.steps[1].map((s) => [s.lossScale, !!s.skipped])).toEqual(Array(3).fill([2 ** 12, false]));
+    // f32 weights in GPU memory: the updated parameters are gathered in f32, the gradients in fp16
+    for (const r of [0, 1]) expect(fp16.bytes[r] / f32.bytes[r]).toBeLessThan(0.8);
+    for (const r of [0, 1]) expect(fp16.bytes[r] / f32.bytes[r]).toBeGreaterThan(0.5);
+  });
+
+  it('bf16 ZeRO-2 over two replicas: a checkpoint holds the f32 master shards, so the resumed run goes on exactly', async () => {
+    // the replicas all-gather updated parameters in bf16: outside its own shard a rank's master
+    // holds the others' values rounded; the checkpoint gathers the owners' f32 shards instead
+    const c = {
+      global_num_gpus: 2,
+      zero_optimization: { stage: 2 },
+      train_iters: 6,
+      eval_interval: 6,
+      bf16: { enabled: true },
+    };
+    const whole = await run(c, 2);
+    const store = memoryCheckpointStore();
+    await run(c, 2, { maxSteps: 3, checkpoints: { save: store } });
+    const resumed = await run(c, 2, { checkpoints: { load: store } });
+    const tail = (steps: typeof whole.steps) => steps[0].slice(-3).map((s) => [s.step, s.loss, s.gradNorm]);
+    expect(tail(resumed.steps)).toEqual(tail(whole.steps));
   });
 
   it('a checkpoint keeps the loss scaler and skipped steps: the resumed run goes on as if never stopped', async () => {
