@@ -3,13 +3,14 @@
 // runs of the flat vector are all-gathered over the data-parallel group into the parameter
 // window (model/param-window.ts), where the recorded passes read them. The shard is read back
 // once per pass (it changes only in the optimizer step, between passes). With mixed precision
-// (`wire`) the gathers carry 16-bit values, and each rank rounds its own part as well, so every
-// replica's window holds the same weights: the f32 master rounded, as a 16-bit working copy is.
-import { roundToWire } from '../comm/collectives';
+// (`wire`) the shard is packed to 16 bits on the GPU before its readback and the gathers carry
+// 16-bit values, so every replica's window holds the same weights, its own part included: the f32
+// master rounded, as a 16-bit working copy is.
 import type { GpuContext } from '../gpu/context';
 import type { GpuTensor } from '../gpu/tensor';
 import type { Range } from '../gpu/kernels/optimizer';
 import type { Gpt } from '../model/gpt';
+import { readHalf } from '../model/half-readback';
 import { runsOf } from '../model/param-window';
 import type { HalfFormat } from './precision';
 
@@ -38,7 +39,10 @@ export class ParamGather {
   forPass(): (unit: number) => Promise<void> {
     let mine: Promise<Float32Array> | null = null;
     return async (unit) => {
-      mine ??= this.ctx.read(this.shard);
+      // mixed precision: packed on the GPU (half the readback), so the values are the 16-bit ones
+      mine ??= this.wire
+        ? readHalf(this.ctx, this, [this.shard], this.wire).then((h) => h[0])
+        : this.ctx.read(this.shard);
       const shard = await mine;
       const { start: o0, end: o1 } = this.optRange;
       const total = this.model.flatLength;
@@ -49,11 +53,7 @@ export class ParamGather {
           const piece = new Float32Array(r.end - r.start);
           const from = Math.max(r.start, o0),
             to = Math.min(r.end, o1);
-          if (to > from) {
-            const own = piece.subarray(from - r.start, to - r.start);
-            own.set(shard.subarray(from - o0, to - o0));
-            if (this.wire) roundToWire(this.wire, own);
-          }
+          if (to > from) piece.set(shard.subarray(from - o0, to - o0), from - r.start);
           return this.gather(piece, { offset: r.start, total }, this.wire ?? undefined);
         }),
       );

@@ -329,11 +329,16 @@ export class Trainer {
     return this.ctx.read(this.model.flat('grads', padded));
   }
 
+  /** The f32 parameters in optRange (a ZeRO shard: what this rank's optimizer updates), on the GPU. */
+  get optParams(): GpuTensor {
+    if (this.paramShard) return this.paramShard;
+    const t = this.flatParams(true);
+    return { ...t, offset: this.optRange.start * 4, length: this.optRange.end - this.optRange.start };
+  }
+
   /** The parameters in optRange (a ZeRO shard: what this rank's optimizer updated). */
   async readOptParams(): Promise<Float32Array> {
-    if (this.paramShard) return this.ctx.read(this.paramShard);
-    const t = this.flatParams(true);
-    return this.ctx.read({ ...t, offset: this.optRange.start * 4, length: this.optRange.end - this.optRange.start });
+    return this.ctx.read(this.optParams);
   }
 
   async readMoments(): Promise<{ m: Float32Array; v: Float32Array }> {

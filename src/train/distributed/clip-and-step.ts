@@ -3,6 +3,7 @@
 // the data-parallel group where no norm group covers the replicas), so that every rank clips by the
 // same coefficient and skips or applies the step together; after an update, a ZeRO layout that
 // keeps whole parameters at rest (stages 1 and 2) all-gathers the updated shards.
+import { readHalf } from '../../model/half-readback';
 import type { Trainer } from '../trainer';
 import type { GradSyncPlace } from './grad-sync';
 
@@ -67,11 +68,20 @@ export async function clipAndStep(
   t.applyUpdate();
   t.settleOverflow(false);
   if (!o.gatherShards) return optMs + (performance.now() - o1); // the loss readback that follows waits for the update
-  const mine = await t.readOptParams();
+  if (!t.paramWire) {
+    const mine = await t.readOptParams();
+    optMs += performance.now() - o1;
+    t.writeParams(await timed(() => comm.allGather(mine, place.dpGroup)));
+    return optMs;
+  }
+  // mixed precision with a 16-bit working copy: the shard is packed on the GPU as the cast into the
+  // working copy packs it (half the readback) and sent in 16 bits; the others' shards arrive as
+  // their owners' casts round them, and this rank's own shard of the master stays f32
+  const [mine] = await readHalf(t.ctx, t, [t.optParams], t.paramWire);
   optMs += performance.now() - o1;
-  // mixed precision with a 16-bit working copy: the others' shards arrive rounded as their owners'
-  // casts round them (this rank's own shard of the master stays f32)
-  const group = t.paramWire ? { ...place.dpGroup, wire: t.paramWire } : place.dpGroup;
-  t.writeParams(await timed(() => comm.allGather(mine, group)));
+  const all = await timed(() => comm.allGather(mine, { ...place.dpGroup, wire: t.paramWire! }));
+  const { start, end } = t.optRange;
+  if (start > 0) t.writeParams(all.subarray(0, start));
+  if (end < all.length) t.writeParams(all.subarray(end), end);
   return optMs;
 }
