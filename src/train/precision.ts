@@ -58,7 +58,7 @@ export const HALF_TENSORS = [
 
 /** ZeRO's parameter all-gathers are 16-bit when half_storage.weights is on: stages 1/2 gather the
  *  updated shards into the working copy's values, stage 3 each layer into its window. */
-export const HALF_PARAM_GATHERS = "ZeRO's parameter all-gathers";
+export const HALF_PARAM_GATHERS = "ZeRO's parameter all-gathers (packed on the GPU)";
 
 export function halfFormatOf(c: PrecisionConfig): HalfFormat | null {
   return c.precision === 'fp16' ? 'fp16' : c.precision === 'bfloat16' ? 'bf16' : null;
