@@ -50,13 +50,16 @@ export function summarizeAdapter(adapter: GPUAdapter): AdapterSummary {
   };
 }
 
-/** Requests a device with the adapter's largest buffer limits (the defaults cap bindings at 128 MiB). */
+/** Requests a device with the adapter's largest buffer limits (the defaults cap bindings at 128 MiB) and the
+ *  features tabtron uses where the adapter has them. */
 export async function requestDevice(adapter: GPUAdapter): Promise<GPUDevice> {
   const requiredLimits: Record<string, number> = {};
   for (const k of WANTED_LIMITS) requiredLimits[k] = Number(adapter.limits[k]);
   const requiredFeatures: GPUFeatureName[] = [];
   if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
   if (adapter.features.has('subgroups')) requiredFeatures.push('subgroups' as GPUFeatureName);
+  // f16 arithmetic for fp16 runs (gpu/kernels/matmul-f16.ts)
+  if (adapter.features.has('shader-f16')) requiredFeatures.push('shader-f16');
   return adapter.requestDevice({ requiredLimits, requiredFeatures });
 }
 

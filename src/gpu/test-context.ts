@@ -10,3 +10,13 @@ export function sharedTestContext(): Promise<GpuContext> {
   shared ??= createNodeContext({ preferSwiftShader: true });
   return shared;
 }
+
+let lavapipe: Promise<GpuContext> | null = null;
+
+/** One Dawn device on Mesa's lavapipe (the CPU device here with shader-f16), for the f16 tests. It fails,
+ *  naming the install, where lavapipe is missing. VK_ICD_FILENAMES is per process: a file that uses
+ *  this must not use sharedTestContext (Vitest runs each file in a process of its own). */
+export function sharedLavapipeContext(): Promise<GpuContext> {
+  lavapipe ??= createNodeContext({ prefer: 'lavapipe' });
+  return lavapipe;
+}

@@ -142,6 +142,7 @@ export class ForwardModel {
       dims: localDims(s, 1),
       vocab: this.vocab,
       lossScale: 1,
+      arithmetic: 'f32',
       dropout: false,
       param: (name) => this.param(name),
       norm,

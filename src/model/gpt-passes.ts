@@ -18,6 +18,7 @@ import {
   type VocabRows,
 } from '../gpu/kernels/embedding';
 import { matmul } from '../gpu/kernels/matmul';
+import type { Arithmetic } from '../gpu/kernels/matmul-f16';
 import {
   causalSoftmaxBackward,
   causalSoftmaxForward,
@@ -32,7 +33,7 @@ import { crossEntropyBackward, crossEntropyForward, targetLogit } from '../gpu/k
 import { type DropoutLayout, dropoutBackward, dropoutForward } from '../gpu/kernels/dropout';
 import { scaleByTensor } from '../gpu/kernels/loss-scale';
 import type { Acts, LayerActs, LocalDims } from './activations';
-import { linearBackward, linearForward } from './linear';
+import { linearBackward, linearForward, linearProduct } from './linear';
 import { normBackward, normForward, type NormParams } from './norm';
 import type { ProgramBuilder } from './program';
 import type { SeqPlace } from './sequence-parallel';
@@ -60,6 +61,8 @@ export interface PassContext {
   lossScale: number;
   /** mixed precision: (2) [loss scale, 1 / loss scale]; dL/dlogits is multiplied by element 0 */
   lossScaleFactors?: GpuTensor;
+  /** the linear layers' products in f16 or f32 (gpu/kernels/matmul-f16.ts) */
+  arithmetic: Arithmetic;
   /** training passes apply dropout; evaluation passes do not */
   dropout: boolean;
   /** Megatron's sequence parallelism: this rank's positions of the norm/dropout/residual tensors */
@@ -130,7 +133,18 @@ export function layerForwardPass(
   b.push(...normForward(ctx, s, m.norm(`${p}.ln1`), A.x, A.ln1, A.ln1Mean, A.ln1Rstd, n));
   const qkvIn = columnInput(m, b, a, A.ln1, `${p}.ln1 output`);
   b.push(
-    ...linearForward(ctx, qkvIn, m.param(`${p}.attn.qkv.weight`), m.param(`${p}.attn.qkv.bias`), A.qkv, N, C, 3 * d.a),
+    ...linearForward(
+      ctx,
+      qkvIn,
+      m.param(`${p}.attn.qkv.weight`),
+      m.param(`${p}.attn.qkv.bias`),
+      A.qkv,
+      N,
+      C,
+      3 * d.a,
+      undefined,
+      m.arithmetic,
+    ),
   );
   b.push(qkvSplitForward(ctx, A.qkv, A.q, A.k, A.v, B, T, d.h, hd, m.rotary()));
   // fused unless attention dropout applies (it needs the probabilities)
@@ -164,7 +178,7 @@ export function layerForwardPass(
   b.push(...normForward(ctx, s, m.norm(`${p}.ln2`), mlpIn, A.ln2, A.ln2Mean, A.ln2Rstd, n));
   const [upW, upB] = [m.param(`${p}.mlp.up.weight`), m.param(`${p}.mlp.up.bias`)];
   const upIn = columnInput(m, b, a, A.ln2, `${p}.ln2 output`);
-  b.push(...linearForward(ctx, upIn, upW, upB, A.h, N, C, d.f, A.g)); // h = ln2·Wᵀ + b, g = gelu(h)
+  b.push(...linearForward(ctx, upIn, upW, upB, A.h, N, C, d.f, A.g, m.arithmetic)); // h = ln2·Wᵀ + b, g = gelu(h)
   rowParallelForward(
     m,
     b,
@@ -215,6 +229,7 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
       d.f,
       C,
       { preGelu: A.h, scratch: a.dg }, // dh = (dMlp·W) · gelu'(h)
+      m.arithmetic,
     ),
   );
   b.push(
@@ -229,6 +244,8 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
       N,
       C,
       d.f,
+      undefined,
+      m.arithmetic,
     ),
   );
   const dln2 = columnInputGrad(m, b, a, `${p}.mlp.up input gradient`);
@@ -253,6 +270,8 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
       N,
       d.a,
       C,
+      undefined,
+      m.arithmetic,
     ),
   );
   b.push(splitHeads(ctx, a.dy, a.dyh, B, T, d.h, hd));
@@ -280,6 +299,8 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
       N,
       C,
       3 * d.a,
+      undefined,
+      m.arithmetic,
     ),
   );
   const dln1 = columnInputGrad(m, b, a, `${p}.attn.qkv input gradient`);
@@ -316,7 +337,7 @@ export function headForwardPass(m: PassContext, b: ProgramBuilder, a: Acts): voi
   const { ctx, spec: s, N, dims: d } = m;
   b.push(...normForward(ctx, s, m.norm('final_norm'), a.xFinal, a.lnf, a.lnfMean, a.lnfRstd, rowsOf(m)));
   const lnf = columnInput(m, b, a, a.lnf, 'final_norm output');
-  b.push(...matmul(ctx, lnf, m.headWeight(), a.logits, { M: N, N: d.v, K: s.C, transB: true }));
+  b.push(...linearProduct(ctx, m.arithmetic, lnf, m.headWeight(), a.logits, { M: N, N: d.v, K: s.C, transB: true }));
   b.push(crossEntropyForward(ctx, a.logits, a.targets, a.losses, a.lse, N, d.v));
   if (m.tp.size > 1) {
     b.push(targetLogit(ctx, a.logits, a.targets, a.targetLogit, N, d.v));
@@ -336,7 +357,8 @@ export function headBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts): vo
   b.push(crossEntropyBackward(ctx, a.logits, a.targets, a.lse, a.dlogits, N, d.v, m.lossScale));
   if (m.lossScaleFactors) b.push(scaleByTensor(ctx, a.dlogits, m.lossScaleFactors, 0));
   const lnf = columnInput(m, b, a, a.lnf, 'final_norm output (again)'); // only its rows were kept
-  b.push(...linearBackward(ctx, a.dlogits, lnf, m.headWeight(), m.headWeight(true), null, a.dln, N, s.C, d.v));
+  const [W, dW] = [m.headWeight(), m.headWeight(true)];
+  b.push(...linearBackward(ctx, a.dlogits, lnf, W, dW, null, a.dln, N, s.C, d.v, undefined, m.arithmetic));
   const dlnf = columnInputGrad(m, b, a, 'head input gradient');
   b.push(...normBackward(ctx, s, m.norm('final_norm'), dlnf, a.xFinal, a.lnfMean, a.lnfRstd, a.dx, rowsOf(m)));
 }

@@ -9,6 +9,7 @@ import type { GpuContext } from '../gpu/context';
 import type { GpuTensor } from '../gpu/tensor';
 import { bucketTokens, type VocabRows } from '../gpu/kernels/embedding';
 import type { RotarySpec } from '../gpu/kernels/attention';
+import { type Arithmetic, arithmeticFor, hasShaderF16 } from '../gpu/kernels/matmul-f16';
 import type { HalfFormat } from '../train/precision';
 import { allocActivationSet } from './activation-set';
 import { localDims, type Acts, type AttentionBackward, type LayerActs, type LocalDims } from './activations';
@@ -58,6 +59,9 @@ export interface GptOptions {
    *  parameters from a packed 16-bit copy (`halfWeights.packed`), unpacked into the parameter
    *  window before use; `activations`, each layer's saved tensors are kept packed */
   half?: { format: HalfFormat; weights: boolean; activations: boolean };
+  /** the linear layers' products: default f16 for fp16 on a device with shader-f16, else f32
+   *  (gpu/kernels/matmul-f16.ts arithmeticFor); 'f16' without shader-f16 throws */
+  arithmetic?: Arithmetic;
 }
 
 export interface Slot {
@@ -101,6 +105,8 @@ export class Gpt {
   readonly halfWeights: HalfWeights | null;
   /** the format each layer's saved activations are packed in (null: f32 activations) */
   readonly halfActivations: HalfFormat | null;
+  /** how the linear layers' products are computed (matmul-f16.ts) */
+  readonly arithmetic: Arithmetic;
 
   constructor(
     readonly ctx: GpuContext,
@@ -117,6 +123,11 @@ export class Gpt {
     this.flatLength = Math.max(this.layout.total, opts.flatLength?.(this.layout.total) ?? 0);
     this.window = paramWindow(this.layout);
     const half = opts.half;
+    this.arithmetic = opts.arithmetic ?? arithmeticFor(ctx, half?.format);
+    if (this.arithmetic === 'f16' && !hasShaderF16(ctx))
+      throw new Error(
+        `Gpt: f16 arithmetic needs a device with shader-f16 (this one: ${ctx.adapter?.description ?? '?'})`,
+      );
     if (half?.weights && opts.window?.params)
       throw new Error("16-bit weights and ZeRO-3's gathered window cannot fill the same parameter window");
     this.windowed = { params: false, grads: false, ...opts.window };
@@ -241,6 +252,7 @@ export class Gpt {
       vocab: this.vocab,
       lossScale,
       lossScaleFactors,
+      arithmetic: this.arithmetic,
       dropout,
       seq: this.seq,
       param: (name, grad) => this.param(name, grad),

@@ -1,12 +1,28 @@
 // y = x·Wᵀ + b and its backward, as dispatches. W is stored (out, in) like torch.nn.Linear.
 // Where the operands allow (matmulFusable; fuseBiasEpilogue for the forward), the bias, the GELU
 // after it and the GELU's backward ride in the matmul's epilogue instead of dispatches of their own.
+// With f16 arithmetic (an fp16 run on a device with shader-f16: matmul-f16.ts arithmeticFor) the
+// products run matmul_f16.wgsl instead, the bias and GELU as dispatches of their own; the one
+// product left in f32 is the MLP-down input gradient where its GELU backward is fused (no scratch).
 import type { GpuContext } from '../gpu/context';
 import type { Dispatch } from '../gpu/dispatch';
 import type { GpuTensor } from '../gpu/tensor';
-import { fuseBiasEpilogue, matmul, matmulFusable } from '../gpu/kernels/matmul';
+import { fuseBiasEpilogue, type MatmulSpec, matmul, matmulFusable } from '../gpu/kernels/matmul';
+import { type Arithmetic, matmulF16 } from '../gpu/kernels/matmul-f16';
 import { biasAdd, biasGrad } from '../gpu/kernels/elementwise';
 import { geluBackward, geluForward } from '../gpu/kernels/gelu';
+
+/** C = op(A)·op(B) of a linear layer (no epilogue): matmul_f16.wgsl with f16 arithmetic, else matmul(). */
+export function linearProduct(
+  ctx: GpuContext,
+  arithmetic: Arithmetic,
+  a: GpuTensor,
+  b: GpuTensor,
+  c: GpuTensor,
+  spec: MatmulSpec,
+): Dispatch[] {
+  return arithmetic === 'f16' ? [matmulF16(ctx, a, b, c, spec)] : matmul(ctx, a, b, c, spec);
+}
 
 // x: (N, in)  W: (out, in)  b: (out) | null  y: (N, out)  gelu: (N, out) gelu(y), when given
 export function linearForward(
@@ -19,12 +35,13 @@ export function linearForward(
   inF: number,
   outF: number,
   gelu?: GpuTensor,
+  arithmetic: Arithmetic = 'f32',
 ): Dispatch[] {
   const spec = { M: N, N: outF, K: inF, transB: true };
-  if (b && fuseBiasEpilogue(ctx, spec, x, W, y)) {
+  if (b && arithmetic === 'f32' && fuseBiasEpilogue(ctx, spec, x, W, y)) {
     return matmul(ctx, x, W, y, spec, gelu ? { kind: 'biasGelu', bias: b, gelu } : { kind: 'bias', bias: b });
   }
-  const d = matmul(ctx, x, W, y, spec);
+  const d = linearProduct(ctx, arithmetic, x, W, y, spec);
   if (b) d.push(biasAdd(ctx, y, b, N, outF));
   if (gelu) d.push(geluForward(ctx, y, gelu));
   return d;
@@ -45,21 +62,22 @@ export function linearBackward(
   inF: number,
   outF: number,
   throughGelu?: { preGelu: GpuTensor; scratch: GpuTensor | null },
+  arithmetic: Arithmetic = 'f32',
 ): Dispatch[] {
   // dx first: a tensor-parallel sum of dx can then be under way while dW and db are computed
   const d: Dispatch[] = [];
   const spec = { M: N, N: inF, K: outF };
   if (!dx) {
     // no input gradient
-  } else if (!throughGelu) d.push(...matmul(ctx, dy, W, dx, spec));
-  else if (matmulFusable(spec, dy, W, dx))
+  } else if (!throughGelu) d.push(...linearProduct(ctx, arithmetic, dy, W, dx, spec));
+  else if (matmulFusable(spec, dy, W, dx) && !(arithmetic === 'f16' && throughGelu.scratch))
     d.push(...matmul(ctx, dy, W, dx, spec, { kind: 'geluBackward', preGelu: throughGelu.preGelu }));
   else {
     const { preGelu, scratch } = throughGelu;
     if (!scratch) throw new Error('linearBackward: an unfused GELU backward needs a scratch tensor');
-    d.push(...matmul(ctx, dy, W, scratch, spec), geluBackward(ctx, preGelu, scratch, dx));
+    d.push(...linearProduct(ctx, arithmetic, dy, W, scratch, spec), geluBackward(ctx, preGelu, scratch, dx));
   }
-  d.push(...matmul(ctx, dy, x, dW, { M: outF, N: inF, K: N, transA: true, beta: 1 }));
+  d.push(...linearProduct(ctx, arithmetic, dy, x, dW, { M: outF, N: inF, K: N, transA: true, beta: 1 }));
   if (db) d.push(biasGrad(ctx, dy, db, N, outF));
   return d;
 }

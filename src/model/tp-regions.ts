@@ -8,11 +8,10 @@
 // Legend: B batch, T sequence, C hidden, N = B*T, n = this rank's token rows (N, or B·T/tp).
 import type { DropoutLayout } from '../gpu/kernels/dropout';
 import { biasAdd } from '../gpu/kernels/elementwise';
-import { matmul } from '../gpu/kernels/matmul';
 import type { GpuTensor } from '../gpu/tensor';
 import type { Acts, SeqScratch } from './activations';
 import type { PassContext } from './gpt-passes';
-import { linearForward } from './linear';
+import { linearForward, linearProduct } from './linear';
 import type { ProgramBuilder } from './program';
 
 /** This rank's token rows of the norm, dropout and residual tensors. */
@@ -66,11 +65,11 @@ export function rowParallelForward(
   what: string,
 ): void {
   if (m.tp.size === 1) {
-    b.push(...linearForward(m.ctx, x, W, bias, y, m.N, inLocal, outF));
+    b.push(...linearForward(m.ctx, x, W, bias, y, m.N, inLocal, outF, undefined, m.arithmetic));
     return;
   }
   const partial = m.seq ? scratchOf(a).sum : y;
-  b.push(...matmul(m.ctx, x, W, partial, { M: m.N, N: outF, K: inLocal, transB: true }));
+  b.push(...linearProduct(m.ctx, m.arithmetic, x, W, partial, { M: m.N, N: outF, K: inLocal, transB: true }));
   if (m.seq) b.seqReduceScatter(partial, y, m.B, m.spec.T, what);
   else b.tpSum(y, what);
   b.push(biasAdd(m.ctx, y, bias, rowsOf(m), outF));

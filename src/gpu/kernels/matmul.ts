@@ -66,7 +66,8 @@ export function resolveMatmulSpec(spec: MatmulSpec): ResolvedSpec {
   return r;
 }
 
-function checkOperands(a: GpuTensor, b: GpuTensor, c: GpuTensor, s: ResolvedSpec): void {
+/** Throws unless A, B and C hold what the spec reads and writes, and C shares no buffer with A or B. */
+export function checkOperands(a: GpuTensor, b: GpuTensor, c: GpuTensor, s: ResolvedSpec): void {
   const fits = (t: GpuTensor, role: string, stride: number, size: number) => {
     const need = (s.batch - 1) * stride + size;
     if (need > t.length)
@@ -82,7 +83,7 @@ function checkOperands(a: GpuTensor, b: GpuTensor, c: GpuTensor, s: ResolvedSpec
   }
 }
 
-function checkGrid(gridM: number, gridN: number, s: ResolvedSpec): void {
+export function checkGrid(gridM: number, gridN: number, s: ResolvedSpec): void {
   if (gridN > MAX_WORKGROUPS_PER_DIM || gridM > MAX_WORKGROUPS_PER_DIM)
     throw new Error(`matmul: ${s.M}×${s.N} needs a ${gridM}×${gridN} grid, over ${MAX_WORKGROUPS_PER_DIM}`);
 }
