@@ -139,12 +139,14 @@ describe('16-bit storage in GPU memory', { timeout: 300_000 }, () => {
       expect(relDiff(b, a), format).toBeLessThan(TOLERANCE[format]);
       expect(relDiff(b, a), format).toBeGreaterThan(0);
       expect(Math.abs(half.validLoss[0] - f32.validLoss[0]) / f32.validLoss[0]).toBeLessThan(TOLERANCE[format]);
-      // SwiftShader has no shader-f16: the rank says it computes in f32
+      // SwiftShader has no shader-f16: the rank says it computes in f32 (bf16: always)
       expect(half.start[0].adapter?.features).not.toContain('shader-f16');
       expect(half.start[0].precision).toBe(
         `${format} mixed precision; ${format} in GPU memory: the parameters' working copy (cast from the f32 master ` +
           'weights after each update) and the activations each layer keeps for its backward; f32 in GPU memory: ' +
-          'master weights, gradients, Adam state; f32 arithmetic (this GPU has no shader-f16)',
+          `master weights, gradients, Adam state; f32 arithmetic (${
+            format === 'fp16' ? 'this GPU has no shader-f16' : 'WGSL has no bf16 arithmetic type'
+          })`,
       );
     }
   });

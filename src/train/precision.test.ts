@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config/resolve';
 import { DynamicLossScaler, StaticLossScaler } from './loss-scaler';
-import { arithmeticNote, describePrecision, mixedPrecisionFor } from './precision';
+import { arithmeticNote, describePrecision, F16_ARITHMETIC, mixedPrecisionFor, rankPrecision } from './precision';
 
 const base = {
   num_layers: 2,
@@ -96,8 +96,21 @@ describe('precision from the fp16 / bf16 blocks', () => {
     expect(describePrecision(recompute.config)).toContain('and the activations each layer keeps for its backward;');
   });
 
-  it('f16 arithmetic: detected from the adapter, not used (no f16 kernel could be tested here)', () => {
-    expect(arithmeticNote(['subgroups', 'timestamp-query'])).toBe('f32 arithmetic (this GPU has no shader-f16)');
-    expect(arithmeticNote(['shader-f16', 'subgroups'])).toMatch(/^f32 arithmetic \(this GPU has shader-f16, but/);
+  it('arithmetic: f16 in the linear products for fp16 on a GPU with shader-f16, else f32 (bf16 always)', () => {
+    const plain = ['subgroups', 'timestamp-query'];
+    const f16 = ['shader-f16', 'subgroups'];
+    expect(arithmeticNote('fp16', plain)).toBe('f32 arithmetic (this GPU has no shader-f16)');
+    expect(arithmeticNote('fp16', f16)).toBe(F16_ARITHMETIC);
+    expect(F16_ARITHMETIC).toMatch(/^f16 arithmetic in the linear layers' matrix products \(shader-f16/);
+    expect(arithmeticNote('bf16', f16)).toBe('f32 arithmetic (WGSL has no bf16 arithmetic type)');
+    expect(arithmeticNote('fp16')).toBe(`on GPUs with shader-f16 ${F16_ARITHMETIC}; on the others f32 arithmetic`);
+    // a rank reports what its model runs: f32 when forced, though the GPU has shader-f16
+    const run = { weights: true, activations: true };
+    expect(rankPrecision('fp16', run, 'f16', f16)).toMatch(new RegExp(`; ${F16_ARITHMETIC.replace(/[()]/g, '\\$&')}$`));
+    expect(rankPrecision('fp16', run, 'f32', f16)).toMatch(
+      /; f32 arithmetic \(asked for, though this GPU has shader-f16\)$/,
+    );
+    expect(rankPrecision('fp16', run, 'f32', plain)).toMatch(/; f32 arithmetic \(this GPU has no shader-f16\)$/);
+    expect(rankPrecision(null, run, 'f32', f16)).toBe('fp32: every tensor and all arithmetic in f32');
   });
 });

@@ -1,8 +1,10 @@
 // Mixed precision as NeoX configures it (`precision`, derived from the DeepSpeed `fp16` / `bf16`
 // blocks): what a rank does differently from f32, and the sentence `tabtron validate` prints.
 //
-// tabtron's GPUs may lack `shader-f16` (SwiftShader, Dawn on NVIDIA), so arithmetic stays f32;
-// "16-bit" is storage, rounded to the run's format (round to nearest, ties to even; fp16 overflows
+// Arithmetic: an fp16 run on a GPU with `shader-f16` (Mesa's lavapipe here; not SwiftShader, nor
+// Dawn on NVIDIA) computes its linear layers' matrix products in f16 (gpu/kernels/matmul-f16.ts:
+// f16 operands, dot products of four in f16, summed in f32); everything else, and every bf16 run
+// (WGSL has no bf16 type), computes in f32. Otherwise "16-bit" is storage, rounded to the run's format (round to nearest, ties to even; fp16 overflows
 // to ±Inf): the tensors listed in HALF_TENSORS where they are sent between ranks, and in GPU
 // memory (tabtron's `half_storage` key, both on by default; parallel/half-storage.ts) the
 // parameters' working copy and the activations a layer keeps for its backward. The master
@@ -85,12 +87,17 @@ export function mixedPrecisionFor(c: PrecisionConfig): MixedPrecision | null {
   };
 }
 
-/** What f16 arithmetic would need, and why tabtron does not use it yet (shader-f16 on or off). */
-export function arithmeticNote(features?: readonly string[]): string {
-  if (!features) return 'f32 arithmetic (f16 arithmetic needs shader-f16; tabtron has no f16 kernels yet)';
-  return features.includes('shader-f16')
-    ? 'f32 arithmetic (this GPU has shader-f16, but tabtron has no f16 kernels yet: none could be tested here)'
-    : 'f32 arithmetic (this GPU has no shader-f16)';
+/** The f16 arithmetic of an fp16 run on a GPU with shader-f16, in words. */
+export const F16_ARITHMETIC =
+  "f16 arithmetic in the linear layers' matrix products (shader-f16: operands rounded to f16, dot products " +
+  'of four in f16, summed in f32), f32 arithmetic elsewhere';
+
+/** What arithmetic a 16-bit run does on a GPU with these features (unknown: before a GPU is chosen,
+ *  as in `validate`): f16 in the linear layers' products for fp16 where the GPU has shader-f16. */
+export function arithmeticNote(format: HalfFormat, features?: readonly string[]): string {
+  if (format === 'bf16') return 'f32 arithmetic (WGSL has no bf16 arithmetic type)';
+  if (!features) return `on GPUs with shader-f16 ${F16_ARITHMETIC}; on the others f32 arithmetic`;
+  return features.includes('shader-f16') ? F16_ARITHMETIC : 'f32 arithmetic (this GPU has no shader-f16)';
 }
 
 /** What the layout keeps in 16 bits in GPU memory, and in f32, in words. */
@@ -132,13 +139,24 @@ export function describePrecision(c: PrecisionConfig, features?: readonly string
   return (
     `${format} mixed precision: ${scaling}; steps whose gradients overflow are skipped on every rank; ` +
     `${format} between ranks: ${[...HALF_TENSORS, ...(asked.weights ? [HALF_PARAM_GATHERS] : [])].join(', ')}; ` +
-    `${storageWords(format, run)}${kept}; ${arithmeticNote(features)}`
+    `${storageWords(format, run)}${kept}; ${arithmeticNote(format, features)}`
   );
 }
 
-/** What one rank runs, as it starts (the `start` event): its layout's 16-bit storage and its
- *  GPU's arithmetic (shader-f16 or not). */
-export function rankPrecision(format: HalfFormat | null, run: HalfStorage, features?: readonly string[]): string {
+/** What one rank runs, as it starts (the `start` event): its layout's 16-bit storage and the
+ *  arithmetic its model really uses (Gpt.arithmetic), with the GPU's features for the reason. */
+export function rankPrecision(
+  format: HalfFormat | null,
+  run: HalfStorage,
+  arithmetic: 'f16' | 'f32',
+  features?: readonly string[],
+): string {
   if (!format) return 'fp32: every tensor and all arithmetic in f32';
-  return `${format} mixed precision; ${storageWords(format, run)}; ${arithmeticNote(features)}`;
+  const note =
+    arithmetic === 'f16'
+      ? F16_ARITHMETIC
+      : format === 'fp16' && features?.includes('shader-f16')
+        ? 'f32 arithmetic (asked for, though this GPU has shader-f16)'
+        : arithmeticNote(format, features ?? []);
+  return `${format} mixed precision; ${storageWords(format, run)}; ${note}`;
 }

@@ -54,7 +54,12 @@ export async function trainSingleRank(
     corpusTokens: corpus.numTokens,
     vocab: spec.V,
     memory: trainer.memory(),
-    precision: rankPrecision(trainer.mixed?.format ?? null, trainer.halfStorage, ctx.adapter?.features),
+    precision: rankPrecision(
+      trainer.mixed?.format ?? null,
+      trainer.halfStorage,
+      trainer.model.arithmetic,
+      ctx.adapter?.features,
+    ),
   });
   const valid = await evalBatches(corpus, c, micro);
   let validLoss = await trainer.evaluate(valid);

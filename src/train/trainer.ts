@@ -8,6 +8,7 @@
 import type { GpuContext } from '../gpu/context';
 import type { Dispatch } from '../gpu/dispatch';
 import type { GpuTensor } from '../gpu/tensor';
+import type { Arithmetic } from '../gpu/kernels/matmul-f16';
 import { addInto } from '../gpu/kernels/elementwise';
 import { adamw, gradSquaredNorm, numPartials, type AdamHyper, type Range } from '../gpu/kernels/optimizer';
 import type { AttentionBackward } from '../model/activations';
@@ -60,6 +61,9 @@ export interface TrainerOptions {
   /** Megatron's sequence parallelism inside the TP group (NeoX sequence_parallel): the TP-replicated
    *  gradients are then this rank's part, summed over the TP group by the gradient sync */
   sequenceParallel?: boolean;
+  /** the linear layers' products: default f16 for fp16 on a device with shader-f16, else f32
+   *  (gpu/kernels/matmul-f16.ts arithmeticFor); 'f32' forces f32 (comparisons) */
+  arithmetic?: Arithmetic;
 }
 
 export interface StepResult {
@@ -165,6 +169,7 @@ export class Trainer {
       recomputeLayers: opts.recomputeLayers,
       attentionBackward: opts.attentionBackward,
       sequenceParallel: opts.sequenceParallel,
+      arithmetic: opts.arithmetic,
     };
     this.mixed = opts.mixed ?? null;
     this.halfStorage = this.mixed ? halfStorageRun(this.mixed.storage, { zeroStage: this.zeroStage }) : NO_HALF_STORAGE;

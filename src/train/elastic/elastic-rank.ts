@@ -173,7 +173,7 @@ export class ElasticRank {
       corpusTokens: corpus.numTokens,
       vocab: spec.V,
       memory: { ...t.memory(), undoBytes: m.undo.bytes },
-      precision: rankPrecision(t.mixed?.format ?? null, t.halfStorage, this.ctx.adapter?.features),
+      precision: rankPrecision(t.mixed?.format ?? null, t.halfStorage, t.model.arithmetic, this.ctx.adapter?.features),
     });
     const valid: MicroBatch[] = await Promise.all(
       Array.from({ length: c.eval_iters }, (_, i) => corpus.valid.batch(sampleIds(i, 0, micro, 1))),
