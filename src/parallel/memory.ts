@@ -1,6 +1,6 @@
-// Memory per rank, in bytes. tabtron computes in f32 (WebGPU has no shader-f16 on the machines we
-// target), so parameters, gradients and activations take 4 bytes per element, except what fp16 /
-// bf16 keep in 16 bits (half-storage.ts): two values to 4 bytes.
+// Memory per rank, in bytes. Tensors are f32 in memory (f16 arithmetic, where a GPU has shader-f16,
+// rounds operands in registers: gpu/kernels/matmul-f16.ts), so parameters, gradients and activations
+// take 4 bytes per element, except what fp16 / bf16 keep in 16 bits (half-storage.ts): two values to 4 bytes.
 //   flat vector each tensor padded to 64 elements (model/params.ts), and with ZeRO (DP > 1) the
 //               whole padded to a multiple of 64·DP: F elements, shard F/DP
 //   window      ZeRO-2/3's working buffer (model/param-window.ts): the stage's embedding, final
