@@ -37,6 +37,8 @@ const STEPS = 8;
  *  first step's gradient norm, before any update, is held to 1e-3 (its terms are not averaged). */
 const TOLERANCE = 1e-4;
 const GRAD_NORM_TOLERANCE = 1e-3;
+/** fp16's loss tolerance against f32 in half-storage.test.ts */
+const FP16_VS_F32 = 2e-4;
 
 const configOf = (change: Record<string, unknown>) =>
   resolveConfig([{ file: 'test', data: { ...base, ...change } }]).config as unknown as TrainConfig;
@@ -113,6 +115,11 @@ describe('f16 arithmetic in training (lavapipe)', { timeout: 300_000 }, () => {
     expect(g).toBeLessThan(GRAD_NORM_TOLERANCE);
     expect(g).toBeGreaterThan(0);
     expect(f16.losses[STEPS - 1]).toBeLessThan(f16.losses[0]); // and it trains
+    // against an f32 run, both stay within what half-storage.test.ts allows fp16 storage alone
+    const plain = await train({});
+    const [d16, d32] = [relDiff(f16.losses, plain.losses), relDiff(f32.losses, plain.losses)];
+    console.log(`vs fp32: f16 arithmetic ${d16.toExponential(2)}, f32 arithmetic ${d32.toExponential(2)}`);
+    expect(d16).toBeLessThan(FP16_VS_F32);
   });
 
   it('bf16 and f32 runs compute in f32 on the same device', async () => {
