@@ -1,16 +1,16 @@
 // y = x·Wᵀ + b and its backward, as dispatches. W is stored (out, in) like torch.nn.Linear.
 // Where the operands allow (matmulFusable; fuseBiasEpilogue for the forward), the bias, the GELU
 // after it and the GELU's backward ride in the matmul's epilogue instead of dispatches of their own.
-// With f16 arithmetic (an fp16 run on a device with shader-f16: matmul-f16.ts arithmeticFor) the
-// products run matmul_f16.wgsl instead, the bias and GELU as dispatches of their own; the one
-// product left in f32 is the MLP-down input gradient where its GELU backward is fused (no scratch).
+// With f16 arithmetic (an fp16 run on a device with shader-f16: matmul-f16.ts arithmeticFor) every
+// product runs matmul_f16.wgsl instead, the bias, GELU and GELU backward (in place) as dispatches
+// of their own.
 import type { GpuContext } from '../gpu/context';
 import type { Dispatch } from '../gpu/dispatch';
 import type { GpuTensor } from '../gpu/tensor';
 import { fuseBiasEpilogue, type MatmulSpec, matmul, matmulFusable } from '../gpu/kernels/matmul';
 import { type Arithmetic, matmulF16 } from '../gpu/kernels/matmul-f16';
 import { biasAdd, biasGrad } from '../gpu/kernels/elementwise';
-import { geluBackward, geluForward } from '../gpu/kernels/gelu';
+import { geluBackward, geluBackwardInPlace, geluForward } from '../gpu/kernels/gelu';
 
 /** C = op(A)·op(B) of a linear layer (no epilogue): matmul_f16.wgsl with f16 arithmetic, else matmul(). */
 export function linearProduct(
@@ -70,12 +70,14 @@ export function linearBackward(
   if (!dx) {
     // no input gradient
   } else if (!throughGelu) d.push(...linearProduct(ctx, arithmetic, dy, W, dx, spec));
-  else if (matmulFusable(spec, dy, W, dx) && !(arithmetic === 'f16' && throughGelu.scratch))
+  else if (arithmetic === 'f16')
+    d.push(matmulF16(ctx, dy, W, dx, spec), geluBackwardInPlace(ctx, throughGelu.preGelu, dx));
+  else if (matmulFusable(spec, dy, W, dx))
     d.push(...matmul(ctx, dy, W, dx, spec, { kind: 'geluBackward', preGelu: throughGelu.preGelu }));
   else {
     const { preGelu, scratch } = throughGelu;
     if (!scratch) throw new Error('linearBackward: an unfused GELU backward needs a scratch tensor');
-    d.push(...linearProduct(ctx, arithmetic, dy, W, scratch, spec), geluBackward(ctx, preGelu, scratch, dx));
+    d.push(...matmul(ctx, dy, W, scratch, spec), geluBackward(ctx, preGelu, scratch, dx));
   }
   d.push(...linearProduct(ctx, arithmetic, dy, x, dW, { M: outF, N: inF, K: N, transA: true, beta: 1 }));
   if (db) d.push(biasGrad(ctx, dy, db, N, outF));

@@ -1,4 +1,4 @@
-import { geluBackward, geluForward } from '../kernels/gelu';
+import { geluBackward, geluBackwardInPlace, geluForward } from '../kernels/gelu';
 import { geluBackwardRef, geluRef } from '../../reference/gelu';
 import { randn } from '../../util/rng';
 import { compare, type KernelCheck } from './harness';
@@ -12,11 +12,13 @@ export const geluCheck: KernelCheck = {
     const inp = ctx.tensorFrom(x),
       out = ctx.tensor([n]),
       dout = ctx.tensorFrom(dy),
-      dinp = ctx.tensor([n]);
-    ctx.run([geluForward(ctx, inp, out), geluBackward(ctx, inp, dout, dinp)]);
+      dinp = ctx.tensor([n]),
+      inPlace = ctx.tensorFrom(dy);
+    ctx.run([geluForward(ctx, inp, out), geluBackward(ctx, inp, dout, dinp), geluBackwardInPlace(ctx, inp, inPlace)]);
     return [
       compare('gelu_fwd', await ctx.read(out), geluRef(x), 1e-6),
       compare('gelu_bwd', await ctx.read(dinp), geluBackwardRef(x, dy), 1e-6),
+      compare('gelu_bwd_inplace', await ctx.read(inPlace), geluBackwardRef(x, dy), 1e-6),
     ];
   },
 };
