@@ -17,6 +17,10 @@ export default defineConfig({
           // two files at a time even on 2 cores (Vitest's default is cores − 1): most unit files wait
           // on child processes, sockets or the GPU thread more than they compute
           maxWorkers: 2,
+          // every file in a process of its own (Vitest's defaults, relied on): the f16 files on Mesa's
+          // lavapipe (sharedLavapipeContext) set VK_ICD_FILENAMES, which Dawn reads once per process
+          pool: 'forks',
+          isolate: true,
         },
       },
       {
