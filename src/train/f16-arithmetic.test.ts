@@ -2,7 +2,8 @@
 // an fp16 run computes its linear layers' products with matmul_f16.wgsl by default and stays within
 // a stated distance of the same run with f32 arithmetic (same weights, same tokens), which in turn
 // is the 16-bit-storage run the SwiftShader tests compare with f32; bf16 and f32 runs never select
-// the f16 kernel. This file runs in a Vitest process of its own (VK_ICD_FILENAMES is per process);
+// the f16 kernel; TP2 with sequence parallelism (column- and row-parallel products) stays near one
+// rank, every rank's start event saying it computes in f16. This file runs in a Vitest process of its own (VK_ICD_FILENAMES is per process);
 // without lavapipe it fails, naming the install.
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config/resolve';
@@ -11,7 +12,10 @@ import type { Arithmetic } from '../gpu/kernels/matmul-f16';
 import { sharedLavapipeContext } from '../gpu/test-context';
 import { initFlat } from '../model/init';
 import type { Program } from '../model/program';
-import { mixedPrecisionFor } from './precision';
+import { defaultCorpus } from '../data/corpus';
+import { trainLoopbackRanks } from './distributed/loopback-ranks';
+import type { TrainEvent } from './events';
+import { F16_ARITHMETIC, mixedPrecisionFor } from './precision';
 import { adamHyper, lrSchedule, modelSpec, type TrainConfig } from './setup';
 import { type MicroBatch, Trainer } from './trainer';
 
@@ -135,5 +139,27 @@ describe('f16 arithmetic in training (lavapipe)', { timeout: 300_000 }, () => {
       expect(r.model.arithmetic).toBe('f32');
       expect([...r.used].filter((l) => l.startsWith('matmul_f16'))).toEqual([]);
     }
+  });
+
+  it('TP2 with sequence parallelism, fp16: every rank computes in f16 and says so; losses near one rank’s', async () => {
+    const ctx = await sharedLavapipeContext();
+    const text = (await defaultCorpus()).slice(0, 100_000);
+    const run = async (layout: Record<string, unknown>, world: number) => {
+      const c = configOf({ ...fp16, ...layout, train_iters: 4, eval_interval: 4, eval_iters: 1, sample_tokens: 0 });
+      const { events } = await trainLoopbackRanks(ctx, c, text, world);
+      const of = <K extends TrainEvent['kind']>(ev: TrainEvent[], kind: K) =>
+        ev.filter((e): e is Extract<TrainEvent, { kind: K }> => e.kind === kind);
+      return { losses: of(events[0], 'step').map((e) => e.loss), starts: events.map((ev) => of(ev, 'start')[0]) };
+    };
+    const one = await run({}, 1);
+    const tp = await run({ model_parallel_size: 2, sequence_parallel: true }, 2);
+    for (const start of [...one.starts, ...tp.starts])
+      expect(start.precision).toMatch(new RegExp(`; ${F16_ARITHMETIC.replace(/[()]/g, '\\$&')}$`));
+    expect([one.losses.length, tp.losses.length]).toEqual([4, 4]);
+    const d = relDiff(tp.losses, one.losses);
+    console.log(
+      `fp16 with f16 arithmetic, TP2 + sequence parallelism vs one rank: max rel loss diff ${d.toExponential(2)}`,
+    );
+    expect(d).toBeLessThan(TOLERANCE);
   });
 });
