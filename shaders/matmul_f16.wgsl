@@ -53,12 +53,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   var acc: array<vec4<f32>, 4>;
   for (var k0 = 0u; k0 < p.K; k0 += BK) {
     let k = k0 + 4u * kq;
-    as_[t] = vec4<f16>(
-      vec4<f32>(load_a(z, m0 + row, k), load_a(z, m0 + row, k + 1u), load_a(z, m0 + row, k + 2u), load_a(z, m0 + row, k + 3u)),
-    );
-    bs_[t] = vec4<f16>(
-      vec4<f32>(load_b(z, k, n0 + row), load_b(z, k + 1u, n0 + row), load_b(z, k + 2u, n0 + row), load_b(z, k + 3u, n0 + row)),
-    );
+    let m = m0 + row;
+    let n = n0 + row;
+    as_[t] = vec4<f16>(vec4<f32>(load_a(z, m, k), load_a(z, m, k + 1u), load_a(z, m, k + 2u), load_a(z, m, k + 3u)));
+    bs_[t] = vec4<f16>(vec4<f32>(load_b(z, k, n), load_b(z, k + 1u, n), load_b(z, k + 2u, n), load_b(z, k + 3u, n)));
     workgroupBarrier();
     for (var q = 0u; q < KQ; q++) {
       let a0 = as_[q * TILE + lid.y * 4u];

@@ -56,8 +56,10 @@ export async function createNodeContext(options: NodeContextOptions = {}): Promi
   if (!adapter) {
     throw new Error(
       prefer === 'lavapipe'
-        ? `Dawn found no adapter through lavapipe (${process.env.VK_ICD_FILENAMES}); it needs Mesa ≥ 25: ${LAVAPIPE_INSTALL}`
-        : 'no WebGPU adapter found by Dawn; on a CPU-only machine install chromium-headless-shell (SwiftShader) and run with LD_LIBRARY_PATH=/usr/lib/chromium',
+        ? `Dawn found no adapter through lavapipe (${process.env.VK_ICD_FILENAMES}); it needs Mesa ≥ 25: ` +
+            LAVAPIPE_INSTALL
+        : 'no WebGPU adapter found by Dawn; on a CPU-only machine install chromium-headless-shell (SwiftShader) ' +
+            'and run with LD_LIBRARY_PATH=/usr/lib/chromium',
     );
   }
   const summary = summarizeAdapter(adapter);

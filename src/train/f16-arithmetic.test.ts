@@ -3,8 +3,8 @@
 // a stated distance of the same run with f32 arithmetic (same weights, same tokens), which in turn
 // is the 16-bit-storage run the SwiftShader tests compare with f32; bf16 and f32 runs never select
 // the f16 kernel; TP2 with sequence parallelism (column- and row-parallel products) stays near one
-// rank, every rank's start event saying it computes in f16. This file runs in a Vitest process of its own (VK_ICD_FILENAMES is per process);
-// without lavapipe it fails, naming the install.
+// rank, every rank's start event saying it computes in f16. This file runs in a Vitest process of its
+// own (VK_ICD_FILENAMES is per process); without lavapipe it fails, naming the install.
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config/resolve';
 import type { Tokenizer } from '../data/tokenizer';
@@ -141,7 +141,7 @@ describe('f16 arithmetic in training (lavapipe)', { timeout: 300_000 }, () => {
     }
   });
 
-  it('TP2 with sequence parallelism, fp16: every rank computes in f16 and says so; losses near one rank’s', async () => {
+  it('TP2 + sequence parallelism, fp16: every rank computes in f16 and says so; losses near one rank’s', async () => {
     const ctx = await sharedLavapipeContext();
     const text = (await defaultCorpus()).slice(0, 100_000);
     const run = async (layout: Record<string, unknown>, world: number) => {

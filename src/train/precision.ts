@@ -4,8 +4,8 @@
 // Arithmetic: an fp16 run on a GPU with `shader-f16` (Mesa's lavapipe here; not SwiftShader, nor
 // Dawn on NVIDIA) computes its linear layers' matrix products in f16 (gpu/kernels/matmul-f16.ts:
 // f16 operands, dot products of four in f16, summed in f32); everything else, and every bf16 run
-// (WGSL has no bf16 type), computes in f32. Otherwise "16-bit" is storage, rounded to the run's format (round to nearest, ties to even; fp16 overflows
-// to ±Inf): the tensors listed in HALF_TENSORS where they are sent between ranks, and in GPU
+// (WGSL has no bf16 type), computes in f32. Otherwise "16-bit" is storage, rounded to the run's
+// format (round to nearest, ties to even; fp16 overflows to ±Inf): the tensors listed in HALF_TENSORS where they are sent between ranks, and in GPU
 // memory (tabtron's `half_storage` key, both on by default; parallel/half-storage.ts) the
 // parameters' working copy and the activations a layer keeps for its backward. The master
 // weights, gradients and Adam's state are f32, as DeepSpeed's are.
