@@ -21,6 +21,13 @@ async function runBoth(ctx: GpuContext, spec: MatmulSpec, a: Float32Array, b: Fl
   return { f16: await ctx.read(c16), f32: await ctx.read(c32) };
 }
 
+/** matmul_f16's C[0] for a 1×1 product over K = a.length */
+async function dotF16(ctx: GpuContext, a: Float32Array, b: Float32Array): Promise<number> {
+  const c = ctx.tensor([1]);
+  ctx.run([matmulF16(ctx, ctx.tensorFrom(a), ctx.tensorFrom(b), c, { M: 1, N: 1, K: a.length })]);
+  return (await ctx.read(c))[0];
+}
+
 // Dawn instances must outlive their devices (device-node.ts)
 const keep: unknown[] = [];
 
@@ -53,39 +60,21 @@ describe('matmul_f16.wgsl on lavapipe', { timeout: 120_000 }, () => {
     expect(e16).toBeGreaterThan(8 * e32);
   });
 
-  it('computes in f16: a dot of (2048, 1)·(1, 1) is 2048, where f32 gives 2049', async () => {
+  it('computes in f16: a dot of (2048, 1)·(1, 1) is 2048 (exactly 2049), but dots of four are summed in f32', async () => {
     const ctx = await sharedLavapipeContext();
-    const spec = { M: 1, N: 1, K: 4 };
-    const got = await runBoth(
-      ctx,
-      spec,
-      Float32Array.of(2048, 1, 0, 0),
-      Float32Array.of(1, 1, 0, 0),
-      new Float32Array(1),
-    );
-    expect(got.f32[0]).toBe(2049);
-    expect(got.f16[0]).toBe(2048);
-    // f32 accumulation across dots of four: 16 dots of (1·1 + 0…) sum to 16 exactly, and 2048 + 16·1 over
-    // separate dots is 2064 (an f16 sum over all of K would stop at 2048)
+    expect(await dotF16(ctx, Float32Array.of(2048, 1, 0, 0), Float32Array.of(1, 1, 0, 0))).toBe(2048);
+    // 2048 and sixteen 1s, each in a dot of its own: 2064 (an f16 sum over all of K would stop at 2048)
     const a = new Float32Array(68).fill(0);
     a[0] = 2048;
     for (let q = 1; q < 17; q++) a[4 * q] = 1;
-    const long = await runBoth(ctx, { M: 1, N: 1, K: 68 }, a, new Float32Array(68).fill(1), new Float32Array(1));
-    expect(long.f16[0]).toBe(2064);
+    expect(await dotF16(ctx, a, new Float32Array(68).fill(1))).toBe(2064);
   });
 
-  it('overflow of a four-term f16 dot gives Inf, as fp16 does', async () => {
+  it('a four-term dot past f16’s range (65504) gives Inf, as fp16 does (exactly 180000)', async () => {
     const ctx = await sharedLavapipeContext();
-    const spec = { M: 1, N: 1, K: 4 };
-    const got = await runBoth(
-      ctx,
-      spec,
-      Float32Array.of(300, 300, 0, 0),
-      Float32Array.of(300, 300, 0, 0),
-      new Float32Array(1),
+    expect(await dotF16(ctx, Float32Array.of(300, 300, 0, 0), Float32Array.of(300, 300, 0, 0))).toBe(
+      Number.POSITIVE_INFINITY,
     );
-    expect(got.f32[0]).toBe(180_000);
-    expect(got.f16[0]).toBe(Number.POSITIVE_INFINITY);
   });
 
   it('picks f16 arithmetic iff the format is fp16 and the device has shader-f16', async () => {
