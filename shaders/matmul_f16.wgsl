@@ -1,26 +1,31 @@
 // Batched GEMM with f16 arithmetic (needs the device feature shader-f16):
 // C[z] = alpha · op(A[z]) · op(B[z]) + beta · C[z], z = workgroup_id.z
 // a: op(A) is (M, K); stored f32 (M, K), or (K, M) when TRANS_A     batch stride p.strideA
-// b: op(B) is (K, N); stored f32 (K, N), or (N, K) when TRANS_B     batch stride p.strideB
+// b: op(B) is (K, N); stored (K, N), or (N, K) when TRANS_B          batch stride p.strideB
+//    f32, or with PACKED_B fp16 values two to a u32 (element 2i low in word i), the matrix
+//    starting at element p.atB (fp16 weights' working copy, model/half-weights.ts)
 // c: f32 (M, N)                                                     batch stride p.strideC
 // Where f16 arithmetic happens: operands are rounded to f16 as they enter workgroup memory
 // (exact for weights cast from an fp16 working copy), each product term is a
 // dot(vec4<f16>, vec4<f16>) over four consecutive k (four f16 products summed in f16, the
 // result an f16), and those partial dots are added into f32 accumulators; alpha, beta and the
 // store are f32. So an output carries at most the f16 rounding of its inputs and of one
-// four-term dot per four k (about 5·2^-11 of Σ|a·b|), never an f16 sum over all of K.
+// four-term dot per four k (about 8·2^-11 of Σ|a·b|: f16MatmulErrorBound in
+// src/gpu/kernels/matmul-f16.ts), never an f16 sum over all of K.
 // A workgroup owns a 64×64 tile of C and walks K in steps of BK = 16; each invocation owns
 // 4×4 outputs: rows ty·4 + i, cols tx·4 + j.
 enable f16;
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
+// f32 bits, or packed fp16 pairs (PACKED_B)
+@group(0) @binding(1) var<storage, read> b: array<u32>;
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;
-struct Params { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, strideC: u32, alpha: f32, beta: f32 }
+struct Params { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, strideC: u32, alpha: f32, beta: f32, atB: u32 }
 @group(0) @binding(3) var<uniform> p: Params;
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
+override PACKED_B: bool = false;
 
 const TILE: u32 = 64u;
 const BK: u32 = 16u;
@@ -38,7 +43,12 @@ fn load_a(z: u32, m: u32, k: u32) -> f32 {
 // op(B)[k, n] of batch z as f32 (0 outside the matrix)
 fn load_b(z: u32, k: u32, n: u32) -> f32 {
   if (n >= p.N || k >= p.K) { return 0.0; }
-  return b[z * p.strideB + select(k * p.N + n, n * p.K + k, TRANS_B)];
+  let e = z * p.strideB + select(k * p.N + n, n * p.K + k, TRANS_B);
+  if (PACKED_B) {
+    let at = p.atB + e;
+    return unpack2x16float(b[at / 2u])[at & 1u]; // exact
+  }
+  return bitcast<f32>(b[e]);
 }
 
 @compute @workgroup_size(16, 16)

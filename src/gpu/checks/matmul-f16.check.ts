@@ -1,12 +1,14 @@
 // matmul_f16.wgsl (f16 arithmetic, devices with shader-f16) against the f64 reference: every output
 // within f16MatmulErrorBound of the exact product (relErr is the worst error / bound, tol 1), for
 // every transpose, edges that are not whole tiles, batches with strides, alpha and beta; memory
-// around C untouched. On a device without shader-f16 the one result is that the kernel refuses, and
+// around C untouched; B read from packed fp16 pairs equal to B read as f32. On a device without shader-f16 the one result is that the kernel refuses, and
 // that an fp16 run there computes in f32.
 import type { GpuContext } from '../context';
 import { arithmeticFor, F16_UNIT, f16MatmulErrorBound, hasShaderF16, matmulF16 } from '../kernels/matmul-f16';
 import { type MatmulSpec, resolveMatmulSpec } from '../kernels/matmul';
+import { packHalfRef, unpackHalfRef } from '../../reference/half';
 import { matmulRef } from '../../reference/matmul';
+import { randn } from '../../util/rng';
 import type { CheckResult, KernelCheck } from './harness';
 import { expectedC, placeOperands } from './matmul.check';
 
@@ -67,6 +69,30 @@ async function runCase(ctx: GpuContext, name: string, spec: MatmulSpec, seed: nu
   return { name: `matmul_f16 ${name}`, relErr: worst, tol: 1, detail };
 }
 
+/** B read packed (fp16 pairs, starting at an odd value) equals, to the bit, B read as f32 holding the
+ *  same fp16 values: a linear layer's forward (x·Wᵀ) and input gradient (dy·W) on fp16 weights. */
+async function packedCase(ctx: GpuContext, transB: boolean, seed: number): Promise<CheckResult> {
+  const [M, N, K, at] = [37, 45, 70, 13];
+  const spec: MatmulSpec = { M, N, K, transB };
+  const w = randn(K * N, seed + 1);
+  const words = packHalfRef(new Uint32Array(new Float32Array([...new Float32Array(at), ...w]).buffer), 'fp16');
+  const halves = new Float32Array(unpackHalfRef(words, at + K * N, 'fp16').buffer).subarray(at);
+  const A = ctx.tensorFrom(randn(M * K, seed));
+  const [packed, B] = [ctx.tensorFrom(words), ctx.tensorFrom(halves)];
+  const [cPacked, cF32] = [ctx.tensor([M * N]), ctx.tensor([M * N])];
+  const view = { packed, at, length: K * N, shape: [K, N], name: 'W.half' };
+  ctx.run([matmulF16(ctx, A, view, cPacked, spec), matmulF16(ctx, A, B, cF32, spec)]);
+  const [got, want] = [await ctx.read(cPacked), await ctx.read(cF32)];
+  for (const t of [A, packed, B, cPacked, cF32]) t.buffer.destroy();
+  const differ = got.findIndex((v, i) => !Object.is(v, want[i]));
+  return {
+    name: `matmul_f16 packed fp16 B ${transB ? 'nt' : 'nn'} (bit-equal to f32 B)`,
+    relErr: differ < 0 ? 0 : Number.POSITIVE_INFINITY,
+    tol: 0,
+    detail: differ < 0 ? undefined : `at ${differ}: packed ${got[differ]}, f32 ${want[differ]}`,
+  };
+}
+
 export const matmulF16Check: KernelCheck = {
   name: 'matmul_f16',
   async run(ctx) {
@@ -94,6 +120,7 @@ export const matmulF16Check: KernelCheck = {
     const out: CheckResult[] = [];
     let seed = 4100;
     for (const [name, spec] of Object.entries(F16_CASES)) out.push(await runCase(ctx, name, spec, seed++));
+    for (const transB of [true, false]) out.push(await packedCase(ctx, transB, seed++));
     return out;
   },
 };

@@ -12,6 +12,27 @@ import { checkGrid, checkOperands, type MatmulSpec, resolveMatmulSpec } from './
 /** How a pass computes its linear layers' products. */
 export type Arithmetic = 'f32' | 'f16';
 
+/** A matrix of fp16 values inside a buffer of them packed two to a u32 (element 2i low in word i,
+ *  model/half-weights.ts): `length` values from value `at` of `packed`. matmulF16 reads it as B. */
+export interface PackedHalf {
+  packed: GpuTensor;
+  at: number;
+  length: number;
+  shape: readonly number[];
+  name?: string;
+}
+
+/** A linear layer's weight as its products read it: f32, or straight from the packed fp16 copy. */
+export type LinearWeight = GpuTensor | PackedHalf;
+
+export const isPackedHalf = (w: LinearWeight): w is PackedHalf => 'packed' in w;
+
+/** The weight as an f32 tensor; a packed one only f16 arithmetic reads (matmulF16). */
+export function f32Weight(w: LinearWeight): GpuTensor {
+  if (isPackedHalf(w)) throw new Error(`${w.name ?? 'weight'} is read packed (fp16): only matmul_f16 can read it`);
+  return w;
+}
+
 /** The output tile of one workgroup (64×64, 16×16 invocations of 4×4 outputs). */
 export const F16_TILE = 64;
 /** f16's unit roundoff (round to nearest): half the spacing of f16 values at 1 */
@@ -40,18 +61,23 @@ export function f16MatmulErrorBound(sumAbs: number, K: number): number {
 }
 
 /** C[i] = alpha · op(A[i]) · op(B[i]) + beta · C[i] (MatmulSpec), products in f16 as above.
- *  Needs shader-f16 on the device; f32 operands of any shape, stride and offset. One dispatch. */
-export function matmulF16(ctx: GpuContext, a: GpuTensor, b: GpuTensor, c: GpuTensor, spec: MatmulSpec): Dispatch {
+ *  Needs shader-f16 on the device; f32 operands of any shape, stride and offset, B also packed
+ *  fp16 (PackedHalf). One dispatch. */
+export function matmulF16(ctx: GpuContext, a: GpuTensor, b: LinearWeight, c: GpuTensor, spec: MatmulSpec): Dispatch {
   if (!hasShaderF16(ctx))
     throw new Error(
       `matmul_f16: the device has no shader-f16 (adapter ${ctx.adapter?.description || ctx.adapter?.device || '?'})`,
     );
   const s = resolveMatmulSpec(spec);
-  checkOperands(a, b, c, s);
+  const packed = isPackedHalf(b);
+  if (packed && (!Number.isInteger(b.at) || b.at < 0 || b.at + b.length > 2 * b.packed.length))
+    throw new Error(`matmul_f16: packed ${b.name ?? 'B'} [${b.at}, ${b.at + b.length}) is outside its buffer`);
+  const bTensor: GpuTensor = packed ? { ...b.packed, length: b.length, shape: b.shape, name: b.name } : b;
+  checkOperands(a, bTensor, c, s);
   const gridN = Math.ceil(s.N / F16_TILE);
   const gridM = Math.ceil(s.M / F16_TILE);
   checkGrid(gridM, gridN, s);
-  const label = `matmul_f16_${s.transA ? 't' : 'n'}${s.transB ? 't' : 'n'}`;
+  const label = `matmul_f16_${s.transA ? 't' : 'n'}${s.transB ? 't' : 'n'}${packed ? '_packed' : ''}`;
   const params = uniforms([
     ['u32', s.M],
     ['u32', s.N],
@@ -61,7 +87,9 @@ export function matmulF16(ctx: GpuContext, a: GpuTensor, b: GpuTensor, c: GpuTen
     ['u32', s.strideC],
     ['f32', s.alpha],
     ['f32', s.beta],
+    ['u32', packed ? b.at : 0],
   ]);
-  const pipeline = ctx.pipeline(label, code, { TRANS_A: s.transA ? 1 : 0, TRANS_B: s.transB ? 1 : 0 });
-  return ctx.bind(label, pipeline, [a, b, c, params], [gridN, gridM, s.batch]);
+  const constants = { TRANS_A: s.transA ? 1 : 0, TRANS_B: s.transB ? 1 : 0, PACKED_B: packed ? 1 : 0 };
+  const pipeline = ctx.pipeline(label, code, constants);
+  return ctx.bind(label, pipeline, [a, packed ? b.packed : b, c, params], [gridN, gridM, s.batch]);
 }
