@@ -145,6 +145,7 @@ export class ForwardModel {
       arithmetic: 'f32',
       dropout: false,
       param: (name) => this.param(name),
+      weight: (name) => this.param(name),
       norm,
       rotary,
       headWeight: () => this.param(s.tied ? 'embed.wte' : 'head.weight'),

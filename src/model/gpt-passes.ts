@@ -18,7 +18,7 @@ import {
   type VocabRows,
 } from '../gpu/kernels/embedding';
 import { matmul } from '../gpu/kernels/matmul';
-import type { Arithmetic } from '../gpu/kernels/matmul-f16';
+import type { Arithmetic, LinearWeight } from '../gpu/kernels/matmul-f16';
 import {
   causalSoftmaxBackward,
   causalSoftmaxForward,
@@ -68,6 +68,8 @@ export interface PassContext {
   /** Megatron's sequence parallelism: this rank's positions of the norm/dropout/residual tensors */
   seq?: SeqPlace | null;
   param(name: string, grad?: boolean): GpuTensor;
+  /** a layer's linear weight as its products read it (packed fp16 under f16 arithmetic: Gpt.linearWeight) */
+  weight(name: string): LinearWeight;
   norm(prefix: string): NormParams;
   rotary(): RotarySpec | null;
   /** the weight the head multiplies by: embed.wte when tied, else head.weight */
@@ -136,7 +138,7 @@ export function layerForwardPass(
     ...linearForward(
       ctx,
       qkvIn,
-      m.param(`${p}.attn.qkv.weight`),
+      m.weight(`${p}.attn.qkv.weight`),
       m.param(`${p}.attn.qkv.bias`),
       A.qkv,
       N,
@@ -165,7 +167,7 @@ export function layerForwardPass(
     b,
     a,
     A.y,
-    m.param(`${p}.attn.dense.weight`),
+    m.weight(`${p}.attn.dense.weight`),
     m.param(`${p}.attn.dense.bias`),
     A.attnOut,
     d.a,
@@ -176,7 +178,7 @@ export function layerForwardPass(
   const mlpIn = s.parallelResidual ? A.x : A.xMid;
   if (!s.parallelResidual) b.push(add(ctx, A.x, A.attnOut, A.xMid));
   b.push(...normForward(ctx, s, m.norm(`${p}.ln2`), mlpIn, A.ln2, A.ln2Mean, A.ln2Rstd, n));
-  const [upW, upB] = [m.param(`${p}.mlp.up.weight`), m.param(`${p}.mlp.up.bias`)];
+  const [upW, upB] = [m.weight(`${p}.mlp.up.weight`), m.param(`${p}.mlp.up.bias`)];
   const upIn = columnInput(m, b, a, A.ln2, `${p}.ln2 output`);
   b.push(...linearForward(ctx, upIn, upW, upB, A.h, N, C, d.f, A.g, m.arithmetic)); // h = ln2·Wᵀ + b, g = gelu(h)
   rowParallelForward(
@@ -184,7 +186,7 @@ export function layerForwardPass(
     b,
     a,
     A.g,
-    m.param(`${p}.mlp.down.weight`),
+    m.weight(`${p}.mlp.down.weight`),
     m.param(`${p}.mlp.down.bias`),
     A.mlpOut,
     d.f,
@@ -221,7 +223,7 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
       ctx,
       mlp.dy,
       A.g,
-      m.param(`${p}.mlp.down.weight`),
+      m.weight(`${p}.mlp.down.weight`),
       m.param(`${p}.mlp.down.weight`, true),
       wholeReplicatedGrad(m, `${p}.mlp.down.bias`),
       a.dh,
@@ -237,7 +239,7 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
       ctx,
       a.dh,
       mlp.input,
-      m.param(`${p}.mlp.up.weight`),
+      m.weight(`${p}.mlp.up.weight`),
       m.param(`${p}.mlp.up.weight`, true),
       m.param(`${p}.mlp.up.bias`, true),
       a.dln,
@@ -263,7 +265,7 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
       ctx,
       attn.dy,
       A.y,
-      m.param(`${p}.attn.dense.weight`),
+      m.weight(`${p}.attn.dense.weight`),
       m.param(`${p}.attn.dense.weight`, true),
       wholeReplicatedGrad(m, `${p}.attn.dense.bias`),
       a.dy,
@@ -292,7 +294,7 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
       ctx,
       a.dqkv,
       attn.input,
-      m.param(`${p}.attn.qkv.weight`),
+      m.weight(`${p}.attn.qkv.weight`),
       m.param(`${p}.attn.qkv.weight`, true),
       m.param(`${p}.attn.qkv.bias`, true),
       a.dln,

@@ -9,7 +9,7 @@ import type { GpuContext } from '../gpu/context';
 import type { GpuTensor } from '../gpu/tensor';
 import { bucketTokens, type VocabRows } from '../gpu/kernels/embedding';
 import type { RotarySpec } from '../gpu/kernels/attention';
-import { type Arithmetic, arithmeticFor, hasShaderF16 } from '../gpu/kernels/matmul-f16';
+import { type Arithmetic, arithmeticFor, hasShaderF16, type LinearWeight } from '../gpu/kernels/matmul-f16';
 import type { HalfFormat } from '../train/precision';
 import { allocActivationSet } from './activation-set';
 import { localDims, type Acts, type AttentionBackward, type LayerActs, type LocalDims } from './activations';
@@ -25,7 +25,7 @@ import {
 import type { NormParams } from './norm';
 import { fullModel, layoutParams, stageChunks, stageParamDefs, type ParamLayout, type StageRange } from './params';
 import { packStash, unpackStash } from './half-activations';
-import { HalfWeights } from './half-weights';
+import { HalfWeights, layerLinearWeights } from './half-weights';
 import { paramWindow, REST, windowOffset, type ParamWindow } from './param-window';
 import { ProgramBuilder, type Program } from './program';
 import { seqPlace, type SeqPlace } from './sequence-parallel';
@@ -62,6 +62,9 @@ export interface GptOptions {
   /** the linear layers' products: default f16 for fp16 on a device with shader-f16, else f32
    *  (gpu/kernels/matmul-f16.ts arithmeticFor); 'f16' without shader-f16 throws */
   arithmetic?: Arithmetic;
+  /** f16 arithmetic with fp16 weights: the layers' linear weights are read straight from the
+   *  packed copy, never unpacked into the window (default true; false: through the window) */
+  readPackedWeights?: boolean;
 }
 
 export interface Slot {
@@ -107,6 +110,8 @@ export class Gpt {
   readonly halfActivations: HalfFormat | null;
   /** how the linear layers' products are computed (matmul-f16.ts) */
   readonly arithmetic: Arithmetic;
+  /** the layers' linear weights the products read packed (half-weights.ts), never unpacked */
+  readonly packedReads: ReadonlySet<string>;
 
   constructor(
     readonly ctx: GpuContext,
@@ -134,8 +139,12 @@ export class Gpt {
     if (half?.weights) this.windowed.params = true;
     const elems = (w: boolean) => (w ? this.window.length : this.flatLength);
     this.params = ctx.createBuffer(elems(this.windowed.params) * 4, this.windowed.params ? 'params.window' : 'params');
+    const packed =
+      half?.weights && half.format === 'fp16' && this.arithmetic === 'f16' && opts.readPackedWeights !== false;
+    const reads = packed ? layerLinearWeights(this.layout) : [];
+    this.packedReads = new Set(reads.map((s) => s.name));
     this.halfWeights = half?.weights
-      ? new HalfWeights(ctx, half.format, this.window, this.params, this.flatLength)
+      ? new HalfWeights(ctx, half.format, this.window, this.params, this.flatLength, reads)
       : null;
     this.grads = ctx.createBuffer(elems(this.windowed.grads) * 4, this.windowed.grads ? 'grads.window' : 'grads');
     this.N = B * spec.T;
@@ -199,6 +208,12 @@ export class Gpt {
     return this.inputOfActs(this.slots[slot].acts);
   }
 
+  /** A linear layer's weight as its products read it: packed fp16 (packedReads), else param(name). */
+  linearWeight(name: string): LinearWeight {
+    const slot = this.layout.byName.get(name);
+    return slot && this.packedReads.has(name) && this.halfWeights ? this.halfWeights.view(slot) : this.param(name);
+  }
+
   /** View of a parameter (or its gradient) inside the flat buffer. */
   param(name: string, grad = false): GpuTensor {
     const slot = this.layout.byName.get(name);
@@ -256,6 +271,7 @@ export class Gpt {
       dropout,
       seq: this.seq,
       param: (name, grad) => this.param(name, grad),
+      weight: (name) => this.linearWeight(name),
       norm,
       rotary,
       headWeight: (grad) => this.param(s.tied ? 'embed.wte' : 'head.weight', grad),

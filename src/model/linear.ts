@@ -8,7 +8,7 @@ import type { GpuContext } from '../gpu/context';
 import type { Dispatch } from '../gpu/dispatch';
 import type { GpuTensor } from '../gpu/tensor';
 import { fuseBiasEpilogue, type MatmulSpec, matmul, matmulFusable } from '../gpu/kernels/matmul';
-import { type Arithmetic, matmulF16 } from '../gpu/kernels/matmul-f16';
+import { type Arithmetic, f32Weight, type LinearWeight, matmulF16 } from '../gpu/kernels/matmul-f16';
 import { biasAdd, biasGrad } from '../gpu/kernels/elementwise';
 import { geluBackward, geluBackwardInPlace, geluForward } from '../gpu/kernels/gelu';
 
@@ -17,18 +17,19 @@ export function linearProduct(
   ctx: GpuContext,
   arithmetic: Arithmetic,
   a: GpuTensor,
-  b: GpuTensor,
+  b: LinearWeight,
   c: GpuTensor,
   spec: MatmulSpec,
 ): Dispatch[] {
-  return arithmetic === 'f16' ? [matmulF16(ctx, a, b, c, spec)] : matmul(ctx, a, b, c, spec);
+  return arithmetic === 'f16' ? [matmulF16(ctx, a, b, c, spec)] : matmul(ctx, a, f32Weight(b), c, spec);
 }
 
-// x: (N, in)  W: (out, in)  b: (out) | null  y: (N, out)  gelu: (N, out) gelu(y), when given
+// x: (N, in)  W: (out, in), f32 or (f16 arithmetic) packed fp16  b: (out) | null  y: (N, out)
+// gelu: (N, out) gelu(y), when given
 export function linearForward(
   ctx: GpuContext,
   x: GpuTensor,
-  W: GpuTensor,
+  W: LinearWeight,
   b: GpuTensor | null,
   y: GpuTensor,
   N: number,
@@ -38,8 +39,9 @@ export function linearForward(
   arithmetic: Arithmetic = 'f32',
 ): Dispatch[] {
   const spec = { M: N, N: outF, K: inF, transB: true };
-  if (b && arithmetic === 'f32' && fuseBiasEpilogue(ctx, spec, x, W, y)) {
-    return matmul(ctx, x, W, y, spec, gelu ? { kind: 'biasGelu', bias: b, gelu } : { kind: 'bias', bias: b });
+  if (b && arithmetic === 'f32' && fuseBiasEpilogue(ctx, spec, x, f32Weight(W), y)) {
+    const epilogue = gelu ? { kind: 'biasGelu' as const, bias: b, gelu } : { kind: 'bias' as const, bias: b };
+    return matmul(ctx, x, f32Weight(W), y, spec, epilogue);
   }
   const d = linearProduct(ctx, arithmetic, x, W, y, spec);
   if (b) d.push(biasAdd(ctx, y, b, N, outF));
@@ -54,7 +56,7 @@ export function linearBackward(
   ctx: GpuContext,
   dy: GpuTensor,
   x: GpuTensor,
-  W: GpuTensor,
+  W: LinearWeight,
   dW: GpuTensor,
   db: GpuTensor | null,
   dx: GpuTensor | null,
@@ -72,12 +74,12 @@ export function linearBackward(
   } else if (!throughGelu) d.push(...linearProduct(ctx, arithmetic, dy, W, dx, spec));
   else if (arithmetic === 'f16')
     d.push(matmulF16(ctx, dy, W, dx, spec), geluBackwardInPlace(ctx, throughGelu.preGelu, dx));
-  else if (matmulFusable(spec, dy, W, dx))
-    d.push(...matmul(ctx, dy, W, dx, spec, { kind: 'geluBackward', preGelu: throughGelu.preGelu }));
+  else if (matmulFusable(spec, dy, f32Weight(W), dx))
+    d.push(...matmul(ctx, dy, f32Weight(W), dx, spec, { kind: 'geluBackward', preGelu: throughGelu.preGelu }));
   else {
     const { preGelu, scratch } = throughGelu;
     if (!scratch) throw new Error('linearBackward: an unfused GELU backward needs a scratch tensor');
-    d.push(...matmul(ctx, dy, W, scratch, spec), geluBackward(ctx, preGelu, scratch, dx));
+    d.push(...matmul(ctx, dy, f32Weight(W), scratch, spec), geluBackward(ctx, preGelu, scratch, dx));
   }
   d.push(...linearProduct(ctx, arithmetic, dy, x, dW, { M: outF, N: inF, K: N, transA: true, beta: 1 }));
   if (db) d.push(biasGrad(ctx, dy, db, N, outF));

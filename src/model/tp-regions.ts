@@ -11,6 +11,7 @@ import { biasAdd } from '../gpu/kernels/elementwise';
 import type { GpuTensor } from '../gpu/tensor';
 import type { Acts, SeqScratch } from './activations';
 import type { PassContext } from './gpt-passes';
+import type { LinearWeight } from '../gpu/kernels/matmul-f16';
 import { linearForward, linearProduct } from './linear';
 import type { ProgramBuilder } from './program';
 
@@ -57,7 +58,7 @@ export function rowParallelForward(
   b: ProgramBuilder,
   a: Acts,
   x: GpuTensor,
-  W: GpuTensor,
+  W: LinearWeight,
   bias: GpuTensor,
   y: GpuTensor,
   inLocal: number,

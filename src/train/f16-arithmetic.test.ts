@@ -70,7 +70,7 @@ const labels = (programs: Program[]) =>
     programs.flatMap((p) => p.flatMap((step) => (step.kind === 'gpu' ? step.dispatches.map((d) => d.label) : []))),
   );
 
-async function train(precision: Record<string, unknown>, arithmetic?: Arithmetic) {
+async function train(precision: Record<string, unknown>, arithmetic?: Arithmetic, readPackedWeights?: boolean) {
   const ctx = await sharedLavapipeContext();
   const c = configOf(precision);
   const spec = modelSpec(c, { vocabSize: 256 } as Tokenizer);
@@ -83,12 +83,13 @@ async function train(precision: Record<string, unknown>, arithmetic?: Arithmetic
     schedule: lrSchedule(c),
     mixed,
     arithmetic,
+    readPackedWeights,
   });
   t.loadParams(initFlat(t.model.layout, c.seed));
   const steps = [];
   for (const mb of batches(spec.V, spec.T, 2)) steps.push(await t.trainStep(mb));
   const used = labels(t.model.slots.flatMap((s) => [s.forward, s.backward]));
-  return { model: t.model, steps, losses: steps.map((s) => s.loss), used };
+  return { ctx, model: t.model, steps, losses: steps.map((s) => s.loss), used };
 }
 
 const relDiff = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i]) / Math.abs(b[i])));
@@ -130,6 +131,32 @@ describe('f16 arithmetic in training (lavapipe)', { timeout: 300_000 }, () => {
     const [d16, d32] = [relDiff(f16.losses, plain.losses), relDiff(f32.losses, plain.losses)];
     console.log(`vs fp32: f16 arithmetic ${d16.toExponential(2)}, f32 arithmetic ${d32.toExponential(2)}`);
     expect(d16).toBeLessThan(FP16_VS_F32);
+  });
+
+  it('fp16 weights read packed by the f16 products: the same numbers to the bit, never unpacked', async () => {
+    const packed = await train(fp16);
+    const viaWindow = await train(fp16, undefined, false);
+    expect(packed.model.packedReads.size).toBe(4 * 2); // QKV, attention output, MLP up, MLP down; 2 layers
+    expect(viaWindow.model.packedReads.size).toBe(0);
+    expect(packed.used).toContain('matmul_f16_nt_packed'); // forward x·Wᵀ
+    expect(packed.used).toContain('matmul_f16_nn_packed'); // input gradient dy·W
+    expect([...viaWindow.used].filter((l) => l.endsWith('_packed'))).toEqual([]);
+    expect(packed.losses).toEqual(viaWindow.losses);
+    expect(packed.steps.map((s) => s.gradNorm)).toEqual(viaWindow.steps.map((s) => s.gradNorm));
+    // the window's copies of those weights were never written (the buffer starts zeroed)
+    const { model, ctx } = packed;
+    for (const name of model.packedReads) {
+      const w = await ctx.read(model.param(name));
+      expect(
+        w.some((x) => x !== 0),
+        name,
+      ).toBe(false);
+      const n = await ctx.read(viaWindow.model.param(name));
+      expect(
+        n.some((x) => x !== 0),
+        name,
+      ).toBe(true);
+    }
   });
 
   it('bf16 and f32 runs compute in f32 on the same device', async () => {

@@ -64,6 +64,8 @@ export interface TrainerOptions {
   /** the linear layers' products: default f16 for fp16 on a device with shader-f16, else f32
    *  (gpu/kernels/matmul-f16.ts arithmeticFor); 'f32' forces f32 (comparisons) */
   arithmetic?: Arithmetic;
+  /** f16 arithmetic with fp16 weights: read the layers' linear weights packed (default true; Gpt) */
+  readPackedWeights?: boolean;
 }
 
 export interface StepResult {
@@ -170,6 +172,7 @@ export class Trainer {
       attentionBackward: opts.attentionBackward,
       sequenceParallel: opts.sequenceParallel,
       arithmetic: opts.arithmetic,
+      readPackedWeights: opts.readPackedWeights,
     };
     this.mixed = opts.mixed ?? null;
     this.halfStorage = this.mixed ? halfStorageRun(this.mixed.storage, { zeroStage: this.zeroStage }) : NO_HALF_STORAGE;
