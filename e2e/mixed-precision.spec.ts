@@ -32,13 +32,16 @@ describe('mixed precision in Chromium', () => {
     };
     const f32 = stepsOf(await run({}));
     const wireOnly = { half_storage: { weights: false, activations: false } };
-    const fp16 = stepsOf(await run({ ...wireOnly, fp16: { enabled: true, initial_scale_power: 14 } }));
+    const fp16Events = await run({ ...wireOnly, fp16: { enabled: true, initial_scale_power: 14 } });
+    const fp16Start = fp16Events.find((e) => e.kind === 'start') as Extract<TrainEvent, { kind: 'start' }>;
+    expect(fp16Start.precision).toMatch(/; f32 arithmetic \(this GPU has no shader-f16\)$/);
+    const fp16 = stepsOf(fp16Events);
     expect(fp16.map((s) => s.loss)).toEqual(f32.map((s) => s.loss));
     expect(fp16.map((s) => s.lossScale)).toEqual(Array(STEPS).fill(2 ** 14));
     const events = await run({ bf16: { enabled: true } });
     const start = events.find((e) => e.kind === 'start') as Extract<TrainEvent, { kind: 'start' }>;
     expect(start.precision).toMatch(
-      /^bf16 mixed precision; bf16 in GPU memory: the parameters' working copy .* \(this GPU has no shader-f16\)$/,
+      /^bf16 mixed precision; bf16 in GPU memory: the parameters' working copy .*; f32 arithmetic \(WGSL has no bf16 arithmetic type\)$/,
     );
     const bf16 = stepsOf(events);
     for (const [i, s] of bf16.entries()) expect(Math.abs(s.loss - f32[i].loss) / f32[i].loss).toBeLessThan(2e-3);
