@@ -45,7 +45,8 @@ async function checkpoint(s: ModelSpec = spec, iterations = [4]): Promise<string
 
 const text = 'Call me Ishmael. Some years ago, never mind how long precisely, having little money in my purse.';
 
-describe('tabtron export-hf and import-hf', () => {
+// each test starts several CLI processes, each opening its own SwiftShader device: slow when the suite loads the cores
+describe('tabtron export-hf and import-hf', { timeout: 180_000 }, () => {
   it('exports a TP2 × PP2 checkpoint; import-hf gives back the same weights and a NeoX config that validates', async () => {
     const ck = await checkpoint(spec, [4, 8]);
     const hf = join(tmp('out'), 'model');
@@ -126,7 +127,7 @@ describe('tabtron export-hf and import-hf', () => {
   });
 });
 
-describe('tabtron eval and generate', () => {
+describe('tabtron eval and generate', { timeout: 180_000 }, () => {
   it('eval --json gives the same loss for a checkpoint and its export; --dump-logits writes the windows', async () => {
     const ck = await checkpoint();
     const hf = join(tmp('x'), 'm');
