@@ -1,7 +1,7 @@
 // Device-local collectives (Dawn + SwiftShader here): ranks of this process that share one GPU
 // device reduce on it. Checked against the CPU: the all-reduce is the rank-order f32 sum (the
 // same bits on every member, whatever order they post in), in pieces and at views of a shared
-// buffer at any 4-byte offset; the sequence-parallel all-gather and reduce-scatter against
+// buffer at any 4-byte offset; the in-place all-gather of ZeRO shards; the sequence-parallel all-gather and reduce-scatter against
 // assembleSequence and rankMajor + chunking; a member that never posts or fails fails the others.
 import { describe, expect, it } from 'vitest';
 import { assembleSequence, rankMajor } from '../model/sequence-parallel';
@@ -48,6 +48,19 @@ describe('device-local collectives', { timeout: 120_000 }, () => {
     expect(got[1]).toEqual(got[0]);
     expect(got[2]).toEqual(got[0]);
     expect(hub.completed).toBe(2);
+  });
+
+  it("all-gather: each member's chunk (a ZeRO shard) reaches every member, in place", async () => {
+    const ctx = await sharedTestContext();
+    const hub = deviceWorld(ctx, 2);
+    const members = [0, 1].map((r) => hub.member(r));
+    const group = { name: 'dp', ranks: [1, 0] }; // group position, not rank, picks the chunk
+    const host = [0, 1].map((r) => values(10, 40 + r));
+    const ts = host.map((h) => ctx.tensorFrom(h));
+    await Promise.all(members.map((m, r) => m.allGather(ts[r], group)));
+    // rank 1 is position 0: chunk 0 from rank 1, chunk 1 from rank 0
+    const want = new Float32Array([...host[1].subarray(0, 5), ...host[0].subarray(5)]);
+    for (const t of ts) expect(await ctx.read(t)).toEqual(want);
   });
 
   it('sequence parallelism: all-gather and reduce-scatter place positions as assembleSequence and rankMajor do', async () => {

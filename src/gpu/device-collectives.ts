@@ -35,6 +35,9 @@ export interface DeviceCollectives {
   covers(ranks: readonly number[]): boolean;
   /** in place: every member's `t` becomes Σ (or the mean) of all members' `t` */
   allReduce(t: GpuTensor, g: DeviceGroup, op?: DeviceReduceOp): Promise<void>;
+  /** in place: `t` cut in group-size equal chunks, the member at group position i holds chunk i
+   *  (a ZeRO shard); every member's `t` gets every chunk */
+  allGather(t: GpuTensor, g: DeviceGroup): Promise<void>;
   /** sequence parallelism: member r's `local` (B, T/size, cols) is positions [r·T/size, (r+1)·T/size)
    *  of every sample; every member's `full` (B, T, cols) gets all of them */
   seqGather(pairs: readonly SeqTensors[], B: number, T: number, g: DeviceGroup): Promise<void>;
@@ -46,6 +49,7 @@ export interface DeviceCollectives {
 
 type Post =
   | { kind: 'allReduce'; n: number; t: GpuTensor; op: DeviceReduceOp }
+  | { kind: 'allGather'; n: number; t: GpuTensor }
   | { kind: 'seqGather'; n: number; pairs: readonly SeqTensors[]; B: number; T: number }
   | { kind: 'seqReduceScatter'; n: number; full: GpuTensor; local: GpuTensor; B: number; T: number };
 
@@ -98,6 +102,7 @@ export class DeviceHub {
       ctx: this.ctx,
       covers: (ranks) => ranks.every((r) => this.members.has(r)),
       allReduce: (t, g, op = 'sum') => post(g, { kind: 'allReduce', n: t.length, t, op }, 'all-reduce'),
+      allGather: (t, g) => post(g, { kind: 'allGather', n: t.length, t }, 'all-gather'),
       seqGather: (pairs, B, T, g) =>
         post(g, { kind: 'seqGather', n: pairs.reduce((s, p) => s + p.local.length, 0), pairs, B, T }, 'all-gather'),
       seqReduceScatter: (full, local, B, T, g) =>
@@ -179,6 +184,7 @@ export class DeviceHub {
     const enc = this.ctx.device.createCommandEncoder({ label: 'device-collective' });
     const p0 = posts[0];
     if (p0.kind === 'allReduce') this.allReduce(enc, posts as Extract<Post, { kind: 'allReduce' }>[]);
+    else if (p0.kind === 'allGather') this.allGather(enc, posts as Extract<Post, { kind: 'allGather' }>[]);
     else if (p0.kind === 'seqGather') this.seqGather(enc, posts as Extract<Post, { kind: 'seqGather' }>[]);
     else this.seqReduceScatter(enc, posts as Extract<Post, { kind: 'seqReduceScatter' }>[]);
     this.ctx.device.queue.submit([enc.finish()]);
@@ -194,6 +200,16 @@ export class DeviceHub {
       const sum = this.reducer.encodeSum(enc, ins, len, divisor);
       for (const r of ins) enc.copyBufferToBuffer(sum.buffer, sum.offset, r.buffer, r.offset, len * 4);
     }
+  }
+
+  private allGather(enc: GPUCommandEncoder, posts: Extract<Post, { kind: 'allGather' }>[]): void {
+    const chunk = posts[0].n / posts.length;
+    if (!Number.isInteger(chunk)) throw new Error(`${posts[0].n} elements do not split into ${posts.length} chunks`);
+    posts.forEach((from, i) => {
+      const at = from.t.offset + i * chunk * 4;
+      for (const to of posts)
+        if (to !== from) enc.copyBufferToBuffer(from.t.buffer, at, to.t.buffer, to.t.offset + i * chunk * 4, chunk * 4);
+    });
   }
 
   private seqGather(enc: GPUCommandEncoder, posts: Extract<Post, { kind: 'seqGather' }>[]): void {
