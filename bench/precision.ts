@@ -90,7 +90,9 @@ const ctx = await createNodeContext({ preferSwiftShader: true });
 async function train(extra: Record<string, unknown>) {
   const { config } = resolveConfig([{ file: 'bench', data: { ...model, ...extra } }]);
   const t0 = performance.now();
-  const { out, events, bytes } = await trainLoopbackRanks(ctx, config as unknown as TrainConfig, text, world);
+  const { out, events, bytes } = await trainLoopbackRanks(ctx, config as unknown as TrainConfig, text, world, {
+    collectives: 'host', // the bytes on the wire are what it reports
+  });
   const plan = planFor(config as unknown as TrainConfig, configuredLayout(config as unknown as TrainConfig, world));
   const last = world - 1; // a last-stage rank: its step losses are the run's
   const stepsOf = (r: number) => events[r].filter((e): e is Extract<TrainEvent, { kind: 'step' }> => e.kind === 'step');

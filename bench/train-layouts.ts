@@ -7,6 +7,8 @@
 //   npm run bench:train -- [--json] [--layouts pp4-m16,tp2,...] [--steps 3] [--warmup 1] [--replay-steps 2]
 //       [--layers 8] [--hidden 32] [--heads 4] [--seq 32] [--micro 2] [--micro-batches 4 (m of the non-sweep layouts)]
 //       [--partition <pipe_partition_method>] [--config a.yml ...] [--no-replay] [--hardware (no SwiftShader)]
+//       [--host-collectives (TP sums and DP buckets over the loopback transport, as before: the
+//        default runs collectives among these co-located ranks on the GPU device, src/gpu/device-collectives.ts)]
 // Bundled for a GPU machine (see bench/README.md):
 //   TABTRON_NO_BANNER=1 node tools/bundle-node.mjs build bench/train-layouts.ts && ../shared/gpu/pack.sh build/train-layouts.mjs
 import { existsSync } from 'node:fs';
@@ -39,6 +41,7 @@ const { values } = parseArgs({
     partition: { type: 'string' },
     'no-replay': { type: 'boolean', default: false },
     hardware: { type: 'boolean', default: false },
+    'host-collectives': { type: 'boolean', default: false },
   },
 });
 const int = (name: keyof typeof values, min: number): number => {
@@ -60,6 +63,12 @@ const steps = int('steps', 1),
 const layouts = pickLayouts(catalog(int('micro-batches', 1)), values.layouts);
 const configs = values.config ?? ['configs/tiny.yml'];
 const log = (s: string) => process.stderr.write(`${s}\n`);
+const collectives = values['host-collectives'] ? 'host' : 'device';
+log(
+  collectives === 'device'
+    ? 'collectives: device-local (ranks share the GPU device: sums on it, no readback; the replay run stays on the host path)'
+    : 'collectives: host (readback, loopback ring, write back)',
+);
 
 // SwiftShader unless --hardware or the machine has an NVIDIA device node.
 const ctx = await createNodeContext({ preferSwiftShader: !values.hardware && !existsSync('/dev/nvidiactl') });
@@ -68,7 +77,7 @@ const loadBefore = os.loadavg();
 const t0 = performance.now();
 const results: LayoutNumbers[] = [];
 for (const layout of layouts) {
-  const shared = await runLayout(ctx, configs, text, layout, size, warmup + steps, 'shared');
+  const shared = await runLayout(ctx, configs, text, layout, size, warmup + steps, 'shared', collectives);
   const serial =
     layout.pp > 1 && !values['no-replay']
       ? await runLayout(ctx, configs, text, layout, size, warmup + replaySteps, 'serial')
@@ -90,6 +99,10 @@ const head = {
   adapter: a
     ? `${a.vendor} / ${a.architecture} / ${a.device || a.description}${a.isFallbackAdapter ? ' (fallback)' : ''}`
     : 'unknown',
+  collectives:
+    collectives === 'device'
+      ? 'device-local collectives: TP sums, sequence-parallel gather/reduce-scatter and DP gradient buckets run on the shared GPU device (no readback); the serial replay run uses the host path'
+      : 'host collectives: readback, ring over the loopback transport, write back',
   model:
     `${configs.join(' + ')} with num_layers ${size.layers}, hidden ${size.hidden}, heads ${size.heads}, seq ${size.seq}, micro batch ${size.micro}` +
     `${size.partition ? `, pipe_partition_method ${size.partition}` : ''}; ${warmup} warmup + ${steps} measured steps (medians), replay from ${warmup} + ${replaySteps} serial steps`,

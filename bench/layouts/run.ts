@@ -4,9 +4,12 @@
 //   mode 'shared': the ranks run together, as they do when tabs share a machine;
 //   mode 'serial': one rank at a time between comm calls (timed-comm.ts): op spans are the
 //                  rank's own work, for the replay.
+// collectives 'device': the ranks' collectives run on the shared GPU device (device-collectives.ts);
+// the serial mode always takes the host path (its baton is handed over in comm calls).
 import { loadConfig } from '../../src/config/load-files';
 import type { GpuContext } from '../../src/gpu/context';
 import { createLoopbackWorld } from '../../src/comm/loopback';
+import { deviceWorld } from '../../src/gpu/device-collectives';
 import type { RankCoord } from '../../src/parallel/grid';
 import { planFromConfig } from '../../src/parallel/from-config';
 import type { StepBreakdown, TrainEvent } from '../../src/train/events';
@@ -58,11 +61,14 @@ export async function runLayout(
   size: ModelSize,
   steps: number,
   mode: 'shared' | 'serial',
+  collectives: 'device' | 'host' = 'host',
 ): Promise<LayoutRun> {
   const config = loadConfig(baseConfigs, layoutOverrides(layout, size, steps)).config as unknown as TrainConfig;
   const { plan } = planFromConfig(config, { world: layout.world });
   const loop = createLoopbackWorld(layout.world);
   const baton = mode === 'serial' ? new Baton() : null;
+  const hub = collectives === 'device' && !baton ? deviceWorld(ctx, layout.world) : null;
+  const device = hub ? plan.grid.coords.map((_, r) => hub.member(r)) : null;
   const ranks: RankRun[] = [];
   const params: number[] = [];
   let tokensPerStep = 0;
@@ -71,7 +77,7 @@ export async function runLayout(
   ctx.measureOps = mode === 'serial';
   await Promise.all(
     plan.grid.coords.map(async (coord, r) => {
-      const { comm, calls } = timedComm(directComm(loop.transports[r]), baton);
+      const { comm, calls } = timedComm(directComm(loop.transports[r], device?.[r]), baton);
       const run: RankRun = { coord, steps: [], calls };
       ranks[r] = run;
       const emit = (e: TrainEvent) => {
@@ -97,6 +103,9 @@ export async function runLayout(
         await trainRank(ctx, config, { kind: 'text', text }, { comm, rank: r, world: layout.world }, emit, {
           maxSteps: steps,
         });
+      } catch (e) {
+        device?.[r].fail(e);
+        throw e;
       } finally {
         baton?.release();
       }

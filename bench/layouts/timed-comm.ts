@@ -63,6 +63,8 @@ export function timedComm(inner: RankComm, baton: Baton | null): TimedComm {
     broadcast: (a, g, root) => wrap('broadcast', g, () => inner.broadcast(a, g, root)),
     send: (to, tag, a) => wrap('send', undefined, () => inner.send(to, tag, a), tag),
     recv: (from, tag, bytes) => wrap('recv', undefined, () => inner.recv(from, tag, bytes), tag),
+    // device-local collectives are not comm calls: they cannot hand the baton over
+    ...(inner.device && !baton ? { device: inner.device } : {}),
   };
   return { comm, calls };
 }

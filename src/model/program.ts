@@ -66,6 +66,18 @@ export interface TpCollectives {
   /** the sum over the group of `a`, cut in `size` equal chunks in rank order: this rank's chunk
    *  (with `wire`, the partial sums travel in 16 bits and are added in f32) */
   reduceScatter(a: Float32Array, what: string): Promise<Float32Array>;
+  /** set when every rank of the group shares this rank's GPU device in this process: the TP
+   *  steps then run there (gpu/device-collectives.ts), with no readback */
+  readonly device?: TpDeviceCollectives;
+}
+
+/** The TP steps on the device: each resolves once the collective is queued after every
+ *  member's work (so work submitted afterwards sees its result). */
+export interface TpDeviceCollectives {
+  /** in place: `t` becomes the sum over the group */
+  sum(t: GpuTensor): Promise<void>;
+  seqGather(pairs: readonly SeqPair[], B: number, T: number): Promise<void>;
+  seqReduceScatter(full: GpuTensor, local: GpuTensor, B: number, T: number): Promise<void>;
 }
 
 export class ProgramBuilder {

@@ -7,6 +7,8 @@
 // (TpCollectives.wire) a sequence-parallel collective's tensors are packed to 16 bits on the GPU
 // before the readback (half-readback.ts). Fetch steps (ZeRO-3)
 // submit what came before and wait for the caller to gather the next parameters into place.
+// When the TP group's ranks share this GPU device in this process (`tp.device`), TP steps submit
+// what came before and queue the collective on the device: no readback, no host.
 import type { GpuContext } from '../gpu/context';
 import { type Dispatch, dispatchTouches, encodeDispatches } from '../gpu/dispatch';
 import type { GpuTensor } from '../gpu/tensor';
@@ -89,6 +91,11 @@ export async function runProgram(
         break;
       case 'tpSum': {
         const g = needTp(step.what);
+        if (g.device) {
+          submit(); // the sum is queued after this rank's work (and every other member's)
+          await g.device.sum(step.tensor);
+          break;
+        }
         const [first, independent] = splitAtLastUse(pending, step.tensor);
         pending = first;
         submit();
@@ -102,6 +109,11 @@ export async function runProgram(
       }
       case 'seqGather': {
         const g = needTp(step.what);
+        if (g.device) {
+          submit();
+          await g.device.seqGather(step.pairs, step.B, step.T);
+          break;
+        }
         const locals = step.pairs.map((p) => p.local);
         const [first, independent] = splitAtLastUse(pending, ...locals, ...step.pairs.map((p) => p.full));
         pending = first;
@@ -132,6 +144,11 @@ export async function runProgram(
       }
       case 'seqReduceScatter': {
         const g = needTp(step.what);
+        if (g.device) {
+          submit();
+          await g.device.seqReduceScatter(step.full, step.local, step.B, step.T);
+          break;
+        }
         const [first, independent] = splitAtLastUse(pending, step.full, step.local);
         pending = first;
         submit();

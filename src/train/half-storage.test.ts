@@ -51,10 +51,10 @@ const TOLERANCE: Record<HalfFormat, number> = { bf16: 2e-3, fp16: 2e-4 };
 const configOf = (change: Record<string, unknown>) =>
   resolveConfig([{ file: 'test', data: { ...base, ...change } }]).config as unknown as TrainConfig;
 
-async function run(change: Record<string, unknown>, world: number) {
+async function run(change: Record<string, unknown>, world: number, collectives: 'device' | 'host' = 'device') {
   const config = configOf(change);
   const text = (await defaultCorpus()).slice(0, 200_000);
-  const { out, events } = await trainLoopbackRanks(await sharedTestContext(), config, text, world);
+  const { out, events } = await trainLoopbackRanks(await sharedTestContext(), config, text, world, { collectives });
   const steps = events.map((ev) => ev.filter((e): e is Extract<TrainEvent, { kind: 'step' }> => e.kind === 'step'));
   const start = events.map((ev) => ev.find((e): e is Extract<TrainEvent, { kind: 'start' }> => e.kind === 'start')!);
   return { steps, start, validLoss: out.map((o) => o.validLoss) };
@@ -152,7 +152,8 @@ describe('16-bit storage in GPU memory', { timeout: 300_000 }, () => {
   });
 
   // the ZeRO and sequence-parallel collectives carry bf16 here (distributed/half-traffic.test.ts
-  // counts their bytes): the losses stay near one bf16 rank's on the same 8 samples a step
+  // counts their bytes; the host path: on the shared device they would sum in f32): the losses
+  // stay near one bf16 rank's on the same 8 samples a step
   it('TP2 with sequence parallelism × DP2 with ZeRO-2, bf16: replicas agree, losses near f32 and one bf16 rank', async () => {
     const layout = {
       model_parallel_size: 2,
@@ -162,8 +163,8 @@ describe('16-bit storage in GPU memory', { timeout: 300_000 }, () => {
       train_iters: 4,
       eval_interval: 4,
     };
-    const f32 = await run(layout, 4);
-    const bf16 = await run({ ...layout, ...precisions.bf16 }, 4);
+    const f32 = await run(layout, 4, 'host');
+    const bf16 = await run({ ...layout, ...precisions.bf16 }, 4, 'host');
     const one = await oneBf16();
     expect(new Set(bf16.validLoss).size).toBe(1); // every rank, both replicas, the same model
     const [a, b, c] = [f32.steps[0], bf16.steps[0], one.steps[0]].map((st) => st.map((s) => s.loss));

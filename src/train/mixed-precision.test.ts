@@ -40,7 +40,8 @@ async function run(change: Record<string, unknown>, world: number, opts: TrainRa
     config as unknown as TrainConfig,
     text,
     world,
-    opts,
+    // what travels between ranks is the subject: the wire path, not the shared device's
+    { collectives: 'host', ...opts },
   );
   const steps = events.map((ev) => ev.filter((e): e is Extract<TrainEvent, { kind: 'step' }> => e.kind === 'step'));
   return { out, steps, bytes };

@@ -360,6 +360,11 @@ export class Trainer {
     this.ctx.writeBuffer(this.model.grads, offset * 4, flat);
   }
 
+  /** The f32 parameters were written on the device (not through writeParams): recast the 16-bit copy. */
+  paramsChanged(): void {
+    this.master?.changed();
+  }
+
   writeParams(flat: Float32Array, offset = 0): void {
     if (this.paramShard) throw new Error('writeParams: ZeRO-3 keeps no flat parameter vector (writeHeldParams)');
     if (offset + flat.length > this.model.flatLength)

@@ -5,6 +5,7 @@ import { defaultCorpus } from '../../src/data/corpus';
 import { createNodeContext } from '../../src/gpu/device-node';
 import { createLoopbackWorld } from '../../src/comm/loopback';
 import { directComm } from '../../src/train/distributed/rank-comm';
+import { deviceWorld } from '../../src/gpu/device-collectives';
 import { trainRank } from '../../src/train/distributed/rank-loop';
 import { trainSingleRank } from '../../src/train/single-rank';
 import type { TrainEvent } from '../../src/train/events';
@@ -40,6 +41,9 @@ await trainSingleRank(ctx, base as any, { kind: 'text', text }, (e) => ref.push(
 const tRef = performance.now() - t0;
 const cfg = loadConfig(['configs/tiny.yml'], { ...tiny, ...extra }).config;
 const loop = createLoopbackWorld(world);
+// the ranks share the device: their collectives run on it (HOST_COLLECTIVES=1: over the loopback ring)
+const hub = process.env.HOST_COLLECTIVES ? null : deviceWorld(ctx, world);
+const device = hub ? loop.transports.map((_, r) => hub.member(r)) : null;
 const events: TrainEvent[][] = Array.from({ length: world }, () => []);
 t0 = performance.now();
 await Promise.all(
@@ -48,7 +52,7 @@ await Promise.all(
       ctx,
       cfg as any,
       { kind: 'text', text },
-      { comm: directComm(loop.transports[r]), rank: r, world },
+      { comm: directComm(loop.transports[r], device?.[r]), rank: r, world },
       (e) => ev.push(e),
       {
         maxSteps: STEPS,

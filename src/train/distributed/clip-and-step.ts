@@ -6,6 +6,7 @@
 import { readHalf } from '../../model/half-readback';
 import type { Trainer } from '../trainer';
 import type { GradSyncPlace } from './grad-sync';
+import { deviceFor } from './rank-comm';
 
 /** Runs a collective and adds its time to the step's communication time. */
 export type Timed = <T>(f: () => Promise<T>) => Promise<T>;
@@ -68,6 +69,14 @@ export async function clipAndStep(
   t.applyUpdate();
   t.settleOverflow(false);
   if (!o.gatherShards) return optMs + (performance.now() - o1); // the loss readback that follows waits for the update
+  const dev = deviceFor(comm, place.dpGroup, ctx);
+  if (dev) {
+    // replicas on this rank's device: each one's updated f32 shard is copied into the others'
+    // parameters (the master with 16-bit weights, whose working copy is cast again)
+    await timed(() => dev.allGather(t.flatParams(true), place.dpGroup));
+    t.paramsChanged();
+    return optMs + (performance.now() - o1);
+  }
   if (!t.paramWire) {
     const mine = await t.readOptParams();
     optMs += performance.now() - o1;

@@ -14,6 +14,9 @@
 //      counts) summed over the norm group, so every rank clips by the same coefficient;
 //   4. clip + AdamW over the rank's range; with ZeRO-1 the updated shards are all-gathered.
 // ZeRO-2/3 keep only the rank's gradient shard: grad-shard-sync.ts.
+// Where every replica shares this rank's GPU device in this process (loopback worlds), steps 1,
+// 1b and 2 run there instead (gpu/device-collectives.ts: f32, no readback; with ZeRO-1 every
+// replica then holds the whole average, of which it updates its shard).
 // With mixed precision, step 3 first unscales the rank's gradients and flags Inf/NaN; the flag
 // travels with Σ g² (and over the data-parallel group too), so when any rank of the run
 // overflowed every rank skips step 4 and tells its loss scaler the same thing.
@@ -28,7 +31,8 @@ import type { Trainer } from '../trainer';
 import { bucketTarget, gradBuckets, type GradBucket } from './grad-buckets';
 import { clipAndStep, commTimer } from './clip-and-step';
 import { ShardedGradSync } from './grad-shard-sync';
-import type { RankComm } from './rank-comm';
+import { deviceFor, type RankComm } from './rank-comm';
+import type { DeviceCollectives } from '../../gpu/device-collectives';
 
 export interface GradSyncPlace {
   comm: RankComm;
@@ -78,6 +82,8 @@ export class GradSync {
   private readonly dp: number;
   private readonly flatLength: number;
   private readonly tied: Range | null;
+  /** the replicas' device-local collectives, when they all share this rank's device */
+  private readonly dpDevice: DeviceCollectives | null;
   /** for the step's last backward: each mark starts the buckets it finishes */
   readonly hooks: RunHooks;
 
@@ -92,6 +98,7 @@ export class GradSync {
     this.flatLength = model.flatLength;
     const wte = place.tiedEmbeddingGroup ? model.layout.byName.get('embed.wte')! : null;
     this.tied = wte ? { start: wte.offset, end: wte.offset + wte.length } : null;
+    this.dpDevice = this.dp > 1 ? deviceFor(place.comm, place.dpGroup, t.ctx) : null;
     const marks = marksOf(lastBackward ?? model.slots[0].backward);
     // interleaved 1F1B: the other chunks' parameters are final before the last backward starts
     const named = new Set(marks.flat());
@@ -128,7 +135,12 @@ export class GradSync {
     this.issueUpTo(Number.POSITIVE_INFINITY);
     await timed(() => Promise.all(this.inFlight));
     if (this.place.seqParallelGroup) await timed(() => this.sumReplicated(this.place.seqParallelGroup!));
-    if (this.tied) {
+    const tiedDevice = this.tied ? deviceFor(comm, this.place.tiedEmbeddingGroup!, ctx) : null;
+    if (this.tied && tiedDevice && (this.dp === 1 || this.dpDevice)) {
+      const view = this.gradView(this.tied);
+      await timed(() => tiedDevice.allReduce(view, this.place.tiedEmbeddingGroup!, 'sum'));
+      if (this.dpDevice) await timed(() => this.dpDevice!.allReduce(view, this.place.dpGroup, 'avg'));
+    } else if (this.tied) {
       const tied = this.tied;
       const g = mirrorOf(this.t).subarray(tied.start, tied.end);
       await ctx.readInto(this.gradView(tied), g);
@@ -156,6 +168,13 @@ export class GradSync {
   private issueUpTo(mark: number): void {
     while (this.issued < this.buckets.length && this.buckets[this.issued].readyAt <= mark) {
       const b = this.buckets[this.issued++];
+      if (this.dpDevice) {
+        // queued after this replica's backward so far (and the others'): no readback
+        const done = this.dpDevice.allReduce(this.gradView(b), this.place.dpGroup, 'avg');
+        done.catch(() => {});
+        this.inFlight.push(done);
+        continue;
+      }
       // the readback is queued now, before the rest of the backward is submitted
       const host = mirrorOf(this.t).subarray(b.start, b.end);
       const done = this.t.ctx.readInto(this.gradView(b), host).then(() => this.reduceRange(b, host));
@@ -189,10 +208,13 @@ export class GradSync {
     const { layout } = this.t.model;
     const r = this.place.zero ? intersect(layout.replicated, this.t.optRange) : layout.replicated;
     if (r.end <= r.start) return;
+    const name = `${tpGroup.name}:seq-grads`;
+    const dev = deviceFor(this.place.comm, tpGroup, this.t.ctx);
+    if (dev) return dev.allReduce(this.gradView(r), { ...tpGroup, name }, 'sum');
     const g = mirrorOf(this.t).subarray(r.start, r.end);
     await this.t.ctx.readInto(this.gradView(r), g);
     const half = this.place.half;
-    const group = { ...tpGroup, name: `${tpGroup.name}:seq-grads`, ...(half ? { wire: half } : {}) };
+    const group = { ...tpGroup, name, ...(half ? { wire: half } : {}) };
     const summed = await this.place.comm.allReduce(g, group, 'sum');
     this.t.writeGrads(summed, r.start);
   }

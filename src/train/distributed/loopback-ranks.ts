@@ -1,7 +1,10 @@
 // Every rank of a `world` trained at once in this process, over loopback transports and one GPU
 // context (tests and benches): what each rank returned, its events, and the bytes it sent.
+// The ranks share the device, so their collectives run on it (gpu/device-collectives.ts) unless
+// `collectives: 'host'` asks for the wire path (tests of what travels: 16-bit wire, bytes sent).
 import { createLoopbackWorld } from '../../comm/loopback';
 import type { GpuContext } from '../../gpu/context';
+import { deviceWorld } from '../../gpu/device-collectives';
 import type { TrainEvent } from '../events';
 import type { TrainConfig } from '../setup';
 import { directComm } from './rank-comm';
@@ -15,23 +18,35 @@ export interface LoopbackRanks<Out> {
   events: TrainEvent[][];
   /** each rank's bytes sent to all others */
   bytes: number[];
+  /** collectives that ran on the shared GPU device (0 with collectives: 'host') */
+  deviceCollectives: number;
 }
 
-function start(ctx: GpuContext, config: TrainConfig, text: string, world: number, opts: TrainRankOptions) {
+export interface LoopbackOptions extends TrainRankOptions {
+  /** where collectives among the ranks run (default 'device': on the shared GPU device) */
+  collectives?: 'device' | 'host';
+}
+
+function start(ctx: GpuContext, config: TrainConfig, text: string, world: number, opts: LoopbackOptions) {
   const loop = createLoopbackWorld(world);
+  const hub = opts.collectives === 'host' ? null : deviceWorld(ctx, world);
+  const device = hub ? loop.transports.map((_, r) => hub.member(r)) : null;
   const events = loop.transports.map(() => [] as TrainEvent[]);
-  const runs = loop.transports.map((t, rank) =>
-    trainRank(
+  const runs = loop.transports.map((t, rank) => {
+    const run = trainRank(
       ctx,
       config,
       { kind: 'text', text },
-      { comm: directComm(t), rank, world },
+      { comm: directComm(t, device?.[rank]), rank, world },
       (e) => events[rank].push(e),
       opts,
-    ),
-  );
+    );
+    // a rank that fails fails at once the device collectives that wait for it
+    run.catch((e) => device?.[rank].fail(e));
+    return run;
+  });
   const bytes = () => loop.transports.map((t) => t.meter.totals().reduce((a, s) => a + s.bytesSent, 0));
-  return { runs, events, bytes };
+  return { runs, events, bytes, onDevice: () => hub?.completed ?? 0 };
 }
 
 /** Fails as soon as one rank fails. */
@@ -40,11 +55,11 @@ export async function trainLoopbackRanks(
   config: TrainConfig,
   text: string,
   world: number,
-  opts: TrainRankOptions = {},
+  opts: LoopbackOptions = {},
 ): Promise<LoopbackRanks<RankResult>> {
-  const { runs, events, bytes } = start(ctx, config, text, world, opts);
+  const { runs, events, bytes, onDevice } = start(ctx, config, text, world, opts);
   const out = await Promise.all(runs);
-  return { out, events, bytes: bytes() };
+  return { out, events, bytes: bytes(), deviceCollectives: onDevice() };
 }
 
 /** Waits for every rank, failed or not (a run that must fail on every rank). */
@@ -53,9 +68,9 @@ export async function trainLoopbackRanksSettled(
   config: TrainConfig,
   text: string,
   world: number,
-  opts: TrainRankOptions = {},
+  opts: LoopbackOptions = {},
 ): Promise<LoopbackRanks<PromiseSettledResult<RankResult>>> {
-  const { runs, events, bytes } = start(ctx, config, text, world, opts);
+  const { runs, events, bytes, onDevice } = start(ctx, config, text, world, opts);
   const out = await Promise.allSettled(runs);
-  return { out, events, bytes: bytes() };
+  return { out, events, bytes: bytes(), deviceCollectives: onDevice() };
 }

@@ -7,13 +7,15 @@ import { halfCodec } from '../../comm/compress/half-wire';
 import type { HalfFormat } from '../precision';
 import type { Range } from '../../gpu/kernels/optimizer';
 import type { ParamLayout, StageRange } from '../../model/params';
-import type { TpCollectives } from '../../model/program';
+import type { TpCollectives, TpDeviceCollectives } from '../../model/program';
 import type { TpPlace } from '../../model/tp-shard';
 import { rankOf } from '../../parallel/grid';
 import type { Plan } from '../../parallel/plan';
 import { slotPlan } from '../../parallel/slots';
 import type { PipelinePlace } from './pipeline';
-import type { RankComm } from './rank-comm';
+import { deviceFor, type RankComm } from './rank-comm';
+import type { GpuContext } from '../../gpu/context';
+import type { DeviceCollectives } from '../../gpu/device-collectives';
 
 export interface RankIdentity {
   comm: RankComm;
@@ -114,12 +116,21 @@ export function normSkipRanges(layout: ParamLayout, tp: TpPlace, stage: StageRan
 /** The TP group's collectives; with mixed precision the sums (the row-parallel layers' partial
  *  outputs and the column-parallel layers' input gradients) travel in 16 bits, every rank
  *  decoding the same bytes so replicated tensors stay identical, and so do sequence
- *  parallelism's all-gathers and reduce-scatters (runProgram packs their tensors on the GPU). */
-export function tpCollectives(comm: RankComm, group: GroupSpec, half?: HalfFormat | null): TpCollectives {
+ *  parallelism's all-gathers and reduce-scatters (runProgram packs their tensors on the GPU).
+ *  With `ctx`, a group whose ranks all share that GPU device in this process sums on it instead,
+ *  in f32 (no wire, so no 16-bit wire format). */
+export function tpCollectives(
+  comm: RankComm,
+  group: GroupSpec,
+  half?: HalfFormat | null,
+  ctx?: GpuContext,
+): TpCollectives {
   let key = 'start',
     n = 0;
   const wired = half ? { ...group, wire: half } : group;
+  const dev = ctx ? deviceFor(comm, group, ctx) : null;
   return {
+    ...(dev ? { device: tpOnDevice(dev, group) } : {}),
     size: group.ranks.length,
     ...(half ? { wire: half } : {}),
     sum: half
@@ -131,5 +142,13 @@ export function tpCollectives(comm: RankComm, group: GroupSpec, half?: HalfForma
       n = 0;
     },
     reduceScatter: (a) => comm.reduceScatter(a, wired, 'sum'),
+  };
+}
+
+function tpOnDevice(dev: DeviceCollectives, group: GroupSpec): TpDeviceCollectives {
+  return {
+    sum: (t) => dev.allReduce(t, group, 'sum'),
+    seqGather: (pairs, B, T) => dev.seqGather(pairs, B, T, group),
+    seqReduceScatter: (full, local, B, T) => dev.seqReduceScatter(full, local, B, T, group),
   };
 }

@@ -5,6 +5,8 @@ import { allGather, allReduce, broadcast, reduceScatter, type ReduceOp } from '.
 import { Group } from '../../comm/group';
 import { callOptions, type GroupSpec } from '../../comm/worker-bridge';
 import type { Transport } from '../../comm/transport';
+import type { GpuContext } from '../../gpu/context';
+import type { DeviceCollectives } from '../../gpu/device-collectives';
 
 export interface RankComm {
   readonly rank: number;
@@ -14,9 +16,19 @@ export interface RankComm {
   broadcast(a: Float32Array, g: GroupSpec, root: number): Promise<Float32Array>;
   send(to: number, tag: string, a: Uint8Array): Promise<void>;
   recv(from: number, tag: string, bytes?: number): Promise<Uint8Array>;
+  /** set where some ranks share this process's GPU device (loopback worlds): a group whose
+   *  every member is there reduces on the device (src/gpu/device-collectives.ts), not the host */
+  readonly device?: DeviceCollectives;
 }
 
-export function directComm(transport: Transport): RankComm {
+/** The device-local collectives for `g`, when every member of it shares this rank's device (`ctx`). */
+export function deviceFor(comm: RankComm, g: { ranks: readonly number[] }, ctx: GpuContext): DeviceCollectives | null {
+  const d = comm.device;
+  return d && d.ctx === ctx && g.ranks.length > 1 && d.covers(g.ranks) ? d : null;
+}
+
+/** `device`: this rank's member of a DeviceHub, where ranks share the GPU device (loopback worlds). */
+export function directComm(transport: Transport, device?: DeviceCollectives): RankComm {
   const groups = new Map<string, Group>();
   const group = (g: GroupSpec) => {
     const name = g.name ?? `[${g.ranks.join(',')}]`;
@@ -32,5 +44,6 @@ export function directComm(transport: Transport): RankComm {
     broadcast: (a, g, root) => broadcast(group(g), a, root, { timeoutMs: g.timeoutMs }),
     send: (to, tag, a) => transport.send(to, tag, a),
     recv: (from, tag, bytes) => transport.recv(from, tag, { bytes }),
+    ...(device ? { device } : {}),
   };
 }

@@ -60,6 +60,9 @@ export function haltable(comm: RankComm, signal: HaltSignal): RankComm {
     broadcast: (a, g, root) => signal.race(Promise.resolve().then(() => comm.broadcast(a, g, root))),
     send: (to, tag, a) => signal.race(Promise.resolve().then(() => comm.send(to, tag, a))),
     recv: (from, tag, bytes) => signal.race(Promise.resolve().then(() => comm.recv(from, tag, bytes))),
+    // device-local collectives (ranks of one process): a member that stops posting fails the
+    // others after the group's timeout, and a failed rank is reported to the hub by its runner
+    ...(comm.device ? { device: comm.device } : {}),
   };
 }
 
@@ -69,6 +72,11 @@ export class SwitchableComm implements RankComm {
 
   get rank(): number {
     return this.c.rank;
+  }
+
+  /** the current comm's device-local collectives (RankComm.device), if it has them */
+  get device(): RankComm['device'] {
+    return this.current?.device;
   }
 
   private get c(): RankComm {

@@ -53,7 +53,7 @@ export class RankModel {
       schedule: lrSchedule(c),
       stage,
       slots,
-      tp: { place: tp, collectives: tpCollectives(comm, tpGroup, halfFormatOf(c)) },
+      tp: { place: tp, collectives: tpCollectives(comm, tpGroup, halfFormatOf(c), ctx) },
       recomputeLayers: c.checkpoint_activations ? (c.checkpoint_num_layers ?? 1) : 0,
       sequenceParallel: place.seqParallelGroup !== null,
       zero: place.zero

@@ -29,7 +29,10 @@ const base = {
 async function run(change: Record<string, unknown>, world: number) {
   const { config } = resolveConfig([{ file: 'test', data: { ...base, ...change } }]);
   const text = (await defaultCorpus()).slice(0, 200_000);
-  return trainLoopbackRanks(await sharedTestContext(), config as unknown as TrainConfig, text, world);
+  // bytes sent are the subject: collectives over the wire, not on the shared device
+  return trainLoopbackRanks(await sharedTestContext(), config as unknown as TrainConfig, text, world, {
+    collectives: 'host',
+  });
 }
 
 const of = <K extends TrainEvent['kind']>(events: TrainEvent[], kind: K) =>
