@@ -2,10 +2,13 @@
 // on random tokens. Prints one JSON object. On a GPU machine (see ../shared/gpu/README.md):
 //   node tools/bundle-node.mjs build bench/train-throughput.ts && ../shared/gpu/pack.sh build/train-throughput.mjs
 //   bash .gpu/run.sh train-throughput.mjs bench/configs/125M.yml --micro 1 --steps 5 [--attention-backward fused|recompute]
+// --profile: after the timed steps, one more step with every dispatch and clear timed on its own
+// (timestamp queries, src/gpu/profiler.ts); the JSON then holds `profile`: GPU ms per kernel label.
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/load-files';
 import { gpt2BpeTokenizer, getTokenizer } from '../src/data/tokenizer';
 import { createNodeContext } from '../src/gpu/device-node';
+import { DispatchProfiler, type StepProfile } from '../src/gpu/profiler';
 import { fusionFor, localDims } from '../src/model/activations';
 import { initFlat } from '../src/model/init';
 import { adamHyper, lrSchedule, modelSpec, type TrainConfig } from '../src/train/setup';
@@ -21,6 +24,8 @@ const { values, positionals } = parseArgs({
     seq: { type: 'string' },
     layers: { type: 'string' },
     'attention-backward': { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    'profile-rows': { type: 'string', default: '40' },
   },
 });
 const attentionBackward = values['attention-backward'];
@@ -36,7 +41,7 @@ const spec = { ...modelSpec(c, tokenizer), hiddenDropout: 0, attentionDropout: 0
 const micro = Number(values.micro),
   steps = Number(values.steps),
   warm = Number(values.warmup);
-const ctx = await createNodeContext();
+const ctx = await createNodeContext({ exactTimestamps: values.profile });
 const trainer = new Trainer(ctx, {
   spec,
   microBatchSize: micro,
@@ -57,6 +62,15 @@ const t0 = performance.now();
 let loss = NaN;
 for (let i = 0; i < steps; i++) loss = (await trainer.trainStep([b])).loss;
 const sec = (performance.now() - t0) / 1000;
+let profile: (StepProfile & { stepMs: number }) | undefined;
+if (values.profile) {
+  ctx.profiler = new DispatchProfiler(ctx.device);
+  const p0 = performance.now();
+  await trainer.trainStep([b]);
+  const stepMs = performance.now() - p0;
+  profile = { stepMs, ...(await ctx.profiler.collect(Number(values['profile-rows']))) };
+  ctx.profiler = null;
+}
 // 6·params·tokens for the weights plus attention's 12·L·T·C per token (forward+backward)
 const flopsPerToken = 6 * trainer.model.layout.count + 12 * spec.L * spec.T * spec.C;
 console.log(
@@ -76,6 +90,7 @@ console.log(
     tokens_per_s: (N * steps) / sec,
     model_tflops: (flopsPerToken * N * steps) / sec / 1e12,
     last_loss: loss,
+    ...(profile ? { profile } : {}),
   }),
 );
 process.exit(0);

@@ -8,7 +8,7 @@
 // before the readback (half-readback.ts). Fetch steps (ZeRO-3)
 // submit what came before and wait for the caller to gather the next parameters into place.
 import type { GpuContext } from '../gpu/context';
-import { type Dispatch, dispatchTouches, encodeDispatches } from '../gpu/dispatch';
+import { type Dispatch, dispatchTouches } from '../gpu/dispatch';
 import type { GpuTensor } from '../gpu/tensor';
 import { readHalf } from './half-readback';
 import type { Program, TpCollectives } from './program';
@@ -50,9 +50,7 @@ export async function runProgram(
   const encodePending = () => {
     if (pending.length === 0) return;
     enc ??= ctx.device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    encodeDispatches(pass, pending);
-    pass.end();
+    ctx.encode(enc, pending);
     pending = [];
   };
   const submit = () => {
@@ -73,7 +71,7 @@ export async function runProgram(
       case 'clear':
         encodePending();
         enc ??= ctx.device.createCommandEncoder();
-        enc.clearBuffer(step.tensor.buffer, step.tensor.offset, step.tensor.length * 4);
+        ctx.clear(enc, step.tensor.buffer, step.tensor.offset, step.tensor.length * 4, step.tensor.name);
         break;
       case 'mark':
         if (hooks.onMark) {
