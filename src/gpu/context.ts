@@ -193,7 +193,13 @@ export class GpuContext {
   }
 
   /** Encodes the zeroing of bytes [offset, offset + size) of `buffer` (default: all of it). */
-  clear(enc: GPUCommandEncoder, buffer: GPUBuffer, offset = 0, size = buffer.size - offset, label = buffer.label): void {
+  clear(
+    enc: GPUCommandEncoder,
+    buffer: GPUBuffer,
+    offset = 0,
+    size = buffer.size - offset,
+    label = buffer.label,
+  ): void {
     if (this.profiler) this.profiler.clear(enc, buffer, offset, size, label || 'buffer');
     else enc.clearBuffer(buffer, offset, size);
   }

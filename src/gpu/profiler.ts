@@ -25,6 +25,8 @@ export interface StepProfile {
   spanMs: number;
   dispatches: number;
   clears: number;
+  /** the largest idle stretches between one timed item's end and the next one's beginning */
+  largestGaps: { ms: number; after: string; before: string }[];
   /** per dispatch or clear label, largest time first */
   byLabel: ProfileRow[];
   /** per label and workgroup grid (a proxy for the shape), largest first, the first `detailRows` */
@@ -78,7 +80,10 @@ export class DispatchProfiler {
   async collect(detailRows = 40): Promise<StepProfile> {
     const n = this.items.length;
     const bytes = Math.max(16, n * 2 * 8);
-    const resolve = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    const resolve = this.device.createBuffer({
+      size: bytes,
+      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+    });
     const read = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const enc = this.device.createCommandEncoder();
     this.sets.forEach((set, i) => {
@@ -124,6 +129,11 @@ function summarize(
       map.set(key, r);
     }
   });
+  const gaps = items.slice(1).map((it, i) => ({
+    ms: round((Number(ts[2 * i + 2]) - Number(ts[2 * i + 1])) / 1e6),
+    after: items[i].label,
+    before: it.label,
+  }));
   const rows = (map: Map<string, { count: number; ns: number }>): ProfileRow[] =>
     [...map]
       .map(([label, r]) => ({
@@ -139,6 +149,7 @@ function summarize(
     spanMs: items.length ? round((last - first) / 1e6) : 0,
     dispatches: items.filter((it) => !it.clear).length,
     clears: items.filter((it) => it.clear).length,
+    largestGaps: gaps.sort((a, b) => b.ms - a.ms).slice(0, 8),
     byLabel: rows(byLabel),
     byDispatch: rows(byDetail).slice(0, detailRows),
   };
