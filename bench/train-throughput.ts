@@ -1,7 +1,7 @@
 // Single-rank training throughput (tokens/s) of a NeoX config on WebGPU through Dawn in Node,
 // on random tokens. Prints one JSON object. On a GPU machine (see ../shared/gpu/README.md):
 //   node tools/bundle-node.mjs build bench/train-throughput.ts && ../shared/gpu/pack.sh build/train-throughput.mjs
-//   bash .gpu/run.sh train-throughput.mjs bench/configs/125M.yml --micro 1 --steps 5 [--attention-backward fused|recompute]
+//   bash .gpu/run.sh train-throughput.mjs bench/configs/125M.yml --micro 1 --steps 5 [--attention-backward fused|recompute|stored]
 // --profile: after the timed steps, one more step with every dispatch and clear timed on its own
 // (timestamp queries, src/gpu/profiler.ts); the JSON then holds `profile`: GPU ms per kernel label.
 import { parseArgs } from 'node:util';
@@ -9,7 +9,7 @@ import { loadConfig } from '../src/config/load-files';
 import { gpt2BpeTokenizer, getTokenizer } from '../src/data/tokenizer';
 import { createNodeContext } from '../src/gpu/device-node';
 import { DispatchProfiler, type StepProfile } from '../src/gpu/profiler';
-import { fusionFor, localDims } from '../src/model/activations';
+import { type AttentionBackward, fusionFor, localDims } from '../src/model/activations';
 import { initFlat } from '../src/model/init';
 import { adamHyper, lrSchedule, modelSpec, type TrainConfig } from '../src/train/setup';
 import { Trainer } from '../src/train/trainer';
@@ -29,8 +29,8 @@ const { values, positionals } = parseArgs({
   },
 });
 const attentionBackward = values['attention-backward'];
-if (attentionBackward !== undefined && attentionBackward !== 'fused' && attentionBackward !== 'recompute')
-  throw new Error(`--attention-backward must be fused or recompute, got ${attentionBackward}`);
+if (attentionBackward !== undefined && !['fused', 'recompute', 'stored'].includes(attentionBackward))
+  throw new Error(`--attention-backward must be fused, recompute or stored, got ${attentionBackward}`);
 const overrides: Record<string, unknown> = {};
 if (values.seq) overrides.seq_length = Number(values.seq);
 if (values.layers) overrides.num_layers = Number(values.layers);
@@ -48,7 +48,7 @@ const trainer = new Trainer(ctx, {
   gradAccumSteps: 1,
   adam: adamHyper(c),
   schedule: lrSchedule(c),
-  attentionBackward,
+  attentionBackward: attentionBackward as AttentionBackward | undefined,
 });
 trainer.loadParams(initFlat(trainer.model.layout, c.seed));
 const N = micro * spec.T;
@@ -83,7 +83,8 @@ console.log(
     seq: spec.T,
     micro_batch: micro,
     attention_backward:
-      fusionFor(ctx, spec, localDims(spec, 1), micro, attentionBackward).attentionBackward ?? 'unfused',
+      fusionFor(ctx, spec, localDims(spec, 1), micro, attentionBackward as AttentionBackward | undefined)
+        .attentionBackward ?? 'unfused',
     activation_bytes: trainer.model.activationBytes,
     steps,
     seconds: sec,
