@@ -123,6 +123,7 @@ export function batchedSplitProblem(spec: MatmulSpec, splits: number): string | 
   if (s.K % splits !== 0 || (s.K / splits) % 4 !== 0) return `K ${s.K} is not ${splits} splits of a multiple of 4`;
   if (s.batch * splits > MAX_WORKGROUPS_PER_DIM) return `${s.batch}·${splits} layers > ${MAX_WORKGROUPS_PER_DIM}`;
   if (s.batch * s.K * Math.max(s.M, s.N) >= 2 ** 32) return 'the batches end to end overflow u32 indices';
+  if (s.batch * splits * s.M * s.N >= 2 ** 32) return 'the partial sums overflow u32 indices';
   return null;
 }
 
@@ -166,9 +167,11 @@ export type MatmulPlan =
   | { kernel: 'scalar'; config: MatmulConfig; splits: 1 };
 
 /** Per product, from the H200 sweep (bench/README.md): small output grids split K over 128×64
- * tiles; plain single products (no transpose) run matmul.wgsl, whose scalar loads of A beat vec4
- * loads stored transposed (batched ones, attention's, do better on vec4); Aᵀ·B (weight gradients)
- * 128×256 tiles; the rest the default vec4 tiles. A CPU
+ * tiles, and so do batched Aᵀ·B products with few tiles (each matrix's K, batchedSplitKFor), other
+ * batches at most 64 wide take 128×64 tiles (the H200 step profile, bench/README.md); plain single
+ * products (no transpose) run matmul.wgsl, whose scalar loads of A beat vec4 loads stored
+ * transposed (batched ones, attention's, do better on vec4); Aᵀ·B (weight gradients) 128×256
+ * tiles; the rest the default vec4 tiles. A CPU
  * fallback adapter (SwiftShader) takes small vec4 tiles for every aligned product, never split. */
 export function planMatmul(
   ctx: GpuContext,
