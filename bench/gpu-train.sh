@@ -5,7 +5,9 @@
 # Writes each part's JSON and log to /tmp/bench-train (packed after every part into
 # $OUT/bench-train.tgz when $OUT is set: the GPU machine returns few files), and prints
 # train-125M.json: NeoX 125M single-rank tokens/s against PyTorch FP32 (eager attention and
-# scaled_dot_product_attention) in the same run. PARTS=readback,torch,single,layouts,procs picks parts.
+# scaled_dot_product_attention) in the same run. PARTS=readback,torch,single,layouts,procs picks parts;
+# PARTS=profile,torch-profile: NeoX 125M single rank (recomputing backward) and PyTorch (eager, SDPA),
+# each with the timed steps and then one profiled step (GPU ms per kernel / operator, `--profile`).
 set -uo pipefail
 out=/tmp/bench-train
 mkdir -p "$out"
@@ -23,11 +25,15 @@ run() { # name limit_s command...
 }
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader > "$out/gpu.txt" 2>&1
 has readback && run readback 40 bash .gpu/run.sh readback.mjs --hardware
-if has torch; then
+if has torch || has torch-profile; then
   export PYTHONUNBUFFERED=1
-  run torch-eager 90 python3 bench/torch_gpt.py --micro 1 --steps $steps
-  run torch-sdpa 90 python3 bench/torch_gpt.py --micro 1 --steps $steps --attention sdpa
+  tp=()
+  has torch-profile && tp=(--profile)
+  run torch-eager 110 python3 bench/torch_gpt.py --micro 1 --steps $steps "${tp[@]}"
+  run torch-sdpa 110 python3 bench/torch_gpt.py --micro 1 --steps $steps --attention sdpa "${tp[@]}"
 fi
+has profile && run profile 150 bash .gpu/run.sh train-throughput.mjs bench/configs/125M.yml --micro 1 --steps $steps \
+  --attention-backward recompute --profile
 if has single; then
   run single-recompute 90 bash .gpu/run.sh train-throughput.mjs bench/configs/125M.yml --micro 1 --steps $steps \
     --attention-backward recompute
@@ -47,9 +53,12 @@ def load(name):
         return json.loads((out / f"{name}.json").read_text().strip().splitlines()[-1])
     except Exception as e:
         return {"error": repr(e)}
-r = {k: load(k) for k in ["torch-eager", "torch-sdpa", "single-recompute", "single-fused"]}
-for mine in ["single-recompute", "single-fused"]:
+names = ["torch-eager", "torch-sdpa", "single-recompute", "single-fused", "profile"]
+r = {k: load(k) for k in names if (out / f"{k}.json").exists()}
+for mine in ["single-recompute", "single-fused", "profile"]:
     for base in ["torch-eager", "torch-sdpa"]:
+        if mine not in r or base not in r:
+            continue
         a, b = r[mine].get("tokens_per_s"), r[base].get("tokens_per_s")
         if a and b:
             r[f"ratio {mine} / {base}"] = round(a / b, 3)

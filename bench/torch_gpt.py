@@ -5,6 +5,8 @@
 --attention eager (default): the golden-data reference's forward (explicit softmax over the T×T scores);
 --attention sdpa: the same model with torch.nn.functional.scaled_dot_product_attention(is_causal=True),
 what a PyTorch user would run (FP32 picks the memory-efficient kernel; there is no FP32 flash kernel).
+--profile: after the timed steps, one more step under torch.profiler; the JSON then holds `profile`:
+CUDA time per operator (self time: each kernel counted once, under the operator that launched it).
 """
 import argparse
 import json
@@ -24,6 +26,8 @@ for k, d in [("layers", 12), ("hidden", 768), ("heads", 12), ("seq", 2048), ("vo
 p.add_argument("--norm", default="layernorm")
 p.add_argument("--pos", default="rotary")
 p.add_argument("--attention", choices=["eager", "sdpa"], default="eager")
+p.add_argument("--profile", action="store_true")
+p.add_argument("--profile-rows", type=int, default=30)
 a = p.parse_args()
 torch.backends.cuda.matmul.allow_tf32 = False
 torch.backends.cudnn.allow_tf32 = False
@@ -93,5 +97,35 @@ torch.cuda.reset_peak_memory_stats()
 step()
 torch.cuda.synchronize()
 peak = torch.cuda.max_memory_allocated()
+
+
+def profile_step():
+    """GPU time per operator over one step: self CUDA time of each op, largest first."""
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        t = time.perf_counter()
+        step()
+        torch.cuda.synchronize()
+        step_ms = (time.perf_counter() - t) * 1000
+    rows = []
+    for e in prof.key_averages():
+        us = getattr(e, "self_device_time_total", None)
+        if us is None:
+            us = getattr(e, "self_cuda_time_total", 0)
+        if us > 0 and str(getattr(e, "device_type", "")).endswith("CPU"):
+            rows.append({"label": e.key, "count": e.count, "ms": round(us / 1000, 3)})
+    rows.sort(key=lambda r: -r["ms"])
+    total = sum(r["ms"] for r in rows)
+    for r in rows:
+        r["share"] = round(r["ms"] / total, 3) if total else 0
+    return {"stepMs": round(step_ms, 3), "timedMs": round(total, 3), "byLabel": rows[: a.profile_rows]}
+
+
+prof_out = {}
+if a.profile:
+    try:
+        prof_out = {"profile": profile_step()}
+    except Exception as e:  # the throughput above stands without the profile
+        prof_out = {"profile_error": repr(e)}
 print(json.dumps({"impl": "pytorch-fp32-" + a.attention, "peak_bytes": peak, "loss_diff_vs_eager": same_loss, "torch": torch.__version__, "params": n, "seq": T, "micro_batch": a.micro,
-                  "steps": a.steps, "seconds": sec, "tokens_per_s": a.micro * T * a.steps / sec, "last_loss": loss.item()}))
+                  "steps": a.steps, "seconds": sec, "tokens_per_s": a.micro * T * a.steps / sec, "last_loss": loss.item(), **prof_out}))

@@ -1,12 +1,15 @@
 // Single-rank training throughput (tokens/s) of a NeoX config on WebGPU through Dawn in Node,
 // on random tokens. Prints one JSON object. On a GPU machine (see ../shared/gpu/README.md):
 //   node tools/bundle-node.mjs build bench/train-throughput.ts && ../shared/gpu/pack.sh build/train-throughput.mjs
-//   bash .gpu/run.sh train-throughput.mjs bench/configs/125M.yml --micro 1 --steps 5 [--attention-backward fused|recompute]
+//   bash .gpu/run.sh train-throughput.mjs bench/configs/125M.yml --micro 1 --steps 5 [--attention-backward fused|recompute|stored]
+// --profile: after the timed steps, one more step with every dispatch and clear timed on its own
+// (timestamp queries, src/gpu/profiler.ts); the JSON then holds `profile`: GPU ms per kernel label.
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/load-files';
 import { gpt2BpeTokenizer, getTokenizer } from '../src/data/tokenizer';
 import { createNodeContext } from '../src/gpu/device-node';
-import { fusionFor, localDims } from '../src/model/activations';
+import { DispatchProfiler, type StepProfile } from '../src/gpu/profiler';
+import { type AttentionBackward, fusionFor, localDims } from '../src/model/activations';
 import { initFlat } from '../src/model/init';
 import { adamHyper, lrSchedule, modelSpec, type TrainConfig } from '../src/train/setup';
 import { Trainer } from '../src/train/trainer';
@@ -21,11 +24,13 @@ const { values, positionals } = parseArgs({
     seq: { type: 'string' },
     layers: { type: 'string' },
     'attention-backward': { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    'profile-rows': { type: 'string', default: '40' },
   },
 });
 const attentionBackward = values['attention-backward'];
-if (attentionBackward !== undefined && attentionBackward !== 'fused' && attentionBackward !== 'recompute')
-  throw new Error(`--attention-backward must be fused or recompute, got ${attentionBackward}`);
+if (attentionBackward !== undefined && !['fused', 'recompute', 'stored'].includes(attentionBackward))
+  throw new Error(`--attention-backward must be fused, recompute or stored, got ${attentionBackward}`);
 const overrides: Record<string, unknown> = {};
 if (values.seq) overrides.seq_length = Number(values.seq);
 if (values.layers) overrides.num_layers = Number(values.layers);
@@ -36,14 +41,14 @@ const spec = { ...modelSpec(c, tokenizer), hiddenDropout: 0, attentionDropout: 0
 const micro = Number(values.micro),
   steps = Number(values.steps),
   warm = Number(values.warmup);
-const ctx = await createNodeContext();
+const ctx = await createNodeContext({ exactTimestamps: values.profile });
 const trainer = new Trainer(ctx, {
   spec,
   microBatchSize: micro,
   gradAccumSteps: 1,
   adam: adamHyper(c),
   schedule: lrSchedule(c),
-  attentionBackward,
+  attentionBackward: attentionBackward as AttentionBackward | undefined,
 });
 trainer.loadParams(initFlat(trainer.model.layout, c.seed));
 const N = micro * spec.T;
@@ -57,6 +62,15 @@ const t0 = performance.now();
 let loss = NaN;
 for (let i = 0; i < steps; i++) loss = (await trainer.trainStep([b])).loss;
 const sec = (performance.now() - t0) / 1000;
+let profile: (StepProfile & { stepMs: number }) | undefined;
+if (values.profile) {
+  ctx.profiler = new DispatchProfiler(ctx.device);
+  const p0 = performance.now();
+  await trainer.trainStep([b]);
+  const stepMs = performance.now() - p0;
+  profile = { stepMs, ...(await ctx.profiler.collect(Number(values['profile-rows']))) };
+  ctx.profiler = null;
+}
 // 6·params·tokens for the weights plus attention's 12·L·T·C per token (forward+backward)
 const flopsPerToken = 6 * trainer.model.layout.count + 12 * spec.L * spec.T * spec.C;
 console.log(
@@ -69,13 +83,15 @@ console.log(
     seq: spec.T,
     micro_batch: micro,
     attention_backward:
-      fusionFor(ctx, spec, localDims(spec, 1), micro, attentionBackward).attentionBackward ?? 'unfused',
+      fusionFor(ctx, spec, localDims(spec, 1), micro, attentionBackward as AttentionBackward | undefined)
+        .attentionBackward ?? 'unfused',
     activation_bytes: trainer.model.activationBytes,
     steps,
     seconds: sec,
     tokens_per_s: (N * steps) / sec,
     model_tflops: (flopsPerToken * N * steps) / sec / 1e12,
     last_loss: loss,
+    ...(profile ? { profile } : {}),
   }),
 );
 process.exit(0);

@@ -4,6 +4,7 @@
 
 import type { BufferRange, Dispatch } from './dispatch';
 import { encodeDispatches } from './dispatch';
+import type { DispatchProfiler } from './profiler';
 import { shaderLib } from './shader-lib';
 import { StagingRing } from './staging';
 import { UploadRing } from './uploads';
@@ -80,6 +81,8 @@ export class GpuContext {
    *  forward and backward (so an op's span is its GPU time) and gradient buckets are reduced
    *  after the backward instead of during it. Off in training: the host runs ahead. */
   measureOps = false;
+  /** Benchmarks' step profile (profiler.ts): every dispatch and clear is then timed on its own. */
+  profiler: DispatchProfiler | null = null;
 
   constructor(
     readonly device: GPUDevice,
@@ -180,13 +183,32 @@ export class GpuContext {
     else this.device.queue.writeBuffer(buffer, offset, data.buffer, data.byteOffset, data.byteLength);
   }
 
+  /** Encodes the dispatches in one compute pass (with a profiler: a timed pass each). */
+  encode(enc: GPUCommandEncoder, list: readonly Dispatch[]): void {
+    if (list.length === 0) return;
+    if (this.profiler) return this.profiler.encode(enc, list);
+    const pass = enc.beginComputePass();
+    encodeDispatches(pass, list);
+    pass.end();
+  }
+
+  /** Encodes the zeroing of bytes [offset, offset + size) of `buffer` (default: all of it). */
+  clear(
+    enc: GPUCommandEncoder,
+    buffer: GPUBuffer,
+    offset = 0,
+    size = buffer.size - offset,
+    label = buffer.label,
+  ): void {
+    if (this.profiler) this.profiler.clear(enc, buffer, offset, size, label || 'buffer');
+    else enc.clearBuffer(buffer, offset, size);
+  }
+
   /** Encodes the dispatches in one compute pass and submits them. */
   run(list: readonly Dispatch[]): void {
     if (list.length === 0) return;
     const enc = this.device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    encodeDispatches(pass, list);
-    pass.end();
+    this.encode(enc, list);
     this.device.queue.submit([enc.finish()]);
   }
 

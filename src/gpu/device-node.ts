@@ -33,6 +33,8 @@ export interface NodeContextOptions {
    *  adapter. VK_ICD_FILENAMES is process-wide and Dawn reads it once: use it in a process (a Vitest
    *  file: each runs in its own forked worker) that creates no other Dawn instance. */
   prefer?: 'swiftshader' | 'lavapipe';
+  /** timestamp queries unrounded (Dawn's timestamp_quantization off): the step profiler's */
+  exactTimestamps?: boolean;
 }
 
 export async function createNodeContext(options: NodeContextOptions = {}): Promise<GpuContext> {
@@ -50,7 +52,10 @@ export async function createNodeContext(options: NodeContextOptions = {}): Promi
   process.env.XDG_RUNTIME_DIR ??= '/tmp';
   const { create, globals } = await import('webgpu');
   Object.assign(globalThis, globals);
-  const gpu = create(['enable-dawn-features=allow_unsafe_apis']);
+  // exactTimestamps: Dawn otherwise rounds timestamp queries (a browser's guard against timing attacks)
+  const flags = ['enable-dawn-features=allow_unsafe_apis'];
+  if (options.exactTimestamps) flags.push('disable-dawn-features=timestamp_quantization');
+  const gpu = create(flags);
   liveInstances.push(gpu);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) {

@@ -55,7 +55,10 @@ export interface Fusion {
   geluBackward: boolean;
 }
 
-export type AttentionBackward = 'fused' | 'recompute';
+/** After the fused forward: the fused backward, or the unfused one on probabilities recomputed
+ *  into a shared scratch; 'stored': no fused forward, every layer keeps its (B*h, T, T)
+ *  probabilities for the unfused backward (more memory, no recomputation). */
+export type AttentionBackward = 'fused' | 'recompute' | 'stored';
 
 /** Largest (B*h, T, T) scratch the recomputing backward takes (two of them: probabilities, gradient). */
 export const RECOMPUTE_SCRATCH_BYTES = 2 ** 30;
@@ -71,7 +74,8 @@ export const FUSED_ATTENTION_FROM_BYTES = 32 << 20;
 
 export function fusionFor(ctx: GpuContext, s: ModelSpec, d: LocalDims, B: number, prefer?: AttentionBackward): Fusion {
   const probabilitiesBytes = B * d.h * s.T * s.T * 4;
-  const attention = fusedAttentionSupported(ctx, s.hd) && probabilitiesBytes >= FUSED_ATTENTION_FROM_BYTES;
+  const attention =
+    prefer !== 'stored' && fusedAttentionSupported(ctx, s.hd) && probabilitiesBytes >= FUSED_ATTENTION_FROM_BYTES;
   const probabilities = !attention || s.attentionDropout > 0;
   const scratch = B * d.h * s.T * s.T * 4;
   const fits = scratch <= Math.min(RECOMPUTE_SCRATCH_BYTES, Number(ctx.limits.maxStorageBufferBindingSize ?? Infinity));

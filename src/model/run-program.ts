@@ -1,4 +1,5 @@
-// Runs a Program: consecutive dispatches share one compute pass. At a TP talk step the work
+// Runs a Program: consecutive dispatches share one compute pass, submitted every SUBMIT_EVERY
+// dispatches (the GPU starts while the host records the rest). At a TP talk step the work
 // before it is submitted, the tensor's readback is queued and its map requested, and only then
 // is the work that does not touch the tensor submitted (in the backward, the weight gradients
 // recorded after the input gradient): the GPU computes it while the host reads the partial
@@ -10,12 +11,16 @@
 // When the TP group's ranks share this GPU device in this process (`tp.device`), TP steps submit
 // what came before and queue the collective on the device: no readback, no host.
 import type { GpuContext } from '../gpu/context';
-import { type Dispatch, dispatchTouches, encodeDispatches } from '../gpu/dispatch';
+import { type Dispatch, dispatchTouches } from '../gpu/dispatch';
 import type { GpuTensor } from '../gpu/tensor';
 import { readHalf } from './half-readback';
 import type { Program, TpCollectives } from './program';
 import { assembleSequence, rankMajor } from './sequence-parallel';
 import { combineVocabParallel } from './vocab-parallel';
+
+/** Dispatches recorded before the pending work is submitted mid-pass: the GPU starts on the first
+ *  of them while the host still encodes the rest of the pass (a whole step is ~500 dispatches). */
+export const SUBMIT_EVERY = 64;
 
 export interface RunHooks {
   /** at each mark step (numbered from 0 in program order), after the work before it is submitted */
@@ -52,9 +57,7 @@ export async function runProgram(
   const encodePending = () => {
     if (pending.length === 0) return;
     enc ??= ctx.device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    encodeDispatches(pass, pending);
-    pass.end();
+    ctx.encode(enc, pending);
     pending = [];
   };
   const submit = () => {
@@ -71,11 +74,12 @@ export async function runProgram(
     switch (step.kind) {
       case 'gpu':
         pending.push(...step.dispatches);
+        if (pending.length >= SUBMIT_EVERY) submit();
         break;
       case 'clear':
         encodePending();
         enc ??= ctx.device.createCommandEncoder();
-        enc.clearBuffer(step.tensor.buffer, step.tensor.offset, step.tensor.length * 4);
+        ctx.clear(enc, step.tensor.buffer, step.tensor.offset, step.tensor.length * 4, step.tensor.name);
         break;
       case 'mark':
         if (hooks.onMark) {

@@ -396,9 +396,9 @@ export class Trainer {
       new Float32Array([lr, 1 - this.betaPowers[0] ** t, 1 - this.betaPowers[1] ** t, 0]),
     );
     const enc = this.ctx.device.createCommandEncoder();
-    enc.clearBuffer(this.model.grads);
-    if (this.gradShard) enc.clearBuffer(this.gradShard.buffer);
-    enc.clearBuffer(this.lossSum.buffer);
+    this.ctx.clear(enc, this.model.grads);
+    if (this.gradShard) this.ctx.clear(enc, this.gradShard.buffer);
+    this.ctx.clear(enc, this.lossSum.buffer);
     this.ctx.device.queue.submit([enc.finish()]);
     return lr;
   }

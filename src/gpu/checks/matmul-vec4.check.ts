@@ -1,6 +1,6 @@
 // matmul_vec4.wgsl (aligned operands: vec4 loads, split-K, fused epilogues) against the f64
 // reference: every transpose, edges that are not whole tiles, batches with strides, beta,
-// split-K with a short last split, and each epilogue with and without split-K.
+// split-K with a short last split, batched split-K, and each epilogue with and without split-K.
 import type { GpuContext } from '../context';
 import {
   defaultVec4Config,
@@ -53,9 +53,17 @@ const CASES: Case[] = [
   { name: 'splitk3_nn', spec: { M: 36, N: 40, K: 1000 }, splits: 3 },
   { name: 'splitk4_tn_beta1', spec: { M: 64, N: 48, K: 512, transA: true, beta: 1 }, splits: 4 },
   { name: 'splitk5_whole_tn', spec: { M: 64, N: 64, K: 320, transA: true, alpha: 2 }, splits: 5 },
+  // batched split-K (contiguous Aᵀ·B batches, K end to end): edges, a split that is not whole BK steps, beta
+  { name: 'batch3_splitk4_tn', spec: { M: 68, N: 36, K: 256, batch: 3, transA: true }, splits: 4 },
+  { name: 'batch2_splitk3_short_tn', spec: { M: 32, N: 20, K: 60, batch: 2, transA: true }, splits: 3 },
+  {
+    name: 'batch2_splitk2_beta1_strideC_tn',
+    spec: { M: 32, N: 20, K: 96, batch: 2, transA: true, alpha: 2, beta: 1, strideC: 32 * 20 + 8 },
+    splits: 2,
+  },
 ];
 // run again under every other config (the first alone in a 'one-case' sweep)
-const PER_CONFIG = ['batch3_strided_tn', '68x36x132_nt', '68x36x132_tn', 'whole_nn', 'splitk3_nn'];
+const PER_CONFIG = ['batch3_strided_tn', '68x36x132_nt', '68x36x132_tn', 'whole_nn', 'splitk3_nn', 'batch3_splitk4_tn'];
 
 async function runCase(ctx: GpuContext, c: Case, cfg: Vec4Config, seed: number): Promise<CheckResult> {
   const o = placeOperands(ctx, c.spec, seed, c.nanC);

@@ -3,7 +3,15 @@
 import { describe, expect, it } from 'vitest';
 import type { GpuContext } from '../context';
 import type { GpuTensor } from '../tensor';
-import { type MatmulPlan, type MatmulSpec, matmulConfigName, planMatmul, splitKFor, vec4ConfigName } from './matmul';
+import {
+  batchedSplitProblem,
+  type MatmulPlan,
+  type MatmulSpec,
+  matmulConfigName,
+  planMatmul,
+  splitKFor,
+  vec4ConfigName,
+} from './matmul';
 import { SPLIT_TILES } from './matmul-config';
 
 const device = (invocations: number, storage: number, fallback: boolean) =>
@@ -34,13 +42,39 @@ describe('planMatmul on an H200', () => {
   it('runs plain products on matmul.wgsl unless an epilogue is fused, and Aᵀ·B on 128×256 tiles', () => {
     expect(plan(h200, { M: 4096, N: 4096, K: 4096 })).toBe('scalar:128x128x16s1pg8k1');
     expect(plan(h200, { M: 8192, N: 3072, K: 768 }, 0, true)).toBe('vec4:v128x128x16g8qk1');
-    expect(plan(h200, { M: 2048, N: 64, K: 2048, batch: 48 })).toBe('vec4:v128x128x16g8qk1');
+    expect(plan(h200, { M: 2048, N: 2048, K: 64, batch: 12, transB: true })).toBe('vec4:v128x128x16g8qk1');
     expect(plan(h200, { M: 50304, N: 768, K: 8192, transA: true, beta: 1 })).toBe('vec4:v128x256x16g8qk1');
     expect(plan(h200, { M: 8192, N: 2304, K: 768, transB: true })).toBe('vec4:v128x128x16g8qk1');
   });
   it('takes matmul.wgsl for operands that are not 16-byte aligned', () => {
     expect(plan(h200, { M: 8192, N: 2304, K: 766, transB: true })).toMatch(/^scalar:/);
     expect(plan(h200, { M: 8192, N: 2304, K: 768, transB: true }, 8)).toMatch(/^scalar:/);
+  });
+});
+
+describe('planMatmul on an H200, attention products (B·h matrices, T 2048, hd 64)', () => {
+  it('splits K of each matrix of Pᵀ·dY and dSᵀ·Q over 128×64 tiles', () => {
+    expect(plan(h200, { M: 2048, N: 64, K: 2048, batch: 12, transA: true })).toBe('vec4:v128x64x16g8qk4');
+    expect(plan(h200, { M: 2048, N: 64, K: 2048, batch: 48, transA: true })).toBe('vec4:v128x64x16g8qk4');
+  });
+  it('takes 128×64 tiles for the other products with hd columns, unsplit', () => {
+    expect(plan(h200, { M: 2048, N: 64, K: 2048, batch: 12 })).toBe('vec4:v128x64x16g8qk1');
+    expect(plan(h200, { M: 2048, N: 64, K: 2048, batch: 48 })).toBe('vec4:v128x64x16g8qk1');
+  });
+  it('leaves batches that are not contiguous Aᵀ·B products, or already fill the GPU, unsplit', () => {
+    expect(plan(h200, { M: 2048, N: 64, K: 2048, batch: 12, transA: true, strideA: 2048 * 2048 + 4 })).toBe(
+      'vec4:v128x64x16g8qk1',
+    );
+    expect(plan(h200, { M: 2048, N: 128, K: 2048, batch: 64, transA: true })).toBe('vec4:v128x256x16g8qk1');
+  });
+});
+
+describe('batchedSplitProblem', () => {
+  it('names what keeps a batched product from splitting K', () => {
+    expect(batchedSplitProblem({ M: 64, N: 64, K: 512, batch: 2, transA: true }, 4)).toBeNull();
+    expect(batchedSplitProblem({ M: 64, N: 64, K: 512, batch: 2 }, 4)).toMatch(/Aᵀ·B/);
+    expect(batchedSplitProblem({ M: 64, N: 64, K: 512, batch: 2, transA: true, strideB: 0 }, 4)).toMatch(/contiguous/);
+    expect(batchedSplitProblem({ M: 64, N: 64, K: 500, batch: 2, transA: true }, 3)).toMatch(/not 3 splits/);
   });
 });
 

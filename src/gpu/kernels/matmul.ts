@@ -18,7 +18,7 @@ import {
   vec4ConfigProblem,
 } from './matmul-config';
 import { type MatmulEpilogue, epilogueBindings } from './matmul-epilogue';
-import { splitKReduce, splitKWorkspace } from './matmul-splitk';
+import { splitKReduce, splitKReduceBatched, splitKWorkspace } from './matmul-splitk';
 
 export * from './matmul-config';
 export type { MatmulEpilogue } from './matmul-epilogue';
@@ -112,6 +112,35 @@ export function splitKFor(spec: MatmulSpec, cfg: Vec4Config): number {
   return fits.find((n) => tiles * n >= SPLIT_K_TARGET_WORKGROUPS) ?? fits[fits.length - 1] ?? 1;
 }
 
+/** Why K of each matrix of a batched product cannot be split `splits` ways (null: it can). The
+ * batches must be contiguous Aᵀ·B products (strides M·K and K·N): the kernel then sees one product
+ * over the batches' K ranges laid end to end (K' = batch·K), each workgroup layer z one whole
+ * split, and splitKReduceBatched adds the splits of each matrix. */
+export function batchedSplitProblem(spec: MatmulSpec, splits: number): string | null {
+  const s = resolveMatmulSpec(spec);
+  if (!s.transA || s.transB) return 'only Aᵀ·B products';
+  if (s.strideA !== s.M * s.K || s.strideB !== s.K * s.N) return 'the batches of A and B must be contiguous';
+  if (s.K % splits !== 0 || (s.K / splits) % 4 !== 0) return `K ${s.K} is not ${splits} splits of a multiple of 4`;
+  if (s.batch * splits > MAX_WORKGROUPS_PER_DIM) return `${s.batch}·${splits} layers > ${MAX_WORKGROUPS_PER_DIM}`;
+  if (s.batch * s.K * Math.max(s.M, s.N) >= 2 ** 32) return 'the batches end to end overflow u32 indices';
+  if (s.batch * splits * s.M * s.N >= 2 ** 32) return 'the partial sums overflow u32 indices';
+  return null;
+}
+
+/** How many K splits of each matrix a batched Aᵀ·B gets (1: none; see batchedSplitProblem). Pure.
+ * Attention's dV = Pᵀ·dY and dK = dSᵀ·Q (B·h matrices of T × hd, K = T) fill too few tiles
+ * otherwise. Same targets as splitKFor, with whole BK steps per split. */
+export function batchedSplitKFor(spec: MatmulSpec, cfg: Vec4Config): number {
+  const s = resolveMatmulSpec(spec);
+  if (s.batch === 1) return 1;
+  const tiles = Math.ceil(s.M / cfg.BM) * Math.ceil(s.N / cfg.BN) * s.batch;
+  if (tiles >= SPLIT_K_TARGET_WORKGROUPS) return 1;
+  const fits = SPLIT_K_COUNTS.filter(
+    (n) => batchedSplitProblem(s, n) === null && (s.K / n) % cfg.BK === 0 && s.K / n >= SPLIT_K_MIN_K,
+  );
+  return fits.find((n) => tiles * n >= SPLIT_K_TARGET_WORKGROUPS) ?? fits[fits.length - 1] ?? 1;
+}
+
 /** The default matmul.wgsl config, or small tiles when its grid would leave a GPU idle. */
 export function chooseMatmulConfig(ctx: GpuContext, spec: MatmulSpec): MatmulConfig {
   const big = defaultMatmulConfig(ctx);
@@ -138,9 +167,11 @@ export type MatmulPlan =
   | { kernel: 'scalar'; config: MatmulConfig; splits: 1 };
 
 /** Per product, from the H200 sweep (bench/README.md): small output grids split K over 128×64
- * tiles; plain single products (no transpose) run matmul.wgsl, whose scalar loads of A beat vec4
- * loads stored transposed (batched ones, attention's, do better on vec4); Aᵀ·B (weight gradients)
- * 128×256 tiles; the rest the default vec4 tiles. A CPU
+ * tiles, and so do batched Aᵀ·B products with few tiles (each matrix's K, batchedSplitKFor), other
+ * batches at most 64 wide take 128×64 tiles (the H200 step profile, bench/README.md); plain single
+ * products (no transpose) run matmul.wgsl, whose scalar loads of A beat vec4 loads stored
+ * transposed (batched ones, attention's, do better on vec4); Aᵀ·B (weight gradients) 128×256
+ * tiles; the rest the default vec4 tiles. A CPU
  * fallback adapter (SwiftShader) takes small vec4 tiles for every aligned product, never split. */
 export function planMatmul(
   ctx: GpuContext,
@@ -161,6 +192,12 @@ export function planMatmul(
   if (s.batch === 1 && tiles128 < SPLIT_K_BELOW_TILES && fits(SPLIT_TILES)) {
     const splits = splitKFor(spec, SPLIT_TILES);
     if (splits > 1) return vec4(SPLIT_TILES, splits);
+  }
+  if (s.batch > 1 && fits(SPLIT_TILES)) {
+    const splits = batchedSplitKFor(spec, SPLIT_TILES);
+    if (splits > 1) return vec4(SPLIT_TILES, splits);
+    // a 128-wide tile would compute as many zeros as outputs (attention's P·V and dS·K, hd = 64)
+    if (s.N <= SPLIT_TILES.BN) return vec4(SPLIT_TILES);
   }
   if (!s.transA && !s.transB && s.batch === 1 && !fused) return scalar();
   if (s.transA && !s.transB && fits(WIDE_TILES)) return vec4(WIDE_TILES);
@@ -250,12 +287,18 @@ export function matmulVec4With(
   const problem = vec4ConfigProblem(ctx, cfg);
   if (problem) throw new Error(`matmul_vec4: ${problem}`);
   if (!Number.isInteger(splits) || splits < 1) throw new Error(`matmul_vec4: splits must be ≥ 1, got ${splits}`);
-  if (splits > 1 && s.batch > 1) throw new Error('matmul_vec4: split-K runs on one matrix (batch 1)');
+  const batchedSplit = splits > 1 && s.batch > 1;
+  if (batchedSplit) {
+    if (epilogue.kind !== 'none') throw new Error(`matmul_vec4: no '${epilogue.kind}' epilogue on a batched split-K`);
+    const problem = batchedSplitProblem(s, splits);
+    if (problem) throw new Error(`matmul_vec4: ${splits} K splits of a batched product: ${problem}`);
+  }
   const gridN = Math.ceil(s.N / cfg.BN);
   const gridM = Math.ceil(s.M / cfg.BM);
   checkGrid(gridM, gridN, s);
   // split z covers k in [z·kLen, (z+1)·kLen): whole BK steps except perhaps in the last split
-  const kLen = splits > 1 ? Math.ceil(s.K / splits / cfg.BK) * cfg.BK : s.K;
+  // (batched: exactly K / splits, each split inside one matrix)
+  const kLen = batchedSplit ? s.K / splits : splits > 1 ? Math.ceil(s.K / splits / cfg.BK) * cfg.BK : s.K;
   const used = Math.ceil(s.K / kLen);
   const ext = epilogueBindings(ctx, 'matmul_vec4', epilogue, c, s, { A: a, B: b });
   const whole = s.M % cfg.BM === 0 && s.N % cfg.BN === 0 && s.K % cfg.BK === 0 && kLen % cfg.BK === 0;
@@ -276,7 +319,7 @@ export function matmulVec4With(
     uniforms([
       ['u32', s.M],
       ['u32', s.N],
-      ['u32', s.K],
+      ['u32', out.K],
       ['u32', out.strideA],
       ['u32', out.strideB],
       ['u32', out.strideC],
@@ -288,6 +331,20 @@ export function matmulVec4With(
   if (used === 1) {
     const bindings = [a, b, c, params(s, s.alpha, s.beta, 0), ext.bias, ext.aux];
     return [ctx.bind(label, pipeline, bindings, [gridN, gridM, s.batch])];
+  }
+  if (batchedSplit) {
+    // the batches' K ranges end to end: layer z = b·splits + j is split j of matrix b
+    const partial = splitKWorkspace(ctx, s.batch * used * s.M * s.N);
+    const flat = { ...s, K: s.batch * s.K, strideA: 0, strideB: 0, strideC: s.M * s.N };
+    return [
+      ctx.bind(
+        `${label}_splitk`,
+        pipeline,
+        [a, b, partial, params(flat, 1, 0, kLen), ext.bias, ext.aux],
+        [gridN, gridM, s.batch * used],
+      ),
+      splitKReduceBatched(ctx, partial, c, s, used),
+    ];
   }
   const partial = splitKWorkspace(ctx, used * s.M * s.N);
   const bindings = [
