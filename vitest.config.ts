@@ -13,7 +13,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['src/**/*.test.ts', 'coordinator/**/*.test.ts', 'cli/**/*.test.ts', 'tools/**/*.test.ts'],
-          testTimeout: 60_000,
+          // a hang fails after 2 min; the CLI tests start processes that each open a SwiftShader device,
+          // 15 s alone and 60–90 s while the e2e project and other work share the machine's cores
+          testTimeout: 120_000,
           // two files at a time even on 2 cores (Vitest's default is cores − 1): most unit files wait
           // on child processes, sockets or the GPU thread more than they compute
           maxWorkers: 2,
