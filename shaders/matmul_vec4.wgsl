@@ -46,70 +46,10 @@ override LOADS_B: u32 = BK * BN / (4u * THREADS);
 var<workgroup> As: array<vec4<f32>, BK * AS>;
 var<workgroup> Bs: array<vec4<f32>, BK * BS>;
 
-// where load i of invocation t sits in a step's tile of `rows` rows × BK: (row, k), the vec4
-// covering rows row..row+3 at k (rowContiguous) or k..k+3 of row
-fn place(t: u32, i: u32, rowContiguous: bool, rows: u32) -> vec2<u32> {
-  let lin = t + i * THREADS;
-  if (rowContiguous) { return vec2<u32>((lin % (rows / 4u)) * 4u, lin / (rows / 4u)); }
-  if (KQ_FAST) { return vec2<u32>(lin / (BK / 4u), (lin % (BK / 4u)) * 4u); }
-  return vec2<u32>(lin % rows, (lin / rows) * 4u);
-}
-
-fn fetchA(base: u32, row0: u32, k0: u32, t: u32, i: u32) -> vec4<f32> {
-  let rk = place(t, i, TRANS_A, BM);
-  let r = row0 + rk.x;
-  let k = k0 + rk.y;
-  let at = select(base + r * p.K + k, base + k * p.M + r, TRANS_A);
-  let ok = !CHECK_BOUNDS | ((r < p.M) & (k < kEnd));
-  return select(vec4<f32>(0.0), a[select(0u, at / 4u, ok)], ok);
-}
-
-fn fetchB(base: u32, col0: u32, k0: u32, t: u32, i: u32) -> vec4<f32> {
-  let nk = place(t, i, !TRANS_B, BN);
-  let n = col0 + nk.x;
-  let k = k0 + nk.y;
-  let at = select(base + k * p.N + n, base + n * p.K + k, TRANS_B);
-  let ok = !CHECK_BOUNDS | ((n < p.N) & (k < kEnd));
-  return select(vec4<f32>(0.0), b[select(0u, at / 4u, ok)], ok);
-}
-
-fn putA(stage: u32, t: u32, i: u32, v: vec4<f32>) {
-  let rk = place(t, i, TRANS_A, BM);
-  if (TRANS_A) {
-    As[rk.y * AS + rk.x / 4u] = v;
-  } else {
-    let at = rk.y * AS + rk.x / 4u;
-    let j = rk.x % 4u;
-    As[at][j] = v.x; As[at + AS][j] = v.y; As[at + 2u * AS][j] = v.z; As[at + 3u * AS][j] = v.w;
-  }
-}
-
-fn putB(stage: u32, t: u32, i: u32, v: vec4<f32>) {
-  let nk = place(t, i, !TRANS_B, BN);
-  if (!TRANS_B) {
-    Bs[nk.y * BS + nk.x / 4u] = v;
-  } else {
-    let at = nk.y * BS + nk.x / 4u;
-    let j = nk.x % 4u;
-    Bs[at][j] = v.x; Bs[at + BS][j] = v.y; Bs[at + 2u * BS][j] = v.z; Bs[at + 3u * BS][j] = v.w;
-  }
-}
-
+// #include matmul_vec4_io.wgsl
 // #include matmul_staging.wgsl
 // #include matmul_tile_order.wgsl
 // #include matmul_epilogue.wgsl
-
-// beta = 0 never reads C (NaN there does not leak); N % 4 == 0, so 4 columns are in or out together
-fn store4(base: u32, row: u32, col: u32, v: vec4<f32>) {
-  if (CHECK_BOUNDS && (row >= p.M || col >= p.N)) { return; }
-  let at = (base + row * p.N + col) / 4u;
-  var y = p.alpha * v;
-  if (p.beta != 0.0) { y += p.beta * c[at]; }
-  c[at] = epilogue(y, at, col);
-}
-
-// the end of this workgroup's k range (set once by main)
-var<private> kEnd: u32;
 
 @compute @workgroup_size(WX, WY)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {

@@ -14,6 +14,7 @@ import matmulRegs8x8 from '../../shaders/lib/matmul_regs_8x8.wgsl?raw';
 import matmulStaging from '../../shaders/lib/matmul_staging.wgsl?raw';
 import matmulStore8x8 from '../../shaders/lib/matmul_store_8x8.wgsl?raw';
 import matmulTileOrder from '../../shaders/lib/matmul_tile_order.wgsl?raw';
+import matmulVec4Io from '../../shaders/lib/matmul_vec4_io.wgsl?raw';
 import onlineSoftmax from '../../shaders/lib/online_softmax.wgsl?raw';
 import workgroupSum from '../../shaders/lib/workgroup_sum.wgsl?raw';
 
@@ -32,6 +33,7 @@ export const shaderLib: Readonly<Record<string, string>> = {
   'matmul_staging.wgsl': matmulStaging,
   'matmul_store_8x8.wgsl': matmulStore8x8,
   'matmul_tile_order.wgsl': matmulTileOrder,
+  'matmul_vec4_io.wgsl': matmulVec4Io,
   'online_softmax.wgsl': onlineSoftmax,
   'workgroup_sum.wgsl': workgroupSum,
 };

@@ -18,7 +18,7 @@ import { randn } from '../../util/rng';
 import { type CheckResult, compare, type KernelCheck, sweepCases } from './harness';
 import { expectedC, placeOperands } from './matmul.check';
 
-interface Case {
+export interface Case {
   name: string;
   spec: MatmulSpec;
   splits?: number;
@@ -28,7 +28,7 @@ interface Case {
 const transposes = (['nn', 'nt', 'tn', 'tt'] as const).map((t) => ({ transA: t[0] === 't', transB: t[1] === 't', t }));
 
 // M, N, K multiples of 4 but not of a tile, except in 'whole'
-const CASES: Case[] = [
+export const CASES: Case[] = [
   { name: '4x4x4', spec: { M: 4, N: 4, K: 4 } },
   ...transposes.map(({ transA, transB, t }) => ({
     name: `68x36x132_${t}`,
@@ -65,7 +65,7 @@ const CASES: Case[] = [
 // run again under every other config (the first alone in a 'one-case' sweep)
 const PER_CONFIG = ['batch3_strided_tn', '68x36x132_nt', '68x36x132_tn', 'whole_nn', 'splitk3_nn', 'batch3_splitk4_tn'];
 
-async function runCase(ctx: GpuContext, c: Case, cfg: Vec4Config, seed: number): Promise<CheckResult> {
+export async function runCase(ctx: GpuContext, c: Case, cfg: Vec4Config, seed: number): Promise<CheckResult> {
   const o = placeOperands(ctx, c.spec, seed, c.nanC);
   ctx.run(matmulVec4With(ctx, o.A, o.B, o.C, c.spec, cfg, c.splits ?? 1));
   const got = await ctx.read(o.all);
@@ -74,7 +74,7 @@ async function runCase(ctx: GpuContext, c: Case, cfg: Vec4Config, seed: number):
 }
 
 /** A linear layer's products through each fused epilogue: y = x·Wᵀ + b (→ gelu), dh = (dy·W) · gelu'(h). */
-async function epilogueCase(
+export async function epilogueCase(
   ctx: GpuContext,
   kind: MatmulEpilogue['kind'],
   splits: number,
@@ -107,7 +107,7 @@ async function epilogueCase(
     gelu: kind === 'biasGelu',
     preGelu: kind === 'geluBackward' ? h : undefined,
   });
-  const name = `matmul_vec4 epilogue ${kind} splits ${splits}`;
+  const name = `matmul_vec4 epilogue ${kind} splits ${splits} [${vec4ConfigName(cfg)}]`;
   const out = [compare(name, await ctx.read(C), want.c, 1e-5)];
   if (want.gelu) out.push(compare(`${name} (gelu)`, await ctx.read(aux), want.gelu, 1e-5));
   for (const t of [A, B, C, biasT, aux]) t.buffer.destroy();

@@ -3,6 +3,7 @@
 // matmul.wgsl otherwise (any shape and stride).
 import scalarCode from '../../../shaders/matmul.wgsl?raw';
 import vec4Code from '../../../shaders/matmul_vec4.wgsl?raw';
+import warpCode from '../../../shaders/matmul_warp.wgsl?raw';
 import { type GpuContext, uniforms } from '../context';
 import { type Dispatch, MAX_WORKGROUPS_PER_DIM } from '../dispatch';
 import { describe, type GpuTensor } from '../tensor';
@@ -312,9 +313,10 @@ export function matmulVec4With(
     TRANS_B: s.transB ? 1 : 0,
     CHECK_BOUNDS: whole && !checkBounds ? 0 : 1,
     EPILOGUE: used > 1 ? 0 : ext.code,
+    ...(cfg.WARP ? { DOUBLE: cfg.WARP.DOUBLE ? 1 : 0 } : {}),
   };
-  const label = `matmul_vec4_${s.transA ? 't' : 'n'}${s.transB ? 't' : 'n'}`;
-  const pipeline = ctx.pipeline(label, vec4Code, constants);
+  const label = `matmul_${cfg.WARP ? 'warp' : 'vec4'}_${s.transA ? 't' : 'n'}${s.transB ? 't' : 'n'}`;
+  const pipeline = ctx.pipeline(label, cfg.WARP ? warpCode : vec4Code, constants);
   const params = (out: ResolvedSpec, alpha: number, beta: number, kStep: number) =>
     uniforms([
       ['u32', s.M],
