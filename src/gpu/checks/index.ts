@@ -12,6 +12,7 @@ import { layernormCheck, rmsnormCheck } from './norms.check';
 import type { KernelCheck } from './harness';
 import { matmulCheck } from './matmul.check';
 import { matmulVec4Check } from './matmul-vec4.check';
+import { matmulCausalCheck } from './matmul-causal.check';
 import { matmulF16Check } from './matmul-f16.check';
 import { optimizerCheck } from './optimizer.check';
 
@@ -20,6 +21,7 @@ export const allChecks: KernelCheck[] = [
   elementwiseCheck,
   matmulCheck,
   matmulVec4Check,
+  matmulCausalCheck,
   matmulF16Check,
   layernormCheck,
   rmsnormCheck,
