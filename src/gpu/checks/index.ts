@@ -1,5 +1,6 @@
 // Every kernel check; run by the Node test (Dawn) and the Chromium spec.
 import { attentionCheck } from './attention.check';
+import { attentionCausalCheck } from './attention-causal.check';
 import { crossEntropyCheck } from './crossentropy.check';
 import { determinismCheck } from './determinism.check';
 import { dropoutCheck } from './dropout.check';
@@ -27,6 +28,7 @@ export const allChecks: KernelCheck[] = [
   rmsnormCheck,
   crossEntropyCheck,
   attentionCheck,
+  attentionCausalCheck,
   fusedAttentionCheck,
   embeddingCheck,
   optimizerCheck,
