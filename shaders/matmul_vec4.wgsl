@@ -119,8 +119,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let row0 = causal_row_tile(tile.x, nwg.y) * BM;
   let col0 = tile.y * BN;
   if (causal_skip_tile(row0, col0)) { return; }
-  let baseA = wid.z * p.strideA;
-  let baseB = wid.z * p.strideB;
+  // this workgroup's k range: its split of K (or all of it), cut to where op(A) can be nonzero
   let zBegin = wid.z * p.kStep;
   let ks = causal_k_range(zBegin, min(p.K, zBegin + p.kLen), (zBegin / p.kMatrix) * p.kMatrix, row0);
   let kBegin = ks.x;
@@ -129,6 +128,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let tx = lid.x;
   let ty = lid.y;
   let t = tx + ty * WX;
+  let baseA = wid.z * p.strideA;
+  let baseB = wid.z * p.strideB;
 
   // #include matmul_regs_8x8.wgsl
   var staged: Staged; // the next step's tiles
