@@ -2,6 +2,7 @@
 // a: op(A) is (M, K); stored (M, K), or (K, M) when TRANS_A     batch stride p.strideA
 // b: op(B) is (K, N); stored (K, N), or (N, K) when TRANS_B     batch stride p.strideB
 // c: (M, N)                                                     batch stride p.strideC
+// causal skips work a causal mask makes moot (lib/matmul_causal.wgsl).
 // A workgroup owns a BM×BN tile of C and walks K in steps of BK through workgroup memory
 // (STAGES buffers). With PREFETCH the next step's tiles wait in registers while this step
 // computes; without it (STAGES = 2 only) they go straight to the idle buffer first.
@@ -13,7 +14,7 @@
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;
-struct Params { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, strideC: u32, alpha: f32, beta: f32 }
+struct Params { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, strideC: u32, alpha: f32, beta: f32, causal: u32 }
 @group(0) @binding(3) var<uniform> p: Params;
 
 override BM: u32 = 128u;
@@ -96,6 +97,7 @@ fn putB(stage: u32, t: u32, i: u32, v: vec4<f32>) {
 
 // #include matmul_staging.wgsl
 // #include matmul_tile_order.wgsl
+// #include matmul_causal.wgsl
 
 // beta = 0 never reads C into the result (select), so NaN there does not leak
 fn store1(at: u32, ok: bool, v: f32) {
@@ -114,8 +116,9 @@ fn store4(base: u32, row: u32, col: u32, v: vec4<f32>) {
 @compute @workgroup_size(WX, WY)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let tile = output_tile(wid, nwg); // (row, column)
-  let row0 = tile.x * BM;
+  let row0 = causal_row_tile(tile.x, nwg.y) * BM;
   let col0 = tile.y * BN;
+  if (causal_skip_tile(row0, col0)) { return; }
   let baseA = wid.z * p.strideA;
   let baseB = wid.z * p.strideB;
   let tx = lid.x;
@@ -125,11 +128,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   // #include matmul_regs_8x8.wgsl
   var staged: Staged; // the next step's tiles
 
-  let steps = (p.K + BK - 1u) / BK;
+  let ks = causal_k_range(0u, p.K, 0u, row0); // whole BK steps from ks.x (BM % BK == 0)
+  let steps = (ks.y - ks.x + BK - 1u) / BK;
   for (var s = 0u; s <= steps; s++) {
     // fetch step s into registers, then into buffer s % STAGES (before or after computing s-1)
     let fetch = s < steps;
-    if (fetch) { staged = fetch_staged(baseA, baseB, row0, col0, s * BK, t); }
+    if (fetch) { staged = fetch_staged(baseA, baseB, row0, col0, ks.x + s * BK, t); }
     let next = s % STAGES;
     if (fetch && !PREFETCH) { put_staged(next, t, staged); }
     if (s > 0u) {

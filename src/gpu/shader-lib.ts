@@ -8,6 +8,7 @@ import gelu from '../../shaders/lib/gelu.wgsl?raw';
 import halfBits from '../../shaders/lib/half_bits.wgsl?raw';
 import halfConvertHeader from '../../shaders/lib/half_convert_header.wgsl?raw';
 import headIndex from '../../shaders/lib/head_index.wgsl?raw';
+import matmulCausal from '../../shaders/lib/matmul_causal.wgsl?raw';
 import matmulEpilogue from '../../shaders/lib/matmul_epilogue.wgsl?raw';
 import matmulFma8x8 from '../../shaders/lib/matmul_fma_8x8.wgsl?raw';
 import matmulRegs8x8 from '../../shaders/lib/matmul_regs_8x8.wgsl?raw';
@@ -27,6 +28,7 @@ export const shaderLib: Readonly<Record<string, string>> = {
   'half_bits.wgsl': halfBits,
   'half_convert_header.wgsl': halfConvertHeader,
   'head_index.wgsl': headIndex,
+  'matmul_causal.wgsl': matmulCausal,
   'matmul_epilogue.wgsl': matmulEpilogue,
   'matmul_fma_8x8.wgsl': matmulFma8x8,
   'matmul_regs_8x8.wgsl': matmulRegs8x8,

@@ -18,6 +18,7 @@ import {
   type VocabRows,
 } from '../gpu/kernels/embedding';
 import { matmul } from '../gpu/kernels/matmul';
+import { attentionProducts } from '../gpu/kernels/attention-products';
 import type { Arithmetic, LinearWeight } from '../gpu/kernels/matmul-f16';
 import {
   causalSoftmaxBackward,
@@ -152,14 +153,14 @@ export function layerForwardPass(
   // fused unless attention dropout applies (it needs the probabilities)
   if (A.lse && !attDrop) b.push(fusedAttentionForward(ctx, A.q, A.k, A.v, A.yh, A.lse, { BH, T, hd, scale }));
   else if (A.att) {
-    b.push(...matmul(ctx, A.q, A.k, A.att, { batch: BH, M: T, N: T, K: hd, transB: true }));
+    b.push(...matmul(ctx, A.q, A.k, A.att, attentionProducts(BH, T, hd).scores));
     b.push(causalSoftmaxForward(ctx, A.att, BH, T, scale));
     if (attDrop)
       b.push(
         copy(ctx, A.att, attDrop),
         dropoutForward(ctx, attDrop, s.attentionDropout, a.dropSeed, stream(l, 0), attentionLayout(m)),
       );
-    b.push(...matmul(ctx, attDrop ?? A.att, A.v, A.yh, { batch: BH, M: T, N: hd, K: T }));
+    b.push(...matmul(ctx, attDrop ?? A.att, A.v, A.yh, attentionProducts(BH, T, hd).values));
   } else throw new Error(`layer ${l}: neither attention probabilities nor log-sum-exp were allocated`);
   b.push(mergeHeads(ctx, A.yh, A.y, B, T, d.h, hd));
   rowParallelForward(
@@ -280,7 +281,7 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
   const fusedForward = A.lse && !(m.dropout && A.attDrop);
   if (fusedForward && a.attRecomputed && a.datt) {
     // this layer's probabilities again (into scratch shared by all layers), then the unfused backward
-    b.push(...matmul(ctx, A.q, A.k, a.attRecomputed, { batch: BH, M: T, N: T, K: hd, transB: true }));
+    b.push(...matmul(ctx, A.q, A.k, a.attRecomputed, attentionProducts(BH, T, hd).scores));
     b.push(causalSoftmaxForward(ctx, a.attRecomputed, BH, T, scale));
     unfusedAttentionBackward(m, b, a, A, a.attRecomputed, a.datt, l);
   } else if (fusedForward && a.dsum) {
@@ -325,12 +326,13 @@ function unfusedAttentionBackward(
   const BH = B * d.h,
     scale = 1 / Math.sqrt(hd);
   const attDrop = m.dropout ? A.attDrop : null;
-  b.push(...matmul(ctx, a.dyh, A.v, datt, { batch: BH, M: T, N: T, K: hd, transB: true }));
-  b.push(...matmul(ctx, attDrop ?? att, a.dyh, a.dv, { batch: BH, M: T, N: hd, K: T, transA: true }));
+  const mm = attentionProducts(BH, T, hd); // causal: the moot halves are skipped
+  b.push(...matmul(ctx, a.dyh, A.v, datt, mm.probsGrad));
+  b.push(...matmul(ctx, attDrop ?? att, a.dyh, a.dv, mm.valuesGrad));
   if (attDrop) b.push(dropoutBackward(ctx, datt, s.attentionDropout, a.dropSeed, stream(l, 0), attentionLayout(m)));
   b.push(causalSoftmaxBackward(ctx, att, datt, BH, T, scale));
-  b.push(...matmul(ctx, datt, A.k, a.dq, { batch: BH, M: T, N: hd, K: T }));
-  b.push(...matmul(ctx, datt, A.q, a.dk, { batch: BH, M: T, N: hd, K: T, transA: true }));
+  b.push(...matmul(ctx, datt, A.k, a.dq, mm.queriesGrad));
+  b.push(...matmul(ctx, datt, A.q, a.dk, mm.keysGrad));
 }
 
 // ---- head: xFinal → final norm → logits (N, v) → per-token losses (N) ----

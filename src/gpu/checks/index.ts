@@ -1,5 +1,6 @@
 // Every kernel check; run by the Node test (Dawn) and the Chromium spec.
 import { attentionCheck } from './attention.check';
+import { attentionCausalCheck } from './attention-causal.check';
 import { crossEntropyCheck } from './crossentropy.check';
 import { determinismCheck } from './determinism.check';
 import { dropoutCheck } from './dropout.check';
@@ -13,6 +14,7 @@ import type { KernelCheck } from './harness';
 import { matmulCheck } from './matmul.check';
 import { matmulVec4Check } from './matmul-vec4.check';
 import { matmulWarpCheck } from './matmul-warp.check';
+import { matmulCausalCheck } from './matmul-causal.check';
 import { matmulF16Check } from './matmul-f16.check';
 import { optimizerCheck } from './optimizer.check';
 
@@ -22,11 +24,13 @@ export const allChecks: KernelCheck[] = [
   matmulCheck,
   matmulVec4Check,
   matmulWarpCheck,
+  matmulCausalCheck,
   matmulF16Check,
   layernormCheck,
   rmsnormCheck,
   crossEntropyCheck,
   attentionCheck,
+  attentionCausalCheck,
   fusedAttentionCheck,
   embeddingCheck,
   optimizerCheck,

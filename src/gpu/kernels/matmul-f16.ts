@@ -69,6 +69,7 @@ export function matmulF16(ctx: GpuContext, a: GpuTensor, b: LinearWeight, c: Gpu
       `matmul_f16: the device has no shader-f16 (adapter ${ctx.adapter?.description || ctx.adapter?.device || '?'})`,
     );
   const s = resolveMatmulSpec(spec);
+  if (s.causal !== 'none') throw new Error(`matmul_f16: causal '${s.causal}' is not supported (matmul() has it)`);
   const packed = isPackedHalf(b);
   if (packed && (!Number.isInteger(b.at) || b.at < 0 || b.at + b.length > 2 * b.packed.length))
     throw new Error(`matmul_f16: packed ${b.name ?? 'B'} [${b.at}, ${b.at + b.length}) is outside its buffer`);

@@ -9,9 +9,11 @@ import {
   type MatmulSpec,
   matmulConfigName,
   planMatmul,
+  resolveMatmulSpec,
   splitKFor,
   vec4ConfigName,
 } from './matmul';
+import { attentionProducts } from './attention-products';
 import { SPLIT_TILES } from './matmul-config';
 
 const device = (invocations: number, storage: number, fallback: boolean) =>
@@ -66,6 +68,20 @@ describe('planMatmul on an H200, attention products (B·h matrices, T 2048, hd 6
       'vec4:v128x64x16g8qk1',
     );
     expect(plan(h200, { M: 2048, N: 128, K: 2048, batch: 64, transA: true })).toBe('vec4:v128x256x16g8qk1');
+  });
+});
+
+describe('attention products with causal tile skipping (NeoX 125M: B·h 12, T 2048, hd 64)', () => {
+  it('keep the plans of the same products without it', () => {
+    for (const spec of Object.values(attentionProducts(12, 2048, 64)))
+      expect(plan(h200, spec), JSON.stringify(spec)).toBe(plan(h200, { ...spec, causal: 'none' }));
+    expect(plan(h200, attentionProducts(12, 2048, 64).keysGrad)).toBe('vec4:v128x64x16g8qk4');
+  });
+  it('a causal mode that does not exist is refused by name', () => {
+    const bad = { M: 4, N: 4, K: 4, causal: 'upper' } as unknown as MatmulSpec;
+    expect(() => resolveMatmulSpec(bad)).toThrow(
+      /spec\.causal must be one of none, lowerOutput, lowerA, upperA, got upper/,
+    );
   });
 });
 

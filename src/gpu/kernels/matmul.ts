@@ -24,6 +24,17 @@ import { splitKReduce, splitKReduceBatched, splitKWorkspace } from './matmul-spl
 export * from './matmul-config';
 export type { MatmulEpilogue } from './matmul-epilogue';
 
+/** Work a causal mask makes moot, skipped at whole tiles and K steps (numbers unchanged: what
+ * is left out is never read, or sums of exact zeros):
+ * - 'lowerOutput': only C[i, j] with j ≤ i is needed (attention's scores Q·Kᵀ and their gradient
+ *   dY·Vᵀ, which the causal softmax reads only there); tiles wholly above the diagonal are not
+ *   computed, so C there is left unspecified;
+ * - 'lowerA': op(A)[i, k] = 0 for k > i (probabilities P or score gradients dS as A): the K loop
+ *   of an output tile ends after the tile's last row;
+ * - 'upperA': op(A)[i, k] = 0 for k < i (Pᵀ or dSᵀ as A): it starts at the tile's first row. */
+export type MatmulCausal = 'none' | 'lowerOutput' | 'lowerA' | 'upperA';
+const CAUSAL_CODES: Record<MatmulCausal, number> = { none: 0, lowerOutput: 1, lowerA: 2, upperA: 3 };
+
 export interface MatmulSpec {
   M: number;
   N: number;
@@ -36,6 +47,8 @@ export interface MatmulSpec {
   strideA?: number;
   strideB?: number;
   strideC?: number;
+  /** default 'none' */
+  causal?: MatmulCausal;
 }
 
 export type ResolvedSpec = Required<MatmulSpec>;
@@ -58,7 +71,10 @@ export function resolveMatmulSpec(spec: MatmulSpec): ResolvedSpec {
     strideA: spec.strideA ?? M * K,
     strideB: spec.strideB ?? K * N,
     strideC: spec.strideC ?? M * N,
+    causal: spec.causal ?? 'none',
   };
+  if (!Object.hasOwn(CAUSAL_CODES, r.causal))
+    throw new Error(`matmul: spec.causal must be one of ${Object.keys(CAUSAL_CODES).join(', ')}, got ${r.causal}`);
   for (const key of ['strideA', 'strideB', 'strideC'] as const) {
     if (!Number.isInteger(r[key]) || r[key] < 0)
       throw new Error(`matmul: spec.${key} must be a non-negative integer, got ${r[key]}`);
@@ -82,6 +98,16 @@ export function checkOperands(a: GpuTensor, b: GpuTensor, c: GpuTensor, s: Resol
       `matmul: C ${describe(c)} shares a GPUBuffer with ${c.buffer === a.buffer ? 'A' : 'B'}; WebGPU forbids writing a buffer bound twice in one dispatch`,
     );
   }
+}
+
+/** Throws where a causal spec cannot run on a tile config: K steps must not straddle a tile's
+ * first or last row, and a fused epilogue must see every output. */
+function checkCausal(kernel: string, s: ResolvedSpec, cfg: { BM: number; BK: number }, epilogue = 'none'): void {
+  if (s.causal === 'none') return;
+  if (cfg.BM % cfg.BK !== 0)
+    throw new Error(`${kernel}: causal '${s.causal}' needs BM ${cfg.BM} a multiple of BK ${cfg.BK}`);
+  if (s.causal === 'lowerOutput' && epilogue !== 'none')
+    throw new Error(`${kernel}: no '${epilogue}' epilogue with causal 'lowerOutput' (it skips outputs)`);
 }
 
 export function checkGrid(gridM: number, gridN: number, s: ResolvedSpec): void {
@@ -239,6 +265,7 @@ export function matmulWith(
   checkOperands(a, b, c, s);
   const problem = matmulConfigProblem(ctx, cfg);
   if (problem) throw new Error(`matmul: ${problem}`);
+  checkCausal('matmul', s, cfg);
   const gridN = Math.ceil(s.N / cfg.BN);
   const gridM = Math.ceil(s.M / cfg.BM);
   checkGrid(gridM, gridN, s);
@@ -264,6 +291,7 @@ export function matmulWith(
     ['u32', s.strideC],
     ['f32', s.alpha],
     ['f32', s.beta],
+    ['u32', CAUSAL_CODES[s.causal]],
   ]);
   return ctx.bind(label, ctx.pipeline(label, scalarCode, constants), [a, b, c, params], [gridN, gridM, s.batch]);
 }
@@ -288,6 +316,7 @@ export function matmulVec4With(
   const problem = vec4ConfigProblem(ctx, cfg);
   if (problem) throw new Error(`matmul_vec4: ${problem}`);
   if (!Number.isInteger(splits) || splits < 1) throw new Error(`matmul_vec4: splits must be ≥ 1, got ${splits}`);
+  checkCausal('matmul_vec4', s, cfg, epilogue.kind);
   const batchedSplit = splits > 1 && s.batch > 1;
   if (batchedSplit) {
     if (epilogue.kind !== 'none') throw new Error(`matmul_vec4: no '${epilogue.kind}' epilogue on a batched split-K`);
@@ -329,6 +358,8 @@ export function matmulVec4With(
       ['f32', beta],
       ['u32', kStep],
       ['u32', kLen],
+      ['u32', CAUSAL_CODES[s.causal]],
+      ['u32', s.K],
     ]);
   if (used === 1) {
     const bindings = [a, b, c, params(s, s.alpha, s.beta, 0), ext.bias, ext.aux];
