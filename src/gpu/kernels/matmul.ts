@@ -323,6 +323,7 @@ export function matmulVec4With(
     const problem = batchedSplitProblem(s, splits);
     if (problem) throw new Error(`matmul_vec4: ${splits} K splits of a batched product: ${problem}`);
   }
+  if (cfg.WARP && s.causal !== 'none') throw new Error(`matmul_warp: no causal '${s.causal}' (matmul_vec4 has it)`);
   const gridN = Math.ceil(s.N / cfg.BN);
   const gridM = Math.ceil(s.M / cfg.BM);
   checkGrid(gridM, gridN, s);
