@@ -7,7 +7,7 @@ import code from '../../../shaders/matmul_f16.wgsl?raw';
 import { type GpuContext, uniforms } from '../context';
 import type { Dispatch } from '../dispatch';
 import type { GpuTensor } from '../tensor';
-import { checkGrid, checkOperands, type MatmulSpec, resolveMatmulSpec } from './matmul';
+import { checkGrid, checkOperands, type MatmulSpec, productParams, resolveMatmulSpec } from './matmul';
 
 /** How a pass computes its linear layers' products. */
 export type Arithmetic = 'f32' | 'f16';
@@ -79,17 +79,7 @@ export function matmulF16(ctx: GpuContext, a: GpuTensor, b: LinearWeight, c: Gpu
   const gridM = Math.ceil(s.M / F16_TILE);
   checkGrid(gridM, gridN, s);
   const label = `matmul_f16_${s.transA ? 't' : 'n'}${s.transB ? 't' : 'n'}${packed ? '_packed' : ''}`;
-  const params = uniforms([
-    ['u32', s.M],
-    ['u32', s.N],
-    ['u32', s.K],
-    ['u32', s.strideA],
-    ['u32', s.strideB],
-    ['u32', s.strideC],
-    ['f32', s.alpha],
-    ['f32', s.beta],
-    ['u32', packed ? b.at : 0],
-  ]);
+  const params = uniforms([...productParams(s), ['u32', packed ? b.at : 0]]);
   const constants = { TRANS_A: s.transA ? 1 : 0, TRANS_B: s.transB ? 1 : 0, PACKED_B: packed ? 1 : 0 };
   const pipeline = ctx.pipeline(label, code, constants);
   return ctx.bind(label, pipeline, [a, packed ? b.packed : b, c, params], [gridN, gridM, s.batch]);

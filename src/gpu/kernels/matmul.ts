@@ -282,7 +282,15 @@ export function matmulWith(
     CHECK_BOUNDS: aligned ? 0 : 1,
   };
   const label = `matmul_${s.transA ? 't' : 'n'}${s.transB ? 't' : 'n'}`;
-  const params = uniforms([
+  const params = uniforms([...productParams(s), ['u32', CAUSAL_CODES[s.causal]]]);
+  return ctx.bind(label, ctx.pipeline(label, scalarCode, constants), [a, b, c, params], [gridN, gridM, s.batch]);
+}
+
+/** The fields every matmul shader's Params begins with: M, N, K, the three strides, alpha, beta. */
+export function productParams(
+  s: Pick<ResolvedSpec, 'M' | 'N' | 'K' | 'strideA' | 'strideB' | 'strideC' | 'alpha' | 'beta'>,
+): ['u32' | 'f32', number][] {
+  return [
     ['u32', s.M],
     ['u32', s.N],
     ['u32', s.K],
@@ -291,9 +299,7 @@ export function matmulWith(
     ['u32', s.strideC],
     ['f32', s.alpha],
     ['f32', s.beta],
-    ['u32', CAUSAL_CODES[s.causal]],
-  ]);
-  return ctx.bind(label, ctx.pipeline(label, scalarCode, constants), [a, b, c, params], [gridN, gridM, s.batch]);
+  ];
 }
 
 /** matmul_vec4.wgsl with an explicit tile config and number of K splits (benchmarks and checks). */
@@ -349,14 +355,7 @@ export function matmulVec4With(
   const pipeline = ctx.pipeline(label, cfg.WARP ? warpCode : vec4Code, constants);
   const params = (out: ResolvedSpec, alpha: number, beta: number, kStep: number) =>
     uniforms([
-      ['u32', s.M],
-      ['u32', s.N],
-      ['u32', out.K],
-      ['u32', out.strideA],
-      ['u32', out.strideB],
-      ['u32', out.strideC],
-      ['f32', alpha],
-      ['f32', beta],
+      ...productParams({ ...out, M: s.M, N: s.N, alpha, beta }),
       ['u32', kStep],
       ['u32', kLen],
       ['u32', CAUSAL_CODES[s.causal]],
