@@ -16,6 +16,7 @@ import { startCoordinator, type Coordinator } from './server';
 import type { ConfigSource } from './store';
 import type { WebMode } from './web';
 import { createLogger } from './telemetry';
+import { TabWatch } from './tab-watch';
 
 /** One completed step's numbers as the ranks reported them (each the mean over the ranks; every rank
  *  reports tokens/s as the whole step's tokens over its own step time). */
@@ -87,12 +88,14 @@ export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult
     throw new Error('--coordinator needs the admin token (--admin-token or TABTRON_ADMIN_TOKEN)');
   let local: Coordinator | null = null;
   const browsers: Browser[] = [];
+  const tabs = new TabWatch();
   let tempDir: string | null = null;
   const removeTempDir = () => {
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
     tempDir = null;
   };
   const shutDown = async () => {
+    tabs.shuttingDown();
     try {
       await Promise.all(browsers.splice(0).map((b) => b.close().catch(() => {})));
       await local?.close();
@@ -144,7 +147,7 @@ export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult
       const browser = await launchChromium();
       browsers.push(browser);
       const page = await browser.newPage();
-      page.on('pageerror', (e) => o.onPageError?.(i, e.message));
+      tabs.watch(i, browser, page, o.onPageError);
       pages.push(page);
       // the page goes on loading its modules by itself; on a busy machine Vite's first transforms
       // can take longer than Playwright's default navigation timeout
@@ -200,13 +203,15 @@ export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult
       if (detail.run.state === 'stopped') return { runId, ...update };
       if (Date.now() > deadline)
         throw new Error(
-          `run ${runId} did not finish within ${o.timeoutMs} ms (state ${detail.run.state}: ${detail.run.stateReason})`,
+          `run ${runId} did not finish within ${o.timeoutMs} ms (state ${detail.run.state}: ${detail.run.stateReason})` +
+            tabs.summary(),
         );
       const key = `${detail.run.state} ${detail.run.step} ${detail.run.stateReason}`;
       if (key !== last.key) last = { key, at: Date.now() };
       else if (o.stallMs !== undefined && Date.now() - last.at > o.stallMs) {
         throw new Error(
-          `run ${runId} made no progress for ${Math.round(o.stallMs / 1000)} s (state ${detail.run.state}${detail.run.stateReason ? `: ${detail.run.stateReason}` : ''}, step ${detail.run.step})`,
+          `run ${runId} made no progress for ${Math.round(o.stallMs / 1000)} s (state ${detail.run.state}${detail.run.stateReason ? `: ${detail.run.stateReason}` : ''}, step ${detail.run.step})` +
+            tabs.summary(),
         );
       }
       await new Promise((r) => setTimeout(r, o.pollMs ?? 500));
