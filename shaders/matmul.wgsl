@@ -128,7 +128,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   // #include matmul_regs_8x8.wgsl
   var staged: Staged; // the next step's tiles
 
-  let ks = causal_k_range(0u, p.K, 0u, row0); // whole BK steps from ks.x (BM % BK == 0)
+  let ks = causal_k_range(0u, p.K, row0); // whole BK steps from ks.x (BM % BK == 0)
   let steps = (ks.y - ks.x + BK - 1u) / BK;
   for (var s = 0u; s <= steps; s++) {
     // fetch step s into registers, then into buffer s % STAGES (before or after computing s-1)

@@ -5,10 +5,11 @@
 // c: (M, N)                                                     batch stride p.strideC
 // bias: (N), aux: like C (lib/matmul_epilogue.wgsl)
 // M, N, K, the strides and the kStep/kLen below are multiples of 4 (in elements).
-// Workgroup z computes over k in [z·kStep, z·kStep + kLen) ∩ [0, K): a batch (kStep 0, kLen K)
-// or one split of K (split-K: strides A, B 0, C the split's partial sums, reduced afterwards
-// by matmul_splitk_reduce.wgsl). causal skips work a causal mask makes moot (lib/matmul_causal.wgsl);
-// kMatrix: K of one matrix (batched split-K lays the batches' K ranges end to end).
+// Workgroup layer z is split j = z % splits of matrix b = z / splits: it computes over k in
+// [j·kStep, j·kStep + kLen) ∩ [0, K) of op(A[b])·op(B[b]) and writes layer z of c (at z·strideC).
+// A plain batch has splits 1 (kStep 0, kLen K); with split-K (splits > 1) c holds the splits'
+// partial sums, reduced afterwards by matmul_splitk_reduce.wgsl or splitk_reduce_batched.wgsl.
+// causal skips work a causal mask makes moot (lib/matmul_causal.wgsl).
 // A workgroup owns a BM×BN tile of C (8×8 outputs per invocation, lib/matmul_regs_8x8.wgsl) and
 // walks K in steps of BK through one workgroup buffer; the next step waits in registers.
 // An operand whose stored rows run along K is loaded 4 k at a time and written transposed.
@@ -16,7 +17,7 @@
 @group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> c: array<vec4<f32>>;
-struct Params { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, strideC: u32, alpha: f32, beta: f32, kStep: u32, kLen: u32, causal: u32, kMatrix: u32 }
+struct Params { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, strideC: u32, alpha: f32, beta: f32, kStep: u32, kLen: u32, causal: u32, splits: u32 }
 @group(0) @binding(3) var<uniform> p: Params;
 @group(0) @binding(4) var<storage, read> bias: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read_write> aux: array<vec4<f32>>;
@@ -60,16 +61,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let col0 = tile.y * BN;
   if (causal_skip_tile(row0, col0)) { return; }
   // this workgroup's k range: its split of K (or all of it), cut to where op(A) can be nonzero
-  let zBegin = wid.z * p.kStep;
-  let ks = causal_k_range(zBegin, min(p.K, zBegin + p.kLen), (zBegin / p.kMatrix) * p.kMatrix, row0);
+  let matrix = wid.z / p.splits;
+  let zBegin = (wid.z % p.splits) * p.kStep;
+  let ks = causal_k_range(zBegin, min(p.K, zBegin + p.kLen), row0);
   let kBegin = ks.x;
   let end = ks.y;
   kEnd = end;
   let tx = lid.x;
   let ty = lid.y;
   let t = tx + ty * WX;
-  let baseA = wid.z * p.strideA;
-  let baseB = wid.z * p.strideB;
+  let baseA = matrix * p.strideA;
+  let baseB = matrix * p.strideB;
 
   // #include matmul_regs_8x8.wgsl
   var staged: Staged; // the next step's tiles

@@ -7,7 +7,6 @@
 // 2 op(A)[r, k] = 0 for k > r: a tile's K range ends after its last row (the terms left out are
 //   exact zeros: the sums do not change); its rows run heaviest first;
 // 3 op(A)[r, k] = 0 for k < r: a tile's K range starts at its first row.
-// k counts from `origin`, where the tile's own matrix starts along K (0 but for batched split-K).
 
 // the tile row a workgroup computes, from the one output_tile gives it (`rows` tile rows)
 fn causal_row_tile(tileRow: u32, rows: u32) -> u32 {
@@ -19,8 +18,8 @@ fn causal_skip_tile(row0: u32, col0: u32) -> bool {
 }
 
 // [begin, end) cut to where the tile's rows of op(A) can be nonzero: (begin', end'), begin' ≤ end'
-fn causal_k_range(begin: u32, end: u32, origin: u32, row0: u32) -> vec2<u32> {
-  let e = select(end, min(end, origin + row0 + BM), p.causal == 2u);
-  let b = select(begin, max(begin, origin + row0), p.causal == 3u);
+fn causal_k_range(begin: u32, end: u32, row0: u32) -> vec2<u32> {
+  let e = select(end, min(end, row0 + BM), p.causal == 2u);
+  let b = select(begin, max(begin, row0), p.causal == 3u);
   return vec2<u32>(min(b, e), e);
 }

@@ -147,6 +147,11 @@ function cases(scalar: MatmulConfig, vec4: Vec4Config, split: Vec4Config): Case[
       kernel: splitK(2),
     },
     {
+      name: 'dS·K_batch3_splitk3_nn',
+      spec: { batch: 3, M: t4, N: 16, K: t4, causal: 'lowerA' },
+      kernel: splitK(3),
+    },
+    {
       name: 'Pᵀ·dY_batch2_splitk4_tn',
       spec: { batch: 2, M: 256, N: 64, K: 256, transA: true, causal: 'upperA' },
       kernel: splitK(4),

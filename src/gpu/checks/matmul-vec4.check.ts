@@ -53,7 +53,8 @@ export const CASES: Case[] = [
   { name: 'splitk3_nn', spec: { M: 36, N: 40, K: 1000 }, splits: 3 },
   { name: 'splitk4_tn_beta1', spec: { M: 64, N: 48, K: 512, transA: true, beta: 1 }, splits: 4 },
   { name: 'splitk5_whole_tn', spec: { M: 64, N: 64, K: 320, transA: true, alpha: 2 }, splits: 5 },
-  // batched split-K (contiguous Aᵀ·B batches, K end to end): edges, a split that is not whole BK steps, beta
+  // batched split-K (layer z: split z % S of matrix z / S): edges, a split that is not whole BK steps, beta,
+  // every transposition, strided batches
   { name: 'batch3_splitk4_tn', spec: { M: 68, N: 36, K: 256, batch: 3, transA: true }, splits: 4 },
   { name: 'batch2_splitk3_short_tn', spec: { M: 32, N: 20, K: 60, batch: 2, transA: true }, splits: 3 },
   {
@@ -61,9 +62,35 @@ export const CASES: Case[] = [
     spec: { M: 32, N: 20, K: 96, batch: 2, transA: true, alpha: 2, beta: 1, strideC: 32 * 20 + 8 },
     splits: 2,
   },
+  { name: 'batch3_splitk4_nn', spec: { M: 68, N: 36, K: 256, batch: 3 }, splits: 4 },
+  { name: 'batch2_splitk3_short_nt', spec: { M: 40, N: 24, K: 60, batch: 2, transB: true }, splits: 3 },
+  {
+    name: 'batch3_splitk2_strided_tt_beta1',
+    spec: {
+      M: 20,
+      N: 28,
+      K: 72,
+      batch: 3,
+      transA: true,
+      transB: true,
+      beta: 1,
+      strideA: 72 * 20 + 8,
+      strideB: 28 * 72 + 12,
+      strideC: 20 * 28 + 4,
+    },
+    splits: 2,
+  },
 ];
 // run again under every other config (the first alone in a 'one-case' sweep)
-const PER_CONFIG = ['batch3_strided_tn', '68x36x132_nt', '68x36x132_tn', 'whole_nn', 'splitk3_nn', 'batch3_splitk4_tn'];
+const PER_CONFIG = [
+  'batch3_strided_tn',
+  '68x36x132_nt',
+  '68x36x132_tn',
+  'whole_nn',
+  'splitk3_nn',
+  'batch3_splitk4_tn',
+  'batch3_splitk4_nn',
+];
 
 export async function runCase(ctx: GpuContext, c: Case, cfg: Vec4Config, seed: number): Promise<CheckResult> {
   const o = placeOperands(ctx, c.spec, seed, c.nanC);

@@ -59,15 +59,16 @@ describe('planMatmul on an H200, attention products (B·h matrices, T 2048, hd 6
     expect(plan(h200, { M: 2048, N: 64, K: 2048, batch: 12, transA: true })).toBe('vec4:v128x64x16g8qk4');
     expect(plan(h200, { M: 2048, N: 64, K: 2048, batch: 48, transA: true })).toBe('vec4:v128x64x16g8qk4');
   });
-  it('takes 128×64 tiles for the other products with hd columns, unsplit', () => {
-    expect(plan(h200, { M: 2048, N: 64, K: 2048, batch: 12 })).toBe('vec4:v128x64x16g8qk1');
-    expect(plan(h200, { M: 2048, N: 64, K: 2048, batch: 48 })).toBe('vec4:v128x64x16g8qk1');
-  });
-  it('leaves batches that are not contiguous Aᵀ·B products, or already fill the GPU, unsplit', () => {
+  it('splits K of dS·K and P·V too (plain batches with hd columns), and of strided batches', () => {
+    expect(plan(h200, { M: 2048, N: 64, K: 2048, batch: 12 })).toBe('vec4:v128x64x16g8qk4');
+    expect(plan(h200, { M: 2048, N: 64, K: 2048, batch: 48 })).toBe('vec4:v128x64x16g8qk4');
     expect(plan(h200, { M: 2048, N: 64, K: 2048, batch: 12, transA: true, strideA: 2048 * 2048 + 4 })).toBe(
-      'vec4:v128x64x16g8qk1',
+      'vec4:v128x64x16g8qk4',
     );
+  });
+  it('leaves batches that already fill the GPU, or whose K is short, unsplit', () => {
     expect(plan(h200, { M: 2048, N: 128, K: 2048, batch: 64, transA: true })).toBe('vec4:v128x256x16g8qk1');
+    expect(plan(h200, { M: 2048, N: 64, K: 512, batch: 12 })).toBe('vec4:v128x64x16g8qk1');
   });
 });
 
@@ -88,9 +89,9 @@ describe('attention products with causal tile skipping (NeoX 125M: B·h 12, T 20
 describe('batchedSplitProblem', () => {
   it('names what keeps a batched product from splitting K', () => {
     expect(batchedSplitProblem({ M: 64, N: 64, K: 512, batch: 2, transA: true }, 4)).toBeNull();
-    expect(batchedSplitProblem({ M: 64, N: 64, K: 512, batch: 2 }, 4)).toMatch(/Aᵀ·B/);
-    expect(batchedSplitProblem({ M: 64, N: 64, K: 512, batch: 2, transA: true, strideB: 0 }, 4)).toMatch(/contiguous/);
-    expect(batchedSplitProblem({ M: 64, N: 64, K: 500, batch: 2, transA: true }, 3)).toMatch(/not 3 splits/);
+    expect(batchedSplitProblem({ M: 64, N: 64, K: 512, batch: 2 }, 4)).toBeNull();
+    expect(batchedSplitProblem({ M: 64, N: 64, K: 512, batch: 20_000 }, 4)).toMatch(/20000·4 layers > 65535/);
+    expect(batchedSplitProblem({ M: 4096, N: 4096, K: 512, batch: 64 }, 4)).toMatch(/overflow u32/);
   });
 });
 

@@ -139,24 +139,18 @@ export function splitKFor(spec: MatmulSpec, cfg: Vec4Config): number {
   return fits.find((n) => tiles * n >= SPLIT_K_TARGET_WORKGROUPS) ?? fits[fits.length - 1] ?? 1;
 }
 
-/** Why K of each matrix of a batched product cannot be split `splits` ways (null: it can). The
- * batches must be contiguous Aᵀ·B products (strides M·K and K·N): the kernel then sees one product
- * over the batches' K ranges laid end to end (K' = batch·K), each workgroup layer z one whole
- * split, and splitKReduceBatched adds the splits of each matrix. */
+/** Why K of each matrix of a batched product cannot be split `splits` ways (null: it can): workgroup
+ * layer z = b·splits + j computes split j of matrix b into partial sums that splitKReduceBatched adds. */
 export function batchedSplitProblem(spec: MatmulSpec, splits: number): string | null {
   const s = resolveMatmulSpec(spec);
-  if (!s.transA || s.transB) return 'only Aᵀ·B products';
-  if (s.strideA !== s.M * s.K || s.strideB !== s.K * s.N) return 'the batches of A and B must be contiguous';
-  if (s.K % splits !== 0 || (s.K / splits) % 4 !== 0) return `K ${s.K} is not ${splits} splits of a multiple of 4`;
   if (s.batch * splits > MAX_WORKGROUPS_PER_DIM) return `${s.batch}·${splits} layers > ${MAX_WORKGROUPS_PER_DIM}`;
-  if (s.batch * s.K * Math.max(s.M, s.N) >= 2 ** 32) return 'the batches end to end overflow u32 indices';
   if (s.batch * splits * s.M * s.N >= 2 ** 32) return 'the partial sums overflow u32 indices';
   return null;
 }
 
-/** How many K splits of each matrix a batched Aᵀ·B gets (1: none; see batchedSplitProblem). Pure.
- * Attention's dV = Pᵀ·dY and dK = dSᵀ·Q (B·h matrices of T × hd, K = T) fill too few tiles
- * otherwise. Same targets as splitKFor, with whole BK steps per split. */
+/** How many K splits of each matrix a batched product gets (1: none; see batchedSplitProblem). Pure.
+ * Attention's dV = Pᵀ·dY, dK = dSᵀ·Q and dQ = dS·K (B·h matrices of T × hd, K = T) fill too few
+ * tiles otherwise. Same targets as splitKFor, with whole BK steps per split. */
 export function batchedSplitKFor(spec: MatmulSpec, cfg: Vec4Config): number {
   const s = resolveMatmulSpec(spec);
   if (s.batch === 1) return 1;
@@ -330,12 +324,12 @@ export function matmulVec4With(
     if (problem) throw new Error(`matmul_vec4: ${splits} K splits of a batched product: ${problem}`);
   }
   if (cfg.WARP && s.causal !== 'none') throw new Error(`matmul_warp: no causal '${s.causal}' (matmul_vec4 has it)`);
+  if (cfg.WARP && batchedSplit) throw new Error('matmul_warp: no batched split-K (matmul_vec4 has it)');
   const gridN = Math.ceil(s.N / cfg.BN);
   const gridM = Math.ceil(s.M / cfg.BM);
   checkGrid(gridM, gridN, s);
-  // split z covers k in [z·kLen, (z+1)·kLen): whole BK steps except perhaps in the last split
-  // (batched: exactly K / splits, each split inside one matrix)
-  const kLen = batchedSplit ? s.K / splits : splits > 1 ? Math.ceil(s.K / splits / cfg.BK) * cfg.BK : s.K;
+  // split j of a matrix covers k in [j·kLen, (j+1)·kLen): whole BK steps except perhaps in the last
+  const kLen = splits > 1 ? Math.ceil(s.K / splits / cfg.BK) * cfg.BK : s.K;
   const used = Math.ceil(s.K / kLen);
   const ext = epilogueBindings(ctx, 'matmul_vec4', epilogue, c, s, { A: a, B: b });
   const whole = s.M % cfg.BM === 0 && s.N % cfg.BN === 0 && s.K % cfg.BK === 0 && kLen % cfg.BK === 0;
@@ -353,27 +347,27 @@ export function matmulVec4With(
   };
   const label = `matmul_${cfg.WARP ? 'warp' : 'vec4'}_${s.transA ? 't' : 'n'}${s.transB ? 't' : 'n'}`;
   const pipeline = ctx.pipeline(label, cfg.WARP ? warpCode : vec4Code, constants);
-  const params = (out: ResolvedSpec, alpha: number, beta: number, kStep: number) =>
+  // layers per matrix: `used` with split-K, else 1 (a layer per matrix of the batch)
+  const params = (out: ResolvedSpec, alpha: number, beta: number, kStep: number, perMatrix: number) =>
     uniforms([
       ...productParams({ ...out, M: s.M, N: s.N, alpha, beta }),
       ['u32', kStep],
       ['u32', kLen],
       ['u32', CAUSAL_CODES[s.causal]],
-      ['u32', s.K],
+      ['u32', perMatrix],
     ]);
   if (used === 1) {
-    const bindings = [a, b, c, params(s, s.alpha, s.beta, 0), ext.bias, ext.aux];
+    const bindings = [a, b, c, params(s, s.alpha, s.beta, 0, 1), ext.bias, ext.aux];
     return [ctx.bind(label, pipeline, bindings, [gridN, gridM, s.batch])];
   }
   if (batchedSplit) {
-    // the batches' K ranges end to end: layer z = b·splits + j is split j of matrix b
+    // layer z = b·used + j is split j of matrix b; its partial sums at z·M·N
     const partial = splitKWorkspace(ctx, s.batch * used * s.M * s.N);
-    const flat = { ...s, K: s.batch * s.K, strideA: 0, strideB: 0, strideC: s.M * s.N };
     return [
       ctx.bind(
         `${label}_splitk`,
         pipeline,
-        [a, b, partial, params(flat, 1, 0, kLen), ext.bias, ext.aux],
+        [a, b, partial, params({ ...s, strideC: s.M * s.N }, 1, 0, kLen, used), ext.bias, ext.aux],
         [gridN, gridM, s.batch * used],
       ),
       splitKReduceBatched(ctx, partial, c, s, used),
@@ -384,7 +378,7 @@ export function matmulVec4With(
     a,
     b,
     partial,
-    params({ ...s, strideA: 0, strideB: 0, strideC: s.M * s.N }, 1, 0, kLen),
+    params({ ...s, strideA: 0, strideB: 0, strideC: s.M * s.N }, 1, 0, kLen, used),
     ext.bias,
     ext.aux,
   ];
