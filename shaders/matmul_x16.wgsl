@@ -8,7 +8,8 @@
 // bias: (N), aux: like C (lib/matmul_epilogue.wgsl)
 // An invocation (tx, ty) owns rows {ty*4+i, BM/2+ty*4+i} and columns {j*BN/4+tx*4+l}, i, l, j < 4:
 // a warp (8 × 4 invocations) reads 4 distinct vec4 of A and 8 of B (128 B) per read, one
-// shared-memory wavefront each. The next K step waits in registers (lib/matmul_staging.wgsl).
+// shared-memory wavefront each. The next K step waits in registers (lib/matmul_staging.wgsl);
+// DOUBLE: two workgroup buffers and one barrier per K step (else one buffer, two barriers).
 
 @group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
@@ -31,6 +32,7 @@ override KQ_FAST: bool = true;
 // A stored (M, K) loaded as scalars, 4 rows at one k (lib/matmul_vec4_io.wgsl)
 override SCALAR_A: bool = false;
 override EPILOGUE: u32 = 0u;
+override DOUBLE: bool = false;
 
 override WX: u32 = BN / 16u;
 override WY: u32 = BM / 8u;
@@ -39,10 +41,11 @@ override AS: u32 = BM / 4u + select(1u, 0u, TRANS_A);
 override BS: u32 = BN / 4u + select(0u, 1u, TRANS_B);
 override LOADS_A: u32 = BK * BM / (4u * THREADS);
 override LOADS_B: u32 = BK * BN / (4u * THREADS);
+override BUFFERS: u32 = select(1u, 2u, DOUBLE);
 
-// As[k][m/4], Bs[k][n/4]
-var<workgroup> As: array<vec4<f32>, BK * AS>;
-var<workgroup> Bs: array<vec4<f32>, BK * BS>;
+// buffer i holds As[i·BK·AS + k·AS + m/4], Bs[i·BK·BS + k·BS + n/4]
+var<workgroup> As: array<vec4<f32>, BUFFERS * BK * AS>;
+var<workgroup> Bs: array<vec4<f32>, BUFFERS * BK * BS>;
 
 // #include matmul_vec4_io.wgsl
 // #include matmul_staging.wgsl
@@ -72,23 +75,27 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var staged: Staged; // the next step's tiles
 
   let steps = (end - kBegin + BK - 1u) / BK;
-  for (var s = 0u; s <= steps; s++) {
-    let fetch = s < steps;
-    if (fetch) { staged = fetch_staged(baseA, baseB, row0, col0, kBegin + s * BK, t); }
-    if (s > 0u) {
-      for (var k = 0u; k < BK; k++) {
-        let a0 = As[k * AS + ty];
-        let a1 = As[k * AS + WY + ty];
-        let b0 = Bs[k * BS + tx];
-        let b1 = Bs[k * BS + WX + tx];
-        let b2 = Bs[k * BS + 2u * WX + tx];
-        let b3 = Bs[k * BS + 3u * WX + tx];
-        // #include matmul_fma_8x16.wgsl
-      }
+  if (steps > 0u) { put_staged(0u, t, fetch_staged(baseA, baseB, row0, col0, kBegin, t)); }
+  workgroupBarrier();
+  for (var s = 0u; s < steps; s++) {
+    let more = s + 1u < steps;
+    if (more) { staged = fetch_staged(baseA, baseB, row0, col0, kBegin + (s + 1u) * BK, t); }
+    let cur = select(0u, s % 2u, DOUBLE);
+    let atA = cur * BK * AS + ty;
+    let atB = cur * BK * BS + tx;
+    for (var k = 0u; k < BK; k++) {
+      let a0 = As[atA + k * AS];
+      let a1 = As[atA + k * AS + WY];
+      let b0 = Bs[atB + k * BS];
+      let b1 = Bs[atB + k * BS + WX];
+      let b2 = Bs[atB + k * BS + 2u * WX];
+      let b3 = Bs[atB + k * BS + 3u * WX];
+      // #include matmul_fma_8x16.wgsl
     }
-    // one buffer: everyone must be done reading it before it is overwritten
-    workgroupBarrier();
-    if (fetch) { put_staged(0u, t, staged); }
+    // one buffer: everyone must be done reading it before it is overwritten; two: the other
+    // buffer was last read before the previous step's barrier
+    if (!DOUBLE) { workgroupBarrier(); }
+    if (more) { put_staged(select(0u, 1u - cur, DOUBLE), t, staged); }
     workgroupBarrier();
   }
 

@@ -351,7 +351,7 @@ export function matmulVec4With(
     CHECK_BOUNDS: whole && !checkBounds ? 0 : 1,
     EPILOGUE: used > 1 ? 0 : ext.code,
     ...(cfg.SCALAR_A && !s.transA ? { SCALAR_A: 1 } : {}),
-    ...(cfg.WARP ? { DOUBLE: cfg.WARP.DOUBLE ? 1 : 0 } : {}),
+    ...(cfg.WARP || cfg.X16 ? { DOUBLE: (cfg.WARP ?? cfg.X16)?.DOUBLE ? 1 : 0 } : {}),
   };
   const kernel = cfg.WARP ? 'warp' : cfg.X16 ? 'x16' : 'vec4';
   const label = `matmul_${kernel}_${s.transA ? 't' : 'n'}${s.transB ? 't' : 'n'}`;
