@@ -92,6 +92,14 @@ for _ in range(a.steps):
     loss = step()
 torch.cuda.synchronize()
 sec = time.perf_counter() - t0
+# the same number of steps again, each waited for (as a loop that logs its loss each step does, and as
+# tabtron's steps do): the median step is what a hiccup on a shared machine does not move
+step_ms = []
+for _ in range(a.steps):
+    t = time.perf_counter()
+    step().item()
+    step_ms.append((time.perf_counter() - t) * 1000)
+median_ms = sorted(step_ms)[len(step_ms) // 2]
 n = sum(v.numel() for v in params.values())
 torch.cuda.reset_peak_memory_stats()
 step()
@@ -128,4 +136,6 @@ if a.profile:
     except Exception as e:  # the throughput above stands without the profile
         prof_out = {"profile_error": repr(e)}
 print(json.dumps({"impl": "pytorch-fp32-" + a.attention, "peak_bytes": peak, "loss_diff_vs_eager": same_loss, "torch": torch.__version__, "params": n, "seq": T, "micro_batch": a.micro,
-                  "steps": a.steps, "seconds": sec, "tokens_per_s": a.micro * T * a.steps / sec, "last_loss": loss.item(), **prof_out}))
+                  "steps": a.steps, "seconds": sec, "tokens_per_s": a.micro * T * a.steps / sec, "last_loss": loss.item(),
+                  "step_ms": [round(x, 3) for x in step_ms], "median_tokens_per_s": a.micro * T / (median_ms / 1000),
+                  **prof_out}))

@@ -60,8 +60,15 @@ const b = batch();
 for (let i = 0; i < warm; i++) await trainer.trainStep([b]);
 const t0 = performance.now();
 let loss = NaN;
-for (let i = 0; i < steps; i++) loss = (await trainer.trainStep([b])).loss;
+const stepMs: number[] = [];
+for (let i = 0; i < steps; i++) {
+  const s0 = performance.now();
+  loss = (await trainer.trainStep([b])).loss;
+  stepMs.push(performance.now() - s0);
+}
 const sec = (performance.now() - t0) / 1000;
+// the median step: what one hiccup of a shared machine does not move
+const medianMs = [...stepMs].sort((x, y) => x - y)[Math.floor(steps / 2)];
 let profile: (StepProfile & { stepMs: number }) | undefined;
 if (values.profile) {
   ctx.profiler = new DispatchProfiler(ctx.device);
@@ -89,6 +96,8 @@ console.log(
     steps,
     seconds: sec,
     tokens_per_s: (N * steps) / sec,
+    step_ms: stepMs.map((ms) => Math.round(ms * 1000) / 1000),
+    median_tokens_per_s: N / (medianMs / 1000),
     model_tflops: (flopsPerToken * N * steps) / sec / 1e12,
     last_loss: loss,
     ...(profile ? { profile } : {}),

@@ -21,6 +21,8 @@ import { combineVocabParallel } from './vocab-parallel';
 /** Dispatches recorded before the pending work is submitted mid-pass: the GPU starts on the first
  *  of them while the host still encodes the rest of the pass (a whole step is ~500 dispatches). */
 export const SUBMIT_EVERY = 64;
+/** ...and before a pass's first submit: at a step's start the GPU has nothing else to do. */
+export const FIRST_SUBMIT = 8;
 
 export interface RunHooks {
   /** at each mark step (numbered from 0 in program order), after the work before it is submitted */
@@ -60,9 +62,13 @@ export async function runProgram(
     ctx.encode(enc, pending);
     pending = [];
   };
+  let submits = 0;
   const submit = () => {
     encodePending();
-    if (enc) ctx.device.queue.submit([enc.finish()]);
+    if (enc) {
+      ctx.device.queue.submit([enc.finish()]);
+      submits++;
+    }
     enc = null;
   };
   const needTp = (what: string): TpCollectives => {
@@ -74,7 +80,7 @@ export async function runProgram(
     switch (step.kind) {
       case 'gpu':
         pending.push(...step.dispatches);
-        if (pending.length >= SUBMIT_EVERY) submit();
+        if (pending.length >= (submits === 0 ? FIRST_SUBMIT : SUBMIT_EVERY)) submit();
         break;
       case 'clear':
         encodePending();
