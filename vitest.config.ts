@@ -1,4 +1,6 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+// @ts-expect-error a plain .mjs module (tools/test), no types
+import { e2eFiles } from './tools/test/e2e-shards.mjs';
 
 // Dawn (npm `webgpu`) finds SwiftShader through Chromium's bundled Vulkan loader on
 // machines without a GPU. The forked test workers inherit this environment.
@@ -29,7 +31,9 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'e2e',
-          include: ['e2e/**/*.spec.ts'],
+          // `npm test` runs two groups of them side by side (tools/test/e2e-shards.mjs)
+          include: e2eFiles().include,
+          exclude: [...configDefaults.exclude, ...e2eFiles().exclude],
           testTimeout: 300_000,
           hookTimeout: 120_000,
           fileParallelism: false,
