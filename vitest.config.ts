@@ -1,6 +1,4 @@
-import { configDefaults, defineConfig } from 'vitest/config';
-// @ts-expect-error a plain .mjs module (tools/test), no types
-import { e2eFiles } from './tools/test/e2e-shards.mjs';
+import { defineConfig } from 'vitest/config';
 
 // Dawn (npm `webgpu`) finds SwiftShader through Chromium's bundled Vulkan loader on
 // machines without a GPU. The forked test workers inherit this environment.
@@ -31,9 +29,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'e2e',
-          // `npm test` runs two groups of them side by side (tools/test/e2e-shards.mjs)
-          include: e2eFiles().include,
-          exclude: [...configDefaults.exclude, ...e2eFiles().exclude],
+          include: ['e2e/**/*.spec.ts'],
           testTimeout: 300_000,
           hookTimeout: 120_000,
           fileParallelism: false,
