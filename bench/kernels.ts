@@ -8,8 +8,6 @@
 //          --only NAME[,NAME] (matmul cases)  --tiny (small shapes: a smoke test here)
 //          --quick (shorter timing: 40 ms × 3 samples)  --few (auto and the old default only)
 //          --warp (auto, the old default, the vec4 default and every matmul_warp.wgsl config only)
-//          --x16 (auto, the old default, the vec4 default with and without scalar loads of A, and
-//          every matmul_x16.wgsl config, with matmul()'s K splits where it splits)
 import type { GpuContext } from '../src/gpu/context';
 import { createNodeContext } from '../src/gpu/device-node';
 import {
@@ -20,7 +18,6 @@ import {
   splitKFor,
   VEC4_CONFIGS,
   WARP_CONFIGS,
-  X16_CONFIGS,
   vec4ConfigName,
   vec4ConfigProblem,
 } from '../src/gpu/kernels/matmul';
@@ -54,7 +51,6 @@ function methodsFor(ctx: GpuContext, c: MatmulCase): MatmulMethod[] {
   const methods: MatmulMethod[] = [{ kind: 'auto' }, { kind: 'scalar', cfg: defaultMatmulConfig(ctx) }];
   if (has('--few')) return methods;
   if (has('--warp')) return [...methods, ...warpMethods(ctx, c)];
-  if (has('--x16')) return [...methods, ...x16Methods(ctx, c)];
   const fits = VEC4_CONFIGS.filter((cfg) => vec4ConfigProblem(ctx, cfg) === null);
   for (const cfg of fits) methods.push({ kind: 'vec4', cfg, splits: 1 });
   const tiles = Math.ceil(c.M / 128) * Math.ceil(c.N / 128);
@@ -75,27 +71,6 @@ function warpMethods(ctx: GpuContext, c: MatmulCase): MatmulMethod[] {
   const out: MatmulMethod[] = [{ kind: 'vec4', cfg: defaultVec4Config(ctx), splits: 1 }];
   const tiles = Math.ceil(c.M / 128) * Math.ceil(c.N / 128);
   for (const cfg of WARP_CONFIGS.filter((w) => vec4ConfigProblem(ctx, w) === null)) {
-    out.push({ kind: 'vec4', cfg, splits: 1 });
-    const splits = splitKFor(c, cfg);
-    if (tiles < SPLIT_K_BELOW_TILES && splits > 1) out.push({ kind: 'vec4', cfg, splits });
-  }
-  return out;
-}
-
-/** The vec4 default (8×8 outputs per invocation) with and without scalar loads of A, next to each
- * matmul_x16.wgsl config (8×16); on grids that matmul() splits, each also with the K splits
- * matmul() would give it. */
-function x16Methods(ctx: GpuContext, c: MatmulCase): MatmulMethod[] {
-  const base = defaultVec4Config(ctx);
-  const out: MatmulMethod[] = [{ kind: 'vec4', cfg: base, splits: 1 }];
-  // scalar loads of A apply only where A is not transposed
-  if (!c.transA) out.push({ kind: 'vec4', cfg: { ...base, SCALAR_A: true }, splits: 1 });
-  const tiles = Math.ceil(c.M / 128) * Math.ceil(c.N / 128);
-  const seen = new Set<string>();
-  for (const x of X16_CONFIGS.filter((x) => vec4ConfigProblem(ctx, x) === null)) {
-    const cfg = c.transA ? { ...x, SCALAR_A: false } : x;
-    if (seen.has(vec4ConfigName(cfg))) continue;
-    seen.add(vec4ConfigName(cfg));
     out.push({ kind: 'vec4', cfg, splits: 1 });
     const splits = splitKFor(c, cfg);
     if (tiles < SPLIT_K_BELOW_TILES && splits > 1) out.push({ kind: 'vec4', cfg, splits });

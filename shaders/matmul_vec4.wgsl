@@ -33,8 +33,6 @@ override CHECK_BOUNDS: bool = true;
 override GROUP_M: u32 = 0u;
 // k-contiguous loads: neighbouring invocations on neighbouring k quads (else on neighbouring rows)
 override KQ_FAST: bool = true;
-// A stored (M, K) loaded as scalars, 4 rows at one k (lib/matmul_vec4_io.wgsl)
-override SCALAR_A: bool = false;
 override EPILOGUE: u32 = 0u;
 
 override WX: u32 = BN / 8u;

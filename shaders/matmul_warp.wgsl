@@ -28,8 +28,6 @@ override TRANS_B: bool = false;
 override CHECK_BOUNDS: bool = true;
 override GROUP_M: u32 = 0u;
 override KQ_FAST: bool = true;
-// A stored (M, K) loaded as scalars, 4 rows at one k (lib/matmul_vec4_io.wgsl)
-override SCALAR_A: bool = false;
 override EPILOGUE: u32 = 0u;
 override DOUBLE: bool = true;
 

@@ -2,7 +2,7 @@
 // load i of invocation t from global memory (fetchA, fetchB), its store into workgroup buffer
 // `stage` (putA, putB; BK·AS and BK·BS vec4 per buffer), and store4 of 4 outputs. The includer
 // declares a, b, c, p, As, Bs and the overrides BM, BN, BK, AS, BS, THREADS, TRANS_A, TRANS_B,
-// CHECK_BOUNDS, KQ_FAST, SCALAR_A and fn epilogue (lib/matmul_epilogue.wgsl).
+// CHECK_BOUNDS, KQ_FAST and fn epilogue (lib/matmul_epilogue.wgsl).
 
 // where load i of invocation t sits in a step's tile of `rows` rows × BK: (row, k), the vec4
 // covering rows row..row+3 at k (rowContiguous) or k..k+3 of row
@@ -13,29 +13,7 @@ fn place(t: u32, i: u32, rowContiguous: bool, rows: u32) -> vec2<u32> {
   return vec2<u32>(lin % rows, (lin / rows) * 4u);
 }
 
-// SCALAR_A (A stored (M, K), not TRANS_A): load i is 4 scalars instead, rows row..row+3 at one k,
-// neighbouring invocations on neighbouring k (matmul.wgsl's loads), stored as one vec4 (no scatter)
-fn placeScalarA(t: u32, i: u32) -> vec2<u32> {
-  let lin = t + i * THREADS;
-  return vec2<u32>((lin / BK) * 4u, lin % BK);
-}
-
-// element `at` of A (a scalar load from the vec4 array)
-fn elemA(at: u32) -> f32 {
-  return a[at / 4u][at % 4u];
-}
-
 fn fetchA(base: u32, row0: u32, k0: u32, t: u32, i: u32) -> vec4<f32> {
-  if (SCALAR_A && !TRANS_A) {
-    let rk = placeScalarA(t, i);
-    let r = row0 + rk.x;
-    let k = k0 + rk.y;
-    // M % 4 == 0: rows r..r+3 are in or out together
-    let ok = !CHECK_BOUNDS | ((r < p.M) & (k < kEnd));
-    let at = select(0u, base + r * p.K + k, ok);
-    let v = vec4<f32>(elemA(at), elemA(at + p.K), elemA(at + 2u * p.K), elemA(at + 3u * p.K));
-    return select(vec4<f32>(0.0), v, ok);
-  }
   let rk = place(t, i, TRANS_A, BM);
   let r = row0 + rk.x;
   let k = k0 + rk.y;
@@ -54,11 +32,6 @@ fn fetchB(base: u32, col0: u32, k0: u32, t: u32, i: u32) -> vec4<f32> {
 }
 
 fn putA(stage: u32, t: u32, i: u32, v: vec4<f32>) {
-  if (SCALAR_A && !TRANS_A) {
-    let rk = placeScalarA(t, i);
-    As[stage * BK * AS + rk.y * AS + rk.x / 4u] = v;
-    return;
-  }
   let rk = place(t, i, TRANS_A, BM);
   if (TRANS_A) {
     As[stage * BK * AS + rk.y * AS + rk.x / 4u] = v;

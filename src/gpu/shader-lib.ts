@@ -11,12 +11,9 @@ import headIndex from '../../shaders/lib/head_index.wgsl?raw';
 import matmulCausal from '../../shaders/lib/matmul_causal.wgsl?raw';
 import matmulEpilogue from '../../shaders/lib/matmul_epilogue.wgsl?raw';
 import matmulFma8x8 from '../../shaders/lib/matmul_fma_8x8.wgsl?raw';
-import matmulFma8x16 from '../../shaders/lib/matmul_fma_8x16.wgsl?raw';
 import matmulRegs8x8 from '../../shaders/lib/matmul_regs_8x8.wgsl?raw';
-import matmulRegs8x16 from '../../shaders/lib/matmul_regs_8x16.wgsl?raw';
 import matmulStaging from '../../shaders/lib/matmul_staging.wgsl?raw';
 import matmulStore8x8 from '../../shaders/lib/matmul_store_8x8.wgsl?raw';
-import matmulStore8x16 from '../../shaders/lib/matmul_store_8x16.wgsl?raw';
 import matmulTileOrder from '../../shaders/lib/matmul_tile_order.wgsl?raw';
 import matmulVec4Io from '../../shaders/lib/matmul_vec4_io.wgsl?raw';
 import onlineSoftmax from '../../shaders/lib/online_softmax.wgsl?raw';
@@ -34,12 +31,9 @@ export const shaderLib: Readonly<Record<string, string>> = {
   'matmul_causal.wgsl': matmulCausal,
   'matmul_epilogue.wgsl': matmulEpilogue,
   'matmul_fma_8x8.wgsl': matmulFma8x8,
-  'matmul_fma_8x16.wgsl': matmulFma8x16,
   'matmul_regs_8x8.wgsl': matmulRegs8x8,
-  'matmul_regs_8x16.wgsl': matmulRegs8x16,
   'matmul_staging.wgsl': matmulStaging,
   'matmul_store_8x8.wgsl': matmulStore8x8,
-  'matmul_store_8x16.wgsl': matmulStore8x16,
   'matmul_tile_order.wgsl': matmulTileOrder,
   'matmul_vec4_io.wgsl': matmulVec4Io,
   'online_softmax.wgsl': onlineSoftmax,

@@ -14,7 +14,6 @@ import type { KernelCheck } from './harness';
 import { matmulCheck } from './matmul.check';
 import { matmulVec4Check } from './matmul-vec4.check';
 import { matmulWarpCheck } from './matmul-warp.check';
-import { matmulX16Check } from './matmul-x16.check';
 import { matmulCausalCheck } from './matmul-causal.check';
 import { matmulF16Check } from './matmul-f16.check';
 import { optimizerCheck } from './optimizer.check';
@@ -25,7 +24,6 @@ export const allChecks: KernelCheck[] = [
   matmulCheck,
   matmulVec4Check,
   matmulWarpCheck,
-  matmulX16Check,
   matmulCausalCheck,
   matmulF16Check,
   layernormCheck,

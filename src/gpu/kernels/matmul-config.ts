@@ -50,15 +50,15 @@ export function matmulSharedBytes(cfg: { BM: number; BN: number; BK: number; STA
   return (cfg.STAGES ?? 1) * cfg.BK * (cfg.BM / 4 + 1 + cfg.BN / 4 + 1) * 16;
 }
 
-/** Why a BM×BN×BK tile with 8×cols outputs per invocation (cols 8 or 16) cannot run on this device, or null. */
-function tileProblem(ctx: GpuContext, BM: number, BN: number, BK: number, stages: number, cols = 8): string | null {
-  if (BM % 8 || BN % cols || BK < 1) return `tile ${BM}×${BN}×${BK}: BM must be a multiple of 8, BN of ${cols}`;
-  const threads = (BM / 8) * (BN / cols);
+/** Why a BM×BN×BK tile with 8×8 outputs per invocation cannot run on this device, or null. */
+function tileProblem(ctx: GpuContext, BM: number, BN: number, BK: number, stages: number): string | null {
+  if (BM % 8 || BN % 8 || BK < 1) return `tile ${BM}×${BN}×${BK}: BM and BN must be multiples of 8`;
+  const threads = (BM / 8) * (BN / 8);
   const lim = ctx.limits;
   if (threads > lim.maxComputeInvocationsPerWorkgroup)
     return `${threads} invocations > maxComputeInvocationsPerWorkgroup ${lim.maxComputeInvocationsPerWorkgroup}`;
-  if (BN / cols > lim.maxComputeWorkgroupSizeX || BM / 8 > lim.maxComputeWorkgroupSizeY)
-    return `workgroup ${BN / cols}×${BM / 8} over the size limits`;
+  if (BN / 8 > lim.maxComputeWorkgroupSizeX || BM / 8 > lim.maxComputeWorkgroupSizeY)
+    return `workgroup ${BN / 8}×${BM / 8} over the size limits`;
   for (const rows of [BM, BN]) {
     const loads = (BK * rows) / (4 * threads);
     if (!Number.isInteger(loads) || loads < 1 || loads > 4)
@@ -89,12 +89,6 @@ export interface Vec4Config {
   /** matmul_warp.wgsl instead: warp-tiled invocations, explicit fma; DOUBLE: two workgroup
    * buffers and one barrier per K step (else one buffer, two barriers) */
   WARP?: { DOUBLE: boolean };
-  /** matmul_x16.wgsl instead: 8×16 outputs per invocation (half the invocations of a tile);
-   * DOUBLE as for WARP */
-  X16?: { DOUBLE: boolean };
-  /** A stored (M, K) (no transpose) loaded as 4 scalars of 4 rows at one k, stored as one vec4,
-   * instead of a vec4 along k written transposed (matmul.wgsl's loads); ignored for Aᵀ */
-  SCALAR_A?: boolean;
 }
 
 const vtiling = (BM: number, BN: number, BK: number, GROUP_M: number, KQ_FAST = true): Vec4Config => ({
@@ -131,33 +125,10 @@ export const WARP_CONFIGS: readonly Vec4Config[] = [
   { ...vtiling(128, 64, 16, 8), WARP: { DOUBLE: true } },
 ];
 
-const x16 = (BM: number, BN: number, BK: number, GROUP_M: number, SCALAR_A: boolean, DOUBLE = false): Vec4Config => ({
-  ...vtiling(BM, BN, BK, GROUP_M),
-  X16: { DOUBLE },
-  SCALAR_A,
-});
-/** matmul_x16.wgsl variants (8×16 outputs per invocation) for the `--x16` sweep and the checks:
- * 128×128 tiles of 128 invocations as cuBLAS's FFMA kernels (one or two workgroup buffers),
- * 256×128 and 128×256 of 256, 128×64 of 64 for split-K; scalar loads of A, and vec4 loads of A
- * written transposed. None beats matmul()'s plan on an H200 (bench/README.md, "8×16 outputs"). */
-export const X16_CONFIGS: readonly Vec4Config[] = [
-  x16(128, 128, 16, 8, true),
-  x16(128, 128, 16, 8, false),
-  x16(128, 128, 8, 8, true),
-  x16(128, 128, 16, 8, true, true),
-  x16(128, 128, 8, 8, true, true),
-  x16(256, 128, 16, 8, true),
-  x16(256, 128, 16, 8, false),
-  x16(128, 256, 16, 8, true),
-  x16(128, 64, 8, 8, true),
-  x16(64, 64, 8, 0, true),
-];
-
 export function vec4ConfigName(c: Vec4Config): string {
-  const kernel = c.WARP ? 'w' : c.X16 ? 'x' : 'v';
-  const double = c.WARP?.DOUBLE ?? c.X16?.DOUBLE;
-  const buffers = c.WARP || double ? (double ? 'd' : 's') : '';
-  return `${kernel}${c.BM}x${c.BN}x${c.BK}g${c.GROUP_M}${c.KQ_FAST ? 'q' : 'r'}${buffers}${c.SCALAR_A ? 'a' : ''}`;
+  const kernel = c.WARP ? 'w' : 'v';
+  const buffers = c.WARP ? (c.WARP.DOUBLE ? 'd' : 's') : '';
+  return `${kernel}${c.BM}x${c.BN}x${c.BK}g${c.GROUP_M}${c.KQ_FAST ? 'q' : 'r'}${buffers}`;
 }
 
 export function vec4ConfigProblem(ctx: GpuContext, cfg: Vec4Config): string | null {
@@ -165,9 +136,7 @@ export function vec4ConfigProblem(ctx: GpuContext, cfg: Vec4Config): string | nu
   // matmul_warp.wgsl: whole 4 × 8 blocks of invocations per 32 lanes
   if (cfg.WARP && (cfg.BN % 64 || cfg.BM % 32))
     return `tile ${cfg.BM}×${cfg.BN}: warp tiling needs BN a multiple of 64, BM of 32`;
-  if (cfg.WARP && cfg.X16) return 'matmul_warp and matmul_x16 are two kernels: not both';
-  const buffers = (cfg.WARP?.DOUBLE ?? cfg.X16?.DOUBLE) ? 2 : 1;
-  return tileProblem(ctx, cfg.BM, cfg.BN, cfg.BK, buffers, cfg.X16 ? 16 : 8);
+  return tileProblem(ctx, cfg.BM, cfg.BN, cfg.BK, cfg.WARP?.DOUBLE ? 2 : 1);
 }
 
 const SMALL_TILES = tiling(64, 64, 16, 1, true, 0);

@@ -4,7 +4,6 @@
 import scalarCode from '../../../shaders/matmul.wgsl?raw';
 import vec4Code from '../../../shaders/matmul_vec4.wgsl?raw';
 import warpCode from '../../../shaders/matmul_warp.wgsl?raw';
-import x16Code from '../../../shaders/matmul_x16.wgsl?raw';
 import { type GpuContext, uniforms } from '../context';
 import { type Dispatch, MAX_WORKGROUPS_PER_DIM } from '../dispatch';
 import { describe, type GpuTensor } from '../tensor';
@@ -344,13 +343,10 @@ export function matmulVec4With(
     TRANS_B: s.transB ? 1 : 0,
     CHECK_BOUNDS: whole && !checkBounds ? 0 : 1,
     EPILOGUE: used > 1 ? 0 : ext.code,
-    ...(cfg.SCALAR_A && !s.transA ? { SCALAR_A: 1 } : {}),
-    ...(cfg.WARP || cfg.X16 ? { DOUBLE: (cfg.WARP ?? cfg.X16)?.DOUBLE ? 1 : 0 } : {}),
+    ...(cfg.WARP ? { DOUBLE: cfg.WARP.DOUBLE ? 1 : 0 } : {}),
   };
-  const kernel = cfg.WARP ? 'warp' : cfg.X16 ? 'x16' : 'vec4';
-  const label = `matmul_${kernel}_${s.transA ? 't' : 'n'}${s.transB ? 't' : 'n'}`;
-  const code = { warp: warpCode, x16: x16Code, vec4: vec4Code }[kernel];
-  const pipeline = ctx.pipeline(label, code, constants);
+  const label = `matmul_${cfg.WARP ? 'warp' : 'vec4'}_${s.transA ? 't' : 'n'}${s.transB ? 't' : 'n'}`;
+  const pipeline = ctx.pipeline(label, cfg.WARP ? warpCode : vec4Code, constants);
   // layers per matrix: `used` with split-K, else 1 (a layer per matrix of the batch)
   const params = (out: ResolvedSpec, alpha: number, beta: number, kStep: number, perMatrix: number) =>
     uniforms([
