@@ -59,7 +59,7 @@ export interface RankJob {
 export interface GenerationJob {
   plan: GenerationPlan;
   rank: number;
-  groups: { dp: number[]; pp: number[] };
+  groups: { dp: number[]; pp: number[]; tp: number[] };
 }
 
 let elastic: ElasticRank | null = null;

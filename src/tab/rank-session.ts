@@ -230,7 +230,7 @@ export class RankSession {
       };
       if (abort.signal.aborted) void this.o.worker.halt('halted before the generation began');
       const out = await this.o.worker.runGeneration(
-        { plan, rank: a.rank, groups: { dp: a.groups.dp, pp: a.groups.pp } },
+        { plan, rank: a.rank, groups: { dp: a.groups.dp, pp: a.groups.pp, tp: a.groups.tp } },
         Comlink.transfer(port2, [port2]),
         Comlink.proxy(onReady),
         Comlink.proxy(onGate),

@@ -115,6 +115,42 @@ describe('RunGate', () => {
     expect(ranks.map((x) => x.steps)).toEqual([4, 4, 4, 4]);
   });
 
+  it('TP2 × PP2: a pause heard by one tensor-parallel slice holds the other slice after the same step', async () => {
+    // rank = tp + 2·pp: TP groups [0,1] [2,3], PP groups [0,2] [1,3]; each step a TP sum, then stage 0 → 1
+    const loopWorld = createLoopbackWorld(4);
+    const tpOf = (r: number) => (r < 2 ? [0, 1] : [2, 3]);
+    const ppOf = (r: number) => [r % 2, (r % 2) + 2];
+    const ranks: Rank[] = loopWorld.transports.map((t, r) => {
+      const states: string[] = [];
+      const gate = new RunGate(directComm(t), { dp: [r], pp: ppOf(r), tp: tpOf(r) }, (s, step) =>
+        states.push(step === undefined ? s : `${s}@${step}`),
+      );
+      return { gate, comm: gate.wrap(), states, steps: 0 };
+    });
+    ranks.forEach((x) => x.gate.start());
+    const runs = ranks.map(async (me, r) => {
+      for (let s = 1; s <= 5; s++) {
+        await me.comm.allReduce(Float32Array.of(s), { ranks: tpOf(r), name: 'tp' }, 'sum');
+        const [first, second] = ppOf(r);
+        if (r === first) await me.comm.send(second, `act${s}`, Uint8Array.of(s));
+        else await me.comm.recv(first, `act${s}`, 1);
+        me.steps = s;
+        me.gate.boundary();
+        if (s === 1 && (r === 0 || r === 2)) me.gate.pause(); // the slice of TP rank 0 hears it first
+      }
+    });
+    await tick(50);
+    const held = ranks.map((x) => x.steps);
+    expect(held, `steps ${held}`).toEqual([1, 1, 1, 1]);
+    for (const x of ranks) expect(x.states.at(-1)).toBe('paused@1');
+    ranks.forEach((x) => {
+      x.gate.pause();
+      x.gate.resume();
+    });
+    await Promise.all(runs);
+    expect(ranks.map((x) => x.steps)).toEqual([5, 5, 5, 5]);
+  });
+
   it('fails the next network operation of a stopped rank, also while paused', async () => {
     const ranks = world();
     ranks.forEach((x) => x.gate.start());

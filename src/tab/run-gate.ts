@@ -2,9 +2,9 @@
 // in front of the rank's network operations. Training runs locally until its first network
 // operation, which waits for `start`. After each optimizer step (`boundary()`), the next
 // network operation first agrees with the other ranks whether anyone was asked to pause
-// (a sum over the rank's data-parallel group, then its pipeline group: in a PP × DP grid
-// that reaches every rank), so all ranks pause after the same step and nobody is left
-// waiting mid-step on a paused peer. A stop fails the next network operation.
+// (a sum over the rank's data-parallel group, then its pipeline group, then its tensor-parallel
+// group: in a TP × PP × DP grid that reaches every rank), so all ranks pause after the same step
+// and nobody is left waiting mid-step on a paused peer. A stop fails the next network operation.
 import type { GroupSpec } from '../comm/worker-bridge';
 import type { RankComm } from '../train/distributed/rank-comm';
 
@@ -45,10 +45,12 @@ export class RunGate {
   private agreements = 0;
   private startedOnce = false;
 
-  /** `groups`: this rank's data- and pipeline-parallel groups (itself included). */
+  /** `groups`: this rank's data-, pipeline- and tensor-parallel groups (itself included; tp
+   *  left out: none). Without tp, two TP slices could disagree: one paused, the other blocked in
+   *  its next step's TP sum with it. */
   constructor(
     private readonly comm: RankComm,
-    private readonly groups: { dp: number[]; pp: number[] },
+    private readonly groups: { dp: number[]; pp: number[]; tp?: number[] },
     private readonly onState: (s: GateState, step?: number) => void = () => {},
   ) {
     this.turn = this.started.promise;
@@ -140,6 +142,7 @@ export class RunGate {
     for (const [name, ranks] of [
       ['dp', this.groups.dp],
       ['pp', this.groups.pp],
+      ['tp', this.groups.tp ?? []],
     ] as const) {
       if (ranks.length > 1)
         votes = await this.comm.allReduce(
