@@ -360,30 +360,13 @@ export function matmulVec4With(
     const bindings = [a, b, c, params(s, s.alpha, s.beta, 0, 1), ext.bias, ext.aux];
     return [ctx.bind(label, pipeline, bindings, [gridN, gridM, s.batch])];
   }
-  if (batchedSplit) {
-    // layer z = b·used + j is split j of matrix b; its partial sums at z·M·N
-    const partial = splitKWorkspace(ctx, s.batch * used * s.M * s.N);
-    return [
-      ctx.bind(
-        `${label}_splitk`,
-        pipeline,
-        [a, b, partial, params({ ...s, strideC: s.M * s.N }, 1, 0, kLen, used), ext.bias, ext.aux],
-        [gridN, gridM, s.batch * used],
-      ),
-      splitKReduceBatched(ctx, partial, c, s, used),
-    ];
-  }
-  const partial = splitKWorkspace(ctx, used * s.M * s.N);
-  const bindings = [
-    a,
-    b,
-    partial,
-    params({ ...s, strideA: 0, strideB: 0, strideC: s.M * s.N }, 1, 0, kLen, used),
-    ext.bias,
-    ext.aux,
-  ];
+  // layer z = b·used + j is split j of matrix b; its partial sums at z·M·N. One matrix: strides A and
+  // B 0, since matmul_warp.wgsl (no batched split-K) reads layer z's operands at z·strideA, z·strideB
+  const partial = splitKWorkspace(ctx, s.batch * used * s.M * s.N);
+  const strides = batchedSplit ? { strideC: s.M * s.N } : { strideA: 0, strideB: 0, strideC: s.M * s.N };
+  const bindings = [a, b, partial, params({ ...s, ...strides }, 1, 0, kLen, used), ext.bias, ext.aux];
   return [
-    ctx.bind(`${label}_splitk`, pipeline, bindings, [gridN, gridM, used]),
-    splitKReduce(ctx, partial, c, s, used, ext),
+    ctx.bind(`${label}_splitk`, pipeline, bindings, [gridN, gridM, s.batch * used]),
+    batchedSplit ? splitKReduceBatched(ctx, partial, c, s, used) : splitKReduce(ctx, partial, c, s, used, ext),
   ];
 }
