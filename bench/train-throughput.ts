@@ -4,10 +4,15 @@
 //   bash .gpu/run.sh train-throughput.mjs bench/configs/125M.yml --micro 1 --steps 5 [--attention-backward fused|recompute|stored]
 // --profile: after the timed steps, one more step with every dispatch and clear timed on its own
 // (timestamp queries, src/gpu/profiler.ts); the JSON then holds `profile`: GPU ms per kernel label.
+// --host-trace: each timed step's host calls and GPU completions (host-trace.ts) in `host_trace`,
+// with every submit's timeline for the steps over 1.3 × the median and for the median one.
+// --profile-steps N: N more steps, each profiled like --profile, summarized in `profiled_steps`
+// (wall ms, GPU ms timed and spanned, largest idle gaps; per label for the slow ones).
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/load-files';
 import { gpt2BpeTokenizer, getTokenizer } from '../src/data/tokenizer';
 import { createNodeContext } from '../src/gpu/device-node';
+import { HostTrace, type StepTrace } from './host-trace';
 import { DispatchProfiler, type StepProfile } from '../src/gpu/profiler';
 import { type AttentionBackward, fusionFor, localDims } from '../src/model/activations';
 import { initFlat } from '../src/model/init';
@@ -25,6 +30,8 @@ const { values, positionals } = parseArgs({
     layers: { type: 'string' },
     'attention-backward': { type: 'string' },
     profile: { type: 'boolean', default: false },
+    'host-trace': { type: 'boolean', default: false },
+    'profile-steps': { type: 'string', default: '0' },
     'profile-rows': { type: 'string', default: '40' },
   },
 });
@@ -41,7 +48,8 @@ const spec = { ...modelSpec(c, tokenizer), hiddenDropout: 0, attentionDropout: 0
 const micro = Number(values.micro),
   steps = Number(values.steps),
   warm = Number(values.warmup);
-const ctx = await createNodeContext({ exactTimestamps: values.profile });
+const profileSteps = Number(values['profile-steps']);
+const ctx = await createNodeContext({ exactTimestamps: values.profile || profileSteps > 0 });
 const trainer = new Trainer(ctx, {
   spec,
   microBatchSize: micro,
@@ -58,17 +66,27 @@ const batch = () => {
 };
 const b = batch();
 for (let i = 0; i < warm; i++) await trainer.trainStep([b]);
+const trace = values['host-trace'] ? new HostTrace() : null;
+const traces: StepTrace[] = [];
 const t0 = performance.now();
 let loss = NaN;
 const stepMs: number[] = [];
 for (let i = 0; i < steps; i++) {
   const s0 = performance.now();
+  trace?.begin();
   loss = (await trainer.trainStep([b])).loss;
   stepMs.push(performance.now() - s0);
+  if (trace) traces.push(trace.end(true));
 }
 const sec = (performance.now() - t0) / 1000;
 // the median step: what one hiccup of a shared machine does not move
 const medianMs = [...stepMs].sort((x, y) => x - y)[Math.floor(steps / 2)];
+const medianIndex = stepMs.indexOf(medianMs);
+const hostTrace = traces.map((t, i) => {
+  if (i === medianIndex || t.step_ms > 1.3 * medianMs) return { step: i, ...t };
+  const { timeline: _, ...rest } = t;
+  return { step: i, ...rest };
+});
 let profile: (StepProfile & { stepMs: number }) | undefined;
 if (values.profile) {
   ctx.profiler = new DispatchProfiler(ctx.device);
@@ -78,6 +96,19 @@ if (values.profile) {
   profile = { stepMs, ...(await ctx.profiler.collect(Number(values['profile-rows']))) };
   ctx.profiler = null;
 }
+const profiled: (Omit<StepProfile, 'byDispatch' | 'byLabel'> & { stepMs: number; byLabel?: StepProfile['byLabel'] })[] =
+  [];
+for (let i = 0; i < profileSteps; i++) {
+  ctx.profiler = new DispatchProfiler(ctx.device);
+  const p0 = performance.now();
+  await trainer.trainStep([b]);
+  const stepMs = performance.now() - p0;
+  const { byDispatch: _, byLabel, ...rest } = await ctx.profiler.collect(0);
+  ctx.profiler = null;
+  profiled.push({ stepMs, ...rest, largestGaps: rest.largestGaps.slice(0, 3), byLabel: byLabel.slice(0, 8) });
+}
+const medianSpan = [...profiled.map((p) => p.spanMs)].sort((x, y) => x - y)[Math.floor(profiled.length / 2)];
+for (const p of profiled) if (p.spanMs < 1.3 * medianSpan) delete p.byLabel;
 // 6·params·tokens for the weights plus attention's 12·L·T·C per token (forward+backward)
 const flopsPerToken = 6 * trainer.model.layout.count + 12 * spec.L * spec.T * spec.C;
 console.log(
@@ -101,6 +132,8 @@ console.log(
     model_tflops: (flopsPerToken * N * steps) / sec / 1e12,
     last_loss: loss,
     ...(profile ? { profile } : {}),
+    ...(trace ? { host_trace: hostTrace } : {}),
+    ...(profileSteps ? { profiled_steps: profiled } : {}),
   }),
 );
 process.exit(0);

@@ -7,6 +7,7 @@
 // shorter. On a real GPU the poll's latency matters more than its CPU: left as Dawn does it.
 
 import type { AdapterSummary } from './context';
+import { PollTicker } from './poll-ticker';
 
 let installed = false;
 
@@ -18,15 +19,42 @@ export function isCpuAdapter(summary: AdapterSummary): boolean {
   );
 }
 
-/** Routes Dawn's native setImmediate callbacks through a 1 ms timer; JS callbacks are untouched. Once
+/** How Dawn's polls are spaced: a 1 ms timer; a worker's tick every `tickUs` µs (poll-ticker.ts);
+ *  or the JS thread held asleep `sleepUs` µs before the next immediate. */
+export type PollSpacing = { timerMs: 1 } | { tickUs: number } | { sleepUs: number };
+
+/** TABTRON_DAWN_POLLING's value: `immediate` (Dawn's own: null), `timer`, `tick:µs` or `sleep:µs`. */
+export function parsePollSpacing(text: string): PollSpacing | null {
+  if (text === 'immediate') return null;
+  if (text === 'timer') return { timerMs: 1 };
+  const m = /^(tick|sleep):(\d+(?:\.\d+)?)$/.exec(text);
+  if (!m) throw new Error(`TABTRON_DAWN_POLLING must be immediate, timer, tick:µs or sleep:µs, got '${text}'`);
+  return m[1] === 'tick' ? { tickUs: Number(m[2]) } : { sleepUs: Number(m[2]) };
+}
+
+type Callback = (...args: unknown[]) => void;
+
+/** Routes Dawn's native setImmediate callbacks through `spacing`; JS callbacks are untouched. Once
  *  per process; idempotent. */
-export function spaceDawnPolling(): void {
+export function spaceDawnPolling(spacing: PollSpacing = { timerMs: 1 }): void {
   if (installed) return;
   installed = true;
   const immediate = globalThis.setImmediate;
-  const spaced = (callback: (...args: unknown[]) => void, ...args: unknown[]) =>
+  let later: (callback: Callback, args: unknown[]) => unknown;
+  if ('timerMs' in spacing) later = (callback, args) => setTimeout(callback, spacing.timerMs, ...args);
+  else if ('tickUs' in spacing) {
+    const ticker = new PollTicker(spacing.tickUs);
+    later = (callback, args) => ticker.later(callback, args);
+  } else {
+    const nap = new Int32Array(new SharedArrayBuffer(4));
+    later = (callback, args) => {
+      Atomics.wait(nap, 0, 0, spacing.sleepUs / 1000);
+      return immediate(callback, ...args);
+    };
+  }
+  const spaced = (callback: Callback, ...args: unknown[]) =>
     Function.prototype.toString.call(callback).includes('[native code]')
-      ? setTimeout(callback, 1, ...args)
+      ? later(callback, args)
       : immediate(callback, ...args);
   globalThis.setImmediate = Object.assign(spaced, immediate) as unknown as typeof setImmediate;
 }

@@ -4,7 +4,7 @@
 
 import { existsSync, readdirSync } from 'node:fs';
 import { GpuContext, requestDevice, summarizeAdapter } from './context';
-import { isCpuAdapter, spaceDawnPolling } from './dawn-polling';
+import { isCpuAdapter, parsePollSpacing, spaceDawnPolling } from './dawn-polling';
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const VULKAN_ICD_DIR = '/usr/share/vulkan/icd.d';
@@ -71,7 +71,9 @@ export async function createNodeContext(options: NodeContextOptions = {}): Promi
   const summary = summarizeAdapter(adapter);
   if (prefer === 'lavapipe' && !/llvmpipe/i.test(`${summary.architecture} ${summary.description}`))
     throw new Error(`lavapipe asked for, Dawn gave ${summary.vendor} ${summary.description} (${summary.architecture})`);
-  if (isCpuAdapter(summary)) spaceDawnPolling();
+  const asked = process.env.TABTRON_DAWN_POLLING;
+  const spacing = asked ? parsePollSpacing(asked) : isCpuAdapter(summary) ? { timerMs: 1 as const } : null;
+  if (spacing) spaceDawnPolling(spacing);
   const device = await requestDevice(adapter);
   return new GpuContext(device, summary);
 }
