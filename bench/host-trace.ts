@@ -5,7 +5,9 @@
 // and its completion), or a readback that waited after the GPU was done (mapAsync).
 
 interface Span {
-  kind: 'submit' | 'write' | 'map' | 'done';
+  kind: 'submit' | 'write' | 'map' | 'done' | 'call';
+  /** a wrapped method's name ('call') */
+  name?: string;
   /** host ms since the step began: the call (for 'done': the submit it follows) */
   t0: number;
   /** host ms since the step began: the call returned, the promise resolved */
@@ -27,6 +29,8 @@ export interface StepTrace {
   last_done_at: number;
   /** per submit: [called at, done seen at], ms since the step began */
   timeline?: [number, number][];
+  /** per call of a method given to wrap(): [name, began at, returned at] */
+  calls?: [string, number, number][];
   map_max_ms: number;
 }
 
@@ -62,6 +66,18 @@ export class HostTrace {
     } as GPUBuffer['mapAsync'];
   }
 
+  /** Times each call of `obj[name]` (synchronous methods) as a 'call' span. */
+  wrap<T extends object>(obj: T, name: keyof T & string): void {
+    const trace = this;
+    const f = obj[name] as unknown as (...args: unknown[]) => unknown;
+    (obj as Record<string, unknown>)[name] = function (this: unknown, ...args: unknown[]) {
+      const t0 = trace.now();
+      const r = f.apply(this, args);
+      trace.spans.push({ kind: 'call', name, t0, t1: trace.now() });
+      return r;
+    };
+  }
+
   private now(): number {
     return performance.now() - this.origin;
   }
@@ -90,7 +106,12 @@ export class HostTrace {
       done_max_ms: r(max(done.map((s) => s.t1 - s.t0))),
       last_done_at: r(max(done.map((s) => s.t1))),
       map_max_ms: r(max(of('map').map((s) => (Number.isFinite(s.t1) ? s.t1 - s.t0 : 0)))),
-      ...(withTimeline ? { timeline: of('done').map((s) => [r(s.t0), r(s.t1)] as [number, number]) } : {}),
+      ...(withTimeline
+        ? {
+            timeline: of('done').map((s) => [r(s.t0), r(s.t1)] as [number, number]),
+            calls: of('call').map((s) => [s.name ?? '', r(s.t0), r(s.t1)] as [string, number, number]),
+          }
+        : {}),
     };
   }
 }

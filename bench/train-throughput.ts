@@ -67,6 +67,7 @@ const batch = () => {
 const b = batch();
 for (let i = 0; i < warm; i++) await trainer.trainStep([b]);
 const trace = values['host-trace'] ? new HostTrace() : null;
+if (trace) for (const m of ['beginStep', 'upload', 'applyUpdate'] as const) trace.wrap(trainer, m);
 const traces: StepTrace[] = [];
 const t0 = performance.now();
 let loss = NaN;

@@ -26,6 +26,23 @@ describe('bucketTokens', () => {
     }
     expect(seen.size).toBe(200);
   });
+
+  it('matches grouping by hand at a GPT vocabulary and 4,096 positions', () => {
+    const BT = 4096;
+    const tokens = Int32Array.from({ length: BT }, (_, i) => (i * 2654435761) % 50304);
+    const byToken = new Map<number, number[]>();
+    tokens.forEach((t, i) => byToken.set(t, [...(byToken.get(t) ?? []), i]));
+    const ids = [...byToken.keys()].sort((a, b) => a - b);
+    const b = bucketTokens(tokens);
+    expect(b[0]).toBe(ids.length);
+    let start = 0;
+    ids.forEach((tok, u) => {
+      const at = byToken.get(tok)!;
+      expect([b[1 + 3 * u], b[2 + 3 * u], b[3 + 3 * u]]).toEqual([tok, start, at.length]);
+      expect(Array.from(b.subarray(1 + 3 * BT + start, 1 + 3 * BT + start + at.length))).toEqual(at);
+      start += at.length;
+    });
+  });
 });
 
 describe('bucketTokens over a vocab-parallel shard', () => {

@@ -83,23 +83,31 @@ export function bucketCapacity(BT: number): number {
 export function bucketTokens(tokens: Int32Array, rows?: VocabRows): Int32Array {
   const BT = tokens.length;
   const out = new Int32Array(bucketCapacity(BT));
-  for (let i = 0; i < BT; i++)
-    if (tokens[i] < 0) throw new Error(`bucketTokens: token ${tokens[i]} at position ${i} is negative`);
   const lo = rows?.start ?? 0,
     hi = rows ? rows.start + rows.count : Infinity;
-  const order = Array.from({ length: BT }, (_, i) => i).filter((i) => tokens[i] >= lo && tokens[i] < hi);
-  order.sort((a, b) => tokens[a] - tokens[b] || a - b);
+  // one f64 key per kept position, token·BT + position (exact below 2^53): a native numeric sort
+  // orders by token, then position (a comparator sort took ~0.4 ms of each step's host time at 2,048)
+  const keys = new Float64Array(BT);
+  let n = 0;
+  for (let i = 0; i < BT; i++) {
+    const tok = tokens[i];
+    if (tok < 0) throw new Error(`bucketTokens: token ${tok} at position ${i} is negative`);
+    if (tok >= lo && tok < hi) keys[n++] = tok * BT + i;
+  }
+  const order = keys.subarray(0, n).sort();
   const positions = 1 + 3 * BT;
   let U = 0;
-  for (let k = 0; k < order.length; k++) {
-    const pos = order[k];
-    if (k === 0 || tokens[pos] !== tokens[order[k - 1]]) {
-      out[1 + 3 * U] = tokens[pos] - lo;
+  let last = -1;
+  for (let k = 0; k < n; k++) {
+    const tok = Math.floor(order[k] / BT);
+    if (tok !== last) {
+      out[1 + 3 * U] = tok - lo;
       out[2 + 3 * U] = k;
       U++;
+      last = tok;
     }
     out[3 + 3 * (U - 1)]++;
-    out[positions + k] = pos;
+    out[positions + k] = order[k] - tok * BT;
   }
   out[0] = U;
   return out;
