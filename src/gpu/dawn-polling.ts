@@ -1,10 +1,15 @@
 // Dawn in Node (npm `webgpu`) completes mapAsync, onSubmittedWorkDone and pipeline creation by
 // polling: while any is pending it hands a native callback to the global setImmediate, which
-// processes Dawn's events and schedules itself again. On a CPU device (SwiftShader, lavapipe)
-// that loop kept the JS thread busy for a third to a half of every wait (measured: 1.5–2.1 s of
-// main-thread CPU per 2.5–3 s readback), taking a core from the device's own threads on a
-// 2-core machine. Spaced 1 ms apart the polls cost ~0.1 s per such wait and the wait got
-// shorter. On a real GPU the poll's latency matters more than its CPU: left as Dawn does it.
+// processes Dawn's events and schedules itself again, as fast as the event loop turns.
+// - On a CPU device (SwiftShader, lavapipe) that loop kept the JS thread busy for a third to a half
+//   of every wait (measured: 1.5–2.1 s of main-thread CPU per 2.5–3 s readback), taking a core from
+//   the device's own threads on a 2-core machine. Spaced 1 ms apart the polls cost ~0.1 s per such
+//   wait and the wait got shorter.
+// - On an NVIDIA H200 (driver 580) polling without pause made about one training step in 8–10 take
+//   30–120 ms longer: the GPU had finished and sat idle while the completion went unseen
+//   (bench/README.md, "Dawn's polls and the step hiccups"). At most one poll per 50 µs, ticked by a
+//   worker thread (poll-ticker.ts) so that the JS thread stays free, removed them.
+// TABTRON_DAWN_POLLING (immediate, timer, tick:µs, sleep:µs) overrides the choice, for comparisons.
 
 import type { AdapterSummary } from './context';
 import { PollTicker } from './poll-ticker';

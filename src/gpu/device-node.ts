@@ -72,7 +72,7 @@ export async function createNodeContext(options: NodeContextOptions = {}): Promi
   if (prefer === 'lavapipe' && !/llvmpipe/i.test(`${summary.architecture} ${summary.description}`))
     throw new Error(`lavapipe asked for, Dawn gave ${summary.vendor} ${summary.description} (${summary.architecture})`);
   const asked = process.env.TABTRON_DAWN_POLLING;
-  const spacing = asked ? parsePollSpacing(asked) : isCpuAdapter(summary) ? { timerMs: 1 as const } : null;
+  const spacing = asked ? parsePollSpacing(asked) : isCpuAdapter(summary) ? { timerMs: 1 as const } : { tickUs: 50 };
   if (spacing) spaceDawnPolling(spacing);
   const device = await requestDevice(adapter);
   return new GpuContext(device, summary);
