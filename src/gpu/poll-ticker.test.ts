@@ -37,6 +37,28 @@ describe('PollTicker', () => {
     expect(order).toEqual(['a', 'b', 'c']);
   });
 
+  it('a callback that throws does not keep the others of its tick from running; the error still surfaces', () => {
+    const run = (body: string) =>
+      execFileSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--input-type=module',
+          '-e',
+          `import { PollTicker } from '${import.meta.dirname}/poll-ticker.ts';\n${body}`,
+        ],
+        { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+    const out = run(
+      `process.on('uncaughtException', (e) => console.log('caught ' + e.message));
+       const t = new PollTicker(1000);
+       t.later(() => { throw new Error('boom'); }, []);
+       t.later(() => console.log('second ran'), []);`,
+    );
+    expect(out).toBe('second ran\ncaught boom\n');
+  });
+
   it('a process ends when nothing waits, and not before a waiting callback ran', () => {
     const run = (body: string) =>
       execFileSync(

@@ -47,6 +47,16 @@ export class PollTicker {
     const due = this.queue;
     this.queue = [];
     if (due.length) this.worker.unref();
-    for (const [callback, args] of due) callback(...args);
+    // every due callback runs even if one throws (a dropped Dawn poll would leave its readback hanging);
+    // the first error is thrown afterwards, as the callback's own immediate would have thrown it
+    let failed: { error: unknown } | null = null;
+    for (const [callback, args] of due) {
+      try {
+        callback(...args);
+      } catch (error) {
+        failed ??= { error };
+      }
+    }
+    if (failed) throw failed.error;
   }
 }
