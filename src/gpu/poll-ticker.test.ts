@@ -5,6 +5,21 @@ import { describe, expect, it } from 'vitest';
 import { parsePollSpacing } from './dawn-polling';
 import { PollTicker } from './poll-ticker';
 
+/** stdout of a fresh Node process running `body` with PollTicker imported */
+function runWithTicker(body: string): string {
+  return execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      `import { PollTicker } from '${import.meta.dirname}/poll-ticker.ts';\n${body}`,
+    ],
+    { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+}
+
 describe('PollTicker', () => {
   it('runs a callback that queues itself again at most once per tick, in order', async () => {
     const ticker = new PollTicker(2000);
@@ -38,19 +53,7 @@ describe('PollTicker', () => {
   });
 
   it('a callback that throws does not keep the others of its tick from running; the error still surfaces', () => {
-    const run = (body: string) =>
-      execFileSync(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          '--input-type=module',
-          '-e',
-          `import { PollTicker } from '${import.meta.dirname}/poll-ticker.ts';\n${body}`,
-        ],
-        { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-    const out = run(
+    const out = runWithTicker(
       `process.on('uncaughtException', (e) => console.log('caught ' + e.message));
        const t = new PollTicker(1000);
        t.later(() => { throw new Error('boom'); }, []);
@@ -60,20 +63,8 @@ describe('PollTicker', () => {
   });
 
   it('a process ends when nothing waits, and not before a waiting callback ran', () => {
-    const run = (body: string) =>
-      execFileSync(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          '--input-type=module',
-          '-e',
-          `import { PollTicker } from '${import.meta.dirname}/poll-ticker.ts';\n${body}`,
-        ],
-        { encoding: 'utf8', timeout: 20_000 },
-      );
-    expect(run(`new PollTicker(50); console.log('idle');`)).toBe('idle\n');
-    expect(run(`new PollTicker(50_000).later(() => console.log('ran'), []);`)).toBe('ran\n');
+    expect(runWithTicker(`new PollTicker(50); console.log('idle');`)).toBe('idle\n');
+    expect(runWithTicker(`new PollTicker(50_000).later(() => console.log('ran'), []);`)).toBe('ran\n');
   });
 });
 
