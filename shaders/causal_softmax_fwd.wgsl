@@ -2,12 +2,16 @@
 // probs[i, j] = softmax_{j ≤ i}(scale · scores[i, j]); entries j > i set to 0.
 // Running (max, Σexp) per thread, merged by a fixed-order tree.
 // att: (BH, T, T) read-write: scores in, probs out
+// lse: (BH·T) log Σ_{j ≤ i} exp(scale · scores[i, j]) of each row when WRITE_LSE (then
+// probs = exp(scale · scores − lse): the matmul epilogue 'probsFromLse' recomputes them from it)
 
 @group(0) @binding(0) var<storage, read_write> att: array<f32>;
 struct Params { rows: u32, t: u32, scale: f32 }
 @group(0) @binding(1) var<uniform> params: Params;
+@group(0) @binding(2) var<storage, read_write> lse: array<f32>;
 
 override WG: u32 = 256u;
+override WRITE_LSE: bool = false;
 
 // #include online_softmax.wgsl
 
@@ -23,6 +27,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let stats = workgroup_max_sum(ms, lid.x); // (max, Σ exp)
   let mx = stats.x;
   let inv = 1.0 / stats.y;
+  if (WRITE_LSE && lid.x == 0u) { lse[row] = mx + log(stats.y); }
   for (var j = lid.x; j < T; j += WG) {
     att[base + j] = select(0.0, exp(params.scale * att[base + j] - mx) * inv, j <= i);
   }

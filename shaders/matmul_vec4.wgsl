@@ -59,7 +59,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let tile = output_tile(wid, nwg); // (row, column)
   let row0 = causal_row_tile(tile.x, nwg.y) * BM;
   let col0 = tile.y * BN;
-  if (causal_skip_tile(row0, col0)) { return; }
+  if (causal_skip_tile(row0, col0)) {
+    // probabilities above the diagonal are 0: written, not computed
+    if (EPILOGUE == 4u) { store_zero_tile(wid.z * p.strideC, row0, col0, lid.x, lid.y); }
+    return;
+  }
   // this workgroup's k range: its split of K (or all of it), cut to where op(A) can be nonzero
   let matrix = wid.z / p.splits;
   let zBegin = (wid.z % p.splits) * p.kStep;

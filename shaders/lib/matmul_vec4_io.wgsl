@@ -59,7 +59,23 @@ fn store4(base: u32, row: u32, col: u32, v: vec4<f32>) {
   let at = (base + row * p.N + col) / 4u;
   var y = p.alpha * v;
   if (p.beta != 0.0) { y += p.beta * c[at]; }
+  // C's layers are whole matrices here (strideC = M·N): base / N is the matrix's first row
+  if (EPILOGUE == 4u) { c[at] = probs_from_lse(y, base / p.N + row, row, col); return; }
   c[at] = epilogue(y, at, col);
+}
+
+// zeros into this invocation's 8×8 outputs of the tile at (row0, col0), laid out as
+// lib/matmul_store_8x8.wgsl stores them (a causal tile the epilogue 'probsFromLse' does not compute)
+fn store_zero_tile(base: u32, row0: u32, col0: u32, tx: u32, ty: u32) {
+  for (var half = 0u; half < 2u; half++) {
+    for (var i = 0u; i < 4u; i++) {
+      let r = row0 + half * (BM / 2u) + ty * 4u + i;
+      for (var side = 0u; side < 2u; side++) {
+        let q = col0 + side * (BN / 2u) + tx * 4u;
+        if (!CHECK_BOUNDS || (r < p.M && q < p.N)) { c[(base + r * p.N + q) / 4u] = vec4<f32>(0.0); }
+      }
+    }
+  }
 }
 
 // the end of this workgroup's k range (set once by main)

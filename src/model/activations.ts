@@ -42,22 +42,23 @@ export function localDims(s: ModelSpec, tp: number): LocalDims {
 
 /** Which fused kernels a rank's passes use, and so which buffers it needs. */
 export interface Fusion {
-  /** fused causal attention forward where no attention dropout applies (evaluation, or dropout 0): lse */
+  /** the attention forward keeps each row's log-sum-exp (lse) instead of the probabilities where no
+   *  attention dropout applies (evaluation, or dropout 0): through the recomputing backward's scratch,
+   *  or the fused kernel */
   attention: boolean;
   /** the (B*h, T, T) probabilities of every layer, for training with attention dropout or without the fused kernels */
   probabilities: boolean;
-  /** how training without attention dropout runs the attention backward after the fused forward:
-   *  'recompute' puts one layer's probabilities back in a (B*h, T, T) scratch shared by every layer
-   *  and slot (Q·Kᵀ and a softmax again) and uses the unfused backward's batched products;
-   *  'fused' runs the fused backward kernels (no T×T buffer at all: dsum). null: no fused forward. */
+  /** how training without attention dropout runs the attention backward when no probabilities are
+   *  kept (AttentionBackward); null: the probabilities are kept */
   attentionBackward: AttentionBackward | null;
   /** the MLP-down input gradient through the GELU in one matmul: no dg scratch */
   geluBackward: boolean;
 }
 
-/** After the fused forward: the fused backward, or the unfused one on probabilities recomputed
- *  into a shared scratch; 'stored': no fused forward, every layer keeps its (B*h, T, T)
- *  probabilities for the unfused backward (more memory, no recomputation). */
+/** Without attention dropout: 'recompute' keeps each row's log-sum-exp (the forward's products run
+ *  through one (B*h, T, T) scratch shared by every layer and slot) and the backward puts the layer's
+ *  probabilities back into that scratch for the unfused backward; 'fused': the fused kernels, no
+ *  T × T buffer at all; 'stored': every layer keeps its probabilities (more memory, no recomputation). */
 export type AttentionBackward = 'fused' | 'recompute' | 'stored';
 
 /** Largest (B*h, T, T) scratch the recomputing backward takes (two of them: probabilities, gradient). */
@@ -65,26 +66,43 @@ export const RECOMPUTE_SCRATCH_BYTES = 2 ** 30;
 
 const NO_FUSION: Fusion = { attention: false, probabilities: true, attentionBackward: null, geluBackward: false };
 
-/** `prefer` forces the attention backward; by default the recomputing one, which is faster on the
- *  GPUs measured (bench/README.md), unless its scratch exceeds RECOMPUTE_SCRATCH_BYTES or a binding. */
-/** The fused (online-softmax) attention pays off when a layer's T × T probabilities would be
- *  large: it keeps none in memory. Below this it is slower than the plain kernels (measured on
- *  the H200 at small T), and far slower where WebGPU runs on the CPU (SwiftShader). */
+/** The attention without its (B*h, T, T) probabilities kept (the log-sum-exp path) pays off when a
+ *  layer's probabilities would be large. Below this the plain kernels are as fast and need no
+ *  recomputation (the fused forward is slower there on the H200, and far slower on SwiftShader). */
 export const FUSED_ATTENTION_FROM_BYTES = 32 << 20;
 
+/** By default, from FUSED_ATTENTION_FROM_BYTES of one layer's probabilities: the recomputing backward
+ *  (faster on the GPUs measured, bench/README.md; it needs no fused kernel) while its scratch fits
+ *  RECOMPUTE_SCRATCH_BYTES and a binding, else the fused kernels where they run. `prefer` forces the
+ *  attention backward at any size where it can run ('stored': the probabilities kept). With attention
+ *  dropout training keeps the probabilities (the mask needs them) and evaluation runs the fused forward. */
 export function fusionFor(ctx: GpuContext, s: ModelSpec, d: LocalDims, B: number, prefer?: AttentionBackward): Fusion {
   const probabilitiesBytes = B * d.h * s.T * s.T * 4;
-  const attention =
-    prefer !== 'stored' && fusedAttentionSupported(ctx, s.hd) && probabilitiesBytes >= FUSED_ATTENTION_FROM_BYTES;
-  const probabilities = !attention || s.attentionDropout > 0;
-  const scratch = B * d.h * s.T * s.T * 4;
-  const fits = scratch <= Math.min(RECOMPUTE_SCRATCH_BYTES, Number(ctx.limits.maxStorageBufferBindingSize ?? Infinity));
-  return {
-    attention,
-    probabilities,
-    attentionBackward: !attention || probabilities ? null : (prefer ?? (fits ? 'recompute' : 'fused')),
-    geluBackward: vec4Aligned({ M: B * s.T, N: d.f, K: s.C }),
-  };
+  const large = probabilitiesBytes >= FUSED_ATTENTION_FROM_BYTES;
+  const fits =
+    probabilitiesBytes <= Math.min(RECOMPUTE_SCRATCH_BYTES, Number(ctx.limits.maxStorageBufferBindingSize ?? Infinity));
+  const geluBackward = vec4Aligned({ M: B * s.T, N: d.f, K: s.C });
+  if (s.attentionDropout > 0) {
+    const attention = prefer !== 'stored' && fusedAttentionSupported(ctx, s.hd) && large;
+    return { attention, probabilities: true, attentionBackward: null, geluBackward };
+  }
+  const backward = chooseAttentionBackward(prefer, large, fits, fusedAttentionSupported(ctx, s.hd));
+  return { attention: backward !== null, probabilities: backward === null, attentionBackward: backward, geluBackward };
+}
+
+/** Pure: fusionFor's attention backward without attention dropout (null: the probabilities kept). */
+function chooseAttentionBackward(
+  prefer: AttentionBackward | undefined,
+  large: boolean,
+  fits: boolean,
+  fusedKernel: boolean,
+): AttentionBackward | null {
+  if (prefer === 'stored') return null;
+  if (prefer === 'recompute') return fits ? 'recompute' : null;
+  if (prefer === 'fused') return fusedKernel ? 'fused' : null;
+  if (!large) return null;
+  if (fits) return 'recompute';
+  return fusedKernel ? 'fused' : null;
 }
 
 // n: this rank's token rows, N (or B·T/tp with sequence parallelism)

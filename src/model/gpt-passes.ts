@@ -10,6 +10,7 @@
 // token rows (N, or B·T/tp with sequence parallelism).
 import type { GpuContext } from '../gpu/context';
 import type { GpuTensor } from '../gpu/tensor';
+import type { Dispatch } from '../gpu/dispatch';
 import { add, addInto, copy } from '../gpu/kernels/elementwise';
 import {
   embeddingBackward,
@@ -17,7 +18,7 @@ import {
   positionEmbeddingBackward,
   type VocabRows,
 } from '../gpu/kernels/embedding';
-import { matmul } from '../gpu/kernels/matmul';
+import { matmul, vec4Aligned } from '../gpu/kernels/matmul';
 import { attentionProducts } from '../gpu/kernels/attention-products';
 import type { Arithmetic, LinearWeight } from '../gpu/kernels/matmul-f16';
 import {
@@ -150,8 +151,14 @@ export function layerForwardPass(
     ),
   );
   b.push(qkvSplitForward(ctx, A.qkv, A.q, A.k, A.v, B, T, d.h, hd, m.rotary()));
-  // fused unless attention dropout applies (it needs the probabilities)
-  if (A.lse && !attDrop) b.push(fusedAttentionForward(ctx, A.q, A.k, A.v, A.yh, A.lse, { BH, T, hd, scale }));
+  // without attention dropout (which needs the probabilities kept): the unfused products through the
+  // recomputing backward's scratch, keeping each row's log-sum-exp (faster than the fused kernel on the
+  // GPUs measured, bench/README.md), or else the fused kernel
+  if (A.lse && !attDrop && a.attRecomputed) {
+    b.push(...matmul(ctx, A.q, A.k, a.attRecomputed, attentionProducts(BH, T, hd).scores));
+    b.push(causalSoftmaxForward(ctx, a.attRecomputed, BH, T, scale, A.lse));
+    b.push(...matmul(ctx, a.attRecomputed, A.v, A.yh, attentionProducts(BH, T, hd).values));
+  } else if (A.lse && !attDrop) b.push(fusedAttentionForward(ctx, A.q, A.k, A.v, A.yh, A.lse, { BH, T, hd, scale }));
   else if (A.att) {
     b.push(...matmul(ctx, A.q, A.k, A.att, attentionProducts(BH, T, hd).scores));
     b.push(causalSoftmaxForward(ctx, A.att, BH, T, scale));
@@ -281,8 +288,7 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
   const fusedForward = A.lse && !(m.dropout && A.attDrop);
   if (fusedForward && a.attRecomputed && a.datt) {
     // this layer's probabilities again (into scratch shared by all layers), then the unfused backward
-    b.push(...matmul(ctx, A.q, A.k, a.attRecomputed, attentionProducts(BH, T, hd).scores));
-    b.push(causalSoftmaxForward(ctx, a.attRecomputed, BH, T, scale));
+    b.push(...recomputeProbabilities(m, A, a.attRecomputed));
     unfusedAttentionBackward(m, b, a, A, a.attRecomputed, a.datt, l);
   } else if (fusedForward && a.dsum) {
     const saved = { q: A.q, k: A.k, v: A.v, o: A.yh, lse: A.lse!, dout: a.dyh };
@@ -308,6 +314,21 @@ export function layerBackwardPass(m: PassContext, b: ProgramBuilder, a: Acts, A:
   );
   const dln1 = columnInputGrad(m, b, a, `${p}.attn.qkv input gradient`);
   b.push(...normBackward(ctx, s, m.norm(`${p}.ln1`), dln1, A.x, A.ln1Mean, A.ln1Rstd, a.dx, n));
+}
+
+/** The layer's probabilities (B*h, T, T) into `att` from Q, K and the forward's log-sum-exp: one
+ *  product with the epilogue 'probsFromLse', or (operands not 16-byte aligned) the product and the
+ *  softmax again. */
+function recomputeProbabilities(m: PassContext, A: LayerActs, att: GpuTensor): Dispatch[] {
+  const { ctx, B, dims: d } = m;
+  const { T, hd } = m.spec;
+  const BH = B * d.h,
+    scale = 1 / Math.sqrt(hd);
+  const scores = attentionProducts(BH, T, hd).scores;
+  const fromLse = { ...scores, alpha: scale };
+  if (A.lse && vec4Aligned(fromLse, A.q, A.k, att, A.lse))
+    return matmul(ctx, A.q, A.k, att, fromLse, { kind: 'probsFromLse', lse: A.lse });
+  return [...matmul(ctx, A.q, A.k, att, scores), causalSoftmaxForward(ctx, att, BH, T, scale)];
 }
 
 /** dq, dk, dv from dyh through the softmax probabilities `att` (B*h, T, T), and attention dropout

@@ -6,9 +6,10 @@
 // parallelism, three (B·T, C) buffers gathered or summed along the sequence. With 16-bit
 // activations a slot keeps each layer's saved tensors packed (two values a word) and the slots
 // share one f32 work layer (model/half-activations.ts).
-// Fused attention is counted as the trainer picks it on a GPU whose limits fit the fused kernels
-// (the H200's do): from FUSED_ATTENTION_FROM_BYTES of probabilities per layer, with the
-// recomputing backward while its scratch is at most 1 GiB (maxStorageBufferBindingSize ≥ 1 GiB).
+// The attention is counted as the trainer picks it (activations.ts fusionFor) on a GPU whose limits
+// fit the fused kernels (the H200's do): from FUSED_ATTENTION_FROM_BYTES of probabilities per layer
+// none are kept: the recomputing backward while its scratch is at most 1 GiB
+// (maxStorageBufferBindingSize ≥ 1 GiB), else the fused kernels.
 // Legend: B micro batch, T sequence, C hidden, N = B·T, n = this rank's token rows (N, or N/tp
 // with sequence parallelism), a = C/tp, f = F/tp, h = H/tp, v = V/tp, P = B·h·T² probabilities.
 
@@ -56,9 +57,11 @@ export function activationBytes(m: ActivationCountInput): number {
   const seq = m.sequenceParallel && tp > 1;
   const n = seq ? N / tp : N;
   const P = B * h * T * T;
-  const fusedAttention = hd % 4 === 0 && P * 4 >= FUSED_ATTENTION_FROM_BYTES;
-  const probabilities = !fusedAttention || m.attentionDropout;
-  const attentionBackward = probabilities ? null : P * 4 <= RECOMPUTE_SCRATCH_BYTES ? 'recompute' : 'fused';
+  const large = P * 4 >= FUSED_ATTENTION_FROM_BYTES;
+  const attentionBackward = attentionBackwardOf(large, P * 4 <= RECOMPUTE_SCRATCH_BYTES, hd % 4 === 0, m);
+  const probabilities = attentionBackward === null;
+  // each row's log-sum-exp instead of the probabilities (with attention dropout: evaluation's fused forward)
+  const fusedAttention = m.attentionDropout ? large && hd % 4 === 0 : !probabilities;
   const geluBackwardFused = N % 4 === 0 && f % 4 === 0 && C % 4 === 0;
   const opt = (on: boolean, e: number) => (on ? [e] : []);
 
@@ -129,4 +132,16 @@ export function activationBytes(m: ActivationCountInput): number {
     ...(seq ? [N * C, N * C, N * C] : []),
   ];
   return m.slots * total(slot) + total(shared);
+}
+
+/** Pure: the attention backward fusionFor picks without `prefer` (null: the probabilities are kept). */
+function attentionBackwardOf(
+  large: boolean,
+  fitsScratch: boolean,
+  fusedKernel: boolean,
+  m: ActivationCountInput,
+): 'recompute' | 'fused' | null {
+  if (m.attentionDropout || !large) return null;
+  if (fitsScratch) return 'recompute';
+  return fusedKernel ? 'fused' : null;
 }

@@ -141,26 +141,39 @@ export function qkvSplitBackward(
 }
 
 /** att: (BH, T, T) in place, scores → causal probs of softmax(scale·scores) */
-export function causalSoftmaxForward(ctx: GpuContext, att: GpuTensor, BH: number, T: number, scale: number): Dispatch {
+export function causalSoftmaxForward(
+  ctx: GpuContext,
+  att: GpuTensor,
+  BH: number,
+  T: number,
+  scale: number,
+  /** (BH·T): each row's log Σ exp(scale · score), for the epilogue 'probsFromLse' of matmul() */
+  lse?: GpuTensor,
+): Dispatch {
   const kn = 'causalSoftmaxForward';
   expectPositiveInts(kn, { BH, T });
   expectFinite(kn, { scale });
   expectLength(kn, 'att', att, BH * T * T);
+  if (lse) {
+    expectLength(kn, 'lse', lse, BH * T);
+    expectNoAlias(kn, { lse }, { att });
+  }
   const WG = rowWorkgroup(ctx, T);
-  const p = ctx.pipeline('causal_softmax_fwd', softmaxFwdSrc, { WG });
-  return ctx.bind(
-    kn,
-    p,
-    [
-      att,
-      uniforms([
-        ['u32', BH * T],
-        ['u32', T],
-        ['f32', scale],
-      ]),
-    ],
-    grid1d(BH * T),
-  );
+  const p = ctx.pipeline('causal_softmax_fwd', softmaxFwdSrc, { WG, WRITE_LSE: lse ? 1 : 0 });
+  const params = uniforms([
+    ['u32', BH * T],
+    ['u32', T],
+    ['f32', scale],
+  ]);
+  return ctx.bind(kn, p, [att, params, lse ?? noLse(ctx)], grid1d(BH * T));
+}
+
+const lsePlaceholders = new WeakMap<GpuContext, GpuTensor>();
+
+function noLse(ctx: GpuContext): GpuTensor {
+  let t = lsePlaceholders.get(ctx);
+  if (!t) lsePlaceholders.set(ctx, (t = ctx.tensor([4], 'causalSoftmax.noLse')));
+  return t;
 }
 
 /** att: (BH, T, T) probs; datt: (BH, T, T) in place, dprobs → dscores */

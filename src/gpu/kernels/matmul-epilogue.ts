@@ -11,9 +11,13 @@ export type MatmulEpilogue =
   /** C = product + bias (the pre-activation h), gelu = gelu(C) — an MLP's up projection */
   | { kind: 'biasGelu'; bias: GpuTensor; gelu: GpuTensor }
   /** C = product · gelu'(preGelu) — the input gradient of an MLP's down projection, through the GELU */
-  | { kind: 'geluBackward'; preGelu: GpuTensor };
+  | { kind: 'geluBackward'; preGelu: GpuTensor }
+  /** C = exp(product − lse[row]) where col ≤ row, else 0 (alpha the softmax scale), over a batch of
+   *  square matrices: causal attention probabilities again from the scores and the log-sum-exp of
+   *  each row (batch·M) the forward's softmax left; with causal 'lowerOutput' the skipped tiles get 0 */
+  | { kind: 'probsFromLse'; lse: GpuTensor };
 
-const CODES = { none: 0, bias: 1, biasGelu: 2, geluBackward: 3 } as const;
+const CODES = { none: 0, bias: 1, biasGelu: 2, geluBackward: 3, probsFromLse: 4 } as const;
 
 interface EpilogueBindings {
   code: number;
@@ -35,11 +39,12 @@ export function epilogueBindings(
   kernel: string,
   e: MatmulEpilogue,
   c: GpuTensor,
-  s: { M: number; N: number; batch: number },
+  s: { M: number; N: number; batch: number; strideC?: number },
   reads: Record<string, GpuTensor> = {},
 ): EpilogueBindings {
   const none = placeholder(ctx);
   if (e.kind === 'none') return { code: 0, ...none };
+  if (e.kind === 'probsFromLse') return lseBindings(kernel, e.lse, c, s, reads, none.bias);
   if (s.batch !== 1) throw new Error(`${kernel}: a '${e.kind}' epilogue needs batch 1, got ${s.batch}`);
   const bias = 'bias' in e ? e.bias : none.bias;
   const aux = e.kind === 'biasGelu' ? e.gelu : e.kind === 'geluBackward' ? e.preGelu : none.aux;
@@ -55,4 +60,23 @@ export function epilogueBindings(
   }
   expectNoAlias(kernel, { C: c }, { bias });
   return { code: CODES[e.kind], bias, aux };
+}
+
+function lseBindings(
+  kernel: string,
+  lse: GpuTensor,
+  c: GpuTensor,
+  s: { M: number; N: number; batch: number; strideC?: number },
+  reads: Record<string, GpuTensor>,
+  noBias: GpuTensor,
+): EpilogueBindings {
+  if (s.M !== s.N) throw new Error(`${kernel}: 'probsFromLse' needs square matrices, got ${s.M}×${s.N}`);
+  const strideC = s.strideC ?? s.M * s.N;
+  if (strideC !== s.M * s.N)
+    throw new Error(`${kernel}: 'probsFromLse' needs C's matrices packed (strideC ${s.M * s.N}), got ${strideC}`);
+  expectLength(kernel, 'lse', lse, s.batch * s.M);
+  if (lse.offset % 16) throw new Error(`${kernel}: lse ${describe(lse)} must start at a 16-byte offset`);
+  expectNoAlias(kernel, { C: c }, { lse });
+  expectNoAlias(kernel, { lse }, reads);
+  return { code: CODES.probsFromLse, bias: noBias, aux: lse };
 }

@@ -106,7 +106,7 @@ function checkCausal(kernel: string, s: ResolvedSpec, cfg: { BM: number; BK: num
   if (s.causal === 'none') return;
   if (cfg.BM % cfg.BK !== 0)
     throw new Error(`${kernel}: causal '${s.causal}' needs BM ${cfg.BM} a multiple of BK ${cfg.BK}`);
-  if (s.causal === 'lowerOutput' && epilogue !== 'none')
+  if (s.causal === 'lowerOutput' && epilogue !== 'none' && epilogue !== 'probsFromLse')
     throw new Error(`${kernel}: no '${epilogue}' epilogue with causal 'lowerOutput' (it skips outputs)`);
 }
 
@@ -331,6 +331,9 @@ export function matmulVec4With(
   // split j of a matrix covers k in [j·kLen, (j+1)·kLen): whole BK steps except perhaps in the last
   const kLen = splits > 1 ? Math.ceil(s.K / splits / cfg.BK) * cfg.BK : s.K;
   const used = Math.ceil(s.K / kLen);
+  if (used > 1 && epilogue.kind === 'probsFromLse')
+    throw new Error("matmul_vec4: no 'probsFromLse' epilogue with split-K");
+  if (cfg.WARP && epilogue.kind === 'probsFromLse') throw new Error("matmul_warp: no 'probsFromLse' epilogue");
   const ext = epilogueBindings(ctx, 'matmul_vec4', epilogue, c, s, { A: a, B: b });
   const whole = s.M % cfg.BM === 0 && s.N % cfg.BN === 0 && s.K % cfg.BK === 0 && kLen % cfg.BK === 0;
   const constants = {

@@ -1,0 +1,98 @@
+// The attention paths a trainer can take without attention dropout (model/activations.ts
+// fusionFor), on this machine's WebGPU: every layer's probabilities kept ('stored'), or only each
+// row's log-sum-exp with the products run through one shared (B·h, T, T) scratch and the
+// probabilities put back into it in the backward ('recompute': by the matmul epilogue
+// 'probsFromLse' where T allows vec4 products, else the product and the softmax again), or the
+// fused kernels where this adapter runs them. Each gives the stored path's losses, gradients and
+// evaluation loss within f32 rounding, over steps that update the weights, and keeps fewer bytes.
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../config/resolve';
+import type { Tokenizer } from '../data/tokenizer';
+import { fusedAttentionSupported } from '../gpu/kernels/fused-attention';
+import { sharedTestContext } from '../gpu/test-context';
+import type { AttentionBackward } from '../model/activations';
+import { initFlat } from '../model/init';
+import { adamHyper, lrSchedule, modelSpec, type TrainConfig } from './setup';
+import { Trainer } from './trainer';
+
+const configFor = (seq: number) =>
+  resolveConfig([
+    {
+      file: 'test',
+      data: {
+        num_layers: 2,
+        hidden_size: 32,
+        num_attention_heads: 4,
+        seq_length: seq,
+        train_micro_batch_size_per_gpu: 2,
+        tokenizer_type: 'CharLevelTokenizer',
+        optimizer: { type: 'Adam', params: { lr: 3e-3 } },
+        hidden_dropout: 0,
+        attention_dropout: 0,
+        warmup: 0,
+        train_iters: 3,
+      },
+    },
+  ]).config as unknown as TrainConfig;
+
+async function train(seq: number, attentionBackward: AttentionBackward) {
+  const ctx = await sharedTestContext();
+  const c = configFor(seq);
+  const spec = modelSpec(c, { vocabSize: 256 } as Tokenizer);
+  const t = new Trainer(ctx, {
+    spec,
+    microBatchSize: 2,
+    gradAccumSteps: 2,
+    adam: adamHyper(c),
+    schedule: lrSchedule(c),
+    attentionBackward,
+  });
+  t.loadParams(initFlat(t.model.layout, c.seed));
+  const N = 2 * spec.T;
+  const batch = (salt: number) => ({
+    tokens: Int32Array.from({ length: N }, (_, i) => (i * 37 + salt * 11 + ((i * i) % 7)) % spec.V),
+    targets: Int32Array.from({ length: N }, (_, i) => (i * 37 + salt * 11 + 1) % spec.V),
+  });
+  const losses: number[] = [];
+  let grads: Float32Array | null = null;
+  for (let step = 0; step < 3; step++) {
+    losses.push((await t.trainStep([batch(2 * step), batch(2 * step + 1)])).loss);
+    grads ??= await t.readGrads();
+  }
+  const validLoss = await t.evaluate([batch(99)]);
+  return { losses, grads: grads!, validLoss, activationBytes: t.memory().activationBytes };
+}
+
+const maxRel = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let diff = 0,
+    scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return diff / scale;
+};
+
+describe('attention without kept probabilities = attention with them', { timeout: 300_000 }, () => {
+  // 32: the epilogue recomputes the probabilities; 30: no vec4 products, the softmax runs again
+  for (const seq of [32, 30]) {
+    it(`T = ${seq}: recomputing backward`, async () => {
+      const stored = await train(seq, 'stored');
+      const recompute = await train(seq, 'recompute');
+      expect(maxRel(recompute.grads, stored.grads)).toBeLessThan(1e-5);
+      expect(maxRel(recompute.losses, stored.losses)).toBeLessThan(1e-5);
+      expect(recompute.losses[2]).not.toBe(recompute.losses[0]); // the steps changed the weights
+      expect(Math.abs(recompute.validLoss - stored.validLoss) / stored.validLoss).toBeLessThan(1e-5);
+      // stored: each layer's (B·h, T, T) probabilities and one gradient of them; recompute: two shared buffers
+      expect(recompute.activationBytes).toBeLessThan(stored.activationBytes);
+    });
+  }
+
+  it('fused kernels, where this adapter runs them', async (test) => {
+    if (!fusedAttentionSupported(await sharedTestContext(), 8)) test.skip();
+    const stored = await train(32, 'stored');
+    const fused = await train(32, 'fused');
+    expect(maxRel(fused.grads, stored.grads)).toBeLessThan(1e-5);
+    expect(maxRel(fused.losses, stored.losses)).toBeLessThan(1e-5);
+  });
+});
