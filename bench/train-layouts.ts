@@ -7,8 +7,9 @@
 //   npm run bench:train -- [--json] [--layouts pp4-m16,tp2,...] [--steps 3] [--warmup 1] [--replay-steps 2]
 //       [--layers 8] [--hidden 32] [--heads 4] [--seq 32] [--micro 2] [--micro-batches 4 (m of the non-sweep layouts)]
 //       [--partition <pipe_partition_method>] [--config a.yml ...] [--no-replay] [--hardware (no SwiftShader)]
-//       [--host-collectives (TP sums and DP buckets over the loopback transport, as before: the
-//        default runs collectives among these co-located ranks on the GPU device, src/gpu/device-collectives.ts)]
+//       [--host-collectives (TP sums, DP buckets and pipeline tensors over the loopback transport, as
+//        before: the default runs collectives among these co-located ranks on the GPU device,
+//        src/gpu/device-collectives.ts, and copies f32 pipeline tensors there, src/gpu/device-p2p.ts)]
 // Bundled for a GPU machine (see bench/README.md):
 //   TABTRON_NO_BANNER=1 node tools/bundle-node.mjs build bench/train-layouts.ts && ../shared/gpu/pack.sh build/train-layouts.mjs
 import { existsSync } from 'node:fs';
@@ -66,7 +67,7 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 const collectives = values['host-collectives'] ? 'host' : 'device';
 log(
   collectives === 'device'
-    ? 'collectives: device-local (ranks share the GPU device: sums on it, no readback; the replay run stays on the host path)'
+    ? 'collectives: device-local (ranks share the GPU device: sums and pipeline copies on it, no readback; the replay run stays on the host path)'
     : 'collectives: host (readback, loopback ring, write back)',
 );
 
@@ -101,7 +102,7 @@ const head = {
     : 'unknown',
   collectives:
     collectives === 'device'
-      ? 'device-local collectives: TP sums, sequence-parallel gather/reduce-scatter and DP gradient buckets run on the shared GPU device (no readback); the serial replay run uses the host path'
+      ? 'device-local collectives: TP sums, sequence-parallel gather/reduce-scatter and DP gradient buckets run on the shared GPU device, f32 pipeline tensors are copied there (no readback); the serial replay run uses the host path'
       : 'host collectives: readback, ring over the loopback transport, write back',
   model:
     `${configs.join(' + ')} with num_layers ${size.layers}, hidden ${size.hidden}, heads ${size.heads}, seq ${size.seq}, micro batch ${size.micro}` +

@@ -10,6 +10,7 @@
 // marked failed (`fail`) fails at once every collective that waits for it.
 import { DEFAULT_TIMEOUT_MS } from '../comm/transport';
 import type { GpuContext } from './context';
+import { DeviceMailbox } from './device-p2p';
 import { DeviceReducer, type Region } from './device-reduce';
 import type { GpuTensor } from './tensor';
 
@@ -43,6 +44,10 @@ export interface DeviceCollectives {
   seqGather(pairs: readonly SeqTensors[], B: number, T: number, g: DeviceGroup): Promise<void>;
   /** Σ over the members of `full` (B, T, cols); member r's `local` gets its positions of it */
   seqReduceScatter(full: GpuTensor, local: GpuTensor, B: number, T: number, g: DeviceGroup): Promise<void>;
+  /** point to point (device-p2p.ts): `t`'s copy for rank `to` is queued before this resolves */
+  send(to: number, tag: string, t: GpuTensor): Promise<void>;
+  /** `into` gets what rank `from` sent with `tag` (its copy queued before this resolves) */
+  recv(from: number, tag: string, into: GpuTensor): Promise<void>;
   /** this rank failed: whatever waits for it fails now, and so will later calls that need it */
   fail(error: unknown): void;
 }
@@ -68,11 +73,20 @@ export interface DeviceHubOptions {
 }
 
 const groupKey = (g: DeviceGroup) => g.name ?? `[${g.ranks.join(',')}]`;
+/** run()'s promise, or a rejected one where run throws */
+const rejecting = (run: () => Promise<void>): Promise<void> => {
+  try {
+    return run();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+};
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** The members of one process on one device: `member(rank)` for each rank that runs here. */
 export class DeviceHub {
   readonly reducer: DeviceReducer;
+  readonly mailbox: DeviceMailbox;
   private readonly members: ReadonlySet<number>;
   private readonly pending = new Map<string, Pending>();
   private readonly failed = new Map<number, string>();
@@ -85,6 +99,7 @@ export class DeviceHub {
     opts: DeviceHubOptions = {},
   ) {
     this.reducer = new DeviceReducer(ctx, opts.pieceElems);
+    this.mailbox = new DeviceMailbox(ctx);
     this.members = new Set(ranks);
   }
 
@@ -107,6 +122,8 @@ export class DeviceHub {
         post(g, { kind: 'seqGather', n: pairs.reduce((s, p) => s + p.local.length, 0), pairs, B, T }, 'all-gather'),
       seqReduceScatter: (full, local, B, T, g) =>
         post(g, { kind: 'seqReduceScatter', n: full.length, full, local, B, T }, 'reduce-scatter'),
+      send: (to, tag, t) => rejecting(() => this.mailbox.send(rank, this.peer(to, 'send to'), tag, t)),
+      recv: (from, tag, into) => rejecting(() => this.mailbox.recv(this.peer(from, 'receive from'), rank, tag, into)),
       fail: (e) => this.fail(rank, e),
     };
   }
@@ -170,8 +187,14 @@ export class DeviceHub {
     for (const w of e.waiters) err ? w.reject(err) : w.resolve();
   }
 
+  private peer(rank: number, what: string): number {
+    if (!this.members.has(rank)) throw new Error(`DeviceHub: cannot ${what} rank ${rank}: not on this device`);
+    return rank;
+  }
+
   private fail(rank: number, error: unknown): void {
     this.failed.set(rank, errorText(error));
+    this.mailbox.fail(rank, errorText(error));
     for (const [key, e] of [...this.pending]) {
       const at = e.ranks.indexOf(rank);
       if (at >= 0 && !e.posts[at])

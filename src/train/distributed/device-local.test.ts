@@ -1,5 +1,6 @@
 // Layouts whose ranks share this process's GPU device (trainLoopbackRanks: Dawn + SwiftShader
-// here) take the device-local collectives (gpu/device-collectives.ts) and still train exactly
+// here) take the device-local collectives (gpu/device-collectives.ts) and pipeline copies
+// (gpu/device-p2p.ts: every activation and gradient, none over the transport) and still train exactly
 // like one rank: the loss at each step within the parity tolerance of e2e/layouts.spec.ts (there
 // the ranks run in a browser worker on the host path, unchanged), on every rank. ZeRO-2's
 // gradient shards stay on the host path next to TP sums on the device.
@@ -60,6 +61,8 @@ const cases: Case[] = [
   { name: 'DP2', world: 2, accum: 1, dp: 2 },
   { name: 'TP2', world: 2, tp: 2, accum: 1, dp: 1 },
   { name: 'TP2×PP2 (tied embeddings across stages)', world: 4, tp: 2, pipe: 2, accum: 2, dp: 1 },
+  { name: 'PP2, 4 micro-batches (activations and gradients copied on the device)', world: 2, pipe: 2, accum: 4, dp: 1 },
+  { name: 'PP2×DP2', world: 4, pipe: 2, accum: 2, dp: 2 },
   { name: 'TP2 sequence parallel', world: 2, tp: 2, accum: 1, dp: 1, seq: true },
   { name: 'DP2 with ZeRO-1', world: 2, accum: 2, dp: 2, zero: 1 },
   { name: 'TP2×DP2 with ZeRO-2 (shards on the host path)', world: 4, tp: 2, accum: 1, dp: 2, zero: 2 },
@@ -89,6 +92,11 @@ describe('device-local collectives = one rank', { timeout: 300_000 }, () => {
     });
     const run = await trainLoopbackRanks(await sharedTestContext(), c, text, world);
     expect(run.deviceCollectives, 'collectives that ran on the device').toBeGreaterThan(0);
+    // every activation and its gradient: 2 per micro-batch and stage boundary, per step and pipeline
+    const boundaries = (pipe ?? 1) - 1;
+    expect(run.deviceMessages, 'pipeline tensors copied on the device').toBe(
+      2 * boundaries * accum * STEPS * dp * (tp ?? 1),
+    );
     expect(want).toHaveLength(STEPS);
     for (const events of run.events) {
       const got = lossesOf(events);

@@ -1,7 +1,8 @@
 // Every rank of a `world` trained at once in this process, over loopback transports and one GPU
 // context (tests and benches): what each rank returned, its events, and the bytes it sent.
-// The ranks share the device, so their collectives run on it (gpu/device-collectives.ts) unless
-// `collectives: 'host'` asks for the wire path (tests of what travels: 16-bit wire, bytes sent).
+// The ranks share the device, so their collectives and f32 pipeline tensors go on it
+// (gpu/device-collectives.ts, gpu/device-p2p.ts) unless `collectives: 'host'` asks for the wire
+// path (tests of what travels: 16-bit wire, bytes sent).
 import { createLoopbackWorld } from '../../comm/loopback';
 import type { GpuContext } from '../../gpu/context';
 import { deviceWorld } from '../../gpu/device-collectives';
@@ -20,6 +21,8 @@ export interface LoopbackRanks<Out> {
   bytes: number[];
   /** collectives that ran on the shared GPU device (0 with collectives: 'host') */
   deviceCollectives: number;
+  /** point-to-point tensors (pipeline activations, gradients) copied on the device (gpu/device-p2p.ts) */
+  deviceMessages: number;
 }
 
 export interface LoopbackOptions extends TrainRankOptions {
@@ -46,7 +49,8 @@ function start(ctx: GpuContext, config: TrainConfig, text: string, world: number
     return run;
   });
   const bytes = () => loop.transports.map((t) => t.meter.totals().reduce((a, s) => a + s.bytesSent, 0));
-  return { runs, events, bytes, onDevice: () => hub?.completed ?? 0 };
+  const onDevice = () => ({ deviceCollectives: hub?.completed ?? 0, deviceMessages: hub?.mailbox.delivered ?? 0 });
+  return { runs, events, bytes, onDevice };
 }
 
 /** Fails as soon as one rank fails. */
@@ -59,7 +63,7 @@ export async function trainLoopbackRanks(
 ): Promise<LoopbackRanks<RankResult>> {
   const { runs, events, bytes, onDevice } = start(ctx, config, text, world, opts);
   const out = await Promise.all(runs);
-  return { out, events, bytes: bytes(), deviceCollectives: onDevice() };
+  return { out, events, bytes: bytes(), ...onDevice() };
 }
 
 /** Waits for every rank, failed or not (a run that must fail on every rank). */
@@ -72,5 +76,5 @@ export async function trainLoopbackRanksSettled(
 ): Promise<LoopbackRanks<PromiseSettledResult<RankResult>>> {
   const { runs, events, bytes, onDevice } = start(ctx, config, text, world, opts);
   const out = await Promise.allSettled(runs);
-  return { out, events, bytes: bytes(), deviceCollectives: onDevice() };
+  return { out, events, bytes: bytes(), ...onDevice() };
 }

@@ -6,7 +6,9 @@
 // The host never waits for the GPU between ops: a forward or backward is recorded work that is
 // submitted and left to run; a send queues the tensor's copy at once (so later work cannot
 // overwrite what is sent) and its readback and transfer finish in the background while the
-// stage goes on; the step waits for them before the gradient sync. The last backward starts
+// stage goes on; the step waits for them before the gradient sync. Between ranks that share this
+// process's GPU device (loopback worlds) an f32 tensor goes as a copy on the device instead
+// (gpu/device-p2p.ts): no readback, and the host waits for nothing. The last backward starts
 // the data-parallel gradient buckets as it finishes them (grad-sync.ts; with ZeRO-2/3 every
 // backward does, grad-shard-sync.ts), which then makes the gradients global and steps the optimizer.
 import { decodeRows, encodeRows, rowCodecBytes } from '../../comm/compress/row-codec';
@@ -21,7 +23,7 @@ import type { GpuTensor } from '../../gpu/tensor';
 import { chunkTag } from './chunk-route';
 import { gradSyncFor, type GradSyncPlace, type SyncTimes } from './grad-sync';
 import { halfWireBytes, halfWireOf } from './half-wire-gpu';
-import type { RankComm } from './rank-comm';
+import { deviceFor, type RankComm } from './rank-comm';
 
 export interface PipelinePlace extends GradSyncPlace {
   comm: RankComm;
@@ -129,7 +131,10 @@ export async function pipelineStep(
           const to = rankOfStage(`sends ${op.what}`, op.microbatch, op.peerStage);
           const sendTag = tag(op.what, op.microbatch, globalOf(op.chunk) + (op.what === 'activation' ? 1 : -1));
           const codec = codecOf(op.what);
-          const done = readForWire(t, codec, src).then((bytes) => comm.send(to, sendTag, bytes));
+          const device = codec === 'none' ? deviceFor(comm, { ranks: [comm.rank, to] }, ctx) : null;
+          const done = device
+            ? device.send(to, sendTag, src)
+            : readForWire(t, codec, src).then((bytes) => comm.send(to, sendTag, bytes));
           done.catch(() => {}); // awaited with the others below; this keeps an early failure from going unhandled
           sending.push(done);
           break;
@@ -137,12 +142,18 @@ export async function pipelineStep(
         case 'recv': {
           const from = rankOfStage(`receives ${op.what}`, op.microbatch, op.peerStage);
           const codec = codecOf(op.what);
+          const into = op.what === 'activation' ? model.inputOf(k) : acts.dx;
+          const device = codec === 'none' ? deviceFor(comm, { ranks: [from, comm.rank] }, ctx) : null;
+          if (device) {
+            await device.recv(from, tag(op.what, op.microbatch, globalOf(op.chunk)), into);
+            break;
+          }
           const got = await comm.recv(
             from,
             tag(op.what, op.microbatch, globalOf(op.chunk)),
             pipeBytes(codec, rows, cols),
           );
-          writeFromWire(t, codec, op.what === 'activation' ? model.inputOf(k) : acts.dx, got);
+          writeFromWire(t, codec, into, got);
           break;
         }
       }
