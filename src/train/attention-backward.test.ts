@@ -35,7 +35,7 @@ const configFor = (seq: number) =>
     },
   ]).config as unknown as TrainConfig;
 
-async function train(seq: number, attentionBackward: AttentionBackward) {
+async function train(seq: number, attentionBackward: AttentionBackward, recomputeLayers = 0) {
   const ctx = await sharedTestContext();
   const c = configFor(seq);
   const spec = modelSpec(c, { vocabSize: 256 } as Tokenizer);
@@ -46,6 +46,7 @@ async function train(seq: number, attentionBackward: AttentionBackward) {
     adam: adamHyper(c),
     schedule: lrSchedule(c),
     attentionBackward,
+    recomputeLayers,
   });
   t.loadParams(initFlat(t.model.layout, c.seed));
   const N = 2 * spec.T;
@@ -87,6 +88,13 @@ describe('attention without kept probabilities = attention with them', { timeout
       expect(recompute.activationBytes).toBeLessThan(stored.activationBytes);
     });
   }
+
+  it('with activation recompute (each chunk’s forward runs again before its backward)', async () => {
+    const stored = await train(32, 'stored');
+    const both = await train(32, 'recompute', 1);
+    expect(maxRel(both.grads, stored.grads)).toBeLessThan(1e-5);
+    expect(maxRel(both.losses, stored.losses)).toBeLessThan(1e-5);
+  });
 
   it('fused kernels, where this adapter runs them', async (test) => {
     if (!fusedAttentionSupported(await sharedTestContext(), 8)) test.skip();
