@@ -259,7 +259,7 @@ export interface ActsOptions {
   /** activation recompute (NeoX checkpoint_activations): chunk size k and the shared scratch layers;
    *  with 16-bit activations, the shared f32 chunk inputs (each slot keeps packed copies) */
   recompute?: { chunk: number; scratch: LayerActs[]; half?: HalfChunkInputs };
-  /** the attention backward after a fused forward (default: fusionFor's choice) */
+  /** how the attention runs without kept probabilities (default: fusionFor's choice) */
   attentionBackward?: AttentionBackward;
   /** the recomputing attention backward's scratch, shared by the slots (allocAttentionScratch) */
   attentionScratch?: AttentionScratch | null;

@@ -44,7 +44,7 @@ export interface GptOptions {
   recomputeLayers?: number;
   /** the flat parameter/gradient buffers' length for the layout's `total` elements (ZeRO pads it); default: total */
   flatLength?: (total: number) => number;
-  /** the attention backward after a fused forward (activations.ts fusionFor); default: chosen by size */
+  /** how the attention runs without kept probabilities (activations.ts fusionFor); default: chosen by size */
   attentionBackward?: AttentionBackward;
   /** mixed precision: (2) [loss scale, 1 / loss scale], rewritten each step; the backward
    *  multiplies dL/dlogits by element 0 */

@@ -64,7 +64,7 @@ export function stashedKeys(s: ModelSpec, w: LayerActs, j: number): (keyof Layer
     'v',
     ...(w.att ? (['att'] as const) : []),
     ...(w.attDrop ? (['attDrop'] as const) : []),
-    ...(w.lse ? (['yh'] as const) : []), // the fused attention backward's output
+    ...(w.lse ? (['yh'] as const) : []), // the fused attention backward's output (kept on every log-sum-exp path)
     'y',
     ...(s.parallelResidual ? [] : (['xMid'] as const)),
     'ln2',

@@ -53,7 +53,7 @@ export interface TrainerOptions {
   zero?: { shards: number; index: number; stage?: number; gather?: SliceGather };
   /** flat-buffer ranges this rank leaves out of the gradient norm (another rank counts them), given its layout */
   normSkip?: (layout: ParamLayout) => Range[];
-  /** the attention backward after a fused forward (model/activations.ts fusionFor); default: chosen by size */
+  /** how the attention runs without kept probabilities (model/activations.ts fusionFor); default: chosen by size */
   attentionBackward?: AttentionBackward;
   /** fp16 / bf16: the loss scaler (the backward is scaled, gradients unscaled and checked; a step
    *  with an Inf/NaN gradient skips the optimizer); absent: f32 */
