@@ -10,6 +10,7 @@ import {
   matmulConfigName,
   planMatmul,
   resolveMatmulSpec,
+  smallSplitProduct,
   splitKFor,
   vec4ConfigName,
 } from './matmul';
@@ -103,9 +104,47 @@ describe('planMatmul on SwiftShader', () => {
 });
 
 describe('splitKFor', () => {
-  it('keeps at least 512 of K per split and never splits batches', () => {
+  it('keeps at least 512 of K per split (256 on small products) and never splits batches', () => {
     expect(splitKFor({ M: 64, N: 64, K: 2048 }, SPLIT_TILES)).toBe(4);
-    expect(splitKFor({ M: 64, N: 64, K: 1000 }, SPLIT_TILES)).toBe(1);
+    expect(splitKFor({ M: 64, N: 64, K: 1000 }, SPLIT_TILES)).toBe(3);
+    expect(splitKFor({ M: 64, N: 64, K: 1024 }, SPLIT_TILES)).toBe(4);
+    expect(splitKFor({ M: 64, N: 64, K: 500 }, SPLIT_TILES)).toBe(1);
+    expect(splitKFor({ M: 2048, N: 768, K: 768 }, SPLIT_TILES)).toBe(1); // 192 tiles: not small
     expect(splitKFor({ M: 64, N: 64, K: 8192, batch: 2 }, SPLIT_TILES)).toBe(1);
+  });
+});
+
+// y = x·Wᵀ of a layer with `out` outputs and `inp` inputs over `rows` rows: forward, input and weight gradient
+const linearProducts = (rows: number, out: number, inp: number): MatmulSpec[] => [
+  { M: rows, N: out, K: inp, transB: true },
+  { M: rows, N: inp, K: out },
+  { M: out, N: inp, K: rows, transA: true, beta: 1 },
+];
+
+describe('smallSplitProduct', () => {
+  it('is none of NeoX 125M’s products at seq 2048 (their plans were measured before it existed)', () => {
+    for (const micro of [1, 2, 4, 8]) {
+      const rows = 2048 * micro;
+      const products = [
+        ...linearProducts(rows, 3 * 768, 768),
+        ...linearProducts(rows, 768, 768),
+        ...linearProducts(rows, 3072, 768),
+        ...linearProducts(rows, 768, 3072),
+        ...linearProducts(rows, 50304, 768),
+      ];
+      for (const p of products) expect(smallSplitProduct(p, SPLIT_TILES), JSON.stringify(p)).toBe(false);
+    }
+  });
+
+  it('is every linear product of a TP2 rank of the 50M layouts model (bench/matmul-shapes.json m50tp2.*)', () => {
+    const rows = 1024;
+    const products = [
+      ...linearProducts(rows, 768, 512),
+      ...linearProducts(rows, 512, 256),
+      ...linearProducts(rows, 1024, 512),
+      ...linearProducts(rows, 512, 1024),
+    ];
+    for (const p of products) expect(smallSplitProduct(p, SPLIT_TILES), JSON.stringify(p)).toBe(true);
+    expect(splitKFor(products[0], SPLIT_TILES)).toBe(2);
   });
 });

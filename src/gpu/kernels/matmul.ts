@@ -127,15 +127,26 @@ export const SPLIT_K_BELOW_TILES = 200;
 /** ...into S splits of 128×64 tiles, the smallest S of SPLIT_K_COUNTS giving this many workgroups, */
 export const SPLIT_K_TARGET_WORKGROUPS = 2048;
 export const SPLIT_K_COUNTS: readonly number[] = [2, 3, 4, 6, 8, 12, 16];
-/** ...each split keeping at least this much of K (its partial sums cost an extra M×N write and read). */
+/** ...each split keeping at least this much of K (its partial sums cost an extra M×N write and read); */
 export const SPLIT_K_MIN_K = 512;
+/** ...or this much on a small product (smallSplitProduct): there each workgroup's walk along K is what
+ *  the product waits for (the 50M layouts model's layers on the H200: 256 of K per split was the fastest;
+ *  applied to every product it slowed NeoX 125M, bench/README.md) */
+export const SPLIT_K_MIN_K_SMALL = 256;
+
+/** A single product with K ≤ 1024 and fewer than 192 cfg tiles. None of NeoX 125M's at seq 2048 is one. Pure. */
+export function smallSplitProduct(spec: MatmulSpec, cfg: Vec4Config): boolean {
+  const s = resolveMatmulSpec(spec);
+  return s.batch === 1 && s.K <= 1024 && Math.ceil(s.M / cfg.BM) * Math.ceil(s.N / cfg.BN) < 192;
+}
 
 /** How many K splits of a cfg-tiled product give SPLIT_K_TARGET_WORKGROUPS (1: none fits). Pure. */
 export function splitKFor(spec: MatmulSpec, cfg: Vec4Config): number {
   const s = resolveMatmulSpec(spec);
   if (s.batch > 1) return 1;
   const tiles = Math.ceil(s.M / cfg.BM) * Math.ceil(s.N / cfg.BN);
-  const fits = SPLIT_K_COUNTS.filter((n) => s.K / n >= SPLIT_K_MIN_K);
+  const minK = smallSplitProduct(s, cfg) ? SPLIT_K_MIN_K_SMALL : SPLIT_K_MIN_K;
+  const fits = SPLIT_K_COUNTS.filter((n) => s.K / n >= minK);
   return fits.find((n) => tiles * n >= SPLIT_K_TARGET_WORKGROUPS) ?? fits[fits.length - 1] ?? 1;
 }
 
