@@ -14,6 +14,7 @@ import { randint } from '../util/rng';
 import { evaluateTokens, nextLogitsOf } from './evaluate';
 import { ForwardModel } from './forward-model';
 import { evalWindows } from './windows';
+import { maxRelDiff } from '../util/max-rel-diff';
 
 const base = { V: 96, C: 24, H: 3, hd: 8, F: 48, L: 3, T: 8, maxPos: 12 };
 const variants: [string, ModelSpec][] = [
@@ -31,16 +32,6 @@ function model(s: ModelSpec): Tensors {
   for (const [k, f] of randomModel(s, 5)) t.set(k, { shape: [], data: f.param.map((x) => x * 0.3) });
   return t;
 }
-
-const relErr = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let d = 0,
-    m = 0;
-  for (let i = 0; i < b.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return d / m;
-};
 
 let ctx: GpuContext;
 beforeAll(async () => {
@@ -62,7 +53,7 @@ describe('ForwardModel', () => {
     const ours = await m.logits();
     const ref = hfReferenceLogits(cfg, hf, w0);
     expect(
-      relErr(
+      maxRelDiff(
         ours.subarray(s.T * s.V, 2 * s.T * s.V),
         ref.flatMap((r) => [...r]),
       ),
@@ -99,7 +90,7 @@ describe('ForwardModel', () => {
       toHfTensors(s, 'GPTNeoXForCausalLM', t),
       context,
     );
-    expect(relErr(row, ref[2])).toBeLessThan(1e-5);
+    expect(maxRelDiff(row, ref[2])).toBeLessThan(1e-5);
     await expect(m.forward(Int32Array.from({ length: s.T }, () => s.V))).rejects.toThrow('outside the vocabulary');
   });
 });

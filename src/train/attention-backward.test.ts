@@ -14,6 +14,7 @@ import type { AttentionBackward } from '../model/activations';
 import { initFlat } from '../model/init';
 import { adamHyper, lrSchedule, modelSpec, type TrainConfig } from './setup';
 import { Trainer } from './trainer';
+import { maxRelDiff } from '../util/max-rel-diff';
 
 const configFor = (seq: number) =>
   resolveConfig([
@@ -64,24 +65,14 @@ async function train(seq: number, attentionBackward: AttentionBackward, recomput
   return { losses, grads: grads!, validLoss, activationBytes: t.memory().activationBytes };
 }
 
-const maxRel = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let diff = 0,
-    scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
-};
-
 describe('attention without kept probabilities = attention with them', { timeout: 300_000 }, () => {
   // 32: the epilogue recomputes the probabilities; 30: no vec4 products, the softmax runs again
   for (const seq of [32, 30]) {
     it(`T = ${seq}: recomputing backward`, async () => {
       const stored = await train(seq, 'stored');
       const recompute = await train(seq, 'recompute');
-      expect(maxRel(recompute.grads, stored.grads)).toBeLessThan(1e-5);
-      expect(maxRel(recompute.losses, stored.losses)).toBeLessThan(1e-5);
+      expect(maxRelDiff(recompute.grads, stored.grads)).toBeLessThan(1e-5);
+      expect(maxRelDiff(recompute.losses, stored.losses)).toBeLessThan(1e-5);
       expect(recompute.losses[2]).not.toBe(recompute.losses[0]); // the steps changed the weights
       expect(Math.abs(recompute.validLoss - stored.validLoss) / stored.validLoss).toBeLessThan(1e-5);
       // stored: each layer's (B·h, T, T) probabilities and one gradient of them; recompute: two shared buffers
@@ -92,15 +83,15 @@ describe('attention without kept probabilities = attention with them', { timeout
   it('with activation recompute (each chunk’s forward runs again before its backward)', async () => {
     const stored = await train(32, 'stored');
     const both = await train(32, 'recompute', 1);
-    expect(maxRel(both.grads, stored.grads)).toBeLessThan(1e-5);
-    expect(maxRel(both.losses, stored.losses)).toBeLessThan(1e-5);
+    expect(maxRelDiff(both.grads, stored.grads)).toBeLessThan(1e-5);
+    expect(maxRelDiff(both.losses, stored.losses)).toBeLessThan(1e-5);
   });
 
   it('fused kernels, where this adapter runs them', async (test) => {
     if (!fusedAttentionSupported(await sharedTestContext(), 8)) test.skip();
     const stored = await train(32, 'stored');
     const fused = await train(32, 'fused');
-    expect(maxRel(fused.grads, stored.grads)).toBeLessThan(1e-5);
-    expect(maxRel(fused.losses, stored.losses)).toBeLessThan(1e-5);
+    expect(maxRelDiff(fused.grads, stored.grads)).toBeLessThan(1e-5);
+    expect(maxRelDiff(fused.losses, stored.losses)).toBeLessThan(1e-5);
   });
 });

@@ -19,6 +19,7 @@ import { Rng } from '../../util/rng';
 import { adamHyper, lrSchedule, modelSpec, type TrainConfig } from '../setup';
 import { Trainer, type MicroBatch } from '../trainer';
 import { rankLocalSgd } from './rank-local-sgd';
+import { maxRelDiff } from '../../util/max-rel-diff';
 
 const config = resolveConfig([
   {
@@ -91,24 +92,13 @@ async function train(
 const cfg = (c: Partial<LocalSgdConfig>): LocalSgdConfig => ({ ...structuredClone(LOCAL_SGD_DEFAULTS), ...c });
 const fedAvgEveryStep = () => cfg({ inner_steps: 1, outer_optimizer: { type: 'nesterov', lr: 1, momentum: 0 } });
 
-/** max |a − b| over max |b| */
-function relDiff(a: Float32Array, b: Float32Array): number {
-  let worst = 0,
-    scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return worst / scale;
-}
-
 describe('LocalSgd with the GPU trainer', { timeout: 300_000 }, () => {
   it('inner_steps 1, outer lr 1, momentum 0: replicas on the same data train exactly like one trainer', async () => {
     const [single, a, b] = await replicas(3);
     const one = await train([single], null, 4, (_, s) => s);
     const two = await train([a, b], fedAvgEveryStep(), 4, (_, s) => s);
     // start − (start − end) is end up to f32 rounding; 4 AdamW steps carry it along
-    expect(relDiff(two.params[0], one.params[0])).toBeLessThan(1e-5);
+    expect(maxRelDiff(two.params[0], one.params[0])).toBeLessThan(1e-5);
     expect(two.params[1]).toEqual(two.params[0]);
     expect(two.reports[0]).toHaveLength(4);
   });
@@ -122,7 +112,7 @@ describe('LocalSgd with the GPU trainer', { timeout: 300_000 }, () => {
     expect(fedAvg.params[1]).toEqual(fedAvg.params[0]);
     // Adam's first step moves each weight by ±lr·sign(g): where the replicas' gradients disagree in
     // sign, the average of their steps is 0 and the step with their averaged gradient is ±lr
-    expect(relDiff(fedAvg.params[0], sync.params[0])).toBeGreaterThan(1e-3);
+    expect(maxRelDiff(fedAvg.params[0], sync.params[0])).toBeGreaterThan(1e-3);
   });
 
   it('DiLoCo with int8 pseudo-gradients: replicas on their own data end identical and learned', async () => {

@@ -11,6 +11,7 @@ import { LocalSgd, localSgdSettings, type OuterRoundReport } from './local-sgd';
 import { ringAverage } from './replica-average';
 import { fragmentRanges, fragmentsStartingAt } from './schedule';
 import { toyBatch, toyGrad, toyLoss } from './toy-problem';
+import { maxRelDiff } from '../../util/max-rel-diff';
 
 const P = 41,
   M = 8,
@@ -98,16 +99,6 @@ function reference(dp: number, steps: number, c: LocalSgdConfig) {
 
 const cfg = (c: Partial<LocalSgdConfig>): LocalSgdConfig => ({ ...structuredClone(LOCAL_SGD_DEFAULTS), ...c });
 
-function worst(got: Float32Array, want: Float64Array): number {
-  let d = 0,
-    m = 0;
-  for (let i = 0; i < want.length; i++) {
-    d = Math.max(d, Math.abs(got[i] - want[i]));
-    m = Math.max(m, Math.abs(want[i]));
-  }
-  return d / m;
-}
-
 describe('LocalSgd rounds against the CPU reference', () => {
   const cases: Array<[string, number, number, LocalSgdConfig]> = [
     ['DiLoCo: H 4, Nesterov 0.7/0.9, 3 replicas, a last partial round', 3, 14, cfg({ inner_steps: 4 })],
@@ -128,9 +119,9 @@ describe('LocalSgd rounds against the CPU reference', () => {
     it(what, async () => {
       const got = await runLocalSgd(dp, steps, c);
       const want = reference(dp, steps, c);
-      expect(worst(got.start, want.start)).toBeLessThan(1e-5);
+      expect(maxRelDiff(got.start, want.start)).toBeLessThan(1e-5);
       for (let r = 0; r < dp; r++) {
-        expect(worst(got.params[r], want.w[r]), `replica ${r}`).toBeLessThan(1e-5);
+        expect(maxRelDiff(got.params[r], want.w[r]), `replica ${r}`).toBeLessThan(1e-5);
         expect(got.params[r], 'replicas end equal').toEqual(got.params[0]);
       }
       const probe = toyBatch(P, 64, 99, 0);
