@@ -49,14 +49,13 @@ export class DeviceMailbox {
         this.settle(key, w, err);
         return Promise.reject(err);
       }
-      this.copy(t.buffer, t.offset, w.into, 'device-p2p.direct');
+      this.copy(t.buffer, t.offset, w.into.buffer, w.into.offset, t.length, 'device-p2p.direct');
+      this.delivered++;
       this.settle(key, w, null);
       return Promise.resolve();
     }
     const buffer = this.take(t.length * 4);
-    const enc = this.ctx.device.createCommandEncoder({ label: 'device-p2p.stage' });
-    enc.copyBufferToBuffer(t.buffer, t.offset, buffer, 0, t.length * 4);
-    this.ctx.device.queue.submit([enc.finish()]);
+    this.copy(t.buffer, t.offset, buffer, 0, t.length, 'device-p2p.stage');
     this.staged.set(key, { buffer, length: t.length });
     return Promise.resolve();
   }
@@ -69,7 +68,8 @@ export class DeviceMailbox {
       this.staged.delete(key);
       if (s.length !== into.length)
         return Promise.reject(new Error(`device recv ${key}: ${s.length} elements sent into ${describe(into)}`));
-      this.copy(s.buffer, 0, into, 'device-p2p.unstage');
+      this.copy(s.buffer, 0, into.buffer, into.offset, s.length, 'device-p2p.unstage');
+      this.delivered++;
       this.give(s.buffer, s.length * 4);
       return Promise.resolve();
     }
@@ -94,11 +94,11 @@ export class DeviceMailbox {
     }
   }
 
-  private copy(src: GPUBuffer, srcOffset: number, into: GpuTensor, label: string): void {
+  /** Submits a copy of `length` f32 values on the shared queue. */
+  private copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, length: number, label: string) {
     const enc = this.ctx.device.createCommandEncoder({ label });
-    enc.copyBufferToBuffer(src, srcOffset, into.buffer, into.offset, into.length * 4);
+    enc.copyBufferToBuffer(src, srcOffset, dst, dstOffset, length * 4);
     this.ctx.device.queue.submit([enc.finish()]);
-    this.delivered++;
   }
 
   private settle(key: string, w: Waiting, err: Error | null): void {

@@ -14,6 +14,12 @@ import { fusedAttentionSupported } from '../gpu/kernels/fused-attention';
 import { vec4Aligned } from '../gpu/kernels/matmul';
 import type { GpuTensor } from '../gpu/tensor';
 import { type HalfChunkInputs, type HalfWork, halfChunkFirstLayer, halfLayer } from './half-activations';
+import {
+  type AttentionBackward,
+  chooseAttentionBackward,
+  FUSED_ATTENTION_FROM_BYTES,
+  RECOMPUTE_SCRATCH_BYTES,
+} from '../parallel/activation-memory';
 import type { HostCopy } from './program';
 import type { ModelSpec } from './spec';
 
@@ -55,21 +61,9 @@ export interface Fusion {
   geluBackward: boolean;
 }
 
-/** Without attention dropout: 'recompute' keeps each row's log-sum-exp (the forward's products run
- *  through one (B*h, T, T) scratch shared by every layer and slot) and the backward puts the layer's
- *  probabilities back into that scratch for the unfused backward; 'fused': the fused kernels, no
- *  T × T buffer at all; 'stored': every layer keeps its probabilities (more memory, no recomputation). */
-export type AttentionBackward = 'fused' | 'recompute' | 'stored';
-
-/** Largest (B*h, T, T) scratch the recomputing backward takes (two of them: probabilities, gradient). */
-export const RECOMPUTE_SCRATCH_BYTES = 2 ** 30;
+export { type AttentionBackward, FUSED_ATTENTION_FROM_BYTES, RECOMPUTE_SCRATCH_BYTES };
 
 const NO_FUSION: Fusion = { attention: false, probabilities: true, attentionBackward: null, geluBackward: false };
-
-/** The attention without its (B*h, T, T) probabilities kept (the log-sum-exp path) pays off when a
- *  layer's probabilities would be large. Below this the plain kernels are as fast and need no
- *  recomputation (the fused forward is slower there on the H200, and far slower on SwiftShader). */
-export const FUSED_ATTENTION_FROM_BYTES = 32 << 20;
 
 /** By default, from FUSED_ATTENTION_FROM_BYTES of one layer's probabilities: the recomputing backward
  *  (faster on the GPUs measured, bench/README.md; it needs no fused kernel) while its scratch fits
@@ -88,21 +82,6 @@ export function fusionFor(ctx: GpuContext, s: ModelSpec, d: LocalDims, B: number
   }
   const backward = chooseAttentionBackward(prefer, large, fits, fusedAttentionSupported(ctx, s.hd));
   return { attention: backward !== null, probabilities: backward === null, attentionBackward: backward, geluBackward };
-}
-
-/** Pure: fusionFor's attention backward without attention dropout (null: the probabilities kept). */
-function chooseAttentionBackward(
-  prefer: AttentionBackward | undefined,
-  large: boolean,
-  fits: boolean,
-  fusedKernel: boolean,
-): AttentionBackward | null {
-  if (prefer === 'stored') return null;
-  if (prefer === 'recompute') return fits ? 'recompute' : null;
-  if (prefer === 'fused') return fusedKernel ? 'fused' : null;
-  if (!large) return null;
-  if (fits) return 'recompute';
-  return fusedKernel ? 'fused' : null;
 }
 
 // n: this rank's token rows, N (or B·T/tp with sequence parallelism)

@@ -154,20 +154,21 @@ export function layerForwardPass(
   // without attention dropout (which needs the probabilities kept): the unfused products through the
   // recomputing backward's scratch, keeping each row's log-sum-exp (faster than the fused kernel on the
   // GPUs measured, bench/README.md), or else the fused kernel
+  const mm = attentionProducts(BH, T, hd);
   if (A.lse && !attDrop && a.attRecomputed) {
-    b.push(...matmul(ctx, A.q, A.k, a.attRecomputed, attentionProducts(BH, T, hd).scores));
+    b.push(...matmul(ctx, A.q, A.k, a.attRecomputed, mm.scores));
     b.push(causalSoftmaxForward(ctx, a.attRecomputed, BH, T, scale, A.lse));
-    b.push(...matmul(ctx, a.attRecomputed, A.v, A.yh, attentionProducts(BH, T, hd).values));
+    b.push(...matmul(ctx, a.attRecomputed, A.v, A.yh, mm.values));
   } else if (A.lse && !attDrop) b.push(fusedAttentionForward(ctx, A.q, A.k, A.v, A.yh, A.lse, { BH, T, hd, scale }));
   else if (A.att) {
-    b.push(...matmul(ctx, A.q, A.k, A.att, attentionProducts(BH, T, hd).scores));
+    b.push(...matmul(ctx, A.q, A.k, A.att, mm.scores));
     b.push(causalSoftmaxForward(ctx, A.att, BH, T, scale));
     if (attDrop)
       b.push(
         copy(ctx, A.att, attDrop),
         dropoutForward(ctx, attDrop, s.attentionDropout, a.dropSeed, stream(l, 0), attentionLayout(m)),
       );
-    b.push(...matmul(ctx, attDrop ?? A.att, A.v, A.yh, attentionProducts(BH, T, hd).values));
+    b.push(...matmul(ctx, attDrop ?? A.att, A.v, A.yh, mm.values));
   } else throw new Error(`layer ${l}: neither attention probabilities nor log-sum-exp were allocated`);
   b.push(mergeHeads(ctx, A.yh, A.y, B, T, d.h, hd));
   rowParallelForward(

@@ -36,9 +36,11 @@ export interface ActivationCountInput {
   halfActivations?: boolean;
 }
 
-/** activations.ts: fused attention from this many bytes of one layer's probabilities */
+/** The attention without its (B·h, T, T) probabilities kept (the log-sum-exp path) pays off when a
+ *  layer's probabilities would be large. Below this the plain kernels are as fast and need no
+ *  recomputation (the fused forward is slower there on the H200, and far slower on SwiftShader). */
 export const FUSED_ATTENTION_FROM_BYTES = 32 << 20;
-/** activations.ts: the recomputing attention backward's largest (B·h, T, T) scratch */
+/** Largest (B·h, T, T) scratch the recomputing backward takes (two of them: probabilities, gradient). */
 export const RECOMPUTE_SCRATCH_BYTES = 2 ** 30;
 
 const bufferBytes = (elements: number) => Math.max(16, Math.ceil((elements * 4) / 16) * 16);
@@ -58,7 +60,9 @@ export function activationBytes(m: ActivationCountInput): number {
   const n = seq ? N / tp : N;
   const P = B * h * T * T;
   const large = P * 4 >= FUSED_ATTENTION_FROM_BYTES;
-  const attentionBackward = attentionBackwardOf(large, P * 4 <= RECOMPUTE_SCRATCH_BYTES, hd % 4 === 0, m);
+  const attentionBackward = m.attentionDropout
+    ? null
+    : chooseAttentionBackward(undefined, large, P * 4 <= RECOMPUTE_SCRATCH_BYTES, hd % 4 === 0);
   const probabilities = attentionBackward === null;
   // each row's log-sum-exp instead of the probabilities (with attention dropout: evaluation's fused forward)
   const fusedAttention = m.attentionDropout ? large && hd % 4 === 0 : !probabilities;
@@ -134,14 +138,26 @@ export function activationBytes(m: ActivationCountInput): number {
   return m.slots * total(slot) + total(shared);
 }
 
-/** Pure: the attention backward fusionFor picks without `prefer` (null: the probabilities are kept). */
-function attentionBackwardOf(
+/** Without attention dropout: 'recompute' keeps each row's log-sum-exp (the forward's products run
+ *  through one (B*h, T, T) scratch shared by every layer and slot) and the backward puts the layer's
+ *  probabilities back into that scratch for the unfused backward; 'fused': the fused kernels, no
+ *  T × T buffer at all; 'stored': every layer keeps its probabilities (more memory, no recomputation). */
+export type AttentionBackward = 'fused' | 'recompute' | 'stored';
+
+/** Pure: the attention backward without attention dropout (null: the probabilities are kept), as
+ *  activations.ts fusionFor picks it: `prefer` where it can run, else by default from
+ *  FUSED_ATTENTION_FROM_BYTES of probabilities per layer (`large`), recomputing while the scratch
+ *  fits, else the fused kernels where they run. */
+export function chooseAttentionBackward(
+  prefer: AttentionBackward | undefined,
   large: boolean,
-  fitsScratch: boolean,
+  fits: boolean,
   fusedKernel: boolean,
-  m: ActivationCountInput,
-): 'recompute' | 'fused' | null {
-  if (m.attentionDropout || !large) return null;
-  if (fitsScratch) return 'recompute';
+): AttentionBackward | null {
+  if (prefer === 'stored') return null;
+  if (prefer === 'recompute') return fits ? 'recompute' : null;
+  if (prefer === 'fused') return fusedKernel ? 'fused' : null;
+  if (!large) return null;
+  if (fits) return 'recompute';
   return fusedKernel ? 'fused' : null;
 }

@@ -143,16 +143,13 @@ export async function pipelineStep(
           const from = rankOfStage(`receives ${op.what}`, op.microbatch, op.peerStage);
           const codec = codecOf(op.what);
           const into = op.what === 'activation' ? model.inputOf(k) : acts.dx;
+          const recvTag = tag(op.what, op.microbatch, globalOf(op.chunk));
           const device = codec === 'none' ? deviceFor(comm, { ranks: [from, comm.rank] }, ctx) : null;
           if (device) {
-            await device.recv(from, tag(op.what, op.microbatch, globalOf(op.chunk)), into);
+            await device.recv(from, recvTag, into);
             break;
           }
-          const got = await comm.recv(
-            from,
-            tag(op.what, op.microbatch, globalOf(op.chunk)),
-            pipeBytes(codec, rows, cols),
-          );
+          const got = await comm.recv(from, recvTag, pipeBytes(codec, rows, cols));
           writeFromWire(t, codec, into, got);
           break;
         }
