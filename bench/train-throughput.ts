@@ -2,6 +2,9 @@
 // on random tokens. Prints one JSON object. On a GPU machine (see ../shared/gpu/README.md):
 //   node tools/bundle-node.mjs build bench/train-throughput.ts && ../shared/gpu/pack.sh build/train-throughput.mjs
 //   bash .gpu/run.sh train-throughput.mjs bench/configs/125M.yml --micro 1 --steps 5 [--attention-backward fused|recompute|stored]
+// tokens_per_s: steps kept in flight (the host records the next step while the GPU runs this one), as
+// PyTorch's mean rate in torch_gpt.py; then the same number of steps each waited for: waited_tokens_per_s,
+// step_ms and median_tokens_per_s (as torch_gpt.py's step_ms).
 // --profile: after the timed steps, one more step with every dispatch and clear timed on its own
 // (timestamp queries, src/gpu/profiler.ts); the JSON then holds `profile`: GPU ms per kernel label.
 // --host-trace: each timed step's host calls and GPU completions (host-trace.ts) in `host_trace`,
@@ -66,6 +69,18 @@ const batch = () => {
 };
 const b = batch();
 for (let i = 0; i < warm; i++) await trainer.trainStep([b]);
+// Steps kept in flight, as PyTorch's asynchronous loop runs them (torch_gpt.py's mean rate): the
+// host records step n + 1 while the GPU finishes step n (Trainer.trainStep, single-rank.ts).
+const f0 = performance.now();
+let inFlight = trainer.trainStep([b]);
+for (let i = 1; i < steps; i++) {
+  const next = trainer.trainStep([b]);
+  await inFlight;
+  inFlight = next;
+}
+const flightLoss = (await inFlight).loss;
+const flightSec = (performance.now() - f0) / 1000;
+// then each step waited for, as a loop that needs every loss before it goes on (and torch_gpt.py's step_ms)
 const trace = values['host-trace'] ? new HostTrace() : null;
 if (trace) for (const m of ['beginStep', 'upload', 'applyUpdate'] as const) trace.wrap(trainer, m);
 const traces: StepTrace[] = [];
@@ -126,11 +141,14 @@ console.log(
         .attentionBackward ?? 'unfused',
     activation_bytes: trainer.model.activationBytes,
     steps,
-    seconds: sec,
-    tokens_per_s: (N * steps) / sec,
+    seconds: flightSec,
+    tokens_per_s: (N * steps) / flightSec,
+    in_flight_last_loss: flightLoss,
+    waited_seconds: sec,
+    waited_tokens_per_s: (N * steps) / sec,
     step_ms: stepMs.map((ms) => Math.round(ms * 1000) / 1000),
     median_tokens_per_s: N / (medianMs / 1000),
-    model_tflops: (flopsPerToken * N * steps) / sec / 1e12,
+    model_tflops: (flopsPerToken * N * steps) / flightSec / 1e12,
     last_loss: loss,
     ...(profile ? { profile } : {}),
     ...(trace ? { host_trace: hostTrace } : {}),

@@ -9,7 +9,7 @@ import type { DataSource } from '../data/data-files';
 import { openRankData, type RankData } from '../data/rank-data';
 import { mixedPrecisionFor, rankPrecision } from './precision';
 import { adamHyper, lrSchedule, modelSpec, type TrainConfig } from './setup';
-import { mixedReport, Trainer, type MicroBatch } from './trainer';
+import { mixedReport, Trainer, type MicroBatch, type StepResult } from './trainer';
 
 export interface RunOptions {
   /** stop after this many steps (defaults to train_iters) */
@@ -66,13 +66,20 @@ export async function trainSingleRank(
   emit({ kind: 'eval', step: 0, split: 'valid', loss: validLoss });
   const t0 = performance.now();
   let trainLoss = NaN;
-  for (let step = 0; step < steps && !opts.signal?.aborted; step++) {
-    const ts = performance.now();
-    const batches = await Promise.all(
-      Array.from({ length: accum }, (_, m) => corpus.train.batch(sampleIds(step, m, micro, accum))),
-    );
-    const r = await trainer.trainStep(batches);
-    const ms = performance.now() - ts;
+  const batchesOf = (step: number) =>
+    Promise.all(Array.from({ length: accum }, (_, m) => corpus.train.batch(sampleIds(step, m, micro, accum))));
+  const evalAfter = (n: number, last: boolean) => c.eval_interval > 0 && (n % c.eval_interval === 0 || last);
+  // f32 steps keep one step in flight: the host fetches and records step n + 1 while the GPU
+  // finishes step n. Mixed precision waits for each step (its loss scaler reads the overflow flag).
+  const overlap = !trainer.mixed;
+  let inFlight: { result: Promise<StepResult>; last: boolean } | null = null;
+  let since = performance.now();
+  const firstStep = trainer.step;
+  const report = async (f: { result: Promise<StepResult>; last: boolean }): Promise<void> => {
+    const r = await f.result;
+    const now = performance.now();
+    const ms = now - since;
+    since = now;
     trainLoss = r.loss;
     emit({
       kind: 'step',
@@ -85,11 +92,24 @@ export async function trainSingleRank(
       ...mixedReport(r),
     });
     if (!Number.isFinite(r.loss)) throw new Error(`loss became ${r.loss} at step ${r.step}`);
-    if (c.eval_interval > 0 && (r.step % c.eval_interval === 0 || step === steps - 1)) {
+    if (evalAfter(r.step, f.last)) {
       validLoss = await trainer.evaluate(valid);
       emit({ kind: 'eval', step: r.step, split: 'valid', loss: validLoss });
+      since = performance.now();
+    }
+  };
+  for (let step = 0; step < steps && !opts.signal?.aborted; step++) {
+    const batches = await batchesOf(step);
+    const next = { result: trainer.trainStep(batches), last: step === steps - 1 };
+    if (inFlight) await report(inFlight);
+    inFlight = next;
+    // an evaluation reads the parameters this step leaves: nothing may be queued after it first
+    if (!overlap || evalAfter(firstStep + step + 1, next.last)) {
+      inFlight = null;
+      await report(next);
     }
   }
+  if (inFlight) await report(inFlight);
   emit({ kind: 'done', step: trainer.step, trainLoss, validLoss, elapsedMs: performance.now() - t0 });
   return { trainLoss, validLoss };
 }

@@ -145,6 +145,8 @@ export class Trainer {
   /** mixed precision: u32 (1), 1 when a gradient of this rank's optimizer range is Inf or NaN */
   readonly overflowFlag: GpuTensor | null;
   private lastStep: { lossScale: number; overflow: boolean } | null = null;
+  /** resolves once the latest trainStep has queued its GPU work and readbacks */
+  private stepQueued: Promise<void> = Promise.resolve();
   /** what this rank keeps in 16 bits in GPU memory (parallel/half-storage.ts) */
   readonly halfStorage: HalfStorage;
   /** 16-bit weights: the f32 master flat vector (what AdamW updates and checkpoints hold); the
@@ -443,8 +445,12 @@ export class Trainer {
     return b.steps;
   }
 
-  /** Forward + backward of every micro-batch, then the optimizer; resolves with the mean loss. */
-  async trainStep(
+  /** Forward + backward of every micro-batch, then the optimizer; resolves with the mean loss.
+   *  The next call may come before this one resolves (a loop that keeps one step in flight, as
+   *  PyTorch's asynchronous steps do): it starts once this step has queued all of its GPU work and
+   *  readbacks, so the host records step n + 1 while the GPU finishes step n. Other calls that
+   *  touch the GPU (evaluate, loadParams, checkpoint reads) must wait for the result. */
+  trainStep(
     micro: readonly MicroBatch[],
     options: {
       skipOptimizer?: boolean;
@@ -452,6 +458,29 @@ export class Trainer {
       reduceLoss?: (loss: number) => Promise<number>;
     } = {},
   ): Promise<StepResult> {
+    const previous = this.stepQueued;
+    let queued!: () => void;
+    this.stepQueued = new Promise<void>((resolve) => {
+      queued = resolve;
+    });
+    const result = previous.then(() => this.queueStep(micro, options));
+    // the next step may start once this one's readbacks are queued, or once it failed
+    result.then(
+      () => queued(),
+      () => queued(),
+    );
+    return result.then((finish) => finish());
+  }
+
+  /** One step's GPU work and readbacks, queued; returns what waits for the readbacks. */
+  private async queueStep(
+    micro: readonly MicroBatch[],
+    options: {
+      skipOptimizer?: boolean;
+      reduceGrads?: (t: Trainer) => Promise<void>;
+      reduceLoss?: (loss: number) => Promise<number>;
+    },
+  ): Promise<() => Promise<StepResult>> {
     if (this.zeroStage >= 2)
       throw new Error(`trainStep: ZeRO-${this.zeroStage} reduces gradients during the backward (pipelineStep)`);
     if (micro.length !== this.opts.gradAccumSteps)
@@ -469,7 +498,8 @@ export class Trainer {
     const overflow = this.mixed ? (await this.readNormAndOverflow())[1] > 0 : false;
     if (!options.skipOptimizer && !overflow) this.applyUpdate();
     this.settleOverflow(overflow);
-    return this.finishStep(lr, micro.length, options.reduceLoss, options.skipOptimizer);
+    const finished = this.finishStep(lr, micro.length, options.reduceLoss, options.skipOptimizer);
+    return () => finished;
   }
 
   /** Mixed precision, after normDispatches: [Σ g² of this rank, 1 if its gradients overflowed]. */
@@ -500,7 +530,9 @@ export class Trainer {
     if (this.mixed && s.scaler) this.mixed.scaler.load(s.scaler);
   }
 
-  /** Counts the step and reads back its mean loss and gradient norm. */
+  /** Counts the step and reads back its mean loss and gradient norm. Everything but the wait
+   *  for the readbacks happens before the first await (the readbacks are queued, the step's
+   *  number and mixed-precision outcome taken), so a following step cannot change them. */
   async finishStep(
     lr: number,
     microBatches: number,
@@ -508,15 +540,16 @@ export class Trainer {
     skipped = false,
   ): Promise<StepResult> {
     if (!skipped) this.step++;
+    const step = this.step;
+    const mixed = this.lastStep ?? {};
+    this.lastStep = null;
     const [lossTotal, gradSq] = await Promise.all([
       this.model.stage.hasHead ? this.readLossSum() : Promise.resolve(0),
       this.ctx.read(this.gradSq),
     ]);
     let loss = lossTotal / microBatches;
     if (reduceLoss) loss = await reduceLoss(loss);
-    const mixed = this.lastStep ?? {};
-    this.lastStep = null;
-    return { step: this.step, loss, lr, gradNorm: Math.sqrt(gradSq[0]), ...mixed };
+    return { step, loss, lr, gradNorm: Math.sqrt(gradSq[0]), ...mixed };
   }
 
   /** Mean loss over the given batches, forward only (a whole model on this rank's TP group). */
