@@ -22,7 +22,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var s = 0.0;
   for (var j = lid.x; j <= i; j += WG) { s += att[base + j] * datt[base + j]; }
   let dot = workgroup_sum(s, lid.x);
+  // masked entries are written, never read
   for (var j = lid.x; j < T; j += WG) {
-    datt[base + j] = select(0.0, params.scale * att[base + j] * (datt[base + j] - dot), j <= i);
+    var ds = 0.0;
+    if (j <= i) { ds = params.scale * att[base + j] * (datt[base + j] - dot); }
+    datt[base + j] = ds;
   }
 }

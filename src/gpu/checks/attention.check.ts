@@ -4,9 +4,11 @@ import {
   mergeHeads,
   qkvSplitBackward,
   qkvSplitForward,
+  registerRowWorkgroup,
   splitHeads,
   type RotarySpec,
 } from '../kernels/attention';
+import { linearWorkgroup } from '../kernels/workgroup';
 import {
   causalSoftmaxBackwardRef,
   causalSoftmaxRef,
@@ -60,14 +62,26 @@ async function qkv(
   ];
 }
 
-async function softmax(ctx: GpuContext, BH: number, T: number, scale: number, seed: number): Promise<CheckResult[]> {
-  const tag = `attention.softmax[${BH},${T}]`;
+/** nanAbove: the entries j > i of the scores and of dprobs are NaN on the GPU (the products leave
+ *  whatever the buffer held there): neither kernel may let them into its result */
+async function softmax(
+  ctx: GpuContext,
+  BH: number,
+  T: number,
+  scale: number,
+  seed: number,
+  nanAbove = false,
+): Promise<CheckResult[]> {
+  const kernel = registerRowWorkgroup(ctx, T) ? 'vec4' : 'loop';
+  const tag = `attention.softmax.${kernel}[${BH},${T}]${nanAbove ? '.nanAbove' : ''}`;
   const scores = randn(BH * T * T, seed, 3);
   const probsRef = causalSoftmaxRef(scores, BH, T, scale);
   const dprobs = randn(BH * T * T, seed + 1);
-  const att = ctx.tensorFrom(scores),
+  const masked = (x: Float32Array) =>
+    nanAbove ? x.map((v, at) => (at % T > Math.floor(at / T) % T ? Number.NaN : v)) : x;
+  const att = ctx.tensorFrom(masked(scores)),
     probs = ctx.tensorFrom(Float32Array.from(probsRef)),
-    datt = ctx.tensorFrom(dprobs);
+    datt = ctx.tensorFrom(masked(dprobs));
   const errors = await noGpuErrors(ctx, `${tag}.gpuErrors`, () =>
     ctx.run([causalSoftmaxForward(ctx, att, BH, T, scale), causalSoftmaxBackward(ctx, probs, datt, BH, T, scale)]),
   );
@@ -120,6 +134,13 @@ export const attentionCheck: KernelCheck = {
       ...(await qkv(ctx, 2, 7, 3, 6, null, 420)),
       ...(await softmax(ctx, 5, 37, 0.3, 430)),
       ...(await softmax(ctx, 2, 300, 0.125, 440)), // T > workgroup size
+      // rows held in registers (T % 4 = 0, up to 16 entries per invocation) and the looping kernel past that
+      ...(await softmax(ctx, 3, 4, 0.5, 450)),
+      ...(await softmax(ctx, 2, 64, 0.25, 460, true)),
+      ...(await softmax(ctx, 1, 1040, 0.125, 470, true)),
+      ...(await softmax(ctx, 1, 2048, 0.125, 480)),
+      ...(await softmax(ctx, 1, 16 * linearWorkgroup(ctx) + 4, 0.125, 490, true)),
+      ...(await softmax(ctx, 2, 37, 0.3, 500, true)),
       ...(await heads(ctx, 2, 13, 3, 10, 450)),
       throwsMatching(
         'attention.badRotary',

@@ -4,6 +4,8 @@ import qkvFwdSrc from '../../../shaders/qkv_split_fwd.wgsl?raw';
 import qkvBwdSrc from '../../../shaders/qkv_split_bwd.wgsl?raw';
 import softmaxFwdSrc from '../../../shaders/causal_softmax_fwd.wgsl?raw';
 import softmaxBwdSrc from '../../../shaders/causal_softmax_bwd.wgsl?raw';
+import softmaxFwdVec4Src from '../../../shaders/causal_softmax_fwd_vec4.wgsl?raw';
+import softmaxBwdVec4Src from '../../../shaders/causal_softmax_bwd_vec4.wgsl?raw';
 import mergeSrc from '../../../shaders/merge_heads.wgsl?raw';
 import splitSrc from '../../../shaders/split_heads.wgsl?raw';
 import { type GpuContext, uniforms } from '../context';
@@ -140,6 +142,20 @@ export function qkvSplitBackward(
   );
 }
 
+/** vec4 entries each invocation of the register-held softmax rows keeps (causal_softmax_*_vec4.wgsl) */
+const ROW_VEC4_PER_INVOCATION = 4;
+
+/** The workgroup size of the softmax kernels that hold a whole row in registers (one read of it,
+ *  vec4 loads), or null where T does not allow them (T % 4 ≠ 0, or a row longer than 16 entries
+ *  per invocation of the largest workgroup): those rows take the looping kernels. */
+export function registerRowWorkgroup(ctx: GpuContext, T: number): number | null {
+  const max = linearWorkgroup(ctx);
+  if (T % 4 !== 0 || T > 4 * ROW_VEC4_PER_INVOCATION * max) return null;
+  let wg = 32;
+  while (wg * 4 * ROW_VEC4_PER_INVOCATION < T) wg *= 2;
+  return Math.min(wg, max);
+}
+
 /** att: (BH, T, T) in place, scores → causal probs of softmax(scale·scores) */
 export function causalSoftmaxForward(
   ctx: GpuContext,
@@ -158,8 +174,11 @@ export function causalSoftmaxForward(
     expectLength(kn, 'lse', lse, BH * T);
     expectNoAlias(kn, { lse }, { att });
   }
-  const WG = rowWorkgroup(ctx, T);
-  const p = ctx.pipeline('causal_softmax_fwd', softmaxFwdSrc, { WG, WRITE_LSE: lse ? 1 : 0 });
+  const inRegisters = registerRowWorkgroup(ctx, T);
+  const WG = inRegisters ?? rowWorkgroup(ctx, T);
+  const p = inRegisters
+    ? ctx.pipeline('causal_softmax_fwd_vec4', softmaxFwdVec4Src, { WG, WRITE_LSE: lse ? 1 : 0 })
+    : ctx.pipeline('causal_softmax_fwd', softmaxFwdSrc, { WG, WRITE_LSE: lse ? 1 : 0 });
   const params = uniforms([
     ['u32', BH * T],
     ['u32', T],
@@ -194,8 +213,11 @@ export function causalSoftmaxBackward(
   ] as const)
     expectLength(kn, name, t, BH * T * T);
   expectNoAlias(kn, { datt }, { att });
-  const WG = rowWorkgroup(ctx, T);
-  const p = ctx.pipeline('causal_softmax_bwd', softmaxBwdSrc, { WG });
+  const inRegisters = registerRowWorkgroup(ctx, T);
+  const WG = inRegisters ?? rowWorkgroup(ctx, T);
+  const p = inRegisters
+    ? ctx.pipeline('causal_softmax_bwd_vec4', softmaxBwdVec4Src, { WG })
+    : ctx.pipeline('causal_softmax_bwd', softmaxBwdSrc, { WG });
   return ctx.bind(
     kn,
     p,
