@@ -6,55 +6,16 @@
 // fused kernels where this adapter runs them. Each gives the stored path's losses, gradients and
 // evaluation loss within f32 rounding, over steps that update the weights, and keeps fewer bytes.
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../config/resolve';
-import type { Tokenizer } from '../data/tokenizer';
 import { fusedAttentionSupported } from '../gpu/kernels/fused-attention';
 import { sharedTestContext } from '../gpu/test-context';
 import type { AttentionBackward } from '../model/activations';
-import { initFlat } from '../model/init';
-import { adamHyper, lrSchedule, modelSpec, type TrainConfig } from './setup';
-import { Trainer } from './trainer';
+import { patternBatch, tinyConfig, tinyTrainer } from './tiny-trainer';
 import { maxRelDiff } from '../util/max-rel-diff';
 
-const configFor = (seq: number) =>
-  resolveConfig([
-    {
-      file: 'test',
-      data: {
-        num_layers: 2,
-        hidden_size: 32,
-        num_attention_heads: 4,
-        seq_length: seq,
-        train_micro_batch_size_per_gpu: 2,
-        tokenizer_type: 'CharLevelTokenizer',
-        optimizer: { type: 'Adam', params: { lr: 3e-3 } },
-        hidden_dropout: 0,
-        attention_dropout: 0,
-        warmup: 0,
-        train_iters: 3,
-      },
-    },
-  ]).config as unknown as TrainConfig;
-
 async function train(seq: number, attentionBackward: AttentionBackward, recomputeLayers = 0) {
-  const ctx = await sharedTestContext();
-  const c = configFor(seq);
-  const spec = modelSpec(c, { vocabSize: 256 } as Tokenizer);
-  const t = new Trainer(ctx, {
-    spec,
-    microBatchSize: 2,
-    gradAccumSteps: 2,
-    adam: adamHyper(c),
-    schedule: lrSchedule(c),
-    attentionBackward,
-    recomputeLayers,
-  });
-  t.loadParams(initFlat(t.model.layout, c.seed));
-  const N = 2 * spec.T;
-  const batch = (salt: number) => ({
-    tokens: Int32Array.from({ length: N }, (_, i) => (i * 37 + salt * 11 + ((i * i) % 7)) % spec.V),
-    targets: Int32Array.from({ length: N }, (_, i) => (i * 37 + salt * 11 + 1) % spec.V),
-  });
+  const c = tinyConfig({ seq_length: seq, hidden_dropout: 0, attention_dropout: 0, warmup: 0, train_iters: 3 });
+  const t = tinyTrainer(await sharedTestContext(), c, { gradAccumSteps: 2, attentionBackward, recomputeLayers });
+  const batch = (salt: number) => patternBatch(t.model.spec, 2, salt);
   const losses: number[] = [];
   let grads: Float32Array | null = null;
   for (let step = 0; step < 3; step++) {

@@ -15,6 +15,8 @@ export interface RunOptions {
   /** stop after this many steps (defaults to train_iters) */
   maxSteps?: number;
   signal?: { aborted: boolean };
+  /** keep one f32 step in flight (default true; false waits for every step, as a comparison) */
+  stepInFlight?: boolean;
 }
 
 function evalBatches(corpus: RankData, c: TrainConfig, micro: number): Promise<MicroBatch[]> {
@@ -71,7 +73,7 @@ export async function trainSingleRank(
   const evalAfter = (n: number, last: boolean) => c.eval_interval > 0 && (n % c.eval_interval === 0 || last);
   // f32 steps keep one step in flight: the host fetches and records step n + 1 while the GPU
   // finishes step n. Mixed precision waits for each step (its loss scaler reads the overflow flag).
-  const overlap = !trainer.mixed;
+  const overlap = (opts.stepInFlight ?? true) && !trainer.mixed;
   let inFlight: { result: Promise<StepResult>; last: boolean } | null = null;
   let since = performance.now();
   const firstStep = trainer.step;

@@ -5,55 +5,26 @@
 // with fp16's dynamic loss scaler (whose overflow read splits a step), and a step that fails
 // leaves the ones queued behind it running.
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../config/resolve';
-import type { Tokenizer } from '../data/tokenizer';
 import { sharedTestContext } from '../gpu/test-context';
-import { initFlat } from '../model/init';
 import { mixedPrecisionFor } from './precision';
-import { adamHyper, lrSchedule, modelSpec, type TrainConfig } from './setup';
-import { type MicroBatch, type StepResult, Trainer } from './trainer';
+import { patternBatch, tinyConfig, tinyTrainer } from './tiny-trainer';
+import type { MicroBatch, StepResult, Trainer } from './trainer';
 
 const STEPS = 4;
 
-const configFor = (precision: 'fp32' | 'fp16') =>
-  resolveConfig([
-    {
-      file: 'test',
-      data: {
-        num_layers: 2,
-        hidden_size: 32,
-        num_attention_heads: 4,
-        seq_length: 16,
-        train_micro_batch_size_per_gpu: 2,
-        tokenizer_type: 'CharLevelTokenizer',
-        optimizer: { type: 'Adam', params: { lr: 3e-3 } },
-        warmup: 0.5,
-        train_iters: STEPS,
-        ...(precision === 'fp16' ? { precision: 'fp16', fp16: { enabled: true, initial_scale_power: 8 } } : {}),
-      },
-    },
-  ]).config as unknown as TrainConfig;
-
 async function trainerFor(precision: 'fp32' | 'fp16') {
-  const ctx = await sharedTestContext();
-  const c = configFor(precision);
-  const spec = modelSpec(c, { vocabSize: 256 } as Tokenizer);
-  const t = new Trainer(ctx, {
-    spec,
-    microBatchSize: 2,
+  const c = tinyConfig({
+    warmup: 0.5,
+    train_iters: STEPS,
+    ...(precision === 'fp16' ? { precision: 'fp16', fp16: { enabled: true, initial_scale_power: 8 } } : {}),
+  });
+  const t = tinyTrainer(await sharedTestContext(), c, {
     gradAccumSteps: 2,
-    adam: adamHyper(c),
-    schedule: lrSchedule(c),
     mixed: mixedPrecisionFor(c) ?? undefined,
     arithmetic: 'f32',
   });
-  t.loadParams(initFlat(t.model.layout, c.seed));
-  const N = 2 * spec.T;
-  const batch = (salt: number): MicroBatch => ({
-    tokens: Int32Array.from({ length: N }, (_, i) => (i * 37 + salt * 11 + ((i * i) % 7)) % spec.V),
-    targets: Int32Array.from({ length: N }, (_, i) => (i * 37 + salt * 11 + 1) % spec.V),
-  });
-  return { t, batches: (step: number) => [batch(2 * step), batch(2 * step + 1)] };
+  const batches = (step: number) => [2 * step, 2 * step + 1].map((salt) => patternBatch(t.model.spec, 2, salt));
+  return { t, batches };
 }
 
 async function finalState(t: Trainer) {
