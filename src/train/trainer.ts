@@ -68,6 +68,14 @@ export interface TrainerOptions {
   readPackedWeights?: boolean;
 }
 
+/** trainStep's options: the optimizer skipped; hooks for the gradients (e.g. a data-parallel sum)
+ *  before the norm, and for the loss (e.g. its mean over replicas) */
+export interface StepOptions {
+  skipOptimizer?: boolean;
+  reduceGrads?: (t: Trainer) => Promise<void>;
+  reduceLoss?: (loss: number) => Promise<number>;
+}
+
 export interface StepResult {
   step: number;
   loss: number;
@@ -450,14 +458,7 @@ export class Trainer {
    *  PyTorch's asynchronous steps do): it starts once this step has queued all of its GPU work and
    *  readbacks, so the host records step n + 1 while the GPU finishes step n. Other calls that
    *  touch the GPU (evaluate, loadParams, checkpoint reads) must wait for the result. */
-  trainStep(
-    micro: readonly MicroBatch[],
-    options: {
-      skipOptimizer?: boolean;
-      reduceGrads?: (t: Trainer) => Promise<void>;
-      reduceLoss?: (loss: number) => Promise<number>;
-    } = {},
-  ): Promise<StepResult> {
+  trainStep(micro: readonly MicroBatch[], options: StepOptions = {}): Promise<StepResult> {
     const previous = this.stepQueued;
     let queued!: () => void;
     this.stepQueued = new Promise<void>((resolve) => {
@@ -473,14 +474,7 @@ export class Trainer {
   }
 
   /** One step's GPU work and readbacks, queued; returns what waits for the readbacks. */
-  private async queueStep(
-    micro: readonly MicroBatch[],
-    options: {
-      skipOptimizer?: boolean;
-      reduceGrads?: (t: Trainer) => Promise<void>;
-      reduceLoss?: (loss: number) => Promise<number>;
-    },
-  ): Promise<() => Promise<StepResult>> {
+  private async queueStep(micro: readonly MicroBatch[], options: StepOptions): Promise<() => Promise<StepResult>> {
     if (this.zeroStage >= 2)
       throw new Error(`trainStep: ZeRO-${this.zeroStage} reduces gradients during the backward (pipelineStep)`);
     if (micro.length !== this.opts.gradAccumSteps)
