@@ -103,6 +103,8 @@ export async function trainSingleRank(
   for (let step = 0; step < steps && !opts.signal?.aborted; step++) {
     const batches = await batchesOf(step);
     const next = { result: trainer.trainStep(batches), last: step === steps - 1 };
+    // if reporting the step before throws (a NaN loss), this one's outcome is not waited for
+    next.result.catch(() => undefined);
     if (inFlight) await report(inFlight);
     inFlight = next;
     // an evaluation reads the parameters this step leaves: nothing may be queued after it first
