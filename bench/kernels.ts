@@ -7,17 +7,13 @@
 // options: --no-matmul --no-attention --no-fused --no-memory --robustness-off (Dawn toggle)
 //          --only NAME[,NAME] (matmul cases)  --tiny (small shapes: a smoke test here)
 //          --quick (shorter timing: 40 ms × 3 samples)  --few (auto and the old default only)
-//          --warp (auto, the old default, the vec4 default and every matmul_warp.wgsl config only)
 import type { GpuContext } from '../src/gpu/context';
 import { createNodeContext } from '../src/gpu/device-node';
 import {
   defaultMatmulConfig,
   defaultVec4Config,
   MATMUL_CONFIGS,
-  SPLIT_K_BELOW_TILES,
-  splitKFor,
   VEC4_CONFIGS,
-  WARP_CONFIGS,
   vec4ConfigName,
   vec4ConfigProblem,
 } from '../src/gpu/kernels/matmul';
@@ -50,7 +46,6 @@ function tinyCases(): MatmulCase[] {
 function methodsFor(ctx: GpuContext, c: MatmulCase): MatmulMethod[] {
   const methods: MatmulMethod[] = [{ kind: 'auto' }, { kind: 'scalar', cfg: defaultMatmulConfig(ctx) }];
   if (has('--few')) return methods;
-  if (has('--warp')) return [...methods, ...warpMethods(ctx, c)];
   const fits = VEC4_CONFIGS.filter((cfg) => vec4ConfigProblem(ctx, cfg) === null);
   for (const cfg of fits) methods.push({ kind: 'vec4', cfg, splits: 1 });
   const tiles = Math.ceil(c.M / 128) * Math.ceil(c.N / 128);
@@ -63,19 +58,6 @@ function methodsFor(ctx: GpuContext, c: MatmulCase): MatmulMethod[] {
         if (c.K / splits >= 256) methods.push({ kind: 'vec4', cfg, splits });
   }
   return methods;
-}
-
-/** The vec4 default next to each matmul_warp.wgsl config; on grids that matmul() splits, each
- * also with the K splits matmul() would give it. */
-function warpMethods(ctx: GpuContext, c: MatmulCase): MatmulMethod[] {
-  const out: MatmulMethod[] = [{ kind: 'vec4', cfg: defaultVec4Config(ctx), splits: 1 }];
-  const tiles = Math.ceil(c.M / 128) * Math.ceil(c.N / 128);
-  for (const cfg of WARP_CONFIGS.filter((w) => vec4ConfigProblem(ctx, w) === null)) {
-    out.push({ kind: 'vec4', cfg, splits: 1 });
-    const splits = splitKFor(c, cfg);
-    if (tiles < SPLIT_K_BELOW_TILES && splits > 1) out.push({ kind: 'vec4', cfg, splits });
-  }
-  return out;
 }
 
 async function withErrors<T extends { error?: string }>(ctx: GpuContext, run: () => Promise<T>): Promise<T> {

@@ -14,7 +14,7 @@ import { removeTempDirs, tempDir } from '../src/node/temp-dirs';
 
 const root = join(import.meta.dirname, '..');
 const tabtron = (...args: string[]) =>
-  spawnSync('npx', ['tabtron', 'checkpoint', ...args], { cwd: root, encoding: 'utf8' });
+  spawnSync(process.execPath, ['bin/tabtron.mjs', 'checkpoint', ...args], { cwd: root, encoding: 'utf8' });
 const spec = tinySpec({ tied: false, posEmb: 'rotary', rotaryDims: 4 }),
   model = randomModel(spec);
 const layout = layoutOf(2, 2, 1);

@@ -14,7 +14,8 @@ import type { ModelSpec } from '../src/model/spec';
 import { removeTempDirs, tempDir } from '../src/node/temp-dirs';
 
 const root = join(import.meta.dirname, '..');
-const tabtron = (...args: string[]) => spawnSync('npx', ['tabtron', ...args], { cwd: root, encoding: 'utf8' });
+const tabtron = (...args: string[]) =>
+  spawnSync(process.execPath, ['bin/tabtron.mjs', ...args], { cwd: root, encoding: 'utf8' });
 const tmp = (what: string) => tempDir(`tabtron-hf-${what}-`);
 afterAll(removeTempDirs);
 

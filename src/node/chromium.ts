@@ -4,17 +4,16 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 
-const CANDIDATES = [
-  process.env.TABTRON_CHROMIUM,
-  '/usr/lib/chromium/chromium-headless-shell',
-  '/usr/lib/chromium/chromium',
-].filter((p): p is string => Boolean(p));
+const candidates = () =>
+  [process.env.TABTRON_CHROMIUM, '/usr/lib/chromium/chromium-headless-shell', '/usr/lib/chromium/chromium'].filter(
+    (p): p is string => Boolean(p),
+  );
 
 export function chromiumPath(): string {
-  const found = CANDIDATES.find((p) => existsSync(p));
+  const found = candidates().find((p) => existsSync(p));
   if (!found) {
     throw new Error(
-      `no Chromium found (looked at ${CANDIDATES.join(', ')}); install it with: apt-get install -y chromium-headless-shell (or set TABTRON_CHROMIUM)`,
+      `no Chromium found (looked at ${candidates().join(', ')}); install it with: apt-get install -y chromium-headless-shell (or set TABTRON_CHROMIUM)`,
     );
   }
   return found;
@@ -58,5 +57,14 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
   const path = chromiumPath();
   const args = chromiumArgs(extraArgs);
   if (path.endsWith('/chromium')) args.push('--headless=new');
-  return chromium.launch({ executablePath: path, args, headless: true });
+  const launch = () => chromium.launch({ executablePath: path, args, headless: true });
+  try {
+    return await launch();
+  } catch (e) {
+    // Seen on a loaded 2-core machine: two launches at once both died of SIGSEGV before the browser was up,
+    // and the next launch worked. One more try; a second failure is reported as it is.
+    const first = String((e as Error).message ?? e).split('\n')[0];
+    process.stderr.write(`chromium: the launch failed (${first}); launching once more\n`);
+    return launch();
+  }
 }

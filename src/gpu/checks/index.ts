@@ -13,7 +13,6 @@ import { layernormCheck, rmsnormCheck } from './norms.check';
 import type { KernelCheck } from './harness';
 import { matmulCheck } from './matmul.check';
 import { matmulVec4Check } from './matmul-vec4.check';
-import { matmulWarpCheck } from './matmul-warp.check';
 import { matmulCausalCheck } from './matmul-causal.check';
 import { matmulF16Check } from './matmul-f16.check';
 import { optimizerCheck } from './optimizer.check';
@@ -23,7 +22,6 @@ export const allChecks: KernelCheck[] = [
   elementwiseCheck,
   matmulCheck,
   matmulVec4Check,
-  matmulWarpCheck,
   matmulCausalCheck,
   matmulF16Check,
   layernormCheck,

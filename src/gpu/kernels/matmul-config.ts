@@ -86,9 +86,6 @@ export interface Vec4Config {
   BK: number;
   GROUP_M: number;
   KQ_FAST: boolean;
-  /** matmul_warp.wgsl instead: warp-tiled invocations, explicit fma; DOUBLE: two workgroup
-   * buffers and one barrier per K step (else one buffer, two barriers) */
-  WARP?: { DOUBLE: boolean };
 }
 
 const vtiling = (BM: number, BN: number, BK: number, GROUP_M: number, KQ_FAST = true): Vec4Config => ({
@@ -115,28 +112,13 @@ export const VEC4_CONFIGS: readonly Vec4Config[] = [
   vtiling(64, 64, 8, 0),
 ];
 
-/** matmul_warp.wgsl variants for the `--warp` sweep and the checks; none beats VEC4_CONFIGS on an
- * H200, so matmul() never picks them (bench/README.md, "Warp-tiled inner loop"). 128×256 and
- * 256×128 tiles do not fit: 512 invocations need BK 16 to load a step, two such buffers 50 KiB. */
-export const WARP_CONFIGS: readonly Vec4Config[] = [
-  { ...vtiling(128, 128, 16, 8), WARP: { DOUBLE: false } },
-  { ...vtiling(128, 128, 8, 8), WARP: { DOUBLE: true } },
-  { ...vtiling(128, 128, 16, 8), WARP: { DOUBLE: true } },
-  { ...vtiling(128, 64, 16, 8), WARP: { DOUBLE: true } },
-];
-
 export function vec4ConfigName(c: Vec4Config): string {
-  const kernel = c.WARP ? 'w' : 'v';
-  const buffers = c.WARP ? (c.WARP.DOUBLE ? 'd' : 's') : '';
-  return `${kernel}${c.BM}x${c.BN}x${c.BK}g${c.GROUP_M}${c.KQ_FAST ? 'q' : 'r'}${buffers}`;
+  return `v${c.BM}x${c.BN}x${c.BK}g${c.GROUP_M}${c.KQ_FAST ? 'q' : 'r'}`;
 }
 
 export function vec4ConfigProblem(ctx: GpuContext, cfg: Vec4Config): string | null {
   if (cfg.BK % 4) return `BK ${cfg.BK} is not a multiple of 4`;
-  // matmul_warp.wgsl: whole 4 × 8 blocks of invocations per 32 lanes
-  if (cfg.WARP && (cfg.BN % 64 || cfg.BM % 32))
-    return `tile ${cfg.BM}×${cfg.BN}: warp tiling needs BN a multiple of 64, BM of 32`;
-  return tileProblem(ctx, cfg.BM, cfg.BN, cfg.BK, cfg.WARP?.DOUBLE ? 2 : 1);
+  return tileProblem(ctx, cfg.BM, cfg.BN, cfg.BK, 1);
 }
 
 const SMALL_TILES = tiling(64, 64, 16, 1, true, 0);

@@ -3,7 +3,6 @@
 // matmul.wgsl otherwise (any shape and stride).
 import scalarCode from '../../../shaders/matmul.wgsl?raw';
 import vec4Code from '../../../shaders/matmul_vec4.wgsl?raw';
-import warpCode from '../../../shaders/matmul_warp.wgsl?raw';
 import { type GpuContext, uniforms } from '../context';
 import { type Dispatch, MAX_WORKGROUPS_PER_DIM } from '../dispatch';
 import { describe, type GpuTensor } from '../tensor';
@@ -334,8 +333,6 @@ export function matmulVec4With(
     const problem = batchedSplitProblem(s, splits);
     if (problem) throw new Error(`matmul_vec4: ${splits} K splits of a batched product: ${problem}`);
   }
-  if (cfg.WARP && s.causal !== 'none') throw new Error(`matmul_warp: no causal '${s.causal}' (matmul_vec4 has it)`);
-  if (cfg.WARP && batchedSplit) throw new Error('matmul_warp: no batched split-K (matmul_vec4 has it)');
   const gridN = Math.ceil(s.N / cfg.BN);
   const gridM = Math.ceil(s.M / cfg.BM);
   checkGrid(gridM, gridN, s);
@@ -344,7 +341,6 @@ export function matmulVec4With(
   const used = Math.ceil(s.K / kLen);
   if (used > 1 && epilogue.kind === 'probsFromLse')
     throw new Error("matmul_vec4: no 'probsFromLse' epilogue with split-K");
-  if (cfg.WARP && epilogue.kind === 'probsFromLse') throw new Error("matmul_warp: no 'probsFromLse' epilogue");
   const ext = epilogueBindings(ctx, 'matmul_vec4', epilogue, c, s, { A: a, B: b });
   const whole = s.M % cfg.BM === 0 && s.N % cfg.BN === 0 && s.K % cfg.BK === 0 && kLen % cfg.BK === 0;
   const constants = {
@@ -357,10 +353,9 @@ export function matmulVec4With(
     TRANS_B: s.transB ? 1 : 0,
     CHECK_BOUNDS: whole && !checkBounds ? 0 : 1,
     EPILOGUE: used > 1 ? 0 : ext.code,
-    ...(cfg.WARP ? { DOUBLE: cfg.WARP.DOUBLE ? 1 : 0 } : {}),
   };
-  const label = `matmul_${cfg.WARP ? 'warp' : 'vec4'}_${s.transA ? 't' : 'n'}${s.transB ? 't' : 'n'}`;
-  const pipeline = ctx.pipeline(label, cfg.WARP ? warpCode : vec4Code, constants);
+  const label = `matmul_vec4_${s.transA ? 't' : 'n'}${s.transB ? 't' : 'n'}`;
+  const pipeline = ctx.pipeline(label, vec4Code, constants);
   // layers per matrix: `used` with split-K, else 1 (a layer per matrix of the batch)
   const params = (out: ResolvedSpec, alpha: number, beta: number, kStep: number, perMatrix: number) =>
     uniforms([
@@ -374,8 +369,7 @@ export function matmulVec4With(
     const bindings = [a, b, c, params(s, s.alpha, s.beta, 0, 1), ext.bias, ext.aux];
     return [ctx.bind(label, pipeline, bindings, [gridN, gridM, s.batch])];
   }
-  // layer z = b·used + j is split j of matrix b; its partial sums at z·M·N. One matrix: strides A and
-  // B 0, since matmul_warp.wgsl (no batched split-K) reads layer z's operands at z·strideA, z·strideB
+  // layer z = b·used + j is split j of matrix b; its partial sums at z·M·N. One matrix: strides A and B 0
   const partial = splitKWorkspace(ctx, s.batch * used * s.M * s.N);
   const strides = batchedSplit ? { strideC: s.M * s.N } : { strideA: 0, strideB: 0, strideC: s.M * s.N };
   const bindings = [a, b, partial, params({ ...s, ...strides }, 1, 0, kLen, used), ext.bias, ext.aux];
