@@ -10,6 +10,8 @@
 //       [--host-collectives (TP sums, DP buckets and pipeline tensors over the loopback transport, as
 //        before: the default runs collectives among these co-located ranks on the GPU device,
 //        src/gpu/device-collectives.ts, and copies f32 pipeline tensors there, src/gpu/device-p2p.ts)]
+//       [--profile (per layout, one more run of 2 steps with every dispatch timed, src/gpu/profiler.ts:
+//        dispatches and GPU-busy ms per step, mean µs a dispatch, the largest labels; needs timestamp-query)]
 // Bundled for a GPU machine (see bench/README.md):
 //   TABTRON_NO_BANNER=1 node tools/bundle-node.mjs build bench/train-layouts.ts && ../shared/gpu/pack.sh build/train-layouts.mjs
 import { existsSync } from 'node:fs';
@@ -17,6 +19,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { defaultCorpus } from '../src/data/corpus';
 import { createNodeContext } from '../src/gpu/device-node';
+import { DispatchProfiler } from '../src/gpu/profiler';
 import { analyze, type LayoutNumbers } from './layouts/analyze';
 import { catalog, pickLayouts, type ModelSize } from './layouts/catalog';
 import { ensureDawnEnv } from './layouts/dawn-env';
@@ -43,6 +46,7 @@ const { values } = parseArgs({
     'no-replay': { type: 'boolean', default: false },
     hardware: { type: 'boolean', default: false },
     'host-collectives': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
 });
 const int = (name: keyof typeof values, min: number): number => {
@@ -72,11 +76,32 @@ log(
 );
 
 // SwiftShader unless --hardware or the machine has an NVIDIA device node.
-const ctx = await createNodeContext({ preferSwiftShader: !values.hardware && !existsSync('/dev/nvidiactl') });
+const ctx = await createNodeContext({
+  preferSwiftShader: !values.hardware && !existsSync('/dev/nvidiactl'),
+  exactTimestamps: values.profile,
+});
+
+const PROFILE_STEPS = 2;
+/** One more run of the layout with every dispatch timed: per step, what the GPU ran and for how long. */
+async function profileLayout(layout: (typeof layouts)[number]) {
+  ctx.profiler = new DispatchProfiler(ctx.device);
+  await runLayout(ctx, configs, text, layout, size, PROFILE_STEPS, 'shared', collectives);
+  const p = await ctx.profiler.collect(0);
+  ctx.profiler = null;
+  const perStep = (x: number) => Math.round((x / PROFILE_STEPS) * 100) / 100;
+  return {
+    steps: PROFILE_STEPS,
+    dispatches_per_step: perStep(p.dispatches),
+    gpu_busy_ms_per_step: perStep(p.timedMs),
+    gpu_span_ms_per_step: perStep(p.spanMs),
+    mean_dispatch_us: Math.round((p.timedMs / Math.max(1, p.dispatches)) * 1000 * 10) / 10,
+    by_label: p.byLabel.slice(0, 12).map((r) => ({ ...r, ms: perStep(r.ms), count: perStep(r.count) })),
+  };
+}
 const text = await defaultCorpus();
 const loadBefore = os.loadavg();
 const t0 = performance.now();
-const results: LayoutNumbers[] = [];
+const results: (LayoutNumbers & { profile?: Awaited<ReturnType<typeof profileLayout>> })[] = [];
 for (const layout of layouts) {
   const shared = await runLayout(ctx, configs, text, layout, size, warmup + steps, 'shared', collectives);
   const serial =
@@ -84,7 +109,7 @@ for (const layout of layouts) {
       ? await runLayout(ctx, configs, text, layout, size, warmup + replaySteps, 'serial')
       : null;
   const n = analyze(shared, serial, warmup);
-  results.push(n);
+  results.push(values.profile ? { ...n, profile: await profileLayout(layout) } : n);
   const p = n.pipeline;
   log(
     `${layout.name}: ${n.tokens_per_s} tokens/s, step ${n.step_ms} ms${p ? `, efficiency shared ${p.efficiency_measured_shared} own-device ${p.efficiency_own_compute} (ideal ${p.ideal})` : ''} [${((shared.wallMs + (serial?.wallMs ?? 0)) / 1000).toFixed(0)} s]`,
