@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createNodeContext } from '../src/gpu/device-node';
+import { median } from './layouts/analyze';
 
 const { values } = parseArgs({
   options: {
@@ -55,7 +56,6 @@ async function chainOn() {
 
 const [a, b] = [await chainOn(), await chainOn()];
 await Promise.all([a(), b()]); // warm-up
-const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[(xs.length - 1) >> 1];
 const wall = async (run: () => Promise<unknown>) => {
   const times: number[] = [];
   for (let r = 0; r < reps; r++) {

@@ -10,6 +10,9 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createNodeContext } from '../src/gpu/device-node';
+import type { Dispatch } from '../src/gpu/dispatch';
+import { median } from './layouts/analyze';
+import { Timer } from './timing';
 
 const { values } = parseArgs({
   options: {
@@ -35,49 +38,28 @@ const pipeline = device.createComputePipeline({ layout: 'auto', compute: { modul
 
 const buffer = (workgroups: number) =>
   device.createBuffer({ size: workgroups * 64 * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
-const bindGroup = (b: GPUBuffer) =>
-  device.createBindGroup({
+const dispatchOn = (b: GPUBuffer, workgroups: number): Dispatch => ({
+  label: 'add_one',
+  pipeline,
+  bindGroup: device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
     entries: [{ binding: 0, resource: { buffer: b } }],
-  });
+  }),
+  workgroups: [workgroups, 1, 1],
+});
+const timer = new Timer(ctx);
 
-/** GPU µs of one pass of `groups.length` dispatches (each with its bind group), divided by the count */
-async function passUs(groups: GPUBindGroup[], workgroups: number): Promise<number> {
-  const set = device.createQuerySet({ type: 'timestamp', count: 2 });
-  const resolve = device.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-  const read = device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const enc = device.createCommandEncoder();
-  const pass = enc.beginComputePass({
-    timestampWrites: { querySet: set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 },
-  });
-  pass.setPipeline(pipeline);
-  for (const g of groups) {
-    pass.setBindGroup(0, g);
-    pass.dispatchWorkgroups(workgroups);
-  }
-  pass.end();
-  enc.resolveQuerySet(set, 0, 2, resolve, 0);
-  enc.copyBufferToBuffer(resolve, 0, read, 0, 16);
-  device.queue.submit([enc.finish()]);
-  await read.mapAsync(GPUMapMode.READ);
-  const [t0, t1] = new BigUint64Array(read.getMappedRange().slice(0));
-  read.unmap();
-  for (const b of [resolve, read]) b.destroy();
-  set.destroy();
-  return Number(t1 - t0) / 1000 / groups.length;
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1];
 const rows = [];
 for (const workgroups of values.workgroups.split(',').map(Number)) {
-  const shared = bindGroup(buffer(workgroups));
+  const shared = dispatchOn(buffer(workgroups), workgroups);
   const dependent: number[] = [];
   const independent: number[] = [];
-  await passUs([shared], workgroups); // warm-up
+  await timer.gpuMsOfPass([shared]); // warm-up
   for (let r = 0; r < reps; r++) {
-    dependent.push(await passUs(Array(N).fill(shared), workgroups));
+    // µs a dispatch: one pass of N dispatches, GPU ms × 1000 / N
+    dependent.push(((await timer.gpuMsOfPass([shared], N)) * 1000) / N);
     const fresh = Array.from({ length: N }, () => buffer(workgroups));
-    independent.push(await passUs(fresh.map(bindGroup), workgroups));
+    independent.push(((await timer.gpuMsOfPass(fresh.map((b) => dispatchOn(b, workgroups)))) * 1000) / N);
     for (const b of fresh) b.destroy();
   }
   const us = (xs: number[]) => Math.round(median(xs) * 100) / 100;

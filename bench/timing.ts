@@ -67,6 +67,11 @@ export class Timer {
     return [Number(end - begin) / 1e6, wall];
   }
 
+  /** GPU ms of one pass of `reps` repetitions of `list`, without a warmup (NaN without timestamp-query). */
+  async gpuMsOfPass(list: readonly Dispatch[], reps = 1): Promise<number> {
+    return (await this.pass(list, reps))[0];
+  }
+
   /** Median time of one repetition of `list`, in ms, after a warmup pass. */
   async time(list: readonly Dispatch[], opts: TimeOptions = {}): Promise<Timing> {
     const targetMs = opts.targetMs ?? 150,

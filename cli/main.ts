@@ -1,8 +1,7 @@
 // tabtron's command line. Each subcommand lives in cli/<name>.ts and exports a function that
 // returns its commander Command; this file only registers them and reports their errors.
 
-import type { Command } from 'commander';
-import { Command as Program } from 'commander';
+import { Command } from 'commander';
 
 // Each subcommand's module, loaded only when it runs: `tabtron export-hf` does not compile the trainer.
 // Help, an unknown name or none loads them all, in the order `--help` lists them.
@@ -20,7 +19,7 @@ const commands: [string, () => Promise<Command>][] = [
   ['preprocess', async () => (await import('./preprocess')).preprocessCliCommand()],
 ];
 
-const program = new Program('tabtron')
+const program = new Command('tabtron')
   .description('Megatron/GPT-NeoX-style GPT training where every browser tab is a GPU rank')
   .showHelpAfterError();
 
