@@ -64,7 +64,8 @@ for (const workgroups of values.workgroups.split(',').map(Number)) {
   }
   const us = (xs: number[]) => Math.round(median(xs) * 100) / 100;
   rows.push({ workgroups, dependent_us: us(dependent), independent_us: us(independent) });
-  process.stderr.write(`${workgroups} workgroups: dependent ${us(dependent)} µs, independent ${us(independent)} µs\n`);
+  const line = `${workgroups} workgroups: dependent ${us(dependent)} µs, independent ${us(independent)} µs`;
+  process.stderr.write(`${line}\n`);
 }
 const a = ctx.adapter;
 console.log(

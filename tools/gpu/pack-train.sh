@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Packs the training benches for the GPU machine into one self-contained folder DEST (default
 # .gpu-train/, git-ignored): .gpu/ (node, Dawn, the Vulkan loader debs, the bundles
-# train-throughput / train-layouts / train-procs / readback / dispatch-floor / device-concurrency) plus the
-# files they read at run time (configs/tiny.yml, bench/configs/125M.yml, bench/torch_gpt.py,
-# bench/torch_dispatch_floor.py, tools/reference/gpt_reference.py) and bench/gpu-train.sh. Works from a git worktree. On the GPU machine, with DEST carried:
+# train-throughput / train-layouts / train-procs / readback / dispatch-floor / device-concurrency)
+# plus the files they read at run time (configs/tiny.yml, bench/configs/125M.yml, bench/torch_gpt.py,
+# bench/torch_dispatch_floor.py, tools/reference/gpt_reference.py) and bench/gpu-train.sh. Works from a
+# git worktree. On the GPU machine, with DEST carried:
 #   cd DEST && bash bench/gpu-train.sh
 set -euo pipefail
 source "$(dirname "$0")/pack-runtime.sh"
