@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { referenceConfigsDir } from '../src/config/reference-configs-dir';
 import { runPlan } from './plan';
 
-const REF = join(import.meta.dirname, '../../shared/reference/gpt-neox-configs');
+const REF = referenceConfigsDir();
 const ref = (...names: string[]) => names.map((n) => join(REF, n));
 const json = (paths: string[], world?: number) => JSON.parse(runPlan(paths, { world, json: true }));
 

@@ -3,12 +3,13 @@
 // (local_setup.yml, cpu_mock_config.yml) parse and merge onto a model config.
 
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfigText } from './index';
+import { referenceConfigsDir } from './reference-configs-dir';
 
-const REF = fileURLToPath(new URL('../../../shared/reference/gpt-neox-configs/', import.meta.url));
+const REF = join(referenceConfigsDir(), '/');
 const PARTIAL = ['local_setup.yml', 'cpu_mock_config.yml'];
 const all = [
   ...readdirSync(REF).filter((f) => f.endsWith('.yml')),

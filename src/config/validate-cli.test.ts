@@ -1,10 +1,13 @@
 // `validateCommand` through a real child process: node --import tsx cli/validate-main.ts.
 
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { referenceConfigsDir } from './reference-configs-dir';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const REF_125M = join(referenceConfigsDir(), '125M.yml');
 
 function validate(...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'cli/validate-main.ts', ...args], {
@@ -34,7 +37,7 @@ describe('validate CLI', () => {
   });
 
   it('prints JSON with --json, warnings included', () => {
-    const r = validate('--json', '../shared/reference/gpt-neox-configs/125M.yml');
+    const r = validate('--json', REF_125M);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { ok: boolean; config: Record<string, unknown>; warnings: string[] };
     expect(out.ok).toBe(true);
@@ -47,7 +50,7 @@ describe('validate CLI', () => {
   it('says what precision really runs', () => {
     const f32 = validate('configs/tiny.yml');
     expect(f32.stdout).toContain('runs: precision fp32: every tensor and all arithmetic in f32');
-    const r = validate('--json', '../shared/reference/gpt-neox-configs/125M.yml');
+    const r = validate('--json', REF_125M);
     const out = JSON.parse(r.stdout) as { runs: { precision: string }; warnings: string[] };
     expect(out.runs.precision).toMatch(
       /^fp16 mixed precision: dynamic loss scale from 2\^16 \(window 1000, hysteresis 2, min 1\); steps whose/,
