@@ -188,7 +188,7 @@ describe('4 tabs (TP2 × PP2) under the admin controls', () => {
       coordinatorUrl: coordinator.url,
       adminToken: 'multitab-admin',
       timeoutMs: 150_000,
-      stallMs: 60_000,
+      stallMs: 90_000,
       pollMs: 250,
       onTabs: (pages, run) => {
         driver = (async () => {
