@@ -11,6 +11,7 @@ import {
   type MatmulSpec,
   matmulVec4With,
   matmulWith,
+  matmulPlanName,
   planMatmul,
   type Vec4Config,
   vec4ConfigName,
@@ -127,7 +128,7 @@ export async function benchMatmulShape(
       try {
         if (m.kind === 'auto') {
           const plan = planMatmul(ctx, spec, a, b, c);
-          res.plan = `${plan.kernel}:${plan.kernel === 'vec4' ? vec4ConfigName(plan.config) : matmulConfigName(plan.config)}k${plan.splits}`;
+          res.plan = matmulPlanName(plan);
         }
         const list: Dispatch[] = dispatches(ctx, m, a, b, c, spec);
         if (check) {

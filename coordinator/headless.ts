@@ -142,10 +142,14 @@ export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult
     // each tab in a browser of its own, as each volunteer has their own: separate sessionStorage
     // and IndexedDB (a tab's snapshots are its own), and one WebGPU device per browser, since 8
     // devices training in one SwiftShader crash the whole browser on a 2-core machine
-    const open = async (): Promise<Page> => {
-      const i = pages.length;
+    const launch = async () => {
       const browser = await launchChromium();
       browsers.push(browser);
+      return browser;
+    };
+    const open = async (launched?: Promise<Browser>): Promise<Page> => {
+      const i = pages.length;
+      const browser = await (launched ?? launch());
       const page = await browser.newPage();
       tabs.watch(i, browser, page, o.onPageError);
       pages.push(page);
@@ -154,8 +158,12 @@ export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult
       await page.goto(url, { waitUntil: 'commit', timeout: 120_000 });
       return page;
     };
-    for (let i = 0; i < o.tabs; i++) await open();
-    await o.onTabs?.(pages, { id: runId, url, open });
+    // the browsers start side by side (each launch is mostly waiting on its process); the tabs open in order
+    const launches = Array.from({ length: o.tabs }, launch);
+    // a launch that fails while an earlier tab opens is reported when its turn comes, not as unhandled
+    for (const l of launches) l.catch(() => {});
+    for (const launched of launches) await open(launched);
+    await o.onTabs?.(pages, { id: runId, url, open: () => open() });
 
     const series = new MetricSeries();
     let after = 0;

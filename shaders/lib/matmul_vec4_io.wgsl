@@ -1,8 +1,8 @@
-// Operand loads and output stores of the vec4 matmul kernels (matmul_vec4.wgsl, matmul_warp.wgsl):
+// Operand loads and output stores of the vec4 matmul kernels (matmul_vec4.wgsl):
 // load i of invocation t from global memory (fetchA, fetchB), its store into workgroup buffer
-// `stage` (putA, putB; BK·AS and BK·BS vec4 per buffer), and store4 of 4 outputs. The includer
-// declares a, b, c, p, As, Bs and the overrides BM, BN, BK, AS, BS, THREADS, TRANS_A, TRANS_B,
-// CHECK_BOUNDS, KQ_FAST and fn epilogue (lib/matmul_epilogue.wgsl).
+// `stage` (putA, putB; BK·AS and BK·BS vec4 per buffer), and store4 of 4 outputs
+// (lib/matmul_store4.wgsl). The includer declares a, b, c, p, As, Bs and the overrides BM, BN, BK, AS,
+// BS, THREADS, TRANS_A, TRANS_B, CHECK_BOUNDS, KQ_FAST and fn epilogue (lib/matmul_epilogue.wgsl).
 
 // where load i of invocation t sits in a step's tile of `rows` rows × BK: (row, k), the vec4
 // covering rows row..row+3 at k (rowContiguous) or k..k+3 of row
@@ -53,16 +53,7 @@ fn putB(stage: u32, t: u32, i: u32, v: vec4<f32>) {
   }
 }
 
-// beta = 0 never reads C (NaN there does not leak); N % 4 == 0, so 4 columns are in or out together
-fn store4(base: u32, row: u32, col: u32, v: vec4<f32>) {
-  if (CHECK_BOUNDS && (row >= p.M || col >= p.N)) { return; }
-  let at = (base + row * p.N + col) / 4u;
-  var y = p.alpha * v;
-  if (p.beta != 0.0) { y += p.beta * c[at]; }
-  // C's layers are whole matrices here (strideC = M·N): base / N is the matrix's first row
-  if (EPILOGUE == 4u) { c[at] = probs_from_lse(y, base / p.N + row, row, col); return; }
-  c[at] = epilogue(y, at, col);
-}
+// #include matmul_store4.wgsl
 
 // zeros into this invocation's 8×8 outputs of the tile at (row0, col0), laid out as
 // lib/matmul_store_8x8.wgsl stores them (a causal tile the epilogue 'probsFromLse' does not compute)

@@ -13,6 +13,7 @@ import matmulEpilogue from '../../shaders/lib/matmul_epilogue.wgsl?raw';
 import matmulFma8x8 from '../../shaders/lib/matmul_fma_8x8.wgsl?raw';
 import matmulRegs8x8 from '../../shaders/lib/matmul_regs_8x8.wgsl?raw';
 import matmulStaging from '../../shaders/lib/matmul_staging.wgsl?raw';
+import matmulStore4 from '../../shaders/lib/matmul_store4.wgsl?raw';
 import matmulStore8x8 from '../../shaders/lib/matmul_store_8x8.wgsl?raw';
 import matmulTileOrder from '../../shaders/lib/matmul_tile_order.wgsl?raw';
 import matmulVec4Io from '../../shaders/lib/matmul_vec4_io.wgsl?raw';
@@ -33,6 +34,7 @@ export const shaderLib: Readonly<Record<string, string>> = {
   'matmul_fma_8x8.wgsl': matmulFma8x8,
   'matmul_regs_8x8.wgsl': matmulRegs8x8,
   'matmul_staging.wgsl': matmulStaging,
+  'matmul_store4.wgsl': matmulStore4,
   'matmul_store_8x8.wgsl': matmulStore8x8,
   'matmul_tile_order.wgsl': matmulTileOrder,
   'matmul_vec4_io.wgsl': matmulVec4Io,

@@ -126,17 +126,17 @@ describe('interleaved 1F1B: one set of passes per model chunk', () => {
 });
 
 describe('start-up on a CPU fallback adapter (SwiftShader), where each pipeline takes seconds to compile', () => {
-  it('every model above compiled one matmul pipeline per transposition, plus the fused GELU backward', () => {
+  it('every model above compiled one matmul_direct pipeline per transposition, plus the fused GELU backward', () => {
     new Gpt(ctx, { ...spec, parallelResidual: true }, 2, 1, { recomputeLayers: 1 });
     expect(ctx.adapter?.isFallbackAdapter).toBe(true);
     const matmuls = ctx.compiledPipelines().filter((k) => k.startsWith('matmul'));
     const constants = (k: string) => JSON.parse(k.slice(k.indexOf('|') + 1)) as Record<string, number>;
-    // no forward bias or bias + GELU epilogue, never the unchecked-bounds twin
-    expect(matmuls.map((k) => [k.split('|')[0], constants(k).EPILOGUE, constants(k).CHECK_BOUNDS]).sort()).toEqual([
-      ['matmul_vec4_nn', 0, 1],
-      ['matmul_vec4_nn', 3, 1],
-      ['matmul_vec4_nt', 0, 1],
-      ['matmul_vec4_tn', 0, 1],
+    // no tiled kernel, no forward bias or bias + GELU epilogue
+    expect(matmuls.map((k) => [k.split('|')[0], constants(k).EPILOGUE]).sort()).toEqual([
+      ['matmul_direct_nn', 0],
+      ['matmul_direct_nn', 3],
+      ['matmul_direct_nt', 0],
+      ['matmul_direct_tn', 0],
     ]);
   });
 });

@@ -13,6 +13,7 @@ import { layernormCheck, rmsnormCheck } from './norms.check';
 import type { KernelCheck } from './harness';
 import { matmulCheck } from './matmul.check';
 import { matmulVec4Check } from './matmul-vec4.check';
+import { matmulDirectCheck } from './matmul-direct.check';
 import { matmulCausalCheck } from './matmul-causal.check';
 import { matmulF16Check } from './matmul-f16.check';
 import { optimizerCheck } from './optimizer.check';
@@ -22,6 +23,7 @@ export const allChecks: KernelCheck[] = [
   elementwiseCheck,
   matmulCheck,
   matmulVec4Check,
+  matmulDirectCheck,
   matmulCausalCheck,
   matmulF16Check,
   layernormCheck,

@@ -1,4 +1,4 @@
-// Causal tile skipping of both matmul kernels (MatmulCausal) against the f64 reference and
+// Causal tile skipping of the matmul kernels (MatmulCausal) against the f64 reference and
 // against the same kernel without it (bit for bit: the terms left out are exact zeros), on
 // shapes that are not whole tiles, batched, with split-K and batched split-K. Where the kernel
 // must not read (op(A) beyond a tile's K range) A holds NaN, so work that is not skipped shows;
@@ -20,10 +20,15 @@ import {
 } from '../kernels/matmul';
 import { matmulRef } from '../../reference/matmul';
 import type { Dispatch } from '../dispatch';
+import { matmulDirect } from '../kernels/matmul-direct';
 import { type CheckResult, compare, type KernelCheck } from './harness';
 import { placeOperands } from './matmul.check';
 
-type Kernel = { kind: 'scalar'; cfg: MatmulConfig } | { kind: 'vec4'; cfg: Vec4Config; splits: number };
+// matmul_direct.wgsl skips per invocation: its 4×4 outputs are the causal tile
+type Kernel =
+  | { kind: 'scalar'; cfg: MatmulConfig }
+  | { kind: 'vec4'; cfg: Vec4Config; splits: number }
+  | { kind: 'direct'; cfg: { BM: 4; BN: 4 } };
 
 interface Case {
   name: string;
@@ -60,13 +65,18 @@ function causalA(a: Float32Array, s: Case['spec'], BM: number): { clean: Float32
 
 function dispatches(ctx: GpuContext, c: Case, spec: MatmulSpec, o: ReturnType<typeof placeOperands>): Dispatch[] {
   const k = c.kernel;
+  if (k.kind === 'direct') return [matmulDirect(ctx, o.A, o.B, o.C, spec)];
   return k.kind === 'scalar'
     ? [matmulWith(ctx, o.A, o.B, o.C, spec, k.cfg)]
     : matmulVec4With(ctx, o.A, o.B, o.C, spec, k.cfg, k.splits);
 }
 
 const kernelName = (k: Kernel) =>
-  k.kind === 'scalar' ? matmulConfigName(k.cfg) : `${vec4ConfigName(k.cfg)}${k.splits > 1 ? ` k${k.splits}` : ''}`;
+  k.kind === 'direct'
+    ? 'direct'
+    : k.kind === 'scalar'
+      ? matmulConfigName(k.cfg)
+      : `${vec4ConfigName(k.cfg)}${k.splits > 1 ? ` k${k.splits}` : ''}`;
 
 async function runCase(ctx: GpuContext, c: Case, seed: number): Promise<CheckResult[]> {
   const s = c.spec;
@@ -120,6 +130,7 @@ function cases(scalar: MatmulConfig, vec4: Vec4Config, split: Vec4Config): Case[
   const sc: Kernel = { kind: 'scalar', cfg: scalar };
   const v4: Kernel = { kind: 'vec4', cfg: vec4, splits: 1 };
   const splitK = (splits: number): Kernel => ({ kind: 'vec4', cfg: split, splits });
+  const direct: Kernel = { kind: 'direct', cfg: { BM: 4, BN: 4 } };
   const [T, t4, hd] = [150, 136, 12];
   return [
     { name: 'scores_nt', spec: { batch: 2, M: T, N: T, K: hd, transB: true, causal: 'lowerOutput' }, kernel: sc },
@@ -134,6 +145,10 @@ function cases(scalar: MatmulConfig, vec4: Vec4Config, split: Vec4Config): Case[
     { name: 'P·V_nn', spec: { batch: 2, M: t4, N: 16, K: t4, causal: 'lowerA' }, kernel: v4 },
     { name: 'Pᵀ·dY_tn', spec: { batch: 2, M: t4, N: 16, K: t4, transA: true, causal: 'upperA' }, kernel: v4 },
     { name: 'upperA_nt_beta1', spec: { M: t4, N: 20, K: t4, transB: true, beta: 1, causal: 'upperA' }, kernel: v4 },
+    { name: 'scores_nt', spec: { batch: 2, M: t4, N: t4, K: 16, transB: true, causal: 'lowerOutput' }, kernel: direct },
+    { name: 'P·V_nn', spec: { batch: 2, M: t4, N: 16, K: t4, causal: 'lowerA' }, kernel: direct },
+    { name: 'Pᵀ·dY_tn', spec: { batch: 2, M: t4, N: 16, K: t4, transA: true, causal: 'upperA' }, kernel: direct },
+    { name: 'upperA_nt_beta1', spec: { M: t4, N: 20, K: t4, transB: true, beta: 1, causal: 'upperA' }, kernel: direct },
     // split-K of one matrix (a short last split) and batched split-K (K of each matrix in splits)
     { name: 'lowerA_splitk3_nn', spec: { M: t4, N: 20, K: t4, causal: 'lowerA' }, kernel: splitK(3) },
     {

@@ -2,6 +2,8 @@
 // reference: every transpose, edges that are not whole tiles, batches with strides, beta,
 // split-K with a short last split, batched split-K, and each epilogue with and without split-K.
 import type { GpuContext } from '../context';
+import type { Dispatch } from '../dispatch';
+import type { GpuTensor } from '../tensor';
 import {
   defaultVec4Config,
   type MatmulEpilogue,
@@ -100,14 +102,28 @@ export async function runCase(ctx: GpuContext, c: Case, cfg: Vec4Config, seed: n
   return compare(`matmul_vec4 ${c.name} [${vec4ConfigName(cfg)}]`, got, expectedC(o, c.spec), 1e-5);
 }
 
+/** A kernel under test: its name in results, and its dispatches for one product with an epilogue. */
+export interface ProductKernel {
+  name: string;
+  dispatch(ctx: GpuContext, A: GpuTensor, B: GpuTensor, C: GpuTensor, spec: MatmulSpec, e: MatmulEpilogue): Dispatch[];
+  /** K splits (the product's K is made long enough to split) */
+  splits: number;
+}
+
+const vec4Kernel = (cfg: Vec4Config, splits: number): ProductKernel => ({
+  name: `matmul_vec4 epilogue splits ${splits} [${vec4ConfigName(cfg)}]`,
+  dispatch: (ctx, A, B, C, spec, e) => matmulVec4With(ctx, A, B, C, spec, cfg, splits, e),
+  splits,
+});
+
 /** A linear layer's products through each fused epilogue: y = x·Wᵀ + b (→ gelu), dh = (dy·W) · gelu'(h). */
 export async function epilogueCase(
   ctx: GpuContext,
   kind: MatmulEpilogue['kind'],
-  splits: number,
-  cfg: Vec4Config,
+  kernel: ProductKernel,
   seed: number,
 ): Promise<CheckResult[]> {
+  const splits = kernel.splits;
   const [M, N, K] = [36, 44, splits > 1 ? 600 : 52];
   const spec: MatmulSpec = { M, N, K, transB: kind !== 'geluBackward' };
   const a = randn(M * K, seed),
@@ -127,14 +143,14 @@ export async function epilogueCase(
         : kind === 'geluBackward'
           ? { kind, preGelu: aux }
           : { kind: 'none' };
-  ctx.run(matmulVec4With(ctx, A, B, C, spec, cfg, splits, e));
+  ctx.run(kernel.dispatch(ctx, A, B, C, spec, e));
   const product = matmulRef(a, b, new Float64Array(M * N), spec);
   const want = matmulEpilogueRef(product, N, {
     bias: kind === 'bias' || kind === 'biasGelu' ? bias : undefined,
     gelu: kind === 'biasGelu',
     preGelu: kind === 'geluBackward' ? h : undefined,
   });
-  const name = `matmul_vec4 epilogue ${kind} splits ${splits} [${vec4ConfigName(cfg)}]`;
+  const name = `${kernel.name} ${kind}`;
   const out = [compare(name, await ctx.read(C), want.c, 1e-5)];
   if (want.gelu) out.push(compare(`${name} (gelu)`, await ctx.read(aux), want.gelu, 1e-5));
   for (const t of [A, B, C, biasT, aux]) t.buffer.destroy();
@@ -149,7 +165,7 @@ export const matmulVec4Check: KernelCheck = {
     let seed = 500;
     for (const c of CASES) out.push(await runCase(ctx, c, base, (seed += 10)));
     for (const kind of ['bias', 'biasGelu', 'geluBackward'] as const) {
-      for (const splits of [1, 3]) out.push(...(await epilogueCase(ctx, kind, splits, base, (seed += 10))));
+      for (const splits of [1, 3]) out.push(...(await epilogueCase(ctx, kind, vec4Kernel(base, splits), (seed += 10))));
     }
     // the public entry point takes this path for aligned operands, with its own split choice
     const o = placeOperands(ctx, CASES[3].spec, (seed += 10));

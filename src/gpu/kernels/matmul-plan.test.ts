@@ -5,14 +5,12 @@ import type { GpuContext } from '../context';
 import type { GpuTensor } from '../tensor';
 import {
   batchedSplitProblem,
-  type MatmulPlan,
   type MatmulSpec,
-  matmulConfigName,
+  matmulPlanName,
   planMatmul,
   resolveMatmulSpec,
   smallSplitProduct,
   splitKFor,
-  vec4ConfigName,
 } from './matmul';
 import { attentionProducts } from './attention-products';
 import { SPLIT_TILES } from './matmul-config';
@@ -31,10 +29,8 @@ const h200 = device(1024, 48 * 1024, false);
 const swiftshader = device(256, 32 * 1024, true);
 const t = (offset = 0) => ({ offset }) as GpuTensor;
 
-const name = (p: MatmulPlan) =>
-  `${p.kernel}:${p.kernel === 'vec4' ? vec4ConfigName(p.config) : matmulConfigName(p.config)}k${p.splits}`;
 const plan = (ctx: GpuContext, spec: MatmulSpec, offset = 0, fused = false) =>
-  name(planMatmul(ctx, spec, t(offset), t(), t(), fused));
+  matmulPlanName(planMatmul(ctx, spec, t(offset), t(), t(), fused));
 
 describe('planMatmul on an H200', () => {
   it('splits K of the small weight-gradient grids until there are about 2048 workgroups', () => {
@@ -97,9 +93,9 @@ describe('batchedSplitProblem', () => {
 });
 
 describe('planMatmul on SwiftShader', () => {
-  it('takes small vec4 tiles for every aligned product and never splits K', () => {
-    expect(plan(swiftshader, { M: 768, N: 768, K: 8192, transA: true, beta: 1 })).toBe('vec4:v64x64x8g0qk1');
-    expect(plan(swiftshader, { M: 4096, N: 4096, K: 4096 })).toBe('vec4:v64x64x8g0qk1');
+  it('takes matmul_direct.wgsl for every aligned product and never splits K', () => {
+    expect(plan(swiftshader, { M: 768, N: 768, K: 8192, transA: true, beta: 1 })).toBe('direct:4x4k1');
+    expect(plan(swiftshader, { M: 4096, N: 4096, K: 4096 })).toBe('direct:4x4k1');
   });
 });
 

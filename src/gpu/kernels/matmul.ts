@@ -1,11 +1,23 @@
 // Batched GEMM, C[i] = alpha·op(A[i])·op(B[i]) + beta·C[i]: matmul_vec4.wgsl where every
 // operand is 16-byte aligned (vec4 loads, split-K for small output grids, fused epilogues),
-// matmul.wgsl otherwise (any shape and stride).
+// matmul.wgsl otherwise (any shape and stride); on a CPU fallback adapter matmul_direct.wgsl
+// for aligned operands (matmul-direct.ts).
 import scalarCode from '../../../shaders/matmul.wgsl?raw';
 import vec4Code from '../../../shaders/matmul_vec4.wgsl?raw';
 import { type GpuContext, uniforms } from '../context';
 import { type Dispatch, MAX_WORKGROUPS_PER_DIM } from '../dispatch';
-import { describe, type GpuTensor } from '../tensor';
+import {
+  CAUSAL_CODES,
+  checkCausal,
+  checkGrid,
+  checkOperands,
+  type MatmulSpec,
+  productParams,
+  type ResolvedSpec,
+  resolveMatmulSpec,
+  vec4Aligned,
+} from './matmul-spec';
+import type { GpuTensor } from '../tensor';
 import {
   defaultMatmulConfig,
   defaultVec4Config,
@@ -13,113 +25,19 @@ import {
   matmulConfigProblem,
   SMALL_TILES,
   SPLIT_TILES,
+  matmulConfigName,
   type Vec4Config,
   WIDE_TILES,
+  vec4ConfigName,
   vec4ConfigProblem,
 } from './matmul-config';
+import { matmulDirect } from './matmul-direct';
 import { type MatmulEpilogue, epilogueBindings } from './matmul-epilogue';
 import { splitKReduce, splitKReduceBatched, splitKWorkspace } from './matmul-splitk';
 
 export * from './matmul-config';
+export * from './matmul-spec';
 export type { MatmulEpilogue } from './matmul-epilogue';
-
-/** Work a causal mask makes moot, skipped at whole tiles and K steps (numbers unchanged: what
- * is left out is never read, or sums of exact zeros):
- * - 'lowerOutput': only C[i, j] with j ≤ i is needed (attention's scores Q·Kᵀ and their gradient
- *   dY·Vᵀ, which the causal softmax reads only there); tiles wholly above the diagonal are not
- *   computed, so C there is left unspecified;
- * - 'lowerA': op(A)[i, k] = 0 for k > i (probabilities P or score gradients dS as A): the K loop
- *   of an output tile ends after the tile's last row;
- * - 'upperA': op(A)[i, k] = 0 for k < i (Pᵀ or dSᵀ as A): it starts at the tile's first row. */
-export type MatmulCausal = 'none' | 'lowerOutput' | 'lowerA' | 'upperA';
-const CAUSAL_CODES: Record<MatmulCausal, number> = { none: 0, lowerOutput: 1, lowerA: 2, upperA: 3 };
-
-export interface MatmulSpec {
-  M: number;
-  N: number;
-  K: number;
-  batch?: number;
-  transA?: boolean;
-  transB?: boolean;
-  alpha?: number;
-  beta?: number;
-  strideA?: number;
-  strideB?: number;
-  strideC?: number;
-  /** default 'none' */
-  causal?: MatmulCausal;
-}
-
-export type ResolvedSpec = Required<MatmulSpec>;
-
-export function resolveMatmulSpec(spec: MatmulSpec): ResolvedSpec {
-  const { M, N, K } = spec;
-  const batch = spec.batch ?? 1;
-  for (const [key, v] of Object.entries({ M, N, K, batch })) {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`matmul: spec.${key} must be a positive integer, got ${v}`);
-  }
-  const r: ResolvedSpec = {
-    M,
-    N,
-    K,
-    batch,
-    transA: spec.transA ?? false,
-    transB: spec.transB ?? false,
-    alpha: spec.alpha ?? 1,
-    beta: spec.beta ?? 0,
-    strideA: spec.strideA ?? M * K,
-    strideB: spec.strideB ?? K * N,
-    strideC: spec.strideC ?? M * N,
-    causal: spec.causal ?? 'none',
-  };
-  if (!Object.hasOwn(CAUSAL_CODES, r.causal))
-    throw new Error(`matmul: spec.causal must be one of ${Object.keys(CAUSAL_CODES).join(', ')}, got ${r.causal}`);
-  for (const key of ['strideA', 'strideB', 'strideC'] as const) {
-    if (!Number.isInteger(r[key]) || r[key] < 0)
-      throw new Error(`matmul: spec.${key} must be a non-negative integer, got ${r[key]}`);
-  }
-  if (batch > MAX_WORKGROUPS_PER_DIM) throw new Error(`matmul: batch ${batch} > ${MAX_WORKGROUPS_PER_DIM}`);
-  return r;
-}
-
-/** Throws unless A, B and C hold what the spec reads and writes, and C shares no buffer with A or B. */
-export function checkOperands(a: GpuTensor, b: GpuTensor, c: GpuTensor, s: ResolvedSpec): void {
-  const fits = (t: GpuTensor, role: string, stride: number, size: number) => {
-    const need = (s.batch - 1) * stride + size;
-    if (need > t.length)
-      throw new Error(`matmul: ${role} ${describe(t)} holds ${t.length} elements, the spec needs ${need}`);
-  };
-  fits(a, 'A', s.strideA, s.M * s.K);
-  fits(b, 'B', s.strideB, s.K * s.N);
-  fits(c, 'C', s.strideC, s.M * s.N);
-  if (c.buffer === a.buffer || c.buffer === b.buffer) {
-    throw new Error(
-      `matmul: C ${describe(c)} shares a GPUBuffer with ${c.buffer === a.buffer ? 'A' : 'B'}; WebGPU forbids writing a buffer bound twice in one dispatch`,
-    );
-  }
-}
-
-/** Throws where a causal spec cannot run on a tile config: K steps must not straddle a tile's
- * first or last row, and a fused epilogue must see every output. */
-function checkCausal(kernel: string, s: ResolvedSpec, cfg: { BM: number; BK: number }, epilogue = 'none'): void {
-  if (s.causal === 'none') return;
-  if (cfg.BM % cfg.BK !== 0)
-    throw new Error(`${kernel}: causal '${s.causal}' needs BM ${cfg.BM} a multiple of BK ${cfg.BK}`);
-  if (s.causal === 'lowerOutput' && epilogue !== 'none' && epilogue !== 'probsFromLse')
-    throw new Error(`${kernel}: no '${epilogue}' epilogue with causal 'lowerOutput' (it skips outputs)`);
-}
-
-export function checkGrid(gridM: number, gridN: number, s: ResolvedSpec): void {
-  if (gridN > MAX_WORKGROUPS_PER_DIM || gridM > MAX_WORKGROUPS_PER_DIM)
-    throw new Error(`matmul: ${s.M}×${s.N} needs a ${gridM}×${gridN} grid, over ${MAX_WORKGROUPS_PER_DIM}`);
-}
-
-/** Whether matmul_vec4.wgsl can run this product: every dimension, stride and offset a multiple of 4 elements. */
-export function vec4Aligned(spec: MatmulSpec, ...tensors: GpuTensor[]): boolean {
-  const s = resolveMatmulSpec(spec);
-  const dims = [s.M, s.N, s.K, s.strideA, s.strideB, s.strideC];
-  return dims.every((d) => d % 4 === 0) && tensors.every((t) => t.offset % 16 === 0);
-}
 
 /** A product with fewer 128×128 output tiles than this leaves a large GPU idle: matmul() splits K. */
 export const SPLIT_K_BELOW_TILES = 200;
@@ -195,15 +113,23 @@ export function fuseBiasEpilogue(ctx: GpuContext, spec: MatmulSpec, a: GpuTensor
 /** Which kernel, tile config and number of K splits matmul() uses for a product. */
 export type MatmulPlan =
   | { kernel: 'vec4'; config: Vec4Config; splits: number }
-  | { kernel: 'scalar'; config: MatmulConfig; splits: 1 };
+  | { kernel: 'scalar'; config: MatmulConfig; splits: 1 }
+  | { kernel: 'direct'; splits: 1 };
+
+/** A plan as one word, e.g. 'vec4:v128x64x16g8qk4' (kernel, tile config, K splits); for benchmarks and tests. */
+export function matmulPlanName(p: MatmulPlan): string {
+  const config =
+    p.kernel === 'vec4' ? vec4ConfigName(p.config) : p.kernel === 'scalar' ? matmulConfigName(p.config) : '4x4';
+  return `${p.kernel}:${config}k${p.splits}`;
+}
 
 /** Per product, from the H200 sweep (bench/README.md): small output grids split K over 128×64
  * tiles, and so do batched Aᵀ·B products with few tiles (each matrix's K, batchedSplitKFor), other
  * batches at most 64 wide take 128×64 tiles (the H200 step profile, bench/README.md); plain single
  * products (no transpose) run matmul.wgsl, whose scalar loads of A beat vec4 loads stored
  * transposed (batched ones, attention's, do better on vec4); Aᵀ·B (weight gradients) 128×256
- * tiles; the rest the default vec4 tiles. A CPU
- * fallback adapter (SwiftShader) takes small vec4 tiles for every aligned product, never split. */
+ * tiles; the rest the default vec4 tiles. A CPU fallback adapter (SwiftShader) takes
+ * matmul_direct.wgsl for every aligned product (matmul-direct.ts: it compiles ~8× faster there). */
 export function planMatmul(
   ctx: GpuContext,
   spec: MatmulSpec,
@@ -215,8 +141,8 @@ export function planMatmul(
   const scalar = (): MatmulPlan => ({ kernel: 'scalar', config: chooseMatmulConfig(ctx, spec), splits: 1 });
   if (!vec4Aligned(spec, a, b, c)) return scalar();
   const vec4 = (config: Vec4Config, splits = 1): MatmulPlan => ({ kernel: 'vec4', config, splits });
+  if (ctx.adapter?.isFallbackAdapter) return { kernel: 'direct', splits: 1 };
   const base = defaultVec4Config(ctx);
-  if (ctx.adapter?.isFallbackAdapter) return vec4(base);
   const fits = (cfg: Vec4Config) => vec4ConfigProblem(ctx, cfg) === null;
   const s = resolveMatmulSpec(spec);
   const tiles128 = Math.ceil(s.M / 128) * Math.ceil(s.N / 128);
@@ -246,11 +172,8 @@ export function matmul(
   epilogue: MatmulEpilogue = { kind: 'none' },
 ): Dispatch[] {
   const plan = planMatmul(ctx, spec, a, b, c, epilogue.kind !== 'none');
-  // a CPU fallback compiles one bounds-checked pipeline per transposition instead of two: the same
-  // numbers (the checks guard loads and stores only), seconds less start-up in every tab
-  const checkBounds = ctx.adapter?.isFallbackAdapter ?? false;
-  if (plan.kernel === 'vec4')
-    return matmulVec4With(ctx, a, b, c, spec, plan.config, plan.splits, epilogue, checkBounds);
+  if (plan.kernel === 'direct') return [matmulDirect(ctx, a, b, c, spec, epilogue)];
+  if (plan.kernel === 'vec4') return matmulVec4With(ctx, a, b, c, spec, plan.config, plan.splits, epilogue);
   if (epilogue.kind !== 'none')
     throw new Error(`matmul: a fused '${epilogue.kind}' epilogue needs 16-byte aligned operands (see matmulFusable)`);
   return [matmulWith(ctx, a, b, c, spec, plan.config)];
@@ -290,22 +213,6 @@ export function matmulWith(
   return ctx.bind(label, ctx.pipeline(label, scalarCode, constants), [a, b, c, params], [gridN, gridM, s.batch]);
 }
 
-/** The fields every matmul shader's Params begins with: M, N, K, the three strides, alpha, beta. */
-export function productParams(
-  s: Pick<ResolvedSpec, 'M' | 'N' | 'K' | 'strideA' | 'strideB' | 'strideC' | 'alpha' | 'beta'>,
-): ['u32' | 'f32', number][] {
-  return [
-    ['u32', s.M],
-    ['u32', s.N],
-    ['u32', s.K],
-    ['u32', s.strideA],
-    ['u32', s.strideB],
-    ['u32', s.strideC],
-    ['f32', s.alpha],
-    ['f32', s.beta],
-  ];
-}
-
 /** matmul_vec4.wgsl with an explicit tile config and number of K splits (benchmarks and checks). */
 export function matmulVec4With(
   ctx: GpuContext,
@@ -316,8 +223,6 @@ export function matmulVec4With(
   cfg: Vec4Config,
   splits = 1,
   epilogue: MatmulEpilogue = { kind: 'none' },
-  /** bounds checks even where the tiles cover the shape exactly */
-  checkBounds = false,
 ): Dispatch[] {
   const s = resolveMatmulSpec(spec);
   checkOperands(a, b, c, s);
@@ -351,7 +256,7 @@ export function matmulVec4With(
     KQ_FAST: cfg.KQ_FAST ? 1 : 0,
     TRANS_A: s.transA ? 1 : 0,
     TRANS_B: s.transB ? 1 : 0,
-    CHECK_BOUNDS: whole && !checkBounds ? 0 : 1,
+    CHECK_BOUNDS: whole ? 0 : 1,
     EPILOGUE: used > 1 ? 0 : ext.code,
   };
   const label = `matmul_vec4_${s.transA ? 't' : 'n'}${s.transB ? 't' : 'n'}`;
