@@ -44,8 +44,11 @@ export function coordinatorCommand(): Command {
       new Option('--admin-token <token>', 'admin API token (default: generated and logged)').env('TABTRON_ADMIN_TOKEN'),
     )
     .addOption(
-      new Option('--web <mode>', 'web app: built dist/, Vite middleware, none, or auto (dist/ if built, else Vite)')
-        .choices(['auto', 'dist', 'vite', 'none'])
+      new Option(
+        '--web <mode>',
+        'web app: built dist/, a build made now, Vite middleware, none, or auto (dist/ if built, else Vite)',
+      )
+        .choices(['auto', 'dist', 'build', 'vite', 'none'])
         .default(DEFAULTS.web),
     )
     .addOption(

@@ -20,7 +20,7 @@ export interface TabsRunOptions {
   quiet?: boolean;
   /** seconds without any progress before giving up */
   stallTimeout?: number;
-  /** how the coordinator serves the web app to the tabs (default: Vite) */
+  /** how the coordinator serves the web app to the tabs (default: a build made at start) */
   web?: WebMode;
 }
 

@@ -144,9 +144,12 @@ export function trainCliCommand(): Command {
     .option('--json', 'print the final losses and the whole history as one JSON object')
     .option('--quiet', 'no progress output on stderr')
     .addOption(
-      new Option('--web <mode>', 'multi-tab runs: serve the tabs the built dist/ or Vite, or auto (dist/ if built)')
-        .choices(['vite', 'dist', 'auto'])
-        .default('vite')
+      new Option(
+        '--web <mode>',
+        'multi-tab runs: serve the tabs a build made now, the built dist/, Vite, or auto (dist/ if built, else Vite)',
+      )
+        .choices(['build', 'dist', 'vite', 'auto'])
+        .default('build')
         .env('TABTRON_WEB'),
     )
     .action(async (configs: string[], opts: TrainCliOptions) => {

@@ -52,7 +52,7 @@ export interface HeadlessRunOptions {
   dataDir?: string;
   /** where that temporary directory is made (default: the OS temp dir) */
   tempRoot?: string;
-  /** how the in-process coordinator serves the web app (default 'vite': the sources as they are) */
+  /** how the in-process coordinator serves the web app (default 'build': built at start, or TABTRON_WEB_DIST's) */
   web?: WebMode;
   /** Page the tabs open, given ?run=&token= (default '/', the contributor page). */
   pagePath?: string;
@@ -120,7 +120,7 @@ export async function runHeadless(o: HeadlessRunOptions): Promise<HeadlessResult
         port: 0,
         dataDir: o.dataDir ?? tempDir!,
         adminToken: token,
-        web: o.web ?? 'vite',
+        web: o.web ?? 'build',
         webWatch: false,
         logger: createLogger('warn'),
       });

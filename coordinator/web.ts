@@ -1,13 +1,15 @@
-// Serving the web app: the built `dist/` in production, or Vite in middleware mode
-// (dev and browser tests). Both add the cross-origin-isolation headers the app needs.
+// Serving the web app: the built `dist/` in production, a build made at start for headless runs
+// and browser tests (src/node/web-build.ts), or Vite in middleware mode (development, with HMR).
+// All add the cross-origin-isolation headers the app needs.
 
 import express, { type RequestHandler } from 'express';
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
+import { headlessWebBuild, repoRoot } from '../src/node/web-build';
 
-/** auto: the built dist/ when there is one, else Vite. */
-export type WebMode = 'auto' | 'dist' | 'vite' | 'none';
+/** auto: the built dist/ when there is one, else Vite. build: built now (or TABTRON_WEB_DIST's build). */
+export type WebMode = 'auto' | 'dist' | 'build' | 'vite' | 'none';
 
 export const isolationHeaders: RequestHandler = (_req, res, next) => {
   res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
@@ -15,7 +17,7 @@ export const isolationHeaders: RequestHandler = (_req, res, next) => {
   next();
 };
 
-export const repoRoot = new URL('..', import.meta.url).pathname;
+export { repoRoot } from '../src/node/web-build';
 
 export interface WebApp {
   handler: RequestHandler | null;
@@ -38,6 +40,10 @@ export async function webApp(
       throw new Error(`no built web app at ${distDir} (run \`npm run build\`, or start with --web vite)`);
     }
     return { handler: express.static(distDir, { extensions: ['html'] }), close: async () => {} };
+  }
+  if (mode === 'build') {
+    const built = await headlessWebBuild();
+    return { handler: express.static(built.dir, { extensions: ['html'] }), close: async () => built.dispose() };
   }
   const { createServer } = await import('vite');
   const vite = await createServer({

@@ -1,30 +1,31 @@
 // N headless Chromium tabs, one rank each, connected over WebRTC through a PeerJS server
 // started in this process. Shared by e2e/comm.spec.ts and bench/comm.ts.
 import type { Browser, Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
 import { startPeerServer, type RunningPeerServer } from '../coordinator/peer-server';
 import type { CommPageApi } from './pages/comm';
 import { launchChromium } from './browser';
-import { startVite } from './server';
+import { startWebServer } from './server';
 
 export interface CommEnv {
   browser: Browser;
-  vite: ViteDevServer;
   url: string;
   signalling: RunningPeerServer;
   close(): Promise<void>;
 }
 
 export async function startCommEnv(): Promise<CommEnv> {
-  const [v, signalling, browser] = await Promise.all([startVite(), startPeerServer({ port: 0 }), launchChromium()]);
+  const [v, signalling, browser] = await Promise.all([
+    startWebServer({ testPages: true }),
+    startPeerServer({ port: 0 }),
+    launchChromium(),
+  ]);
   return {
     browser,
-    vite: v.server,
     url: v.url,
     signalling,
     async close() {
       await browser.close();
-      await Promise.all([v.server.close(), signalling.close()]);
+      await Promise.all([v.close(), signalling.close()]);
     },
   };
 }

@@ -2,16 +2,15 @@
 // dedicated Worker exposed as window.gpuTests, served the way the CLI serves the app.
 // Register it once per spec file: `const gpu = useGpuTestPage();` then `gpu.page` in tests.
 import type { Browser, Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll } from 'vitest';
 import { launchChromium } from './browser';
-import { startVite } from './server';
+import { startWebServer, type WebServer } from './server';
 
 export function useGpuTestPage(path = '/e2e/pages/gpu-worker.html', ready = 'gpuTests'): { readonly page: Page } {
-  let browser: Browser | undefined, vite: ViteDevServer | undefined, page: Page | undefined;
+  let browser: Browser | undefined, web: WebServer | undefined, page: Page | undefined;
   beforeAll(async () => {
-    const v = await startVite();
-    vite = v.server;
+    const v = await startWebServer({ testPages: true });
+    web = v;
     browser = await launchChromium();
     page = await browser.newPage();
     page.on('console', (m) => {
@@ -22,7 +21,7 @@ export function useGpuTestPage(path = '/e2e/pages/gpu-worker.html', ready = 'gpu
   });
   afterAll(async () => {
     await browser?.close();
-    await vite?.close();
+    await web?.close();
   });
   return {
     get page() {

@@ -42,7 +42,7 @@ beforeAll(async () => {
     port: 0,
     dataDir: tempDir('tabtron-multitab-ckpt-'),
     adminToken: 'ckpt-admin',
-    web: 'vite',
+    web: 'build',
     webWatch: false,
     logger: createLogger('warn'),
   });

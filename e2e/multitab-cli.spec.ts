@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { WEB_DIST_ENV } from '../src/node/web-build';
 
 const tempRoot = mkdtempSync(join(tmpdir(), 'tabtron-cli-spec-'));
 afterAll(() => rmSync(tempRoot, { recursive: true, force: true }));
@@ -36,9 +37,11 @@ describe('tabtron train configs/tiny-3d.yml --tabs 4', () => {
     expect(r.stderr).toMatch(/^iteration 6\/6 \| train loss \d+\.\d{4} \(mean of 1\)/m);
   });
 
-  it('Ctrl-C while the tabs run: exits 130 and leaves no temporary coordinator directory', async () => {
+  it('Ctrl-C while the tabs run: exits 130 and leaves no temporary coordinator or web build directory', async () => {
+    // without the e2e project's shared build: this run builds the web app into a temporary directory of its own
+    const { [WEB_DIST_ENV]: _shared, ...env } = process.env;
     const child = spawn(process.execPath, ['bin/tabtron.mjs', 'train', 'configs/tiny-3d.yml', '--tabs', '4'], {
-      env: { ...process.env, TMPDIR: tempRoot },
+      env: { ...env, TMPDIR: tempRoot },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
@@ -51,9 +54,14 @@ describe('tabtron train configs/tiny-3d.yml --tabs 4', () => {
       });
       child.on('exit', () => reject(new Error(`exited before the run started: ${stderr}`)));
     });
-    expect(readdirSync(tempRoot).filter((f) => f.startsWith('tabtron-headless-'))).toHaveLength(1);
+    const ours = () => readdirSync(tempRoot).filter((f) => /^tabtron-(headless|web)-/.test(f));
+    expect(
+      ours()
+        .map((f) => f.replace(/-[^-]+$/, ''))
+        .sort(),
+    ).toEqual(['tabtron-headless', 'tabtron-web']);
     child.kill('SIGINT');
     expect(await exited, stderr).toBe(130);
-    expect(readdirSync(tempRoot).filter((f) => f.startsWith('tabtron-headless-'))).toEqual([]);
+    expect(ours()).toEqual([]);
   });
 });

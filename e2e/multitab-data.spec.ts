@@ -56,7 +56,7 @@ beforeAll(async () => {
     port: 0,
     dataDir: tempDir('tabtron-data-coord-'),
     adminToken: ADMIN,
-    web: 'vite',
+    web: 'build',
     webWatch: false,
     logger: createLogger('warn'),
   });

@@ -40,7 +40,7 @@ beforeAll(async () => {
     port: 0,
     dataDir: tempDir('tabtron-multitab-'),
     adminToken: 'multitab-admin',
-    web: 'vite',
+    web: 'build',
     webWatch: false,
     logger: createLogger('warn'),
   });

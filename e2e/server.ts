@@ -1,2 +1,2 @@
-// Tests serve the app exactly as the CLI does.
-export { startWebServer as startVite } from '../src/node/web-server';
+// Tests serve the app exactly as headless runs do: built (src/node/web-server.ts).
+export { startWebServer, type WebServer } from '../src/node/web-server';

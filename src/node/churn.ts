@@ -72,7 +72,7 @@ class CoordinatorProcess {
 
   async start(): Promise<void> {
     const args = ['bin/tabtron.mjs', 'coordinator', '--port', String(this.port), '--data-dir', this.dataDir];
-    args.push('--admin-token', this.token, '--web', 'vite', '--no-watch', ...this.extra);
+    args.push('--admin-token', this.token, '--web', 'build', ...this.extra);
     const proc = spawn(process.execPath, args, {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],

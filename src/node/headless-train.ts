@@ -1,11 +1,10 @@
 // Runs single-rank training in a headless Chromium tab (WebGPU in the tab's worker) and
 // streams its TrainEvents back to Node.
 import type { Browser } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
 import type { TrainEvent } from '../train/events';
 import type { TrainConfig } from '../train/setup';
 import { launchChromium } from './chromium';
-import { startWebServer } from './web-server';
+import { startWebServer, type WebServer } from './web-server';
 
 /** What the contributor page puts on window for a standalone run (src/tab/main.ts). */
 interface TabApi {
@@ -24,7 +23,7 @@ export interface HeadlessTrainOptions {
 }
 
 export async function trainInHeadlessTab(o: HeadlessTrainOptions): Promise<{ trainLoss: number; validLoss: number }> {
-  let web: { server: ViteDevServer; url: string } | null = null;
+  let web: WebServer | null = null;
   let browser: Browser | null = null;
   try {
     web = await startWebServer();
@@ -48,6 +47,6 @@ export async function trainInHeadlessTab(o: HeadlessTrainOptions): Promise<{ tra
     );
   } finally {
     await browser?.close().catch(() => {});
-    await web?.server.close().catch(() => {});
+    await web?.close().catch(() => {});
   }
 }

@@ -44,5 +44,5 @@ console.log(
   r.map((x) => (x.status === 'fulfilled' ? x.value : String(x.reason).slice(0, 150))),
 );
 await browser.close();
-await v.server.close();
+await v.close();
 process.exit(0);

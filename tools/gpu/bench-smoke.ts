@@ -1,8 +1,8 @@
 // npx tsx tools/gpu/bench-smoke.ts — runs tools/gpu/bench-page.ts in headless Chromium.
 import { launchChromium } from '../../e2e/browser';
-import { startVite } from '../../e2e/server';
+import { startViteDevServer } from './vite-dev-server';
 
-const { server, url } = await startVite();
+const { server, url } = await startViteDevServer();
 const browser = await launchChromium();
 try {
   const page = await browser.newPage();

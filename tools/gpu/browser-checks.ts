@@ -3,10 +3,10 @@
 //   npx tsx tools/gpu/browser-checks.ts matmul
 import type { CheckResult } from '../../src/gpu/checks/harness';
 import { launchChromium } from '../../e2e/browser';
-import { startVite } from '../../e2e/server';
+import { startViteDevServer } from './vite-dev-server';
 
 const filter = process.argv[2];
-const { server, url } = await startVite();
+const { server, url } = await startViteDevServer();
 const browser = await launchChromium();
 try {
   const page = await browser.newPage();
