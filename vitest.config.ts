@@ -16,6 +16,8 @@ export default defineConfig({
           // a hang fails after 2 min; the CLI tests start processes that each open a SwiftShader device,
           // 15 s alone and 60–90 s while the e2e project and other work share the machine's cores
           testTimeout: 120_000,
+          // beforeAll hooks start coordinator processes (tsx): up to 30 s on a loaded machine (test-helpers.ts)
+          hookTimeout: 60_000,
           // two files at a time even on 2 cores (Vitest's default is cores − 1): most unit files wait
           // on child processes, sockets or the GPU thread more than they compute
           maxWorkers: 2,
