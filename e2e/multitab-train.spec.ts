@@ -121,6 +121,10 @@ describe.each(LAYOUTS)('4 tabs train $name over WebRTC', ({ name, extra, sizes, 
     const detail = await admin<RunDetail>('GET', `/runs/${result.runId}`);
     const changes = detail.recoveries.filter((x) => x.cause !== 'start');
     expect(changes, `membership changes; events: ${JSON.stringify(detail.events)}`).toEqual([]);
+    // the greedy sample at each evaluation, computed by all 4 ranks over WebRTC, reported by rank 0
+    const samples = [...detail.samples].reverse();
+    expect(samples.map((x) => x.step)).toEqual([0, 5, 10]);
+    for (const x of samples) expect(x.text.length, `sample at step ${x.step}`).toBeGreaterThan(0);
 
     const { points } = await metrics(result.runId);
     const series = (rank: number, name: string) =>
@@ -183,7 +187,7 @@ describe('4 tabs (TP2 × PP2) under the admin controls', () => {
     const STEPS_P = 8;
     let driver: Promise<{ pausedAt: number[]; heldAt: number[] }> | null = null;
     const result = await runHeadless({
-      sources: sources({ train_iters: STEPS_P, lr_decay_iters: STEPS_P, eval_interval: 4 }),
+      sources: sources({ train_iters: STEPS_P, lr_decay_iters: STEPS_P, eval_interval: 4, sample_tokens: 0 }),
       tabs: 4,
       coordinatorUrl: coordinator.url,
       adminToken: 'multitab-admin',
@@ -237,6 +241,7 @@ describe('2 tabs (DP2) with local_sgd over WebRTC', () => {
             train_iters: STEPS_L,
             lr_decay_iters: STEPS_L,
             eval_interval: STEPS_L,
+            sample_tokens: 0,
             // each round's ring messages (half the model, f32) exceed one 256 KiB WebRTC piece, so
             // the receiver times them: the links view shows a throughput
             hidden_size: 64,
