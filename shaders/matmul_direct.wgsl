@@ -11,13 +11,7 @@
 // runs no slower. The k order of each sum is the tiled kernels' (k ascending, one product at a time).
 // causal (lib/matmul_causal.wgsl) applies to each invocation's 4 rows, as to a tile of BM = 4.
 
-@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> c: array<vec4<f32>>;
-struct Params { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, strideC: u32, alpha: f32, beta: f32, kStep: u32, kLen: u32, causal: u32, splits: u32 }
-@group(0) @binding(3) var<uniform> p: Params;
-@group(0) @binding(4) var<storage, read> bias: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> aux: array<vec4<f32>>;
+// #include matmul_vec4_bindings.wgsl
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;

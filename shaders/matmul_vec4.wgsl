@@ -14,13 +14,7 @@
 // walks K in steps of BK through one workgroup buffer; the next step waits in registers.
 // An operand whose stored rows run along K is loaded 4 k at a time and written transposed.
 
-@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> c: array<vec4<f32>>;
-struct Params { M: u32, N: u32, K: u32, strideA: u32, strideB: u32, strideC: u32, alpha: f32, beta: f32, kStep: u32, kLen: u32, causal: u32, splits: u32 }
-@group(0) @binding(3) var<uniform> p: Params;
-@group(0) @binding(4) var<storage, read> bias: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> aux: array<vec4<f32>>;
+// #include matmul_vec4_bindings.wgsl
 
 override BM: u32 = 128u;
 override BN: u32 = 128u;

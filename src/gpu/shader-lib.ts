@@ -16,6 +16,7 @@ import matmulStaging from '../../shaders/lib/matmul_staging.wgsl?raw';
 import matmulStore4 from '../../shaders/lib/matmul_store4.wgsl?raw';
 import matmulStore8x8 from '../../shaders/lib/matmul_store_8x8.wgsl?raw';
 import matmulTileOrder from '../../shaders/lib/matmul_tile_order.wgsl?raw';
+import matmulVec4Bindings from '../../shaders/lib/matmul_vec4_bindings.wgsl?raw';
 import matmulVec4Io from '../../shaders/lib/matmul_vec4_io.wgsl?raw';
 import onlineSoftmax from '../../shaders/lib/online_softmax.wgsl?raw';
 import workgroupSum from '../../shaders/lib/workgroup_sum.wgsl?raw';
@@ -37,6 +38,7 @@ export const shaderLib: Readonly<Record<string, string>> = {
   'matmul_store4.wgsl': matmulStore4,
   'matmul_store_8x8.wgsl': matmulStore8x8,
   'matmul_tile_order.wgsl': matmulTileOrder,
+  'matmul_vec4_bindings.wgsl': matmulVec4Bindings,
   'matmul_vec4_io.wgsl': matmulVec4Io,
   'online_softmax.wgsl': onlineSoftmax,
   'workgroup_sum.wgsl': workgroupSum,
