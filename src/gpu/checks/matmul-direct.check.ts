@@ -4,9 +4,9 @@
 // modes are in matmul-causal.check.ts, its 'probsFromLse' epilogue in attention-causal.check.ts.
 import type { GpuContext } from '../context';
 import { matmulDirect } from '../kernels/matmul-direct';
-import { type CheckResult, compare, type KernelCheck } from './harness';
-import { expectedC, placeOperands } from './matmul.check';
-import { CASES, epilogueCase, type ProductKernel } from './matmul-vec4.check';
+import type { GpuTensor } from '../tensor';
+import type { CheckResult, KernelCheck } from './harness';
+import { CASES, epilogueCase, type ProductKernel, productCase } from './matmul-vec4.check';
 
 const direct: ProductKernel = {
   name: 'matmul_direct epilogue',
@@ -20,10 +20,8 @@ export const matmulDirectCheck: KernelCheck = {
     const out: CheckResult[] = [];
     let seed = 1300;
     for (const c of CASES.filter((x) => (x.splits ?? 1) === 1)) {
-      const o = placeOperands(ctx, c.spec, (seed += 10), c.nanC);
-      ctx.run([matmulDirect(ctx, o.A, o.B, o.C, c.spec)]);
-      out.push(compare(`matmul_direct ${c.name}`, await ctx.read(o.all), expectedC(o, c.spec), 1e-5));
-      o.destroy();
+      const dispatch = (o: { A: GpuTensor; B: GpuTensor; C: GpuTensor }) => [matmulDirect(ctx, o.A, o.B, o.C, c.spec)];
+      out.push(await productCase(ctx, c, `matmul_direct ${c.name}`, dispatch, (seed += 10)));
     }
     for (const kind of ['bias', 'biasGelu', 'geluBackward'] as const)
       out.push(...(await epilogueCase(ctx, kind, direct, (seed += 10))));

@@ -94,12 +94,25 @@ const PER_CONFIG = [
   'batch3_splitk4_nn',
 ];
 
-export async function runCase(ctx: GpuContext, c: Case, cfg: Vec4Config, seed: number): Promise<CheckResult> {
+/** Case c through `dispatch` on placed operands, against the reference (C's guards included). */
+export async function productCase(
+  ctx: GpuContext,
+  c: Case,
+  name: string,
+  dispatch: (o: ReturnType<typeof placeOperands>) => Dispatch[],
+  seed: number,
+): Promise<CheckResult> {
   const o = placeOperands(ctx, c.spec, seed, c.nanC);
-  ctx.run(matmulVec4With(ctx, o.A, o.B, o.C, c.spec, cfg, c.splits ?? 1));
+  ctx.run(dispatch(o));
   const got = await ctx.read(o.all);
   o.destroy();
-  return compare(`matmul_vec4 ${c.name} [${vec4ConfigName(cfg)}]`, got, expectedC(o, c.spec), 1e-5);
+  return compare(name, got, expectedC(o, c.spec), 1e-5);
+}
+
+export function runCase(ctx: GpuContext, c: Case, cfg: Vec4Config, seed: number): Promise<CheckResult> {
+  const dispatch = (o: ReturnType<typeof placeOperands>) =>
+    matmulVec4With(ctx, o.A, o.B, o.C, c.spec, cfg, c.splits ?? 1);
+  return productCase(ctx, c, `matmul_vec4 ${c.name} [${vec4ConfigName(cfg)}]`, dispatch, seed);
 }
 
 /** A kernel under test: its name in results, and its dispatches for one product with an epilogue. */

@@ -9,14 +9,13 @@ import type { Dispatch } from '../dispatch';
 import type { GpuTensor } from '../tensor';
 import { epilogueBindings, type MatmulEpilogue } from './matmul-epilogue';
 import {
-  CAUSAL_CODES,
   checkCausal,
   checkGrid,
   checkOperands,
   type MatmulSpec,
-  productParams,
   resolveMatmulSpec,
   vec4Aligned,
+  vec4ProductParams,
 } from './matmul-spec';
 
 /** outputs per invocation along each side, and invocations per workgroup along each side */
@@ -43,8 +42,8 @@ export function matmulDirect(
   checkGrid(gridM, gridN, s);
   const label = `matmul_direct_${s.transA ? 't' : 'n'}${s.transB ? 't' : 'n'}`;
   const constants = { TRANS_A: s.transA ? 1 : 0, TRANS_B: s.transB ? 1 : 0, EPILOGUE: ext.code };
-  // Params as matmul_vec4.wgsl's: one split per matrix (kStep 0, kLen K)
-  const params = uniforms([...productParams(s), ['u32', 0], ['u32', s.K], ['u32', CAUSAL_CODES[s.causal]], ['u32', 1]]);
+  // one split per matrix: kStep 0, kLen K
+  const params = uniforms(vec4ProductParams(s, 0, s.K, 1));
   return ctx.bind(
     label,
     ctx.pipeline(label, directCode, constants),

@@ -117,3 +117,14 @@ export function productParams(
     ['f32', s.beta],
   ];
 }
+
+/** The fields of the vec4 kernels' Params (lib/matmul_vec4_bindings.wgsl): productParams, then layer z
+ *  computes split z % splits of matrix z / splits over k in [j·kStep, j·kStep + kLen), with s's causal mode. */
+export function vec4ProductParams(
+  s: Parameters<typeof productParams>[0] & Pick<ResolvedSpec, 'causal'>,
+  kStep: number,
+  kLen: number,
+  splits: number,
+): ['u32' | 'f32', number][] {
+  return [...productParams(s), ['u32', kStep], ['u32', kLen], ['u32', CAUSAL_CODES[s.causal]], ['u32', splits]];
+}

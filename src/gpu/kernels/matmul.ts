@@ -16,6 +16,7 @@ import {
   type ResolvedSpec,
   resolveMatmulSpec,
   vec4Aligned,
+  vec4ProductParams,
 } from './matmul-spec';
 import type { GpuTensor } from '../tensor';
 import {
@@ -263,13 +264,7 @@ export function matmulVec4With(
   const pipeline = ctx.pipeline(label, vec4Code, constants);
   // layers per matrix: `used` with split-K, else 1 (a layer per matrix of the batch)
   const params = (out: ResolvedSpec, alpha: number, beta: number, kStep: number, perMatrix: number) =>
-    uniforms([
-      ...productParams({ ...out, M: s.M, N: s.N, alpha, beta }),
-      ['u32', kStep],
-      ['u32', kLen],
-      ['u32', CAUSAL_CODES[s.causal]],
-      ['u32', perMatrix],
-    ]);
+    uniforms(vec4ProductParams({ ...out, M: s.M, N: s.N, alpha, beta, causal: s.causal }, kStep, kLen, perMatrix));
   if (used === 1) {
     const bindings = [a, b, c, params(s, s.alpha, s.beta, 0, 1), ext.bias, ext.aux];
     return [ctx.bind(label, pipeline, bindings, [gridN, gridM, s.batch])];
