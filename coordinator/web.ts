@@ -19,6 +19,9 @@ export const isolationHeaders: RequestHandler = (_req, res, next) => {
 
 export { repoRoot } from '../src/node/web-build';
 
+/** A built app's files (`/admin` finds admin.html). */
+export const serveBuilt = (dir: string): RequestHandler => express.static(dir, { extensions: ['html'] });
+
 export interface WebApp {
   handler: RequestHandler | null;
   close(): Promise<void>;
@@ -39,11 +42,11 @@ export async function webApp(
     if (!existsSync(join(distDir, 'index.html'))) {
       throw new Error(`no built web app at ${distDir} (run \`npm run build\`, or start with --web vite)`);
     }
-    return { handler: express.static(distDir, { extensions: ['html'] }), close: async () => {} };
+    return { handler: serveBuilt(distDir), close: async () => {} };
   }
   if (mode === 'build') {
     const built = await headlessWebBuild();
-    return { handler: express.static(built.dir, { extensions: ['html'] }), close: async () => built.dispose() };
+    return { handler: serveBuilt(built.dir), close: async () => built.dispose() };
   }
   const { createServer } = await import('vite');
   const vite = await createServer({

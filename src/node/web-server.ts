@@ -4,7 +4,7 @@
 // (tools/reference/fixtures/). Nothing on disk is watched: an edit never reloads a tab.
 import express from 'express';
 import type { AddressInfo } from 'node:net';
-import { isolationHeaders } from '../../coordinator/web';
+import { isolationHeaders, serveBuilt } from '../../coordinator/web';
 import { join } from 'node:path';
 import { headlessWebBuild, repoRoot } from './web-build';
 
@@ -26,7 +26,7 @@ export async function startWebServer(o: WebServerOptions = {}): Promise<WebServe
   const { port = 0, host = '127.0.0.1', testPages = false } = o;
   const built = await headlessWebBuild({ testPages });
   const app = express();
-  app.use(isolationHeaders, express.static(built.dir, { extensions: ['html'] }));
+  app.use(isolationHeaders, serveBuilt(built.dir));
   if (testPages) app.use(FIXTURES, isolationHeaders, express.static(join(repoRoot, FIXTURES)));
   const server = await new Promise<ReturnType<typeof app.listen>>((resolve, reject) => {
     const s = app.listen(port, host, () => resolve(s)).once('error', reject);

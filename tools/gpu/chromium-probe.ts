@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
-import { isolationHeaders, repoRoot } from '../../coordinator/web';
+import { isolationHeaders, repoRoot, serveBuilt } from '../../coordinator/web';
 import { allChecks } from '../../src/gpu/checks';
 import type { CheckResult } from '../../src/gpu/checks/harness';
 import { chromiumArgs, chromiumPath } from '../../src/node/chromium';
@@ -77,7 +77,7 @@ async function serve(): Promise<{ url: string; close: () => void }> {
   const app = express();
   app.use(isolationHeaders);
   app.get('/probe.html', (_req, res) => res.type('html').send(PROBE_PAGE));
-  app.use(express.static(values.dist, { extensions: ['html'] }));
+  app.use(serveBuilt(values.dist));
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
